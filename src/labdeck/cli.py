@@ -1,0 +1,280 @@
+"""Command line: parse arguments and dispatch. Imports nothing heavy at module level."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
+from labdeck import __version__
+
+# Feature packages that add their own sub-commands via ``register(subparsers)``.
+COMMAND_MODULES = (
+    "labdeck.srs.commands",
+    "labdeck.grading.commands",
+    "labdeck.demos.commands",
+    "labdeck.exam.commands",
+)
+
+
+def _print_json(data: object) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def open_app_store(args: argparse.Namespace, *, sync: bool = True):
+    """Open the database in ``--home``/LABDECK_HOME and load the shipped deck if it changed."""
+    from labdeck.ingest.load import sync_content
+    from labdeck.store import open_store
+
+    store = open_store(args.home)
+    if store.backup_made:
+        print(f"labdeck: database upgraded; backup at {store.backup_made}", file=sys.stderr)
+    if sync and not os.environ.get("LABDECK_NO_CONTENT"):
+        _reports, errors = sync_content(store)
+        for error in errors:
+            print(f"labdeck: shipped deck not loaded: {error}", file=sys.stderr)
+    return store
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from labdeck.ingest.common import ImportError_
+    from labdeck.ingest.deckfile import parse_deck_dir
+    from labdeck.ingest.load import detect_and_parse, import_content, import_document
+
+    parsed = []
+    failures = 0
+    for raw in args.paths:
+        path = Path(raw)
+        try:
+            if path.is_dir() and (path / "deck.toml").exists():
+                parse_deck_dir(path)  # validate before touching the database
+                parsed.append(("content", path))
+            else:
+                doc = detect_and_parse(path)
+                if args.standalone:
+                    doc.title = doc.title  # standalone import keeps the document's own deck
+                parsed.append(("doc", doc))
+        except ImportError_ as exc:
+            print(f"labdeck: {exc}", file=sys.stderr)
+            failures += 1
+    if not parsed:
+        return 1
+    store = open_app_store(args)
+    reports = []
+    for kind, item in parsed:
+        if kind == "content":
+            reports.extend(import_content(store, item.parent, dry_run=args.dry_run))
+        else:
+            reports.append(
+                import_document(
+                    store,
+                    item,
+                    dry_run=args.dry_run,
+                    retire=args.retire,
+                    link=not args.standalone,
+                )
+            )
+    if args.json:
+        _print_json([r.to_dict() for r in reports])
+    else:
+        for report in reports:
+            print(report.summary())
+            if args.verbose or args.dry_run:
+                for key in report.created:
+                    print(f"  + {key}")
+                for key in report.updated:
+                    print(f"  ~ {key}")
+            for line in report.mismatches:
+                print(f"  ? no shipped card for {line}")
+            for key in report.removed:
+                mark = "retired" if key in report.retired else "gone from the document"
+                print(f"  - {key} ({mark})")
+            if report.removed and not report.retired:
+                print("  (run again with --retire to retire them; history is kept)")
+    return 1 if failures else 0
+
+
+def cmd_decks(args: argparse.Namespace) -> int:
+    from labdeck.store.queries import list_decks
+
+    decks = list_decks(open_app_store(args))
+    if args.json:
+        _print_json(
+            [
+                {
+                    "key": d.key,
+                    "name": d.name,
+                    "cards": d.cards,
+                    "chapters": [
+                        {"code": c.code, "title": c.title, "cards": c.cards} for c in d.chapters
+                    ],
+                }
+                for d in decks
+            ]
+        )
+        return 0
+    if not decks:
+        print("No decks yet. Import one with `labdeck import FILE`.")
+    for deck in decks:
+        print(f"{deck.name}  [{deck.key}]  {len(deck.chapters)} chapters, {deck.cards} cards")
+        if args.chapters:
+            for chapter in deck.chapters:
+                print(f"  {chapter.code:<6} {chapter.title}  ({chapter.cards})")
+    return 0
+
+
+def cmd_cards(args: argparse.Namespace) -> int:
+    from labdeck.store.queries import list_cards, search_cards
+
+    cards = list_cards(open_app_store(args), args.deck, args.chapter)
+    if args.search:
+        cards = search_cards(cards, args.search, limit=args.limit)
+    if args.json:
+        _print_json([c.to_dict() for c in cards])
+        return 0
+    for card in cards:
+        flag = "" if card.answer else "  (no reference)"
+        prompt = card.prompt.splitlines()[0]
+        print(f"{card.key}\t{card.chapter}\t{prompt[:90]}{flag}")
+    if not cards:
+        print("No cards match.", file=sys.stderr)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from labdeck.store import db, open_store
+
+    if args.db_command == "upgrade":
+        store = open_store(args.home, migrate=False)
+        saved = db.upgrade(store.path, store.engine, args.revision)
+        print(f"database {store.path} at revision {store.revision()}")
+        if saved:
+            print(f"backup: {saved}")
+    elif args.db_command == "downgrade":
+        store = open_store(args.home, migrate=False)
+        saved = db.downgrade(store.path, store.engine, args.revision)
+        print(f"database {store.path} at revision {store.revision() or 'base'}; backup: {saved}")
+    elif args.db_command == "current":
+        store = open_store(args.home, migrate=False)
+        current = store.revision()
+        head = db.head_revision()
+        state = "(head)" if current == head else f"(head is {head})"
+        print(f"{store.path}: {current or 'empty'} {state}")
+    elif args.db_command == "backup":
+        store = open_store(args.home, migrate=False)
+        print(store.backup())
+    return 0
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from labdeck.tui.app import run_app
+
+    return run_app(args.home)
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labdeck",
+        description="Keyboard-first study app: spaced repetition, graded answers, mock exams, "
+        "runnable demos. Run without a command to open the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"labdeck {__version__}")
+    parser.add_argument(
+        "--home", type=Path, default=None, help="directory for all state (env: LABDECK_HOME)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("import", help="import outline / Q&A documents or a content deck folder")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    p.add_argument("--retire", action="store_true", help="retire cards gone from the document")
+    p.add_argument("--standalone", action="store_true", help="never attach to the shipped deck")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every new/updated card")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("decks", help="list decks with chapter and card counts")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--chapters", action="store_true", help="list chapters too")
+    p.set_defaults(func=cmd_decks)
+
+    p = sub.add_parser("cards", help="list or fuzzy-search cards")
+    p.add_argument("--deck")
+    p.add_argument("--chapter")
+    p.add_argument("--search", metavar="TEXT")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_cards)
+
+    p = sub.add_parser("db", help="database maintenance")
+    dbsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = dbsub.add_parser("upgrade", help="migrate to the newest schema (backup first)")
+    up.add_argument("revision", nargs="?", default="head")
+    down = dbsub.add_parser("downgrade", help="migrate down to REVISION (backup first)")
+    down.add_argument("revision")
+    dbsub.add_parser("current", help="show the schema revision")
+    dbsub.add_parser("backup", help="copy the database next to itself")
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("tui", help="open the app (the default)")
+    p.set_defaults(func=cmd_tui)
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.home is not None:
+        os.environ["LABDECK_HOME"] = str(args.home)
+    func = getattr(args, "func", None) or cmd_tui
+    try:
+        return int(func(args) or 0)
+    except KeyboardInterrupt:
+        print("labdeck: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the learner never sees a traceback
+        return _report(exc)
+
+
+def _report(exc: Exception) -> int:
+    from labdeck.clock import ClockError
+    from labdeck.config import SettingsError
+    from labdeck.ingest.common import ImportError_
+    from labdeck.store import StoreError
+
+    if isinstance(exc, StoreError | ImportError_ | SettingsError | ClockError | ValueError):
+        print(f"labdeck: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, StoreError) else 1
+    if os.environ.get("LABDECK_DEBUG"):
+        raise exc
+    print(
+        f"labdeck: internal error: {type(exc).__name__}: {exc} "
+        "(set LABDECK_DEBUG=1 to see details)",
+        file=sys.stderr,
+    )
+    return 70
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

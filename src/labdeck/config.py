@@ -1,0 +1,112 @@
+"""Settings and paths.
+
+All state lives under one home directory: ``LABDECK_HOME`` (or ``--home``) when set, else the
+platform's user data directory. The settings file is TOML; missing keys take defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+APP_NAME = "labdeck"
+
+
+def home_dir(override: Path | str | None = None) -> Path:
+    """The directory that holds the database, backups and (with LABDECK_HOME) the config."""
+    if override:
+        path = Path(override).expanduser()
+    elif os.environ.get("LABDECK_HOME"):
+        path = Path(os.environ["LABDECK_HOME"]).expanduser()
+    else:
+        from platformdirs import user_data_path
+
+        path = user_data_path(APP_NAME, appauthor=False)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def config_path(override: Path | str | None = None) -> Path:
+    """Settings file: inside the home when it is overridden, else the user config dir."""
+    if override or os.environ.get("LABDECK_HOME"):
+        return home_dir(override) / "config.toml"
+    from platformdirs import user_config_path
+
+    path = user_config_path(APP_NAME, appauthor=False)
+    path.mkdir(parents=True, exist_ok=True)
+    return path / "config.toml"
+
+
+def db_path(override: Path | str | None = None) -> Path:
+    return home_dir(override) / "labdeck.db"
+
+
+def content_dir() -> Path:
+    """The shipped deck: ``content/`` at the project root (see content/README.md)."""
+    env = os.environ.get("LABDECK_CONTENT")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "content"
+
+
+@dataclass
+class Settings:
+    new_per_day: int = 20
+    reviews_per_day: int = 200
+    rollover_hour: int = 4
+    leech_threshold: int = 8
+    leech_every: int = 4
+    grading_backend: str = "use"
+    grading_model: str = ""
+    demo_device: str = "auto"
+    demo_threads: int = 1
+    theme: str = "textual-dark"
+    deck_limits: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def limits_for(self, deck_key: str) -> tuple[int, int]:
+        """(new per day, reviews per day) for a deck, falling back to the global limits."""
+        own = self.deck_limits.get(deck_key, {})
+        return own.get("new_per_day", self.new_per_day), own.get(
+            "reviews_per_day", self.reviews_per_day
+        )
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def load_settings(override: Path | str | None = None) -> Settings:
+    path = config_path(override)
+    if not path.exists():
+        return Settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: {exc}") from exc
+    known = {f.name: f for f in fields(Settings)}
+    values = {}
+    for key, value in raw.items():
+        if key not in known:
+            continue
+        default = getattr(Settings(), key)
+        if not isinstance(value, type(default)) or isinstance(value, bool) != isinstance(
+            default, bool
+        ):
+            raise SettingsError(f"{path}: {key} must be {type(default).__name__}")
+        values[key] = value
+    settings = Settings(**values)
+    if not 0 <= settings.rollover_hour <= 23:
+        raise SettingsError(f"{path}: rollover_hour must be between 0 and 23")
+    return settings
+
+
+def save_settings(settings: Settings, override: Path | str | None = None) -> Path:
+    import tomli_w
+
+    path = config_path(override)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(tomli_w.dumps(asdict(settings)), encoding="utf-8")
+    tmp.replace(path)
+    return path

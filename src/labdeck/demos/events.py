@@ -1,0 +1,168 @@
+"""The JSON-lines event protocol between a demo child process and its parent.
+
+One JSON object per line on the child's stdout, each with a ``"type"``:
+
+* ``progress`` {step, total, label?}
+* ``metric``   {name, value, step?}
+* ``series``   {name, x, y, xlabel?, ylabel?, kind: "line"|"scatter", group?}
+  (series sharing a ``group`` belong in one plot)
+* ``table``    {title, columns, rows}
+* ``text``     {text}
+* ``image``    {title, data?: 2-D list in [0, 1], grid?: rows of 2-D images,
+  labels?: rows of captions for the grid, xlabels?, ylabels?: axis tick labels for ``data``}
+* ``result``   {metrics: {name: value}, checks: {name: {passed, value, target}}, seconds}
+* ``error``    {message}
+
+Standard library only: the parent imports this module too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TextIO
+
+EVENT_TYPES = frozenset(
+    {"progress", "metric", "series", "table", "text", "image", "result", "error"}
+)
+
+
+def _clean(value: Any) -> Any:
+    """Make ``value`` strict-JSON safe: numpy/torch scalars to Python, NaN/inf to None."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    tolist = getattr(value, "tolist", None)  # numpy arrays/scalars, torch tensors
+    if callable(tolist):
+        return _clean(tolist())
+    item = getattr(value, "item", None)
+    if callable(item):
+        return _clean(item())
+    return str(value)
+
+
+def encode(event: dict[str, Any]) -> str:
+    return json.dumps(_clean(event), allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+
+
+class Emitter:
+    """Writes events as JSON lines. Progress is throttled so a fast loop cannot flood the pipe."""
+
+    def __init__(
+        self,
+        write: Callable[[dict[str, Any]], None] | None = None,
+        stream: TextIO | None = None,
+        min_interval: float = 0.05,
+    ) -> None:
+        self._write = write
+        self._stream = stream if stream is not None else (None if write else sys.stdout)
+        self._min_interval = min_interval
+        self._last_progress = -math.inf
+
+    def emit(self, type: str, **fields: Any) -> None:
+        event = {"type": type, **fields}
+        if self._write is not None:
+            self._write(json.loads(encode(event)))
+        if self._stream is not None:
+            self._stream.write(encode(event) + "\n")
+            self._stream.flush()
+
+    def progress(self, step: int, total: int, label: str | None = None) -> None:
+        now = time.monotonic()
+        if step not in (0, total) and now - self._last_progress < self._min_interval:
+            return
+        self._last_progress = now
+        fields: dict[str, Any] = {"step": step, "total": total}
+        if label:
+            fields["label"] = label
+        self.emit("progress", **fields)
+
+    def metric(self, name: str, value: float, step: int | None = None) -> None:
+        fields: dict[str, Any] = {"name": name, "value": value}
+        if step is not None:
+            fields["step"] = step
+        self.emit("metric", **fields)
+
+    def series(
+        self,
+        name: str,
+        x: Sequence[float],
+        y: Sequence[float],
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+        kind: str = "line",
+        group: str | None = None,
+    ) -> None:
+        fields: dict[str, Any] = {"name": name, "x": list(x), "y": list(y), "kind": kind}
+        for key, val in (("xlabel", xlabel), ("ylabel", ylabel), ("group", group)):
+            if val is not None:
+                fields[key] = val
+        self.emit("series", **fields)
+
+    def table(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        self.emit("table", title=title, columns=list(columns), rows=[list(r) for r in rows])
+
+    def text(self, text: str) -> None:
+        self.emit("text", text=text)
+
+    def image(self, title: str, data: Any = None, grid: Any = None, **extra: Any) -> None:
+        fields: dict[str, Any] = {"title": title}
+        if data is not None:
+            fields["data"] = data
+        if grid is not None:
+            fields["grid"] = grid
+        fields.update({k: v for k, v in extra.items() if v is not None})
+        self.emit("image", **fields)
+
+    def result(self, metrics: dict[str, Any], checks: dict[str, Any], seconds: float) -> None:
+        self.emit("result", metrics=metrics, checks=checks, seconds=round(seconds, 3))
+
+    def error(self, message: str) -> None:
+        self.emit("error", message=message)
+
+
+class Collector(Emitter):
+    """An emitter that keeps events in memory (in-process runs and tests)."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        super().__init__(write=self.events.append, min_interval=0.0)
+
+    def of_type(self, type: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["type"] == type]
+
+
+# --- checks: {"passed": bool, "value": ..., "target": "<= 1e-05"} ---------------------------
+
+
+def _num(x: Any) -> Any:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return x
+
+
+def at_most(value: Any, limit: float) -> dict[str, Any]:
+    v = _num(value)
+    ok = isinstance(v, float) and math.isfinite(v) and v <= limit
+    return {"passed": bool(ok), "value": v, "target": f"<= {limit:g}"}
+
+
+def at_least(value: Any, limit: float) -> dict[str, Any]:
+    v = _num(value)
+    ok = isinstance(v, float) and math.isfinite(v) and v >= limit
+    return {"passed": bool(ok), "value": v, "target": f">= {limit:g}"}
+
+
+def is_true(value: bool, target: str = "true") -> dict[str, Any]:
+    return {"passed": bool(value), "value": bool(value), "target": target}

@@ -1,0 +1,429 @@
+"""The demo registry: what each demo is, what it teaches, and which parameters it takes.
+
+This module is imported at start-up by the CLI and the TUI, so it must stay light: standard
+library only (no torch, transformers, scikit-learn or numpy). Cards name demos by id only; the
+registry is the single list of what can be run, so nothing in a deck file can run other code.
+
+Parameters are resolved in three layers: the parameter defaults (the ``full`` preset), then the
+chosen preset's overrides (``quick``), then explicit values. Every value is coerced and bounds-
+checked here, in the parent, before a child process is started; the child validates again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+PRESETS: tuple[str, ...] = ("quick", "full")
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+_FALSE = {"0", "false", "no", "off", "n", "f"}
+
+
+class UnknownDemo(KeyError):
+    """No demo has this id."""
+
+    def __init__(self, demo_id: object) -> None:
+        self.demo_id = demo_id
+        known = ", ".join(sorted(_DEMOS))
+        super().__init__(f"unknown demo {demo_id!r}; known demos: {known}")
+
+    def __str__(self) -> str:  # KeyError would repr() the message; show it plainly
+        return str(self.args[0])
+
+
+class InvalidParameter(ValueError):
+    """A parameter value has the wrong type, is out of bounds, or is not a parameter at all."""
+
+    def __init__(self, demo_id: str, param: str, message: str) -> None:
+        self.demo_id = demo_id
+        self.param = param
+        super().__init__(f"demo {demo_id!r}: parameter {param!r} {message}")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One tunable parameter. ``min``/``max`` bound numbers (inclusive) or a string's length."""
+
+    name: str
+    type: type  # int, float, str or bool
+    default: Any
+    help: str
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[Any, ...] | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def describe_bounds(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(map(str, self.choices))
+        if self.type is str:
+            return f"length {self._fmt(self.min or 0)}..{self._fmt(self.max)}"
+        if self.type is bool:
+            return "true or false"
+        lo = "-inf" if self.min is None else self._fmt(self.min)
+        hi = "inf" if self.max is None else self._fmt(self.max)
+        return f"{lo}..{hi}"
+
+    @staticmethod
+    def _fmt(x: float | None) -> str:
+        if x is None:
+            return "inf"
+        return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+    def coerce(self, value: Any, demo_id: str = "?") -> Any:
+        """Return ``value`` as this parameter's type, or raise :class:`InvalidParameter`."""
+
+        def bad(msg: str) -> InvalidParameter:
+            return InvalidParameter(demo_id, self.name, msg)
+
+        kind = self.type.__name__
+        if self.type is bool:
+            if isinstance(value, bool):
+                out: Any = value
+            elif isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+                out = value.strip().lower() in _TRUE
+            else:
+                raise bad(f"must be true or false, got {value!r}")
+        elif self.type is int:
+            if isinstance(value, bool):
+                raise bad(f"must be an integer, got {value!r}")
+            if isinstance(value, int):
+                out = value
+            elif isinstance(value, float) and value.is_integer():
+                out = int(value)
+            elif isinstance(value, str):
+                try:
+                    out = int(value.strip())
+                except ValueError:
+                    raise bad(f"must be an integer, got {value!r}") from None
+            else:
+                raise bad(f"must be an integer, got {value!r}")
+        elif self.type is float:
+            if isinstance(value, bool):
+                raise bad(f"must be a number, got {value!r}")
+            try:
+                out = float(value.strip() if isinstance(value, str) else value)
+            except (TypeError, ValueError):
+                raise bad(f"must be a number, got {value!r}") from None
+            if out != out or out in (float("inf"), float("-inf")):
+                raise bad(f"must be a finite number, got {value!r}")
+        elif self.type is str:
+            if not isinstance(value, str):
+                raise bad(f"must be a string, got {value!r}")
+            out = value
+            n = len(out)
+            if (self.min is not None and n < self.min) or (self.max is not None and n > self.max):
+                raise bad(f"must have {self.describe_bounds()} characters, got {n}")
+        else:  # pragma: no cover - registry definitions only use the four types
+            raise bad(f"has unsupported type {kind}")
+
+        if self.choices is not None and out not in self.choices:
+            raise bad(f"must be {self.describe_bounds()}, got {value!r}")
+        if self.type in (int, float):
+            if (self.min is not None and out < self.min) or (
+                self.max is not None and out > self.max
+            ):
+                raise bad(f"must be a {kind} in {self.describe_bounds()}, got {value!r}")
+        return out
+
+
+# A constraint looks at the resolved parameters and returns (param, message) when they are
+# inconsistent, e.g. a model width that the number of heads does not divide.
+Constraint = Callable[[Mapping[str, Any]], "tuple[str, str] | None"]
+
+
+@dataclass(frozen=True)
+class Demo:
+    id: str
+    title: str
+    explanation: str
+    module: str  # imported in the child process only
+    topics: tuple[str, ...]  # outline references, e.g. "B2.1"
+    keywords: tuple[str, ...]
+    params: tuple[Param, ...]
+    presets: Mapping[str, Mapping[str, Any]]
+    seconds: Mapping[str, float]  # rough wall time per preset on one CPU core
+    constraints: tuple[Constraint, ...] = field(default=())
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self.topics + self.keywords
+
+    def param(self, name: str) -> Param:
+        key = name.replace("-", "_")
+        for p in self.params:
+            if p.name == key:
+                return p
+        known = ", ".join(p.name for p in self.params)
+        raise InvalidParameter(self.id, name, f"is not a parameter of this demo (known: {known})")
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def resolve(
+        self, overrides: Mapping[str, Any] | None = None, preset: str | None = None
+    ) -> dict[str, Any]:
+        """Defaults, then ``preset``'s values, then ``overrides``; all validated."""
+        values = self.defaults()
+        if preset is not None:
+            if preset not in self.presets:
+                raise InvalidParameter(
+                    self.id, "preset", f"must be one of {', '.join(self.presets)}, got {preset!r}"
+                )
+            values.update(self.presets[preset])
+        for name, value in (overrides or {}).items():
+            values[self.param(name).name] = value
+        out = {p.name: p.coerce(values[p.name], self.id) for p in self.params}
+        for rule in self.constraints:
+            problem = rule(out)
+            if problem is not None:
+                raise InvalidParameter(self.id, problem[0], problem[1])
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "explanation": self.explanation,
+            "topics": list(self.topics),
+            "keywords": list(self.keywords),
+            "params": [
+                {
+                    "name": p.name,
+                    "type": p.type.__name__,
+                    "default": p.default,
+                    "min": p.min,
+                    "max": p.max,
+                    "choices": list(p.choices) if p.choices is not None else None,
+                    "help": p.help,
+                }
+                for p in self.params
+            ],
+            "presets": {k: dict(v) for k, v in self.presets.items()},
+            "seconds": dict(self.seconds),
+        }
+
+
+def _divides(width: str, heads: str) -> Constraint:
+    def rule(v: Mapping[str, Any]) -> tuple[str, str] | None:
+        if v[width] % v[heads]:
+            return heads, f"must divide {width}={v[width]}, got {v[heads]}"
+        return None
+
+    return rule
+
+
+def _max_words(name: str, n: int) -> Constraint:
+    def rule(v: Mapping[str, Any]) -> tuple[str, str] | None:
+        words = v[name].split()
+        if not 2 <= len(words) <= n:
+            return name, f"must have 2..{n} words, got {len(words)}"
+        return None
+
+    return rule
+
+
+def _frozen(d: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
+    return MappingProxyType({k: MappingProxyType(dict(v)) for k, v in d.items()})
+
+
+_ATTENTION = Demo(
+    id="attention",
+    title="Scaled dot-product and multi-head attention",
+    explanation=(
+        "Attention written out step by step: queries, keys and values are linear projections "
+        "of the tokens; each query scores every key with a dot product divided by sqrt(d_k); "
+        "masked positions (padding, or the future in a decoder) get -inf before the softmax, so "
+        "their weight is exactly zero; the output is the weight-averaged values, computed per "
+        "head and projected back. The run checks the hand-written version against PyTorch's "
+        "scaled_dot_product_attention, nn.MultiheadAttention and a randomly initialised BERT "
+        "self-attention layer given the same weights, draws the attention weights of a short "
+        "sentence as a heatmap, and shows why the 1/sqrt(d_k) matters: without it the softmax "
+        "saturates as d_k grows and its gradient vanishes."
+    ),
+    module="labdeck.demos.attention",
+    topics=("B1.4", "B2.1", "B2.2", "B2.3", "B2.4", "B3.1", "B3.3"),
+    keywords=(
+        "attention",
+        "scaled dot-product attention",
+        "multi-head attention",
+        "self-attention",
+        "softmax",
+        "masking",
+        "causal mask",
+        "padding mask",
+        "transformer",
+        "bert",
+    ),
+    params=(
+        Param(
+            "sentence",
+            str,
+            "the cat sat on the mat because it was tired",
+            "sentence whose attention weights are drawn (2-16 words)",
+            min=3,
+            max=200,
+        ),
+        Param("d_model", int, 64, "model width (embedding size)", min=8, max=512),
+        Param("heads", int, 4, "number of attention heads (must divide d_model)", min=1, max=16),
+        Param("max_dk", int, 1024, "largest key size in the scaling experiment", min=16, max=4096),
+    ),
+    presets=_frozen({"quick": {"max_dk": 1024}, "full": {}}),
+    seconds=MappingProxyType({"quick": 1.5, "full": 1.5}),
+    constraints=(_divides("d_model", "heads"), _max_words("sentence", 16)),
+)
+
+_VAE = Demo(
+    id="vae",
+    title="Variational autoencoder on 8x8 digits",
+    explanation=(
+        "An MLP encoder maps each 8x8 digit to the mean and log-variance of a Gaussian q(z|x); "
+        "a latent is drawn with the reparameterisation z = mu + sigma * eps so the sample stays "
+        "differentiable; an MLP decoder gives Bernoulli pixel logits. Training maximises the "
+        "evidence lower bound, ELBO = E_q[log p(x|z)] - KL(q(z|x) || N(0, I)), i.e. minimises a "
+        "reconstruction cross-entropy plus a closed-form KL term. The run shows the loss curve, "
+        "reconstructions, samples from the prior and a walk through latent space, and checks "
+        "the test -ELBO against a mean-image baseline, that the KL term is in use (no posterior "
+        "collapse), that a classifier trained on real digits recognises the reconstructions, "
+        "and that the analytic KL matches a Monte Carlo estimate."
+    ),
+    module="labdeck.demos.vae",
+    topics=("C3.3", "C3.4"),
+    keywords=(
+        "vae",
+        "variational autoencoder",
+        "elbo",
+        "kl divergence",
+        "reparameterization",
+        "reparameterisation",
+        "latent space",
+        "generative model",
+    ),
+    params=(
+        Param("epochs", int, 200, "training epochs over the 1437 training digits", min=1, max=5000),
+        Param("latent", int, 8, "latent dimension", min=1, max=64),
+        Param("hidden", int, 256, "hidden units in encoder and decoder", min=8, max=2048),
+        Param("batch", int, 64, "minibatch size", min=1, max=1437),
+        Param("lr", float, 2e-3, "Adam learning rate", min=1e-6, max=1.0),
+    ),
+    presets=_frozen({"quick": {"epochs": 100}, "full": {}}),
+    seconds=MappingProxyType({"quick": 3.0, "full": 6.0}),
+)
+
+_DDIM = Demo(
+    id="ddim",
+    title="DDPM vs DDIM sampling on a 2-D dataset",
+    explanation=(
+        "A small MLP learns to predict the noise eps that was added to a 2-D point, "
+        "x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps, for T = 1000 steps of a linear beta "
+        "schedule (the simplified DDPM loss). The same network then generates points in two "
+        "ways: DDPM ancestral sampling walks back through all 1000 steps, adding fresh noise at "
+        "each; DDIM predicts x_0 from the current point, jumps to an earlier step along a "
+        "non-Markovian path and can skip steps (50, 20, 10), deterministically when eta = 0. "
+        "The run plots the samples, counts model calls, times each sampler and measures quality "
+        "against held-out points (unbiased MMD^2 and nearest-neighbour distance); it checks one "
+        "DDIM step against the paper's formula, that DDIM with eta = 1 over all steps is DDPM, "
+        "and that eta = 0 is deterministic."
+    ),
+    module="labdeck.demos.ddim",
+    topics=("C5.3", "C5.4", "C5.5"),
+    keywords=(
+        "diffusion",
+        "ddpm",
+        "ddim",
+        "denoising",
+        "noise prediction",
+        "sampling",
+        "accelerated sampling",
+        "x0 prediction",
+        "generative model",
+    ),
+    params=(
+        Param("dataset", str, "moons", "2-D training data", choices=("moons", "swissroll")),
+        Param("train_steps", int, 12000, "optimiser steps", min=1, max=200000),
+        Param("hidden", int, 128, "hidden units per layer of the noise MLP", min=16, max=1024),
+        Param("batch", int, 256, "minibatch size", min=8, max=8192),
+        Param("lr", float, 2e-3, "Adam learning rate (cosine-decayed)", min=1e-6, max=1.0),
+        Param("samples", int, 1000, "points generated by each sampler", min=50, max=20000),
+    ),
+    presets=_frozen({"quick": {"train_steps": 8000}, "full": {}}),
+    seconds=MappingProxyType({"quick": 15.0, "full": 22.0}),
+)
+
+_CTC = Demo(
+    id="ctc",
+    title="CTC: training a BiGRU without alignments, greedy and beam decoding",
+    explanation=(
+        "Connectionist Temporal Classification trains a frame classifier when only the label "
+        "sequence is known, not which frame belongs to which label. The output alphabet gets an "
+        "extra blank; a path is one symbol or blank per frame, and it maps to a labelling by "
+        "merging repeats and then dropping blanks (so a blank must separate a doubled letter). "
+        "The CTC loss is -log of the summed probability of all paths that map to the target, "
+        "computed by a forward (dynamic-programming) recursion. A small bidirectional GRU learns "
+        "synthetic sequences of noisy symbol frames; the run shows the loss, the frame-by-symbol "
+        "posterior (the learned alignment, with blank spikes), and greedy and prefix "
+        "beam-search decodings, and checks the loss against brute-force enumeration of paths."
+    ),
+    module="labdeck.demos.ctc",
+    topics=("C8.3", "C8.5"),
+    keywords=(
+        "ctc",
+        "connectionist temporal classification",
+        "blank",
+        "alignment",
+        "beam search",
+        "prefix beam search",
+        "speech recognition",
+        "asr",
+        "rnn",
+        "gru",
+    ),
+    params=(
+        Param("train_steps", int, 400, "optimiser steps", min=1, max=20000),
+        Param("symbols", int, 8, "alphabet size (not counting blank)", min=2, max=26),
+        Param("hidden", int, 64, "GRU hidden units per direction", min=8, max=512),
+        Param("batch", int, 32, "sequences per minibatch", min=1, max=512),
+        Param("noise", float, 0.6, "std of the frame noise", min=0.0, max=5.0),
+        Param("lr", float, 5e-3, "Adam learning rate", min=1e-6, max=1.0),
+        Param("beam", int, 8, "prefix beam-search width", min=1, max=128),
+    ),
+    presets=_frozen({"quick": {"train_steps": 300}, "full": {}}),
+    seconds=MappingProxyType({"quick": 7.0, "full": 9.0}),
+)
+
+_DEMOS: dict[str, Demo] = {d.id: d for d in (_ATTENTION, _VAE, _DDIM, _CTC)}
+
+DEMO_IDS: frozenset[str] = frozenset(_DEMOS)
+
+
+def get(demo_id: str) -> Demo:
+    """The demo with this id, or :class:`UnknownDemo` (a ``KeyError``)."""
+    try:
+        return _DEMOS[demo_id]
+    except (KeyError, TypeError):
+        raise UnknownDemo(demo_id) from None
+
+
+def all_demos() -> list[Demo]:
+    """Every demo, in menu order."""
+    return list(_DEMOS.values())
+
+
+def demos_for(tags: Iterable[str]) -> list[Demo]:
+    """Demos whose outline topics or keywords match any of ``tags`` (case-insensitive)."""
+    wanted = {t.strip().lower() for t in tags}
+    return [d for d in _DEMOS.values() if wanted & {t.lower() for t in d.tags}]
+
+
+def validate(
+    demo_id: str, overrides: Mapping[str, Any] | None = None, preset: str | None = None
+) -> dict[str, Any]:
+    """Resolve and validate parameters for ``demo_id``; raises UnknownDemo / InvalidParameter."""
+    return get(demo_id).resolve(overrides, preset)

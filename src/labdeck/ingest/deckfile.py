@@ -1,0 +1,183 @@
+"""The project's own deck format (content/README.md): one TOML file per chapter."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labdeck.ingest.common import ImportError_, clean_text, read_document
+
+_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+@dataclass
+class ContentCard:
+    id: str
+    prompt: str
+    answer: str
+    key_points: list[str]
+    line: int
+    prompt_zh: str | None = None
+    tags: list[str] = field(default_factory=list)
+    demos: list[str] = field(default_factory=list)
+    outline: str | None = None
+    source_title: str | None = None
+
+
+@dataclass
+class ContentChapter:
+    code: str
+    title: str
+    path: Path
+    title_zh: str | None = None
+    description: str = ""
+    cards: list[ContentCard] = field(default_factory=list)
+
+
+@dataclass
+class ContentDeck:
+    key: str
+    name: str
+    path: Path
+    description: str = ""
+    position: int = 0
+    aliases: list[str] = field(default_factory=list)
+    chapters: list[ContentChapter] = field(default_factory=list)
+
+    @property
+    def card_count(self) -> int:
+        return sum(len(c.cards) for c in self.chapters)
+
+
+def _load_toml(path: Path) -> tuple[dict, str]:
+    text = read_document(path)
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"at line (\d+)", str(exc))
+        line = int(match.group(1)) if match else None
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise ImportError_(path, line, f"invalid TOML: {message}") from None
+
+
+def _line_of(text: str, pattern: str, default: int = 1) -> int:
+    match = re.search(pattern, text, re.M)
+    return text[: match.start()].count("\n") + 1 if match else default
+
+
+def _string(path: Path, line: int, table: dict, name: str, *, required: bool) -> str | None:
+    value = table.get(name)
+    if value is None:
+        if required:
+            raise ImportError_(path, line, f"missing field '{name}' (expected a string)")
+        return None
+    if not isinstance(value, str):
+        raise ImportError_(path, line, f"field '{name}' must be a string")
+    value = clean_text(value).strip()
+    if required and not value:
+        raise ImportError_(path, line, f"field '{name}' is empty")
+    return value or None
+
+
+def _strings(path: Path, line: int, table: dict, name: str) -> list[str]:
+    value = table.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ImportError_(path, line, f"field '{name}' must be a list of strings")
+    return [clean_text(v).strip() for v in value if v.strip()]
+
+
+def parse_deck_dir(directory: Path, known_demos: frozenset[str] | None = None) -> ContentDeck:
+    """Parse ``directory/deck.toml`` and every other ``*.toml`` in it (chapter files, sorted)."""
+    if known_demos is None:
+        from labdeck.demos.registry import DEMO_IDS
+
+        known_demos = frozenset(DEMO_IDS)
+    deck_file = directory / "deck.toml"
+    meta, text = _load_toml(deck_file)
+    key = _string(deck_file, _line_of(text, r"^key\s*="), meta, "key", required=True) or ""
+    if not _KEY.match(key):
+        raise ImportError_(
+            deck_file, _line_of(text, r"^key\s*="), f"deck key {key!r} must match [a-z0-9-]"
+        )
+    name = _string(deck_file, _line_of(text, r"^name\s*="), meta, "name", required=True) or key
+    position = meta.get("position", 0)
+    if not isinstance(position, int):
+        raise ImportError_(
+            deck_file, _line_of(text, r"^position\s*="), "field 'position' must be an integer"
+        )
+    deck = ContentDeck(
+        key=key,
+        name=name,
+        path=directory,
+        description=_string(deck_file, 1, meta, "description", required=False) or "",
+        position=position,
+        aliases=_strings(deck_file, _line_of(text, r"^aliases\s*="), meta, "aliases"),
+    )
+    seen_codes: dict[str, Path] = {}
+    seen_ids: dict[str, Path] = {}
+    for path in sorted(p for p in directory.glob("*.toml") if p.name != "deck.toml"):
+        data, text = _load_toml(path)
+        head = data.get("chapter")
+        if not isinstance(head, dict):
+            raise ImportError_(path, 1, "missing [chapter] table (expected code and title)")
+        line = _line_of(text, r"^\[chapter\]")
+        code = _string(path, line, head, "code", required=True) or ""
+        if code in seen_codes:
+            raise ImportError_(
+                path, line, f"chapter code {code} already used in {seen_codes[code].name}"
+            )
+        seen_codes[code] = path
+        chapter = ContentChapter(
+            code=code,
+            title=_string(path, line, head, "title", required=True) or code,
+            title_zh=_string(path, line, head, "title_zh", required=False),
+            description=_string(path, line, head, "description", required=False) or "",
+            path=path,
+        )
+        cards = data.get("cards", [])
+        if not isinstance(cards, list):
+            raise ImportError_(path, 1, "'cards' must be an array of tables ([[cards]])")
+        starts = [m.start() for m in re.finditer(r"^\[\[cards\]\]", text, re.M)]
+        for index, table in enumerate(cards):
+            line = text[: starts[index]].count("\n") + 1 if index < len(starts) else 1
+            card_id = _string(path, line, table, "id", required=True) or ""
+            if not _KEY.match(card_id):
+                raise ImportError_(path, line, f"card id {card_id!r} must match [a-z0-9._-]")
+            if card_id in seen_ids:
+                raise ImportError_(
+                    path, line, f"card id {card_id} already used in {seen_ids[card_id].name}"
+                )
+            seen_ids[card_id] = path
+            key_points = _strings(path, line, table, "key_points")
+            if not key_points:
+                raise ImportError_(path, line, "field 'key_points' needs at least one entry")
+            demos = _strings(path, line, table, "demos")
+            unknown = [d for d in demos if d not in known_demos]
+            if unknown:
+                raise ImportError_(
+                    path,
+                    line,
+                    f"unknown demo id {unknown[0]!r} (known: {', '.join(sorted(known_demos))})",
+                )
+            chapter.cards.append(
+                ContentCard(
+                    id=card_id,
+                    prompt=_string(path, line, table, "prompt", required=True) or "",
+                    prompt_zh=_string(path, line, table, "prompt_zh", required=False),
+                    answer=_string(path, line, table, "answer", required=True) or "",
+                    key_points=key_points,
+                    tags=_strings(path, line, table, "tags"),
+                    demos=demos,
+                    outline=_string(path, line, table, "outline", required=False),
+                    source_title=_string(path, line, table, "source_title", required=False),
+                    line=line,
+                )
+            )
+        deck.chapters.append(chapter)
+    return deck
+
+
+def find_deck_dirs(root: Path) -> list[Path]:
+    return sorted(p.parent for p in root.glob("*/deck.toml"))

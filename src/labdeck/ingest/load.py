@@ -1,0 +1,450 @@
+"""Upsert parsed documents into the store.
+
+Cards are identified by stable keys; re-importing updates text in place and never touches
+scheduling state or history. A learner's outline or Q&A document whose title is an alias of a
+shipped deck (or whose chapter codes all belong to one) attaches its notes to the shipped cards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz
+from sqlmodel import Session, select
+
+from labdeck import clock
+from labdeck.ingest.common import (
+    ImportError_,
+    ParsedChapter,
+    ParsedDocument,
+    ParsedItem,
+    fold,
+    read_document,
+    slug,
+)
+from labdeck.ingest.deckfile import ContentDeck, find_deck_dirs, parse_deck_dir
+from labdeck.store import Store
+from labdeck.store.models import Card, CardState, Chapter, Deck
+
+TITLE_MATCH = 85  # fuzzy ratio for "same item title"
+POSITION_MATCH = 50  # weaker title check when matching by position
+
+
+@dataclass
+class ImportReport:
+    path: str
+    kind: str
+    deck: str
+    chapters: int = 0
+    items: int = 0
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    attached: list[str] = field(default_factory=list)
+    mismatches: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.retired or self.attached_changed)
+
+    attached_changed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        verb = "would import" if self.dry_run else "imported"
+        parts = [
+            f"{verb} {self.path} ({self.kind}) into deck {self.deck!r}:",
+            f"{self.chapters} chapters, {self.items} items;",
+            f"{len(self.created)} new, {len(self.updated)} updated, {self.unchanged} unchanged",
+        ]
+        if self.attached:
+            parts.append(f"; notes attached to {len(self.attached)} shipped cards")
+        if self.mismatches:
+            parts.append(f"; {len(self.mismatches)} items matched no shipped card")
+        if self.removed:
+            parts.append(f"; {len(self.removed)} no longer in the document")
+        if self.retired:
+            parts.append(f"({len(self.retired)} retired)")
+        return " ".join(parts)
+
+
+def detect_and_parse(path: Path) -> ParsedDocument:
+    """Read and parse a learner document, choosing the format from its content."""
+    from labdeck.ingest.outline import looks_like_outline, parse_outline
+    from labdeck.ingest.qa import looks_like_qa, parse_qa
+
+    text = read_document(path)
+    if looks_like_outline(text):
+        return parse_outline(path, text)
+    if looks_like_qa(text):
+        return parse_qa(path, text)
+    raise ImportError_(
+        path,
+        None,
+        "unknown format: expected an exam outline ('# B1 Chapter' / '## item') or an "
+        "interview Q&A document ('1. Question' with '- Answer:' bullets)",
+    )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _ensure_state(session: Session, card: Card) -> None:
+    if session.get(CardState, card.id) is None:
+        session.add(CardState(card_id=card.id))
+
+
+def _set(obj: object, values: dict) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+def _upsert_card(session: Session, report: ImportReport, key: str, values: dict, now) -> Card:
+    card = session.exec(select(Card).where(Card.key == key)).first()
+    if card is None:
+        card = Card(key=key, created_at=now, updated_at=now, **values)
+        session.add(card)
+        session.flush()
+        _ensure_state(session, card)
+        report.created.append(key)
+        return card
+    values = {**values, "retired": False}
+    if _set(card, values):
+        card.updated_at = now
+        report.updated.append(key)
+    else:
+        report.unchanged += 1
+    return card
+
+
+def _upsert_chapter(session: Session, deck: Deck, values: dict) -> Chapter:
+    chapter = session.exec(
+        select(Chapter).where(Chapter.deck_id == deck.id, Chapter.code == values["code"])
+    ).first()
+    if chapter is None:
+        chapter = Chapter(deck_id=deck.id, **values)
+        session.add(chapter)
+        session.flush()
+    else:
+        _set(chapter, values)
+    return chapter
+
+
+# ---------------------------------------------------------------- learner documents
+
+
+def _linked_deck(session: Session, doc: ParsedDocument) -> Deck | None:
+    decks = session.exec(select(Deck).where(Deck.source == "content")).all()
+    wanted = fold(doc.title)
+    for deck in decks:
+        if any(fold(alias) == wanted for alias in deck.aliases):
+            return deck
+    if doc.kind == "outline":
+        codes = {c.code for c in doc.chapters}
+        for deck in decks:
+            own = set(session.exec(select(Chapter.code).where(Chapter.deck_id == deck.id)).all())
+            if codes and codes <= own:
+                return deck
+    return None
+
+
+def _match_item(
+    doc: ParsedDocument, item: ParsedItem, code: str, candidates: list[Card], taken: set[int]
+) -> Card | None:
+    free = [c for c in candidates if c.id not in taken]
+    if doc.kind == "qa":
+        number = str(item.number or item.position)
+        return next((c for c in free if (c.source_title or "").strip() == number), None)
+    title = fold(item.title)
+    best, best_score = None, 0.0
+    for card in free:
+        score = fuzz.ratio(title, fold(card.source_title or ""))
+        if score > best_score:
+            best, best_score = card, score
+    if best is not None and best_score >= TITLE_MATCH:
+        return best
+    ref = f"{code}.{item.position}"
+    by_position = next((c for c in free if c.outline_ref == ref), None)
+    if by_position is not None:
+        score = fuzz.ratio(title, fold(by_position.source_title or ""))
+        if score >= POSITION_MATCH or not by_position.source_title:
+            return by_position
+    return None
+
+
+def _own_item_values(
+    doc: ParsedDocument,
+    deck: Deck,
+    chapter: Chapter,
+    pch: ParsedChapter,
+    item: ParsedItem,
+    pos: int,
+) -> dict:
+    return {
+        "deck_id": deck.id,
+        "chapter_id": chapter.id,
+        "position": pos,
+        "prompt": item.title,
+        "answer": item.body,
+        "outline_ref": f"{pch.code}.{item.position}",
+        "source_title": item.title if doc.kind == "outline" else str(item.number or item.position),
+        "source_path": str(doc.path.resolve()),
+        "source_line": item.line,
+    }
+
+
+def import_document(
+    store: Store,
+    doc: ParsedDocument,
+    *,
+    dry_run: bool = False,
+    retire: bool = False,
+    link: bool = True,
+) -> ImportReport:
+    """Write one parsed document in one transaction (rolled back for a dry run)."""
+    now = clock.now()
+    source = str(doc.path.resolve())
+    with Session(store.engine, expire_on_commit=False) as session:
+        linked = _linked_deck(session, doc) if link else None
+        if linked is not None:
+            deck = linked
+        else:
+            key = slug(doc.title)
+            deck = session.exec(select(Deck).where(Deck.key == key)).first()
+            if deck is None:
+                count = len(session.exec(select(Deck.id)).all())
+                deck = Deck(key=key, name=doc.title, source=doc.kind, position=100 + count)
+                session.add(deck)
+                session.flush()
+            if deck.source != "content":
+                _set(deck, {"name": doc.title, "source_path": source})
+        report = ImportReport(
+            path=str(doc.path),
+            kind=doc.kind,
+            deck=deck.key,
+            chapters=len(doc.chapters),
+            items=doc.item_count,
+            dry_run=dry_run,
+        )
+        seen: set[str] = set()
+        attached_ids: set[int] = set()
+        shipped_chapters = (
+            session.exec(
+                select(Chapter).where(Chapter.deck_id == deck.id).order_by(Chapter.position)
+            ).all()
+            if linked
+            else []
+        )
+        for pch in doc.chapters:
+            target: Chapter | None = None
+            if linked is not None:
+                if doc.kind == "outline":
+                    target = next((c for c in shipped_chapters if c.code == pch.code), None)
+                elif pch.position <= len(shipped_chapters):
+                    target = shipped_chapters[pch.position - 1]
+            if target is None:
+                target = _upsert_chapter(
+                    session,
+                    deck,
+                    {
+                        "code": pch.code,
+                        "title": pch.title,
+                        "description": pch.description,
+                        "position": pch.position + (1000 if linked else 0),
+                    },
+                )
+            candidates = (
+                session.exec(
+                    select(Card).where(Card.chapter_id == target.id, Card.source_path == "content")
+                ).all()
+                if linked
+                else []
+            )
+            used_keys: set[str] = set()
+            for item in pch.items:
+                match = (
+                    _match_item(doc, item, pch.code, candidates, attached_ids) if linked else None
+                )
+                if match is not None:
+                    attached_ids.add(match.id)
+                    report.attached.append(match.key)
+                    notes_values = {"notes": item.body, "notes_source": f"{source}:{item.line}"}
+                    if _set(match, notes_values):
+                        match.updated_at = now
+                        report.attached_changed += 1
+                    continue
+                base = f"{deck.key}:{pch.code}:{slug(item.title)}"
+                key, n = base, 2
+                while key in used_keys:
+                    key, n = f"{base}-{n}", n + 1
+                used_keys.add(key)
+                seen.add(key)
+                if linked is not None:
+                    report.mismatches.append(f"{pch.code}.{item.position} {item.title[:60]}")
+                pos = item.position + (1000 if linked else 0)
+                _upsert_card(
+                    session, report, key, _own_item_values(doc, deck, target, pch, item, pos), now
+                )
+        # cards this document created before but no longer contains
+        for card in session.exec(
+            select(Card).where(
+                Card.source_path == source, Card.deck_id == deck.id, Card.retired == False
+            )
+        ).all():
+            if card.key not in seen:
+                report.removed.append(card.key)
+                if retire:
+                    card.retired = True
+                    report.retired.append(card.key)
+        noted = select(Card).where(Card.notes_source.like(f"{source}:%"), Card.deck_id == deck.id)
+        for card in session.exec(noted).all():
+            if card.id not in attached_ids:
+                report.removed.append(f"notes of {card.key}")
+                if retire:
+                    card.notes, card.notes_source = None, None
+                    report.retired.append(f"notes of {card.key}")
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    return report
+
+
+# ---------------------------------------------------------------- shipped content
+
+
+def _import_content_deck(session: Session, parsed: ContentDeck, report: ImportReport, now) -> None:
+    deck = session.exec(select(Deck).where(Deck.key == parsed.key)).first()
+    values = {
+        "name": parsed.name,
+        "description": parsed.description,
+        "position": parsed.position,
+        "aliases": parsed.aliases,
+        "source": "content",
+        "source_path": None,
+    }
+    if deck is None:
+        deck = Deck(key=parsed.key, **values)
+        session.add(deck)
+        session.flush()
+    else:
+        _set(deck, values)
+    seen: set[str] = set()
+    for cpos, pch in enumerate(parsed.chapters, start=1):
+        chapter = _upsert_chapter(
+            session,
+            deck,
+            {
+                "code": pch.code,
+                "title": pch.title,
+                "title_zh": pch.title_zh,
+                "description": pch.description,
+                "position": cpos,
+            },
+        )
+        for pos, card in enumerate(pch.cards, start=1):
+            key = f"{parsed.key}:{card.id}"
+            seen.add(key)
+            _upsert_card(
+                session,
+                report,
+                key,
+                {
+                    "deck_id": deck.id,
+                    "chapter_id": chapter.id,
+                    "position": pos,
+                    "prompt": card.prompt,
+                    "prompt_zh": card.prompt_zh,
+                    "answer": card.answer,
+                    "key_points": card.key_points,
+                    "tags": card.tags,
+                    "demos": card.demos,
+                    "outline_ref": card.outline,
+                    "source_title": card.source_title,
+                    "source_path": "content",
+                    "source_line": card.line,
+                },
+                now,
+            )
+        report.chapters += 1
+        report.items += len(pch.cards)
+    for card in session.exec(
+        select(Card).where(
+            Card.deck_id == deck.id, Card.source_path == "content", Card.retired == False
+        )
+    ).all():
+        if card.key not in seen:
+            card.retired = True
+            report.removed.append(card.key)
+            report.retired.append(card.key)
+
+
+def import_content(
+    store: Store, root: Path, *, dry_run: bool = False, errors: list[str] | None = None
+) -> list[ImportReport]:
+    """Load every deck folder under ``root``; each deck in its own transaction.
+
+    With ``errors`` given, a deck that fails to parse is reported there and skipped;
+    otherwise the error propagates.
+    """
+    reports = []
+    for directory in find_deck_dirs(root):
+        try:
+            parsed = parse_deck_dir(directory)
+        except ImportError_ as exc:
+            if errors is None:
+                raise
+            errors.append(str(exc))
+            continue
+        report = ImportReport(path=str(directory), kind="content", deck=parsed.key, dry_run=dry_run)
+        with Session(store.engine, expire_on_commit=False) as session:
+            _import_content_deck(session, parsed, report, clock.now())
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        reports.append(report)
+    return reports
+
+
+def content_fingerprint(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(root.glob("*/*.toml")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def sync_content(
+    store: Store, root: Path | None = None, *, force: bool = False
+) -> tuple[list[ImportReport], list[str]]:
+    """Load the shipped deck when it changed since the last sync (fingerprint next to the db).
+
+    Returns the reports and the errors of decks that failed to parse (those are skipped and
+    retried next time, so a broken file never locks the learner out).
+    """
+    from labdeck import config
+
+    root = root or config.content_dir()
+    if not root.exists():
+        return [], []
+    stamp = store.path.with_name(store.path.name + ".content")
+    fingerprint = content_fingerprint(root)
+    if not force and stamp.exists() and stamp.read_text().strip() == fingerprint:
+        return [], []
+    errors: list[str] = []
+    reports = import_content(store, root, errors=errors)
+    if not errors:
+        stamp.write_text(fingerprint)
+    return reports, errors

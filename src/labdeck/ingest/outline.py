@@ -1,0 +1,100 @@
+"""Exam-outline documents: ``# B2 Chapter`` / ``## item`` with the learner's notes under each item.
+
+Rules (see the issue and tests/ingest): front matter ``title`` names the deck; text before
+``<!-- more -->`` (or before the first chapter) is an intro and ignored; ``###`` and deeper
+headings fold into their parent item's notes; headings in fenced code are text.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from labdeck.ingest.common import (
+    ImportError_,
+    ParsedChapter,
+    ParsedDocument,
+    ParsedItem,
+    clean_text,
+    images_as_references,
+    tidy_block,
+)
+from labdeck.ingest.markdown_lines import front_matter, scan
+
+_CHAPTER = re.compile(r"^([A-Za-z]{1,4}\d{1,3}(?:\.\d+)?)[\s.:：、-]+(.+)$")
+MORE = "<!-- more -->"
+
+
+def looks_like_outline(text: str) -> bool:
+    return bool(re.search(r"^# +[A-Za-z]{1,4}\d{1,3}\b", text, re.M)) and bool(
+        re.search(r"^## +\S", text, re.M)
+    )
+
+
+def parse_outline(path: Path, text: str) -> ParsedDocument:
+    meta, start = front_matter(path, text)
+    lines = text.split("\n")
+    more = next((i for i in range(start, len(lines)) if lines[i].strip() == MORE), None)
+    if more is not None:
+        start = more + 1
+    title = clean_text(meta.get("title", "")).strip() or path.stem
+
+    chapters: list[ParsedChapter] = []
+    chapter: ParsedChapter | None = None
+    item: ParsedItem | None = None
+    body: list[str] = []
+    desc: list[str] = []
+
+    def close_item() -> None:
+        nonlocal item, body
+        if item is not None:
+            item.body = tidy_block(body)
+            if item.body:
+                item.body = images_as_references(item.body)
+        item, body = None, []
+
+    def close_description() -> None:
+        if chapter is not None and not chapter.items:
+            chapter.description = tidy_block(desc) or ""
+
+    for line in scan(path, text, start):
+        if line.heading_level == 1:
+            close_item()
+            close_description()
+            match = _CHAPTER.match(line.heading_text)
+            if match:
+                code, name = match.group(1).upper(), match.group(2).strip()
+            else:
+                code, name = f"CH{len(chapters) + 1}", line.heading_text
+            if any(c.code == code for c in chapters):
+                raise ImportError_(path, line.number, f"chapter code {code} appears twice")
+            chapter = ParsedChapter(code, clean_text(name), "", line.number, len(chapters) + 1)
+            chapters.append(chapter)
+            desc = []
+        elif line.heading_level == 2:
+            close_item()
+            if chapter is None:
+                if not line.heading_text:
+                    continue
+                raise ImportError_(
+                    path,
+                    line.number,
+                    f"item '{line.heading_text}' comes before any chapter "
+                    "(expected a '# B1 Chapter title' heading first)",
+                )
+            close_description()
+            if not line.heading_text:
+                raise ImportError_(path, line.number, "empty item heading (expected '## Title')")
+            item = ParsedItem(
+                clean_text(line.heading_text), None, line.number, len(chapter.items) + 1
+            )
+            chapter.items.append(item)
+        elif item is not None:
+            body.append(line.text)
+        elif chapter is not None:
+            desc.append(line.text)
+    close_item()
+    close_description()
+    if not chapters:
+        raise ImportError_(path, None, "no chapters found (expected '# B1 Chapter title' headings)")
+    return ParsedDocument(path, "outline", title, chapters)
