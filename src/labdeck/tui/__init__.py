@@ -1,0 +1,1 @@
+"""The Textual shell. The only package that imports textual; nothing imports it."""

@@ -1,0 +1,125 @@
+"""The labdeck Textual app: a thin shell over the core (labdeck.srs, grading, demos, exam)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from labdeck.tui.screens.home import HomeScreen, Scope
+from labdeck.tui.services import Services
+
+
+class LabdeckApp(App):
+    CSS_PATH = "labdeck.tcss"
+    TITLE = "labdeck"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", "Help", show=False),
+    ]
+
+    def __init__(self, services: Services, *, load_grader: bool = True) -> None:
+        super().__init__()
+        self.services = services
+        self._load_grader = load_grader
+        if services.settings.theme:
+            self.theme = services.settings.theme
+
+    def on_mount(self) -> None:
+        self.push_screen(HomeScreen())
+        if self._load_grader:
+            self.run_worker(
+                self.services.load_grader, thread=True, group="grader", exit_on_error=False
+            )
+
+    # ------------------------------------------------------------ navigation
+
+    def action_study(self, scope: Scope | None = None) -> None:
+        from labdeck.tui.screens.review import ReviewScreen
+
+        self.push_screen(ReviewScreen(scope or Scope()))
+
+    def action_browse(self) -> None:
+        from labdeck.tui.screens.browse import BrowseScreen
+
+        self.push_screen(BrowseScreen())
+
+    def action_stats(self) -> None:
+        from labdeck.tui.screens.stats import StatsScreen
+
+        self.push_screen(StatsScreen())
+
+    def action_demos(self, demo_id: str | None = None, card_key: str | None = None) -> None:
+        from labdeck.tui.screens.demos import DemosScreen
+
+        self.push_screen(DemosScreen(demo_id=demo_id, card_key=card_key))
+
+    def action_import_file(self) -> None:
+        from labdeck.tui.screens.importer import ImportScreen
+
+        self.push_screen(ImportScreen())
+
+    def action_settings(self) -> None:
+        from labdeck.tui.screens.settings import SettingsScreen
+
+        self.push_screen(SettingsScreen())
+
+    def action_help(self) -> None:
+        from labdeck.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_exam(self) -> None:
+        from labdeck.tui.screens.exam import ExamSetupScreen
+
+        self.push_screen(
+            ExamSetupScreen(self.services.store, grader_factory=self.services.wait_grader)
+        )
+
+    def get_system_commands(self, screen: Screen):
+        yield from super().get_system_commands(screen)
+        entries: list[tuple[str, str, Callable[[], object]]] = [
+            ("Study all decks", "Start today's review of every deck", self.action_study),
+            ("Mock exam", "Compose and sit a timed mock exam", self.action_exam),
+            ("Demos", "Run a micro-demo (attention, VAE, DDIM, CTC)", self.action_demos),
+            ("Browse cards", "Search and filter cards", self.action_browse),
+            ("Statistics", "Reviews, forecast, retention, mastery", self.action_stats),
+            ("Import a document", "Import an outline or Q&A file", self.action_import_file),
+            ("Settings", "Limits, rollover hour, grading model, demos", self.action_settings),
+            ("Help", "Keys and how grading works", self.action_help),
+        ]
+        for title, help_text, callback in entries:
+            yield SystemCommand(title, help_text, callback)
+        for demo in _demo_ids():
+            yield SystemCommand(
+                f"Run demo: {demo}", f"Open the {demo} demo", partial(self.action_demos, demo)
+            )
+
+
+def _demo_ids() -> list[str]:
+    try:
+        from labdeck.demos.registry import DEMO_IDS
+    except ImportError:  # pragma: no cover
+        return []
+    return sorted(DEMO_IDS)
+
+
+def run_app(home: Path | None = None) -> int:
+    """Open the store (migrating and loading the shipped deck), then run the app."""
+    if not sys.stdout.isatty() and not os.environ.get("LABDECK_FORCE_TUI"):
+        from labdeck.store.queries import list_decks
+
+        services = Services.open(home)
+        for deck in list_decks(services.store):
+            print(f"{deck.name}  [{deck.key}]  {len(deck.chapters)} chapters, {deck.cards} cards")
+        print("(not a terminal: run `labdeck` in a terminal to open the app)")
+        return 0
+    services = Services.open(home)
+    LabdeckApp(services).run()
+    return 0

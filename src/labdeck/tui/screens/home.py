@@ -1,0 +1,142 @@
+"""Home: decks (expandable to chapters) with new / re-drill / due counts, today's progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, Tree
+
+from labdeck.tui.widgets.heatmap import Heatmap
+
+
+@dataclass(frozen=True)
+class Scope:
+    deck: str | None = None
+    chapter: str | None = None
+
+    def label(self) -> str:
+        if self.chapter:
+            return f"{self.deck} · {self.chapter}"
+        return self.deck or "all decks"
+
+
+def counts_text(new: int, learn: int, due: int) -> Text:
+    text = Text()
+    text.append(f"{new:>3}", style="bold blue" if new else "dim")
+    text.append(" ")
+    text.append(f"{learn:>3}", style="bold red" if learn else "dim")
+    text.append(" ")
+    text.append(f"{due:>3}", style="bold green" if due else "dim")
+    return text
+
+
+class HomeScreen(Screen):
+    BINDINGS = [
+        Binding("enter", "study", "Study", priority=False),
+        Binding("e", "app.exam", "Exam"),
+        Binding("d", "app.demos", "Demos"),
+        Binding("b", "app.browse", "Browse"),
+        Binding("t", "app.stats", "Stats"),
+        Binding("i", "app.import_file", "Import"),
+        Binding("comma", "app.settings", "Settings"),
+        Binding("question_mark", "app.help", "Help"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with Horizontal(id="home"):
+            with Vertical(id="decks-pane"):
+                yield Static("Decks   [blue]new[/] [red]learn[/] [green]due[/]", id="decks-title")
+                yield Tree("All decks", id="decks")
+            with Vertical(id="today-pane"):
+                yield Static(id="today", classes="panel")
+                yield Static("Reviews, last 12 weeks", classes="subtitle")
+                yield Heatmap(id="heatmap", classes="panel")
+                yield Static(id="grader-status", classes="dim")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "labdeck"
+        self.sub_title = "study"
+        tree = self.query_one("#decks", Tree)
+        tree.show_root = True
+        tree.auto_expand = False
+        tree.focus()
+        self.refresh_data()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_data()
+
+    @work(thread=True, exclusive=True, group="home-refresh")
+    def refresh_data(self) -> None:
+        scheduler = self.app.services.scheduler()
+        counts = scheduler.counts()
+        summary = scheduler.today_summary()
+        per_day = dict(scheduler.reviews_per_day(days=7 * 12))
+        today = scheduler.today()
+        self.app.call_from_thread(self._show, counts, summary, per_day, today)
+
+    def _show(self, counts, summary, per_day, today) -> None:
+        tree = self.query_one("#decks", Tree)
+        expanded = {n.data for n in tree.root.children if n.is_expanded}
+        cursor = tree.cursor_node.data if tree.cursor_node else None
+        tree.clear()
+        totals = [0, 0, 0]
+        decks = [c for c in counts if c.chapter is None]
+        for deck in decks:
+            totals = [totals[0] + deck.new, totals[1] + deck.redrill, totals[2] + deck.due]
+            label = Text.assemble(counts_text(deck.new, deck.redrill, deck.due), "  ", deck.name)
+            scope = Scope(deck.deck)
+            node = tree.root.add(label, data=scope, expand=scope in expanded)
+            for chapter in (c for c in counts if c.deck == deck.deck and c.chapter is not None):
+                text = Text.assemble(
+                    counts_text(chapter.new, chapter.redrill, chapter.due),
+                    "  ",
+                    (f"{chapter.chapter} ", "bold"),
+                    chapter.name,
+                )
+                node.add_leaf(text, data=Scope(deck.deck, chapter.chapter))
+        tree.root.set_label(Text.assemble(counts_text(*totals), "  All decks"))
+        tree.root.data = Scope()
+        tree.root.expand()
+        if cursor is not None:
+            for node in [tree.root, *tree.root.children]:
+                if node.data == cursor:
+                    tree.move_cursor(node)
+        today_text = Text()
+        today_text.append("Today\n", style="bold")
+        today_text.append(f"answered {summary.answered}")
+        if summary.answered:
+            today_text.append(f" · {summary.pass_rate:.0%} with q ≥ 3")
+        today_text.append(f"\nstreak {summary.streak} day{'s' if summary.streak != 1 else ''}")
+        left = sum(totals)
+        today_text.append(
+            f"\n{left} card{'s' if left != 1 else ''} waiting" if left else "\nall done"
+        )
+        self.query_one("#today", Static).update(today_text)
+        self.query_one("#heatmap", Heatmap).show(per_day, today)
+        self._grader_status()
+
+    def _grader_status(self) -> None:
+        services = self.app.services
+        status = "grading model ready" if services.grader_ready else "loading grading model…"
+        self.query_one("#grader-status", Static).update(status)
+
+    def selected_scope(self) -> Scope:
+        node = self.query_one("#decks", Tree).cursor_node
+        return node.data if node is not None and node.data is not None else Scope()
+
+    def action_study(self) -> None:
+        self.app.action_study(self.selected_scope())
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        event.stop()
+        if event.node is not None and event.node.data is not None:
+            self.app.action_study(event.node.data)
