@@ -421,16 +421,8 @@ class ReviewScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # Single-letter keys belong to the answer box while the learner is typing.
-        if action in (
-            "undo",
-            "suspend",
-            "bury",
-            "run_demo",
-            "toggle_zh",
-            "reveal",
-            "accept",
-            "rate",
-        ):
-            if self._typing():
-                return False
-        return True
+        return not (
+            action
+            in ("undo", "suspend", "bury", "run_demo", "toggle_zh", "reveal", "accept", "rate")
+            and self._typing()
+        )
