@@ -263,6 +263,13 @@ def _report(exc: Exception) -> int:
     from labdeck.ingest.common import ImportError_
     from labdeck.store import StoreError
 
+    text = str(exc)
+    if ("locked" in text or "busy" in text) and type(exc).__name__ == "OperationalError":
+        print(
+            "labdeck: database is busy: another labdeck process is using it; try again",
+            file=sys.stderr,
+        )
+        return 2
     if isinstance(exc, StoreError | ImportError_ | SettingsError | ClockError | ValueError):
         print(f"labdeck: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, StoreError) else 1

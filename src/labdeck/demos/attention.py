@@ -167,7 +167,9 @@ def compare_with_sdpa(gen: torch.Generator, heads: int, d_k: int, length: int) -
         ref = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         errs[name] = (ours - ref).abs().max().item()
     ours, _ = attention(q, k, v, causal)
-    errs["is_causal"] = (ours - F.scaled_dot_product_attention(q, k, v, is_causal=True)).abs().max().item()
+    errs["is_causal"] = (
+        (ours - F.scaled_dot_product_attention(q, k, v, is_causal=True)).abs().max().item()
+    )
     ours, _ = attention(q, k, v, holes)
     ref = F.scaled_dot_product_attention(q, k, v, attn_mask=holes)
     errs["fully masked rows"] = (ours - ref).abs().max().item()
@@ -207,8 +209,13 @@ def compare_with_torch_mha(
     with torch.no_grad():
         out, w = ours(x, attend=attend)
         ref_out, ref_w = ref(
-            x, x, x, key_padding_mask=key_padding_mask, attn_mask=attn_mask,
-            need_weights=True, average_attn_weights=False,
+            x,
+            x,
+            x,
+            key_padding_mask=key_padding_mask,
+            attn_mask=attn_mask,
+            need_weights=True,
+            average_attn_weights=False,
         )
         # The classic bug: hand MHA the SDPA-style mask (True = attend) without inverting it.
         # A full-length sentence then has every key masked (NaN rows); a padded one attends
@@ -337,8 +344,11 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     # 1. Our attention vs F.scaled_dot_product_attention --------------------------------------
     emit.progress(0, total, "ours vs torch SDPA")
     sdpa = compare_with_sdpa(gen, heads, d_model // heads, len(words))
-    emit.table("ours vs F.scaled_dot_product_attention (fp32)", ["mask", "max |diff|"],
-               [[k, f"{v:.2e}"] for k, v in sdpa.items()])
+    emit.table(
+        "ours vs F.scaled_dot_product_attention (fp32)",
+        ["mask", "max |diff|"],
+        [[k, f"{v:.2e}"] for k, v in sdpa.items()],
+    )
     full = fully_masked_row_demo(gen)
     emit.text(
         "A query whose keys are all masked: naive softmax gives "
@@ -354,8 +364,10 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     emit.table(
         "ours vs nn.MultiheadAttention (same weights)",
         ["masks", "output max |diff|", "weights max |diff|"],
-        [["padding", f"{mha_pad['output']:.2e}", f"{mha_pad['weights']:.2e}"],
-         ["padding+causal", f"{mha_causal['output']:.2e}", f"{mha_causal['weights']:.2e}"]],
+        [
+            ["padding", f"{mha_pad['output']:.2e}", f"{mha_pad['weights']:.2e}"],
+            ["padding+causal", f"{mha_causal['output']:.2e}", f"{mha_causal['weights']:.2e}"],
+        ],
     )
     emit.text(
         "Mask conventions: SDPA and ours take True = attend; nn.MultiheadAttention takes "
@@ -370,9 +382,11 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     emit.table(
         "ours vs transformers BertLayer self-attention (random weights, additive mask)",
         ["quantity", "max |diff|"],
-        [["context (heads concatenated)", f"{bert['context']:.2e}"],
-         ["attention weights", f"{bert['weights']:.2e}"],
-         ["attention block (W_o, residual, LayerNorm)", f"{bert['block']:.2e}"]],
+        [
+            ["context (heads concatenated)", f"{bert['context']:.2e}"],
+            ["attention weights", f"{bert['weights']:.2e}"],
+            ["attention block (W_o, residual, LayerNorm)", f"{bert['block']:.2e}"],
+        ],
     )
 
     # 4. Masks: padded keys and future tokens have zero influence ---------------------------
@@ -393,12 +407,16 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     pad_labels = short + ["<pad>"] * (len(words) - len(short))
     emit.image(
         "Self-attention weights, causal mask, sentence A (rows: queries, columns: keys)",
-        data=avg_causal.tolist(), xlabels=words, ylabels=words,
+        data=avg_causal.tolist(),
+        xlabels=words,
+        ylabels=words,
         vmax=float(avg_causal.max()),
     )
     emit.image(
         "Self-attention weights, padding mask, sentence B (padded key columns are zero)",
-        data=avg_pad.tolist(), xlabels=pad_labels, ylabels=pad_labels,
+        data=avg_pad.tolist(),
+        xlabels=pad_labels,
+        ylabels=pad_labels,
         vmax=float(avg_pad.max()),
     )
     emit.text(
@@ -414,19 +432,37 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     emit.table(
         "softmax over 16 keys, unit-variance q and k",
         ["d_k", "scaled", "score std", "mean max weight", "entropy (nats)", "|dL/dscores|"],
-        [[r["d_k"], "yes" if r["scaled"] else "no", f"{r['score_std']:.2f}",
-          f"{r['max_weight']:.3f}", f"{r['entropy']:.3f}", f"{r['grad_norm']:.2e}"]
-         for r in rows],
+        [
+            [
+                r["d_k"],
+                "yes" if r["scaled"] else "no",
+                f"{r['score_std']:.2f}",
+                f"{r['max_weight']:.3f}",
+                f"{r['entropy']:.3f}",
+                f"{r['grad_norm']:.2e}",
+            ]
+            for r in rows
+        ],
     )
     for scaled in (True, False):
         sel = [r for r in rows if r["scaled"] is scaled]
         name = "with 1/sqrt(d_k)" if scaled else "without scaling"
-        emit.series(f"entropy {name}", [math.log2(r["d_k"]) for r in sel],
-                    [r["entropy"] for r in sel], xlabel="log2 d_k", ylabel="entropy (nats)",
-                    group="entropy")
-        emit.series(f"grad norm {name}", [math.log2(r["d_k"]) for r in sel],
-                    [math.log10(max(r["grad_norm"], 1e-30)) for r in sel], xlabel="log2 d_k",
-                    ylabel="log10 |dL/dscores|", group="grad")
+        emit.series(
+            f"entropy {name}",
+            [math.log2(r["d_k"]) for r in sel],
+            [r["entropy"] for r in sel],
+            xlabel="log2 d_k",
+            ylabel="entropy (nats)",
+            group="entropy",
+        )
+        emit.series(
+            f"grad norm {name}",
+            [math.log2(r["d_k"]) for r in sel],
+            [math.log10(max(r["grad_norm"], 1e-30)) for r in sel],
+            xlabel="log2 d_k",
+            ylabel="log10 |dL/dscores|",
+            group="grad",
+        )
     big = max(r["d_k"] for r in rows)
     s_big = next(r for r in rows if r["d_k"] == big and r["scaled"])
     u_big = next(r for r in rows if r["d_k"] == big and not r["scaled"])
@@ -434,16 +470,21 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     # A picture of saturation: 8 queries x 8 keys at the largest d_k.
     q = torch.randn(8, big, generator=gen)
     k = torch.randn(8, big, generator=gen)
-    grid = [[torch.softmax(q @ k.T / math.sqrt(big), -1).tolist(),
-             torch.softmax(q @ k.T, -1).tolist()]]
-    emit.image(f"softmax(q.k) at d_k={big}: scaled (left) vs unscaled (right, one-hot rows)",
-               grid=grid, labels=[["scaled", "unscaled"]])
+    grid = [
+        [torch.softmax(q @ k.T / math.sqrt(big), -1).tolist(), torch.softmax(q @ k.T, -1).tolist()]
+    ]
+    emit.image(
+        f"softmax(q.k) at d_k={big}: scaled (left) vs unscaled (right, one-hot rows)",
+        grid=grid,
+        labels=[["scaled", "unscaled"]],
+    )
     emit.progress(total, total, "done")
 
     metrics = {
         "sdpa_max_abs_err": max(sdpa.values()),
-        "mha_max_abs_err": max(mha_pad["output"], mha_causal["output"],
-                               mha_pad["weights"], mha_causal["weights"]),
+        "mha_max_abs_err": max(
+            mha_pad["output"], mha_causal["output"], mha_pad["weights"], mha_causal["weights"]
+        ),
         "bert_max_abs_err": max(bert.values()),
         "padding_influence": infl["padding"],
         "future_influence": infl["future"],

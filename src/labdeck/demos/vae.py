@@ -35,21 +35,29 @@ def load_data(seed: int) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray]:
     x = (digits.data / 16.0).astype(np.float32)
     perm = np.random.default_rng(seed).permutation(len(x))
     test, train = perm[:N_TEST], perm[N_TEST:]
-    return (torch.from_numpy(x[train]), torch.from_numpy(x[test]),
-            digits.target[train], digits.target[test])
+    return (
+        torch.from_numpy(x[train]),
+        torch.from_numpy(x[test]),
+        digits.target[train],
+        digits.target[test],
+    )
 
 
 class VAE(nn.Module):
-    def __init__(self, d_in: int = 64, hidden: int = 256, latent: int = 8) -> None:
+    """One hidden layer each way (wider and shallower trains fastest on one CPU core)."""
+
+    def __init__(self, d_in: int = 64, hidden: int = 512, latent: int = 8) -> None:
         super().__init__()
         self.latent = latent
         self.encoder = nn.Sequential(
-            nn.Linear(d_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-            nn.Linear(hidden, 2 * latent),  # -> (mu, log sigma^2)
+            nn.Linear(d_in, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 2 * latent),  # (mu, log s^2)
         )
         self.decoder = nn.Sequential(
-            nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-            nn.Linear(hidden, d_in),  # -> Bernoulli logits
+            nn.Linear(latent, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, d_in),  # Bernoulli logits
         )
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
@@ -115,7 +123,7 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         f"latent dim {p['latent']}, hidden {p['hidden']}, {p['epochs']} epochs."
     )
     model = VAE(64, p["hidden"], p["latent"]).to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=p["lr"])
+    opt = torch.optim.Adam(model.parameters(), lr=p["lr"], fused=True)
     epochs, batch = p["epochs"], p["batch"]
     steps_per_epoch = math.ceil(len(x_train) / batch)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
@@ -149,10 +157,12 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         emit.progress(epoch, epochs, "training")
 
     model.eval()
-    emit.series("train -ELBO", curve_x, curve_train, xlabel="epoch", ylabel="nats / image",
-                group="loss")
-    emit.series("test -ELBO", test_x, curve_test, xlabel="epoch", ylabel="nats / image",
-                group="loss")
+    emit.series(
+        "train -ELBO", curve_x, curve_train, xlabel="epoch", ylabel="nats / image", group="loss"
+    )
+    emit.series(
+        "test -ELBO", test_x, curve_test, xlabel="epoch", ylabel="nats / image", group="loss"
+    )
 
     test_nelbo, test_rec, test_kl = neg_elbo(model, xv, samples=20)
     baseline = mean_image_baseline(x_train, x_test)
@@ -178,19 +188,23 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         imgs = images.reshape(-1, 8, 8).clamp(0, 1).tolist()
         return [imgs[r : r + cols] for r in range(0, len(imgs), cols)]
 
-    emit.image("test digits (top) and their reconstructions (bottom)",
-               grid=grid(x_test[:8]) + grid(recon[:8]))
+    emit.image(
+        "test digits (top) and their reconstructions (bottom)",
+        grid=grid(x_test[:8]) + grid(recon[:8]),
+    )
     emit.image("samples from the prior z ~ N(0, I)", grid=grid(prior.cpu()))
-    emit.image(f"latent interpolation: a {y_test[i0]} turning into a {y_test[i1]}",
-               grid=grid(walk))
+    emit.image(f"latent interpolation: a {y_test[i0]} turning into a {y_test[i1]}", grid=grid(walk))
     emit.table(
         "test set (nats per image)",
         ["quantity", "value"],
-        [["-ELBO", f"{test_nelbo:.2f}"], ["reconstruction -E[log p(x|z)]", f"{test_rec:.2f}"],
-         ["KL(q(z|x) || p(z))", f"{test_kl:.2f}"],
-         ["mean-image baseline -log p(x)", f"{baseline:.2f}"],
-         ["KL analytic vs Monte Carlo (2000 draws)", f"{kl_exact:.4f} vs {kl_mc:.4f}"],
-         ["classifier accuracy on real / reconstructed", f"{acc_real:.3f} / {acc_recon:.3f}"]],
+        [
+            ["-ELBO", f"{test_nelbo:.2f}"],
+            ["reconstruction -E[log p(x|z)]", f"{test_rec:.2f}"],
+            ["KL(q(z|x) || p(z))", f"{test_kl:.2f}"],
+            ["mean-image baseline -log p(x)", f"{baseline:.2f}"],
+            ["KL analytic vs Monte Carlo (2000 draws)", f"{kl_exact:.4f} vs {kl_mc:.4f}"],
+            ["classifier accuracy on real / reconstructed", f"{acc_real:.3f} / {acc_recon:.3f}"],
+        ],
     )
 
     metrics = {

@@ -75,6 +75,18 @@ def parse_qa(path: Path, text: str) -> ParsedDocument:
             item.body = images_as_references(answer) if answer else None
         item, body, extra, state = None, [], [], "none"
 
+    lines = text.split("\n")
+    uses_bullets = any(_ANSWER.match(raw) for raw in lines)
+
+    def answer_follows(index: int) -> bool:
+        """An answer bullet comes after line ``index`` before the next question or heading."""
+        for raw in lines[index + 1 :]:
+            if _ANSWER.match(raw):
+                return True
+            if raw.startswith("#") or _question(raw) or _SEPARATOR.match(raw):
+                return False
+        return False
+
     for line in scan(path, text, start):
         if line.heading_level:
             close_item()
@@ -94,11 +106,11 @@ def parse_qa(path: Path, text: str) -> ParsedDocument:
         if question is not None:
             number, qtext = question
             last = item.number if item is not None else None
+            continues = last is not None and number == last + 1
             starts = (
                 item is None
                 or state in ("closed", "question")
-                or last is None
-                or number == last + 1
+                or (continues and (answer_follows(line.number - 1) or not uses_bullets))
             )
             if starts:
                 close_item()
@@ -114,8 +126,6 @@ def parse_qa(path: Path, text: str) -> ParsedDocument:
                 chapter.description = (chapter.description + "\n" + line.text.strip()).strip()
             continue
         if _SEPARATOR.match(line.text):
-            if state == "question":
-                state = "closed" if body else "question"
             state = "closed" if state == "answer" else state
             continue
         if state == "question":

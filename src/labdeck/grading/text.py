@@ -1,0 +1,417 @@
+"""Text handling for grading: language detection, segmentation, key terms, contradiction cues.
+
+Pure Python (no models). Chinese is compared in simplified script: callers pass text through
+``embedder.to_simplified`` before the lexical checks here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+LATIN_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]")
+_MARKDOWN_RE = re.compile(r"(\*\*|__|`+|^#+\s*|^>\s*)", re.MULTILINE)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\x1b\[[0-9;?]*[A-Za-z]")
+
+# Chunking: a text longer than this (in "units": Latin words, or CJK characters / 1.5) is
+# embedded as several chunks whose vectors are averaged, never silently truncated.
+CHUNK_UNITS = 80
+
+
+def clean(text: str | None) -> str:
+    """Normalise width (NFKC), strip control sequences and light Markdown, squeeze spaces."""
+    if not text:
+        return ""
+    out = unicodedata.normalize("NFKC", text)
+    out = _CONTROL_RE.sub(" ", out)
+    out = _MARKDOWN_RE.sub("", out)
+    out = out.replace("$", "")
+    out = re.sub(r"[ \t\u3000]+", " ", out)
+    out = re.sub(r"\s*\n\s*", "\n", out)
+    return out.strip()
+
+
+def units(text: str) -> float:
+    """A language-neutral length: Latin words plus CJK characters / 1.5 (≈ words)."""
+    return len(LATIN_WORD_RE.findall(text)) + len(CJK_RE.findall(text)) / 1.5
+
+
+def detect_language(text: str | None, simplified: str | None = None) -> str:
+    """'en', 'zh-Hans', 'zh-Hant', 'mixed' or 'empty'.
+
+    ``simplified`` is the text after OpenCC t2s (if the caller has it): characters that change
+    under t2s mark traditional script.
+    """
+    if text is None or not text.strip():
+        return "empty"
+    cjk = CJK_RE.findall(text)
+    if not cjk:
+        return "en"
+    words = [w for w in LATIN_WORD_RE.findall(text) if len(w) >= 2]
+    zh_units = len(cjk) / 1.5
+    en_units = float(len(words))
+    if en_units >= 3 and en_units / (en_units + zh_units) >= 0.2:
+        return "mixed"
+    if simplified is not None and simplified != text:
+        changed = sum(1 for a, b in zip(text, simplified, strict=False) if a != b)
+        if changed >= 2 or changed / len(cjk) >= 0.1:
+            return "zh-Hant"
+    return "zh-Hans"
+
+
+def language_family(lang: str) -> str:
+    return "zh" if lang.startswith("zh") else lang
+
+
+# --- segmentation -------------------------------------------------------------------------
+
+_BULLET_RE = re.compile(r"^\s*(?:[-*+•·]|\d{1,2}[.)、]|[（(]?\d{1,2}[)）])\s+", re.MULTILINE)
+# Sentence ends: CJK terminators anywhere; a Latin full stop when followed by white space (so
+# not inside 0.9); short abbreviations (e.g., i.e.) are protected first.
+_SENT_SPLIT_RE = re.compile(r"(?<=[。！？；;!?])\s*|(?<=\.)\s+|\n+")
+_CLAUSE_SPLIT_RE = re.compile(r"(?<=[,，、:：])\s*|\s+-{1,2}\s+|\s*—\s*")
+_ABBREV_RE = re.compile(r"\b(e\.g|i\.e|etc|vs|cf|approx)\.", re.IGNORECASE)
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences and bullet items of ``text`` (already cleaned)."""
+    if not text:
+        return []
+    protected = _ABBREV_RE.sub(lambda m: m.group(0).replace(".", "\u2024"), text)
+    protected = _BULLET_RE.sub("\n", protected)
+    parts = [p.strip().replace("\u2024", ".") for p in _SENT_SPLIT_RE.split(protected)]
+    return _merge_short([p for p in parts if p and _has_content(p)], min_units=2.5)
+
+
+def clauses(sentence: str) -> list[str]:
+    parts = [p.strip(" ,，、:：") for p in _CLAUSE_SPLIT_RE.split(sentence)]
+    return _merge_short([p for p in parts if p and _has_content(p)], min_units=3.0)
+
+
+def _has_content(text: str) -> bool:
+    return bool(CJK_RE.search(text) or re.search(r"[A-Za-z0-9]", text))
+
+
+def _merge_short(parts: list[str], min_units: float) -> list[str]:
+    """Glue fragments that are too short to stand alone onto their neighbour."""
+    out: list[str] = []
+    for part in parts:
+        if out and (units(part) < min_units or units(out[-1]) < min_units):
+            joiner = "" if CJK_RE.search(out[-1][-1:]) else " "
+            out[-1] = f"{out[-1]}{joiner}{part}"
+        else:
+            out.append(part)
+    return out
+
+
+def chunks(text: str, max_units: float = CHUNK_UNITS) -> list[str]:
+    """Split a long text into consecutive pieces of at most ~max_units (sentence boundaries)."""
+    if units(text) <= max_units:
+        return [text] if text else []
+    out: list[str] = []
+    current: list[str] = []
+    size = 0.0
+    for sent in sentences(text) or [text]:
+        for piece in _split_long(sent, max_units):
+            u = units(piece)
+            if current and size + u > max_units:
+                out.append(" ".join(current))
+                current, size = [], 0.0
+            current.append(piece)
+            size += u
+    if current:
+        out.append(" ".join(current))
+    return out
+
+
+def _split_long(sentence: str, max_units: float) -> list[str]:
+    if units(sentence) <= max_units:
+        return [sentence]
+    tokens = re.findall(r"[\u3400-\u9fff\uf900-\ufaff]|[^\s\u3400-\u9fff\uf900-\ufaff]+", sentence)
+    out: list[str] = []
+    current: list[str] = []
+    for tok in tokens:
+        current.append(tok)
+        if units(" ".join(current)) >= max_units:
+            out.append(_join_tokens(current))
+            current = []
+    if current:
+        out.append(_join_tokens(current))
+    return out
+
+
+def _join_tokens(tokens: list[str]) -> str:
+    text = ""
+    for tok in tokens:
+        if text and not (CJK_RE.match(tok) and CJK_RE.match(text[-1])):
+            text += " "
+        text += tok
+    return text
+
+
+def answer_segments(text: str, max_segments: int = 48) -> list[str]:
+    """Pieces of an answer that a key point may match: clauses, sentences, sentence pairs and
+    (chunks of) the whole answer. Deduplicated, in order of appearance."""
+    sents = sentences(text)
+    seen: dict[str, None] = {}
+    for chunk in chunks(text):
+        seen.setdefault(chunk, None)
+    for i, sent in enumerate(sents):
+        for piece in chunks(sent):
+            seen.setdefault(piece, None)
+        if i + 1 < len(sents):
+            pair = f"{sent} {sents[i + 1]}"
+            if units(pair) <= CHUNK_UNITS:
+                seen.setdefault(pair, None)
+        for clause in clauses(sent):
+            seen.setdefault(clause, None)
+    return list(seen)[:max_segments]
+
+
+def derive_key_points(reference: str, max_points: int = 8) -> list[str]:
+    """Key points for a card that has none: the reference's sentences / bullet items."""
+    sents = sentences(clean(reference))
+    if len(sents) <= max_points:
+        return sents
+    # Too many sentences: merge neighbours so that at most max_points remain.
+    size = -(-len(sents) // max_points)
+    return [" ".join(sents[i : i + size]) for i in range(0, len(sents), size)]
+
+
+# --- key terms ------------------------------------------------------------------------------
+
+_STOP = set(
+    """a an the and or but if then else of to in on at by for with from into onto over under as
+    is are was were be been being it its this that these those there their they them we our you
+    your he she his her i me my not no so such than too very can could may might must should
+    would will shall do does did done have has had having each every any all some many much more
+    most other another same own only just also both either neither nor about above after again
+    against below between during before through up down out off while where when which who whom
+    what why how here one two three first second new used use uses using make makes made get
+    gets set sets way ways like well often usually instead rather still even less few lot lots
+    per via much thing things part parts case cases kind kinds type types much given give gives
+    called call another whole model models method methods value values number numbers""".split()
+)
+_FORMULA_RE = re.compile(
+    r"[A-Za-z√]*\([^()\s]{1,24}\)(?:\^?[-+]?\d+)?"  # sqrt(d_k), q(z|x), min(1, ...)
+    r"|[A-Za-z]+_[A-Za-z0-9{}]+(?:\([^()]*\))?"  # d_k, W_O, eps_theta(x_t, t)
+    r"|[A-Za-z]+\^[A-Za-z0-9{}]+"  # x^2
+)
+_ACRONYM_RE = re.compile(r"\b[A-Za-z]*[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*\b|\b[A-Z][A-Z0-9]+\b")
+
+
+def key_terms(text: str) -> list[str]:
+    """Terms worth checking literally: formulas (sqrt(d_k), W_O), acronyms and mixed-case
+    names (KL, ELBO, LoRA, PixelCNN) and, for English text, content words of 5+ letters."""
+    found: dict[str, None] = {}
+    for m in _FORMULA_RE.finditer(text):
+        term = m.group(0).strip()
+        if len(term) >= 2:
+            found.setdefault(term, None)
+    for m in _ACRONYM_RE.finditer(text):
+        found.setdefault(m.group(0), None)
+    for word in LATIN_WORD_RE.findall(text):
+        low = word.lower()
+        if len(low) >= 5 and low not in _STOP and word not in found:
+            found.setdefault(low, None)
+    return list(found)
+
+
+def is_neutral_term(term: str) -> bool:
+    """A term a Chinese answer can be expected to write in Latin script (formula/acronym)."""
+    return bool(_FORMULA_RE.fullmatch(term) or _ACRONYM_RE.fullmatch(term))
+
+
+def _norm_term(text: str) -> str:
+    out = text.lower().replace("√", "sqrt").replace("·", "*")
+    return re.sub(r"[\s\\{}]+", "", out)
+
+
+def term_found(term: str, answer_norm: str, answer_words: set[str]) -> bool:
+    """Typo-tolerant presence of ``term`` in the answer (normalised with ``_norm_term``)."""
+    from rapidfuzz import fuzz
+
+    t = _norm_term(term)
+    if not t:
+        return False
+    if len(t) <= 4 or t.isupper():
+        # Short terms and acronyms must appear as a token (KL is not in "skill").
+        if t in answer_words:
+            return True
+        return bool(re.search(rf"(?<![a-z]){re.escape(t)}(?![a-z])", answer_norm))
+    if t in answer_norm:
+        return True
+    threshold = 80 if len(t) >= 8 else 86
+    return fuzz.partial_ratio(t, answer_norm) >= threshold
+
+
+def prepare_answer_for_terms(answer: str) -> tuple[str, set[str]]:
+    norm = _norm_term(answer)
+    words = {w.lower() for w in re.findall(r"[A-Za-z0-9_]+", answer)}
+    return norm, words
+
+
+# --- contradiction cues ---------------------------------------------------------------------
+
+_NEG_EN = re.compile(
+    r"\b(?:not|no|never|cannot|can't|doesn't|don't|isn't|aren't|won't|wasn't|weren't|didn't|"
+    r"neither|nor|none|nothing)\b|n't\b",
+    re.IGNORECASE,
+)
+_NEG_ZH = re.compile(r"不|没|無|无|非|未|别|勿")
+_NEG_ZH_FALSE = re.compile(
+    r"不同|不断|不仅|不但|不少|不错|不久|不管|不过|不然|不得不|不论|无论|非常|并非常|除非|"
+    r"不太多|无监督|无标注|无条件|非线性|非马尔可夫|无需|无分类器|不光"
+)
+
+# Pairs of opposite notions. Each side lists English tokens (whole words, lower case) and
+# Chinese substrings (simplified). A "flip" is an answer clause that uses one side where the
+# matching reference clause uses the other.
+_OPPOSITES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
+    (
+        (
+            "increase",
+            "increases",
+            "increased",
+            "increasing",
+            "grow",
+            "grows",
+            "larger",
+            "bigger",
+            "higher",
+            "raise",
+            "raises",
+            "enlarge",
+            "enlarges",
+            "更多",
+            "增加",
+            "增大",
+            "变大",
+            "提高",
+            "升高",
+            "越大",
+            "放大",
+            "扩大",
+            "变多",
+        ),
+        (
+            "decrease",
+            "decreases",
+            "decreased",
+            "decreasing",
+            "reduce",
+            "reduces",
+            "reduced",
+            "shrink",
+            "shrinks",
+            "smaller",
+            "lower",
+            "fewer",
+            "drop",
+            "drops",
+            "减少",
+            "减小",
+            "变小",
+            "降低",
+            "下降",
+            "更少",
+            "越小",
+            "缩小",
+            "变少",
+        ),
+    ),
+    (
+        ("maximise", "maximises", "maximize", "maximizes", "maximising", "maximizing", "最大化"),
+        ("minimise", "minimises", "minimize", "minimizes", "minimising", "minimizing", "最小化"),
+    ),
+    (("upper", "上界"), ("lower", "下界")),
+    (("encoder", "encoders", "编码器"), ("decoder", "decoders", "解码器")),
+    (("generator", "生成器"), ("discriminator", "判别器", "鉴别器")),
+    (
+        ("pull", "pulls", "together", "closer", "attract", "拉近"),
+        ("push", "pushes", "apart", "away", "repel", "推远", "推开"),
+    ),
+    (
+        ("previous", "earlier", "preceding", "past", "prefix", "之前", "前面", "过去"),
+        ("future", "later", "subsequent", "upcoming", "之后的", "后面", "未来"),
+    ),
+    (
+        ("parallel", "simultaneously", "并行", "同时"),
+        ("sequential", "sequentially", "serial", "串行", "逐个", "依次"),
+    ),
+    (("deterministic", "确定性"), ("random", "stochastic", "randomness", "随机")),
+    (("discrete", "离散"), ("continuous", "连续")),
+    (
+        ("same", "identical", "shared", "share", "shares", "相同", "同一", "共享", "共用", "一样"),
+        (
+            "different",
+            "separate",
+            "own",
+            "independent",
+            "independently",
+            "不同",
+            "各自",
+            "独立",
+            "自己的",
+        ),
+    ),
+    (
+        ("add", "adds", "adding", "added", "加噪", "加入噪声", "加噪声", "加高斯噪声"),
+        ("remove", "removes", "removing", "removed", "denoise", "denoises", "去噪", "去除噪声"),
+    ),
+    (("multiply", "multiplies", "multiplied", "乘以"), ("divide", "divides", "divided", "除以")),
+    (
+        ("sharper", "sharpen", "sharpens", "peakier", "peaked", "尖锐", "更尖"),
+        ("flatter", "flatten", "flattens", "smoother", "平坦", "更平"),
+    ),
+    (("faster", "speeds", "加快", "更快", "变快"), ("slower", "slows", "更慢", "变慢", "减慢")),
+    (("exact", "exactly", "精确"), ("approximate", "approximately", "近似")),
+    (("local", "局部"), ("global", "全局")),
+    (
+        ("large", "big", "huge", "大模型", "较大", "更大", "很大"),
+        ("small", "tiny", "小模型", "较小", "更小", "很小"),
+    ),
+    (("above", "exceeds", "exceed", "大于", "超过"), ("below", "under", "小于", "低于")),
+    (("stronger", "strong", "更强", "较强", "强于"), ("weaker", "weak", "更弱", "较弱", "弱于")),
+    (("labelled", "labeled", "annotated", "有标注"), ("unlabelled", "unlabeled", "raw", "无标注")),
+    (("bidirectional", "双向"), ("unidirectional", "left-to-right", "单向", "从左到右")),
+    (("memory", "显存", "内存"), ("compute", "计算量")),
+]
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in LATIN_WORD_RE.findall(text)}
+
+
+def negated(text: str) -> bool:
+    if _NEG_EN.search(text):
+        return True
+    stripped = _NEG_ZH_FALSE.sub("", text)
+    return bool(_NEG_ZH.search(stripped))
+
+
+def _sides(text: str, words: set[str]) -> list[tuple[bool, bool]]:
+    out = []
+    for side_a, side_b in _OPPOSITES:
+        has_a = any((w in words) if w.isascii() else (w in text) for w in side_a)
+        has_b = any((w in words) if w.isascii() else (w in text) for w in side_b)
+        out.append((has_a, has_b))
+    return out
+
+
+def contradiction(answer_clause: str, reference_clause: str) -> int:
+    """Number of contradiction cues between two aligned clauses (simplified script):
+    a negation present in one but not the other, and opposite notions used on the two sides."""
+    count = int(negated(answer_clause) != negated(reference_clause))
+    sa = _sides(answer_clause, _words(answer_clause))
+    sr = _sides(reference_clause, _words(reference_clause))
+    for (a_a, a_b), (r_a, r_b) in zip(sa, sr, strict=True):
+        if (a_a and not a_b and r_b and not r_a) or (a_b and not a_a and r_a and not r_b):
+            count += 1
+    return count
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(i for i in items if i))

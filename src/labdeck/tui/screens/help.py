@@ -1,0 +1,147 @@
+"""Help: the keys of every screen (read from the screens' own bindings) and how grading works."""
+
+from __future__ import annotations
+
+import importlib
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Markdown
+
+# (title, module, class) of every screen whose keys are listed, in the order a learner meets them.
+SCREENS: tuple[tuple[str, str, str], ...] = (
+    ("Home", "labdeck.tui.screens.home", "HomeScreen"),
+    ("Review", "labdeck.tui.screens.review", "ReviewScreen"),
+    ("Mock exam", "labdeck.tui.screens.exam", "ExamSetupScreen"),
+    ("Browse", "labdeck.tui.screens.browse", "BrowseScreen"),
+    ("Demos", "labdeck.tui.screens.demos", "DemosScreen"),
+    ("Statistics", "labdeck.tui.screens.stats", "StatsScreen"),
+    ("Import", "labdeck.tui.screens.importer", "ImportScreen"),
+    ("Settings", "labdeck.tui.screens.settings", "SettingsScreen"),
+)
+
+KEY_NAMES = {
+    "question_mark": "?",
+    "comma": ",",
+    "slash": "/",
+    "escape": "esc",
+    "space": "space",
+    "enter": "enter",
+    "full_stop": ".",
+    "minus": "-",
+    "plus": "+",
+}
+
+GRADING = """\
+## How typed answers are graded
+
+Your answer and the card's reference answer are turned into sentence embeddings by a
+multilingual model that runs on this machine (no network). The **score** (0–1) is their
+similarity, sharpened by how many of the card's **key points** your answer covers: each key
+point is compared with every sentence you wrote, and a point counts as covered (✓) when one of
+your sentences is close enough to it — the matching sentence is shown under the point. You may
+answer in English or Chinese; traditional characters are converted first.
+
+The score becomes a **suggested quality**; `enter` accepts it, a digit overrides it. Space on an
+empty answer box skips grading: the reference is revealed and you rate yourself.
+
+## SM-2 qualities
+
+| key | quality | meaning | effect |
+|---|---|---|---|
+| `0` | blackout | no idea at all | repetitions reset, card re-drilled today |
+| `1` | wrong, familiar | wrong, but the answer rang a bell | repetitions reset, re-drilled today |
+| `2` | wrong, easy on sight | wrong, the answer looked obvious once seen | repetitions reset, re-drilled today |
+| `3` | hard | right, with serious effort | next interval grows, ease drops a lot |
+| `4` | good | right after some hesitation | next interval grows, ease unchanged |
+| `5` | perfect | right and instant | next interval grows, ease rises |
+
+Intervals: 1 day after the first success, 6 days after the second, then the previous interval
+times the card's **E-Factor** (EF, 1.3–2.5+). EF changes by
+`0.1 − (5 − q)(0.08 + (5 − q)·0.02)` after every answer and never drops below 1.3. A card
+rated below 3 lapses: it starts again at 1 day and is drilled again the same day until it gets
+a 4. Cards that lapse too often become **leeches** and are suspended; rewrite them, then
+unsuspend them in Browse. `u` undoes the last answer (the review log keeps it, marked undone).
+"""
+
+
+def _key(binding: Binding) -> str:
+    keys = []
+    for key in binding.key.split(","):
+        key = key.strip()
+        parts = [KEY_NAMES.get(p, p) for p in key.split("+")]
+        keys.append("+".join(parts))
+    return " / ".join(keys)
+
+
+def _binding_rows(bindings) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    digits = [b for b in bindings if isinstance(b, Binding) and b.key in "0123456789"]
+    for binding in bindings:
+        if not isinstance(binding, Binding):
+            binding = Binding(*binding)
+        if binding in digits and len(digits) > 1:
+            if "digits" not in seen:
+                seen.add("digits")
+                first, last = digits[0].key, digits[-1].key
+                rows.append((f"{first}–{last}", "rate the answer (SM-2 quality)"))
+            continue
+        description = binding.description or binding.action.replace("_", " ")
+        key = _key(binding)
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append((key, description))
+    return rows
+
+
+def keys_markdown() -> str:
+    lines = [
+        "# Keys",
+        "",
+        "Everywhere: `ctrl+q` quit · `ctrl+p` command palette · `f1` help · "
+        "`tab`/`shift+tab` move between fields · the mouse works too.",
+        "",
+    ]
+    for title, module_name, class_name in SCREENS:
+        try:
+            screen = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError):
+            continue
+        rows = _binding_rows(screen.BINDINGS)
+        if not rows:
+            continue
+        lines += [f"## {title}", "", "| key | does |", "|---|---|"]
+        lines += [f"| `{key}` | {description} |" for key, description in rows]
+        lines.append("")
+    return "\n".join(lines)
+
+
+class HelpScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("q", "app.pop_screen", "Back", show=False),
+        Binding("g", "grading", "Grading & SM-2"),
+        Binding("k", "keys", "Keys"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with VerticalScroll(id="help-body"):
+            yield Markdown(keys_markdown(), id="help-keys")
+            yield Markdown(GRADING, id="help-grading")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Help"
+        self.sub_title = "keys, grading, SM-2"
+        self.query_one("#help-body").focus()
+
+    def action_grading(self) -> None:
+        self.query_one("#help-body").scroll_to_widget(self.query_one("#help-grading"), top=True)
+
+    def action_keys(self) -> None:
+        self.query_one("#help-body").scroll_home()

@@ -1,0 +1,203 @@
+"""Import: pick an outline or Q&A document, preview it (a dry run), then import it.
+
+Parsing and database work run in thread workers; a bad file becomes a one-line message naming
+``file:line`` (the core's ``ImportError_``), never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DirectoryTree, Footer, Header, Input, ProgressBar, Static
+
+DOCUMENT_SUFFIXES = {".md", ".markdown", ".txt", ".text"}
+LIST_LIMIT = 30
+
+
+class DocumentTree(DirectoryTree):
+    """A directory tree that shows folders and text documents, no hidden files."""
+
+    def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
+        out = []
+        for path in paths:
+            if path.name.startswith("."):
+                continue
+            try:
+                if path.is_dir() or path.suffix.lower() in DOCUMENT_SUFFIXES:
+                    out.append(path)
+            except OSError:
+                continue
+        return out
+
+
+def report_text(report, *, error: str | None = None) -> Text:
+    """The ImportReport as readable text (created/updated keys, mismatches, removals)."""
+    text = Text()
+    if error:
+        text.append("Cannot import\n", style="bold red")
+        text.append(error)
+        return text
+    title = "Preview (dry run: nothing written)" if report.dry_run else "Imported"
+    text.append(f"{title}\n", style="bold green" if not report.dry_run else "bold")
+    text.append(report.summary() + "\n")
+
+    def listing(label: str, items: list[str], mark: str, style: str) -> None:
+        if not items:
+            return
+        text.append(f"\n{label} ({len(items)})\n", style="bold")
+        for item in items[:LIST_LIMIT]:
+            text.append(f" {mark} ", style=style)
+            text.append(f"{item}\n")
+        if len(items) > LIST_LIMIT:
+            text.append(f"   … and {len(items) - LIST_LIMIT} more\n", style="dim")
+
+    listing("New cards", report.created, "+", "green")
+    listing("Updated cards", report.updated, "~", "yellow")
+    attached = sorted(set(report.attached))
+    listing("Notes attached to shipped cards", attached, "✎", "blue")
+    listing("Items that matched no shipped card", report.mismatches, "?", "yellow")
+    listing("No longer in the document", report.removed, "-", "red")
+    if report.removed and not report.retired:
+        text.append("(history is kept; retire them with `labdeck import --retire`)\n", style="dim")
+    if report.dry_run:
+        text.append("\nctrl+s imports it.", style="dim")
+    return text
+
+
+class ImportScreen(Screen):
+    BINDINGS = [
+        Binding("ctrl+s", "import_now", "Import", priority=True),
+        Binding("f5", "preview", "Preview"),
+        Binding("ctrl+l", "focus_path", "Path"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, root: Path | None = None) -> None:
+        super().__init__()
+        self.root = Path(root) if root else Path.cwd()
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with Horizontal(id="import"):
+            with Vertical(id="import-pick"):
+                yield Input(
+                    placeholder="path to an outline or Q&A file (.md, .txt)", id="import-path"
+                )
+                yield DocumentTree(self.root, id="import-tree")
+            with Vertical(id="import-result"):
+                yield Static(id="import-status")
+                yield ProgressBar(total=3, show_eta=False, id="import-progress")
+                with VerticalScroll(id="import-report-scroll"):
+                    yield Static(id="import-report")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Import"
+        self.sub_title = "outline or Q&A document"
+        tree = self.query_one("#import-tree", DocumentTree)
+        tree.root.set_label(f"{self.root.name or self.root}/")
+        tree.focus()
+        self.query_one("#import-progress").display = False
+        self._status(
+            "Pick a file (enter) or type its path; the preview is a dry run. ctrl+s imports it."
+        )
+
+    def _status(self, message: str, style: str = "") -> None:
+        self.query_one("#import-status", Static).update(Text(message, style=style))
+
+    # ------------------------------------------------------------ choosing
+
+    def _path(self) -> Path | None:
+        raw = self.query_one("#import-path", Input).value.strip()
+        if not raw:
+            self.notify("Choose a file first.", severity="warning", timeout=3)
+            return None
+        path = Path(raw).expanduser()
+        return path if path.is_absolute() else self.root / path
+
+    @on(DirectoryTree.FileSelected)
+    def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        event.stop()
+        self.query_one("#import-path", Input).value = str(event.path)
+        self.action_preview()
+
+    @on(Input.Submitted, "#import-path")
+    def _path_submitted(self) -> None:
+        self.action_preview()
+
+    def action_focus_path(self) -> None:
+        self.query_one("#import-path", Input).focus()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_preview(self) -> None:
+        path = self._path()
+        if path is not None and not self.busy:
+            self._begin(f"Previewing {path.name}…")
+            self.run_import(path, dry_run=True)
+
+    def action_import_now(self) -> None:
+        path = self._path()
+        if path is not None and not self.busy:
+            self._begin(f"Importing {path.name}…")
+            self.run_import(path, dry_run=False)
+
+    def _begin(self, message: str) -> None:
+        self.busy = True
+        bar = self.query_one("#import-progress", ProgressBar)
+        bar.update(total=3, progress=0)
+        bar.display = True
+        self._status(message)
+
+    # ------------------------------------------------------------ the work
+
+    @work(thread=True, exclusive=True, group="import")
+    def run_import(self, path: Path, dry_run: bool) -> None:
+        from labdeck.ingest.common import ImportError_
+        from labdeck.ingest.load import detect_and_parse, import_document
+
+        call = self.app.call_from_thread
+        try:
+            call(self._step, "reading and parsing")
+            doc = detect_and_parse(path)
+            call(self._step, "matching against the deck")
+            report = import_document(self.app.services.store, doc, dry_run=True)
+            if not dry_run:
+                call(self._step, "writing")
+                report = import_document(self.app.services.store, doc, dry_run=False)
+        except ImportError_ as exc:
+            call(self._done, None, str(exc))
+            return
+        except Exception as exc:  # a database or unexpected problem: one line, no traceback
+            call(self._done, None, f"{path}: {type(exc).__name__}: {exc}")
+            return
+        call(self._done, report, None)
+
+    def _step(self, label: str) -> None:
+        self.query_one("#import-progress", ProgressBar).advance(1)
+        self._status(f"{label}…")
+
+    def _done(self, report, error: str | None) -> None:
+        self.busy = False
+        bar = self.query_one("#import-progress", ProgressBar)
+        bar.update(progress=bar.total)
+        bar.display = error is None and not (report is not None and report.dry_run)
+        self.query_one("#import-report", Static).update(report_text(report, error=error))
+        self.query_one("#import-report-scroll").scroll_home(animate=False)
+        if error:
+            self._status("The file was not imported: nothing was written.", "bold red")
+            self.notify(error, severity="error", timeout=8)
+        elif report.dry_run:
+            self._status("Preview ready: ctrl+s imports it.", "bold")
+        else:
+            self._status("Done.", "bold green")
+            self.notify(f"Imported into deck {report.deck!r}.", timeout=4)

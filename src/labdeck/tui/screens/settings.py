@@ -1,0 +1,180 @@
+"""Settings: daily limits, rollover hour, grading model, demo device and threads, theme.
+
+``ctrl+s`` validates the form, writes the TOML config in a worker and applies the result to
+``app.services.settings``; changing the grading backend or model reloads the grader.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, Select, Static
+
+from labdeck.config import Settings, save_settings
+
+BACKENDS = (
+    ("use — multilingual Universal Sentence Encoder", "use"),
+    ("st — sentence-transformers", "st"),
+)
+DEVICES = (("auto (CUDA when available)", "auto"), ("cpu", "cpu"), ("cuda", "cuda"))
+
+# field -> (label, lower bound, upper bound, help)
+INT_FIELDS: dict[str, tuple[str, int, int, str]] = {
+    "new_per_day": ("New cards per day", 0, 9999, "new cards introduced per deck each day"),
+    "reviews_per_day": ("Reviews per day", 0, 99999, "due reviews shown per deck each day"),
+    "rollover_hour": ("Day starts at hour", 0, 23, "local hour when a new study day begins"),
+    "demo_threads": ("Demo threads", 1, 64, "CPU threads a demo may use (1 is fastest when busy)"),
+}
+
+
+class SettingsForm:
+    """Reads and validates the widgets into a new Settings (no I/O)."""
+
+    @staticmethod
+    def parse(screen: Screen, current: Settings) -> tuple[Settings | None, list[str]]:
+        errors: list[str] = []
+        values: dict[str, object] = {}
+        for name, (label, lo, hi, _help) in INT_FIELDS.items():
+            raw = screen.query_one(f"#set-{name}", Input).value.strip()
+            try:
+                value = int(raw)
+            except ValueError:
+                errors.append(f"{label}: '{raw}' is not a whole number")
+                continue
+            if not lo <= value <= hi:
+                errors.append(f"{label}: must be between {lo} and {hi}")
+                continue
+            values[name] = value
+        for name in ("grading_backend", "demo_device", "theme"):
+            value = screen.query_one(f"#set-{name}", Select).value
+            if isinstance(value, str):
+                values[name] = value
+        values["grading_model"] = screen.query_one("#set-grading_model", Input).value.strip()
+        if errors:
+            return None, errors
+        return replace(current, **values), []
+
+
+class SettingsScreen(Screen):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        settings: Settings = self.app.services.settings
+        themes = sorted(self.app.available_themes)
+        if settings.theme not in themes:
+            themes.append(settings.theme)
+        yield Header(show_clock=False)
+        with VerticalScroll(id="settings-form"):
+            yield Static("Study", classes="settings-section")
+            for name, (label, lo, hi, help_text) in INT_FIELDS.items():
+                if name == "demo_threads":
+                    continue
+                yield self._int_row(name, label, lo, hi, help_text, getattr(settings, name))
+            yield Static("Grading", classes="settings-section")
+            with Horizontal(classes="settings-row"):
+                yield Label("Backend", classes="settings-label")
+                yield Select(
+                    BACKENDS,
+                    value=settings.grading_backend,
+                    allow_blank=False,
+                    id="set-grading_backend",
+                )
+            with Horizontal(classes="settings-row"):
+                yield Label("Model", classes="settings-label")
+                yield Input(
+                    settings.grading_model,
+                    placeholder="default model of the backend (name or local path)",
+                    id="set-grading_model",
+                )
+            yield Static("Demos", classes="settings-section")
+            with Horizontal(classes="settings-row"):
+                yield Label("Device", classes="settings-label")
+                yield Select(
+                    DEVICES, value=settings.demo_device, allow_blank=False, id="set-demo_device"
+                )
+            label, lo, hi, help_text = INT_FIELDS["demo_threads"]
+            hi = max(1, min(hi, os.cpu_count() or hi))
+            yield self._int_row("demo_threads", label, lo, hi, help_text, settings.demo_threads)
+            yield Static("Appearance", classes="settings-section")
+            with Horizontal(classes="settings-row"):
+                yield Label("Theme", classes="settings-label")
+                yield Select(
+                    [(t, t) for t in themes],
+                    value=settings.theme,
+                    allow_blank=False,
+                    id="set-theme",
+                )
+            yield Static(id="settings-message")
+        yield Footer()
+
+    def _int_row(self, name: str, label: str, lo: int, hi: int, help_text: str, value: int):
+        row = Horizontal(classes="settings-row")
+        row.compose_add_child(Label(label, classes="settings-label"))
+        row.compose_add_child(
+            Input(str(value), type="integer", id=f"set-{name}", classes="settings-int")
+        )
+        row.compose_add_child(Static(f"{help_text} ({lo}–{hi})", classes="settings-help"))
+        return row
+
+    def on_mount(self) -> None:
+        self.title = "Settings"
+        self.sub_title = "saved to config.toml"
+        self.query_one("#set-new_per_day", Input).focus()
+        self._message("ctrl+s saves · esc goes back without saving")
+
+    def _message(self, text: str, error: bool = False) -> None:
+        message = self.query_one("#settings-message", Static)
+        message.set_class(error, "error")
+        message.update(text)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_save(self) -> None:
+        current: Settings = self.app.services.settings
+        new, errors = SettingsForm.parse(self, current)
+        if new is None:
+            self._message("\n".join(errors), error=True)
+            self.notify(errors[0], severity="error")
+            return
+        self.save(current, new)
+
+    @work(thread=True, exclusive=True, group="settings-save")
+    def save(self, old: Settings, new: Settings) -> None:
+        try:
+            path = save_settings(new, self.app.services.home)
+        except OSError as exc:
+            self.app.call_from_thread(self._failed, f"Could not save settings: {exc}")
+            return
+        self.app.call_from_thread(self._saved, old, new, str(path))
+
+    def _failed(self, message: str) -> None:
+        self._message(message, error=True)
+        self.notify(message, severity="error")
+
+    def _saved(self, old: Settings, new: Settings, path: str) -> None:
+        services = self.app.services
+        services.settings = new
+        if new.theme != self.app.theme and new.theme in self.app.available_themes:
+            self.app.theme = new.theme
+        if (old.grading_backend, old.grading_model) != (new.grading_backend, new.grading_model):
+            services.reset_grader()
+            self.app.run_worker(
+                services.load_grader, thread=True, group="grader", exit_on_error=False
+            )
+            self.notify("Grading model changed: loading it in the background.")
+        self._message(f"Saved to {path}")
+        self.notify("Settings saved.", timeout=3)
