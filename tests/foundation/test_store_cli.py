@@ -147,7 +147,7 @@ def test_edited_copy_updates_exactly_one_card(
     assert report["updated"][0].endswith(":B1:瓶颈问题")
     # a removed item is reported, and retired only on request
     copy.write_text(text.replace("## 瓶颈问题", "瓶颈问题 (now prose)"), encoding="utf-8")
-    code, out, _ = run(capsys, "import", str(copy))
+    _code, out, _ = run(capsys, "import", str(copy))
     assert "gone from the document" in out and "--retire" in out
     _code, out, _ = run(capsys, "import", str(copy), "--retire")
     assert "(retired)" in out
