@@ -183,16 +183,7 @@ def derive_key_points(reference: str, max_points: int = 8) -> list[str]:
 # --- key terms ------------------------------------------------------------------------------
 
 _STOP = set(
-    """a an the and or but if then else of to in on at by for with from into onto over under as
-    is are was were be been being it its this that these those there their they them we our you
-    your he she his her i me my not no so such than too very can could may might must should
-    would will shall do does did done have has had having each every any all some many much more
-    most other another same own only just also both either neither nor about above after again
-    against below between during before through up down out off while where when which who whom
-    what why how here one two three first second new used use uses using make makes made get
-    gets set sets way ways like well often usually instead rather still even less few lot lots
-    per via much thing things part parts case cases kind kinds type types much given give gives
-    called call another whole model models method methods value values number numbers""".split()
+    ["a", "an", "the", "and", "or", "but", "if", "then", "else", "of", "to", "in", "on", "at", "by", "for", "with", "from", "into", "onto", "over", "under", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "there", "their", "they", "them", "we", "our", "you", "your", "he", "she", "his", "her", "i", "me", "my", "not", "no", "so", "such", "than", "too", "very", "can", "could", "may", "might", "must", "should", "would", "will", "shall", "do", "does", "did", "done", "have", "has", "had", "having", "each", "every", "any", "all", "some", "many", "much", "more", "most", "other", "another", "same", "own", "only", "just", "also", "both", "either", "neither", "nor", "about", "above", "after", "again", "against", "below", "between", "during", "before", "through", "up", "down", "out", "off", "while", "where", "when", "which", "who", "whom", "what", "why", "how", "here", "one", "two", "three", "first", "second", "new", "used", "use", "uses", "using", "make", "makes", "made", "get", "gets", "set", "sets", "way", "ways", "like", "well", "often", "usually", "instead", "rather", "still", "even", "less", "few", "lot", "lots", "per", "via", "much", "thing", "things", "part", "parts", "case", "cases", "kind", "kinds", "type", "types", "much", "given", "give", "gives", "called", "call", "another", "whole", "model", "models", "method", "methods", "value", "values", "number", "numbers"]
 )
 _FORMULA_RE = re.compile(
     r"[A-Za-z√]*\([^()\s]{1,24}\)(?:\^?[-+]?\d+)?"  # sqrt(d_k), q(z|x), min(1, ...)
@@ -257,128 +248,63 @@ def prepare_answer_for_terms(answer: str) -> tuple[str, set[str]]:
 
 _NEG_EN = re.compile(
     r"\b(?:not|no|never|cannot|can't|doesn't|don't|isn't|aren't|won't|wasn't|weren't|didn't|"
-    r"neither|nor|none|nothing)\b|n't\b",
+    r"neither|nor|none|nothing|without|lack|lacks|intractable|impossible|unable|instead of|"
+    r"unlike|no longer)\b|n't\b",
     re.IGNORECASE,
 )
-_NEG_ZH = re.compile(r"不|没|無|无|非|未|别|勿")
+# Words that look negative but are not a negation of the clause (whether, not only, different,
+# about the same, unchanged ...). Removed before looking for Chinese negation characters.
 _NEG_ZH_FALSE = re.compile(
-    r"不同|不断|不仅|不但|不少|不错|不久|不管|不过|不然|不得不|不论|无论|非常|并非常|除非|"
-    r"不太多|无监督|无标注|无条件|非线性|非马尔可夫|无需|无分类器|不光"
+    r"不同|不断|不仅|不只|不但|不少|不错|不久|不管|不过|不然|不得不|不论|无论|非常|除非|不变|"
+    r"差不多|是不是|是否|能不能|会不会|无监督|无标注|无条件|非线性|非马尔可夫|无分类器|不光|"
+    r"并非只|不一样"
 )
+_NEG_EN_FALSE = re.compile(r"\bnot only\b|\bno matter\b|\bwhether or not\b", re.IGNORECASE)
+_NEG_ZH = re.compile(r"不|没|无|非|未|别|勿|难以")
 
-# Pairs of opposite notions. Each side lists English tokens (whole words, lower case) and
-# Chinese substrings (simplified). A "flip" is an answer clause that uses one side where the
-# matching reference clause uses the other.
+# Pairs of opposite notions. Each side lists English words or phrases (lower case) and Chinese
+# substrings (simplified). A "flip" is an answer clause that uses one side where the matching
+# reference clause uses the other.
 _OPPOSITES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
-    (
-        (
-            "increase",
-            "increases",
-            "increased",
-            "increasing",
-            "grow",
-            "grows",
-            "larger",
-            "bigger",
-            "higher",
-            "raise",
-            "raises",
-            "enlarge",
-            "enlarges",
-            "更多",
-            "增加",
-            "增大",
-            "变大",
-            "提高",
-            "升高",
-            "越大",
-            "放大",
-            "扩大",
-            "变多",
-        ),
-        (
-            "decrease",
-            "decreases",
-            "decreased",
-            "decreasing",
-            "reduce",
-            "reduces",
-            "reduced",
-            "shrink",
-            "shrinks",
-            "smaller",
-            "lower",
-            "fewer",
-            "drop",
-            "drops",
-            "减少",
-            "减小",
-            "变小",
-            "降低",
-            "下降",
-            "更少",
-            "越小",
-            "缩小",
-            "变少",
-        ),
-    ),
-    (
-        ("maximise", "maximises", "maximize", "maximizes", "maximising", "maximizing", "最大化"),
-        ("minimise", "minimises", "minimize", "minimizes", "minimising", "minimizing", "最小化"),
-    ),
-    (("upper", "上界"), ("lower", "下界")),
+    (("increase", "increases", "increased", "increasing", "grow", "grows", "grew", "raise",
+      "raises", "enlarge", "enlarges", "增加", "增大", "变大", "升高", "扩大", "变多"),
+     ("decrease", "decreases", "decreased", "decreasing", "reduce", "reduces", "reduced",
+      "shrink", "shrinks", "shrank", "drops", "减少", "减小", "变小", "下降", "缩小", "变少")),
+    (("maximise", "maximises", "maximize", "maximizes", "maximising", "maximizing", "最大化"),
+     ("minimise", "minimises", "minimize", "minimizes", "minimising", "minimizing", "最小化")),
+    (("upper bound", "上界"), ("lower bound", "下界")),
     (("encoder", "encoders", "编码器"), ("decoder", "decoders", "解码器")),
     (("generator", "生成器"), ("discriminator", "判别器", "鉴别器")),
-    (
-        ("pull", "pulls", "together", "closer", "attract", "拉近"),
-        ("push", "pushes", "apart", "away", "repel", "推远", "推开"),
-    ),
-    (
-        ("previous", "earlier", "preceding", "past", "prefix", "之前", "前面", "过去"),
-        ("future", "later", "subsequent", "upcoming", "之后的", "后面", "未来"),
-    ),
-    (
-        ("parallel", "simultaneously", "并行", "同时"),
-        ("sequential", "sequentially", "serial", "串行", "逐个", "依次"),
-    ),
+    (("pull", "pulls", "pulled", "拉近"), ("push", "pushes", "pushed", "推远", "推开")),
+    (("previous", "earlier", "preceding", "past", "之前的", "前面的", "过去"),
+     ("future", "later", "subsequent", "upcoming", "之后的", "后面的", "未来")),
+    (("parallel", "simultaneously", "并行"), ("sequential", "sequentially", "serial", "串行")),
     (("deterministic", "确定性"), ("random", "stochastic", "randomness", "随机")),
     (("discrete", "离散"), ("continuous", "连续")),
-    (
-        ("same", "identical", "shared", "share", "shares", "相同", "同一", "共享", "共用", "一样"),
-        (
-            "different",
-            "separate",
-            "own",
-            "independent",
-            "independently",
-            "不同",
-            "各自",
-            "独立",
-            "自己的",
-        ),
-    ),
-    (
-        ("add", "adds", "adding", "added", "加噪", "加入噪声", "加噪声", "加高斯噪声"),
-        ("remove", "removes", "removing", "removed", "denoise", "denoises", "去噪", "去除噪声"),
-    ),
+    (("same", "identical", "shared", "share", "shares", "相同", "同一", "共享", "共用"),
+     ("different", "separate", "own", "independent", "independently", "不同", "各自", "独立",
+      "自己的")),
+    (("adds noise", "add noise", "adding noise", "加噪", "加入噪声", "加噪声", "加高斯噪声"),
+     ("removes noise", "remove noise", "removing noise", "denoise", "denoises", "去噪",
+      "去除噪声")),
     (("multiply", "multiplies", "multiplied", "乘以"), ("divide", "divides", "divided", "除以")),
-    (
-        ("sharper", "sharpen", "sharpens", "peakier", "peaked", "尖锐", "更尖"),
-        ("flatter", "flatten", "flattens", "smoother", "平坦", "更平"),
-    ),
-    (("faster", "speeds", "加快", "更快", "变快"), ("slower", "slows", "更慢", "变慢", "减慢")),
+    (("sharper", "sharpen", "sharpens", "peakier", "peaked", "尖锐", "更尖"),
+     ("flatter", "flatten", "flattens", "smoother", "平坦", "更平")),
+    (("faster", "speeds up", "speed up", "加快", "更快", "变快"),
+     ("slower", "slows", "slows down", "更慢", "变慢", "减慢")),
     (("exact", "exactly", "精确"), ("approximate", "approximately", "近似")),
     (("local", "局部"), ("global", "全局")),
-    (
-        ("large", "big", "huge", "大模型", "较大", "更大", "很大"),
-        ("small", "tiny", "小模型", "较小", "更小", "很小"),
-    ),
-    (("above", "exceeds", "exceed", "大于", "超过"), ("below", "under", "小于", "低于")),
-    (("stronger", "strong", "更强", "较强", "强于"), ("weaker", "weak", "更弱", "较弱", "弱于")),
-    (("labelled", "labeled", "annotated", "有标注"), ("unlabelled", "unlabeled", "raw", "无标注")),
+    (("large model", "larger model", "big model", "大模型", "大的模型"),
+     ("small model", "smaller model", "tiny model", "小模型", "小的模型")),
+    (("more diverse", "more diversity", "more random", "多样性越高", "多样性增加", "更多样"),
+     ("less diverse", "less diversity", "lower diversity", "lowers diversity", "reduces diversity",
+      "多样性下降", "多样性降低", "多样性变差", "多样性越低")),
+    (("stronger", "更强", "较强", "强于"), ("weaker", "更弱", "较弱", "弱于")),
+    (("labelled", "labeled", "annotated", "有标注"), ("unlabelled", "unlabeled", "无标注")),
     (("bidirectional", "双向"), ("unidirectional", "left-to-right", "单向", "从左到右")),
-    (("memory", "显存", "内存"), ("compute", "计算量")),
 ]
+
+_PHRASE_CACHE: dict[str, re.Pattern[str]] = {}
 
 
 def _words(text: str) -> set[str]:
@@ -386,31 +312,46 @@ def _words(text: str) -> set[str]:
 
 
 def negated(text: str) -> bool:
-    if _NEG_EN.search(text):
+    if _NEG_EN.search(_NEG_EN_FALSE.sub(" ", text)):
         return True
-    stripped = _NEG_ZH_FALSE.sub("", text)
-    return bool(_NEG_ZH.search(stripped))
+    return bool(_NEG_ZH.search(_NEG_ZH_FALSE.sub("", text)))
 
 
-def _sides(text: str, words: set[str]) -> list[tuple[bool, bool]]:
-    out = []
-    for side_a, side_b in _OPPOSITES:
-        has_a = any((w in words) if w.isascii() else (w in text) for w in side_a)
-        has_b = any((w in words) if w.isascii() else (w in text) for w in side_b)
-        out.append((has_a, has_b))
-    return out
+def _has(term: str, text: str, low: str, words: set[str]) -> bool:
+    if not term.isascii():
+        return term in text
+    if " " not in term and "-" not in term:
+        return term in words
+    pattern = _PHRASE_CACHE.get(term)
+    if pattern is None:
+        pattern = _PHRASE_CACHE[term] = re.compile(rf"\b{re.escape(term)}\b")
+    return bool(pattern.search(low))
+
+
+def _sides(text: str) -> list[tuple[bool, bool]]:
+    low, words = text.lower(), _words(text)
+    return [
+        (any(_has(w, text, low, words) for w in side_a), any(_has(w, text, low, words) for w in side_b))
+        for side_a, side_b in _OPPOSITES
+    ]
+
+
+def contradiction_cues(answer_clause: str, reference_clause: str) -> list[str]:
+    """Why two aligned clauses (simplified script) disagree: a negation on one side only, or
+    opposite notions (encoder/decoder, maximise/minimise, ...) used on the two sides."""
+    cues = []
+    if negated(answer_clause) != negated(reference_clause):
+        cues.append("negation")
+    for (a_a, a_b), (r_a, r_b), (side_a, side_b) in zip(
+        _sides(answer_clause), _sides(reference_clause), _OPPOSITES, strict=True
+    ):
+        if (a_a and not a_b and r_b and not r_a) or (a_b and not a_a and r_a and not r_b):
+            cues.append(f"{side_a[0]}/{side_b[0]}")
+    return cues
 
 
 def contradiction(answer_clause: str, reference_clause: str) -> int:
-    """Number of contradiction cues between two aligned clauses (simplified script):
-    a negation present in one but not the other, and opposite notions used on the two sides."""
-    count = int(negated(answer_clause) != negated(reference_clause))
-    sa = _sides(answer_clause, _words(answer_clause))
-    sr = _sides(reference_clause, _words(reference_clause))
-    for (a_a, a_b), (r_a, r_b) in zip(sa, sr, strict=True):
-        if (a_a and not a_b and r_b and not r_a) or (a_b and not a_a and r_a and not r_b):
-            count += 1
-    return count
+    return len(contradiction_cues(answer_clause, reference_clause))
 
 
 def unique(items: Iterable[str]) -> list[str]:

@@ -1,0 +1,106 @@
+"""Thin wrappers over textual-plotext: a chart is given plain data and draws it, nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual_plotext import PlotextPlot
+
+# Colours that read on both dark and light themes (plotext names).
+PALETTE = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "gray")
+
+
+class Chart(PlotextPlot):
+    """A plot that keeps its data and redraws it at any size.
+
+    ``bars`` and ``lines`` replace what is shown; an empty chart shows its title and a note.
+    """
+
+    DEFAULT_CSS = """
+    Chart {
+        height: 12;
+        min-height: 8;
+    }
+    """
+
+    def __init__(self, title: str = "", *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self.chart_title = title
+        self._draw = None
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._redraw()
+
+    def _redraw(self) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(self.chart_title)
+        if self._draw is not None:
+            self._draw(plt)
+        self.refresh()
+
+    def bars(
+        self,
+        labels: Sequence[str],
+        values: Sequence[float],
+        *,
+        xlabel: str = "",
+        ylabel: str = "",
+        color: str = "cyan",
+        empty: str = "no data yet",
+        horizontal: bool = False,
+    ) -> None:
+        labels, values = list(labels), list(values)
+
+        def draw(plt) -> None:
+            if not values or not any(values):
+                plt.title(f"{self.chart_title} — {empty}")
+            if values:
+                plt.bar(
+                    labels,
+                    values,
+                    color=color,
+                    orientation="horizontal" if horizontal else "vertical",
+                    width=0.6 if not horizontal else 0.4,
+                )
+            plt.xlabel(xlabel)
+            plt.ylabel(ylabel)
+
+        self._draw = draw
+        self._redraw()
+
+    def lines(
+        self,
+        series: Sequence[tuple[str, Sequence[float], Sequence[float], str]],
+        *,
+        xlabel: str = "",
+        ylabel: str = "",
+        xticks: tuple[Sequence[float], Sequence[str]] | None = None,
+        ylim: tuple[float, float] | None = None,
+        empty: str = "no data yet",
+    ) -> None:
+        """Each series is (name, x, y, kind) with kind "line" or "scatter"."""
+        series = [(name, list(x), list(y), kind) for name, x, y, kind in series]
+
+        def draw(plt) -> None:
+            if not any(y for _, _, y, _ in series):
+                plt.title(f"{self.chart_title} — {empty}")
+            for i, (name, x, y, kind) in enumerate(series):
+                if not y:
+                    continue
+                colour = PALETTE[i % len(PALETTE)]
+                if kind == "scatter":
+                    plt.scatter(x, y, label=name, color=colour, marker="dot")
+                else:
+                    plt.plot(x, y, label=name, color=colour, marker="braille")
+            if xticks is not None:
+                plt.xticks(list(xticks[0]), list(xticks[1]))
+            if ylim is not None:
+                plt.ylim(*ylim)
+            plt.xlabel(xlabel)
+            plt.ylabel(ylabel)
+
+        self._draw = draw
+        self._redraw()

@@ -1,0 +1,177 @@
+"""Greyscale images in the terminal: half-block cells in colour, shade characters without.
+
+``data`` is a 2-D list of values in [0, 1] (an attention map, a digit); ``grid`` is rows of
+such images (reconstructions, samples). Colour mode packs two pixel rows per text row with '▀'
+(foreground = upper pixel, background = lower); NO_COLOR mode uses ' ░▒▓█', two characters per
+pixel so that pixels stay square.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import Static
+
+SHADES = " ░▒▓█"
+Image = Sequence[Sequence[float]]
+
+
+def _clip(v: object) -> float:
+    try:
+        x = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    if x != x:
+        return 0.0
+    return 0.0 if x < 0 else 1.0 if x > 1 else x
+
+
+def _grey(v: float) -> str:
+    level = int(round(24 + 231 * v))
+    return f"#{level:02x}{level:02x}{level:02x}"
+
+
+def _shade(v: float) -> str:
+    return SHADES[min(len(SHADES) - 1, int(v * len(SHADES)))] * 2
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad to a display width (CJK characters count double)."""
+    return text + " " * max(0, width - cell_len(text))
+
+
+def _fit(text: str, width: int) -> str:
+    out = ""
+    for ch in text:
+        if cell_len(out + ch) > width:
+            break
+        out += ch
+    return _pad(out, width)
+
+
+def image_rows(image: Image, color: bool) -> list[Text]:
+    """One image as lines of text."""
+    pixels = [[_clip(v) for v in row] for row in image]
+    lines: list[Text] = []
+    if not pixels:
+        return lines
+    width = max(len(r) for r in pixels)
+    pixels = [r + [0.0] * (width - len(r)) for r in pixels]
+    if color:
+        for top in range(0, len(pixels), 2):
+            line = Text()
+            upper = pixels[top]
+            lower = pixels[top + 1] if top + 1 < len(pixels) else None
+            for x in range(width):
+                if lower is None:
+                    line.append("▀", style=Style(color=_grey(upper[x])))
+                else:
+                    line.append(
+                        "▀", style=Style(color=_grey(upper[x]), bgcolor=_grey(lower[x]))
+                    )
+            lines.append(line)
+    else:
+        for row in pixels:
+            lines.append(Text("".join(_shade(v) for v in row)))
+    return lines
+
+
+def heatmap_text(
+    data: Image,
+    *,
+    color: bool,
+    xlabels: Sequence[str] | None = None,
+    ylabels: Sequence[str] | None = None,
+) -> Text:
+    """A labelled matrix (e.g. attention weights): rows labelled, columns numbered and keyed.
+
+    Each cell is two characters wide and one row tall, so row labels line up with rows.
+    """
+    rows = [[_clip(v) for v in row] for row in data]
+    text = Text(no_wrap=True, overflow="crop")
+    if not rows:
+        return text
+    ylabels = list(ylabels or [])
+    label_w = min(14, max((cell_len(str(y)) for y in ylabels), default=0))
+    width = max(len(r) for r in rows)
+    if label_w:
+        text.append(" " * (label_w + 1))
+    for x in range(width):
+        text.append(f"{x + 1:>2}"[-2:], style="dim")
+    text.append("\n")
+    for y, row in enumerate(rows):
+        if label_w:
+            name = str(ylabels[y]) if y < len(ylabels) else ""
+            text.append(_fit(name, label_w) + " ", style="dim")
+        for v in row:
+            if color:
+                text.append("  ", style=Style(bgcolor=_grey(v)))
+            else:
+                text.append(_shade(v))
+        text.append("\n")
+    if xlabels:
+        keys = [f"{i + 1} {label}" for i, label in enumerate(xlabels)]
+        text.append("columns: " + " · ".join(keys) + "\n", style="dim")
+    return text
+
+
+def grid_text(
+    grid: Sequence[Sequence[Image]], *, color: bool, labels: Sequence[Sequence[str]] | None = None
+) -> Text:
+    """Rows of small images side by side, each with an optional caption underneath."""
+    text = Text(no_wrap=True, overflow="crop")
+    for r, images in enumerate(grid):
+        rendered = [image_rows(img, color) for img in images]
+        if not rendered:
+            continue
+        widths = [max((line.cell_len for line in img), default=0) for img in rendered]
+        height = max(len(img) for img in rendered)
+        for y in range(height):
+            for i, img in enumerate(rendered):
+                if i:
+                    text.append(" ")
+                if y < len(img):
+                    text.append_text(img[y])
+                    text.append(" " * (widths[i] - img[y].cell_len))
+                else:
+                    text.append(" " * widths[i])
+            text.append("\n")
+        captions = labels[r] if labels and r < len(labels) else None
+        if captions:
+            line = " ".join(
+                _fit(str(c), widths[i]) for i, c in enumerate(captions) if i < len(widths)
+            )
+            text.append(line.rstrip() + "\n", style="dim")
+    return text
+
+
+class ShadeImage(Static):
+    """Shows one ``image`` event: a labelled matrix (``data``) or a grid of images."""
+
+    DEFAULT_CSS = """
+    ShadeImage {
+        height: auto;
+        width: 1fr;
+        padding: 0 1;
+    }
+    """
+
+    def show_event(self, event: dict) -> None:
+        color = not self.app.no_color
+        text = Text(no_wrap=True, overflow="crop")
+        text.append(str(event.get("title", "image")) + "\n", style="bold")
+        if event.get("grid"):
+            text.append_text(grid_text(event["grid"], color=color, labels=event.get("labels")))
+        elif event.get("data"):
+            text.append_text(
+                heatmap_text(
+                    event["data"],
+                    color=color,
+                    xlabels=event.get("xlabels"),
+                    ylabels=event.get("ylabels"),
+                )
+            )
+        self.update(text)
