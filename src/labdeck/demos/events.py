@@ -30,7 +30,7 @@ EVENT_TYPES = frozenset(
 )
 
 
-def _clean(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Make ``value`` strict-JSON safe: numpy/torch scalars to Python, NaN/inf to None."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
@@ -39,20 +39,20 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [jsonable(v) for v in value]
     tolist = getattr(value, "tolist", None)  # numpy arrays/scalars, torch tensors
     if callable(tolist):
-        return _clean(tolist())
+        return jsonable(tolist())
     item = getattr(value, "item", None)
     if callable(item):
-        return _clean(item())
+        return jsonable(item())
     return str(value)
 
 
 def encode(event: dict[str, Any]) -> str:
-    return json.dumps(_clean(event), allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(jsonable(event), allow_nan=False, ensure_ascii=False, separators=(",", ":"))
 
 
 class Emitter:

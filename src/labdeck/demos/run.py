@@ -137,10 +137,16 @@ def run_inprocess(
     threads: int = 1,
 ) -> tuple[Collector, dict[str, Any]]:
     """Convenience for tests and notebooks: validate, run here, collect the events."""
+    import torch
+
     demo = registry.get(demo_id)
     params = demo.resolve(overrides, preset)
     col = Collector()
-    result = execute(demo, params, col, device, seed, threads, preset)
+    before = torch.get_num_threads()
+    try:
+        result = execute(demo, params, col, device, seed, threads, preset)
+    finally:
+        torch.set_num_threads(before)  # do not leave the host process single-threaded
     col.result(**result)
     return col, result
 

@@ -23,21 +23,22 @@ def _store(args: argparse.Namespace):
 def load_grader(store: Any = None) -> Any:
     """The grader configured in the settings (the default multilingual model)."""
     from labdeck.config import load_settings
-    from labdeck.grading.embedder import load_embedder
+    from labdeck.exam import ExamError
+    from labdeck.grading.embedder import EmbedderError, load_embedder
     from labdeck.grading.grader import Grader
 
     settings = load_settings()
-    embedder = load_embedder(settings.grading_backend, settings.grading_model or None)
+    try:
+        embedder = load_embedder(settings.grading_backend, settings.grading_model or None)
+    except EmbedderError as exc:
+        raise ExamError(f"cannot grade: {exc}") from None
     if store is not None:
         try:
             from labdeck.grading.dbcache import DbEmbeddingCache
-        except ImportError:
+        except ImportError:  # the database cache is optional
             pass
         else:
-            try:
-                return Grader(embedder, cache=DbEmbeddingCache(store))
-            except TypeError:
-                pass
+            return Grader(embedder, cache=DbEmbeddingCache(store))
     return Grader(embedder)
 
 
@@ -200,14 +201,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _quality(text: str) -> int | None:
+    from labdeck.exam import ExamError
+
     if text.strip().lower() in ("-", "none", "clear", "auto"):
         return None
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: quality is 0–5 (or '-' to clear)") from None
+        value = -1
     if not 0 <= value <= 5:
-        raise argparse.ArgumentTypeError(f"{text!r}: quality is 0–5 (or '-' to clear)")
+        raise ExamError(f"quality must be 0–5 (or '-' to clear), got {text!r}")
     return value
 
 
@@ -215,12 +218,13 @@ def cmd_override(args: argparse.Namespace) -> int:
     from labdeck.exam.grade import override
     from labdeck.exam.report import fmt_score
 
-    report = override(_store(args), args.exam_id, args.position, args.quality)
+    quality = _quality(args.quality)
+    report = override(_store(args), args.exam_id, args.position, quality)
     if args.json:
         _print_json(report.to_dict())
         return 0
     q = next(q for q in report.questions if q.position == args.position)
-    own = "cleared (grader's quality)" if args.quality is None else f"set to {args.quality}"
+    own = "cleared (grader's quality)" if quality is None else f"set to {quality}"
     print(f"exam {report.exam_id} question {q.position} ({q.key}): quality {own}")
     print(f"total score now {fmt_score(report.score)}")
     return 0
@@ -288,8 +292,13 @@ def register(subparsers: Any) -> None:
         metavar="FILE.jsonl",
         help='one line per question: {"key": CARD_KEY, "answer": TEXT, "time_s": N}',
     )
-    grade.add_argument("--exam", type=_pos_int, default=None, metavar="ID",
-                       help="fill this exam (from `exam new`) instead of creating one")
+    grade.add_argument(
+        "--exam",
+        type=_pos_int,
+        default=None,
+        metavar="ID",
+        help="fill this exam (from `exam new`) instead of creating one",
+    )
     grade.add_argument("--json", action="store_true")
     grade.add_argument("--references", action="store_true", help="print reference answers")
     grade.set_defaults(func=cmd_grade)
@@ -308,7 +317,7 @@ def register(subparsers: Any) -> None:
     ov = sub.add_parser("override", help="set your own quality 0–5 for one question")
     ov.add_argument("exam_id", type=_pos_int, metavar="ID")
     ov.add_argument("position", type=_pos_int, metavar="POSITION")
-    ov.add_argument("quality", type=_quality, metavar="QUALITY", help="0–5, or '-' to clear")
+    ov.add_argument("quality", metavar="QUALITY", help="0–5, or '-' to clear")
     ov.add_argument("--json", action="store_true")
     ov.set_defaults(func=cmd_override)
 

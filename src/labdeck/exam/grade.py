@@ -152,9 +152,7 @@ def grade_exam(
         return refresh_result(s, exam_id)
 
 
-def override(
-    store: Store, exam_id: int, position: int, quality: int | None
-) -> ExamReport:
+def override(store: Store, exam_id: int, position: int, quality: int | None) -> ExamReport:
     """Set (or with ``None`` clear) the learner's own quality 0–5 for one question."""
     if quality is not None and not 0 <= quality <= 5:
         raise ExamError("quality must be between 0 and 5")

@@ -92,9 +92,7 @@ def score_trends(store: Store) -> dict[str, list[TrendPoint]]:
             trends["total"].append(TrendPoint(exam.exam_id, exam.created_at, exam.score))
         for code, score in exam.chapters.items():
             if score is not None:
-                trends.setdefault(code, []).append(
-                    TrendPoint(exam.exam_id, exam.created_at, score)
-                )
+                trends.setdefault(code, []).append(TrendPoint(exam.exam_id, exam.created_at, score))
     return trends
 
 

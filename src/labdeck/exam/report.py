@@ -17,7 +17,7 @@ from labdeck.store import Store
 from labdeck.store.models import Card, Chapter, Deck, Exam, ExamQuestion
 
 QUALITY_WORDS = {
-    0: "blackout",
+    0: "no credit",
     1: "wrong",
     2: "weak",
     3: "pass",

@@ -143,9 +143,7 @@ class SentenceTransformerEmbedder:
             ) from exc
         self.model_id = _st_model_id(name)
         self.threads = max(1, int(threads))
-        getter = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
-        )
+        getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         dim = getter()
         self.dim = int(dim) if dim else 0
 

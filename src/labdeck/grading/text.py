@@ -244,115 +244,19 @@ def prepare_answer_for_terms(answer: str) -> tuple[str, set[str]]:
     return norm, words
 
 
-# --- contradiction cues ---------------------------------------------------------------------
-
-_NEG_EN = re.compile(
-    r"\b(?:not|no|never|cannot|can't|doesn't|don't|isn't|aren't|won't|wasn't|weren't|didn't|"
-    r"neither|nor|none|nothing|without|lack|lacks|intractable|impossible|unable|instead of|"
-    r"unlike|no longer)\b|n't\b",
-    re.IGNORECASE,
-)
-# Words that look negative but are not a negation of the clause (whether, not only, different,
-# about the same, unchanged ...). Removed before looking for Chinese negation characters.
-_NEG_ZH_FALSE = re.compile(
-    r"不同|不断|不仅|不只|不但|不少|不错|不久|不管|不过|不然|不得不|不论|无论|非常|除非|不变|"
-    r"差不多|是不是|是否|能不能|会不会|无监督|无标注|无条件|非线性|非马尔可夫|无分类器|不光|"
-    r"并非只|不一样"
-)
-_NEG_EN_FALSE = re.compile(r"\bnot only\b|\bno matter\b|\bwhether or not\b", re.IGNORECASE)
-_NEG_ZH = re.compile(r"不|没|无|非|未|别|勿|难以")
-
-# Pairs of opposite notions. Each side lists English words or phrases (lower case) and Chinese
-# substrings (simplified). A "flip" is an answer clause that uses one side where the matching
-# reference clause uses the other.
-_OPPOSITES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
-    (("increase", "increases", "increased", "increasing", "grow", "grows", "grew", "raise",
-      "raises", "enlarge", "enlarges", "增加", "增大", "变大", "升高", "扩大", "变多"),
-     ("decrease", "decreases", "decreased", "decreasing", "reduce", "reduces", "reduced",
-      "shrink", "shrinks", "shrank", "drops", "减少", "减小", "变小", "下降", "缩小", "变少")),
-    (("maximise", "maximises", "maximize", "maximizes", "maximising", "maximizing", "最大化"),
-     ("minimise", "minimises", "minimize", "minimizes", "minimising", "minimizing", "最小化")),
-    (("upper bound", "上界"), ("lower bound", "下界")),
-    (("encoder", "encoders", "编码器"), ("decoder", "decoders", "解码器")),
-    (("generator", "生成器"), ("discriminator", "判别器", "鉴别器")),
-    (("pull", "pulls", "pulled", "拉近"), ("push", "pushes", "pushed", "推远", "推开")),
-    (("previous", "earlier", "preceding", "past", "之前的", "前面的", "过去"),
-     ("future", "later", "subsequent", "upcoming", "之后的", "后面的", "未来")),
-    (("parallel", "simultaneously", "并行"), ("sequential", "sequentially", "serial", "串行")),
-    (("deterministic", "确定性"), ("random", "stochastic", "randomness", "随机")),
-    (("discrete", "离散"), ("continuous", "连续")),
-    (("same", "identical", "shared", "share", "shares", "相同", "同一", "共享", "共用"),
-     ("different", "separate", "own", "independent", "independently", "不同", "各自", "独立",
-      "自己的")),
-    (("adds noise", "add noise", "adding noise", "加噪", "加入噪声", "加噪声", "加高斯噪声"),
-     ("removes noise", "remove noise", "removing noise", "denoise", "denoises", "去噪",
-      "去除噪声")),
-    (("multiply", "multiplies", "multiplied", "乘以"), ("divide", "divides", "divided", "除以")),
-    (("sharper", "sharpen", "sharpens", "peakier", "peaked", "尖锐", "更尖"),
-     ("flatter", "flatten", "flattens", "smoother", "平坦", "更平")),
-    (("faster", "speeds up", "speed up", "加快", "更快", "变快"),
-     ("slower", "slows", "slows down", "更慢", "变慢", "减慢")),
-    (("exact", "exactly", "精确"), ("approximate", "approximately", "近似")),
-    (("local", "局部"), ("global", "全局")),
-    (("large model", "larger model", "big model", "大模型", "大的模型"),
-     ("small model", "smaller model", "tiny model", "小模型", "小的模型")),
-    (("more diverse", "more diversity", "more random", "多样性越高", "多样性增加", "更多样"),
-     ("less diverse", "less diversity", "lower diversity", "lowers diversity", "reduces diversity",
-      "多样性下降", "多样性降低", "多样性变差", "多样性越低")),
-    (("stronger", "更强", "较强", "强于"), ("weaker", "更弱", "较弱", "弱于")),
-    (("labelled", "labeled", "annotated", "有标注"), ("unlabelled", "unlabeled", "无标注")),
-    (("bidirectional", "双向"), ("unidirectional", "left-to-right", "单向", "从左到右")),
-]
-
-_PHRASE_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _words(text: str) -> set[str]:
-    return {w.lower() for w in LATIN_WORD_RE.findall(text)}
-
-
-def negated(text: str) -> bool:
-    if _NEG_EN.search(_NEG_EN_FALSE.sub(" ", text)):
-        return True
-    return bool(_NEG_ZH.search(_NEG_ZH_FALSE.sub("", text)))
-
-
-def _has(term: str, text: str, low: str, words: set[str]) -> bool:
-    if not term.isascii():
-        return term in text
-    if " " not in term and "-" not in term:
-        return term in words
-    pattern = _PHRASE_CACHE.get(term)
-    if pattern is None:
-        pattern = _PHRASE_CACHE[term] = re.compile(rf"\b{re.escape(term)}\b")
-    return bool(pattern.search(low))
-
-
-def _sides(text: str) -> list[tuple[bool, bool]]:
-    low, words = text.lower(), _words(text)
-    return [
-        (any(_has(w, text, low, words) for w in side_a), any(_has(w, text, low, words) for w in side_b))
-        for side_a, side_b in _OPPOSITES
-    ]
-
-
-def contradiction_cues(answer_clause: str, reference_clause: str) -> list[str]:
-    """Why two aligned clauses (simplified script) disagree: a negation on one side only, or
-    opposite notions (encoder/decoder, maximise/minimise, ...) used on the two sides."""
-    cues = []
-    if negated(answer_clause) != negated(reference_clause):
-        cues.append("negation")
-    for (a_a, a_b), (r_a, r_b), (side_a, side_b) in zip(
-        _sides(answer_clause), _sides(reference_clause), _OPPOSITES, strict=True
-    ):
-        if (a_a and not a_b and r_b and not r_a) or (a_b and not a_a and r_a and not r_b):
-            cues.append(f"{side_a[0]}/{side_b[0]}")
-    return cues
-
-
-def contradiction(answer_clause: str, reference_clause: str) -> int:
-    return len(contradiction_cues(answer_clause, reference_clause))
-
-
 def unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(i for i in items if i))
+
+
+_ZH_STOP_CHARS = set("的了是和在把让就也都而与或被这那个为所以及其之于从对将使用来去上下中很更最还又再已等们一")
+
+
+def zh_bigrams(text: str) -> set[str]:
+    """Content bigrams of the CJK runs of ``text`` (simplified script), for lexical overlap."""
+    out: set[str] = set()
+    for run in re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text):
+        for i in range(len(run) - 1):
+            gram = run[i : i + 2]
+            if gram[0] not in _ZH_STOP_CHARS and gram[1] not in _ZH_STOP_CHARS:
+                out.add(gram)
+    return out

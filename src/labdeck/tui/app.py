@@ -78,15 +78,43 @@ class LabdeckApp(App):
     def action_exam(self) -> None:
         from labdeck.tui.screens.exam import ExamSetupScreen
 
+        services = self.services
         self.push_screen(
-            ExamSetupScreen(self.services.store, grader_factory=self.services.wait_grader)
+            ExamSetupScreen(
+                services.store,
+                grader_factory=services.wait_grader,
+                scheduler_factory=services.scheduler,
+                clock=services.now,
+                export_dir=services.store.path.parent,
+            )
         )
+
+    def action_exam_history(self) -> None:
+        from labdeck.tui.screens.exam import ExamHistoryScreen
+
+        services = self.services
+        self.push_screen(
+            ExamHistoryScreen(
+                services.store,
+                grader_factory=services.wait_grader,
+                scheduler_factory=services.scheduler,
+                clock=services.now,
+                export_dir=services.store.path.parent,
+            )
+        )
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # The exam screen uses ctrl+p for "previous question".
+        if action == "command_palette" and getattr(self.screen, "BLOCK_COMMAND_PALETTE", False):
+            return False
+        return True
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
         entries: list[tuple[str, str, Callable[[], object]]] = [
             ("Study all decks", "Start today's review of every deck", self.action_study),
             ("Mock exam", "Compose and sit a timed mock exam", self.action_exam),
+            ("Exam history", "Past mock exams, trend, reports", self.action_exam_history),
             ("Demos", "Run a micro-demo (attention, VAE, DDIM, CTC)", self.action_demos),
             ("Browse cards", "Search and filter cards", self.action_browse),
             ("Statistics", "Reviews, forecast, retention, mastery", self.action_stats),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import importlib
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown
+from textual.widgets import Footer, Header, Markdown, Static
 
 # (title, module, class) of every screen whose keys are listed, in the order a learner meets them.
 SCREENS: tuple[tuple[str, str, str], ...] = (
@@ -51,19 +52,21 @@ empty answer box skips grading: the reference is revealed and you rate yourself.
 
 | key | quality | meaning | effect |
 |---|---|---|---|
-| `0` | blackout | no idea at all | repetitions reset, card re-drilled today |
-| `1` | wrong, familiar | wrong, but the answer rang a bell | repetitions reset, re-drilled today |
-| `2` | wrong, easy on sight | wrong, the answer looked obvious once seen | repetitions reset, re-drilled today |
-| `3` | hard | right, with serious effort | next interval grows, ease drops a lot |
-| `4` | good | right after some hesitation | next interval grows, ease unchanged |
-| `5` | perfect | right and instant | next interval grows, ease rises |
+| `0` | blackout | no idea at all | n back to 0, 1 day, re-drilled today |
+| `1` | wrong, familiar | wrong; remembered on seeing the answer | n back to 0, 1 day, re-drilled today |
+| `2` | wrong, easy on sight | wrong; the answer seemed easy to recall | n back to 0, 1 day, re-drilled today |
+| `3` | hard | right, with serious effort | interval grows, ease −0.14, re-drilled today |
+| `4` | good | right after some hesitation | interval grows, ease unchanged |
+| `5` | perfect | right and instant | interval grows, ease +0.10 |
 
 Intervals: 1 day after the first success, 6 days after the second, then the previous interval
-times the card's **E-Factor** (EF, 1.3–2.5+). EF changes by
-`0.1 − (5 − q)(0.08 + (5 − q)·0.02)` after every answer and never drops below 1.3. A card
-rated below 3 lapses: it starts again at 1 day and is drilled again the same day until it gets
-a 4. Cards that lapse too often become **leeches** and are suspended; rewrite them, then
-unsuspend them in Browse. `u` undoes the last answer (the review log keeps it, marked undone).
+times the card's **E-Factor** (EF, starts at 2.5, never below 1.3), rounded up. After a passing
+answer (q ≥ 3) EF changes by `0.1 − (5 − q)(0.08 + (5 − q)·0.02)`; a failed one (q < 3) restarts
+the repetitions at a 1-day interval and keeps EF. Only the day's scheduled review moves the
+schedule: a card answered below 4 comes back the same day as a **re-drill** until it scores 4,
+and re-drills never change n, EF or the interval. A graduated card that fails counts a **lapse**;
+after too many it becomes a **leech** and is suspended — rewrite it, then unsuspend it in Browse.
+`u` undoes the last answer (the review log keeps the row, marked undone).
 """
 
 
@@ -98,29 +101,40 @@ def _binding_rows(bindings) -> list[tuple[str, str]]:
     return rows
 
 
-def keys_markdown() -> str:
-    lines = [
-        "# Keys",
-        "",
-        "Everywhere: `ctrl+q` quit · `ctrl+p` command palette · `f1` help · "
-        "`tab`/`shift+tab` move between fields · the mouse works too.",
-        "",
-    ]
+GLOBAL_KEYS: tuple[tuple[str, str], ...] = (
+    ("ctrl+q", "quit"),
+    ("ctrl+p", "command palette"),
+    ("f1", "help"),
+    ("tab / shift+tab", "next / previous field"),
+)
+
+
+def screen_keys() -> list[tuple[str, list[tuple[str, str]]]]:
+    """(screen title, [(key, what it does)]) for every screen that can be imported."""
+    out = [("Everywhere", list(GLOBAL_KEYS))]
     for title, module_name, class_name in SCREENS:
         try:
             screen = getattr(importlib.import_module(module_name), class_name)
         except (ImportError, AttributeError):
             continue
         rows = _binding_rows(screen.BINDINGS)
-        if not rows:
-            continue
-        lines += [f"## {title}", "", "| key | does |", "|---|---|"]
-        lines += [f"| `{key}` | {description} |" for key, description in rows]
-        lines.append("")
-    return "\n".join(lines)
+        if rows:
+            out.append((title, rows))
+    return out
+
+
+def keys_panel(title: str, rows: list[tuple[str, str]]) -> Text:
+    text = Text(no_wrap=False)
+    text.append(f"{title}\n", style="bold")
+    width = min(14, max(len(k) for k, _ in rows))
+    for key, description in rows:
+        text.append(f"{key:>{width}} ", style="bold")
+        text.append(f"{description}\n")
+    return text
 
 
 class HelpScreen(Screen):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("q", "app.pop_screen", "Back", show=False),
@@ -131,7 +145,9 @@ class HelpScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         with VerticalScroll(id="help-body"):
-            yield Markdown(keys_markdown(), id="help-keys")
+            with Grid(id="help-keys"):
+                for title, rows in screen_keys():
+                    yield Static(keys_panel(title, rows), classes="help-panel")
             yield Markdown(GRADING, id="help-grading")
         yield Footer()
 

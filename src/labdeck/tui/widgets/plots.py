@@ -43,7 +43,7 @@ class Chart(PlotextPlot):
 
     def bars(
         self,
-        labels: Sequence[str],
+        labels: Sequence[str] | Sequence[float],
         values: Sequence[float],
         *,
         xlabel: str = "",
@@ -51,12 +51,19 @@ class Chart(PlotextPlot):
         color: str = "cyan",
         empty: str = "no data yet",
         horizontal: bool = False,
+        xticks: tuple[Sequence[float], Sequence[str]] | None = None,
+        ylim: tuple[float, float] | None = None,
     ) -> None:
         labels, values = list(labels), list(values)
 
         def draw(plt) -> None:
             if not values or not any(values):
                 plt.title(f"{self.chart_title} — {empty}")
+                plt.ylim(0, 1)
+            elif ylim is not None:
+                plt.ylim(*ylim)
+            if xticks is not None:
+                plt.xticks(list(xticks[0]), list(xticks[1]))
             if values:
                 plt.bar(
                     labels,
@@ -85,16 +92,19 @@ class Chart(PlotextPlot):
         series = [(name, list(x), list(y), kind) for name, x, y, kind in series]
 
         def draw(plt) -> None:
-            if not any(y for _, _, y, _ in series):
+            if not any(any(y) for _, _, y, _ in series):
                 plt.title(f"{self.chart_title} — {empty}")
+                plt.ylim(0, 1)
+            labelled = len(series) > 1
             for i, (name, x, y, kind) in enumerate(series):
                 if not y:
                     continue
                 colour = PALETTE[i % len(PALETTE)]
+                label = name if labelled else None
                 if kind == "scatter":
-                    plt.scatter(x, y, label=name, color=colour, marker="dot")
+                    plt.scatter(x, y, label=label, color=colour, marker="dot")
                 else:
-                    plt.plot(x, y, label=name, color=colour, marker="braille")
+                    plt.plot(x, y, label=label, color=colour, marker="hd")
             if xticks is not None:
                 plt.xticks(list(xticks[0]), list(xticks[1]))
             if ylim is not None:

@@ -30,7 +30,7 @@ def _clip(v: object) -> float:
 
 
 def _grey(v: float) -> str:
-    level = int(round(24 + 231 * v))
+    level = round(24 + 231 * v)
     return f"#{level:02x}{level:02x}{level:02x}"
 
 
@@ -69,9 +69,7 @@ def image_rows(image: Image, color: bool) -> list[Text]:
                 if lower is None:
                     line.append("▀", style=Style(color=_grey(upper[x])))
                 else:
-                    line.append(
-                        "▀", style=Style(color=_grey(upper[x]), bgcolor=_grey(lower[x]))
-                    )
+                    line.append("▀", style=Style(color=_grey(upper[x]), bgcolor=_grey(lower[x])))
             lines.append(line)
     else:
         for row in pixels:
@@ -148,6 +146,19 @@ def grid_text(
     return text
 
 
+def normalise(image: Image, vmin: float = 0.0, vmax: float = 1.0) -> list[list[float]]:
+    span = (vmax - vmin) or 1.0
+    return [[_clip((_num(v) - vmin) / span) for v in row] for row in image]
+
+
+def _num(v: object) -> float:
+    try:
+        x = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    return x if x == x and abs(x) != float("inf") else 0.0
+
+
 class ShadeImage(Static):
     """Shows one ``image`` event: a labelled matrix (``data``) or a grid of images."""
 
@@ -160,18 +171,27 @@ class ShadeImage(Static):
     """
 
     def show_event(self, event: dict) -> None:
+        from labdeck.demos.render import clean
+
         color = not self.app.no_color
+        vmin, vmax = _num(event.get("vmin", 0.0)), _num(event.get("vmax", 1.0))
+        if vmax <= vmin:
+            vmin, vmax = 0.0, 1.0
         text = Text(no_wrap=True, overflow="crop")
-        text.append(str(event.get("title", "image")) + "\n", style="bold")
+        text.append(clean(event.get("title", "image")) + "\n", style="bold")
         if event.get("grid"):
-            text.append_text(grid_text(event["grid"], color=color, labels=event.get("labels")))
-        elif event.get("data"):
+            grid = [[normalise(img, vmin, vmax) for img in row] for row in event["grid"]]
+            labels = [[clean(c) for c in row] for row in event.get("labels") or []]
+            text.append_text(grid_text(grid, color=color, labels=labels or None))
+        if event.get("data"):
             text.append_text(
                 heatmap_text(
-                    event["data"],
+                    normalise(event["data"], vmin, vmax),
                     color=color,
-                    xlabels=event.get("xlabels"),
-                    ylabels=event.get("ylabels"),
+                    xlabels=[clean(x) for x in event.get("xlabels") or []] or None,
+                    ylabels=[clean(y) for y in event.get("ylabels") or []] or None,
                 )
             )
+        if not color:
+            text.append("shades: ' '=low  '░░' '▒▒' '▓▓'  '██'=high\n", style="dim")
         self.update(text)

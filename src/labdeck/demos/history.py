@@ -1,0 +1,101 @@
+"""Run history: one ``DemoRun`` row per demo run, written before the child starts and closed
+with its outcome. Tables come from the store's migrations; this module only reads and writes.
+
+The store modules (SQLModel) are imported inside the functions so that importing this module
+stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from labdeck.demos.events import jsonable
+
+
+def _now() -> datetime:
+    from labdeck import clock
+
+    return clock.now()
+
+
+def record_start(
+    store: Any,
+    demo_id: str,
+    params: Mapping[str, Any],
+    *,
+    device: str = "auto",
+    seed: int = 0,
+    threads: int = 1,
+    card_key: str | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> int:
+    """Insert a ``running`` row (its own committed transaction) and return its id."""
+    from labdeck.store.models import DemoRun
+
+    run = DemoRun(
+        demo_id=demo_id,
+        card_key=card_key,
+        params=jsonable(dict(params)),
+        device=device,
+        seed=seed,
+        threads=threads,
+        started_at=(now or _now)(),
+        status="running",
+    )
+    with store.session() as s:
+        s.add(run)
+        s.flush()
+        run_id = run.id
+    assert run_id is not None
+    return int(run_id)
+
+
+def record_end(
+    store: Any, run_id: int, outcome: Any, *, now: Callable[[], datetime] | None = None
+) -> None:
+    """Close the row with the outcome's status, metrics, checks and message."""
+    from labdeck.store.models import DemoRun
+
+    with store.session() as s:
+        run = s.get(DemoRun, run_id)
+        if run is None:
+            raise KeyError(f"no demo run with id {run_id}")
+        run.ended_at = (now or _now)()
+        run.status = outcome.status
+        run.metrics = jsonable(outcome.metrics)
+        run.checks = jsonable(outcome.checks)
+        run.message = outcome.message
+        s.add(run)
+
+
+def list_runs(store: Any, limit: int = 50, demo_id: str | None = None) -> list[Any]:
+    """The most recent runs first (``DemoRun`` rows, usable after the session closes)."""
+    from sqlmodel import col, select
+
+    from labdeck.store.models import DemoRun
+
+    query = select(DemoRun).order_by(col(DemoRun.started_at).desc(), col(DemoRun.id).desc())
+    if demo_id is not None:
+        query = query.where(DemoRun.demo_id == demo_id)
+    with store.session() as s:
+        return list(s.exec(query.limit(limit)).all())
+
+
+def run_to_dict(run: Any) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "demo_id": run.demo_id,
+        "card_key": run.card_key,
+        "params": run.params,
+        "device": run.device,
+        "seed": run.seed,
+        "threads": run.threads,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "ended_at": run.ended_at.isoformat() if run.ended_at else None,
+        "status": run.status,
+        "metrics": run.metrics,
+        "checks": run.checks,
+        "message": run.message,
+    }

@@ -1,0 +1,445 @@
+"""Parent side: start a demo child process, stream its events, and always end with an outcome.
+
+    proc = DemoProcess("attention", {"d_model": 32}, timeout=60)
+    for event in proc.events():      # dicts with a "type" (see events.py), as they arrive
+        ...
+    outcome = proc.outcome           # ok / failed / cancelled / timeout / crashed + message
+
+The child runs in its own session (``start_new_session=True``), so it is its own process group:
+``cancel()`` and the timeout kill the whole group (the child and anything it spawned), and a
+Ctrl-C in the terminal reaches only the parent, which decides what to do. Nothing that happens in
+the child (an exception, ``kill -9``, a hang, garbage on stdout) raises here. ``cancel()`` may be
+called from another thread (e.g. the UI thread while a Textual thread worker iterates events).
+
+Standard library only: the TUI and CLI import this at start-up.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import contextlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labdeck.demos import registry
+
+OK, FAILED, CANCELLED, TIMEOUT, CRASHED = "ok", "failed", "cancelled", "timeout", "crashed"
+STATUSES = (OK, FAILED, CANCELLED, TIMEOUT, CRASHED)
+
+_EOF = object()
+_LIVE: weakref.WeakSet[DemoProcess] = weakref.WeakSet()  # children to kill if we exit first
+_SRC = Path(__file__).resolve().parents[2]  # the directory that holds the labdeck package
+
+
+@dataclass
+class Outcome:
+    status: str  # one of STATUSES
+    message: str
+    returncode: int | None = None
+    result: dict[str, Any] | None = None  # the child's final ``result`` event, if any
+    seconds: float = 0.0
+    stderr_tail: str = ""
+    events: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return dict((self.result or {}).get("metrics") or {})
+
+    @property
+    def checks(self) -> dict[str, Any]:
+        return dict((self.result or {}).get("checks") or {})
+
+    def checks_passed(self) -> tuple[int, int]:
+        checks = self.checks
+        return sum(bool(c.get("passed")) for c in checks.values()), len(checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "message": self.message,
+            "returncode": self.returncode,
+            "seconds": round(self.seconds, 3),
+            "metrics": self.metrics,
+            "checks": self.checks,
+        }
+
+
+def child_command(
+    demo_id: str,
+    params: Mapping[str, Any],
+    device: str = "auto",
+    seed: int = 0,
+    threads: int = 1,
+    preset: str | None = None,
+    python: str | None = None,
+) -> list[str]:
+    cmd = [
+        python or sys.executable,
+        "-m",
+        "labdeck.demos.run",
+        demo_id,
+        "--device",
+        device,
+        "--seed",
+        str(seed),
+        "--threads",
+        str(threads),
+    ]
+    if preset:
+        cmd += ["--preset", preset]
+    for name, value in params.items():
+        cmd += ["--" + name.replace("_", "-"), _arg(value)]
+    return cmd
+
+
+def _arg(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+class DemoProcess:
+    """One demo run in a child process. Validates parameters up front (raising
+    ``UnknownDemo``/``InvalidParameter`` before anything starts); never raises afterwards."""
+
+    def __init__(
+        self,
+        demo_id: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        device: str = "auto",
+        seed: int = 0,
+        threads: int = 1,
+        preset: str | None = None,
+        timeout: float | None = None,
+        python: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        demo = registry.get(demo_id)
+        if device not in registry.DEVICES:
+            raise registry.InvalidParameter(
+                demo_id, "device", f"must be one of {', '.join(registry.DEVICES)}, got {device!r}"
+            )
+        if threads < 1:
+            raise registry.InvalidParameter(demo_id, "threads", f"must be >= 1, got {threads}")
+        self.demo_id = demo_id
+        self.params = demo.resolve(params, preset)  # the full, validated parameter set
+        self.device, self.seed, self.threads, self.preset = device, seed, threads, preset
+        self.timeout = timeout
+        # Send only what differs from the preset, so the child log reads like the command line.
+        base = demo.resolve(None, preset)
+        changed = {k: v for k, v in self.params.items() if base[k] != v}
+        self.command = child_command(demo_id, changed, device, seed, threads, preset, python)
+        self._env = dict(env) if env is not None else None
+        self._init_state()
+
+    @classmethod
+    def from_command(
+        cls, command: Sequence[str], *, timeout: float | None = None, demo_id: str = "custom"
+    ) -> DemoProcess:
+        """Run an arbitrary child speaking the same protocol (used by tests)."""
+        self = cls.__new__(cls)
+        self.demo_id, self.params, self.device = demo_id, {}, "cpu"
+        self.seed, self.threads, self.preset = 0, 1, None
+        self.timeout = timeout
+        self.command = list(command)
+        self._env = None
+        self._init_state()
+        return self
+
+    def _init_state(self) -> None:
+        self._proc: subprocess.Popen[str] | None = None
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._stderr: collections.deque[str] = collections.deque(maxlen=40)
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._timed_out = False
+        self._killed = False
+        self._kill_time = 0.0
+        self._lingered = False
+        self._started = 0.0
+        self._deadline: float | None = None
+        self._result: dict[str, Any] | None = None
+        self._error: str | None = None
+        self._count = 0
+        self._launch_error: str | None = None
+        self._done = threading.Event()
+        self.outcome: Outcome | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and not self._done.is_set()
+
+    def start(self) -> DemoProcess:
+        if self._proc is not None or self._launch_error is not None:
+            return self
+        env = dict(os.environ if self._env is None else self._env)
+        env["PYTHONUNBUFFERED"] = "1"
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_SRC), env.get("PYTHONPATH", "")) if p)
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env[var] = str(self.threads)
+        self._started = time.monotonic()
+        if self.timeout is not None:
+            self._deadline = self._started + self.timeout
+        try:
+            self._proc = subprocess.Popen(
+                self.command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                bufsize=1,
+                env=env,
+                start_new_session=True,  # own process group: killpg reaches every descendant
+            )
+        except OSError as exc:
+            self._launch_error = f"could not start the demo process: {exc}"
+            self._queue.put(_EOF)
+            return self
+        _LIVE.add(self)
+        threading.Thread(target=self._pump_stdout, daemon=True).start()
+        threading.Thread(target=self._pump_stderr, daemon=True).start()
+        return self
+
+    def _pump_stdout(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        try:
+            for line in self._proc.stdout:
+                self._queue.put(line)
+        except (OSError, ValueError):
+            pass
+        finally:
+            self._queue.put(_EOF)
+
+    def _pump_stderr(self) -> None:
+        assert self._proc is not None and self._proc.stderr is not None
+        try:
+            for line in self._proc.stderr:
+                self._stderr.append(line.rstrip("\n"))
+        except (OSError, ValueError):
+            pass
+
+    def _kill_group(self) -> None:
+        with self._lock:
+            proc = self._proc
+            if proc is None or self._killed:
+                return
+            self._killed = True
+            self._kill_time = time.monotonic()
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)  # pgid == pid (new session)
+
+    def cancel(self) -> None:
+        """Stop the run: kill the child's whole process group. Safe from any thread."""
+        if self._done.is_set():
+            return
+        self._cancelled = True
+        self._kill_group()
+
+    # ------------------------------------------------------------------ events
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """Parsed events as they arrive; non-JSON output comes through as ``text`` events
+        with ``"raw": true``. When the iterator ends, ``self.outcome`` is set. Leaving the loop
+        early (``break``, an exception, Ctrl-C) cancels the child."""
+        self.start()
+        reached_end = False
+        try:
+            while True:
+                item = self._next_line()
+                if item is _EOF:
+                    reached_end = True
+                    break
+                if item is None:
+                    continue
+                event = self._parse(item)
+                if event is not None:
+                    self._count += 1
+                    yield event
+        finally:
+            if not reached_end:
+                self.cancel()
+            self._finish()
+
+    def _next_line(self) -> Any:
+        now = time.monotonic()
+        if self._deadline is not None and not self._killed and now >= self._deadline:
+            self._timed_out = True
+            self._kill_group()
+        if self._killed and now - self._kill_time > 5.0:
+            return _EOF  # killed, yet something outside the group still holds the pipe open
+        wait = 0.25
+        if self._deadline is not None and not self._killed:
+            wait = max(0.0, min(wait, self._deadline - now))
+        try:
+            return self._queue.get(timeout=wait)
+        except queue.Empty:
+            return None
+
+    def _parse(self, line: str) -> dict[str, Any] | None:
+        text = line.rstrip("\r\n")
+        if not text.strip():
+            return None
+        try:
+            event = json.loads(text)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            return {"type": "text", "text": text, "raw": True}
+        if event["type"] == "result":
+            self._result = event
+        elif event["type"] == "error":
+            self._error = str(event.get("message") or "the demo reported an error")
+        return event
+
+    def _finish(self) -> None:
+        if self._done.is_set():
+            return
+        proc = self._proc
+        rc: int | None = None
+        if proc is not None:
+            try:
+                grace = 5.0
+                if self._deadline is not None and not self._killed:
+                    grace = max(0.1, min(grace, self._deadline - time.monotonic()))
+                rc = proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                # The child closed its stdout but does not exit: kill it.
+                if self._deadline is not None and time.monotonic() >= self._deadline:
+                    self._timed_out = True
+                else:
+                    self._lingered = True
+                self._kill_group()
+                rc = proc.wait()
+            except KeyboardInterrupt:
+                self._cancelled = True
+                self._kill_group()
+                rc = proc.wait()
+            for stream in (proc.stdout, proc.stderr):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+        self.outcome = self._decide(rc)
+        self._done.set()
+        _LIVE.discard(self)
+
+    def _decide(self, rc: int | None) -> Outcome:
+        seconds = time.monotonic() - self._started if self._started else 0.0
+        tail = "\n".join(self._stderr)
+        common = {
+            "returncode": rc,
+            "result": self._result,
+            "seconds": seconds,
+            "stderr_tail": tail,
+            "events": self._count,
+        }
+        if self._launch_error is not None:
+            return Outcome(CRASHED, self._launch_error, **common)
+        if self._result is not None and (rc == 0 or (self._lingered and not self._cancelled)):
+            passed, total = _count_checks(self._result)
+            msg = f"finished in {seconds:.1f} s; {passed}/{total} checks passed"
+            return Outcome(OK, msg, **common)
+        if self._cancelled:
+            return Outcome(
+                CANCELLED,
+                f"stopped after {seconds:.1f} s; the demo process group was killed",
+                **common,
+            )
+        if self._timed_out:
+            return Outcome(
+                TIMEOUT,
+                f"no result within {self.timeout:g} s; the demo process group was killed",
+                **common,
+            )
+        if self._error is not None:
+            return Outcome(FAILED, self._error, **common)
+        if self._lingered:
+            return Outcome(
+                CRASHED,
+                "the demo process closed its output without a result and "
+                "did not exit; it was killed",
+                **common,
+            )
+        if rc is not None and rc < 0:
+            try:
+                name = signal.Signals(-rc).name
+            except ValueError:
+                name = f"signal {-rc}"
+            why = f"the demo process was killed by {name} before it reported a result"
+        else:
+            why = f"the demo process exited with status {rc} without reporting a result"
+        last = _last_meaningful(self._stderr)
+        return Outcome(CRASHED, why + (f" (last error output: {last})" if last else ""), **common)
+
+    # ------------------------------------------------------------------ conveniences
+
+    def run(self, on_event: Callable[[dict[str, Any]], None] | None = None) -> Outcome:
+        """Iterate to the end (calling ``on_event``) and return the outcome."""
+        for event in self.events():
+            if on_event is not None:
+                on_event(event)
+        assert self.outcome is not None
+        return self.outcome
+
+    def wait(self) -> Outcome:
+        if self.outcome is None:
+            for _ in self.events():
+                pass
+        assert self.outcome is not None
+        return self.outcome
+
+    def __enter__(self) -> DemoProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._done.is_set():
+            self.cancel()
+            self.wait()
+
+
+def _count_checks(result: dict[str, Any]) -> tuple[int, int]:
+    checks = result.get("checks") or {}
+    if not isinstance(checks, dict):
+        return 0, 0
+    passed = sum(1 for c in checks.values() if isinstance(c, dict) and c.get("passed"))
+    return passed, len(checks)
+
+
+def _last_meaningful(lines: Sequence[str]) -> str:
+    for line in reversed(lines):
+        if line.strip():
+            return line.strip()[:300]
+    return ""
+
+
+@atexit.register
+def _kill_orphans() -> None:
+    """If the parent exits while demos still run (e.g. the app is closed), stop them."""
+    for proc in list(_LIVE):
+        proc.cancel()

@@ -1,0 +1,457 @@
+"""Calibration: from grading signals to a score in [0, 1] and an SM-2 quality 0-5.
+
+The model is deliberately small: a weighted sum of a few signals ``z = w · x`` and five ordered
+cut-points (a cumulative-logit ordinal regression, ``P(q > k) = sigmoid(z - c_k)``). The
+suggested quality is the number of cut-points below ``z`` (the median of that distribution) and
+the score is the expected quality divided by 5, so both are monotone in ``z``. Weights have
+fixed signs (more similarity never lowers the grade; a contradiction never raises it).
+
+Fitting needs scipy and is only done by ``refit`` / ``labdeck grade-eval``; grading itself only
+reads the constants in ``params.py``. Refit (after changing the signals or the dev set) with::
+
+    python -m labdeck.grading.calibration [--data tests/data/grading_dev.jsonl] [--write]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from labdeck.grading.grader import Signals
+
+# Order of the signal vector. Signs: +1 weight >= 0, -1 weight <= 0, 0 free.
+FEATURES: tuple[str, ...] = (
+    "sim", "coverage", "precision", "terms", "length", "cross", "swaps", "negations",
+)
+SIGNS: dict[str, int] = {
+    "sim": 1, "coverage": 1, "precision": 1, "terms": 1, "length": 1, "cross": 1,
+    "swaps": -1, "negations": -1,
+}
+BASELINE_FEATURES: tuple[str, ...] = ("sim",)
+N_LEVELS = 6  # qualities 0..5
+PASS = 3
+
+
+@dataclass(frozen=True)
+class Params:
+    model_id: str
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    cutpoints: tuple[float, ...]
+    cover_threshold: float = 0.5
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features),
+            "weights": [round(w, 5) for w in self.weights],
+            "cutpoints": [round(c, 5) for c in self.cutpoints],
+            "cover_threshold": round(self.cover_threshold, 4),
+        }
+
+
+def params_for(model_id: str, baseline: bool = False) -> Params:
+    """The shipped parameters for ``model_id``; unknown sentence-transformers models fall back
+    to the packaged MiniLM's, anything else to the default model's."""
+    from labdeck.grading import params as shipped
+
+    table: Mapping[str, Mapping[str, Any]] = shipped.BASELINE if baseline else shipped.PARAMS
+    key = model_id if model_id in table else (
+        shipped.ST_FALLBACK if model_id.startswith("st:") else shipped.DEFAULT_MODEL
+    )
+    raw = table[key]
+    return Params(
+        model_id=model_id,
+        features=tuple(raw["features"]),
+        weights=tuple(float(w) for w in raw["weights"]),
+        cutpoints=tuple(float(c) for c in raw["cutpoints"]),
+        cover_threshold=float(raw.get("cover_threshold", 0.5)),
+    )
+
+
+# --- applying ---------------------------------------------------------------------------------
+
+
+def feature_value(sig: Signals, name: str) -> float:
+    if name == "terms":
+        return 0.0 if sig.terms is None else sig.terms - 0.5
+    if name in ("swaps", "negations"):
+        return float(min(getattr(sig, name), 2))
+    return float(getattr(sig, name))
+
+
+def vector(sig: Signals, features: Sequence[str] = FEATURES) -> np.ndarray:
+    return np.array([feature_value(sig, f) for f in features], dtype=np.float64)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def predict_z(weights: Sequence[float], cutpoints: Sequence[float], z: np.ndarray):
+    """(quality, score) arrays for latent values ``z``."""
+    c = np.asarray(cutpoints, dtype=np.float64)
+    above = _sigmoid(z[:, None] - c[None, :])  # P(q > k) for k = 0..4
+    quality = (z[:, None] > c[None, :]).sum(axis=1)
+    score = above.sum(axis=1) / (N_LEVELS - 1)
+    return quality.astype(int), np.clip(score, 0.0, 1.0)
+
+
+def predict_one(params: Params, sig: Signals) -> tuple[float, int]:
+    z = float(np.dot(params.weights, vector(sig, params.features)))
+    quality, score = predict_z(params.weights, params.cutpoints, np.array([z]))
+    return float(score[0]), int(quality[0])
+
+
+def predict(params_w: Sequence[float], params_c: Sequence[float], signals, features):
+    """Quality and score for items given as lists of Signals (one per reference side; the best
+    side wins) or None (empty answer → 0)."""
+    qualities, scores = [], []
+    w = np.asarray(params_w, dtype=np.float64)
+    for sides in signals:
+        if not sides:
+            qualities.append(0)
+            scores.append(0.0)
+            continue
+        zs = np.array([float(w @ vector(s, features)) for s in sides])
+        q, sc = predict_z(w, params_c, zs)
+        best = int(np.argmax(sc))
+        qualities.append(int(q[best]))
+        scores.append(float(sc[best]))
+    return np.array(qualities), np.array(scores)
+
+
+# --- fitting ----------------------------------------------------------------------------------
+
+
+def fit_ordinal(
+    x: np.ndarray, y: np.ndarray, signs: Sequence[int], l2: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative-logit ordinal regression with sign-constrained weights and L2 on the
+    standardised weights. Returns (weights, cutpoints) on the raw feature scale."""
+    from scipy.optimize import minimize
+
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=int)
+    mu = x.mean(axis=0)
+    sd = x.std(axis=0)
+    sd[sd < 1e-9] = 1.0
+    xs = (x - mu) / sd
+    n, d = xs.shape
+    k = N_LEVELS - 1
+
+    def unpack(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        w = theta[:d]
+        c = theta[d] + np.concatenate([[0.0], np.cumsum(theta[d + 1 :])])
+        return w, c
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, c = unpack(theta)
+        z = xs @ w
+        # P(y <= j) = sigmoid(c_j - z), with P(y <= -1) = 0 and P(y <= 5) = 1
+        cdf = _sigmoid(c[None, :] - z[:, None])  # n x k
+        full = np.concatenate([np.zeros((n, 1)), cdf, np.ones((n, 1))], axis=1)
+        p = full[np.arange(n), y + 1] - full[np.arange(n), y]
+        p = np.maximum(p, 1e-12)
+        nll = -np.log(p).sum() + l2 * float(w @ w)
+        # gradient
+        dens = cdf * (1.0 - cdf)  # d cdf / d c_j ; d cdf / d z = -dens
+        dfull = np.concatenate([np.zeros((n, 1)), dens, np.zeros((n, 1))], axis=1)
+        upper = dfull[np.arange(n), y + 1]
+        lower = dfull[np.arange(n), y]
+        # dp/dz = -(upper - lower); dp/dc_j = upper*[j == y] - lower*[j == y-1]
+        g_z = (upper - lower) / p  # d(-log p)/dz
+        grad_w = xs.T @ g_z + 2.0 * l2 * w
+        g_c = np.zeros(k)
+        for j in range(k):
+            g_c[j] = -(upper[y == j] / p[y == j]).sum() + (lower[y == j + 1] / p[y == j + 1]).sum()
+        # c_j = a + sum_{i<j} delta_i  →  d/da = sum_j g_c[j]; d/d delta_i = sum_{j>i} g_c[j]
+        grad_a = g_c.sum()
+        grad_delta = np.array([g_c[i + 1 :].sum() for i in range(k - 1)])
+        return nll, np.concatenate([grad_w, [grad_a], grad_delta])
+
+    bounds: list[tuple[float | None, float | None]] = []
+    for s in signs:
+        bounds.append((0.0, None) if s > 0 else (None, 0.0) if s < 0 else (None, None))
+    bounds.append((None, None))
+    bounds.extend([(0.05, None)] * (k - 1))
+    theta0 = np.concatenate([np.array([0.5 * (s or 1) for s in signs]), [-2.0], [1.0] * (k - 1)])
+    res = minimize(objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds)
+    w_std, c_std = unpack(res.x)
+    weights = w_std / sd
+    cutpoints = c_std + float(np.dot(w_std, mu / sd))
+    return weights, cutpoints
+
+
+def _design(signals, features: Sequence[str]) -> np.ndarray:
+    return np.array([vector(s[0], features) for s in signals])
+
+
+def fit(signals, labels, features: Sequence[str] = FEATURES, l2: float = 1.0):
+    """Fit on the non-empty items (empty answers are graded 0 by rule)."""
+    keep = [i for i, s in enumerate(signals) if s]
+    x = _design([signals[i] for i in keep], features)
+    y = np.asarray([labels[i] for i in keep])
+    signs = [SIGNS[f] for f in features]
+    return fit_ordinal(x, y, signs, l2=l2)
+
+
+def fit_cover_threshold(coverages: Sequence[Sequence[float]], labels: Sequence[int]) -> float:
+    """The key-point similarity above which a key point counts as covered: the value that
+    makes 'share of key points covered' rank answers most like their labels."""
+    best_t, best_rho = 0.5, -2.0
+    for t in np.arange(0.30, 0.81, 0.01):
+        frac = [float(np.mean([c >= t for c in cov])) if cov else 0.0 for cov in coverages]
+        rho = spearman(np.array(frac), np.asarray(labels, dtype=float))
+        if rho > best_rho + 1e-9:
+            best_t, best_rho = float(t), rho
+    return round(best_t, 2)
+
+
+# --- metrics ----------------------------------------------------------------------------------
+
+
+def _rank(a: np.ndarray) -> np.ndarray:
+    order = np.argsort(a, kind="mergesort")
+    ranks = np.empty(len(a), dtype=np.float64)
+    sorted_a = a[order]
+    i = 0
+    while i < len(a):
+        j = i
+        while j + 1 < len(a) and sorted_a[j + 1] == sorted_a[i]:
+            j += 1
+        ranks[order[i : j + 1]] = 0.5 * (i + j)
+        i = j + 1
+    return ranks
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) < 2:
+        return float("nan")
+    ra, rb = _rank(np.asarray(a, dtype=float)), _rank(np.asarray(b, dtype=float))
+    sa, sb = ra.std(), rb.std()
+    if sa == 0 or sb == 0:
+        return float("nan")
+    return float(((ra - ra.mean()) * (rb - rb.mean())).mean() / (sa * sb))
+
+
+def metrics(pred: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    pred = np.asarray(pred)
+    labels = np.asarray(labels)
+    return {
+        "n": float(len(labels)),
+        "spearman": spearman(pred, labels),
+        "accuracy": float(np.mean((pred >= PASS) == (labels >= PASS))) if len(labels) else math.nan,
+        "mae": float(np.mean(np.abs(pred - labels))) if len(labels) else math.nan,
+    }
+
+
+# --- cross-validation and evaluation --------------------------------------------------------------
+
+
+def folds_by_group(groups: Sequence[str], k: int = 5, seed: int = 13) -> np.ndarray:
+    """Fold index per item; items of one group (question) always share a fold."""
+    uniq = sorted(set(groups))
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(uniq))
+    fold_of = {uniq[i]: rank % k for rank, i in enumerate(order)}
+    return np.array([fold_of[g] for g in groups])
+
+
+def cross_validate(signals, labels, groups, features=FEATURES, k: int = 5, l2: float = 1.0):
+    labels = np.asarray(labels)
+    folds = folds_by_group(groups, k)
+    pred = np.zeros(len(labels), dtype=int)
+    for f in range(k):
+        train = [i for i in range(len(labels)) if folds[i] != f]
+        test = [i for i in range(len(labels)) if folds[i] == f]
+        w, c = fit([signals[i] for i in train], labels[train], features, l2=l2)
+        q, _ = predict(w, c, [signals[i] for i in test], features)
+        pred[test] = q
+    return pred
+
+
+@dataclass
+class EvalData:
+    items: list[dict[str, Any]]
+    labels: np.ndarray
+    groups: list[str]
+    pairings: list[str]
+    signals: list[Any]  # list[list[Signals] | None]
+    baseline: list[Any]  # plain cosine signals (card reference only)
+    coverages: list[list[float]]
+
+
+def load_jsonl(path: str) -> list[dict[str, Any]]:
+    import json
+
+    items = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
+            if not isinstance(item, dict) or "answer" not in item or "label" not in item:
+                raise ValueError(f"{path}:{lineno}: needs at least 'answer' and 'label'")
+            items.append(item)
+    return items
+
+
+def pairing_of(item: Mapping[str, Any], result_lang: str, ref_lang: str) -> str:
+    if item.get("pairing"):
+        return str(item["pairing"])
+    fam = {"zh-Hans": "zh", "zh-Hant": "zh"}
+    return f"{fam.get(ref_lang, ref_lang)}-{fam.get(result_lang, result_lang)}"
+
+
+def collect(grader: Any, items: list[dict[str, Any]]) -> EvalData:
+    from labdeck.grading import text as T
+    from labdeck.grading.grader import Signals
+
+    graded = grader.grade_with_signals(items)
+    results = [r for r, _s in graded]
+    signals = [s for _r, s in graded]
+    baseline = []
+    coverages = []
+    for sides, res in zip(signals, results, strict=True):
+        if not sides:
+            baseline.append(None)
+            coverages.append([])
+            continue
+        card = sides[0]
+        baseline.append([Signals(card.sim, 0.0, 0.0, None, 0.0, 0.0, 0, 0)])
+        coverages.append([k.similarity for k in res.key_points])
+    groups = [str(it.get("question") or it.get("reference") or i) for i, it in enumerate(items)]
+    pairings = [
+        pairing_of(it, r.language, T.detect_language(T.clean(it.get("reference") or "")))
+        for it, r in zip(items, results, strict=True)
+    ]
+    labels = np.array([int(it["label"]) for it in items])
+    return EvalData(items, labels, groups, pairings, signals, baseline, coverages)
+
+
+def table_rows(data: EvalData, pred: np.ndarray, base: np.ndarray) -> list[tuple[str, dict, dict]]:
+    rows = [("overall", metrics(pred, data.labels), metrics(base, data.labels))]
+    for p in sorted(set(data.pairings)):
+        idx = [i for i, q in enumerate(data.pairings) if q == p]
+        rows.append((p, metrics(pred[idx], data.labels[idx]), metrics(base[idx], data.labels[idx])))
+    return rows
+
+
+def format_table(title: str, rows: list[tuple[str, dict, dict]]) -> str:
+    def f(v: float) -> str:
+        return "  –  " if v != v else f"{v:5.2f}"
+
+    head = (
+        f"| {'subset':<9} | {'n':>3} | labdeck ρ | acc  | MAE  | cosine ρ | acc  | MAE  |\n"
+        f"|{'-' * 11}|{'-' * 5}|{'-' * 11}|{'-' * 6}|{'-' * 6}|{'-' * 10}|{'-' * 6}|{'-' * 6}|"
+    )
+    lines = [title, "", head]
+    for name, g, b in rows:
+        lines.append(
+            f"| {name:<9} | {int(g['n']):>3} |   {f(g['spearman'])}   | {f(g['accuracy'])}|"
+            f" {f(g['mae'])}|  {f(b['spearman'])}   | {f(b['accuracy'])}| {f(b['mae'])}|"
+        )
+    return "\n".join(lines)
+
+
+def evaluate(grader: Any, items: list[dict[str, Any]], k: int = 5) -> str:
+    """The evaluation report printed by ``labdeck grade-eval``."""
+    data = collect(grader, items)
+    shipped = grader.params
+    base_params = params_for(grader.model_id, baseline=True)
+    q_ship, _ = predict(shipped.weights, shipped.cutpoints, data.signals, shipped.features)
+    b_ship, _ = predict(base_params.weights, base_params.cutpoints, data.baseline, BASELINE_FEATURES)
+    q_cv = cross_validate(data.signals, data.labels, data.groups, shipped.features, k)
+    b_cv = cross_validate(data.baseline, data.labels, data.groups, BASELINE_FEATURES, k)
+    n_groups = len(set(data.groups))
+    parts = [
+        f"model: {grader.model_id} · items: {len(items)} · questions: {n_groups}",
+        "",
+        format_table(
+            f"Cross-validated ({k} folds grouped by question; both models refit in each fold)",
+            table_rows(data, q_cv, b_cv),
+        ),
+        "",
+        format_table(
+            "As shipped (parameters in labdeck/grading/params.py, fitted on the dev set)",
+            table_rows(data, q_ship, b_ship),
+        ),
+        "",
+        "ρ: Spearman between suggested quality and label · acc: pass/fail agreement (q ≥ 3) · "
+        "MAE: mean |quality − label|. cosine: plain cosine(answer, reference) mapped to 0-5 by "
+        "its own fitted cut-points. Empty answers get 0 under both.",
+    ]
+    return "\n".join(parts)
+
+
+# --- refit ------------------------------------------------------------------------------------
+
+
+def refit(grader: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
+    data = collect(grader, items)
+    w, c = fit(data.signals, data.labels, FEATURES)
+    bw, bc = fit(data.baseline, data.labels, BASELINE_FEATURES)
+    keep = [i for i, s in enumerate(data.signals) if s]
+    cover = fit_cover_threshold([data.coverages[i] for i in keep], data.labels[keep].tolist())
+    return {
+        "params": Params(grader.model_id, FEATURES, tuple(w), tuple(c), cover).to_dict(),
+        "baseline": Params(grader.model_id, BASELINE_FEATURES, tuple(bw), tuple(bc)).to_dict(),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - maintenance script
+    import argparse
+    import json
+    import os
+    from pathlib import Path
+
+    from labdeck.grading.embedder import load_embedder
+    from labdeck.grading.grader import Grader
+
+    default_data = Path(__file__).resolve().parents[3] / "tests" / "data" / "grading_dev.jsonl"
+    parser = argparse.ArgumentParser(description="Refit the grading calibration.")
+    parser.add_argument("--data", default=str(default_data))
+    parser.add_argument("--write", action="store_true", help="rewrite params.py")
+    args = parser.parse_args(argv)
+    items = load_jsonl(args.data)
+    fitted: dict[str, Any] = {}
+    for backend in ("use", "st"):
+        grader = Grader(load_embedder(backend))
+        fitted[grader.model_id] = refit(grader, items)
+    print(json.dumps(fitted, indent=1))
+    if args.write:
+        target = Path(__file__).with_name("params.py")
+        target.write_text(render_params(fitted, os.path.basename(args.data), len(items)))
+        print(f"wrote {target}")
+    return 0
+
+
+def render_params(fitted: Mapping[str, Any], data_name: str, n_items: int) -> str:
+    import pprint
+
+    params = {m: v["params"] for m, v in fitted.items()}
+    baseline = {m: v["baseline"] for m, v in fitted.items()}
+    return (
+        '"""Fitted grading calibration (generated by `python -m labdeck.grading.calibration '
+        '--write`).\n\n'
+        f"Fitted on {data_name} ({n_items} items). Do not edit by hand: refit instead.\n"
+        '"""\n\n'
+        "from typing import Any\n\n"
+        'DEFAULT_MODEL = "use-multilingual-v3"\n'
+        'ST_FALLBACK = "st:all-minilm-l6-v2"\n\n'
+        f"PARAMS: dict[str, dict[str, Any]] = {pprint.pformat(params, width=96, sort_dicts=False)}\n\n"
+        f"BASELINE: dict[str, dict[str, Any]] = "
+        f"{pprint.pformat(baseline, width=96, sort_dicts=False)}\n"
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

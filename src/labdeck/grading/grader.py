@@ -1,0 +1,442 @@
+"""Grade a typed answer against a card's reference answer and key points.
+
+Plain cosine between answer and reference is only the baseline: a wrong answer that reuses the
+reference's words scores high. The grader combines a few signals and maps them to an SM-2
+quality 0-5 with a calibrated ordinal model (``calibration.py``, parameters in ``params.py``):
+
+* ``sim``        cosine between the whole answer and the reference (long texts are embedded in
+                 chunks whose vectors are averaged, never truncated);
+* ``coverage``   mean over key points of the best cosine between the key point and a piece of
+                 the answer (clause, sentence, pair of sentences, whole answer);
+* ``terms``      share of key terms (formulas such as sqrt(d_k), acronyms such as KL or ELBO,
+                 content words; Chinese content bigrams) found in the answer, typo-tolerant
+                 (rapidfuzz); only terms the answer's language can be expected to contain;
+* ``length``     log of the answer's length relative to the reference (capped at 1);
+* ``opposites``  answer clauses that match a reference clause but use the opposite notion
+                 (encoder/decoder, maximise/minimise, upper/lower bound, ...);
+* ``negations``  answer clauses that match a reference clause but negate it;
+* ``cross``      answer and reference in different languages (cross-lingual cosines run lower).
+
+The learner's notes act as a second reference when the answer is in the notes' language; the
+better of the two is kept. An empty answer gets quality 0 without calling the model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from labdeck.grading import calibration
+from labdeck.grading import text as T
+from labdeck.grading.cache import EmbeddingCache, MemoryCache
+from labdeck.grading.contradict import compare
+from labdeck.grading.embedder import Embedder, to_simplified
+
+__all__ = [
+    "EmbeddingCache",
+    "GradeItem",
+    "GradeResult",
+    "Grader",
+    "KeyPointResult",
+    "MemoryCache",
+    "Signals",
+]
+
+
+class GradingInputError(ValueError):
+    """The item cannot be graded (nothing to grade against)."""
+
+
+@dataclass(frozen=True)
+class KeyPointResult:
+    text: str
+    similarity: float
+    covered: bool
+    span: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "similarity": round(float(self.similarity), 4),
+            "covered": self.covered,
+            "span": self.span,
+        }
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    score: float
+    quality: int
+    key_points: list[KeyPointResult]
+    language: str
+    model_id: str
+    reference_language: str = "empty"
+    used_notes: bool = False
+    signals: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def covered(self) -> list[KeyPointResult]:
+        return [k for k in self.key_points if k.covered]
+
+    @property
+    def missed(self) -> list[KeyPointResult]:
+        return [k for k in self.key_points if not k.covered]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score": round(float(self.score), 4),
+            "quality": int(self.quality),
+            "language": self.language,
+            "reference_language": self.reference_language,
+            "model_id": self.model_id,
+            "used_notes": self.used_notes,
+            "key_points": [k.to_dict() for k in self.key_points],
+            "covered": [k.text for k in self.covered],
+            "missed": [k.text for k in self.missed],
+            "signals": {k: round(float(v), 4) for k, v in self.signals.items()},
+        }
+
+
+@dataclass(frozen=True)
+class GradeItem:
+    reference: str | None
+    answer: str
+    key_points: Sequence[str] | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the grader measured for one answer against one reference (see module doc)."""
+
+    sim: float
+    coverage: float
+    precision: float
+    terms: float | None
+    length: float
+    cross: float
+    swaps: int
+    negations: int
+
+    def as_dict(self) -> dict[str, float]:
+        out = {
+            "sim": self.sim,
+            "coverage": self.coverage,
+            "precision": self.precision,
+            "length": self.length,
+            "cross": self.cross,
+            "swaps": float(self.swaps),
+            "negations": float(self.negations),
+        }
+        if self.terms is not None:
+            out["terms"] = self.terms
+        return out
+
+
+# --- preparation ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Side:
+    """One reference (the card's answer or the learner's notes), ready for comparison."""
+
+    text: str
+    simplified: str
+    language: str
+    chunks: list[str]
+    align: list[str]  # sentences, clauses (and key points): what answer clauses are matched to
+    lexical: str  # simplified text (plus key points) for the lexical contradiction check
+
+
+@dataclass
+class _Prepared:
+    empty: bool
+    answer: str
+    simplified: str
+    language: str
+    key_points: list[str]
+    kp_from_reference: bool
+    sides: list[_Side]
+    chunks: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    clauses: list[str] = field(default_factory=list)
+
+
+def _coerce(item: GradeItem | Mapping[str, Any] | Sequence[Any]) -> GradeItem:
+    if isinstance(item, GradeItem):
+        return item
+    if isinstance(item, Mapping):
+        kps = item.get("key_points")
+        return GradeItem(
+            reference=item.get("reference"),
+            answer=item.get("answer") or "",
+            key_points=list(kps) if kps else None,
+            notes=item.get("notes"),
+        )
+    values = list(item)
+    values += [None] * (4 - len(values))
+    return GradeItem(values[0], values[1] or "", values[2], values[3])
+
+
+def _family(lang: str) -> str:
+    return T.language_family(lang)
+
+
+def _cross(answer_lang: str, ref_lang: str) -> float:
+    a, r = _family(answer_lang), _family(ref_lang)
+    if a == r:
+        return 0.0
+    if "mixed" in (a, r):
+        return 0.5
+    return 1.0
+
+
+def _make_side(text: str, key_points: list[str] | None) -> _Side:
+    simplified = to_simplified(text)
+    align: list[str] = []
+    for sent in T.sentences(text):
+        align.append(sent)
+        align.extend(T.clauses(sent))
+    align.extend(key_points or [])
+    lexical = "\n".join([simplified, *(to_simplified(k) for k in key_points or [])])
+    return _Side(
+        text=text,
+        simplified=simplified,
+        language=T.detect_language(text, simplified),
+        chunks=T.chunks(text),
+        align=T.unique(align),
+        lexical=lexical,
+    )
+
+
+def _prepare(item: GradeItem) -> _Prepared:
+    reference = T.clean(item.reference)
+    given = [T.clean(k) for k in (item.key_points or [])]
+    given = [k for k in given if k]
+    if not reference and not given:
+        raise GradingInputError("nothing to grade against: give a reference answer or key points")
+    if not reference:
+        reference = " ".join(given)
+    key_points = given or T.derive_key_points(reference)
+    answer = T.clean(item.answer)
+    if not answer:
+        return _Prepared(True, "", "", "empty", key_points, not given, [])
+    simplified = to_simplified(answer)
+    language = T.detect_language(answer, simplified)
+    sides = [_make_side(reference, key_points)]
+    notes = T.clean(item.notes)
+    if notes:
+        note_lang = T.detect_language(notes, to_simplified(notes))
+        fam_a, fam_n = _family(language), _family(note_lang)
+        if fam_a == fam_n or "mixed" in (fam_a, fam_n):
+            sides.append(_make_side(notes, None))
+    clauses: list[str] = []
+    for sent in T.sentences(answer):
+        clauses.extend(T.clauses(sent))
+    return _Prepared(
+        empty=False,
+        answer=answer,
+        simplified=simplified,
+        language=language,
+        key_points=key_points,
+        kp_from_reference=not given,
+        sides=sides,
+        chunks=T.chunks(answer),
+        segments=T.answer_segments(answer),
+        clauses=T.unique(clauses) or [answer],
+    )
+
+
+# --- the grader -------------------------------------------------------------------------------
+
+
+class Grader:
+    """Grades answers with one embedder; reference-side embeddings go through ``cache``."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        cache: EmbeddingCache | None = None,
+        params: calibration.Params | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.model_id = embedder.model_id
+        self.cache: EmbeddingCache = cache if cache is not None else MemoryCache()
+        self.params = params or calibration.params_for(self.model_id)
+
+    # public API --------------------------------------------------------------------------
+
+    def grade(
+        self,
+        reference: str | None,
+        answer: str,
+        key_points: list[str] | None = None,
+        notes: str | None = None,
+    ) -> GradeResult:
+        return self.grade_many([GradeItem(reference, answer, key_points, notes)])[0]
+
+    def grade_many(
+        self, items: Iterable[GradeItem | Mapping[str, Any] | Sequence[Any]]
+    ) -> list[GradeResult]:
+        prepared = [_prepare(_coerce(item)) for item in items]
+        vectors = self._embed_all(prepared)
+        return [self._evaluate(p, vectors)[0] for p in prepared]
+
+    def grade_with_signals(
+        self, items: Iterable[GradeItem | Mapping[str, Any] | Sequence[Any]]
+    ) -> list[tuple[GradeResult, list[Signals] | None]]:
+        """Results plus the signals against each usable reference (None for an empty answer);
+        used to fit and evaluate the calibration."""
+        prepared = [_prepare(_coerce(item)) for item in items]
+        vectors = self._embed_all(prepared)
+        return [self._evaluate(p, vectors) for p in prepared]
+
+    # embedding ---------------------------------------------------------------------------
+
+    def _embed_all(self, prepared: list[_Prepared]) -> dict[str, np.ndarray]:
+        ref_texts: list[str] = []
+        ans_texts: list[str] = []
+        for p in prepared:
+            if p.empty:
+                continue
+            ref_texts.extend(p.key_points)
+            for side in p.sides:
+                ref_texts.extend(side.chunks)
+                ref_texts.extend(side.align)
+            ans_texts.extend(p.chunks)
+            ans_texts.extend(p.segments)
+            ans_texts.extend(p.clauses)
+        vectors = self._embed_cached(T.unique(ref_texts))
+        missing = [t for t in T.unique(ans_texts) if t not in vectors]
+        if missing:
+            vectors.update(zip(missing, self.embedder.encode(missing), strict=True))
+        return vectors
+
+    def _embed_cached(self, texts: list[str]) -> dict[str, np.ndarray]:
+        if not texts:
+            return {}
+        found = dict(self.cache.get(self.model_id, texts))
+        missing = [t for t in texts if t not in found]
+        if missing:
+            fresh = dict(zip(missing, self.embedder.encode(missing), strict=True))
+            self.cache.put(self.model_id, fresh)
+            found.update(fresh)
+        return found
+
+    @staticmethod
+    def _whole(chunks: list[str], vectors: Mapping[str, np.ndarray]) -> np.ndarray:
+        """One vector for a (possibly long) text: length-weighted mean of its chunk vectors."""
+        mat = np.stack([vectors[c] for c in chunks])
+        if len(chunks) == 1:
+            return mat[0]
+        weights = np.array([max(T.units(c), 1.0) for c in chunks], dtype=np.float32)
+        mean = (mat * weights[:, None]).sum(axis=0)
+        norm = float(np.linalg.norm(mean))
+        return mean / norm if norm > 0 else mean
+
+    # signals -----------------------------------------------------------------------------
+
+    def _coverage(
+        self, p: _Prepared, vectors: Mapping[str, np.ndarray]
+    ) -> list[tuple[float, str]]:
+        seg_mat = np.stack([vectors[s] for s in p.segments])
+        out = []
+        for kp in p.key_points:
+            sims = seg_mat @ vectors[kp]
+            best = int(np.argmax(sims))
+            out.append((float(sims[best]), p.segments[best]))
+        return out
+
+    def _signals(
+        self,
+        p: _Prepared,
+        side: _Side,
+        coverage: list[tuple[float, str]],
+        vectors: Mapping[str, np.ndarray],
+    ) -> Signals:
+        sim = float(self._whole(p.chunks, vectors) @ self._whole(side.chunks, vectors))
+        cov = float(np.mean([c for c, _ in coverage])) if coverage else 0.0
+        ratio = max(T.units(p.answer), 0.5) / max(T.units(side.text), 1.0)
+        contra = compare(p.simplified, side.lexical)
+        return Signals(
+            sim=sim,
+            coverage=cov,
+            precision=self._precision(p, side, vectors),
+            terms=self._terms(p, side),
+            length=min(0.0, math.log(ratio)),
+            cross=_cross(p.language, side.language),
+            swaps=contra.swaps,
+            negations=contra.negations,
+        )
+
+    @staticmethod
+    def _precision(p: _Prepared, side: _Side, vectors: Mapping[str, np.ndarray]) -> float:
+        """Length-weighted mean over the answer's clauses of their best similarity to a piece
+        of the reference: how much of what the answer says the reference supports."""
+        ref_mat = np.stack([vectors[s] for s in side.align])
+        ans_mat = np.stack([vectors[c] for c in p.clauses])
+        best = (ans_mat @ ref_mat.T).max(axis=1)
+        weights = np.array([max(T.units(c), 1.0) for c in p.clauses])
+        return float((best * weights).sum() / weights.sum())
+
+    def _terms(self, p: _Prepared, side: _Side) -> float | None:
+        ans_fam, ref_fam = _family(p.language), _family(side.language)
+        source = " ".join(p.key_points) if side is p.sides[0] else side.text
+        source_s = to_simplified(source)
+        terms = T.key_terms(source_s)
+        if ref_fam == "en" and ans_fam == "zh":
+            terms = [t for t in terms if T.is_neutral_term(t)]
+        hits = total = 0
+        if terms:
+            norm, words = T.prepare_answer_for_terms(p.simplified)
+            hits += sum(T.term_found(t, norm, words) for t in terms)
+            total += len(terms)
+        if ref_fam in ("zh", "mixed") and ans_fam in ("zh", "mixed"):
+            grams = T.zh_bigrams(source_s)
+            if grams:
+                hits += len(grams & T.zh_bigrams(p.simplified))
+                total += len(grams)
+        return hits / total if total else None
+
+    # result ------------------------------------------------------------------------------
+
+    def _evaluate(
+        self, p: _Prepared, vectors: Mapping[str, np.ndarray]
+    ) -> tuple[GradeResult, list[Signals] | None]:
+        if p.empty:
+            return GradeResult(
+                score=0.0,
+                quality=0,
+                key_points=[KeyPointResult(k, 0.0, False, None) for k in p.key_points],
+                language="empty",
+                model_id=self.model_id,
+                reference_language=T.detect_language(p.key_points[0]) if p.key_points else "empty",
+            ), None
+        coverage = self._coverage(p, vectors)
+        all_signals = [self._signals(p, side, coverage, vectors) for side in p.sides]
+        scored = [calibration.predict_one(self.params, sig) for sig in all_signals]
+        best = max(range(len(scored)), key=lambda k: scored[k][0])
+        score, quality = scored[best]
+        sig, side = all_signals[best], p.sides[best]
+        kp_results = []
+        for kp, (similarity, span) in zip(p.key_points, coverage, strict=True):
+            covered = similarity >= self.params.cover_threshold and not (
+                compare(to_simplified(span), to_simplified(kp)).swaps
+            )
+            kp_results.append(
+                KeyPointResult(kp, similarity, covered, span if covered else None)
+            )
+        return GradeResult(
+            score=score,
+            quality=quality,
+            key_points=kp_results,
+            language=p.language,
+            model_id=self.model_id,
+            reference_language=p.sides[0].language,
+            used_notes=side is not p.sides[0],
+            signals=sig.as_dict(),
+        ), all_signals

@@ -1,0 +1,220 @@
+"""``labdeck due | next | answer | undo | suspend | unsuspend | bury | unbury``.
+
+Plumbing for scripts and editors: each command does exactly what the app does through
+``labdeck.srs.scheduler.Scheduler`` and honours ``LABDECK_NOW`` (ISO date-time) as the clock.
+Errors are one line on stderr and a non-zero exit (``SrsError`` is a ``ValueError``, which the
+CLI reports without a traceback). This module is imported at start-up: keep it light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from labdeck.srs.scheduler import Counts, Scheduler
+
+KIND_LABEL = {"review": "review", "redrill": "re-drill", "new": "new"}
+
+
+def _print_json(data: object) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _scheduler(args: argparse.Namespace) -> Scheduler:
+    from labdeck.cli import open_app_store
+    from labdeck.config import load_settings
+    from labdeck.srs.scheduler import Scheduler
+
+    settings = load_settings()
+    return Scheduler(open_app_store(args), settings)
+
+
+def _quality(raw: str) -> int:
+    from labdeck.srs.scheduler import SrsError
+
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SrsError(f"quality must be an integer 0–5, got {raw!r}") from None
+    if not 0 <= value <= 5:
+        raise SrsError(f"quality must be an integer 0–5, got {value}")
+    return value
+
+
+# ---------------------------------------------------------------- handlers
+
+
+def _counts_dict(c: Counts) -> dict[str, Any]:
+    return {"new": c.new, "learning": c.learning, "due": c.due}
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    sched = _scheduler(args)
+    total, rows = sched.overview(args.deck)
+    day = sched.today()
+    if args.json:
+        decks: list[dict[str, Any]] = []
+        for row in rows:
+            if row.chapter is None:
+                decks.append(
+                    {"deck": row.deck, "name": row.title, **_counts_dict(row), "chapters": []}
+                )
+            else:
+                decks[-1]["chapters"].append(
+                    {"chapter": row.chapter, "title": row.title, **_counts_dict(row)}
+                )
+        _print_json({"day": day.isoformat(), "total": _counts_dict(total), "decks": decks})
+        return 0
+    hour = sched.settings.rollover_hour
+    print(f"Study day {day.isoformat()} (rolls over at {hour:02d}:00)")
+    width = 60
+    print(f"{'':<{width}} {'new':>5} {'learn':>5} {'due':>5}")
+    for row in rows:
+        if row.chapter is None:
+            label = f"{row.title} [{row.deck}]"
+        else:
+            label = f"  {row.chapter:<6} {row.title}"
+        if len(label) > width:
+            label = label[: width - 1] + "…"
+        print(f"{label:<{width}} {row.new:>5} {row.learning:>5} {row.due:>5}")
+    if args.deck is None:
+        print(f"{total.title:<{width}} {total.new:>5} {total.learning:>5} {total.due:>5}")
+    return 0
+
+
+def cmd_next(args: argparse.Namespace) -> int:
+    sched = _scheduler(args)
+    entry = sched.next_card(args.deck, args.chapter)
+    if args.json:
+        if entry is None:
+            _print_json(None)
+            return 0
+        data = entry.to_dict()
+        data["label"] = KIND_LABEL[entry.kind]
+        data["intervals"] = {str(q): d for q, d in sched.intervals_preview(entry.card_id).items()}
+        _print_json(data)
+        return 0
+    if entry is None:
+        print("Nothing left for today.")
+        return 0
+    print(f"{entry.key}  [{KIND_LABEL[entry.kind]}]  {entry.deck} {entry.chapter}")
+    print(entry.prompt)
+    return 0
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    quality = _quality(args.quality)
+    sched = _scheduler(args)
+    outcome = sched.answer(args.key, quality, answer=args.text, mode=args.mode)
+    if args.json:
+        _print_json(outcome.to_dict())
+    else:
+        mode = KIND_LABEL.get(outcome.mode, outcome.mode)
+        state = outcome.state
+        due = outcome.due.isoformat() if outcome.due else "-"
+        line = (
+            f"{outcome.key}: q={outcome.quality} ({mode}); n={state.repetitions} "
+            f"EF={state.ease} I={state.interval}d, due {due}"
+        )
+        if outcome.again_today:
+            line += "; again today"
+        print(line)
+    if outcome.became_leech:
+        print(
+            f"labdeck: {outcome.key} is a leech ({outcome.lapses} lapses) and has been "
+            "suspended; rewrite or split it, then `labdeck unsuspend` it",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    sched = _scheduler(args)
+    outcome = sched.undo()
+    if outcome is None:
+        print("labdeck: nothing to undo", file=sys.stderr)
+        return 1
+    if args.json:
+        _print_json(outcome.to_dict())
+        return 0
+    due = outcome.due.isoformat() if outcome.due else "new"
+    print(
+        f"undid {outcome.key}: q={outcome.quality} ({KIND_LABEL.get(outcome.mode, outcome.mode)}"
+        f" on {outcome.day.isoformat()}); restored n={outcome.state.repetitions} "
+        f"EF={outcome.state.ease} I={outcome.state.interval}d, due {due}"
+    )
+    return 0
+
+
+def cmd_suspend(args: argparse.Namespace) -> int:
+    sched = _scheduler(args)
+    sched.suspend(args.key, on=True)
+    print(f"suspended {args.key}")
+    return 0
+
+
+def cmd_unsuspend(args: argparse.Namespace) -> int:
+    sched = _scheduler(args)
+    sched.suspend(args.key, on=False)
+    print(f"unsuspended {args.key}")
+    return 0
+
+
+def cmd_bury(args: argparse.Namespace) -> int:
+    sched = _scheduler(args)
+    back = sched.bury(args.key)
+    print(f"buried {args.key} until study day {back.isoformat()}")
+    return 0
+
+
+def cmd_unbury(args: argparse.Namespace) -> int:
+    sched = _scheduler(args)
+    sched.unbury(args.key)
+    print(f"unburied {args.key}")
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("due", help="today's counts (new / learning / due) per deck and chapter")
+    p.add_argument("--deck", help="deck key or name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_due)
+
+    p = sub.add_parser("next", help="the next card of today's queue")
+    p.add_argument("--deck", help="deck key or name")
+    p.add_argument("--chapter", help="chapter code, e.g. B2")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_next)
+
+    p = sub.add_parser("answer", help="record an answer (quality 0-5) exactly as the app would")
+    p.add_argument("key", metavar="KEY", help="card key")
+    p.add_argument("quality", metavar="QUALITY", help="0-5 (SM-2 quality)")
+    p.add_argument("--text", metavar="ANSWER", help="the typed answer, kept in the review log")
+    p.add_argument(
+        "--mode",
+        choices=("review", "redrill", "exam"),
+        help="force the mode (default: review, or re-drill when already reviewed today)",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_answer)
+
+    p = sub.add_parser("undo", help="undo the last answer (repeatable)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_undo)
+
+    for name, func, text in (
+        ("suspend", cmd_suspend, "suspend a card (never shown until unsuspended)"),
+        ("unsuspend", cmd_unsuspend, "lift a card's suspension"),
+        ("bury", cmd_bury, "hide a card until tomorrow's study day"),
+        ("unbury", cmd_unbury, "bring a buried card back today"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("key", metavar="KEY", help="card key")
+        p.set_defaults(func=func)

@@ -1,0 +1,988 @@
+"""Today's queue, answers, undo, suspend/bury and the forecast, over the store.
+
+Rules (issue 3):
+
+* A study day rolls over at ``settings.rollover_hour`` local time; due dates are study days.
+* Queue order: due reviews (most overdue first, ties in card-id order), then same-day re-drills
+  (the card answered longest ago first), then new cards in deck / chapter / content order.
+* Limits: ``new_per_day`` and ``reviews_per_day`` per deck (``Settings.limits_for``) and, when
+  studying all decks, globally too (Anki's rule: the limits of the deck you study apply, and
+  each deck's own limit caps its share). New cards introduced and reviews done earlier today
+  count against the day's limits; re-drills are not limited.
+* Re-drill: a card whose day's scheduled review has happened and whose latest answer today has
+  q < 4 is shown again, until it scores ≥ 4. Membership is derived from today's not-undone log
+  rows, so undo restores it. Re-drill answers are logged but never move n, EF, I or due.
+* A lapse is a scheduled answer with q < 3 of a card that had graduated (passed a scheduled
+  review before). At ``leech_threshold`` lapses, then every ``leech_every`` more, the card is
+  flagged as a leech and suspended (``AnswerOutcome.became_leech``).
+* Every answer is its own committed transaction (``BEGIN IMMEDIATE`` … ``COMMIT``) that updates
+  ``card_state`` and appends one ``review_log`` row with the state before and after.
+* Undo marks the last not-undone log row ``undone`` and restores the card's ``prev_*`` state.
+
+Reads use plain SQL aggregates over the indexes ``ix_card_state_queue`` (suspended, due),
+``ix_review_log_day`` (study_day), ``ix_review_log_card_ts`` and ``ix_card_deck_order``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
+
+from labdeck import clock
+from labdeck.config import Settings, load_settings
+from labdeck.srs import sm2
+from labdeck.store.db import DatabaseBusy, Store
+from labdeck.store.models import CardState, ReviewLog
+
+if TYPE_CHECKING:
+    from labdeck.srs.stats import StudyStats, TodaySummary
+    from labdeck.store.queries import CardInfo
+
+MODES: tuple[str, ...] = ("review", "redrill", "exam")
+SCHEDULED_MODES: tuple[str, ...] = ("review", "exam")
+KINDS: tuple[str, ...] = ("review", "redrill", "new")
+
+_CS = CardState.__table__  # type: ignore[attr-defined]
+_RL = ReviewLog.__table__  # type: ignore[attr-defined]
+_UPDATE_STATE = _CS.update().where(_CS.c.card_id == bindparam("cid"))
+_ANSWER_STATE = _UPDATE_STATE.values(reviews=_CS.c.reviews + 1)
+
+
+class SrsError(ValueError):
+    """A request the scheduler cannot honour (unknown card or deck, bad quality or mode)."""
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    card_id: int
+    key: str
+    kind: str  # review | redrill | new
+    deck: str  # deck key
+    chapter: str  # chapter code
+    prompt: str
+    due: date | None = None  # the card's due study day (None for a new card)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["due"] = self.due.isoformat() if self.due else None
+        return data
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Today's counts like Anki's deck list: new / learning (re-drill) / due reviews."""
+
+    deck: str | None  # deck key; None for the all-decks total
+    chapter: str | None  # chapter code; None for a deck (or total) row
+    title: str
+    new: int
+    learning: int
+    due: int
+
+    @property
+    def redrill(self) -> int:
+        return self.learning
+
+    @property
+    def name(self) -> str:
+        return self.title
+
+    @property
+    def total(self) -> int:
+        return self.new + self.learning + self.due
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    log_id: int
+    card_id: int
+    key: str
+    quality: int
+    mode: str  # review | redrill | exam
+    day: date  # the study day the answer belongs to
+    previous: sm2.State
+    state: sm2.State
+    previous_due: date | None
+    due: date | None
+    lapses: int
+    leech: bool
+    suspended: bool
+    lapsed: bool = False  # this answer counted as a lapse
+    became_leech: bool = False  # this answer made the card a leech (and suspended it)
+
+    @property
+    def scheduled(self) -> bool:
+        """True when the answer moved the schedule (review or exam, not a re-drill)."""
+        return self.mode != "redrill"
+
+    @property
+    def again_today(self) -> bool:
+        """True when the card comes back as a re-drill later today (q < 4)."""
+        return self.quality < sm2.REDRILL_BELOW and not self.suspended
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "log_id": self.log_id,
+            "key": self.key,
+            "quality": self.quality,
+            "mode": self.mode,
+            "day": self.day.isoformat(),
+            "previous": _state_dict(self.previous, self.previous_due),
+            "state": _state_dict(self.state, self.due),
+            "lapses": self.lapses,
+            "leech": self.leech,
+            "suspended": self.suspended,
+            "lapsed": self.lapsed,
+            "became_leech": self.became_leech,
+            "again_today": self.again_today,
+        }
+
+
+@dataclass(frozen=True)
+class UndoOutcome:
+    log_id: int
+    card_id: int
+    key: str
+    quality: int
+    mode: str
+    day: date  # study day of the undone answer
+    state: sm2.State  # the restored state
+    due: date | None
+    lapses: int
+    leech: bool
+    suspended: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "log_id": self.log_id,
+            "key": self.key,
+            "quality": self.quality,
+            "mode": self.mode,
+            "day": self.day.isoformat(),
+            "state": _state_dict(self.state, self.due),
+            "lapses": self.lapses,
+            "leech": self.leech,
+            "suspended": self.suspended,
+        }
+
+
+def _state_dict(state: sm2.State, due: date | None) -> dict[str, Any]:
+    return {
+        "repetitions": state.repetitions,
+        "ease": str(state.ease),
+        "interval": state.interval,
+        "due": due.isoformat() if due else None,
+    }
+
+
+# ---------------------------------------------------------------- internals
+
+
+@dataclass(frozen=True)
+class _Deck:
+    id: int
+    key: str
+    name: str
+
+
+@dataclass
+class _TodayLog:
+    """What today's not-undone log rows say: limits used and re-drill membership."""
+
+    new_by_deck: Counter[int] = field(default_factory=Counter)
+    reviews_by_deck: Counter[int] = field(default_factory=Counter)
+    redrill: dict[int, int] = field(default_factory=dict)  # card id -> id of its latest answer
+
+
+@dataclass
+class _Scope:
+    decks: list[_Deck]
+    chapter_ids: list[int] | None  # None: every chapter
+    is_global: bool  # no deck filter: the global limits apply too
+
+
+def _d(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _json(value: Any) -> list:
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str | bytes) else list(value)
+
+
+def _ids(values: Sequence[int]) -> str:
+    return ",".join(str(int(v)) for v in values) or "NULL"
+
+
+def _not_buried(alias: str = "cs") -> str:
+    return f"({alias}.buried_until IS NULL OR {alias}.buried_until <= :day)"
+
+
+def _is_leech_point(lapses: int, threshold: int, every: int) -> bool:
+    if threshold <= 0 or lapses < threshold:
+        return False
+    if lapses == threshold:
+        return True
+    return every > 0 and (lapses - threshold) % every == 0
+
+
+# ---------------------------------------------------------------- scheduler
+
+
+class Scheduler:
+    """Today's study queue and answers over one store. ``now`` is injected (tests fix it)."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings | None = None,
+        now: Callable[[], datetime] = clock.now,
+    ) -> None:
+        self.store = store
+        self.settings = settings if settings is not None else load_settings()
+        self._now = now
+
+    # ------------------------------------------------------------ time
+
+    def now(self) -> datetime:
+        moment = self._now()
+        return moment if moment.tzinfo is not None else moment.astimezone()
+
+    def today(self) -> date:
+        """The current study day (rolls over at ``settings.rollover_hour`` local time)."""
+        return clock.study_day(self.now(), self.settings.rollover_hour)
+
+    # ------------------------------------------------------------ connections
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """One consistent snapshot for a group of reads."""
+        try:
+            with self.store.engine.connect() as conn:
+                conn.exec_driver_sql("BEGIN")
+                try:
+                    yield conn
+                finally:
+                    conn.rollback()
+        except OperationalError as exc:
+            raise self._busy(exc) from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One committed write transaction, holding the write lock from its start."""
+        try:
+            with self.store.engine.connect() as conn:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+        except OperationalError as exc:
+            raise self._busy(exc) from exc
+
+    def _busy(self, exc: OperationalError) -> Exception:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return DatabaseBusy(
+                f"database is busy: another labdeck process is using {self.store.path}; try again"
+            )
+        return exc
+
+    # ------------------------------------------------------------ lookups
+
+    def card_id(self, card: int | str) -> int:
+        """The id of a card given its id or its key (SrsError when there is no such card)."""
+        with self._read() as conn:
+            return self._resolve(conn, card)
+
+    def card(self, card_id: int | str) -> CardInfo:
+        """A card's content (prompt, answer, key points, notes, demos) for the review screen."""
+        from labdeck.store.queries import CardInfo
+
+        with self._read() as conn:
+            cid = self._resolve(conn, card_id)
+            row = conn.execute(
+                text(
+                    "SELECT c.key, d.key, ch.code, c.prompt, c.answer, c.key_points, c.demos, "
+                    "c.prompt_zh, c.tags, c.outline_ref, c.notes FROM card c "
+                    "JOIN deck d ON d.id = c.deck_id JOIN chapter ch ON ch.id = c.chapter_id "
+                    "WHERE c.id = :c"
+                ),
+                {"c": cid},
+            ).one()
+        key, deck, chapter, prompt, answer, points, demos, zh, tags, ref, notes = row
+        return CardInfo(
+            key=key,
+            deck=deck,
+            chapter=chapter,
+            prompt=prompt,
+            answer=answer,
+            key_points=list(_json(points)),
+            demos=list(_json(demos)),
+            prompt_zh=zh,
+            tags=list(_json(tags)),
+            outline_ref=ref,
+            notes=notes,
+            id=cid,
+        )
+
+    def _resolve(self, conn: Connection, card: int | str) -> int:
+        if isinstance(card, str) and not card.isdigit():
+            found = conn.execute(text("SELECT id FROM card WHERE key = :k"), {"k": card}).scalar()
+        else:
+            found = conn.execute(
+                text("SELECT id FROM card WHERE id = :i"), {"i": int(card)}
+            ).scalar()
+            if found is None and isinstance(card, str):
+                found = conn.execute(
+                    text("SELECT id FROM card WHERE key = :k"), {"k": card}
+                ).scalar()
+        if found is None:
+            raise SrsError(f"unknown card {card!r}")
+        return int(found)
+
+    def _decks(self, conn: Connection, deck: str | None) -> list[_Deck]:
+        rows = [
+            _Deck(int(r[0]), r[1], r[2])
+            for r in conn.execute(text("SELECT id, key, name FROM deck ORDER BY position, key"))
+        ]
+        if deck is None:
+            return rows
+        wanted = deck.strip().casefold()
+        chosen = [d for d in rows if d.key.casefold() == wanted] or [
+            d for d in rows if d.name.casefold() == wanted
+        ]
+        if not chosen:
+            known = ", ".join(d.key for d in rows) or "none"
+            raise SrsError(f"unknown deck {deck!r} (decks: {known})")
+        return chosen
+
+    def _scope(self, conn: Connection, deck: str | None, chapter: str | None) -> _Scope:
+        decks = self._decks(conn, deck)
+        chapter_ids: list[int] | None = None
+        if chapter is not None:
+            rows = conn.execute(
+                text(
+                    f"SELECT id, deck_id FROM chapter WHERE upper(code) = :c "
+                    f"AND deck_id IN ({_ids([d.id for d in decks])})"
+                ),
+                {"c": chapter.strip().upper()},
+            ).all()
+            if not rows:
+                raise SrsError(f"unknown chapter {chapter!r}")
+            chapter_ids = [int(r[0]) for r in rows]
+            with_chapter = {int(r[1]) for r in rows}
+            decks = [d for d in decks if d.id in with_chapter]
+        return _Scope(decks, chapter_ids, deck is None)
+
+    def _smaller(self, conn: Connection, deck_ids: list[int], than: int) -> bool:
+        """True when these decks hold fewer than ``than`` cards (counts at most ``than``).
+
+        SQLite cannot know that a small deck's cards are few among many due ones; when they
+        are, walking the deck's cards beats walking the whole due index.
+        """
+        if than <= 0:
+            return False
+        n = conn.execute(
+            text(
+                "SELECT count(*) FROM (SELECT 1 FROM card "
+                f"WHERE deck_id IN ({_ids(deck_ids)}) LIMIT :n)"
+            ),
+            {"n": than},
+        ).scalar_one()
+        return int(n) < than
+
+    def _today_log(self, conn: Connection, day: date) -> _TodayLog:
+        log = _TodayLog()
+        latest: dict[int, tuple[int, int]] = {}
+        scheduled: set[int] = set()
+        rows = conn.execute(
+            text(
+                "SELECT rl.id, rl.card_id, rl.quality, rl.mode, rl.prev_due IS NULL, c.deck_id "
+                "FROM review_log rl JOIN card c ON c.id = rl.card_id "
+                "WHERE rl.study_day = :day AND rl.undone = 0 ORDER BY rl.id"
+            ),
+            {"day": day.isoformat()},
+        )
+        for log_id, card_id, quality, mode, was_new, deck_id in rows:
+            latest[card_id] = (log_id, quality)
+            if mode == "redrill":
+                continue
+            scheduled.add(card_id)
+            if mode == "review":
+                if was_new:
+                    log.new_by_deck[deck_id] += 1
+                else:
+                    log.reviews_by_deck[deck_id] += 1
+        log.redrill = {
+            card_id: log_id
+            for card_id, (log_id, quality) in latest.items()
+            if card_id in scheduled and quality < sm2.REDRILL_BELOW
+        }
+        return log
+
+    def _remaining(
+        self, decks: list[_Deck], log: _TodayLog
+    ) -> tuple[dict[int, tuple[int, int]], tuple[int, int]]:
+        """Per deck and global (new, reviews) still allowed today."""
+        per_deck = {}
+        for deck in decks:
+            new_limit, review_limit = self.settings.limits_for(deck.key)
+            per_deck[deck.id] = (
+                max(0, new_limit - log.new_by_deck[deck.id]),
+                max(0, review_limit - log.reviews_by_deck[deck.id]),
+            )
+        overall = (
+            max(0, self.settings.new_per_day - sum(log.new_by_deck.values())),
+            max(0, self.settings.reviews_per_day - sum(log.reviews_by_deck.values())),
+        )
+        return per_deck, overall
+
+    def _redrill_cards(
+        self, conn: Connection, day: date, log: _TodayLog, scope: _Scope
+    ) -> list[tuple[int, int, int]]:
+        """(card id, deck id, chapter id) of today's re-drills, the longest-waiting first."""
+        if not log.redrill:
+            return []
+        where = f"c.deck_id IN ({_ids([d.id for d in scope.decks])})"
+        if scope.chapter_ids is not None:
+            where += f" AND c.chapter_id IN ({_ids(scope.chapter_ids)})"
+        rows = conn.execute(
+            text(
+                "SELECT c.id, c.deck_id, c.chapter_id FROM card c "
+                "JOIN card_state cs ON cs.card_id = c.id "
+                f"WHERE c.id IN ({_ids(list(log.redrill))}) AND c.retired = 0 "
+                f"AND cs.suspended = 0 AND {_not_buried()} AND {where}"
+            ),
+            {"day": day.isoformat()},
+        ).all()
+        return sorted(
+            ((int(a), int(b), int(c)) for a, b, c in rows), key=lambda r: log.redrill[r[0]]
+        )
+
+    # ------------------------------------------------------------ queue
+
+    def queue(self, deck: str | None = None, chapter: str | None = None) -> list[QueueEntry]:
+        """Today's queue: due reviews, then re-drills, then new cards (limits applied)."""
+        day = self.today()
+        with self._read() as conn:
+            return self._queue(conn, day, deck, chapter)
+
+    def next_card(self, deck: str | None = None, chapter: str | None = None) -> QueueEntry | None:
+        entries = self.queue(deck, chapter)
+        return entries[0] if entries else None
+
+    def _queue(
+        self, conn: Connection, day: date, deck: str | None, chapter: str | None
+    ) -> list[QueueEntry]:
+        scope = self._scope(conn, deck, chapter)
+        log = self._today_log(conn, day)
+        per_deck, overall = self._remaining(scope.decks, log)
+        params = {"day": day.isoformat()}
+        chapter_clause = (
+            f" AND c.chapter_id IN ({_ids(scope.chapter_ids)})"
+            if scope.chapter_ids is not None
+            else ""
+        )
+
+        # due reviews, most overdue first: each deck's share, then the global cap
+        due_rows: list[tuple[str, int]] = []
+        n_due = -1
+        for d in scope.decks:
+            cap = per_deck[d.id][1]
+            if scope.is_global:
+                cap = min(cap, overall[1])
+            if cap <= 0:
+                continue
+            if n_due < 0:
+                n_due = conn.execute(
+                    text("SELECT count(*) FROM card_state WHERE suspended = 0 AND due <= :day"),
+                    params,
+                ).scalar_one()
+            # walk the due index, or this deck's cards when the deck is the smaller set
+            source = (
+                "card c CROSS JOIN card_state cs ON cs.card_id = c.id"
+                if self._smaller(conn, [d.id], n_due)
+                else "card_state cs JOIN card c ON c.id = cs.card_id"
+            )
+            due_rows.extend(
+                (str(due), int(cid))
+                for cid, due in conn.execute(
+                    text(
+                        f"SELECT cs.card_id, cs.due FROM {source} "
+                        "WHERE cs.suspended = 0 AND cs.due <= :day AND c.deck_id = :deck "
+                        f"AND c.retired = 0 AND {_not_buried()}{chapter_clause} "
+                        "ORDER BY cs.due, cs.card_id LIMIT :n"
+                    ),
+                    {**params, "deck": d.id, "n": cap},
+                )
+            )
+        due_rows.sort()
+        if scope.is_global:
+            due_rows = due_rows[: overall[1]]
+        review_ids = [cid for _, cid in due_rows]
+
+        redrill_ids = [r[0] for r in self._redrill_cards(conn, day, log, scope)]
+        taken = set(review_ids)
+        redrill_ids = [cid for cid in redrill_ids if cid not in taken]
+
+        # new cards: deck order, then chapter and content order, within the limits
+        new_ids: list[int] = []
+        budget = overall[0] if scope.is_global else None
+        for d in scope.decks:
+            limit = per_deck[d.id][0]
+            if budget is not None:
+                limit = min(limit, budget)
+            if limit <= 0:
+                continue
+            found = self._new_cards(conn, day, d.id, scope.chapter_ids, limit)
+            new_ids.extend(found)
+            if budget is not None:
+                budget -= len(found)
+
+        info = self._entry_info(conn, review_ids + redrill_ids + new_ids)
+        entries = []
+        for kind, ids in (("review", review_ids), ("redrill", redrill_ids), ("new", new_ids)):
+            for cid in ids:
+                key, prompt, deck_key, code, due = info[cid]
+                entries.append(QueueEntry(cid, key, kind, deck_key, code, prompt, _d(due)))
+        return entries
+
+    def _new_cards(
+        self,
+        conn: Connection,
+        day: date,
+        deck_id: int,
+        chapter_ids: list[int] | None,
+        limit: int,
+    ) -> list[int]:
+        """Up to ``limit`` new cards of a deck in chapter / content order.
+
+        Walks the deck's chapters in order and each chapter's cards through
+        ``ix_card_deck_order``, so only the cards before the ones returned are visited.
+        """
+        chapters = conn.execute(
+            text("SELECT id FROM chapter WHERE deck_id = :deck ORDER BY position, id"),
+            {"deck": deck_id},
+        ).scalars()
+        wanted = set(chapter_ids) if chapter_ids is not None else None
+        found: list[int] = []
+        for chapter_id in chapters:
+            if wanted is not None and chapter_id not in wanted:
+                continue
+            found.extend(
+                int(cid)
+                for (cid,) in conn.execute(
+                    text(
+                        "SELECT c.id FROM card c JOIN card_state cs ON cs.card_id = c.id "
+                        "WHERE c.deck_id = :deck AND c.chapter_id = :chapter AND c.retired = 0 "
+                        f"AND cs.due IS NULL AND cs.suspended = 0 AND {_not_buried()} "
+                        "ORDER BY c.position, c.id LIMIT :n"
+                    ),
+                    {
+                        "day": day.isoformat(),
+                        "deck": deck_id,
+                        "chapter": chapter_id,
+                        "n": limit - len(found),
+                    },
+                )
+            )
+            if len(found) >= limit:
+                break
+        return found
+
+    def _entry_info(self, conn: Connection, ids: list[int]) -> dict[int, tuple]:
+        if not ids:
+            return {}
+        rows = conn.execute(
+            text(
+                "SELECT c.id, c.key, c.prompt, d.key, ch.code, cs.due FROM card c "
+                "JOIN deck d ON d.id = c.deck_id JOIN chapter ch ON ch.id = c.chapter_id "
+                f"JOIN card_state cs ON cs.card_id = c.id WHERE c.id IN ({_ids(ids)})"
+            )
+        )
+        return {int(r[0]): tuple(r[1:]) for r in rows}
+
+    # ------------------------------------------------------------ counts
+
+    def overview(self, deck: str | None = None) -> tuple[Counts, list[Counts]]:
+        """(total, rows): today's counts for all decks in scope, and per deck and chapter.
+
+        A deck row shows what studying that deck would give (its own limits); a chapter row
+        what studying that chapter would give (capped by its deck's limits); the total what
+        studying everything in scope would give (with the global limits when ``deck`` is None).
+        """
+        day = self.today()
+        with self._read() as conn:
+            scope = self._scope(conn, deck, None)
+            log = self._today_log(conn, day)
+            per_deck, overall = self._remaining(scope.decks, log)
+            deck_ids = _ids([d.id for d in scope.decks])
+            chapters = conn.execute(
+                text(
+                    "SELECT id, deck_id, code, title FROM chapter "
+                    f"WHERE deck_id IN ({deck_ids}) ORDER BY position, id"
+                )
+            ).all()
+            params = {"day": day.isoformat()}
+            candidates = 0
+            if not scope.is_global:
+                candidates = conn.execute(
+                    text(
+                        "SELECT count(*) FROM card_state "
+                        "WHERE suspended = 0 AND (due IS NULL OR due <= :day)"
+                    ),
+                    params,
+                ).scalar_one()
+            source = (
+                "card c CROSS JOIN card_state cs ON cs.card_id = c.id"
+                if self._smaller(conn, [d.id for d in scope.decks], candidates)
+                else "card_state cs JOIN card c ON c.id = cs.card_id"
+            )
+            available: dict[int, tuple[int, int]] = {
+                int(chapter_id): (int(new or 0), int(due or 0))
+                for chapter_id, new, due in conn.execute(
+                    text(
+                        "SELECT c.chapter_id, sum(cs.due IS NULL), sum(cs.due <= :day) "
+                        f"FROM {source} "
+                        "WHERE cs.suspended = 0 AND (cs.due IS NULL OR cs.due <= :day) "
+                        f"AND {_not_buried()} AND c.retired = 0 AND c.deck_id IN ({deck_ids}) "
+                        "GROUP BY c.chapter_id"
+                    ),
+                    {"day": day.isoformat()},
+                )
+            }
+            redrills = Counter(
+                chapter_id for _, _, chapter_id in self._redrill_cards(conn, day, log, scope)
+            )
+
+        rows: list[Counts] = []
+        total_new = total_learning = total_due = 0
+        for d in scope.decks:
+            new_left, reviews_left = per_deck[d.id]
+            own = [c for c in chapters if c[1] == d.id]
+            chapter_rows = []
+            deck_new = deck_due = deck_learning = 0
+            for chapter_id, _deck_id, code, title in own:
+                new, due = available.get(chapter_id, (0, 0))
+                learning = redrills.get(chapter_id, 0)
+                deck_new += new
+                deck_due += due
+                deck_learning += learning
+                chapter_rows.append(
+                    Counts(d.key, code, title, min(new, new_left), learning, min(due, reviews_left))
+                )
+            deck_row = Counts(
+                d.key,
+                None,
+                d.name,
+                min(deck_new, new_left),
+                deck_learning,
+                min(deck_due, reviews_left),
+            )
+            rows.append(deck_row)
+            rows.extend(chapter_rows)
+            total_new += deck_row.new
+            total_learning += deck_row.learning
+            total_due += deck_row.due
+        if scope.is_global:
+            total_new = min(total_new, overall[0])
+            total_due = min(total_due, overall[1])
+        title = "All decks" if scope.is_global else scope.decks[0].name
+        return Counts(None, None, title, total_new, total_learning, total_due), rows
+
+    def counts(self, deck: str | None = None) -> list[Counts]:
+        """Per deck (chapter None) and per chapter: new / learning (re-drill) / due."""
+        return self.overview(deck)[1]
+
+    def totals(self, deck: str | None = None) -> Counts:
+        return self.overview(deck)[0]
+
+    def scope_counts(self, deck: str | None = None, chapter: str | None = None) -> Counts:
+        """Counts of exactly what ``queue(deck, chapter)`` holds (for a review screen)."""
+        entries = self.queue(deck, chapter)
+        kinds = Counter(e.kind for e in entries)
+        title = " · ".join(x for x in (deck, chapter) if x) or "All decks"
+        return Counts(deck, chapter, title, kinds["new"], kinds["redrill"], kinds["review"])
+
+    # ------------------------------------------------------------ answers
+
+    def answer(
+        self,
+        card_id: int | str,
+        quality: int,
+        *,
+        answer: str | None = None,
+        score: float | None = None,
+        suggested: int | None = None,
+        duration_ms: int | None = None,
+        mode: str | None = None,
+    ) -> AnswerOutcome:
+        """Record one answer in its own committed transaction.
+
+        ``mode`` None decides: a re-drill when the card's scheduled review already happened
+        today, else a scheduled review. ``"exam"`` is a scheduled review logged as an exam.
+        """
+        q = sm2.check_quality(quality)
+        if mode is not None and mode not in MODES:
+            raise SrsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if suggested is not None:
+            suggested = sm2.check_quality(suggested)
+        moment = self.now()
+        day = clock.study_day(moment, self.settings.rollover_hour)
+        with self._write() as conn:
+            cid = self._resolve(conn, card_id)
+            row = self._state_row(conn, cid)
+            key, reps, ease, interval, due_raw, lapses, leech, suspended = row
+            prev = sm2.State.from_permille(reps, ease, interval)
+            prev_due = _d(due_raw)
+            if mode is None:
+                done = conn.execute(
+                    text(
+                        "SELECT 1 FROM review_log WHERE card_id = :c AND study_day = :day "
+                        "AND undone = 0 AND mode != 'redrill' LIMIT 1"
+                    ),
+                    {"c": cid, "day": day.isoformat()},
+                ).first()
+                mode = "redrill" if done else "review"
+            new, new_due = prev, prev_due
+            new_lapses, new_leech, new_suspended = lapses, bool(leech), bool(suspended)
+            lapsed = became_leech = False
+            if mode != "redrill":
+                new = sm2.next_state(prev, q)
+                new_due = day + timedelta(days=new.interval)
+                lapsed = q < sm2.PASS and (prev.repetitions > 0 or lapses > 0)
+                if lapsed:
+                    new_lapses = lapses + 1
+                    if _is_leech_point(
+                        new_lapses, self.settings.leech_threshold, self.settings.leech_every
+                    ):
+                        became_leech = new_leech = new_suspended = True
+            conn.execute(
+                _ANSWER_STATE,
+                {
+                    "cid": cid,
+                    "repetitions": new.repetitions,
+                    "ease": new.ease_permille,
+                    "interval": new.interval,
+                    "due": new_due,
+                    "lapses": new_lapses,
+                    "leech": new_leech,
+                    "suspended": new_suspended,
+                    "last_review": moment,
+                },
+            )
+            result = conn.execute(
+                _RL.insert(),
+                {
+                    "card_id": cid,
+                    "ts": moment,
+                    "study_day": day,
+                    "quality": q,
+                    "mode": mode,
+                    "answer": answer,
+                    "score": score,
+                    "suggested": suggested,
+                    "duration_ms": duration_ms,
+                    "prev_repetitions": prev.repetitions,
+                    "prev_ease": prev.ease_permille,
+                    "prev_interval": prev.interval,
+                    "prev_due": prev_due,
+                    "prev_lapses": lapses,
+                    "prev_leech": bool(leech),
+                    "prev_suspended": bool(suspended),
+                    "new_repetitions": new.repetitions,
+                    "new_ease": new.ease_permille,
+                    "new_interval": new.interval,
+                    "new_due": new_due,
+                    "new_lapses": new_lapses,
+                    "new_leech": new_leech,
+                    "new_suspended": new_suspended,
+                    "undone": False,
+                },
+            )
+            log_id = int(result.inserted_primary_key[0])
+        return AnswerOutcome(
+            log_id=log_id,
+            card_id=cid,
+            key=key,
+            quality=q,
+            mode=mode,
+            day=day,
+            previous=prev,
+            state=new,
+            previous_due=prev_due,
+            due=new_due,
+            lapses=new_lapses,
+            leech=new_leech,
+            suspended=new_suspended,
+            lapsed=lapsed,
+            became_leech=became_leech,
+        )
+
+    def _state_row(self, conn: Connection, cid: int) -> tuple:
+        sql = text(
+            "SELECT c.key, cs.repetitions, cs.ease, cs.interval, cs.due, cs.lapses, cs.leech, "
+            "cs.suspended FROM card c JOIN card_state cs ON cs.card_id = c.id WHERE c.id = :c"
+        )
+        row = conn.execute(sql, {"c": cid}).first()
+        if row is None:  # a card without scheduling state: it is new
+            conn.execute(_CS.insert(), {"card_id": cid})
+            row = conn.execute(sql, {"c": cid}).first()
+        assert row is not None
+        return tuple(row)
+
+    def undo(self) -> UndoOutcome | None:
+        """Undo the last not-undone answer: restore the card's previous state, mark the row."""
+        with self._write() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT rl.id, rl.card_id, c.key, rl.quality, rl.mode, rl.study_day, "
+                    "rl.prev_repetitions, rl.prev_ease, rl.prev_interval, rl.prev_due, "
+                    "rl.prev_lapses, rl.prev_leech, rl.prev_suspended "
+                    "FROM review_log rl JOIN card c ON c.id = rl.card_id "
+                    "WHERE rl.undone = 0 ORDER BY rl.id DESC LIMIT 1"
+                )
+            ).first()
+            if row is None:
+                return None
+            log_id, cid, key, quality, mode, day = row[:6]
+            reps, ease, interval, due, lapses, leech, suspended = row[6:]
+            conn.execute(
+                text(
+                    "UPDATE card_state SET repetitions = :reps, ease = :ease, "
+                    "interval = :interval, due = :due, lapses = :lapses, leech = :leech, "
+                    "suspended = :suspended, reviews = max(reviews - 1, 0), last_review = "
+                    "(SELECT max(ts) FROM review_log WHERE card_id = :c AND undone = 0 "
+                    "AND id != :log) WHERE card_id = :c"
+                ),
+                {
+                    "reps": reps,
+                    "ease": ease,
+                    "interval": interval,
+                    "due": due,
+                    "lapses": lapses,
+                    "leech": leech,
+                    "suspended": suspended,
+                    "c": cid,
+                    "log": log_id,
+                },
+            )
+            conn.execute(text("UPDATE review_log SET undone = 1 WHERE id = :log"), {"log": log_id})
+        return UndoOutcome(
+            log_id=int(log_id),
+            card_id=int(cid),
+            key=key,
+            quality=int(quality),
+            mode=mode,
+            day=_d(day) or self.today(),
+            state=sm2.State.from_permille(reps, ease, interval),
+            due=_d(due),
+            lapses=int(lapses),
+            leech=bool(leech),
+            suspended=bool(suspended),
+        )
+
+    def intervals_preview(self, card_id: int | str) -> dict[int, int]:
+        """Quality → days until the card is next due after answering with that quality.
+
+        For a scheduled review this is SM-2's next interval; for a re-drill (the day's review
+        already happened) the schedule does not move, so every quality maps to the days left.
+        """
+        day = self.today()
+        with self._read() as conn:
+            cid = self._resolve(conn, card_id)
+            row = conn.execute(
+                text(
+                    "SELECT cs.repetitions, cs.ease, cs.interval, cs.due, EXISTS (SELECT 1 "
+                    "FROM review_log WHERE card_id = :c AND study_day = :day AND undone = 0 "
+                    "AND mode != 'redrill') FROM card_state cs WHERE cs.card_id = :c"
+                ),
+                {"c": cid, "day": day.isoformat()},
+            ).first()
+        if row is None:
+            return sm2.preview(sm2.State())
+        reps, ease, interval, due, redrill = row
+        if redrill and due is not None:
+            left = max(0, (_d(due) - day).days)  # type: ignore[operator]
+            return dict.fromkeys(sm2.QUALITIES, left)
+        return sm2.preview(sm2.State.from_permille(reps, ease, interval))
+
+    # ------------------------------------------------------------ suspend / bury
+
+    def _set_state(self, card_id: int | str, values: dict[str, Any]) -> int:
+        with self._write() as conn:
+            cid = self._resolve(conn, card_id)
+            self._state_row(conn, cid)
+            conn.execute(_UPDATE_STATE, {"cid": cid, **values})
+        return cid
+
+    def suspend(self, card_id: int | str, on: bool = True) -> None:
+        """Suspend a card (or lift the suspension with ``on=False``); the leech flag stays."""
+        self._set_state(card_id, {"suspended": bool(on)})
+
+    def unsuspend(self, card_id: int | str) -> None:
+        self.suspend(card_id, on=False)
+
+    def bury(self, card_id: int | str) -> date:
+        """Hide a card until the next study day; returns the day it comes back."""
+        back = self.today() + timedelta(days=1)
+        self._set_state(card_id, {"buried_until": back})
+        return back
+
+    def unbury(self, card_id: int | str) -> None:
+        self._set_state(card_id, {"buried_until": None})
+
+    # ------------------------------------------------------------ forecast / stats
+
+    def forecast(self, days: int = 30) -> list[tuple[date, int]]:
+        """Cards due on each of the next ``days`` study days (overdue ones count today)."""
+        day = self.today()
+        end = day + timedelta(days=max(days, 0))
+        counts: Counter[date] = Counter()
+        with self._read() as conn:
+            for due, n in conn.execute(
+                text(
+                    "SELECT cs.due, count(*) FROM card_state cs JOIN card c ON c.id = cs.card_id "
+                    "WHERE cs.suspended = 0 AND cs.due < :end AND c.retired = 0 GROUP BY cs.due"
+                ),
+                {"end": end.isoformat()},
+            ):
+                when = _d(due)
+                assert when is not None
+                counts[max(when, day)] += int(n)
+        return [(day + timedelta(days=i), counts[day + timedelta(days=i)]) for i in range(days)]
+
+    @property
+    def stats(self) -> StudyStats:
+        """Aggregates for the Stats screen (see ``labdeck.srs.stats``)."""
+        from labdeck.srs.stats import StudyStats
+
+        return StudyStats(self)
+
+    def today_summary(self) -> TodaySummary:
+        """Today's answered count, share with q ≥ 3 and the streak (``stats.today()``)."""
+        return self.stats.today()
+
+    def reviews_per_day(self, days: int = 30) -> list[tuple[date, int]]:
+        """Answers per study day, last ``days`` days (``stats.reviews_per_day``)."""
+        return self.stats.reviews_per_day(days)

@@ -1,0 +1,559 @@
+"""Demos: the registry with explanations and parameters; a run streams the child process's
+events into a progress bar, a metrics table, plots, image grids, tables and text. Esc cancels
+(the child's process group is killed). Finished runs are listed from the database.
+
+The child runs via ``labdeck.demos.runner.DemoProcess``; a thread worker iterates its events and
+posts each to the UI with ``call_from_thread``. Device and threads come from the settings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    OptionList,
+    ProgressBar,
+    Select,
+    Static,
+)
+from textual.widgets.option_list import Option
+
+from labdeck.demos import registry
+from labdeck.demos.render import clean, fmt_value
+from labdeck.tui.widgets.plots import Chart
+from labdeck.tui.widgets.shade import ShadeImage
+
+DEFAULT_PRESET = "quick"
+RUN_LIMIT = 30
+
+
+def run_timeout(demo: registry.Demo, preset: str) -> float:
+    """Generous wall-time limit: the registry's estimate for one core, times 30, at least 2 min."""
+    return max(120.0, 30.0 * float(demo.seconds.get(preset, 10.0)))
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%m-%d %H:%M}" if moment else "—"
+
+
+def metrics_line(metrics: dict[str, Any], limit: int = 3) -> str:
+    parts = [f"{clean(k)}={fmt_value(v)}" for k, v in list(metrics.items())[:limit]]
+    if len(metrics) > limit:
+        parts.append("…")
+    return ", ".join(parts)
+
+
+class DemosScreen(Screen):
+    BINDINGS = [
+        Binding("ctrl+r", "run", "Run", priority=True),
+        Binding("r", "run", "Run", show=False),
+        Binding("p", "toggle_preset", "Quick/full"),
+        Binding("escape", "cancel_or_back", "Cancel / back"),
+        Binding("l", "focus_list", "Demos", show=False),
+        Binding("h", "focus_runs", "Runs"),
+    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
+    def __init__(self, demo_id: str | None = None, card_key: str | None = None) -> None:
+        super().__init__()
+        self.demos = registry.all_demos()
+        known = {d.id for d in self.demos}
+        self.demo_id = demo_id if demo_id in known else self.demos[0].id
+        self.requested = demo_id
+        self.card_key = card_key
+        self.preset = DEFAULT_PRESET
+        self.proc = None  # the running DemoProcess
+        self.running = False
+        self.run_count = 0  # events of the current run go to the current output only
+        self._charts: dict[str, tuple[Chart, dict[str, dict]]] = {}
+        self._metric_rows: set[str] = set()
+        self._runs: list = []
+        self._cancel_requested = False
+        self.child_pid: int | None = None
+
+    # ------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with Horizontal(id="demos"):
+            with Vertical(id="demo-side"):
+                yield OptionList(
+                    *[Option(f"{d.id}\n{d.title}", id=d.id) for d in self.demos], id="demo-list"
+                )
+                yield DataTable(id="demo-runs", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="demo-main"):
+                yield Static(id="demo-title")
+                yield Static(id="demo-explanation")
+                yield Vertical(id="demo-params")
+                yield Static(id="demo-status")
+                yield ProgressBar(total=None, show_eta=False, id="demo-progress")
+                yield DataTable(id="demo-metrics", show_cursor=False)
+                yield Vertical(id="demo-output")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.title = "Demos"
+        self.sub_title = f"from card {self.card_key}" if self.card_key else "runnable micro-demos"
+        runs = self.query_one("#demo-runs", DataTable)
+        runs.add_column("when", width=11)
+        runs.add_column("demo", width=9)
+        runs.add_column("status", width=9)
+        metrics = self.query_one("#demo-metrics", DataTable)
+        metrics.add_column("metric", key="metric")
+        metrics.add_column("value", key="value")
+        metrics.add_column("step", key="step")
+        self.query_one("#demo-progress").display = False
+        self.query_one("#demo-metrics").display = False
+        option_list = self.query_one("#demo-list", OptionList)
+        option_list.highlighted = next(i for i, d in enumerate(self.demos) if d.id == self.demo_id)
+        option_list.focus()
+        if self.requested and self.requested != self.demo_id:
+            self.notify(f"Unknown demo {self.requested!r}.", severity="warning")
+        await self.show_demo(self.demo_id)
+        self.load_runs()
+
+    def on_unmount(self) -> None:
+        if self.proc is not None:
+            self.proc.cancel()
+
+    # ------------------------------------------------------------ choosing a demo
+
+    @on(OptionList.OptionHighlighted, "#demo-list")
+    async def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id and event.option.id != self.demo_id and not self.running:
+            await self.show_demo(event.option.id)
+
+    @on(OptionList.OptionSelected, "#demo-list")
+    async def _selected(self, event: OptionList.OptionSelected) -> None:
+        if self.running:
+            return
+        if event.option.id and event.option.id != self.demo_id:
+            await self.show_demo(event.option.id)
+        self.action_run()
+
+    def _demo(self) -> registry.Demo:
+        return registry.get(self.demo_id)
+
+    async def show_demo(self, demo_id: str) -> None:
+        self.demo_id = demo_id
+        demo = self._demo()
+        self.query_one("#demo-title", Static).update(
+            Text.assemble((demo.title, "bold"), ("  " + demo.id, "dim"))
+        )
+        topics = ", ".join(demo.topics)
+        explanation = Text(demo.explanation)
+        explanation.append(f"\noutline: {topics}", style="dim")
+        self.query_one("#demo-explanation", Static).update(explanation)
+        await self._build_params(demo)
+        await self._clear_output()
+        settings = self.app.services.settings
+        seconds = demo.seconds.get(self.preset, 0)
+        self._status(
+            Text.assemble(
+                ("ctrl+r", "bold"),
+                f" runs the {self.preset} preset (~{seconds:g} s on one core) on device ",
+                (settings.demo_device, "bold"),
+                f" with {settings.demo_threads} thread{'s' if settings.demo_threads != 1 else ''}"
+                " · p switches quick/full · esc cancels a run",
+            )
+        )
+
+    async def _build_params(self, demo: registry.Demo) -> None:
+        box = self.query_one("#demo-params", Vertical)
+        await box.remove_children()
+        values = demo.resolve(None, self.preset)
+        rows = []
+        for param in demo.params:
+            row = Horizontal(classes="demo-param")
+            row.compose_add_child(Label(param.name))
+            if param.choices is not None:
+                field = Select(
+                    [(str(c), c) for c in param.choices],
+                    value=values[param.name],
+                    allow_blank=False,
+                    id=f"param-{param.name}",
+                )
+            else:
+                field = Input(
+                    str(values[param.name]),
+                    id=f"param-{param.name}",
+                    type="integer" if param.type is int else "text",
+                )
+            row.compose_add_child(field)
+            row.compose_add_child(
+                Static(f"{param.help} [{param.describe_bounds()}]", classes="param-help")
+            )
+            rows.append(row)
+        preset = Horizontal(classes="demo-param")
+        preset.compose_add_child(Label("preset"))
+        preset.compose_add_child(
+            Select(
+                [(p, p) for p in registry.PRESETS if p in demo.presets],
+                value=self.preset,
+                allow_blank=False,
+                id="param-preset",
+            )
+        )
+        preset.compose_add_child(
+            Static("quick is shorter; full is the whole run", classes="param-help")
+        )
+        await box.mount_all([preset, *rows])
+
+    def _overrides(self) -> dict[str, Any]:
+        demo = self._demo()
+        values: dict[str, Any] = {}
+        for param in demo.params:
+            try:
+                widget = self.query_one(f"#param-{param.name}")
+            except NoMatches:
+                continue
+            if isinstance(widget, Select):
+                values[param.name] = widget.value
+            elif isinstance(widget, Input):
+                values[param.name] = widget.value.strip()
+        return values
+
+    @on(Select.Changed, "#param-preset")
+    async def _preset_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.preset:
+            self.preset = event.value
+            demo = self._demo()
+            values = demo.resolve(None, self.preset)
+            for param in demo.params:
+                widget = self.query_one(f"#param-{param.name}")
+                if isinstance(widget, Input):
+                    widget.value = str(values[param.name])
+                elif isinstance(widget, Select):
+                    widget.value = values[param.name]
+            self.notify(f"Preset {self.preset}.", timeout=2)
+
+    def action_toggle_preset(self) -> None:
+        if self.running:
+            return
+        presets = [p for p in registry.PRESETS if p in self._demo().presets]
+        nxt = presets[(presets.index(self.preset) + 1) % len(presets)]
+        self.query_one("#param-preset", Select).value = nxt
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.input.id and event.input.id.startswith("param-"):
+            self.action_run()
+
+    def action_focus_list(self) -> None:
+        self.query_one("#demo-list").focus()
+
+    def action_focus_runs(self) -> None:
+        self.query_one("#demo-runs").focus()
+
+    # ------------------------------------------------------------ running
+
+    def _status(self, text: Text | str) -> None:
+        self.query_one("#demo-status", Static).update(text)
+
+    async def _clear_output(self) -> None:
+        self._charts.clear()
+        self._metric_rows.clear()
+        await self.query_one("#demo-output", Vertical).remove_children()
+        metrics = self.query_one("#demo-metrics", DataTable)
+        metrics.clear()
+        metrics.display = False
+        self.query_one("#demo-progress").display = False
+
+    async def action_run(self) -> None:
+        if self.running:
+            self.notify("A demo is already running (esc cancels it).", timeout=3)
+            return
+        demo = self._demo()
+        overrides = self._overrides()
+        try:
+            params = demo.resolve(overrides, self.preset)
+        except (registry.InvalidParameter, registry.UnknownDemo) as exc:
+            self.notify(str(exc), severity="error", timeout=6)
+            return
+        await self._clear_output()
+        bar = self.query_one("#demo-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
+        settings = self.app.services.settings
+        self.running = True
+        self._cancel_requested = False
+        self.run_count += 1
+        self._status(
+            Text.assemble(
+                ("Running ", "bold"),
+                (demo.id, "bold"),
+                f" ({self.preset}) on {settings.demo_device}, {settings.demo_threads} thread(s)… ",
+                ("esc cancels", "dim"),
+            )
+        )
+        self.run_demo(demo, params, self.preset, settings.demo_device, settings.demo_threads)
+
+    @work(thread=True, exclusive=True, group="demo-run")
+    def run_demo(
+        self, demo: registry.Demo, params: dict, preset: str, device: str, threads: int
+    ) -> None:
+        from labdeck.demos import history
+        from labdeck.demos.runner import DemoProcess
+
+        services = self.app.services
+        run_no = self.run_count
+        run_id = None
+        try:
+            proc = DemoProcess(
+                demo.id,
+                params,
+                device=device,
+                threads=threads,
+                preset=preset,
+                timeout=run_timeout(demo, preset),
+            )
+            run_id = history.record_start(
+                services.store,
+                demo.id,
+                proc.params,
+                device=device,
+                threads=threads,
+                card_key=self.card_key,
+                now=services.now,
+            )
+        except Exception as exc:
+            self._post(self._failed_to_start, f"{type(exc).__name__}: {exc}")
+            return
+        self.proc = proc
+        proc.start()
+        if self._cancel_requested:
+            proc.cancel()
+        self._post(self._started, proc.pid)
+        for event in proc.events():
+            if not self._post(self._on_event, run_no, event):
+                proc.cancel()
+        outcome = proc.outcome
+        self.proc = None
+        try:
+            history.record_end(services.store, run_id, outcome, now=services.now)
+        except Exception as exc:
+            self._post(self.notify, f"Could not record the run: {exc}", severity="warning")
+        self._post(self._finished, run_no, outcome)
+
+    def _post(self, callback, *args, **kwargs) -> bool:
+        """Run ``callback`` on the UI thread; False once the app or this screen has gone."""
+        try:
+            self.app.call_from_thread(callback, *args, **kwargs)
+        except Exception:
+            return False
+        return self.is_attached
+
+    def _failed_to_start(self, message: str) -> None:
+        self.running = False
+        self.query_one("#demo-progress").display = False
+        self._status(Text(f"Could not start the demo: {message}", style="bold red"))
+        self.notify(message, severity="error")
+
+    def _started(self, pid: int | None) -> None:
+        self.child_pid = pid
+
+    def action_cancel_or_back(self) -> None:
+        if self.running:
+            self._cancel_requested = True
+            if self.proc is not None:
+                self.proc.cancel()
+            self._status(Text("Cancelling… the demo process group is being killed.", style="bold"))
+            return
+        if isinstance(self.focused, Input | Select):
+            self.query_one("#demo-list").focus()
+            return
+        self.app.pop_screen()
+
+    # ------------------------------------------------------------ events
+
+    async def _on_event(self, run_no: int, event: dict) -> None:
+        if run_no != self.run_count or not self.is_attached:
+            return
+        kind = event.get("type")
+        handler = getattr(self, f"_ev_{kind}", None)
+        if handler is not None:
+            try:
+                await handler(event)
+            except (NoMatches, TypeError, ValueError, KeyError) as exc:  # bad event: say so
+                self.notify(f"Ignored a malformed {kind} event: {exc}", severity="warning")
+
+    async def _ev_progress(self, event: dict) -> None:
+        step, total = int(event.get("step") or 0), int(event.get("total") or 0)
+        bar = self.query_one("#demo-progress", ProgressBar)
+        if total > 0:
+            bar.update(total=total, progress=min(step, total))
+        label = clean(event.get("label") or "")
+        if label:
+            demo = self._demo()
+            self._status(
+                Text.assemble(
+                    ("Running ", "bold"),
+                    (demo.id, "bold"),
+                    f": {label} ({step}/{total}) ",
+                    ("esc cancels", "dim"),
+                )
+            )
+
+    async def _ev_metric(self, event: dict) -> None:
+        self._metric(str(event.get("name")), event.get("value"), event.get("step"))
+
+    def _metric(self, name: str, value: Any, step: Any = None) -> None:
+        table = self.query_one("#demo-metrics", DataTable)
+        table.display = True
+        name = clean(name)
+        cells = (fmt_value(value), "" if step is None else str(step))
+        if name in self._metric_rows:
+            table.update_cell(name, "value", cells[0])
+            table.update_cell(name, "step", cells[1])
+        else:
+            self._metric_rows.add(name)
+            table.add_row(name, *cells, key=name)
+
+    async def _ev_series(self, event: dict) -> None:
+        name = clean(event.get("name") or "series")
+        group = clean(event.get("group") or name)
+        entry = self._charts.get(group)
+        if entry is None:
+            chart = Chart(group)
+            await self.query_one("#demo-output", Vertical).mount(chart)
+            entry = (chart, {})
+            self._charts[group] = entry
+        chart, series = entry
+        series[name] = event
+        first = next(iter(series.values()))
+        chart.lines(
+            [
+                (n, list(s.get("x") or []), list(s.get("y") or []), s.get("kind") or "line")
+                for n, s in series.items()
+            ],
+            xlabel=clean(first.get("xlabel") or ""),
+            ylabel=clean(first.get("ylabel") or ""),
+        )
+
+    async def _ev_image(self, event: dict) -> None:
+        image = ShadeImage(classes="demo-image")
+        await self.query_one("#demo-output", Vertical).mount(image)
+        image.show_event(event)
+
+    async def _ev_table(self, event: dict) -> None:
+        columns = [clean(c) for c in event.get("columns") or []]
+        title = Static(
+            Text(clean(event.get("title") or "table"), style="bold"), classes="demo-text"
+        )
+        table = DataTable(classes="demo-table", show_cursor=False, zebra_stripes=True)
+        await self.query_one("#demo-output", Vertical).mount_all([title, table])
+        table.add_columns(*columns)
+        for row in event.get("rows") or []:
+            cells = [fmt_value(v) for v in row][: len(columns)]
+            table.add_row(*cells, *[""] * (len(columns) - len(cells)))
+
+    async def _ev_text(self, event: dict) -> None:
+        text = clean(event.get("text") or "")
+        style = "dim" if event.get("raw") else ""
+        await self.query_one("#demo-output", Vertical).mount(
+            Static(Text(text, style=style), classes="demo-text")
+        )
+
+    async def _ev_result(self, event: dict) -> None:
+        for name, value in (event.get("metrics") or {}).items():
+            self._metric(str(name), value)
+        checks = event.get("checks") or {}
+        if checks:
+            text = Text()
+            text.append("Checks\n", style="bold")
+            for name, check in checks.items():
+                ok = isinstance(check, dict) and check.get("passed")
+                text.append(" ✓ " if ok else " ✗ ", style="bold green" if ok else "bold red")
+                text.append(clean(name))
+                if isinstance(check, dict):
+                    text.append(
+                        f"  {fmt_value(check.get('value'))} (target {clean(check.get('target', ''))})",
+                        style="dim",
+                    )
+                text.append("\n")
+            await self.query_one("#demo-output", Vertical).mount(
+                Static(text, classes="demo-text"), before=0
+            )
+
+    async def _ev_error(self, event: dict) -> None:
+        message = clean(event.get("message") or "the demo reported an error")
+        self.notify(message, severity="error", timeout=8)
+
+    def _finished(self, run_no: int, outcome) -> None:
+        if run_no != self.run_count:
+            return
+        self.running = False
+        status = getattr(outcome, "status", "failed")
+        message = clean(getattr(outcome, "message", ""))
+        bar = self.query_one("#demo-progress", ProgressBar)
+        if status == "ok" and bar.total is not None:
+            bar.update(progress=bar.total)
+        style = {"ok": "bold green", "cancelled": "bold yellow"}.get(status, "bold red")
+        self._status(Text.assemble((f"{status}: ", style), message))
+        severity = "information" if status in ("ok", "cancelled") else "error"
+        self.notify(f"{self.demo_id}: {status} — {message}", severity=severity, timeout=5)
+        self.load_runs()
+
+    # ------------------------------------------------------------ history
+
+    @work(thread=True, exclusive=True, group="demo-history")
+    def load_runs(self) -> None:
+        from labdeck.demos import history
+
+        try:
+            runs = history.list_runs(self.app.services.store, limit=RUN_LIMIT)
+        except Exception as exc:
+            self._post(self.notify, f"Could not read the run history: {exc}", severity="warning")
+            return
+        self._post(self._show_runs, runs)
+
+    def _show_runs(self, runs: list) -> None:
+        self._runs = runs
+        table = self.query_one("#demo-runs", DataTable)
+        table.clear()
+        styles = {"ok": "green", "cancelled": "yellow", "running": "blue"}
+        for run in runs:
+            table.add_row(
+                _when(run.started_at),
+                run.demo_id,
+                Text(run.status, style=styles.get(run.status, "red")),
+                key=str(run.id),
+            )
+        table.border_title = f"runs ({len(runs)})"
+
+    @on(DataTable.RowSelected, "#demo-runs")
+    async def _run_selected(self, event: DataTable.RowSelected) -> None:
+        if self.running or event.row_key.value is None:
+            return
+        run = next((r for r in self._runs if str(r.id) == event.row_key.value), None)
+        if run is None:
+            return
+        await self._clear_output()
+        params = ", ".join(f"{k}={fmt_value(v)}" for k, v in (run.params or {}).items())
+        text = Text()
+        text.append(f"Run #{run.id}: {run.demo_id} ", style="bold")
+        text.append(f"{run.status}", style="green" if run.status == "ok" else "yellow")
+        text.append(f"\nstarted {_when(run.started_at)}, device {run.device}, ")
+        text.append(f"{run.threads} thread(s), seed {run.seed}")
+        if run.card_key:
+            text.append(f", from card {run.card_key}")
+        text.append(f"\nparams: {params}\n", style="dim")
+        if run.message:
+            text.append(clean(run.message) + "\n")
+        await self.query_one("#demo-output", Vertical).mount(Static(text, classes="demo-text"))
+        for name, value in (run.metrics or {}).items():
+            self._metric(str(name), value)
+        await self._ev_result({"checks": run.checks or {}})

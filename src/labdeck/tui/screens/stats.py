@@ -1,0 +1,162 @@
+"""Statistics as plots: reviews per day, the 30-day due forecast, retention of scheduled reviews,
+E-Factor distribution and per-chapter mastery. The numbers come from ``Scheduler.stats`` in a
+worker; the screen only draws them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from labdeck.tui.widgets.plots import Chart
+
+RETENTION_WINDOWS: tuple[tuple[str, int | None], ...] = (
+    ("7 d", 7),
+    ("30 d", 30),
+    ("90 d", 90),
+    ("all", None),
+)
+REVIEW_DAYS = 30
+FORECAST_DAYS = 30
+
+
+@dataclass
+class StatsData:
+    today: date
+    per_day: list[tuple[date, int]]
+    forecast: list[tuple[date, int]]
+    retention: list[tuple[str, int, int]]  # window label, reviews, passed
+    ease: list[tuple[Decimal, int]]
+    mastery: list  # ChapterMastery
+    streak: int
+    summary: object  # TodaySummary
+
+
+def load_stats(scheduler) -> StatsData:
+    stats = scheduler.stats
+    retention = []
+    for label, days in RETENTION_WINDOWS:
+        r = stats.retention(days)
+        retention.append((label, r.reviews, r.passed))
+    return StatsData(
+        today=scheduler.today(),
+        per_day=stats.reviews_per_day(REVIEW_DAYS),
+        forecast=scheduler.forecast(FORECAST_DAYS),
+        retention=retention,
+        ease=stats.ease_distribution(),
+        mastery=stats.chapter_mastery(),
+        streak=stats.streak(),
+        summary=stats.today(),
+    )
+
+
+def _day_labels(days: list[date], every: int = 7) -> tuple[list[int], list[str]]:
+    ticks = list(range(0, len(days), every))
+    return ticks, [f"{days[i]:%d %b}" for i in ticks]
+
+
+class StatsScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("q", "app.pop_screen", "Back", show=False),
+        Binding("r", "refresh", "Refresh"),
+    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        yield Static(id="stats-summary")
+        with VerticalScroll(id="stats-body"):
+            with Grid(id="stats-grid"):
+                yield Chart(f"Answers per day, last {REVIEW_DAYS} days", id="chart-reviews")
+                yield Chart(f"Cards due, next {FORECAST_DAYS} days", id="chart-forecast")
+                yield Chart("Retention of scheduled reviews, % with q ≥ 3", id="chart-retention")
+                yield Chart("E-Factor distribution (reviewed cards)", id="chart-ease")
+            yield Chart(
+                "Mastery per chapter (% of cards known: 2+ passes in a row)", id="chart-mastery"
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Statistics"
+        self.sub_title = "reviews, forecast, retention, mastery"
+        self.query_one("#stats-body").focus()
+        self.action_refresh()
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="stats")
+    def load(self) -> None:
+        try:
+            data = load_stats(self.app.services.scheduler())
+        except Exception as exc:
+            self.app.call_from_thread(
+                self.notify, f"Could not compute statistics: {exc}", severity="error"
+            )
+            return
+        self.app.call_from_thread(self._show, data)
+
+    def _show(self, data: StatsData) -> None:
+        summary = data.summary
+        total = sum(n for _, n in data.per_day)
+        text = Text()
+        text.append("Today ", style="bold")
+        text.append(f"{summary.answered} answered")
+        if summary.answered:
+            text.append(f" ({summary.passed_share:.0%} with q ≥ 3)")
+        text.append(f" · streak {data.streak} day{'s' if data.streak != 1 else ''}")
+        text.append(f" · {total} answers in {REVIEW_DAYS} days")
+        month = next((r for r in data.retention if r[0] == "30 d"), None)
+        if month and month[1]:
+            text.append(f" · 30-day retention {month[2] / month[1]:.0%} of {month[1]}")
+        due_week = sum(n for _, n in data.forecast[:7])
+        text.append(f" · {due_week} due in 7 days")
+        self.query_one("#stats-summary", Static).update(text)
+
+        days = [d for d, _ in data.per_day]
+        self.query_one("#chart-reviews", Chart).lines(
+            [("answers", list(range(len(days))), [n for _, n in data.per_day], "line")],
+            xticks=_day_labels(days),
+            empty="no answers yet",
+        )
+        forecast_days = [d for d, _ in data.forecast]
+        self.query_one("#chart-forecast", Chart).bars(
+            list(range(len(forecast_days))),
+            [n for _, n in data.forecast],
+            xticks=_day_labels(forecast_days),
+            color="green",
+            empty="nothing scheduled",
+        )
+        self.query_one("#chart-retention", Chart).bars(
+            [f"{label} (n={n})" for label, n, _ in data.retention],
+            [round(100 * p / n, 1) if n else 0 for _, n, p in data.retention],
+            color="orange",
+            ylim=(0, 100),
+            empty="no scheduled reviews yet",
+        )
+        self.query_one("#chart-ease", Chart).bars(
+            [f"{ease:.2f}" for ease, _ in data.ease],
+            [n for _, n in data.ease],
+            color="magenta",
+            empty="no reviewed cards yet",
+        )
+        self.query_one("#chart-mastery", Chart).bars(
+            [m.chapter for m in data.mastery],
+            [round(100 * m.mastery, 1) for m in data.mastery],
+            color="cyan",
+            ylim=(0, 100),
+            empty="no card known yet",
+        )

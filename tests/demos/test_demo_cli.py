@@ -1,0 +1,148 @@
+"""``labdeck demo list | run | history`` end to end: real child processes, real database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import time
+
+import pytest
+from demo_helpers import children_of, read_until, wait_gone
+
+pytest.importorskip("torch")
+
+
+def history(cli) -> list[dict]:
+    done = cli("demo", "history", "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_register_adds_the_demo_commands() -> None:
+    from labdeck.demos import commands
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--home", default=None)
+    commands.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["demo", "run", "vae", "--epochs", "3", "--preset", "quick"])
+    assert args.func is commands.cmd_run
+    assert (args.demo_id, args.param_epochs, args.preset) == ("vae", "3", "quick")
+    args = parser.parse_args(["demo", "run", "attention", "--d-model", "32", "--json"])
+    assert args.param_d_model == "32" and args.json
+    assert parser.parse_args(["demo", "history"]).func is commands.cmd_history
+    assert parser.parse_args(["demo", "list"]).func is commands.cmd_list
+
+
+def test_list(cli) -> None:
+    done = cli("demo", "list")
+    assert done.returncode == 0
+    for demo_id in ("attention", "vae", "ddim", "ctc"):
+        assert demo_id in done.stdout
+    listed = json.loads(cli("demo", "list", "--json").stdout)
+    assert [d["id"] for d in listed] == ["attention", "vae", "ddim", "ctc"]
+    verbose = cli("demo", "list", "-v").stdout
+    assert "--train-steps" in verbose and "sqrt(d_k)" in verbose
+
+
+def test_run_json_streams_events_ends_with_outcome_and_is_recorded(cli) -> None:
+    done = cli("demo", "run", "vae", "--epochs", "2", "--json", "--card", "exam-c:c3.4",
+               "--seed", "1")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    types = [e["type"] for e in events]
+    assert types[-2:] == ["result", "outcome"]
+    assert {"progress", "table", "image", "series", "text", "metric"} <= set(types)
+    result, outcome = events[-2], events[-1]
+    assert result["checks"]["kl_analytic_matches_monte_carlo"]["passed"]
+    assert outcome["status"] == "ok" and outcome["run_id"] == 1
+    assert outcome["metrics"] == result["metrics"]
+    (run,) = history(cli)
+    assert run["demo_id"] == "vae" and run["status"] == "ok"
+    assert run["card_key"] == "exam-c:c3.4" and run["seed"] == 1 and run["threads"] == 1
+    assert run["params"] == {"epochs": 2, "latent": 8, "hidden": 512, "batch": 128, "lr": 0.003}
+    assert run["metrics"]["test_neg_elbo"] == result["metrics"]["test_neg_elbo"]
+    assert run["ended_at"] is not None
+
+
+def test_run_text_output_without_colour(cli) -> None:
+    done = cli("demo", "run", "attention", "--preset", "quick", NO_COLOR="1")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "\x1b" not in out
+    assert "Self-attention weights, causal mask" in out
+    assert "██" in out and "░░" in out  # heatmaps drawn with shade characters
+    assert "entropy with 1/sqrt(d_k) / entropy without scaling" in out  # a grouped plot
+    assert "✓ pass  matches_torch_sdpa" in out
+    assert "attention: finished in" in out and "11/11 checks passed" in out
+    table = cli("demo", "history").stdout
+    assert "attention" in table and "ok" in table and "11/11" in table
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["vae", "--epochs", "-5"], "parameter 'epochs' must be an integer in 1..5000"),
+        (["vae", "--heads", "2"], "parameter 'heads' is not a parameter of this demo"),
+        (["attention", "--heads", "5"], "parameter 'heads' must divide d_model=64"),
+        (["gan"], "unknown demo 'gan'"),
+        (["vae", "--threads", "0"], "parameter 'threads' must be >= 1"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message(cli, args: list[str], fragment: str) -> None:
+    done = cli("demo", "run", *args)
+    assert done.returncode == 2
+    assert fragment in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_unavailable_device_is_a_clear_error(cli) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    done = cli("demo", "run", "attention", "--device", "cuda")
+    assert done.returncode == 2
+    assert "CUDA is not available" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    (run,) = history(cli)
+    assert run["status"] == "failed" and "CUDA" in run["message"]
+
+
+def test_timeout_kills_the_demo(cli) -> None:
+    start = time.monotonic()
+    done = cli("demo", "run", "ddim", "--timeout", "2", "--json")
+    assert time.monotonic() - start < 30
+    assert done.returncode == 124
+    assert "no result within 2 s" in done.stderr
+    outcome = json.loads(done.stdout.splitlines()[-1])
+    assert outcome["type"] == "outcome" and outcome["status"] == "timeout"
+    assert history(cli)[0]["status"] == "timeout"
+
+
+def test_ctrl_c_cancels_the_child_and_exits_130(cli, cli_popen) -> None:
+    proc = cli_popen("demo", "run", "ctc", "--json")
+    read_until(proc.stdout, lambda e: e.get("type") in ("text", "progress"))
+    kids = children_of(proc.pid)
+    assert kids, "the demo child should be running"
+    os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "cancelled (Ctrl-C)" in err
+    assert "Traceback" not in err
+    assert all(wait_gone(pid) for pid in kids)
+    run = history(cli)[0]
+    assert run["status"] == "cancelled" and run["ended_at"] is not None
+
+
+def test_a_child_killed_mid_run_leaves_the_cli_with_a_message(cli, cli_popen) -> None:
+    proc = cli_popen("demo", "run", "ctc", "--json")
+    read_until(proc.stdout, lambda e: e.get("type") in ("text", "progress"))
+    (child,) = children_of(proc.pid)
+    os.kill(child, signal.SIGKILL)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 3
+    assert "killed by SIGKILL before it reported a result" in err
+    run = history(cli)[0]
+    assert run["status"] == "crashed"

@@ -1,0 +1,267 @@
+"""The exam screens driven by Pilot in a tiny host app (real store, real grader, fake clock)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from exam_helpers import FakeClock
+from sqlmodel import select
+from textual.app import App
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import DataTable, Input, SelectionList, Static, TextArea
+
+from labdeck.exam.compose import ExamSpec, create_exam
+from labdeck.exam.grade import grade_exam
+from labdeck.exam.session import ExamSession, load_questions
+from labdeck.store import Store
+from labdeck.store.models import Exam, ReviewLog
+from labdeck.tui.screens.exam import (
+    ConfirmScreen,
+    ExamHistoryScreen,
+    ExamReportScreen,
+    ExamScreen,
+    ExamSetupScreen,
+)
+
+
+class Host(App):
+    """Pushes one screen over an empty base screen (so the screen can pop itself).
+
+    Like the labdeck app, it keeps the command palette (ctrl+p) off screens that claim the key.
+    """
+
+    def __init__(self, make: Callable[[], Screen]) -> None:
+        super().__init__()
+        self.make = make
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        blocked = getattr(self.screen, "BLOCK_COMMAND_PALETTE", False)
+        return not (action == "command_palette" and blocked)
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make())
+
+
+async def settle(pilot: Pilot, rounds: int = 3) -> None:
+    for _ in range(rounds):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], tries: int = 100) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+    raise AssertionError("condition not reached")
+
+
+def _exam(store: Store, clock: FakeClock, n: int = 3, per: int = 60) -> int:
+    spec = ExamSpec(chapters=["B2"], n=n, seed=4, time_per_question_s=per)
+    return create_exam(store, spec, now=clock).exam_id
+
+
+def _sitting_screen(store: Store, exam_id: int, clock: FakeClock, grader: Any) -> ExamScreen:
+    return ExamScreen(
+        store,
+        exam_id,
+        lambda: grader,
+        clock=clock,
+        tick_s=0.2,
+        autosave_delay_s=0.02,
+    )
+
+
+async def test_sit_type_skip_return_submit(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    exam_id = _exam(store, fake_clock)
+    app = Host(lambda: _sitting_screen(store, exam_id, fake_clock, grader))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExamScreen)
+        assert "3:00 left" in str(screen.query_one("#exam-clock", Static).render())
+        keys = str(screen.query_one("#exam-keys", Static).render())
+        assert "ctrl+n" in keys and "ctrl+t" in keys and "ctrl+s" in keys
+        await pilot.press(*"attention")
+        fake_clock.advance(20)
+        await wait_for(pilot, lambda: load_questions(store, exam_id)[1][0].answer == "attention")
+        await pilot.press("ctrl+s")  # skip & mark the first, move to the second
+        assert screen.session is not None and screen.session.index == 1
+        assert screen.session.questions[0].marked
+        assert screen.query_one("#exam-answer", TextArea).text == ""
+        await pilot.press(*"heads")
+        await pilot.press("ctrl+n")
+        await pilot.press("alt+left", "ctrl+p")  # back to the first
+        assert screen.session.index == 0
+        assert screen.query_one("#exam-answer", TextArea).text == "attention"
+        await pilot.press("end", *" scores")
+        await settle(pilot)
+        views = load_questions(store, exam_id)[1]
+        assert [v.answer for v in views] == ["attention scores", "heads", ""]
+        assert views[0].time_spent_s == pytest.approx(20)
+        assert not views[0].marked  # edited after returning
+        fake_clock.advance(10)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert isinstance(app.screen, ExamScreen)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExamReportScreen))
+        report_screen = app.screen
+        assert isinstance(report_screen, ExamReportScreen)
+        await wait_for(pilot, lambda: report_screen.report is not None)
+        assert report_screen.report is not None
+        assert report_screen.report.status == "graded"
+        assert report_screen.report.questions[2].verdict == "blank"
+        table = report_screen.query_one("#report-questions", DataTable)
+        assert table.row_count == 3
+
+
+async def test_time_up_submits_and_grades(store: Store, fake_clock: FakeClock, grader: Any) -> None:
+    exam_id = _exam(store, fake_clock, n=2, per=30)
+    app = Host(lambda: _sitting_screen(store, exam_id, fake_clock, grader))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"softmax of scaled dot products")
+        fake_clock.advance(45)
+        clock = app.screen.query_one("#exam-clock", Static)
+        await wait_for(pilot, lambda: "0:15 left" in str(clock.render()))
+        await pilot.press("ctrl+t")  # the submit dialog is open when time runs out
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        fake_clock.advance(20)
+        await wait_for(pilot, lambda: isinstance(app.screen, ExamReportScreen))
+        await wait_for(pilot, lambda: getattr(app.screen, "report", None) is not None)
+        assert not any(isinstance(s, ExamScreen | ConfirmScreen) for s in app.screen_stack)
+    with store.session() as s:
+        exam = s.get(Exam, exam_id)
+        assert exam is not None
+        assert exam.status == "graded" and exam.elapsed_s == pytest.approx(60)
+    assert load_questions(store, exam_id)[1][0].answer == "softmax of scaled dot products"
+
+
+async def test_leave_and_resume_same_answers_and_time(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    exam_id = _exam(store, fake_clock)
+    app = Host(lambda: _sitting_screen(store, exam_id, fake_clock, grader))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"draft")
+        fake_clock.advance(50)
+        await settle(pilot)
+        await pilot.press("escape")  # pause & leave
+        await settle(pilot)
+        assert not isinstance(app.screen, ExamScreen)
+    fake_clock.advance(999)  # closed: does not count
+    app = Host(lambda: _sitting_screen(store, exam_id, fake_clock, grader))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExamScreen)
+        assert screen.query_one("#exam-answer", TextArea).text == "draft"
+        assert screen.session is not None
+        assert screen.session.remaining_s() == pytest.approx(130)
+
+
+async def test_setup_composes_and_starts(store: Store, fake_clock: FakeClock, grader: Any) -> None:
+    app = Host(lambda: ExamSetupScreen(store, lambda: grader, clock=fake_clock))
+    async with app.run_test(size=(120, 45)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExamSetupScreen)
+        chapters = screen.query_one("#setup-chapters", SelectionList)
+        assert chapters.option_count == 14  # exam-b, all selected
+        chapters.deselect_all()
+        chapters.select("B3")
+        chapters.select("B4")
+        screen.query_one("#setup-n", Input).value = "3"
+        screen.query_one("#setup-seed", Input).value = "17"
+        screen.query_one("#setup-per", Input).value = "90"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExamScreen))
+        await settle(pilot)
+        with store.session() as s:
+            exam = s.exec(select(Exam)).one()
+            assert exam.seed == 17 and exam.time_limit_s == 270
+            assert exam.scope["chapters"] == ["B3", "B4"]
+        assert {q.chapter for q in load_questions(store, exam.id or 0)[1]} == {"B3", "B4"}
+
+
+async def test_report_override_apply_export_history(
+    store: Store,
+    fake_clock: FakeClock,
+    grader: Any,
+    scheduler_factory: Callable[[], Any],
+    tmp_path: Any,
+) -> None:
+    exam_id = _exam(store, fake_clock, n=3)
+    session = ExamSession(store, exam_id, clock=fake_clock)
+    session.start()
+    session.set_answer("Queries are compared with keys by dot products, scaled, softmaxed.")
+    fake_clock.advance(40)
+    session.submit()
+    grade_exam(store, exam_id, grader, now=fake_clock)
+
+    def make() -> Screen:
+        return ExamReportScreen(
+            store,
+            exam_id,
+            lambda: grader,
+            scheduler_factory=scheduler_factory,
+            clock=fake_clock,
+            export_dir=tmp_path,
+        )
+
+    app = Host(make)
+    async with app.run_test(size=(130, 45)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExamReportScreen)
+        summary = str(screen.query_one("#report-summary", Static).render())
+        assert "Score" in summary and "not applied" in summary
+        before = screen.report.score if screen.report else None
+        await pilot.press("down", "5")  # override question 2 (blank) to 5
+        await settle(pilot)
+        assert screen.report is not None
+        assert screen.report.questions[1].override_quality == 5
+        assert before is not None and screen.report.score is not None
+        assert screen.report.score > before
+        await pilot.press("x")  # clear it again
+        await settle(pilot)
+        assert screen.report.questions[1].override_quality is None
+        await pilot.press("m")
+        assert (tmp_path / f"exam-{exam_id}.md").read_text().startswith("# Mock exam")
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert screen.report.applied
+        with store.session() as s:
+            logs = s.exec(select(ReviewLog)).all()
+            assert [log.mode for log in logs] == ["exam"]  # only the answered question
+        await pilot.press("4")  # grades are final now
+        await settle(pilot)
+        assert screen.report.questions[1].override_quality is None
+
+        await pilot.press("h")
+        await settle(pilot)
+        history = app.screen
+        assert isinstance(history, ExamHistoryScreen)
+        assert history.query_one("#history-table", DataTable).row_count == 1
+        series = history.series()
+        assert "total" in series and "B2" in series
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ExamReportScreen)

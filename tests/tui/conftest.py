@@ -1,0 +1,109 @@
+"""TUI fixtures: Services on a real SQLite db (the shipped content loaded), a fixed clock and
+the real default grader, loaded once per session and shared by every app."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from labdeck.config import Settings
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
+SEED_CANDIDATES = (
+    ROOT.parent / "shared" / "seeds" / "outline-exam-C.md",
+    Path("/work/shared/seeds/outline-exam-C.md"),
+)
+
+
+def fixed_now() -> datetime:
+    return NOW
+
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch: pytest.MonkeyPatch):
+    """Study days and dates on screen do not depend on the machine's time zone."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated database with the shipped content, built once and copied per test."""
+    from labdeck.ingest.load import sync_content
+    from labdeck.store import open_store
+
+    home = tmp_path_factory.mktemp("template-home")
+    store = open_store(home)
+    _reports, errors = sync_content(store)
+    assert not errors, errors
+    store.close()
+    return home
+
+
+@pytest.fixture(scope="session")
+def grader():
+    """The real default grader (multilingual USE), loaded once for the whole session."""
+    from labdeck.grading.embedder import load_embedder
+    from labdeck.grading.grader import Grader
+
+    return Grader(load_embedder("use", None, threads=1))
+
+
+@pytest.fixture
+def make_services(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, template_db: Path, grader
+) -> Callable[..., object]:
+    from labdeck.store import open_store
+    from labdeck.tui.services import Services
+
+    monkeypatch.setenv("LABDECK_HOME", str(tmp_path))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+    def make(settings: Settings | None = None, now: Callable[[], datetime] = fixed_now):
+        for name in ("labdeck.db", "labdeck.db.content"):
+            if not (tmp_path / name).exists():
+                shutil.copy(template_db / name, tmp_path / name)
+        store = open_store(tmp_path)
+        services = Services(
+            store=store,
+            home=tmp_path,
+            settings=settings or Settings(),
+            now=now,
+            grader_factory=lambda _settings: grader,
+        )
+        services.load_grader()  # ready before the first frame: no "loading" race on screen
+        return services
+
+    return make
+
+
+@pytest.fixture
+def services(make_services):
+    return make_services()
+
+
+@pytest.fixture
+def make_app(services):
+    from labdeck.tui.app import LabdeckApp
+
+    def make(svc=None):
+        return LabdeckApp(svc or services, load_grader=False)
+
+    return make
+
+
+@pytest.fixture
+def seed_outline() -> Path:
+    for path in SEED_CANDIDATES:
+        if path.exists():
+            return path
+    pytest.skip("seed document outline-exam-C.md not present")

@@ -1,0 +1,87 @@
+"""Helpers shared by the TUI tests (imported as ``tuihelpers``; conftest.py holds fixtures)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+
+def review_rows(store) -> list[tuple]:
+    """(id, card_id, quality, mode, undone, answer) of every review_log row, oldest first."""
+    with store.engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT id, card_id, quality, mode, undone, answer FROM review_log "
+                    "ORDER BY id"
+                )
+            )
+        ]
+
+
+def card_state(store, card_id: int) -> dict:
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT repetitions, ease, interval, due, lapses, suspended, reviews "
+                "FROM card_state WHERE card_id = :c"
+            ),
+            {"c": card_id},
+        ).first()
+    keys = ("repetitions", "ease", "interval", "due", "lapses", "suspended", "reviews")
+    return dict(zip(keys, row, strict=True))
+
+
+def background_workers(app) -> list:
+    """Workers that end by themselves (a DirectoryTree's loader never does)."""
+    return [w for w in app.workers if w.name != "_loader" and not w.is_finished]
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    """Let workers finish and the screen catch up (no sleeps on a wall clock)."""
+    app = pilot.app
+    for _ in range(rounds):
+        await pilot.pause()
+        workers = background_workers(app)
+        if workers:
+            await app.workers.wait_for_complete(workers)
+    await pilot.pause()
+
+
+async def wait_for(pilot, predicate, timeout: float = 30.0, step: float = 0.05) -> None:
+    """Pause until ``predicate()`` holds (for a child process or a model; bounded)."""
+    waited = 0.0
+    while not predicate():
+        if waited >= timeout:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(step)
+        waited += step
+
+
+def freeze(app) -> None:
+    """No blinking cursors in snapshots."""
+    from textual.widgets import Input, TextArea
+
+    for widget in app.screen.query(Input):
+        widget.cursor_blink = False
+    for widget in app.screen.query(TextArea):
+        widget.cursor_blink = False
+
+
+def seed_history(services, now: datetime, days: int = 21, per_day: int = 8) -> int:
+    """Answer cards on each of the last ``days`` study days (deterministic qualities)."""
+    from labdeck.srs.scheduler import Scheduler
+
+    qualities = (5, 4, 3, 4, 2, 5, 4, 1)
+    answered = 0
+    for offset in range(days, 0, -1):
+        moment = now - timedelta(days=offset)
+        scheduler = Scheduler(services.store, services.settings, now=lambda m=moment: m)
+        for i in range(per_day - (offset % 3)):
+            entry = scheduler.next_card()
+            if entry is None:
+                break
+            scheduler.answer(entry.card_id, qualities[(offset + i) % len(qualities)])
+            answered += 1
+    return answered
