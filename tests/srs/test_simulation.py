@@ -189,6 +189,12 @@ def test_simulated_month(store: Store, two_decks: tuple[str, str], clock: Clock)
             assert sched.today() == day
             expected = model.queue(day)
             assert [(e.key, e.kind) for e in sched.queue()] == expected, (day_no, _step)
+            for deck in (None, "alpha", "beta"):
+                shown = [e.kind for e in sched.queue(deck=deck)]
+                total = sched.totals(deck)
+                assert (total.new, total.learning, total.due) == tuple(
+                    shown.count(k) for k in ("new", "redrill", "review")
+                )
             if not expected:
                 break
             if rng.random() < 0.05:

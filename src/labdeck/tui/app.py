@@ -105,9 +105,9 @@ class LabdeckApp(App):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # The exam screen uses ctrl+p for "previous question".
-        if action == "command_palette" and getattr(self.screen, "BLOCK_COMMAND_PALETTE", False):
-            return False
-        return True
+        return not (
+            action == "command_palette" and getattr(self.screen, "BLOCK_COMMAND_PALETTE", False)
+        )
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
