@@ -255,6 +255,8 @@ def metrics(pred: np.ndarray, labels: np.ndarray) -> dict[str, float]:
 
 def folds_by_group(groups: Sequence[str], k: int = 5, seed: int = 13) -> np.ndarray:
     """Fold index per item; items of one group (question) always share a fold."""
+    if len(set(groups)) < k:  # too few questions: fall back to items
+        groups = [str(i) for i in range(len(groups))]
     uniq = sorted(set(groups))
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(uniq))

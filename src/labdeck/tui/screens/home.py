@@ -77,21 +77,20 @@ class HomeScreen(Screen):
     @work(thread=True, exclusive=True, group="home-refresh")
     def refresh_data(self) -> None:
         scheduler = self.app.services.scheduler()
-        counts = scheduler.counts()
+        total, counts = scheduler.overview()
         summary = scheduler.today_summary()
         per_day = dict(scheduler.reviews_per_day(days=7 * 12))
         today = scheduler.today()
-        self.app.call_from_thread(self._show, counts, summary, per_day, today)
+        self.app.call_from_thread(self._show, total, counts, summary, per_day, today)
 
-    def _show(self, counts, summary, per_day, today) -> None:
+    def _show(self, total, counts, summary, per_day, today) -> None:
         tree = self.query_one("#decks", Tree)
         expanded = {n.data for n in tree.root.children if n.is_expanded}
         cursor = tree.cursor_node.data if tree.cursor_node else None
         tree.clear()
-        totals = [0, 0, 0]
+        totals = [total.new, total.redrill, total.due]
         decks = [c for c in counts if c.chapter is None]
         for deck in decks:
-            totals = [totals[0] + deck.new, totals[1] + deck.redrill, totals[2] + deck.due]
             label = Text.assemble(counts_text(deck.new, deck.redrill, deck.due), "  ", deck.name)
             scope = Scope(deck.deck)
             node = tree.root.add(label, data=scope, expand=scope in expanded)

@@ -1,0 +1,120 @@
+"""The embedding cache in the database (table ``embedding_cache``).
+
+Rows are keyed by (model id, sha256 of the exact text embedded); the vector is float32
+little-endian bytes. A changed reference or key point hashes differently, so stale rows are
+simply never read again. The cache is best-effort: a busy or broken database never stops
+grading, the vectors are then just computed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from labdeck.grading.cache import MemoryCache, text_hash
+
+if TYPE_CHECKING:
+    from labdeck.store import Store
+
+_BATCH = 400  # keep IN (...) lists well under SQLite's variable limit
+
+
+def encode_vector(vec: np.ndarray) -> bytes:
+    return np.asarray(vec, dtype="<f4").tobytes()
+
+
+def decode_vector(raw: bytes, dim: int) -> np.ndarray | None:
+    vec = np.frombuffer(raw, dtype="<f4")
+    if vec.shape[0] != dim:
+        return None
+    return vec.astype(np.float32)
+
+
+class DbEmbeddingCache:
+    """``EmbeddingCache`` backed by the store, with an in-memory layer in front."""
+
+    def __init__(self, store: Store, memory: MemoryCache | None = None) -> None:
+        self.store = store
+        self.memory = memory if memory is not None else MemoryCache()
+        self.errors = 0  # database failures swallowed (for tests and diagnostics)
+
+    def get(self, model_id: str, texts: Iterable[str]) -> dict[str, np.ndarray]:
+        texts = list(dict.fromkeys(texts))
+        found = self.memory.get(model_id, texts)
+        missing = [t for t in texts if t not in found]
+        if not missing:
+            return found
+        by_hash = {text_hash(t): t for t in missing}
+        try:
+            rows = self._select(model_id, list(by_hash))
+        except Exception:  # noqa: BLE001 - best effort: compute instead
+            self.errors += 1
+            return found
+        fresh: dict[str, np.ndarray] = {}
+        for digest, dim, raw in rows:
+            vec = decode_vector(raw, dim)
+            if vec is not None and digest in by_hash:
+                fresh[by_hash[digest]] = vec
+        if fresh:
+            self.memory.put(model_id, fresh)
+            found.update(fresh)
+        return found
+
+    def put(self, model_id: str, vectors: Mapping[str, np.ndarray]) -> None:
+        if not vectors:
+            return
+        self.memory.put(model_id, vectors)
+        try:
+            self._upsert(model_id, vectors)
+        except Exception:  # noqa: BLE001 - best effort: the vectors stay in memory
+            self.errors += 1
+
+    # database ------------------------------------------------------------------------------
+
+    def _select(self, model_id: str, digests: list[str]) -> list[tuple[str, int, bytes]]:
+        from sqlmodel import col, select
+
+        from labdeck.store.models import EmbeddingCache as Row
+
+        out: list[tuple[str, int, bytes]] = []
+        with self.store.session() as s:
+            for i in range(0, len(digests), _BATCH):
+                batch = digests[i : i + _BATCH]
+                stmt = select(Row.text_hash, Row.dim, Row.vector).where(
+                    Row.model_id == model_id, col(Row.text_hash).in_(batch)
+                )
+                out.extend((h, int(d), bytes(v)) for h, d, v in s.exec(stmt).all())
+        return out
+
+    def _upsert(self, model_id: str, vectors: Mapping[str, np.ndarray]) -> None:
+        from labdeck.clock import now
+        from labdeck.store.models import EmbeddingCache as Row
+
+        stamp = now()
+        with self.store.session() as s:
+            for text, vec in vectors.items():
+                arr = np.asarray(vec, dtype=np.float32).ravel()
+                s.merge(
+                    Row(
+                        model_id=model_id,
+                        text_hash=text_hash(text),
+                        dim=int(arr.shape[0]),
+                        vector=encode_vector(arr),
+                        created_at=stamp,
+                    )
+                )
+
+    def count(self, model_id: str | None = None) -> int:
+        """Rows in the table (optionally for one model)."""
+        from sqlalchemy import func
+        from sqlmodel import select
+
+        from labdeck.store.models import EmbeddingCache as Row
+
+        with self.store.session() as s:
+            stmt = select(func.count()).select_from(Row)
+            if model_id is not None:
+                stmt = stmt.where(Row.model_id == model_id)
+            return int(s.exec(stmt).one())
