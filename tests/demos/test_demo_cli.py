@@ -61,6 +61,7 @@ def test_run_json_streams_events_ends_with_outcome_and_is_recorded(cli) -> None:
     (run,) = history(cli)
     assert run["demo_id"] == "vae" and run["status"] == "ok"
     assert run["card_key"] == "exam-c:c3.4" and run["seed"] == 1 and run["threads"] == 1
+    assert run["device"] == "cpu"  # what --device auto resolved to on this machine
     assert run["params"] == {"epochs": 2, "latent": 8, "hidden": 512, "batch": 128, "lr": 0.003}
     assert run["metrics"]["test_neg_elbo"] == result["metrics"]["test_neg_elbo"]
     assert run["ended_at"] is not None

@@ -63,6 +63,13 @@ def test_migrations_up_down_and_models_agree(home: Path) -> None:
         assert conn.exec_driver_sql("pragma foreign_keys").scalar() == 1
 
 
+def test_cheap_head_revision_matches_alembic() -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(db._alembic_config(Path("x.db")))
+    assert db.head_revision() == script.get_current_head()
+
+
 def test_pending_migration_backs_up_first(home: Path) -> None:
     store = open_store(home)
     db.downgrade(store.path, store.engine, "0003")

@@ -98,7 +98,7 @@ def test_matches_independent_reference_on_random_sequences() -> None:
             )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(st.lists(st.integers(0, 5), min_size=1, max_size=40))
 def test_properties(qualities: list[int]) -> None:
     state = State()
@@ -127,6 +127,7 @@ def test_properties(qualities: list[int]) -> None:
             assert s.interval >= prev
 
 
+@settings(database=None)
 @given(st.integers(0, 50), st.integers(130, 400), st.integers(0, 5000), st.integers(0, 5))
 def test_pure_and_preview(reps: int, ef: int, interval: int, q: int) -> None:
     state = State(reps, Decimal(ef) / 100, interval)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from tuihelpers import NOW
 
 from labdeck.config import Settings
 
-NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
 SEED_CANDIDATES = (
     ROOT.parent / "shared" / "seeds" / "outline-exam-C.md",

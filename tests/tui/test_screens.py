@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tomllib
-from pathlib import Path
 
 from textual.widgets import DataTable, Input, Markdown, Select, Static
 from tuihelpers import card_state, settle, wait_for
@@ -79,7 +78,9 @@ async def test_demo_run_shows_progress_and_escape_kills_the_child(make_app, serv
 # ---------------------------------------------------------------- import
 
 
-async def test_import_seed_document_with_dry_run_preview(make_app, services, seed_outline, tmp_path):
+async def test_import_seed_document_with_dry_run_preview(
+    make_app, services, seed_outline, tmp_path
+):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -216,9 +217,3 @@ async def test_stats_and_help_open_and_close(make_app):
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
-
-
-def test_seed_candidates_are_paths():
-    from conftest import SEED_CANDIDATES  # noqa: F401  (the fixture's search list)
-
-    assert all(isinstance(p, Path) for p in SEED_CANDIDATES)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)  # the fixed clock of every TUI test
+
 
 def review_rows(store) -> list[tuple]:
     """(id, card_id, quality, mode, undone, answer) of every review_log row, oldest first."""
@@ -13,8 +16,7 @@ def review_rows(store) -> list[tuple]:
             tuple(r)
             for r in conn.execute(
                 text(
-                    "SELECT id, card_id, quality, mode, undone, answer FROM review_log "
-                    "ORDER BY id"
+                    "SELECT id, card_id, quality, mode, undone, answer FROM review_log ORDER BY id"
                 )
             )
         ]

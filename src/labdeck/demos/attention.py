@@ -152,13 +152,15 @@ def embed_sentences(sentences: list[list[str]], dim: int, gen: torch.Generator) 
     return x + sinusoidal_positions(length, dim)
 
 
-def compare_with_sdpa(gen: torch.Generator, heads: int, d_k: int, length: int) -> dict[str, float]:
+def compare_with_sdpa(
+    gen: torch.Generator, heads: int, d_k: int, length: int, device: Any = "cpu"
+) -> dict[str, float]:
     """Max |ours - F.scaled_dot_product_attention| for several masks (same fp32 inputs)."""
     b = 2
-    q, k, v = (torch.randn(b, heads, length, d_k, generator=gen) for _ in range(3))
-    pad = padding_mask(torch.tensor([length, max(1, length - 3)]), length)
-    causal = causal_mask(length)
-    holes = torch.rand(b, heads, length, length, generator=gen) > 0.3
+    q, k, v = (torch.randn(b, heads, length, d_k, generator=gen).to(device) for _ in range(3))
+    pad = padding_mask(torch.tensor([length, max(1, length - 3)], device=device), length)
+    causal = causal_mask(length, device)
+    holes = (torch.rand(b, heads, length, length, generator=gen) > 0.3).to(device)
     holes[..., 1, :] = False  # one fully masked row per head: SDPA gives zeros, so must we
     cases = {"none": None, "padding": pad, "causal": causal, "padding+causal": pad & causal}
     errs = {}
@@ -199,13 +201,13 @@ def compare_with_torch_mha(
 ) -> dict[str, float]:
     """Our MHA given nn.MultiheadAttention's weights; masks translated (True = masked there)."""
     d_model, length = x.size(-1), x.size(1)
-    ref = nn.MultiheadAttention(d_model, heads, batch_first=True).eval()
-    ours = MultiHeadAttention(d_model, heads).load_from_torch(ref).eval()
+    ref = nn.MultiheadAttention(d_model, heads, batch_first=True).to(x.device).eval()
+    ours = MultiHeadAttention(d_model, heads).to(x.device).load_from_torch(ref).eval()
     attend = padding_mask(lengths, length)
     if causal:
-        attend = attend & causal_mask(length)
+        attend = attend & causal_mask(length, x.device)
     key_padding_mask = ~padding_mask(lengths, length)[:, 0, 0]  # (B, L), True = ignore key
-    attn_mask = ~causal_mask(length) if causal else None  # (L, L), True = not allowed
+    attn_mask = ~causal_mask(length, x.device) if causal else None  # (L, L), True = not allowed
     with torch.no_grad():
         out, w = ours(x, attend=attend)
         ref_out, ref_w = ref(
@@ -247,11 +249,13 @@ def compare_with_bert(x: Tensor, lengths: Tensor, heads: int) -> dict[str, float
         attention_probs_dropout_prob=0.0,
         attn_implementation="eager",
     )
-    layer = BertLayer(config).eval()  # random weights; nothing is downloaded
-    ours = MultiHeadAttention(d_model, heads).eval()
+    layer = BertLayer(config).to(x.device).eval()  # random weights; nothing is downloaded
+    ours = MultiHeadAttention(d_model, heads).to(x.device).eval()
     ours.load_from_bert(layer.attention.self, layer.attention.output)
     keep = padding_mask(lengths, length)  # (B, 1, 1, L)
-    additive = torch.zeros(keep.shape).masked_fill(~keep, torch.finfo(torch.float32).min)
+    additive = torch.zeros(keep.shape, device=x.device).masked_fill(
+        ~keep, torch.finfo(torch.float32).min
+    )
     with torch.no_grad():
         ref_ctx, ref_w = layer.attention.self(x, attention_mask=additive)
         ref_block, _ = layer.attention(x, attention_mask=additive)
@@ -275,18 +279,18 @@ def influence(mha: MultiHeadAttention, x: Tensor, lengths: Tensor, gen: torch.Ge
         x2 = x.clone()
         for i in range(b):
             n = int(lengths[i])
-            x2[i, n:] = 100.0 * torch.randn(length - n, x.size(-1), generator=gen)
+            x2[i, n:] = 100.0 * torch.randn(length - n, x.size(-1), generator=gen).to(x)
         out2, _ = mha(x2, attend=real)
         real_q = real[:, 0, 0]
         pad_delta = (out - out2)[real_q].abs().max().item()
 
         # Causal: perturbing token j may change outputs at positions >= j, never before j.
-        causal = causal_mask(length)
+        causal = causal_mask(length, x.device)
         base, _ = mha(x, attend=causal)
         fut_delta = 0.0
         for j in range(1, length):
             xj = x.clone()
-            xj[:, j] += 100.0 * torch.randn(b, x.size(-1), generator=gen)
+            xj[:, j] += 100.0 * torch.randn(b, x.size(-1), generator=gen).to(x)
             oj, _ = mha(xj, attend=causal)
             fut_delta = max(fut_delta, (oj - base)[:, :j].abs().max().item())
         later = (oj - base)[:, length - 1].abs().max().item()  # the last token does move
@@ -333,8 +337,9 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
     words = p["sentence"].lower().split()
     short = words[: max(2, len(words) // 2)]
-    lengths = torch.tensor([len(words), len(short)])
-    x = embed_sentences([words, short], d_model, gen)
+    dev = ctx.device
+    lengths = torch.tensor([len(words), len(short)], device=dev)
+    x = embed_sentences([words, short], d_model, gen).to(dev)
     emit.text(
         f"Sentence A ({len(words)} tokens): {' '.join(words)}\n"
         f"Sentence B ({len(short)} tokens, right-padded to {len(words)}): {' '.join(short)}\n"
@@ -343,7 +348,7 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
     # 1. Our attention vs F.scaled_dot_product_attention --------------------------------------
     emit.progress(0, total, "ours vs torch SDPA")
-    sdpa = compare_with_sdpa(gen, heads, d_model // heads, len(words))
+    sdpa = compare_with_sdpa(gen, heads, d_model // heads, len(words), dev)
     emit.table(
         "ours vs F.scaled_dot_product_attention (fp32)",
         ["mask", "max |diff|"],
@@ -391,19 +396,19 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
     # 4. Masks: padded keys and future tokens have zero influence ---------------------------
     emit.progress(3, total, "masks")
-    mha = MultiHeadAttention(d_model, heads).eval()
+    mha = MultiHeadAttention(d_model, heads).to(dev).eval()
     infl = influence(mha, x, lengths, gen)
     # For the picture only: tie W_k = W_q (larger init), so q_i.k_j = (W x_i).(W x_j) is large
     # when token j is the same word as i -- an untrained layer with a visible pattern.
-    shown = MultiHeadAttention(d_model, heads).eval()
+    shown = MultiHeadAttention(d_model, heads).to(dev).eval()
     with torch.no_grad():
         shown.w_q.weight.copy_(torch.randn(d_model, d_model, generator=gen) / math.sqrt(d_model))
         shown.w_k.weight.copy_(shown.w_q.weight)
         shown.w_k.bias.copy_(shown.w_q.bias)
-        _, w_causal = shown(x[:1], attend=causal_mask(len(words)))
+        _, w_causal = shown(x[:1], attend=causal_mask(len(words), dev))
         _, w_pad = shown(x[1:], attend=padding_mask(lengths[1:], len(words)))
-    avg_causal = w_causal[0].mean(0)  # average over heads: (L, L)
-    avg_pad = w_pad[0].mean(0)
+    avg_causal = w_causal[0].mean(0).cpu()  # average over heads: (L, L)
+    avg_pad = w_pad[0].mean(0).cpu()
     pad_labels = short + ["<pad>"] * (len(words) - len(short))
     emit.image(
         "Self-attention weights, causal mask, sentence A (rows: queries, columns: keys)",

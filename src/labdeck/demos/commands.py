@@ -15,14 +15,12 @@ from typing import Any
 
 from labdeck.demos import registry
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CRASHED, EXIT_TIMEOUT, EXIT_CANCELLED = (
-    0,
-    1,
-    2,
-    3,
-    124,
-    130,
-)
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CRASHED = 3
+EXIT_TIMEOUT = 124
+EXIT_CANCELLED = 130
 
 
 def _param_index() -> dict[str, list[tuple[registry.Demo, registry.Param]]]:
@@ -207,15 +205,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_id = None
     if store is not None:
         try:
-            run_id = history.record_start(
-                store,
-                demo.id,
-                proc.params,
-                device=args.device,
-                seed=args.seed,
-                threads=args.threads,
-                card_key=args.card,
-            )
+            run_id = history.record_process_start(store, proc, card_key=args.card)
         except Exception as exc:
             print(f"labdeck: warning: could not record the run ({exc})", file=sys.stderr)
             store = None
@@ -242,6 +232,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             break
 
     interrupted = None
+    internal: Exception | None = None
     events = proc.events()
     try:
         for event in events:
@@ -257,6 +248,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         interrupted = str(exc)
     except BrokenPipeError:
         interrupted = "closed output"
+    except Exception as exc:  # a bug on our side: stop the child, record, then report it
+        interrupted = "internal error"
+        internal = exc
     finally:
         if interrupted is not None or proc.outcome is None:
             proc.cancel()
@@ -273,6 +267,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         except Exception as exc:
             print(f"labdeck: warning: could not record the outcome ({exc})", file=sys.stderr)
 
+    if internal is not None:
+        raise internal
     code = _exit_code(outcome)
     if args.json:
         final = {"type": "outcome", "demo_id": demo.id, "run_id": run_id, **outcome.to_dict()}

@@ -19,6 +19,7 @@ The last step goes to abar = 1 (the clean data), where sigma = 0.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from typing import Any
@@ -217,9 +218,11 @@ def train(
     abar = schedule(torch.float32)["abar"].to(data.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * 0.05)
-    ema = torch.optim.swa_utils.AveragedModel(
-        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(0.995)
-    )
+    # Exponential moving average of the weights (sampled from; steadier than the raw weights):
+    # theta_ema <- theta_ema + (1 - decay) (theta - theta_ema)
+    ema = copy.deepcopy(model).eval().requires_grad_(False)
+    ema_params, params = list(ema.parameters()), list(model.parameters())
+    decay = 0.995
     xs: list[int] = []
     ys: list[float] = []
     running = 0.0
@@ -236,14 +239,16 @@ def train(
         loss.backward()
         opt.step()
         sched.step()
-        ema.update_parameters(model)
+        with torch.no_grad():
+            for e, w in zip(ema_params, params, strict=True):
+                e.lerp_(w, 1.0 - decay)
         running += loss.item()
         if step % every == 0:
             xs.append(step)
             ys.append(running / every)
             running = 0.0
             emit.progress(step, steps, "training eps_theta")
-    return ema.module, xs, ys
+    return ema, xs, ys
 
 
 def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -374,8 +379,6 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _double_copy(model: nn.Module) -> nn.Module:
-    import copy
-
     return copy.deepcopy(model).double().eval()
 
 

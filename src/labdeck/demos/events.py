@@ -10,7 +10,8 @@ One JSON object per line on the child's stdout, each with a ``"type"``:
 * ``text``     {text}
 * ``image``    {title, data?: 2-D list in [0, 1], grid?: rows of 2-D images,
   labels?: rows of captions for the grid, xlabels?, ylabels?: axis tick labels for ``data``}
-* ``result``   {metrics: {name: value}, checks: {name: {passed, value, target}}, seconds}
+* ``result``   {metrics: {name: value}, checks: {name: {passed, value, target}}, seconds,
+  device: the device actually used, e.g. "cpu" or "cuda:0" when "auto" was asked}
 * ``error``    {message}
 
 Standard library only: the parent imports this module too.
@@ -124,8 +125,10 @@ class Emitter:
         fields.update({k: v for k, v in extra.items() if v is not None})
         self.emit("image", **fields)
 
-    def result(self, metrics: dict[str, Any], checks: dict[str, Any], seconds: float) -> None:
-        self.emit("result", metrics=metrics, checks=checks, seconds=round(seconds, 3))
+    def result(
+        self, metrics: dict[str, Any], checks: dict[str, Any], seconds: float, **extra: Any
+    ) -> None:
+        self.emit("result", metrics=metrics, checks=checks, seconds=round(seconds, 3), **extra)
 
     def error(self, message: str) -> None:
         self.emit("error", message=message)

@@ -67,7 +67,18 @@ def record_end(
         run.metrics = jsonable(outcome.metrics)
         run.checks = jsonable(outcome.checks)
         run.message = outcome.message
+        used = (outcome.result or {}).get("device")
+        if isinstance(used, str) and used:
+            run.device = used  # what "auto" resolved to
         s.add(run)
+
+
+def record_process_start(store: Any, proc: Any, card_key: str | None = None) -> int:
+    """``record_start`` for a :class:`~labdeck.demos.runner.DemoProcess` (CLI and TUI)."""
+    return record_start(
+        store, proc.demo_id, proc.params, device=proc.device, seed=proc.seed,
+        threads=proc.threads, card_key=card_key,
+    )  # fmt: skip
 
 
 def list_runs(store: Any, limit: int = 50, demo_id: str | None = None) -> list[Any]:

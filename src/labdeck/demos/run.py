@@ -125,7 +125,8 @@ def execute(
     ctx = Context(demo.id, dict(params), dev, seed, emit, preset)
     t0 = time.perf_counter()
     metrics, checks = module.run(ctx)
-    return {"metrics": metrics, "checks": checks, "seconds": time.perf_counter() - t0}
+    seconds = time.perf_counter() - t0
+    return {"metrics": metrics, "checks": checks, "seconds": seconds, "device": str(dev)}
 
 
 def run_inprocess(

@@ -35,12 +35,17 @@ def register(subparsers: Any) -> None:
     p.add_argument("--reference", metavar="TEXT", help="the reference answer")
     p.add_argument("--answer", metavar="TEXT", help="the answer to grade ('' for a blank)")
     p.add_argument(
-        "--key-point", dest="key_points", action="append", default=[], metavar="TEXT",
+        "--key-point",
+        dest="key_points",
+        action="append",
+        default=[],
+        metavar="TEXT",
         help="a key point to check (repeatable; default: the reference's sentences)",
     )
     p.add_argument("--notes", metavar="TEXT", help="your own notes, a second reference")
     p.add_argument(
-        "--jsonl", metavar="FILE",
+        "--jsonl",
+        metavar="FILE",
         help="grade every line of FILE ('-' for stdin): objects with reference, answer and "
         "optionally key_points, notes, id; writes one JSON line per input, in order",
     )
@@ -55,7 +60,8 @@ def register(subparsers: Any) -> None:
         "overall and per language pairing; cross-validated and as shipped.",
     )
     p.add_argument(
-        "--data", metavar="FILE",
+        "--data",
+        metavar="FILE",
         help="labelled JSON lines (reference, key_points, answer, label[, pairing, question]); "
         "default: the development set tests/data/grading_dev.jsonl",
     )
@@ -66,7 +72,9 @@ def register(subparsers: Any) -> None:
 
 def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--backend", choices=("use", "st"), default=None,
+        "--backend",
+        choices=("use", "st"),
+        default=None,
         help="embedding backend: use (multilingual USE v3, default) or st (sentence-transformers)",
     )
     p.add_argument("--model", metavar="NAME_OR_PATH", help="sentence-transformers model (st)")
@@ -98,7 +106,7 @@ def _configured_backend() -> str:
         from labdeck.config import load_settings
 
         return load_settings().grading_backend or "use"
-    except Exception:  # noqa: BLE001 - a broken settings file must not stop grading
+    except Exception:  # a broken settings file must not stop grading
         return "use"
 
 
@@ -107,7 +115,7 @@ def _configured_model() -> str | None:
         from labdeck.config import load_settings
 
         return load_settings().grading_model or None
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 

@@ -49,7 +49,7 @@ class DbEmbeddingCache:
         by_hash = {text_hash(t): t for t in missing}
         try:
             rows = self._select(model_id, list(by_hash))
-        except Exception:  # noqa: BLE001 - best effort: compute instead
+        except Exception:  # best effort: compute instead
             self.errors += 1
             return found
         fresh: dict[str, np.ndarray] = {}
@@ -68,7 +68,7 @@ class DbEmbeddingCache:
         self.memory.put(model_id, vectors)
         try:
             self._upsert(model_id, vectors)
-        except Exception:  # noqa: BLE001 - best effort: the vectors stay in memory
+        except Exception:  # best effort: the vectors stay in memory
             self.errors += 1
 
     # database ------------------------------------------------------------------------------

@@ -125,6 +125,8 @@ class SentenceTransformerEmbedder:
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         name = model or default_st_model()
         try:
             import torch
@@ -135,6 +137,12 @@ class SentenceTransformerEmbedder:
             ) from exc
         torch.set_num_threads(max(1, int(threads)))
         try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except Exception:  # an older or newer transformers: cosmetic only
+            pass
+        try:
             self._model = SentenceTransformer(name, device="cpu", local_files_only=True)
         except Exception as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -143,7 +151,10 @@ class SentenceTransformerEmbedder:
             ) from exc
         self.model_id = _st_model_id(name)
         self.threads = max(1, int(threads))
-        getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        getter = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
         dim = getter()
         self.dim = int(dim) if dim else 0
 

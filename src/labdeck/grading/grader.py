@@ -340,9 +340,7 @@ class Grader:
 
     # signals -----------------------------------------------------------------------------
 
-    def _coverage(
-        self, p: _Prepared, vectors: Mapping[str, np.ndarray]
-    ) -> list[tuple[float, str]]:
+    def _coverage(self, p: _Prepared, vectors: Mapping[str, np.ndarray]) -> list[tuple[float, str]]:
         seg_mat = np.stack([vectors[s] for s in p.segments])
         out = []
         for kp in p.key_points:
@@ -427,9 +425,7 @@ class Grader:
             covered = similarity >= self.params.cover_threshold and not (
                 compare(to_simplified(span), to_simplified(kp)).swaps
             )
-            kp_results.append(
-                KeyPointResult(kp, similarity, covered, span if covered else None)
-            )
+            kp_results.append(KeyPointResult(kp, similarity, covered, span if covered else None))
         return GradeResult(
             score=score,
             quality=quality,

@@ -151,23 +151,32 @@ def _join_tokens(tokens: list[str]) -> str:
     return text
 
 
-def answer_segments(text: str, max_segments: int = 48) -> list[str]:
-    """Pieces of an answer that a key point may match: clauses, sentences, sentence pairs and
-    (chunks of) the whole answer. Deduplicated, in order of appearance."""
+def answer_segments(text: str, max_extra: int = 64) -> list[str]:
+    """Pieces of an answer that a key point may match, deduplicated, in order: every chunk and
+    every sentence (so nothing is left out, however long the answer), then sentence pairs and
+    clauses up to ``max_extra`` more."""
     sents = sentences(text)
     seen: dict[str, None] = {}
     for chunk in chunks(text):
         seen.setdefault(chunk, None)
-    for i, sent in enumerate(sents):
+    for sent in sents:
         for piece in chunks(sent):
             seen.setdefault(piece, None)
+    extra: list[str] = []
+    for i, sent in enumerate(sents):
         if i + 1 < len(sents):
             pair = f"{sent} {sents[i + 1]}"
             if units(pair) <= CHUNK_UNITS:
-                seen.setdefault(pair, None)
-        for clause in clauses(sent):
-            seen.setdefault(clause, None)
-    return list(seen)[:max_segments]
+                extra.append(pair)
+        extra.extend(clauses(sent))
+    budget = max_extra
+    for piece in extra:
+        if budget <= 0:
+            break
+        if piece not in seen:
+            seen[piece] = None
+            budget -= 1
+    return list(seen)
 
 
 def derive_key_points(reference: str, max_points: int = 8) -> list[str]:
@@ -183,7 +192,187 @@ def derive_key_points(reference: str, max_points: int = 8) -> list[str]:
 # --- key terms ------------------------------------------------------------------------------
 
 _STOP = set(
-    ["a", "an", "the", "and", "or", "but", "if", "then", "else", "of", "to", "in", "on", "at", "by", "for", "with", "from", "into", "onto", "over", "under", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "there", "their", "they", "them", "we", "our", "you", "your", "he", "she", "his", "her", "i", "me", "my", "not", "no", "so", "such", "than", "too", "very", "can", "could", "may", "might", "must", "should", "would", "will", "shall", "do", "does", "did", "done", "have", "has", "had", "having", "each", "every", "any", "all", "some", "many", "much", "more", "most", "other", "another", "same", "own", "only", "just", "also", "both", "either", "neither", "nor", "about", "above", "after", "again", "against", "below", "between", "during", "before", "through", "up", "down", "out", "off", "while", "where", "when", "which", "who", "whom", "what", "why", "how", "here", "one", "two", "three", "first", "second", "new", "used", "use", "uses", "using", "make", "makes", "made", "get", "gets", "set", "sets", "way", "ways", "like", "well", "often", "usually", "instead", "rather", "still", "even", "less", "few", "lot", "lots", "per", "via", "much", "thing", "things", "part", "parts", "case", "cases", "kind", "kinds", "type", "types", "much", "given", "give", "gives", "called", "call", "another", "whole", "model", "models", "method", "methods", "value", "values", "number", "numbers"]
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "then",
+        "else",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "into",
+        "onto",
+        "over",
+        "under",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "their",
+        "they",
+        "them",
+        "we",
+        "our",
+        "you",
+        "your",
+        "he",
+        "she",
+        "his",
+        "her",
+        "i",
+        "me",
+        "my",
+        "not",
+        "no",
+        "so",
+        "such",
+        "than",
+        "too",
+        "very",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "should",
+        "would",
+        "will",
+        "shall",
+        "do",
+        "does",
+        "did",
+        "done",
+        "have",
+        "has",
+        "had",
+        "having",
+        "each",
+        "every",
+        "any",
+        "all",
+        "some",
+        "many",
+        "much",
+        "more",
+        "most",
+        "other",
+        "another",
+        "same",
+        "own",
+        "only",
+        "just",
+        "also",
+        "both",
+        "either",
+        "neither",
+        "nor",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "below",
+        "between",
+        "during",
+        "before",
+        "through",
+        "up",
+        "down",
+        "out",
+        "off",
+        "while",
+        "where",
+        "when",
+        "which",
+        "who",
+        "whom",
+        "what",
+        "why",
+        "how",
+        "here",
+        "one",
+        "two",
+        "three",
+        "first",
+        "second",
+        "new",
+        "used",
+        "use",
+        "uses",
+        "using",
+        "make",
+        "makes",
+        "made",
+        "get",
+        "gets",
+        "set",
+        "sets",
+        "way",
+        "ways",
+        "like",
+        "well",
+        "often",
+        "usually",
+        "instead",
+        "rather",
+        "still",
+        "even",
+        "less",
+        "few",
+        "lot",
+        "lots",
+        "per",
+        "via",
+        "much",
+        "thing",
+        "things",
+        "part",
+        "parts",
+        "case",
+        "cases",
+        "kind",
+        "kinds",
+        "type",
+        "types",
+        "much",
+        "given",
+        "give",
+        "gives",
+        "called",
+        "call",
+        "another",
+        "whole",
+        "model",
+        "models",
+        "method",
+        "methods",
+        "value",
+        "values",
+        "number",
+        "numbers",
+    ]
 )
 _FORMULA_RE = re.compile(
     r"[A-Za-z√]*\([^()\s]{1,24}\)(?:\^?[-+]?\d+)?"  # sqrt(d_k), q(z|x), min(1, ...)
@@ -248,7 +437,9 @@ def unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(i for i in items if i))
 
 
-_ZH_STOP_CHARS = set("的了是和在把让就也都而与或被这那个为所以及其之于从对将使用来去上下中很更最还又再已等们一")
+_ZH_STOP_CHARS = set(
+    "的了是和在把让就也都而与或被这那个为所以及其之于从对将使用来去上下中很更最还又再已等们一"
+)
 
 
 def zh_bigrams(text: str) -> set[str]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import event
@@ -45,9 +47,27 @@ def _alembic_config(db_file: Path):
 
 
 def head_revision() -> str:
-    from alembic.script import ScriptDirectory
+    """The newest migration, read from the version files (cheap: no alembic import).
 
-    return ScriptDirectory.from_config(_alembic_config(Path("unused.db"))).get_current_head()
+    A test checks that this agrees with alembic's own view of the head.
+    """
+    return _head_from_files()
+
+
+@lru_cache(maxsize=1)
+def _head_from_files() -> str:
+    revisions: dict[str, str | None] = {}
+    for path in (migrations_dir() / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        rev = re.search(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", text, re.M)
+        down = re.search(r"^down_revision\s*=\s*(?:['\"]([^'\"]+)['\"]|None)", text, re.M)
+        if rev:
+            revisions[rev.group(1)] = down.group(1) if down else None
+    parents = {d for d in revisions.values() if d}
+    heads = [r for r in revisions if r not in parents]
+    if len(heads) != 1:  # pragma: no cover - a branched history is a developer error
+        raise StoreError(f"migrations have {len(heads)} heads: {heads}")
+    return heads[0]
 
 
 def _make_engine(db_file: Path) -> Engine:
@@ -87,13 +107,22 @@ def backup(db_file: Path, label: str = "backup") -> Path:
     return target
 
 
-def _check_integrity(db_file: Path) -> None:
+def _check_integrity(db_file: Path, thorough: bool = False) -> None:
+    """Detect a damaged file on open. The cheap check reads the header and the schema page;
+    ``thorough`` runs SQLite's quick_check over every page (before migrations, `db check`)."""
     if not db_file.exists() or db_file.stat().st_size == 0:
         return
+    with db_file.open("rb") as handle:
+        if handle.read(16) != b"SQLite format 3\x00":
+            raise DatabaseCorrupt(_corrupt_message(db_file, "not an SQLite database"))
     try:
         conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=2.0)
         try:
-            row = conn.execute("PRAGMA quick_check").fetchone()
+            if thorough:
+                row = conn.execute("PRAGMA quick_check").fetchone()
+            else:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                row = ("ok",)
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
@@ -115,10 +144,14 @@ def _busy_message(db_file: Path) -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        has_table = conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+        ).first()
+        if not has_table:
+            return None
+        row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+        return row[0] if row else None
 
 
 def upgrade(db_file: Path, engine: Engine, revision: str = "head") -> Path | None:
@@ -131,6 +164,7 @@ def upgrade(db_file: Path, engine: Engine, revision: str = "head") -> Path | Non
         return None
     saved = None
     if current is not None:
+        _check_integrity(db_file, thorough=True)
         saved = backup(db_file, label=f"pre-{current}")
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -179,6 +213,10 @@ class Store:
 
     def backup(self) -> Path:
         return backup(self.path)
+
+    def check(self) -> None:
+        """Full integrity check (every page); raises DatabaseCorrupt."""
+        _check_integrity(self.path, thorough=True)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -62,8 +62,6 @@ class Chart(PlotextPlot):
                 plt.ylim(0, 1)
             elif ylim is not None:
                 plt.ylim(*ylim)
-            if xticks is not None:
-                plt.xticks(list(xticks[0]), list(xticks[1]))
             if values:
                 plt.bar(
                     labels,
@@ -72,6 +70,8 @@ class Chart(PlotextPlot):
                     orientation="horizontal" if horizontal else "vertical",
                     width=0.6 if not horizontal else 0.4,
                 )
+            if xticks is not None:
+                plt.xticks(list(xticks[0]), list(xticks[1]))
             plt.xlabel(xlabel)
             plt.ylabel(ylabel)
 

@@ -1,0 +1,124 @@
+"""Text handling: language detection, segmentation, chunking, key terms, contradictions."""
+
+from __future__ import annotations
+
+import pytest
+
+from labdeck.grading import contradict
+from labdeck.grading import text as T
+from labdeck.grading.embedder import to_simplified
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("Dividing by sqrt(d_k) keeps the softmax stable.", "en"),
+        ("除以 sqrt(d_k) 让 softmax 更稳定，梯度不会消失。", "zh-Hans"),
+        ("除以 sqrt(d_k) 讓 softmax 更穩定，梯度不會消失。", "zh-Hant"),
+        ("点积的 variance 和 d_k 成正比，softmax 会 saturate，gradient 很小。", "mixed"),
+    ],
+)
+def test_detect_language(text: str, lang: str) -> None:
+    assert T.detect_language(text, to_simplified(text)) == lang
+
+
+def test_sentences_keep_decimals_and_abbreviations() -> None:
+    text = "Use eta = 0.5 here, e.g. for DDIM. Then sample 50 steps.\n- a bullet item"
+    assert T.sentences(text) == [
+        "Use eta = 0.5 here, e.g. for DDIM.",
+        "Then sample 50 steps.",
+        "a bullet item",
+    ]
+
+
+def test_chinese_sentences_and_clauses() -> None:
+    sents = T.sentences("前向过程加噪声。反向过程用网络去噪，一步一步进行！")
+    assert sents == ["前向过程加噪声。", "反向过程用网络去噪，一步一步进行！"]
+    assert T.clauses(sents[1]) == ["反向过程用网络去噪", "一步一步进行！"]
+
+
+def test_chunks_cover_the_whole_text_without_truncation() -> None:
+    words = [f"w{i}" for i in range(1000)]
+    text = " ".join(words)
+    pieces = T.chunks(text)
+    assert len(pieces) > 1
+    assert all(T.units(p) <= T.CHUNK_UNITS for p in pieces)
+    assert " ".join(pieces).split() == words
+
+
+def test_derive_key_points_from_reference() -> None:
+    ref = "First claim about attention. Second claim about heads.\n- Third claim as a bullet"
+    assert T.derive_key_points(ref) == [
+        "First claim about attention.",
+        "Second claim about heads.",
+        "Third claim as a bullet",
+    ]
+    many = " ".join(f"Sentence number {i} is here." for i in range(20))
+    assert len(T.derive_key_points(many)) <= 8
+
+
+def test_key_terms_and_typo_tolerant_matching() -> None:
+    terms = T.key_terms("The ELBO equals reconstruction minus KL; divide by sqrt(d_k) and W_O.")
+    assert {"ELBO", "KL", "sqrt(d_k)", "W_O", "reconstruction"} <= set(terms)
+    norm, words = T.prepare_answer_for_terms("we maximise the elbo, recontsruction minus kl")
+    assert T.term_found("ELBO", norm, words)
+    assert T.term_found("KL", norm, words)
+    assert T.term_found("reconstruction", norm, words)  # typo
+    norm2, words2 = T.prepare_answer_for_terms("a skill issue")
+    assert not T.term_found("KL", norm2, words2)  # acronyms match whole tokens only
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference"),
+    [
+        (
+            "The discriminator generates samples from noise and the generator classifies them.",
+            "The generator maps noise to samples; the discriminator tells real from fake.",
+        ),
+        ("ELBO 是对数似然的上界。", "VAE 最大化 log p(x) 的下界 ELBO。"),
+        (
+            "It has stronger inductive bias than CNNs and needs little data.",
+            "It has weaker inductive bias than CNNs and needs large-scale pre-training.",
+        ),
+        (
+            "InfoNCE pushes the positive away and pulls the negatives closer.",
+            "InfoNCE 拉近正样本，推远负样本。",
+        ),
+    ],
+)
+def test_swaps_are_detected(answer: str, reference: str) -> None:
+    result = contradict.compare(to_simplified(answer), to_simplified(reference))
+    assert result.swaps >= 1, result
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference"),
+    [
+        (
+            "The generator turns noise into samples and the discriminator judges real vs fake.",
+            "The generator maps noise to samples; the discriminator tells real from fake.",
+        ),
+        ("ELBO 是对数似然的下界，训练时最大化它。", "VAE 最大化 log p(x) 的下界 ELBO。"),
+        (
+            "Instead of a continuous latent, VQ-VAE uses discrete codebook vectors.",
+            "VQ-VAE uses a discrete latent space with a codebook.",
+        ),
+    ],
+)
+def test_paraphrases_are_not_contradictions(answer: str, reference: str) -> None:
+    result = contradict.compare(to_simplified(answer), to_simplified(reference))
+    assert result.swaps == 0 and result.negations == 0, result
+
+
+def test_negation_flip() -> None:
+    answer = "它需要单独训练一个带噪声的分类器。"
+    reference = "它不需要单独训练带噪声的分类器。"
+    assert contradict.compare(answer, reference).negations == 1
+    assert contradict.compare(reference, reference).negations == 0
+
+
+def test_lexicon_tokens_in_input_are_harmless() -> None:
+    weird = "inner product \ue000s1_0\ue001 ⟨x, y⟩ \u241e and more"
+    assert contradict.compare(weird, "the inner product ⟨x, y⟩").swaps == 0
