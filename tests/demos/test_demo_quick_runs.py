@@ -68,7 +68,7 @@ def test_ddim_reduced(demo_run) -> None:
     assert m["ddim50_eta0_nn"] <= 2 * m["ddpm_nn"]
     assert m["ddim50_eta0_nn"] < m["ddim20_eta0_nn"] < m["ddim10_eta0_nn"]
     scatters = [e for e in col.of_type("series") if e["kind"] == "scatter"]
-    assert {s["name"] for s in scatters} >= {"held-out data", "DDPM", "DDIM-50 eta=0"}
+    assert {s["name"] for s in scatters} >= {"held-out", "DDPM", "DDIM-50 eta=0"}
 
 
 def test_ctc_quick(demo_run) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from labdeck.srs import sm2
+from labdeck.srs.scheduler import REDRILL_GAP
 from labdeck.store import Store
 
 from .conftest import START, Clock, make
@@ -88,6 +89,9 @@ class Model:
             key=lambda cid: latest[cid][0],
         )
         redrill = [cid for cid in redrill if cid in shown]
+        # a re-drill's turn comes after REDRILL_GAP answers to other cards
+        ready = [cid for cid in redrill if len(today) - 1 - latest[cid][0] >= REDRILL_GAP]
+        waiting = [cid for cid in redrill if cid not in ready]
         fresh = sorted((c for c in active if c.due is None), key=lambda c: c.order)
         new, budget = [], NEW_PER_DAY - sum(new_done.values())
         taken = {d: 0 for d in new_done}
@@ -97,8 +101,9 @@ class Model:
                 taken[c.deck] += 1
         return (
             [(c.key, "review") for c in reviews]
-            + [(self.cards[cid].key, "redrill") for cid in redrill]
+            + [(self.cards[cid].key, "redrill") for cid in ready]
             + [(c.key, "new") for c in new]
+            + [(self.cards[cid].key, "redrill") for cid in waiting]
         )
 
     def answer(self, cid: int, q: int, day: date) -> None:

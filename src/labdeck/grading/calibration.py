@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 FEATURES: tuple[str, ...] = (
     "sim",
     "coverage",
-    "precision",
     "terms",
     "length",
     "cross",
@@ -57,6 +56,7 @@ class Params:
     weights: tuple[float, ...]
     cutpoints: tuple[float, ...]
     cover_threshold: float = 0.5
+    support_range: tuple[float, float] = (0.2, 0.4)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +64,7 @@ class Params:
             "weights": [round(float(w), 5) for w in self.weights],
             "cutpoints": [round(float(c), 5) for c in self.cutpoints],
             "cover_threshold": round(float(self.cover_threshold), 4),
+            "support_range": [float(x) for x in self.support_range],
         }
 
 
@@ -85,6 +86,7 @@ def params_for(model_id: str, baseline: bool = False) -> Params:
         weights=tuple(float(w) for w in raw["weights"]),
         cutpoints=tuple(float(c) for c in raw["cutpoints"]),
         cover_threshold=float(raw.get("cover_threshold", 0.5)),
+        support_range=tuple(raw.get("support_range", (0.2, 0.4))),  # type: ignore[arg-type]
     )
 
 
@@ -421,7 +423,9 @@ def refit(grader: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
     keep = [i for i, s in enumerate(data.signals) if s]
     cover = fit_cover_threshold([data.coverages[i] for i in keep], data.labels[keep].tolist())
     return {
-        "params": Params(grader.model_id, FEATURES, tuple(w), tuple(c), cover).to_dict(),
+        "params": Params(
+            grader.model_id, FEATURES, tuple(w), tuple(c), cover, grader.params.support_range
+        ).to_dict(),
         "baseline": Params(grader.model_id, BASELINE_FEATURES, tuple(bw), tuple(bc)).to_dict(),
     }
 
@@ -443,7 +447,13 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - mainte
     parser.add_argument("--backend", action="append", choices=("use", "st"))
     args = parser.parse_args(argv)
     items = load_jsonl(args.data)
-    fitted: dict[str, Any] = {}
+    from labdeck.grading import params as shipped
+
+    fitted: dict[str, Any] = {  # models not refit this time keep their parameters
+        m: {"params": shipped.PARAMS[m], "baseline": shipped.BASELINE[m]}
+        for m in shipped.PARAMS
+        if m in shipped.BASELINE
+    }
     for backend in args.backend or ("use", "st"):
         grader = Grader(load_embedder(backend, threads=args.threads))
         fitted[grader.model_id] = refit(grader, items)

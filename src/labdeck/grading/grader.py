@@ -358,12 +358,13 @@ class Grader:
     ) -> Signals:
         sim = float(self._whole(p.chunks, vectors) @ self._whole(side.chunks, vectors))
         cov = float(np.mean([c for c, _ in coverage])) if coverage else 0.0
-        ratio = max(T.units(p.answer), 0.5) / max(T.units(side.text), 1.0)
+        precision, supported = self._support(p, side, vectors)
+        ratio = max(supported, 0.5) / max(T.units(side.text), 1.0)
         contra = compare(p.simplified, side.lexical)
         return Signals(
             sim=sim,
             coverage=cov,
-            precision=self._precision(p, side, vectors),
+            precision=precision,
             terms=self._terms(p, side),
             length=min(0.0, math.log(ratio)),
             cross=_cross(p.language, side.language),
@@ -371,15 +372,22 @@ class Grader:
             negations=contra.negations,
         )
 
-    @staticmethod
-    def _precision(p: _Prepared, side: _Side, vectors: Mapping[str, np.ndarray]) -> float:
-        """Length-weighted mean over the answer's clauses of their best similarity to a piece
-        of the reference: how much of what the answer says the reference supports."""
+    def _support(
+        self, p: _Prepared, side: _Side, vectors: Mapping[str, np.ndarray]
+    ) -> tuple[float, float]:
+        """(precision, supported length). Precision: the length-weighted mean over the answer's
+        clauses of their best similarity to a piece of the reference — how much of what the
+        answer says the reference supports. Supported length: the answer's length counting
+        each clause by how well it is supported, so padding an answer with unrelated text
+        earns nothing."""
         ref_mat = np.stack([vectors[s] for s in side.align])
         ans_mat = np.stack([vectors[c] for c in p.clauses])
         best = (ans_mat @ ref_mat.T).max(axis=1)
         weights = np.array([max(T.units(c), 1.0) for c in p.clauses])
-        return float((best * weights).sum() / weights.sum())
+        lo, hi = self.params.support_range
+        support = np.clip((best - lo) / (hi - lo), 0.0, 1.0)
+        precision = float((best * weights).sum() / weights.sum())
+        return precision, float((support * np.array([T.units(c) for c in p.clauses])).sum())
 
     def _terms(self, p: _Prepared, side: _Side) -> float | None:
         ans_fam, ref_fam = _family(p.language), _family(side.language)

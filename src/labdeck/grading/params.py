@@ -18,40 +18,52 @@ PARAMS: dict[str, dict[str, Any]] = {
             "length",
             "cross",
             "swaps",
-            "negations",
+            "negations"
         ],
-        "weights": [1.68845, 2.92657, 2.87766, 0.56164, 2.91322, 0.7141, -2.86889, -2.50257],
-        "cutpoints": [-7.35691, -3.84283, -2.84945, -0.92709, 1.85685],
+        "weights": [
+            2.61151,
+            3.18731,
+            0.0,
+            1.49688,
+            1.73993,
+            0.42228,
+            -3.02745,
+            -2.64687
+        ],
+        "cutpoints": [
+            -7.69702,
+            -3.37068,
+            -2.33888,
+            -0.5092,
+            1.88495
+        ],
         "cover_threshold": 0.43,
-    },
-    "st:all-minilm-l6-v2": {
-        "features": [
-            "sim",
-            "coverage",
-            "precision",
-            "terms",
-            "length",
-            "cross",
-            "swaps",
-            "negations",
-        ],
-        "weights": [1.38489, 1.01708, 1.7044, 0.90518, 3.61777, 2.01947, -2.72038, -2.44776],
-        "cutpoints": [-9.19704, -5.80692, -4.87125, -3.1754, -0.47735],
-        "cover_threshold": 0.55,
-    },
+        "support_range": [
+            0.2,
+            0.4
+        ]
+    }
 }
 
 BASELINE: dict[str, dict[str, Any]] = {
     "use-multilingual-v3": {
-        "features": ["sim"],
-        "weights": [8.47097],
-        "cutpoints": [0.18382, 2.53297, 3.24483, 4.46644, 6.00077],
+        "features": [
+            "sim"
+        ],
+        "weights": [
+            8.47097
+        ],
+        "cutpoints": [
+            0.18382,
+            2.53297,
+            3.24483,
+            4.46644,
+            6.00077
+        ],
         "cover_threshold": 0.5,
-    },
-    "st:all-minilm-l6-v2": {
-        "features": ["sim"],
-        "weights": [1.4708],
-        "cutpoints": [-2.25873, -0.36989, 0.20034, 0.93198, 1.86211],
-        "cover_threshold": 0.5,
-    },
+        "support_range": [
+            0.2,
+            0.4
+        ]
+    }
 }

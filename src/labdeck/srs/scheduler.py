@@ -57,6 +57,9 @@ _UPDATE_STATE = _CS.update().where(_CS.c.card_id == bindparam("cid"))
 _ANSWER_STATE = _UPDATE_STATE.values(reviews=_CS.c.reviews + 1)
 
 
+REDRILL_GAP = 3  # answers to other cards before a failed card comes back the same day
+
+
 class SrsError(ValueError):
     """A request the scheduler cannot honour (unknown card or deck, bad quality or mode)."""
 
@@ -207,6 +210,12 @@ class _TodayLog:
     new_by_deck: Counter[int] = field(default_factory=Counter)
     reviews_by_deck: Counter[int] = field(default_factory=Counter)
     redrill: dict[int, int] = field(default_factory=dict)  # card id -> id of its latest answer
+    answer_ids: list[int] = field(default_factory=list)  # today's answers, in order
+
+    def answers_since(self, card_id: int) -> int:
+        """How many answers (to any card) came after this card's latest answer today."""
+        latest = self.redrill[card_id]
+        return sum(1 for log_id in self.answer_ids if log_id > latest)
 
 
 @dataclass
@@ -424,6 +433,7 @@ class Scheduler:
             {"day": day.isoformat()},
         )
         for log_id, card_id, quality, mode, was_new, deck_id in rows:
+            log.answer_ids.append(log_id)
             latest[card_id] = (log_id, quality)
             if mode == "redrill":
                 continue
@@ -544,6 +554,10 @@ class Scheduler:
         redrill_ids = [r[0] for r in self._redrill_cards(conn, day, log, scope)]
         taken = set(review_ids)
         redrill_ids = [cid for cid in redrill_ids if cid not in taken]
+        # A re-drill's turn comes once a few other cards have been answered since it was
+        # failed; until then it waits behind the new cards (so it never repeats at once).
+        ready = [cid for cid in redrill_ids if log.answers_since(cid) >= REDRILL_GAP]
+        waiting = [cid for cid in redrill_ids if cid not in set(ready)]
 
         # new cards: deck order, then chapter and content order, within the limits
         new_ids: list[int] = []
@@ -561,7 +575,8 @@ class Scheduler:
 
         info = self._entry_info(conn, review_ids + redrill_ids + new_ids)
         entries = []
-        for kind, ids in (("review", review_ids), ("redrill", redrill_ids), ("new", new_ids)):
+        order = (("review", review_ids), ("redrill", ready), ("new", new_ids), ("redrill", waiting))
+        for kind, ids in order:
             for cid in ids:
                 key, prompt, deck_key, code, due = info[cid]
                 entries.append(QueueEntry(cid, key, kind, deck_key, code, prompt, _d(due)))

@@ -91,7 +91,7 @@ class DemosScreen(Screen):
         with Horizontal(id="demos"):
             with Vertical(id="demo-side"):
                 yield OptionList(
-                    *[Option(f"{d.id}\n{d.title}", id=d.id) for d in self.demos], id="demo-list"
+                    *[Option(self._option(d), id=d.id) for d in self.demos], id="demo-list"
                 )
                 yield DataTable(id="demo-runs", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="demo-main"):
@@ -103,6 +103,13 @@ class DemosScreen(Screen):
                 yield DataTable(id="demo-metrics", show_cursor=False)
                 yield Vertical(id="demo-output")
         yield Footer()
+
+    @staticmethod
+    def _option(demo: registry.Demo) -> Text:
+        text = Text()
+        text.append(f"{demo.id:<10}", style="bold")
+        text.append(f"~{demo.seconds.get(DEFAULT_PRESET, 0):g} s", style="dim")
+        return text
 
     async def on_mount(self) -> None:
         self.title = "Demos"

@@ -1,0 +1,40 @@
+"""The display widgets on their own: shade images (colour and NO_COLOR), CJK alignment."""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from tuihelpers import settle
+
+from labdeck.tui.widgets.shade import SHADES, grid_text, heatmap_text, normalise
+
+
+def test_heatmap_without_colour_uses_shade_characters_and_aligns_cjk_labels():
+    data = [[0.0, 1.0], [0.5, 0.25]]
+    text = heatmap_text(data, color=False, xlabels=["注意", "力"], ylabels=["注意", "x"])
+    lines = text.plain.splitlines()
+    assert lines[1].endswith("  ██") and set(lines[2][-4:]) <= set(SHADES)
+    assert cell_len(lines[1]) == cell_len(lines[2])  # double-width labels padded by cells
+    assert "1 注意 · 2 力" in lines[-1]
+
+
+def test_grid_in_colour_packs_two_pixel_rows_per_line():
+    digit = [[1.0] * 8 for _ in range(8)]
+    text = grid_text([[digit, digit]], color=True, labels=[["a", "b"]])
+    lines = text.plain.splitlines()
+    assert len(lines) == 4 + 1  # 8 pixel rows as 4 half-block lines, then the captions
+    assert lines[0] == "▀" * 8 + " " + "▀" * 8
+
+
+def test_normalise_clips_and_scales():
+    assert normalise([[0, 5, 10, float("nan")]], 0, 10) == [[0.0, 0.5, 1.0, 0.0]]
+
+
+async def test_no_color_env_turns_colour_off(make_app, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.no_color
+        await pilot.press("t")  # plots still draw (in monochrome)
+        await settle(pilot)
+        assert app.screen.query_one("#chart-reviews").is_mounted
