@@ -268,6 +268,8 @@ class DemoProcess:
         """Parsed events as they arrive; non-JSON output comes through as ``text`` events
         with ``"raw": true``. When the iterator ends, ``self.outcome`` is set. Leaving the loop
         early (``break``, an exception, Ctrl-C) cancels the child."""
+        if self._done.is_set():  # already consumed: nothing more will arrive
+            return
         self.start()
         reached_end = False
         try:

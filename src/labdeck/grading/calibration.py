@@ -74,11 +74,11 @@ def params_for(model_id: str, baseline: bool = False) -> Params:
     from labdeck.grading import params as shipped
 
     table: Mapping[str, Mapping[str, Any]] = shipped.BASELINE if baseline else shipped.PARAMS
-    key = (
-        model_id
-        if model_id in table
-        else (shipped.ST_FALLBACK if model_id.startswith("st:") else shipped.DEFAULT_MODEL)
-    )
+    key = model_id
+    if key not in table:
+        key = shipped.ST_FALLBACK if model_id.startswith("st:") else shipped.DEFAULT_MODEL
+    if key not in table:
+        key = shipped.DEFAULT_MODEL
     raw = table[key]
     return Params(
         model_id=model_id,

@@ -13,7 +13,6 @@ PARAMS: dict[str, dict[str, Any]] = {
         "features": [
             "sim",
             "coverage",
-            "precision",
             "terms",
             "length",
             "cross",
@@ -21,23 +20,54 @@ PARAMS: dict[str, dict[str, Any]] = {
             "negations"
         ],
         "weights": [
-            2.61151,
+            2.61181,
             3.18731,
-            0.0,
-            1.49688,
-            1.73993,
-            0.42228,
-            -3.02745,
-            -2.64687
+            1.49692,
+            1.73989,
+            0.42237,
+            -3.0274,
+            -2.64669
         ],
         "cutpoints": [
-            -7.69702,
-            -3.37068,
-            -2.33888,
-            -0.5092,
-            1.88495
+            -7.69648,
+            -3.37029,
+            -2.33855,
+            -0.50892,
+            1.88513
         ],
         "cover_threshold": 0.43,
+        "support_range": [
+            0.2,
+            0.4
+        ]
+    },
+    "st:all-minilm-l6-v2": {
+        "features": [
+            "sim",
+            "coverage",
+            "terms",
+            "length",
+            "cross",
+            "swaps",
+            "negations"
+        ],
+        "weights": [
+            1.53708,
+            2.94303,
+            4.0972,
+            0.46325,
+            2.26624,
+            -1.96875,
+            -1.70193
+        ],
+        "cutpoints": [
+            -3.77085,
+            -1.12047,
+            -0.26009,
+            1.01566,
+            2.65485
+        ],
+        "cover_threshold": 0.55,
         "support_range": [
             0.2,
             0.4
@@ -59,6 +89,26 @@ BASELINE: dict[str, dict[str, Any]] = {
             3.24483,
             4.46644,
             6.00077
+        ],
+        "cover_threshold": 0.5,
+        "support_range": [
+            0.2,
+            0.4
+        ]
+    },
+    "st:all-minilm-l6-v2": {
+        "features": [
+            "sim"
+        ],
+        "weights": [
+            1.4708
+        ],
+        "cutpoints": [
+            -2.25873,
+            -0.36989,
+            0.20034,
+            0.93198,
+            1.86211
         ],
         "cover_threshold": 0.5,
         "support_range": [

@@ -134,14 +134,17 @@ class StatsScreen(Screen):
         )
         forecast_days = [d for d, _ in data.forecast]
         self.query_one("#chart-forecast", Chart).bars(
-            list(range(len(forecast_days))),
+            list(range(len(forecast_days))),  # numbers, with dates as tick labels
             [n for _, n in data.forecast],
             xticks=_day_labels(forecast_days),
             color="green",
             empty="nothing scheduled",
         )
-        self.query_one("#chart-retention", Chart).bars(
-            [f"{label} (n={n})" for label, n, _ in data.retention],
+        retention = self.query_one("#chart-retention", Chart)
+        counts = " / ".join(str(n) for _, n, _ in data.retention)
+        retention.chart_title = f"Retention of scheduled reviews, % with q ≥ 3 (n = {counts})"
+        retention.bars(
+            [label for label, _, _ in data.retention],
             [round(100 * p / n, 1) if n else 0 for _, n, p in data.retention],
             color="orange",
             ylim=(0, 100),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from textual_plotext import PlotextPlot
 
 # Colours that read on both dark and light themes (plotext names).
@@ -28,17 +30,17 @@ class Chart(PlotextPlot):
         self.chart_title = title
         self._draw = None
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self._redraw()
-
-    def _redraw(self) -> None:
+    def render(self):
+        # Rebuild the figure from the kept data on every render: plotext keeps layout state
+        # between builds, so drawing once and re-rendering at another size is not repeatable.
         plt = self.plt
-        plt.clear_data()
         plt.clear_figure()
         plt.title(self.chart_title)
         if self._draw is not None:
             self._draw(plt)
+        return super().render()
+
+    def _redraw(self) -> None:
         self.refresh()
 
     def bars(
@@ -50,10 +52,11 @@ class Chart(PlotextPlot):
         ylabel: str = "",
         color: str = "cyan",
         empty: str = "no data yet",
-        horizontal: bool = False,
         xticks: tuple[Sequence[float], Sequence[str]] | None = None,
         ylim: tuple[float, float] | None = None,
     ) -> None:
+        """Vertical bars. String labels are placed at 1..n and thinned so none overlap
+        (plotext would otherwise drop overlapping labels in a hash-dependent order)."""
         labels, values = list(labels), list(values)
 
         def draw(plt) -> None:
@@ -62,16 +65,19 @@ class Chart(PlotextPlot):
                 plt.ylim(0, 1)
             elif ylim is not None:
                 plt.ylim(*ylim)
-            if values:
-                plt.bar(
-                    labels,
-                    values,
-                    color=color,
-                    orientation="horizontal" if horizontal else "vertical",
-                    width=0.6 if not horizontal else 0.4,
-                )
+            if not values:
+                return
+            named = any(isinstance(label, str) for label in labels)
+            xs = list(range(1, len(values) + 1)) if named else labels
+            plt.bar(xs, values, color=color, width=0.6)
             if xticks is not None:
                 plt.xticks(list(xticks[0]), list(xticks[1]))
+            elif named:
+                names = [str(label) for label in labels]
+                room = max(8, self.size.width - 10) / len(names)
+                longest = max(cell_len(name) for name in names) + 1
+                step = max(1, math.ceil(longest / room))
+                plt.xticks(xs[::step], names[::step])
             plt.xlabel(xlabel)
             plt.ylabel(ylabel)
 
