@@ -22,8 +22,14 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 def test_grade_single_json(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["grade", "--reference", REF, "--answer", "We scale by 1/sqrt(d_k) so the softmax "
-            "does not saturate.", "--json"]
+    argv = [
+        "grade",
+        "--reference",
+        REF,
+        "--answer",
+        "We scale by 1/sqrt(d_k) so the softmax does not saturate.",
+        "--json",
+    ]
     for kp in KPS:
         argv += ["--key-point", kp]
     code, out, err = run(argv, capsys)
@@ -96,11 +102,24 @@ def test_grade_usage_errors(home: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 2 and "--answer" in err
     code, _, err = run(["grade", "--jsonl", "/nonexistent/file.jsonl"], capsys)
     assert code == 2 and "cannot read" in err
-    code, _, err = run(["grade", "--answer", "x", "--backend", "st", "--model", "/no/such/model"],
-                       capsys)
+    code, _, err = run(
+        ["grade", "--answer", "x", "--backend", "st", "--model", "/no/such/model"], capsys
+    )
     assert code == 2 and "reference" in err  # input is checked before the model loads
-    code, _, err = run(["grade", "--reference", REF, "--answer", "x", "--backend", "st",
-                        "--model", "/no/such/model"], capsys)
+    code, _, err = run(
+        [
+            "grade",
+            "--reference",
+            REF,
+            "--answer",
+            "x",
+            "--backend",
+            "st",
+            "--model",
+            "/no/such/model",
+        ],
+        capsys,
+    )
     assert code == 1 and "cannot load sentence-transformers model" in err
 
 

@@ -38,8 +38,9 @@ def graded_self(grader: Any) -> list[Any]:
 
 @pytest.mark.skipif(not CARDS, reason="no content cards yet")
 def test_reference_answer_graded_against_itself_is_five(graded_self: list[Any]) -> None:
-    bad = [(name, r.quality) for (name, _), r in zip(CARDS, graded_self, strict=True)
-           if r.quality != 5]
+    bad = [
+        (name, r.quality) for (name, _), r in zip(CARDS, graded_self, strict=True) if r.quality != 5
+    ]
     assert bad == []
 
 
@@ -48,13 +49,16 @@ def test_each_key_point_alone_is_covered(grader: Any, graded_self: list[Any]) ->
     items, where = [], []
     for name, card in CARDS:
         for i, kp in enumerate(card.get("key_points") or []):
-            items.append({"reference": card["answer"], "answer": kp,
-                          "key_points": card["key_points"]})
+            items.append(
+                {"reference": card["answer"], "answer": kp, "key_points": card["key_points"]}
+            )
             where.append((name, i))
     results = grader.grade_many(items)
-    missed = [(name, i, round(r.key_points[i].similarity, 3))
-              for (name, i), r in zip(where, results, strict=True)
-              if not r.key_points[i].covered]
+    missed = [
+        (name, i, round(r.key_points[i].similarity, 3))
+        for (name, i), r in zip(where, results, strict=True)
+        if not r.key_points[i].covered
+    ]
     assert missed == []
 
 

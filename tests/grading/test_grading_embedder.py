@@ -36,8 +36,11 @@ def test_use_converts_traditional_chinese_first(use_embedder: Any) -> None:
 
 def test_use_is_cross_lingual(use_embedder: Any) -> None:
     en, zh, other = use_embedder.encode(
-        ["The generator maps random noise to samples.", "生成器把随机噪声映射成样本。",
-         "The capital of France is Paris."]
+        [
+            "The generator maps random noise to samples.",
+            "生成器把随机噪声映射成样本。",
+            "The capital of France is Paris.",
+        ]
     )
     assert float(en @ zh) > float(en @ other) + 0.2
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from labdeck.grading.grader import GradeResult, Grader, GradingInputError
+from labdeck.grading.grader import Grader, GradeResult, GradingInputError
 
 REFERENCE = (
     "The attention scores are dot products of query and key vectors of dimension d_k. Their "

@@ -7,16 +7,19 @@ quality 0-5 with a calibrated ordinal model (``calibration.py``, parameters in `
 * ``sim``        cosine between the whole answer and the reference (long texts are embedded in
                  chunks whose vectors are averaged, never truncated);
 * ``coverage``   mean over key points of the best cosine between the key point and a piece of
-                 the answer (clause, sentence, pair of sentences, whole answer);
+                 the answer (clause, sentence, chunk, whole answer);
 * ``terms``      share of key terms (formulas such as sqrt(d_k), acronyms such as KL or ELBO,
                  content words; Chinese content bigrams) found in the answer, typo-tolerant
                  (rapidfuzz); only terms the answer's language can be expected to contain;
-* ``length``     log of the answer's length relative to the reference (capped at 1);
-* ``opposites``  answer clauses that match a reference clause but use the opposite notion
-                 (encoder/decoder, maximise/minimise, upper/lower bound, ...);
-* ``negations``  answer clauses that match a reference clause but negate it;
-* ``cross``      answer and reference in different languages (cross-lingual cosines run lower).
+* ``length``     log of the answer's *supported* length relative to the reference (each clause
+                 counted by how well the reference supports it; capped at 0), so short answers
+                 lose and padding with unrelated text gains nothing;
+* ``cross``      answer and reference in different languages (cross-lingual cosines run lower);
+* ``swaps``      opposite notions or roles swapped with respect to the reference
+                 (``contradict.py``: encoder/decoder, maximise/minimise, upper/lower bound …);
+* ``negations``  answer clauses that say what a reference clause says, negated.
 
+``precision`` (how much of the answer the reference supports) is reported but not weighted.
 The learner's notes act as a second reference when the answer is in the notes' language; the
 better of the two is kept. An empty answer gets quality 0 without calling the model.
 """

@@ -153,29 +153,21 @@ def _join_tokens(tokens: list[str]) -> str:
 
 def answer_segments(text: str, max_extra: int = 64) -> list[str]:
     """Pieces of an answer that a key point may match, deduplicated, in order: every chunk and
-    every sentence (so nothing is left out, however long the answer), then sentence pairs and
-    clauses up to ``max_extra`` more."""
-    sents = sentences(text)
+    every sentence (so nothing is left out, however long the answer), then clauses up to
+    ``max_extra`` more."""
     seen: dict[str, None] = {}
     for chunk in chunks(text):
         seen.setdefault(chunk, None)
+    sents = sentences(text)
     for sent in sents:
         for piece in chunks(sent):
             seen.setdefault(piece, None)
-    extra: list[str] = []
-    for i, sent in enumerate(sents):
-        if i + 1 < len(sents):
-            pair = f"{sent} {sents[i + 1]}"
-            if units(pair) <= CHUNK_UNITS:
-                extra.append(pair)
-        extra.extend(clauses(sent))
     budget = max_extra
-    for piece in extra:
-        if budget <= 0:
-            break
-        if piece not in seen:
-            seen[piece] = None
-            budget -= 1
+    for sent in sents:
+        for clause in clauses(sent):
+            if budget > 0 and clause not in seen:
+                seen[clause] = None
+                budget -= 1
     return list(seen)
 
 

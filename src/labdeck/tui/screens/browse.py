@@ -329,6 +329,8 @@ class BrowseScreen(Screen):
         self.app.call_from_thread(self._loaded, rows, decks, today, select_id)
 
     def _loaded(self, rows, decks, today, select_id) -> None:
+        if not self.is_attached:  # the screen was closed meanwhile
+            return
         self.rows, self.today = rows, today
         scope = self.query_one("#browse-scope", Select)
         current = scope.value
@@ -366,6 +368,8 @@ class BrowseScreen(Screen):
         self.app.call_from_thread(self._show_rows, shown, select_id)
 
     def _show_rows(self, shown: list[CardRow], select_id: int | None) -> None:
+        if not self.is_attached:  # the screen was closed meanwhile
+            return
         self.shown = shown
         keep = None
         if select_id is not None:
@@ -440,6 +444,8 @@ class BrowseScreen(Screen):
         self.app.call_from_thread(self._show_detail, detail)
 
     def _show_detail(self, detail: CardDetail) -> None:
+        if not self.is_attached:  # the screen was closed meanwhile
+            return
         self.detail = detail
         self.query_one("#browse-card", Markdown).update(
             detail_markdown(detail, self.today or date.today())

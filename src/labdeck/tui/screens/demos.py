@@ -118,6 +118,7 @@ class DemosScreen(Screen):
         runs.add_column("when", width=11)
         runs.add_column("demo", width=9)
         runs.add_column("status", width=9)
+        runs.add_column("metrics")
         metrics = self.query_one("#demo-metrics", DataTable)
         metrics.add_column("metric", key="metric")
         metrics.add_column("value", key="value")
@@ -364,12 +365,16 @@ class DemosScreen(Screen):
         return self.is_attached
 
     def _failed_to_start(self, message: str) -> None:
+        if not self.is_attached:  # the screen was closed meanwhile
+            return
         self.running = False
         self.query_one("#demo-progress").display = False
         self._status(Text(f"Could not start the demo: {message}", style="bold red"))
         self.notify(message, severity="error")
 
     def _started(self, pid: int | None) -> None:
+        if not self.is_attached:  # the screen was closed meanwhile
+            return
         self.child_pid = pid
 
     def action_cancel_or_back(self) -> None:
@@ -500,6 +505,8 @@ class DemosScreen(Screen):
         self.notify(message, severity="error", timeout=8)
 
     def _finished(self, run_no: int, outcome) -> None:
+        if not self.is_attached:  # the screen was closed meanwhile
+            return
         if run_no != self.run_count:
             return
         self.running = False
@@ -528,6 +535,8 @@ class DemosScreen(Screen):
         self._post(self._show_runs, runs)
 
     def _show_runs(self, runs: list) -> None:
+        if not self.is_attached:  # the screen was closed meanwhile
+            return
         self._runs = runs
         table = self.query_one("#demo-runs", DataTable)
         table.clear()
@@ -537,6 +546,7 @@ class DemosScreen(Screen):
                 _when(run.started_at),
                 run.demo_id,
                 Text(run.status, style=styles.get(run.status, "red")),
+                metrics_line(run.metrics or {}, limit=2),
                 key=str(run.id),
             )
         table.border_title = f"runs ({len(runs)})"

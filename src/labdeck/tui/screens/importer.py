@@ -183,10 +183,14 @@ class ImportScreen(Screen):
         call(self._done, report, None)
 
     def _step(self, label: str) -> None:
+        if not self.is_attached:  # the screen was closed meanwhile
+            return
         self.query_one("#import-progress", ProgressBar).advance(1)
         self._status(f"{label}…")
 
     def _done(self, report, error: str | None) -> None:
+        if not self.is_attached:  # the screen was closed meanwhile
+            return
         self.busy = False
         bar = self.query_one("#import-progress", ProgressBar)
         bar.update(progress=bar.total)

@@ -162,19 +162,22 @@ class SettingsScreen(Screen):
         self.app.call_from_thread(self._saved, old, new, str(path))
 
     def _failed(self, message: str) -> None:
+        if not self.is_attached:  # the screen was closed meanwhile
+            return
         self._message(message, error=True)
         self.notify(message, severity="error")
 
     def _saved(self, old: Settings, new: Settings, path: str) -> None:
-        services = self.app.services
+        app = self.app
+        services = app.services
         services.settings = new
-        if new.theme != self.app.theme and new.theme in self.app.available_themes:
-            self.app.theme = new.theme
+        if new.theme != app.theme and new.theme in app.available_themes:
+            app.theme = new.theme
         if (old.grading_backend, old.grading_model) != (new.grading_backend, new.grading_model):
             services.reset_grader()
-            self.app.run_worker(
-                services.load_grader, thread=True, group="grader", exit_on_error=False
-            )
-            self.notify("Grading model changed: loading it in the background.")
+            app.run_worker(services.load_grader, thread=True, group="grader", exit_on_error=False)
+            app.notify("Grading model changed: loading it in the background.")
+        if not self.is_attached:
+            return
         self._message(f"Saved to {path}")
         self.notify("Settings saved.", timeout=3)

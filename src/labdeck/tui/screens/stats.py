@@ -110,6 +110,8 @@ class StatsScreen(Screen):
         self.app.call_from_thread(self._show, data)
 
     def _show(self, data: StatsData) -> None:
+        if not self.is_attached:  # the screen was closed meanwhile
+            return
         summary = data.summary
         total = sum(n for _, n in data.per_day)
         text = Text()
@@ -141,8 +143,8 @@ class StatsScreen(Screen):
             empty="nothing scheduled",
         )
         retention = self.query_one("#chart-retention", Chart)
-        counts = " / ".join(str(n) for _, n, _ in data.retention)
-        retention.chart_title = f"Retention of scheduled reviews, % with q ≥ 3 (n = {counts})"
+        counts = "/".join(str(n) for _, n, _ in data.retention)
+        retention.chart_title = f"Retention, % of reviews with q ≥ 3 (n {counts})"
         retention.bars(
             [label for label, _, _ in data.retention],
             [round(100 * p / n, 1) if n else 0 for _, n, p in data.retention],
