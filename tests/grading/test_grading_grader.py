@@ -68,7 +68,7 @@ def test_each_key_point_alone_is_covered(grader: Grader) -> None:
         assert result.key_points[i].span == kp
 
 
-@pytest.mark.parametrize("blank", ["", "   ", "\n\t  \u3000"])
+@pytest.mark.parametrize("blank", ["", "   ", "\n\t  \u3000", "???", "…", "—— ！"])
 def test_empty_answer_is_zero_without_a_model_call(counting: Any, blank: str) -> None:
     grader = Grader(counting)
     result = grader.grade(REFERENCE, blank, KEY_POINTS)

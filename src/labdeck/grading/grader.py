@@ -226,7 +226,7 @@ def _prepare(item: GradeItem) -> _Prepared:
         reference = " ".join(given)
     key_points = given or T.derive_key_points(reference)
     answer = T.clean(item.answer)
-    if not answer:
+    if not T.has_content(answer):  # blank, or only punctuation / symbols
         return _Prepared(True, "", "", "empty", key_points, not given, [])
     simplified = to_simplified(answer)
     language = T.detect_language(answer, simplified)

@@ -44,7 +44,7 @@ def detect_language(text: str | None, simplified: str | None = None) -> str:
     ``simplified`` is the text after OpenCC t2s (if the caller has it): characters that change
     under t2s mark traditional script.
     """
-    if text is None or not text.strip():
+    if text is None or not has_content(text):
         return "empty"
     cjk = CJK_RE.findall(text)
     if not cjk:
@@ -82,16 +82,19 @@ def sentences(text: str) -> list[str]:
     protected = _ABBREV_RE.sub(lambda m: m.group(0).replace(".", "\u2024"), text)
     protected = _BULLET_RE.sub("\n", protected)
     parts = [p.strip().replace("\u2024", ".") for p in _SENT_SPLIT_RE.split(protected)]
-    return _merge_short([p for p in parts if p and _has_content(p)], min_units=2.5)
+    return _merge_short([p for p in parts if p and has_content(p)], min_units=2.5)
 
 
 def clauses(sentence: str) -> list[str]:
     parts = [p.strip(" ,，、:：") for p in _CLAUSE_SPLIT_RE.split(sentence)]
-    return _merge_short([p for p in parts if p and _has_content(p)], min_units=3.0)
+    return _merge_short([p for p in parts if p and has_content(p)], min_units=3.0)
 
 
-def _has_content(text: str) -> bool:
-    return bool(CJK_RE.search(text) or re.search(r"[A-Za-z0-9]", text))
+def has_content(text: str) -> bool:
+    """Whether ``text`` has anything to grade: a letter, a digit or a CJK character."""
+    return bool(CJK_RE.search(text) or re.search(r"[^\W_]", text))
+
+
 
 
 def _merge_short(parts: list[str], min_units: float) -> list[str]:

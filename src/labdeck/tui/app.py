@@ -31,6 +31,26 @@ class LabdeckApp(App):
         if services.settings.theme:
             self.theme = services.settings.theme
 
+    def _handle_exception(self, error: Exception) -> None:
+        """Nothing the learner does shows a traceback: a failed worker or handler becomes a
+        notification and a line in ``errors.log``. (Tests keep Textual's strict behaviour.)"""
+        if os.environ.get("PYTEST_CURRENT_TEST") or os.environ.get("LABDECK_DEBUG"):
+            super()._handle_exception(error)
+            return
+        import traceback
+
+        cause = getattr(error, "error", None) or error  # WorkerFailed wraps the real error
+        try:
+            from labdeck.config import home_dir
+
+            with (home_dir(self.services.home) / "errors.log").open("a", encoding="utf-8") as log:
+                log.write("".join(traceback.format_exception(cause)) + "\n")
+        except OSError:
+            pass
+        self.notify(
+            f"{type(cause).__name__}: {cause}", title="Something went wrong", severity="error"
+        )
+
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
         if self._load_grader:

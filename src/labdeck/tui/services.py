@@ -8,37 +8,58 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labdeck import clock
 from labdeck.config import Settings, load_settings
-from labdeck.store import Store
+
+if TYPE_CHECKING:
+    from labdeck.store import Store
 
 
-@dataclass
 class Services:
-    store: Store
-    home: Path | None = None
-    settings: Settings = field(default_factory=Settings)
-    now: Callable[[], datetime] = clock.now
-    grader_factory: Callable[[Settings], Any] | None = None
-    _grader: Any = None
-    _grader_error: str | None = None
-    _grader_ready: threading.Event = field(default_factory=threading.Event)
-    _grader_started: bool = False
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    """Shared by all screens. The store opens lazily (first use, normally in the home screen's
+    worker), so the first frame never waits for SQLAlchemy, migrations or the content sync."""
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        home: Path | None = None,
+        settings: Settings | None = None,
+        now: Callable[[], datetime] = clock.now,
+        grader_factory: Callable[[Settings], Any] | None = None,
+    ) -> None:
+        self._store = store
+        self.home = home
+        self.settings = settings or Settings()
+        self.now = now
+        self.grader_factory = grader_factory
+        self.content_errors: list[str] = []
+        self._store_lock = threading.Lock()
+        self._grader: Any = None
+        self._grader_error: str | None = None
+        self._grader_ready = threading.Event()
+        self._grader_started = False
+        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, home: Path | None) -> Services:
-        from labdeck.ingest.load import sync_content
-        from labdeck.store import open_store
+        return cls(home=home, settings=load_settings(home))
 
-        store = open_store(home)
-        sync_content(store)
-        return cls(store=store, home=home, settings=load_settings(home))
+    @property
+    def store(self) -> Store:
+        """The database, opened (migrated, shipped deck synced) on first use."""
+        with self._store_lock:
+            if self._store is None:
+                from labdeck.ingest.load import sync_content
+                from labdeck.store import open_store
+
+                store = open_store(self.home)
+                _reports, self.content_errors = sync_content(store)
+                self._store = store
+            return self._store
 
     def scheduler(self):
         from labdeck.srs.scheduler import Scheduler

@@ -68,6 +68,7 @@ class HomeScreen(Screen):
         tree = self.query_one("#decks", Tree)
         tree.show_root = True
         tree.auto_expand = False
+        tree.root.data = Scope()  # Enter studies everything even before the counts arrive
         tree.focus()
         self.refresh_data()
 
@@ -76,7 +77,11 @@ class HomeScreen(Screen):
 
     @work(thread=True, exclusive=True, group="home-refresh")
     def refresh_data(self) -> None:
-        scheduler = self.app.services.scheduler()
+        try:
+            scheduler = self.app.services.scheduler()
+        except Exception as exc:  # busy or damaged database: say so, stay usable
+            self.app.call_from_thread(self._store_failed, str(exc))
+            return
         total, counts = scheduler.overview()
         summary = scheduler.today_summary()
         per_day = dict(scheduler.reviews_per_day(days=7 * 12))
@@ -122,6 +127,13 @@ class HomeScreen(Screen):
         self.query_one("#today", Static).update(today_text)
         self.query_one("#heatmap", Heatmap).show(per_day, today)
         self._grader_status()
+        for error in self.app.services.content_errors:
+            self.notify(f"Shipped deck not loaded: {error}", severity="warning", timeout=10)
+        self.app.services.content_errors = []
+
+    def _store_failed(self, message: str) -> None:
+        self.query_one("#today", Static).update(Text(f"Cannot open the deck:\n{message}", "red"))
+        self.notify(message, title="Database", severity="error", timeout=15)
 
     def _grader_status(self) -> None:
         services = self.app.services

@@ -65,8 +65,10 @@ class CardView:
 
 class ReviewScreen(Screen):
     BINDINGS = [
-        Binding("ctrl+s", "submit", "Grade answer", priority=True),
-        Binding("f5", "submit", "Grade", show=False, priority=True),
+        # Not priority bindings: the key travels through the answer box first, so every
+        # character typed before it (a fast paste, tmux send-keys) is in the box when it lands.
+        Binding("ctrl+s", "submit", "Grade answer"),
+        Binding("f5", "submit", "Grade", show=False),
         Binding("escape", "leave_box", "Leave box / back"),
         Binding("space", "reveal", "Reveal"),
         Binding("enter", "accept", "Accept"),
