@@ -43,7 +43,7 @@ async def main():
         marks["torch_at_mount"] = "torch" in sys.modules
         today = app.screen.query_one("#today")
         while not str(today.render()).strip():
-            await asyncio.sleep(0.002)
+            await asyncio.sleep(0.02)  # coarse polling: a busy loop would starve the worker
         marks["interactive"] = time.time()
         marks["heavy_at_interactive"] = sorted(
             m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules

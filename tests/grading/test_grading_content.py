@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CONTENT
+CONTENT = Path(__file__).resolve().parents[2] / "content"
 
 
 def _cards() -> list[tuple[str, dict[str, Any]]]:

@@ -1,0 +1,1 @@
+"""Answer grading: embedders, signals, calibration, caches and the grade commands."""

@@ -10,110 +10,34 @@ ST_FALLBACK = "st:all-minilm-l6-v2"
 
 PARAMS: dict[str, dict[str, Any]] = {
     "use-multilingual-v3": {
-        "features": [
-            "sim",
-            "coverage",
-            "terms",
-            "length",
-            "cross",
-            "swaps",
-            "negations"
-        ],
-        "weights": [
-            2.62042,
-            3.18075,
-            1.49916,
-            1.74004,
-            0.42122,
-            -3.02795,
-            -2.64787
-        ],
-        "cutpoints": [
-            -7.6977,
-            -3.37077,
-            -2.33896,
-            -0.50945,
-            1.88399
-        ],
+        "features": ["sim", "coverage", "terms", "length", "cross", "swaps", "negations"],
+        "weights": [2.62042, 3.18075, 1.49916, 1.74004, 0.42122, -3.02795, -2.64787],
+        "cutpoints": [-7.6977, -3.37077, -2.33896, -0.50945, 1.88399],
         "cover_threshold": 0.43,
-        "support_range": [
-            0.2,
-            0.4
-        ]
+        "support_range": [0.2, 0.4],
     },
     "st:all-minilm-l6-v2": {
-        "features": [
-            "sim",
-            "coverage",
-            "terms",
-            "length",
-            "cross",
-            "swaps",
-            "negations"
-        ],
-        "weights": [
-            1.55212,
-            2.9161,
-            4.10247,
-            0.46403,
-            2.26208,
-            -1.9688,
-            -1.70281
-        ],
-        "cutpoints": [
-            -3.77943,
-            -1.12895,
-            -0.26874,
-            1.00648,
-            2.64497
-        ],
+        "features": ["sim", "coverage", "terms", "length", "cross", "swaps", "negations"],
+        "weights": [1.55212, 2.9161, 4.10247, 0.46403, 2.26208, -1.9688, -1.70281],
+        "cutpoints": [-3.77943, -1.12895, -0.26874, 1.00648, 2.64497],
         "cover_threshold": 0.55,
-        "support_range": [
-            0.2,
-            0.4
-        ]
-    }
+        "support_range": [0.2, 0.4],
+    },
 }
 
 BASELINE: dict[str, dict[str, Any]] = {
     "use-multilingual-v3": {
-        "features": [
-            "sim"
-        ],
-        "weights": [
-            8.47097
-        ],
-        "cutpoints": [
-            0.18382,
-            2.53297,
-            3.24483,
-            4.46644,
-            6.00077
-        ],
+        "features": ["sim"],
+        "weights": [8.47097],
+        "cutpoints": [0.18382, 2.53297, 3.24483, 4.46644, 6.00077],
         "cover_threshold": 0.5,
-        "support_range": [
-            0.2,
-            0.4
-        ]
+        "support_range": [0.2, 0.4],
     },
     "st:all-minilm-l6-v2": {
-        "features": [
-            "sim"
-        ],
-        "weights": [
-            1.4708
-        ],
-        "cutpoints": [
-            -2.25873,
-            -0.36989,
-            0.20034,
-            0.93198,
-            1.86211
-        ],
+        "features": ["sim"],
+        "weights": [1.4708],
+        "cutpoints": [-2.25873, -0.36989, 0.20034, 0.93198, 1.86211],
         "cover_threshold": 0.5,
-        "support_range": [
-            0.2,
-            0.4
-        ]
-    }
+        "support_range": [0.2, 0.4],
+    },
 }

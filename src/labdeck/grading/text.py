@@ -95,8 +95,6 @@ def has_content(text: str) -> bool:
     return bool(CJK_RE.search(text) or re.search(r"[^\W_]", text))
 
 
-
-
 def _merge_short(parts: list[str], min_units: float) -> list[str]:
     """Glue fragments that are too short to stand alone onto their neighbour."""
     out: list[str] = []

@@ -7,7 +7,6 @@ shipped deck (or whose chapter codes all belong to one) attaches its notes to th
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from labdeck.ingest.common import (
     slug,
 )
 from labdeck.ingest.deckfile import ContentDeck, find_deck_dirs, parse_deck_dir
+from labdeck.ingest.fingerprint import content_changed, content_fingerprint, stamp_path
 from labdeck.store import Store
 from labdeck.store.models import Card, CardState, Chapter, Deck
 
@@ -418,14 +418,6 @@ def import_content(
     return reports
 
 
-def content_fingerprint(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(root.glob("*/*.toml")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def sync_content(
     store: Store, root: Path | None = None, *, force: bool = False
 ) -> tuple[list[ImportReport], list[str]]:
@@ -439,12 +431,11 @@ def sync_content(
     root = root or config.content_dir()
     if not root.exists():
         return [], []
-    stamp = store.path.with_name(store.path.name + ".content")
-    fingerprint = content_fingerprint(root)
-    if not force and stamp.exists() and stamp.read_text().strip() == fingerprint:
+    if not force and not content_changed(store.path, root):
         return [], []
+    fingerprint = content_fingerprint(root)
     errors: list[str] = []
     reports = import_content(store, root, errors=errors)
     if not errors:
-        stamp.write_text(fingerprint)
+        stamp_path(store.path).write_text(fingerprint)
     return reports, errors

@@ -156,12 +156,12 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(db_file: Path, engine: Engine, revision: str = "head") -> Path | None:
     """Upgrade to ``revision``; back the file up first when it holds data and is behind."""
-    from alembic import command
-
-    cfg = _alembic_config(db_file)
     current = current_revision(engine)
     if current == head_revision() and revision == "head":
         return None
+    from alembic import command
+
+    cfg = _alembic_config(db_file)
     saved = None
     if current is not None:
         _check_integrity(db_file, thorough=True)

@@ -46,18 +46,34 @@ class Services:
 
     @classmethod
     def open(cls, home: Path | None) -> Services:
-        return cls(home=home, settings=load_settings(home))
+        """Services for the app; the store starts opening at once in a background thread, in
+        parallel with Textual's start-up (errors surface when a screen first uses it)."""
+        services = cls(home=home, settings=load_settings(home))
+        threading.Thread(target=services._prefetch_store, daemon=True).start()
+        return services
+
+    def _prefetch_store(self) -> None:
+        try:
+            _ = self.store
+            from labdeck.srs import scheduler  # noqa: F401  (warm the import for the home screen)
+        except Exception:
+            pass  # reported by the screen that needs the store
 
     @property
     def store(self) -> Store:
         """The database, opened (migrated, shipped deck synced) on first use."""
         with self._store_lock:
             if self._store is None:
-                from labdeck.ingest.load import sync_content
+                from labdeck.config import content_dir
+                from labdeck.ingest.fingerprint import content_changed
                 from labdeck.store import open_store
 
                 store = open_store(self.home)
-                _reports, self.content_errors = sync_content(store)
+                root = content_dir()
+                if root.exists() and content_changed(store.path, root):
+                    from labdeck.ingest.load import sync_content
+
+                    _reports, self.content_errors = sync_content(store, root)
                 self._store = store
             return self._store
 

@@ -127,6 +127,7 @@ class HomeScreen(Screen):
         self.query_one("#today", Static).update(today_text)
         self.query_one("#heatmap", Heatmap).show(per_day, today)
         self._grader_status()
+        self.app.ensure_grader_loading()
         for error in self.app.services.content_errors:
             self.notify(f"Shipped deck not loaded: {error}", severity="warning", timeout=10)
         self.app.services.content_errors = []

@@ -117,6 +117,7 @@ class ReviewScreen(Screen):
         self.title = "Review"
         self.sub_title = self.scope.label()
         self.query_one("#grading").display = False
+        self.app.ensure_grader_loading()
         self.load_next()
 
     # ------------------------------------------------------------ loading cards
