@@ -53,7 +53,15 @@ class LabdeckApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
-        if self._load_grader:
+        self._grader_requested = False
+        # Load the model once the home screen has its counts (HomeScreen calls
+        # ensure_grader_loading), or after a moment at the latest: never during the first frame.
+        self.set_timer(2.0, self.ensure_grader_loading)
+
+    def ensure_grader_loading(self) -> None:
+        """Load the grading model in a background thread (once)."""
+        if self._load_grader and not getattr(self, "_grader_requested", False):
+            self._grader_requested = True
             self.run_worker(
                 self.services.load_grader, thread=True, group="grader", exit_on_error=False
             )
