@@ -17,8 +17,8 @@ TARGET_ACC = 0.90
 TARGET_MAE = 0.8
 # What the shipped grader reaches today (docs/grading.md), kept as a regression floor.
 FLOOR_RHO = 0.84
-FLOOR_RHO_PAIRING = 0.77
-FLOOR_ACC = 0.81
+FLOOR_RHO_PAIRING = 0.80
+FLOOR_ACC = 0.84
 FLOOR_MAE = 0.6
 
 
@@ -67,8 +67,8 @@ def test_cross_validated_figures_hold_and_beat_plain_cosine(
 
 
 @pytest.mark.xfail(
-    reason="issue 4 targets not reached yet: CV pass/fail accuracy 0.83 (< 0.90) and en-en "
-    "Spearman 0.79 (< 0.80); see docs/grading.md, 'Limits'",
+    reason="issue 4 target not reached yet: CV pass/fail accuracy 0.85 (< 0.90); Spearman "
+    "(0.85 overall, >= 0.81 per pairing) and MAE (0.52) are met; see docs/grading.md, 'Limits'",
     strict=False,
 )
 def test_cross_validated_figures_meet_the_issue_targets(
@@ -88,6 +88,21 @@ def test_shipped_parameters_are_the_fit_on_the_dev_set(data: C.EvalData, grader:
     weights, cutpoints = C.fit(data.signals, data.labels, C.FEATURES)
     np.testing.assert_allclose(grader.params.weights, weights, atol=0.05)
     np.testing.assert_allclose(grader.params.cutpoints, cutpoints, atol=0.05)
+    pass_weights, pass_bias = C.fit_pass(data.signals, data.labels, C.FEATURES)
+    assert grader.params.pass_weights is not None
+    np.testing.assert_allclose(grader.params.pass_weights, pass_weights, atol=0.05)
+    assert grader.params.pass_bias == pytest.approx(pass_bias, abs=0.05)
+
+
+def test_pass_model_only_moves_the_two_three_boundary() -> None:
+    p = C.params_for("use-multilingual-v3")
+    assert p.pass_weights is not None
+    x = np.zeros(len(p.features))
+    fail = (tuple(0.0 for _ in p.features), -1.0)
+    passed = (tuple(0.0 for _ in p.features), 1.0)
+    assert [C.apply_pass(q, x, fail) for q in range(6)] == [0, 1, 2, 2, 2, 2]
+    assert [C.apply_pass(q, x, passed) for q in range(6)] == [3, 3, 3, 3, 4, 5]
+    assert [C.apply_pass(q, x, None) for q in range(6)] == list(range(6))
 
 
 def test_score_and_quality_are_monotone_in_the_latent() -> None:

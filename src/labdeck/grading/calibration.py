@@ -5,6 +5,8 @@ cut-points (a cumulative-logit ordinal regression, ``P(q > k) = sigmoid(z - c_k)
 suggested quality is the number of cut-points below ``z`` (the median of that distribution) and
 the score is the expected quality divided by 5, so both are monotone in ``z``. Weights have
 fixed signs (more similarity never lowers the grade; a contradiction never raises it).
+A second logistic model on the same signals (same signs) decides pass/fail: it moves the
+quality across the 2 <-> 3 boundary when it disagrees with the ordinal model (``apply_pass``).
 
 Fitting needs scipy and is only done by ``refit`` / ``labdeck grade-eval``; grading itself only
 reads the constants in ``params.py``. Refit (after changing the signals or the dev set) with::
@@ -57,15 +59,22 @@ class Params:
     cutpoints: tuple[float, ...]
     cover_threshold: float = 0.5
     support_range: tuple[float, float] = (0.2, 0.4)
+    # Pass/fail model (logistic, same features): decides the 2 <-> 3 boundary when present.
+    pass_weights: tuple[float, ...] | None = None
+    pass_bias: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "features": list(self.features),
             "weights": [round(float(w), 5) for w in self.weights],
             "cutpoints": [round(float(c), 5) for c in self.cutpoints],
             "cover_threshold": round(float(self.cover_threshold), 4),
             "support_range": [float(x) for x in self.support_range],
         }
+        if self.pass_weights is not None:
+            out["pass_weights"] = [round(float(w), 5) for w in self.pass_weights]
+            out["pass_bias"] = round(float(self.pass_bias), 5)
+        return out
 
 
 def params_for(model_id: str, baseline: bool = False) -> Params:
@@ -87,6 +96,10 @@ def params_for(model_id: str, baseline: bool = False) -> Params:
         cutpoints=tuple(float(c) for c in raw["cutpoints"]),
         cover_threshold=float(raw.get("cover_threshold", 0.5)),
         support_range=tuple(raw.get("support_range", (0.2, 0.4))),  # type: ignore[arg-type]
+        pass_weights=(
+            tuple(float(w) for w in raw["pass_weights"]) if raw.get("pass_weights") else None
+        ),
+        pass_bias=float(raw.get("pass_bias", 0.0)),
     )
 
 
@@ -118,13 +131,37 @@ def predict_z(weights: Sequence[float], cutpoints: Sequence[float], z: np.ndarra
     return quality.astype(int), np.clip(score, 0.0, 1.0)
 
 
+def apply_pass(
+    quality: int, x: np.ndarray, pass_model: tuple[Sequence[float], float] | None
+) -> int:
+    """The pass/fail model, when there is one, decides the 2 <-> 3 boundary: a pass lifts a
+    quality below 3 to 3, a fail caps a quality of 3 or more at 2. Qualities 0-1 and 4-5 stay
+    when the two models agree on pass/fail."""
+    if pass_model is None:
+        return quality
+    w, b = pass_model
+    passed = float(np.dot(w, x)) + b > 0.0
+    if passed and quality < PASS:
+        return PASS
+    if not passed and quality >= PASS:
+        return PASS - 1
+    return quality
+
+
+def _pass_model(params: Params) -> tuple[tuple[float, ...], float] | None:
+    return None if params.pass_weights is None else (params.pass_weights, params.pass_bias)
+
+
 def predict_one(params: Params, sig: Signals) -> tuple[float, int]:
-    z = float(np.dot(params.weights, vector(sig, params.features)))
+    x = vector(sig, params.features)
+    z = float(np.dot(params.weights, x))
     quality, score = predict_z(params.weights, params.cutpoints, np.array([z]))
-    return float(score[0]), int(quality[0])
+    return float(score[0]), apply_pass(int(quality[0]), x, _pass_model(params))
 
 
-def predict(params_w: Sequence[float], params_c: Sequence[float], signals, features):
+def predict(
+    params_w: Sequence[float], params_c: Sequence[float], signals, features, pass_model=None
+):
     """Quality and score for items given as lists of Signals (one per reference side; the best
     side wins) or None (empty answer → 0)."""
     qualities, scores = [], []
@@ -134,10 +171,11 @@ def predict(params_w: Sequence[float], params_c: Sequence[float], signals, featu
             qualities.append(0)
             scores.append(0.0)
             continue
-        zs = np.array([float(w @ vector(s, features)) for s in sides])
+        xs = [vector(s, features) for s in sides]
+        zs = np.array([float(w @ x) for x in xs])
         q, sc = predict_z(w, params_c, zs)
         best = int(np.argmax(sc))
-        qualities.append(int(q[best]))
+        qualities.append(apply_pass(int(q[best]), xs[best], pass_model))
         scores.append(float(sc[best]))
     return np.array(qualities), np.array(scores)
 
@@ -202,6 +240,47 @@ def fit_ordinal(
     weights = w_std / sd
     cutpoints = c_std + float(np.dot(w_std, mu / sd))
     return weights, cutpoints
+
+
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, signs: Sequence[int], l2: float = 1.0
+) -> tuple[np.ndarray, float]:
+    """Logistic regression for pass/fail with the same sign constraints and L2 (on the
+    standardised weights) as the ordinal model. Returns (weights, bias) on the raw scale."""
+    from scipy.optimize import minimize
+
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    mu = x.mean(axis=0)
+    sd = x.std(axis=0)
+    sd[sd < 1e-9] = 1.0
+    xs = (x - mu) / sd
+    d = xs.shape[1]
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:d], theta[d]
+        z = xs @ w + b
+        # -log-likelihood, written stably: log(1 + e^z) - y z
+        nll = float(np.sum(np.logaddexp(0.0, z) - y * z)) + l2 * float(w @ w)
+        r = _sigmoid(z) - y
+        return nll, np.concatenate([xs.T @ r + 2.0 * l2 * w, [r.sum()]])
+
+    bounds: list[tuple[float | None, float | None]] = [
+        (0.0, None) if s > 0 else (None, 0.0) if s < 0 else (None, None) for s in signs
+    ]
+    bounds.append((None, None))
+    res = minimize(objective, np.zeros(d + 1), jac=True, method="L-BFGS-B", bounds=bounds)
+    w_std, b_std = res.x[:d], float(res.x[d])
+    return w_std / sd, b_std - float(np.dot(w_std, mu / sd))
+
+
+def fit_pass(signals, labels, features: Sequence[str] = FEATURES, l2: float = 1.0):
+    """The pass/fail model (quality >= 3), fitted on the non-empty items."""
+    keep = [i for i, s in enumerate(signals) if s]
+    x = _design([signals[i] for i in keep], features)
+    y = (np.asarray([labels[i] for i in keep]) >= PASS).astype(float)
+    w, b = fit_logistic(x, y, [SIGNS[f] for f in features], l2=l2)
+    return tuple(float(v) for v in w), float(b)
 
 
 def _design(signals, features: Sequence[str]) -> np.ndarray:
@@ -281,15 +360,30 @@ def folds_by_group(groups: Sequence[str], k: int = 5, seed: int = 13) -> np.ndar
     return np.array([fold_of[g] for g in groups])
 
 
-def cross_validate(signals, labels, groups, features=FEATURES, k: int = 5, l2: float = 1.0):
+def cross_validate(
+    signals,
+    labels,
+    groups,
+    features=FEATURES,
+    k: int = 5,
+    l2: float = 1.0,
+    pass_model: bool | None = None,
+):
+    """Predicted qualities with ``k`` folds grouped by question; every model (the ordinal one
+    and, unless ``pass_model`` is False, the pass/fail one) is refit inside each fold. By
+    default the pass/fail model is used for the full signal set, not for the cosine baseline."""
+    if pass_model is None:
+        pass_model = tuple(features) != tuple(BASELINE_FEATURES)
     labels = np.asarray(labels)
     folds = folds_by_group(groups, k)
     pred = np.zeros(len(labels), dtype=int)
     for f in range(k):
         train = [i for i in range(len(labels)) if folds[i] != f]
         test = [i for i in range(len(labels)) if folds[i] == f]
-        w, c = fit([signals[i] for i in train], labels[train], features, l2=l2)
-        q, _ = predict(w, c, [signals[i] for i in test], features)
+        train_signals = [signals[i] for i in train]
+        w, c = fit(train_signals, labels[train], features, l2=l2)
+        pm = fit_pass(train_signals, labels[train], features) if pass_model else None
+        q, _ = predict(w, c, [signals[i] for i in test], features, pm)
         pred[test] = q
     return pred
 
@@ -386,7 +480,9 @@ def evaluate(grader: Any, items: list[dict[str, Any]], k: int = 5) -> str:
     data = collect(grader, items)
     shipped = grader.params
     base_params = params_for(grader.model_id, baseline=True)
-    q_ship, _ = predict(shipped.weights, shipped.cutpoints, data.signals, shipped.features)
+    q_ship, _ = predict(
+        shipped.weights, shipped.cutpoints, data.signals, shipped.features, _pass_model(shipped)
+    )
     b_ship, _ = predict(
         base_params.weights, base_params.cutpoints, data.baseline, BASELINE_FEATURES
     )
@@ -419,12 +515,20 @@ def evaluate(grader: Any, items: list[dict[str, Any]], k: int = 5) -> str:
 def refit(grader: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
     data = collect(grader, items)
     w, c = fit(data.signals, data.labels, FEATURES)
+    pw, pb = fit_pass(data.signals, data.labels, FEATURES)
     bw, bc = fit(data.baseline, data.labels, BASELINE_FEATURES)
     keep = [i for i, s in enumerate(data.signals) if s]
     cover = fit_cover_threshold([data.coverages[i] for i in keep], data.labels[keep].tolist())
     return {
         "params": Params(
-            grader.model_id, FEATURES, tuple(w), tuple(c), cover, grader.params.support_range
+            grader.model_id,
+            FEATURES,
+            tuple(w),
+            tuple(c),
+            cover,
+            grader.params.support_range,
+            pass_weights=pw,
+            pass_bias=pb,
         ).to_dict(),
         "baseline": Params(grader.model_id, BASELINE_FEATURES, tuple(bw), tuple(bc)).to_dict(),
     }

@@ -2,7 +2,8 @@
 
 Plain cosine between answer and reference is only the baseline: a wrong answer that reuses the
 reference's words scores high. The grader combines a few signals and maps them to an SM-2
-quality 0-5 with a calibrated ordinal model (``calibration.py``, parameters in ``params.py``):
+quality 0-5 with a calibrated ordinal model plus a pass/fail model that sets the 2 <-> 3
+boundary (``calibration.py``, parameters in ``params.py``):
 
 * ``sim``        cosine between the whole answer and the reference (long texts are embedded in
                  chunks whose vectors are averaged, never truncated);

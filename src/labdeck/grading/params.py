@@ -15,6 +15,8 @@ PARAMS: dict[str, dict[str, Any]] = {
         "cutpoints": [-7.6977, -3.37077, -2.33896, -0.50945, 1.88399],
         "cover_threshold": 0.43,
         "support_range": [0.2, 0.4],
+        "pass_weights": [2.71089, 6.16408, 1.28392, 0.37408, 0.47767, -2.91613, -2.67924],
+        "pass_bias": -1.73062,
     },
     "st:all-minilm-l6-v2": {
         "features": ["sim", "coverage", "terms", "length", "cross", "swaps", "negations"],
@@ -22,6 +24,8 @@ PARAMS: dict[str, dict[str, Any]] = {
         "cutpoints": [-3.77943, -1.12895, -0.26874, 1.00648, 2.64497],
         "cover_threshold": 0.55,
         "support_range": [0.2, 0.4],
+        "pass_weights": [0.81117, 4.14679, 3.44895, 0.14683, 1.80996, -2.60939, -2.13008],
+        "pass_bias": -0.73889,
     },
 }
 
