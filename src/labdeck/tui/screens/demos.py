@@ -61,6 +61,7 @@ class DemosScreen(Screen):
         Binding("ctrl+r", "run", "Run", priority=True),
         Binding("r", "run", "Run", show=False),
         Binding("p", "toggle_preset", "Quick/full"),
+        Binding("e", "edit_params", "Parameters"),
         Binding("escape", "cancel_or_back", "Cancel / back"),
         Binding("l", "focus_list", "Demos", show=False),
         Binding("h", "focus_runs", "Runs"),
@@ -179,8 +180,15 @@ class DemosScreen(Screen):
             )
         )
 
+    def action_edit_params(self) -> None:
+        box = self.query_one("#demo-params", Vertical)
+        box.display = not box.display
+        if box.display:
+            box.scroll_visible(animate=False)
+
     async def _build_params(self, demo: registry.Demo) -> None:
         box = self.query_one("#demo-params", Vertical)
+        box.display = True
         await box.remove_children()
         values = demo.resolve(None, self.preset)
         rows = []
@@ -295,6 +303,8 @@ class DemosScreen(Screen):
         bar = self.query_one("#demo-progress", ProgressBar)
         bar.update(total=None, progress=0)
         bar.display = True
+        # the run's output replaces the parameter form on screen (e shows the form again)
+        self.query_one("#demo-params").display = False
         settings = self.app.services.settings
         self.running = True
         self._cancel_requested = False
