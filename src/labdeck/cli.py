@@ -27,14 +27,23 @@ def _print_json(data: object) -> None:
 
 def open_app_store(args: argparse.Namespace, *, sync: bool = True):
     """Open the database in ``--home``/LABDECK_HOME and load the shipped deck if it changed."""
-    from labdeck.ingest.load import sync_content
+    from labdeck.config import content_dir
+    from labdeck.ingest.fingerprint import content_changed
     from labdeck.store import open_store
 
     store = open_store(args.home)
     if store.backup_made:
         print(f"labdeck: database upgraded; backup at {store.backup_made}", file=sys.stderr)
-    if sync and not os.environ.get("LABDECK_NO_CONTENT"):
-        _reports, errors = sync_content(store)
+    root = content_dir()
+    if (
+        sync
+        and not os.environ.get("LABDECK_NO_CONTENT")
+        and root.exists()
+        and content_changed(store.path, root)
+    ):
+        from labdeck.ingest.load import sync_content
+
+        _reports, errors = sync_content(store, root)
         for error in errors:
             print(f"labdeck: shipped deck not loaded: {error}", file=sys.stderr)
     return store
