@@ -120,3 +120,42 @@ def test_study_three_cards_in_tmux(tmp_path: Path) -> None:
     assert len(rows) == 3, rows
     assert [a for a, _ in rows] == list(ANSWERS)
     assert not any(undone for _, undone in rows)
+
+
+def test_kill_mid_session_keeps_every_answer(tmp_path: Path) -> None:
+    """kill -9 while the third answer is being typed: the two rated answers are in the log,
+    and the app starts again on the same database."""
+    tmux = Tmux(f"labdeck-kill-{os.getpid()}", "kill")
+    env = {"LABDECK_HOME": str(tmp_path), "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+    exports = " ".join(f"{k}={v!r}" for k, v in env.items())
+    command = f"env {exports} {_command()}"
+    tmux.run(
+        "new-session", "-d", "-s", tmux.session, "-x", "120", "-y", "36", f"{command}; sleep 30"
+    )
+    try:
+        tmux.wait_for("All decks", timeout=60)
+        tmux.keys("Enter")
+        for quality in ("4", "2"):  # classic mode: space reveals, a digit rates
+            tmux.wait_for("ctrl+s grade", timeout=30)
+            tmux.keys("Space")
+            tmux.wait_for("Rate yourself", timeout=30)
+            tmux.keys(quality)
+            time.sleep(0.5)
+        tmux.wait_for("ctrl+s grade", timeout=30)
+        tmux.type("half an answer that is never submit")
+        tmux.wait_for("never submit", timeout=10)
+        shell = tmux.run("display-message", "-p", "-t", tmux.session, "#{pane_pid}").stdout
+        children = subprocess.run(
+            ["pgrep", "-P", shell.strip()], capture_output=True, text=True, check=True
+        ).stdout.split()
+        for pid in children:
+            os.kill(int(pid), 9)
+        with sqlite3.connect(tmp_path / "labdeck.db") as conn:
+            rows = conn.execute(
+                "SELECT quality, mode, undone FROM review_log ORDER BY id"
+            ).fetchall()
+        assert rows == [(4, "review", 0), (2, "review", 0)]
+        tmux.run("new-window", "-t", tmux.session, f"{command}; sleep 30")
+        tmux.wait_for("answered 2", timeout=60)
+    finally:
+        tmux.run("kill-server", check=False)
