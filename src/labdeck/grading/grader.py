@@ -55,6 +55,9 @@ class GradingInputError(ValueError):
     """The item cannot be graded (nothing to grade against)."""
 
 
+SPAN_MARGIN = 0.05  # a shorter matching piece within this cosine of the best is shown
+
+
 @dataclass(frozen=True)
 class KeyPointResult:
     text: str
@@ -353,6 +356,19 @@ class Grader:
             out.append((float(sims[best]), p.segments[best]))
         return out
 
+    def _display_spans(self, p: _Prepared, vectors: Mapping[str, np.ndarray]) -> list[str]:
+        """The part of the answer to show next to each key point: the shortest piece (clause,
+        sentence, chunk) that matches nearly as well as the best one, so a whole-answer match
+        does not hide which sentence made the point."""
+        seg_mat = np.stack([vectors[s] for s in p.segments])
+        spans = []
+        for kp in p.key_points:
+            sims = seg_mat @ vectors[kp]
+            top = float(sims.max())
+            close = [s for s, v in zip(p.segments, sims, strict=True) if v >= top - SPAN_MARGIN]
+            spans.append(min(close, key=len))
+        return spans
+
     def _signals(
         self,
         p: _Prepared,
@@ -433,11 +449,12 @@ class Grader:
         score, quality = scored[best]
         sig, side = all_signals[best], p.sides[best]
         kp_results = []
-        for kp, (similarity, span) in zip(p.key_points, coverage, strict=True):
+        shown = self._display_spans(p, vectors)
+        for kp, (similarity, span), display in zip(p.key_points, coverage, shown, strict=True):
             covered = similarity >= self.params.cover_threshold and not (
                 compare(to_simplified(span), to_simplified(kp)).swaps
             )
-            kp_results.append(KeyPointResult(kp, similarity, covered, span if covered else None))
+            kp_results.append(KeyPointResult(kp, similarity, covered, display if covered else None))
         return GradeResult(
             score=score,
             quality=quality,

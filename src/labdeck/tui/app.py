@@ -20,7 +20,7 @@ class LabdeckApp(App):
     CSS_PATH = "labdeck.tcss"
     TITLE = "labdeck"
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
         Binding("f1", "help", "Help", show=False),
     ]
 
