@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from labdeck.exam import ExamError
+from labdeck.exam.rows import exam_rows
 from labdeck.store import Store
-from labdeck.store.models import Card, Chapter, Deck, Exam, ExamQuestion
+from labdeck.store.models import Exam
 
 QUALITY_WORDS = {
     0: "no credit",
@@ -336,17 +336,7 @@ def _md_quote(text: str) -> str:
 
 
 def _load(session: Session, exam_id: int) -> ExamReport:
-    exam = session.get(Exam, exam_id)
-    if exam is None:
-        raise ExamError(f"no exam with id {exam_id}")
-    rows = session.exec(
-        select(ExamQuestion, Card, Chapter, Deck)
-        .join(Card, Card.id == ExamQuestion.card_id)
-        .join(Chapter, Chapter.id == Card.chapter_id)
-        .join(Deck, Deck.id == Card.deck_id)
-        .where(ExamQuestion.exam_id == exam_id)
-        .order_by(ExamQuestion.position)
-    ).all()
+    exam, rows = exam_rows(session, exam_id)
     questions = []
     model_id = None
     for q, card, chapter, deck in rows:

@@ -21,8 +21,9 @@ from sqlmodel import select
 
 from labdeck import clock as clock_mod
 from labdeck.exam import ExamError
+from labdeck.exam.rows import exam_rows
 from labdeck.store import Store
-from labdeck.store.models import Card, Chapter, Deck, Exam, ExamQuestion
+from labdeck.store.models import Exam, ExamQuestion
 
 
 @dataclass
@@ -48,17 +49,7 @@ class QuestionView:
 
 def load_questions(store: Store, exam_id: int) -> tuple[Exam, list[QuestionView]]:
     with store.session() as s:
-        exam = s.get(Exam, exam_id)
-        if exam is None:
-            raise ExamError(f"no exam with id {exam_id}")
-        rows = s.exec(
-            select(ExamQuestion, Card, Chapter, Deck)
-            .join(Card, Card.id == ExamQuestion.card_id)
-            .join(Chapter, Chapter.id == Card.chapter_id)
-            .join(Deck, Deck.id == Card.deck_id)
-            .where(ExamQuestion.exam_id == exam_id)
-            .order_by(ExamQuestion.position)
-        ).all()
+        exam, rows = exam_rows(s, exam_id)
         views = [
             QuestionView(
                 position=q.position,
