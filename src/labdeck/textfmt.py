@@ -15,7 +15,16 @@ def _converter():
     return LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
 
 
+# Operators pylatexenc prints glued to their argument ("\log p" -> "logp").
+_OPERATORS = re.compile(
+    r"\\(log|ln|exp|max|min|argmax|argmin|arg|sin|cos|tan|tanh|det|sup|inf|lim|Pr)\b\s*"
+)
+_DOUBLE_BAR = re.compile(r"\\\|")
+
+
 def latex_to_text(expr: str) -> str:
+    expr = _OPERATORS.sub(lambda m: m.group(1) + " ", expr)
+    expr = _DOUBLE_BAR.sub("‖", expr)
     try:
         return _converter().latex_to_text(expr).strip()
     except Exception:  # malformed LaTeX stays as written

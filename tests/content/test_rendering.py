@@ -1,0 +1,53 @@
+"""Markdown and math in the shipped deck render as readable text (what the review screen shows)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from markdown_it import MarkdownIt
+
+from labdeck.config import content_dir
+from labdeck.ingest.deckfile import find_deck_dirs, parse_deck_dir
+from labdeck.textfmt import latex_to_text, readable_math
+
+CARDS = [
+    card
+    for deck in (parse_deck_dir(p) for p in find_deck_dirs(content_dir()))
+    for chapter in deck.chapters
+    for card in chapter.cards
+]
+
+
+@pytest.mark.parametrize(
+    ("latex", "expected"),
+    [
+        (r"\mathrm{softmax}(QK^\top/\sqrt{d_k})V", "softmax(QK^⊤/√(d_k))V"),
+        (r"\alpha \cdot \beta", "α·β"),
+        (r"D_{KL}(q \| p)", "D_KL(q ‖ p)"),
+    ],
+)
+def test_latex_becomes_unicode(latex: str, expected: str) -> None:
+    assert latex_to_text(latex).replace(" ", "") == expected.replace(" ", "")
+
+
+def test_inline_and_display_math_are_replaced_and_prices_are_not() -> None:
+    text = r"Loss $\mathcal{L} = -\log p$ and $$\sum_i x_i$$ cost $5 or $6."
+    out = readable_math(text)
+    assert "`ℒ = -log p`" in out, out
+    assert "`∑_i x_i`" in out
+    assert out.endswith("cost $5 or $6.")
+
+
+def test_every_card_renders_without_raw_latex() -> None:
+    md = MarkdownIt("commonmark").enable("table")
+    with_math = 0
+    for card in CARDS:
+        for text in (card.prompt, card.answer, *card.key_points):
+            shown = readable_math(text)
+            md.parse(shown)  # Textual's Markdown widget uses markdown-it
+            with_math += shown != text
+            # no $…$ span is left unconverted, and no LaTeX command leaks through
+            assert not re.search(r"\$[^$\s][^$]*\$", shown), (card.id, shown)
+            assert not re.search(r"\\(?:frac|sqrt|mathrm|sum|alpha|beta|theta)\b", shown), card.id
+    assert with_math > 20  # the deck does use formulas
