@@ -79,7 +79,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     reports = []
     for kind, item in parsed:
         if kind == "content":
-            reports.extend(import_content(store, item.parent, dry_run=args.dry_run))
+            reports.extend(import_content(store, item.parent, dry_run=args.dry_run, only=item))
         else:
             reports.append(
                 import_document(

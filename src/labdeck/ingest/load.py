@@ -391,7 +391,12 @@ def _import_content_deck(session: Session, parsed: ContentDeck, report: ImportRe
 
 
 def import_content(
-    store: Store, root: Path, *, dry_run: bool = False, errors: list[str] | None = None
+    store: Store,
+    root: Path,
+    *,
+    dry_run: bool = False,
+    errors: list[str] | None = None,
+    only: Path | None = None,
 ) -> list[ImportReport]:
     """Load every deck folder under ``root``; each deck in its own transaction.
 
@@ -399,7 +404,8 @@ def import_content(
     otherwise the error propagates.
     """
     reports = []
-    for directory in find_deck_dirs(root):
+    directories = [only] if only is not None else find_deck_dirs(root)
+    for directory in directories:
         try:
             parsed = parse_deck_dir(directory)
         except ImportError_ as exc:
