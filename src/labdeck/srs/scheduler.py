@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, text
@@ -41,7 +43,6 @@ from labdeck import clock
 from labdeck.config import Settings, load_settings
 from labdeck.srs import sm2
 from labdeck.store.db import DatabaseBusy, Store
-from labdeck.store.models import CardState, ReviewLog
 
 if TYPE_CHECKING:
     from labdeck.srs.stats import StudyStats, TodaySummary
@@ -51,10 +52,21 @@ MODES: tuple[str, ...] = ("review", "redrill", "exam")
 SCHEDULED_MODES: tuple[str, ...] = ("review", "exam")
 KINDS: tuple[str, ...] = ("review", "redrill", "new")
 
-_CS = CardState.__table__  # type: ignore[attr-defined]
-_RL = ReviewLog.__table__  # type: ignore[attr-defined]
-_UPDATE_STATE = _CS.update().where(_CS.c.card_id == bindparam("cid"))
-_ANSWER_STATE = _UPDATE_STATE.values(reviews=_CS.c.reviews + 1)
+
+@lru_cache(maxsize=1)
+def _statements() -> SimpleNamespace:
+    """Insert/update statements built from the models, on first write: read-only commands
+    (`labdeck due`, the home screen) never import sqlmodel and pydantic."""
+    from labdeck.store.models import CardState, ReviewLog
+
+    cs = CardState.__table__  # type: ignore[attr-defined]
+    update_state = cs.update().where(cs.c.card_id == bindparam("cid"))
+    return SimpleNamespace(
+        insert_state=cs.insert(),
+        insert_log=ReviewLog.__table__.insert(),  # type: ignore[attr-defined]
+        update_state=update_state,
+        answer_state=update_state.values(reviews=cs.c.reviews + 1),
+    )
 
 
 REDRILL_GAP = 3  # answers to other cards before a failed card comes back the same day
@@ -793,7 +805,7 @@ class Scheduler:
                     ):
                         became_leech = new_leech = new_suspended = True
             conn.execute(
-                _ANSWER_STATE,
+                _statements().answer_state,
                 {
                     "cid": cid,
                     "repetitions": new.repetitions,
@@ -807,7 +819,7 @@ class Scheduler:
                 },
             )
             result = conn.execute(
-                _RL.insert(),
+                _statements().insert_log,
                 {
                     "card_id": cid,
                     "ts": moment,
@@ -861,7 +873,7 @@ class Scheduler:
         )
         row = conn.execute(sql, {"c": cid}).first()
         if row is None:  # a card without scheduling state: it is new
-            conn.execute(_CS.insert(), {"card_id": cid})
+            conn.execute(_statements().insert_state, {"card_id": cid})
             row = conn.execute(sql, {"c": cid}).first()
         assert row is not None
         return tuple(row)
@@ -948,7 +960,7 @@ class Scheduler:
         with self._write() as conn:
             cid = self._resolve(conn, card_id)
             self._state_row(conn, cid)
-            conn.execute(_UPDATE_STATE, {"cid": cid, **values})
+            conn.execute(_statements().update_state, {"cid": cid, **values})
         return cid
 
     def suspend(self, card_id: int | str, on: bool = True) -> None:

@@ -9,13 +9,16 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, create_engine
 
 from labdeck import config
+
+if TYPE_CHECKING:  # sqlmodel (and pydantic) load only when a session is opened
+    from sqlmodel import Session
 
 
 class StoreError(RuntimeError):
@@ -193,6 +196,8 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        from sqlmodel import Session
+
         session = Session(self.engine, expire_on_commit=False)
         try:
             yield session
