@@ -96,3 +96,27 @@ def test_unindented_list_inside_answer_is_not_a_question(tmp_path: Path) -> None
     items = doc.chapters[0].items
     assert [i.title for i in items] == ["Q one", "Q two"]
     assert "1. first step" in items[0].body
+
+
+def test_continuous_numbering_and_answer_bullet_variants(tmp_path: Path) -> None:
+    text = (
+        "# Deck title\n\n## Part A\n\n1) First?\n\n- **Answer:** one\n\n"
+        "2) Second?\n\n- A: two\n- a list item that belongs to the answer\n\n"
+        "## Part B\n\n3. Third, numbering continues?\n\n- Answer\n\n    three\n\n"
+        "4. Fourth?\n\n- answers vary is not an answer bullet\n\n- 答：四\n"
+    )
+    path = tmp_path / "qa.md"
+    path.write_text(text, encoding="utf-8")
+    doc = detect_and_parse(path)
+    assert doc.title == "Deck title"
+    assert [[i.title.splitlines()[0] for i in c.items] for c in doc.chapters] == [
+        ["First?", "Second?"],
+        ["Third, numbering continues?", "Fourth?"],
+    ]
+    first, second = doc.chapters[0].items
+    assert first.body == "one"
+    assert second.body.startswith("two") and "a list item" in second.body
+    third, fourth = doc.chapters[1].items
+    assert third.body == "three"
+    assert fourth.body == "四"
+    assert "answers vary" in fourth.title  # text between question and bullet stays with it
