@@ -64,3 +64,19 @@ def test_each_key_point_alone_is_covered(grader: Any, graded_self: list[Any]) ->
 
 def test_content_folder_is_where_expected() -> None:
     assert Path(CONTENT).name == "content"
+
+
+@pytest.mark.skipif(not CARDS, reason="no content cards yet")
+def test_reference_graded_against_itself_without_key_points(grader: Any) -> None:
+    """With the key points left out they are derived from the reference; the reference then
+    still grades 5 against itself and covers every derived key point."""
+    results = grader.grade_many(
+        [{"reference": c["answer"], "answer": c["answer"]} for _, c in CARDS]
+    )
+    bad = [
+        (name, r.quality, [k.text for k in r.missed])
+        for (name, _), r in zip(CARDS, results, strict=True)
+        if r.quality != 5 or r.missed
+    ]
+    assert bad == []
+    assert all(2 <= len(r.key_points) <= 8 for r in results)

@@ -1,5 +1,6 @@
 """The evaluation on the labelled development set: cross-validated figures meet the targets
-and beat plain cosine of the same model."""
+and beat plain cosine of the same model, with the key points as given and with key points
+derived from the reference (the shipped parameters are fitted on both conditions)."""
 
 from __future__ import annotations
 
@@ -16,22 +17,36 @@ TARGET_RHO_PAIRING = 0.80
 TARGET_ACC = 0.90
 TARGET_MAE = 0.8
 # What the shipped grader reaches today (docs/grading.md), kept as a regression floor.
-FLOOR_RHO = 0.84
+FLOOR_RHO = 0.85
 FLOOR_RHO_PAIRING = 0.80
 FLOOR_ACC = 0.84
-FLOOR_MAE = 0.6
+FLOOR_MAE = 0.55
+# ... and with the key points left out (derived from the reference).
+FLOOR_DERIVED_RHO = 0.83
+FLOOR_DERIVED_RHO_PAIRING = 0.76
+FLOOR_DERIVED_ACC = 0.81
+FLOOR_DERIVED_MAE = 0.6
 
 
 @pytest.fixture(scope="module")
-def data(grader: Any, dev_items: list[dict[str, Any]]) -> C.EvalData:
-    return C.collect(grader, dev_items)
+def both(grader: Any, dev_items: list[dict[str, Any]]) -> tuple[C.EvalData, C.EvalData]:
+    return C.collect_both(grader, dev_items)
 
 
 @pytest.fixture(scope="module")
-def cv(data: C.EvalData) -> tuple[np.ndarray, np.ndarray]:
-    ours = C.cross_validate(data.signals, data.labels, data.groups, C.FEATURES)
+def data(both: tuple[C.EvalData, C.EvalData]) -> C.EvalData:
+    return both[0]
+
+
+@pytest.fixture(scope="module")
+def cv_both(both: tuple[C.EvalData, C.EvalData]) -> tuple[np.ndarray, np.ndarray]:
+    return C.cross_validate_both(both[0], both[1], C.FEATURES)
+
+
+@pytest.fixture(scope="module")
+def cv(data: C.EvalData, cv_both: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     cosine = C.cross_validate(data.baseline, data.labels, data.groups, C.BASELINE_FEATURES)
-    return ours, cosine
+    return cv_both[0], cosine
 
 
 def test_dev_set_is_big_and_balanced(dev_items: list[dict[str, Any]]) -> None:
@@ -66,9 +81,26 @@ def test_cross_validated_figures_hold_and_beat_plain_cosine(
     assert overall["mae"] <= base["mae"] - 0.2, report
 
 
+def test_cross_validated_figures_hold_without_key_points(
+    both: tuple[C.EvalData, C.EvalData], cv_both: tuple[np.ndarray, np.ndarray], cv: Any
+) -> None:
+    derived = both[1]
+    assert derived is not both[0]
+    assert all(s is None or s[0].derived == 1.0 for s in derived.signals)
+    rows = C.table_rows(derived, cv_both[1], cv[1])
+    overall = rows[0][1]
+    report = C.format_table("cv, derived key points", rows)
+    assert overall["spearman"] >= FLOOR_DERIVED_RHO, report
+    assert overall["accuracy"] >= FLOOR_DERIVED_ACC, report
+    assert overall["mae"] <= FLOOR_DERIVED_MAE, report
+    for name, m, _ in rows[1:]:
+        assert m["spearman"] >= FLOOR_DERIVED_RHO_PAIRING, (name, report)
+    assert overall["spearman"] >= rows[0][2]["spearman"] + 0.1, report
+
+
 @pytest.mark.xfail(
-    reason="issue 4 target not reached yet: CV pass/fail accuracy 0.85 (< 0.90); Spearman "
-    "(0.85 overall, >= 0.81 per pairing) and MAE (0.52) are met; see docs/grading.md, 'Limits'",
+    reason="issue 4 target not reached yet: CV pass/fail accuracy 0.84 (< 0.90); Spearman "
+    "(0.86 overall, >= 0.80 per pairing) and MAE (0.52) are met; see docs/grading.md, 'Limits'",
     strict=False,
 )
 def test_cross_validated_figures_meet_the_issue_targets(
@@ -84,11 +116,29 @@ def test_cross_validated_figures_meet_the_issue_targets(
         assert m["spearman"] >= TARGET_RHO_PAIRING, (name, report)
 
 
-def test_shipped_parameters_are_the_fit_on_the_dev_set(data: C.EvalData, grader: Any) -> None:
-    weights, cutpoints = C.fit(data.signals, data.labels, C.FEATURES)
+@pytest.mark.xfail(
+    reason="issue 4 targets not reached without key points: CV Spearman 0.83 (en-en 0.77), "
+    "pass/fail accuracy 0.82; MAE (0.56) is met; see docs/grading.md, 'Limits'",
+    strict=False,
+)
+def test_cross_validated_figures_without_key_points_meet_the_issue_targets(
+    both: tuple[C.EvalData, C.EvalData], cv_both: tuple[np.ndarray, np.ndarray], cv: Any
+) -> None:
+    rows = C.table_rows(both[1], cv_both[1], cv[1])
+    report = C.format_table("cv, derived key points", rows)
+    assert rows[0][1]["spearman"] >= TARGET_RHO, report
+    assert rows[0][1]["accuracy"] >= TARGET_ACC, report
+    assert rows[0][1]["mae"] <= TARGET_MAE, report
+    for name, m, _ in rows[1:]:
+        assert m["spearman"] >= TARGET_RHO_PAIRING, (name, report)
+
+
+def test_shipped_parameters_are_the_fit_on_both_key_point_conditions(
+    both: tuple[C.EvalData, C.EvalData], grader: Any
+) -> None:
+    weights, cutpoints, pass_weights, pass_bias = C.fit_shipped(*both)
     np.testing.assert_allclose(grader.params.weights, weights, atol=0.05)
     np.testing.assert_allclose(grader.params.cutpoints, cutpoints, atol=0.05)
-    pass_weights, pass_bias = C.fit_pass(data.signals, data.labels, C.FEATURES)
     assert grader.params.pass_weights is not None
     np.testing.assert_allclose(grader.params.pass_weights, pass_weights, atol=0.05)
     assert grader.params.pass_bias == pytest.approx(pass_bias, abs=0.05)

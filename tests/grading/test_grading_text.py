@@ -49,14 +49,53 @@ def test_chunks_cover_the_whole_text_without_truncation() -> None:
 
 
 def test_derive_key_points_from_reference() -> None:
-    ref = "First claim about attention. Second claim about heads.\n- Third claim as a bullet"
+    ref = (
+        "The first claim is about attention. The second claim is about heads.\n"
+        "- A third claim comes as a bullet\nToo short."
+    )
     assert T.derive_key_points(ref) == [
-        "First claim about attention.",
-        "Second claim about heads.",
-        "Third claim as a bullet",
+        "The first claim is about attention.",
+        "The second claim is about heads.",
+        "A third claim comes as a bullet Too short.",  # a fragment joins its neighbour
     ]
     many = " ".join(f"Sentence number {i} is here." for i in range(20))
-    assert len(T.derive_key_points(many)) <= 8
+    assert len(T.derive_key_points(many)) <= T.MAX_DERIVED
+
+
+def test_derived_key_points_are_self_contained_claims() -> None:
+    ref = (
+        "**How it works**\n"
+        "LoRA (Hu et al., 2021) freezes the pretrained weights [3]. The update is written as the "
+        "product of two small matrices B and A whose rank r is much smaller than the layer "
+        "width: only A and B are trained, so the optimiser state shrinks by orders of "
+        "magnitude.\n"
+        "Effects:\n"
+        "- no extra inference latency after merging BA into W;\n"
+        "- adapters for many tasks share one base model\n"
+        "\\mathrm{softmax}(QK^\\top)\n"
+        "In short."
+    )
+    kps = T.derive_key_points(ref)
+    assert kps[0] == "LoRA freezes the pretrained weights."  # citation and reference gone
+    assert not any(k.startswith(("How it works", "Effects")) for k in kps)  # headings gone
+    assert not any("mathrm" in k or k.startswith("In short") for k in kps)  # formula, filler
+    # the long sentence is split at the colon into two claims
+    assert any(k.endswith("much smaller than the layer width") for k in kps)
+    assert any(k.startswith("only A and B are trained") for k in kps)
+    assert "no extra inference latency after merging BA into W" in kps
+    assert all(T.units(k) >= T.MIN_CLAIM_UNITS for k in kps)
+
+
+def test_derived_key_points_chinese_and_fragments() -> None:
+    ref = (
+        "温度在 softmax 之前除以 logits。温度小于 1 会让分布更尖锐，更偏向最可能的词，输出更"
+        "确定，从而减少随机性和多样性；大于 1 会让分布更平坦。好。"
+    )
+    kps = T.derive_key_points(ref)
+    assert kps[0] == "温度在 softmax 之前除以 logits。"
+    assert any(k.startswith("从而减少随机性") for k in kps)  # split at a coordinating clause
+    assert not any(k in ("好。", "好") for k in kps)  # a fragment is merged into a neighbour
+    assert len(kps) == 4 and kps[-1].startswith("大于 1 会让分布更平坦")
 
 
 def test_key_terms_and_typo_tolerant_matching() -> None:

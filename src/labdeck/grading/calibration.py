@@ -7,6 +7,9 @@ the score is the expected quality divided by 5, so both are monotone in ``z``. W
 fixed signs (more similarity never lowers the grade; a contradiction never raises it).
 A second logistic model on the same signals (same signs) decides pass/fail: it moves the
 quality across the 2 <-> 3 boundary when it disagrees with the ordinal model (``apply_pass``).
+Both models are fitted on the labelled items twice over, with their key points as given and with
+key points derived from the reference (``fit_shipped``), so one parameter set serves cards with
+and without key points; ``cross_validate_both`` evaluates both conditions the same way.
 
 Fitting needs scipy and is only done by ``refit`` / ``labdeck grade-eval``; grading itself only
 reads the constants in ``params.py``. Refit (after changing the signals or the dev set) with::
@@ -45,6 +48,7 @@ SIGNS: dict[str, int] = {
     "cross": 1,
     "swaps": -1,
     "negations": -1,
+    "derived": 0,
 }
 BASELINE_FEATURES: tuple[str, ...] = ("sim",)
 N_LEVELS = 6  # qualities 0..5
@@ -388,6 +392,63 @@ def cross_validate(
     return pred
 
 
+def cross_validate_both(
+    given: EvalData,
+    derived: EvalData,
+    features=FEATURES,
+    k: int = 5,
+    l2: float = 1.0,
+    seed: int = 13,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-validation over both key-point conditions: in each fold the ordinal and pass/fail
+    models are fitted on the training questions twice over (key points as given, and derived
+    from the reference), as the shipped parameters are, then predict the test questions under
+    each condition. Returns (predictions with given key points, with derived key points)."""
+    labels = np.asarray(given.labels)
+    folds = folds_by_group(given.groups, k, seed)
+    preds = (np.zeros(len(labels), dtype=int), np.zeros(len(labels), dtype=int))
+    for f in range(k):
+        train = [i for i in range(len(labels)) if folds[i] != f]
+        test = [i for i in range(len(labels)) if folds[i] == f]
+        sig, lab = joint_training_set((given, derived), train)
+        w, c = fit(sig, lab, features, l2=l2)
+        pm = fit_pass(sig, lab, features)
+        for data, pred in zip((given, derived), preds, strict=True):
+            q, _ = predict(w, c, [data.signals[i] for i in test], features, pm)
+            pred[test] = q
+    return preds
+
+
+def joint_training_set(datas, index=None) -> tuple[list[Any], np.ndarray]:
+    """Signals and labels of several collections of the same items (one per key-point
+    condition) stacked, restricted to ``index`` when given."""
+    signals: list[Any] = []
+    labels: list[int] = []
+    for data in datas:
+        idx = range(len(data.labels)) if index is None else index
+        signals.extend(data.signals[i] for i in idx)
+        labels.extend(int(data.labels[i]) for i in idx)
+    return signals, np.asarray(labels)
+
+
+def strip_key_points(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same items without their key points (the grader then derives them)."""
+    return [{k: v for k, v in it.items() if k != "key_points"} for it in items]
+
+
+def has_key_points(items: list[dict[str, Any]]) -> bool:
+    return any(any(str(k).strip() for k in it.get("key_points") or []) for it in items)
+
+
+def collect_both(grader: Any, items: list[dict[str, Any]]) -> tuple[EvalData, EvalData]:
+    """Signals with the key points as given and with key points derived from the reference
+    (the same object twice when no item has key points)."""
+    given = collect(grader, items)
+    if not has_key_points(items):
+        return given, given
+    return given, collect(grader, strip_key_points(items))
+
+
 @dataclass
 class EvalData:
     items: list[dict[str, Any]]
@@ -476,31 +537,41 @@ def format_table(title: str, rows: list[tuple[str, dict, dict]]) -> str:
 
 
 def evaluate(grader: Any, items: list[dict[str, Any]], k: int = 5) -> str:
-    """The evaluation report printed by ``labdeck grade-eval``."""
-    data = collect(grader, items)
+    """The evaluation report printed by ``labdeck grade-eval``: with the key points as given
+    and, when the file has any, with key points derived from the reference instead."""
+    given, derived = collect_both(grader, items)
+    both = derived is not given
     shipped = grader.params
     base_params = params_for(grader.model_id, baseline=True)
-    q_ship, _ = predict(
-        shipped.weights, shipped.cutpoints, data.signals, shipped.features, _pass_model(shipped)
-    )
+    pm = _pass_model(shipped)
     b_ship, _ = predict(
-        base_params.weights, base_params.cutpoints, data.baseline, BASELINE_FEATURES
+        base_params.weights, base_params.cutpoints, given.baseline, BASELINE_FEATURES
     )
-    q_cv = cross_validate(data.signals, data.labels, data.groups, shipped.features, k)
-    b_cv = cross_validate(data.baseline, data.labels, data.groups, BASELINE_FEATURES, k)
-    n_groups = len(set(data.groups))
-    parts = [
-        f"model: {grader.model_id} · items: {len(items)} · questions: {n_groups}",
-        "",
-        format_table(
-            f"Cross-validated ({k} folds grouped by question; both models refit in each fold)",
-            table_rows(data, q_cv, b_cv),
-        ),
-        "",
-        format_table(
-            "As shipped (parameters in labdeck/grading/params.py, fitted on the dev set)",
-            table_rows(data, q_ship, b_ship),
-        ),
+    b_cv = cross_validate(given.baseline, given.labels, given.groups, BASELINE_FEATURES, k)
+    q_cv_given, q_cv_derived = cross_validate_both(given, derived, shipped.features, k)
+    conditions = [("key points as given", given, q_cv_given)]
+    if both:
+        conditions.append(("key points derived from the reference", derived, q_cv_derived))
+    n_groups = len(set(given.groups))
+    parts = [f"model: {grader.model_id} · items: {len(items)} · questions: {n_groups}"]
+    for name, data, q_cv in conditions:
+        q_ship, _ = predict(shipped.weights, shipped.cutpoints, data.signals, shipped.features, pm)
+        label = f" — {name}" if both else ""
+        parts += [
+            "",
+            format_table(
+                f"Cross-validated ({k} folds grouped by question; both models refit in each "
+                f"fold on both key-point conditions){label}",
+                table_rows(data, q_cv, b_cv),
+            ),
+            "",
+            format_table(
+                f"As shipped (parameters in labdeck/grading/params.py, fitted on the dev set)"
+                f"{label}",
+                table_rows(data, q_ship, b_ship),
+            ),
+        ]
+    parts += [
         "",
         "ρ: Spearman between suggested quality and label · acc: pass/fail agreement (q ≥ 3) · "
         "MAE: mean |quality − label|. cosine: plain cosine(answer, reference) mapped to 0-5 by "
@@ -512,10 +583,20 @@ def evaluate(grader: Any, items: list[dict[str, Any]], k: int = 5) -> str:
 # --- refit ------------------------------------------------------------------------------------
 
 
+def fit_shipped(given: EvalData, derived: EvalData):
+    """The shipped ordinal and pass/fail models: fitted on every item twice over, with its key
+    points as given and with key points derived from the reference, so that one parameter set
+    serves cards with and without key points."""
+    datas = (given, derived) if derived is not given else (given,)
+    signals, labels = joint_training_set(datas)
+    w, c = fit(signals, labels, FEATURES)
+    pw, pb = fit_pass(signals, labels, FEATURES)
+    return w, c, pw, pb
+
+
 def refit(grader: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
-    data = collect(grader, items)
-    w, c = fit(data.signals, data.labels, FEATURES)
-    pw, pb = fit_pass(data.signals, data.labels, FEATURES)
+    data, derived = collect_both(grader, items)
+    w, c, pw, pb = fit_shipped(data, derived)
     bw, bc = fit(data.baseline, data.labels, BASELINE_FEATURES)
     keep = [i for i, s in enumerate(data.signals) if s]
     cover = fit_cover_threshold([data.coverages[i] for i in keep], data.labels[keep].tolist())

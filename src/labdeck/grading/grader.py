@@ -56,6 +56,10 @@ class GradingInputError(ValueError):
 
 
 SPAN_MARGIN = 0.05  # a shorter matching piece within this cosine of the best is shown
+# Derived key points (cut from the reference) are not all equally central: a reference usually
+# states its main idea first and ends with asides. Their coverage is a weighted mean with
+# weight 1 / (1 + DERIVED_DECAY * position); given key points are weighted equally.
+DERIVED_DECAY = 0.5
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,7 @@ class Signals:
     cross: float
     swaps: int
     negations: int
+    derived: float = 0.0  # 1 when the key points were derived from the reference
 
     def as_dict(self) -> dict[str, float]:
         out = {
@@ -138,6 +143,7 @@ class Signals:
             "cross": self.cross,
             "swaps": float(self.swaps),
             "negations": float(self.negations),
+            "derived": float(self.derived),
         }
         if self.terms is not None:
             out["terms"] = self.terms
@@ -200,6 +206,17 @@ def _cross(answer_lang: str, ref_lang: str) -> float:
     if "mixed" in (a, r):
         return 0.5
     return 1.0
+
+
+def _coverage_mean(similarities: Sequence[float], derived: bool) -> float:
+    """Mean key-point similarity; derived key points weighted by position (DERIVED_DECAY)."""
+    if not similarities:
+        return 0.0
+    sims = np.asarray(similarities, dtype=np.float64)
+    if not derived:
+        return float(sims.mean())
+    weights = 1.0 / (1.0 + DERIVED_DECAY * np.arange(len(sims)))
+    return float((weights * sims).sum() / weights.sum())
 
 
 def _make_side(text: str, key_points: list[str] | None) -> _Side:
@@ -377,7 +394,7 @@ class Grader:
         vectors: Mapping[str, np.ndarray],
     ) -> Signals:
         sim = float(self._whole(p.chunks, vectors) @ self._whole(side.chunks, vectors))
-        cov = float(np.mean([c for c, _ in coverage])) if coverage else 0.0
+        cov = _coverage_mean([c for c, _ in coverage], p.kp_from_reference)
         precision, supported = self._support(p, side, vectors)
         ratio = max(supported, 0.5) / max(T.units(side.text), 1.0)
         contra = compare(p.simplified, side.lexical)
@@ -390,6 +407,7 @@ class Grader:
             cross=_cross(p.language, side.language),
             swaps=contra.swaps,
             negations=contra.negations,
+            derived=1.0 if p.kp_from_reference else 0.0,
         )
 
     def _support(
