@@ -152,18 +152,24 @@ def grade_exam(
         return refresh_result(s, exam_id)
 
 
+def _graded_unapplied(s, exam_id: int, final_note: str = "") -> Exam:
+    """The exam, provided it is graded and not yet applied to the schedule."""
+    exam = s.get(Exam, exam_id)
+    if exam is None:
+        raise ExamError(f"no exam with id {exam_id}")
+    if exam.status != "graded":
+        raise ExamError(f"exam {exam_id} is not graded yet")
+    if exam.applied:
+        raise ExamError(f"exam {exam_id} is already applied to the schedule{final_note}")
+    return exam
+
+
 def override(store: Store, exam_id: int, position: int, quality: int | None) -> ExamReport:
     """Set (or with ``None`` clear) the learner's own quality 0–5 for one question."""
     if quality is not None and not 0 <= quality <= 5:
         raise ExamError("quality must be between 0 and 5")
     with store.session() as s:
-        exam = s.get(Exam, exam_id)
-        if exam is None:
-            raise ExamError(f"no exam with id {exam_id}")
-        if exam.status != "graded":
-            raise ExamError(f"exam {exam_id} is not graded yet")
-        if exam.applied:
-            raise ExamError(f"exam {exam_id} is already applied to the schedule; grades are final")
+        _graded_unapplied(s, exam_id, "; grades are final")
         q = s.exec(
             select(ExamQuestion)
             .where(ExamQuestion.exam_id == exam_id)
@@ -220,13 +226,7 @@ def apply_to_schedule(
     after, so an interrupted apply resumes where it stopped.
     """
     with store.session() as s:
-        exam = s.get(Exam, exam_id)
-        if exam is None:
-            raise ExamError(f"no exam with id {exam_id}")
-        if exam.status != "graded":
-            raise ExamError(f"exam {exam_id} is not graded yet")
-        if exam.applied:
-            raise ExamError(f"exam {exam_id} is already applied to the schedule")
+        _graded_unapplied(s, exam_id)
         rows = s.exec(
             select(ExamQuestion, Card.key)
             .join(Card, Card.id == ExamQuestion.card_id)

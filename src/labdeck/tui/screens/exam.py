@@ -47,6 +47,7 @@ from labdeck.exam import ExamError
 from labdeck.exam.report import ExamReport, QuestionReport, fmt_duration, fmt_score
 from labdeck.exam.session import ExamSession
 from labdeck.store import Store
+from labdeck.tui.bindings import RATE_BINDINGS
 
 Clock = Callable[[], datetime]
 GraderFactory = Callable[[], Any]
@@ -671,12 +672,7 @@ class ExamReportScreen(Screen):
     ExamReportScreen #report-keys { height: 1; padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [
-        Binding("0", "rate(0)", "0", show=False),
-        Binding("1", "rate(1)", "1", show=False),
-        Binding("2", "rate(2)", "2", show=False),
-        Binding("3", "rate(3)", "3", show=False),
-        Binding("4", "rate(4)", "4", show=False),
-        Binding("5", "rate(5)", "5", show=False),
+        *RATE_BINDINGS,
         Binding("x", "rate(-1)", "Clear grade"),
         Binding("a", "apply", "Apply to schedule"),
         Binding("m", "export", "Export Markdown"),

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Markdown, Static, TextArea
 
 from labdeck.textfmt import readable_math
+from labdeck.tui.bindings import RATE_BINDINGS
 from labdeck.tui.screens.home import Scope, counts_text
 from labdeck.tui.widgets.scorebar import score_bar
 
@@ -72,12 +73,7 @@ class ReviewScreen(Screen):
         Binding("escape", "leave_box", "Leave box / back"),
         Binding("space", "reveal", "Reveal"),
         Binding("enter", "accept", "Accept"),
-        Binding("0", "rate(0)", "0", show=False),
-        Binding("1", "rate(1)", "1", show=False),
-        Binding("2", "rate(2)", "2", show=False),
-        Binding("3", "rate(3)", "3", show=False),
-        Binding("4", "rate(4)", "4", show=False),
-        Binding("5", "rate(5)", "5", show=False),
+        *RATE_BINDINGS,
         Binding("u", "undo", "Undo"),
         Binding("s", "suspend", "Suspend"),
         Binding("b", "bury", "Bury"),
