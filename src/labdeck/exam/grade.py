@@ -6,7 +6,6 @@ The grader is passed in (``labdeck.grading.grader.Grader``); nothing here loads 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -286,6 +285,7 @@ def read_answers_jsonl(path: Path) -> list[ExternalAnswer]:
     ``card`` is accepted for ``key``; blank lines are skipped. Errors name ``file:line``.
     """
     from labdeck.ingest.common import clean_text
+    from labdeck.jsonl import json_lines
 
     try:
         raw = path.read_bytes()
@@ -301,14 +301,7 @@ def read_answers_jsonl(path: Path) -> list[ExternalAnswer]:
         raise ExamError(f"{path}: not UTF-8 text") from None
     answers: list[ExternalAnswer] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ExamError(f"{where}: not valid JSON ({exc.msg})") from None
+    for number, where, obj in json_lines(text.splitlines(), str(path), ExamError):
         if not isinstance(obj, dict):
             raise ExamError(f"{where}: expected a JSON object with 'key' and 'answer'")
         key = obj.get("key", obj.get("card"))

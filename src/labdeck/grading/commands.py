@@ -169,17 +169,9 @@ def read_jsonl(source: str) -> list[dict[str, Any]]:
         raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise InputError(f"{name} is not UTF-8 text") from None
-    items = []
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{name}:{lineno}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not valid JSON ({exc.msg})") from None
-        items.append(parse_item(obj, where))
-    return items
+    from labdeck.jsonl import json_lines
+
+    return [parse_item(obj, where) for _, where, obj in json_lines(lines, name, InputError)]
 
 
 def _result_line(item: dict[str, Any], result: Any) -> dict[str, Any]:

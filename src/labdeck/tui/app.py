@@ -103,33 +103,25 @@ class LabdeckApp(App):
 
         self.push_screen(HelpScreen())
 
+    def _exam_context(self) -> dict:
+        """What every mock-exam screen needs from the services."""
+        services = self.services
+        return {
+            "grader_factory": services.wait_grader,
+            "scheduler_factory": services.scheduler,
+            "clock": services.now,
+            "export_dir": services.store.path.parent,
+        }
+
     def action_exam(self) -> None:
         from labdeck.tui.screens.exam import ExamSetupScreen
 
-        services = self.services
-        self.push_screen(
-            ExamSetupScreen(
-                services.store,
-                grader_factory=services.wait_grader,
-                scheduler_factory=services.scheduler,
-                clock=services.now,
-                export_dir=services.store.path.parent,
-            )
-        )
+        self.push_screen(ExamSetupScreen(self.services.store, **self._exam_context()))
 
     def action_exam_history(self) -> None:
         from labdeck.tui.screens.exam import ExamHistoryScreen
 
-        services = self.services
-        self.push_screen(
-            ExamHistoryScreen(
-                services.store,
-                grader_factory=services.wait_grader,
-                scheduler_factory=services.scheduler,
-                clock=services.now,
-                export_dir=services.store.path.parent,
-            )
-        )
+        self.push_screen(ExamHistoryScreen(self.services.store, **self._exam_context()))
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # The exam screen uses ctrl+p for "previous question".
