@@ -44,11 +44,14 @@ def db_path(override: Path | str | None = None) -> Path:
 
 
 def content_dir() -> Path:
-    """The shipped deck: ``content/`` at the project root (see content/README.md)."""
+    """The shipped deck: ``content/`` at the project root, or the copy bundled in the wheel
+    (see content/README.md); ``LABDECK_CONTENT`` overrides it."""
+    from labdeck.resources import project_folder
+
     env = os.environ.get("LABDECK_CONTENT")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "content"
+    return project_folder("content") or Path(__file__).resolve().parents[2] / "content"
 
 
 @dataclass

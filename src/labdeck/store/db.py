@@ -34,9 +34,11 @@ class DatabaseCorrupt(StoreError):
 
 
 def migrations_dir() -> Path:
-    path = Path(__file__).resolve().parents[3] / "migrations"
-    if not (path / "env.py").exists():  # pragma: no cover - broken install
-        raise StoreError(f"migrations not found at {path}; install labdeck with `pip install -e .`")
+    from labdeck.resources import project_folder
+
+    path = project_folder("migrations")
+    if path is None or not (path / "env.py").exists():  # pragma: no cover - broken install
+        raise StoreError("labdeck's migrations are missing from this install; reinstall labdeck")
     return path
 
 
