@@ -10,7 +10,10 @@ def json_lines(
     lines: list[str], name: str, error: type[Exception] = ValueError
 ) -> Iterator[tuple[int, str, object]]:
     """Yield ``(line number, "name:line", value)`` for each non-blank line; a line that is not
-    JSON raises ``error`` naming ``name:line``."""
+    JSON raises ``error`` naming ``name:line``. A byte-order mark before the first line (as
+    some Windows editors write) is ignored."""
+    if lines and lines[0].startswith("\ufeff"):
+        lines = [lines[0][1:], *lines[1:]]
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

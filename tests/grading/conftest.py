@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_SET = ROOT / "tests" / "data" / "grading_dev.jsonl"
+HOLDOUT_SET = ROOT / "tests" / "data" / "grading_holdout.jsonl"
 CONTENT = ROOT / "content"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -64,3 +65,10 @@ def counting(use_embedder: Any) -> CountingEmbedder:
 @pytest.fixture(scope="session")
 def dev_items() -> list[dict[str, Any]]:
     return [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line]
+
+
+@pytest.fixture(scope="session")
+def holdout_items() -> list[dict[str, Any]]:
+    return [
+        json.loads(line) for line in HOLDOUT_SET.read_text(encoding="utf-8").splitlines() if line
+    ]

@@ -69,6 +69,12 @@ def test_grade_jsonl_round_trip(
     for line in lines:
         assert {"score", "quality", "key_points", "language", "model_id"} <= set(line)
 
+    bom = tmp_path / "bom.jsonl"  # as some Windows editors save it
+    bom.write_bytes(b"\xef\xbb\xbf" + src.read_bytes().replace(b"\n", b"\r\n"))
+    code, out_bom, err = run(["grade", "--jsonl", str(bom)], capsys)
+    assert code == 0, err
+    assert out_bom == out
+
     monkeypatch.setattr("sys.stdin", io.StringIO(src.read_text()))
     code, out2, _ = run(["grade", "--jsonl", "-"], capsys)
     assert code == 0
@@ -140,7 +146,15 @@ def test_grade_eval_prints_the_table(
     small.write_text("\n".join(json.dumps(it, ensure_ascii=False) for it in picked))
     code, out, err = run(["grade-eval", "--data", str(small), "--folds", "4"], capsys)
     assert code == 0, err
-    assert "Cross-validated" in out and "As shipped" in out
+    assert "Cross-validated by question" in out and "As shipped" in out
     assert "| overall" in out and "| en-zh" in out
+    assert "by author" not in out  # one author in this file
+    held = tmp_path / "held.jsonl"
+    held.write_text("\n".join(json.dumps(it, ensure_ascii=False) for it in picked[:12]))
+    code, out, err = run(
+        ["grade-eval", "--data", str(small), "--folds", "4", "--holdout", str(held)], capsys
+    )
+    assert code == 0, err
+    assert "Held-out set held.jsonl (12 items never used for fitting)" in out
     code, _, err = run(["grade-eval", "--data", str(tmp_path / "none.jsonl")], capsys)
     assert code == 2 and "no labelled data" in err

@@ -1,6 +1,8 @@
-"""The evaluation on the labelled development set: cross-validated figures meet the targets
-and beat plain cosine of the same model, with the key points as given and with key points
-derived from the reference (the shipped parameters are fitted on both conditions)."""
+"""The evaluation on the labelled sets: cross-validated figures on the development set and the
+shipped grader's figures on the held-out set hold their measured level and beat plain cosine of
+the same model, with the key points as given and with key points derived from the reference
+(the shipped parameters are fitted on both conditions). The issue's targets are not met; the
+xfail tests state the real figures (docs/grading.md, 'Limits')."""
 
 from __future__ import annotations
 
@@ -11,21 +13,27 @@ import pytest
 
 from labdeck.grading import calibration as C
 
-# Issue 4's targets (cross-validated, on the dev set).
+# Issue 4's targets.
 TARGET_RHO = 0.85
 TARGET_RHO_PAIRING = 0.80
 TARGET_ACC = 0.90
 TARGET_MAE = 0.8
-# What the shipped grader reaches today (docs/grading.md), kept as a regression floor.
-FLOOR_RHO = 0.85
-FLOOR_RHO_PAIRING = 0.80
-FLOOR_ACC = 0.84
-FLOOR_MAE = 0.55
-# ... and with the key points left out (derived from the reference).
-FLOOR_DERIVED_RHO = 0.83
-FLOOR_DERIVED_RHO_PAIRING = 0.76
-FLOOR_DERIVED_ACC = 0.81
-FLOOR_DERIVED_MAE = 0.6
+# What the grader reaches today (docs/grading.md), kept as regression floors a little below:
+# cross-validated by question on the 600-item dev set (measured 0.76 / 0.77 / 0.71) ...
+FLOOR_RHO = 0.74
+FLOOR_RHO_PAIRING = 0.66
+FLOOR_ACC = 0.74
+FLOOR_MAE = 0.75
+# ... with the key points left out (derived from the reference; measured 0.76 / 0.76 / 0.71) ...
+FLOOR_DERIVED_RHO = 0.73
+FLOOR_DERIVED_RHO_PAIRING = 0.64
+FLOOR_DERIVED_ACC = 0.73
+FLOOR_DERIVED_MAE = 0.75
+# ... and as shipped on the held-out set (measured 0.70 / 0.68 / 0.93; derived 0.67 / 0.68 /
+# 0.87), where plain cosine reaches 0.63 / 0.68 / 0.92.
+FLOOR_HOLDOUT_RHO = 0.64
+FLOOR_HOLDOUT_ACC = 0.62
+FLOOR_HOLDOUT_MAE = 0.98
 
 
 @pytest.fixture(scope="module")
@@ -49,17 +57,33 @@ def cv(data: C.EvalData, cv_both: tuple[np.ndarray, np.ndarray]) -> tuple[np.nda
     return cv_both[0], cosine
 
 
-def test_dev_set_is_big_and_balanced(dev_items: list[dict[str, Any]]) -> None:
-    assert len(dev_items) >= 200
-    assert {"id", "question", "reference", "key_points", "answer", "label", "pairing"} <= set(
-        dev_items[0]
-    )
-    assert len({it["id"] for it in dev_items}) == len(dev_items)
-    pairings = {it["pairing"] for it in dev_items}
+@pytest.fixture(scope="module")
+def holdout(grader: Any, holdout_items: list[dict[str, Any]]) -> tuple[C.EvalData, C.EvalData]:
+    return C.collect_both(grader, holdout_items)
+
+
+@pytest.mark.parametrize("which", ["dev", "holdout"])
+def test_labelled_sets_are_big_and_balanced(
+    which: str, dev_items: list[dict[str, Any]], holdout_items: list[dict[str, Any]]
+) -> None:
+    items = dev_items if which == "dev" else holdout_items
+    assert len(items) >= (500 if which == "dev" else 100)
+    fields = {"id", "source", "question", "reference", "key_points", "answer", "label", "pairing"}
+    assert all(fields <= set(it) for it in items)
+    assert len({it["id"] for it in items}) == len(items)
+    pairings = {it["pairing"] for it in items}
     assert pairings == {"en-en", "en-zh", "zh-en", "zh-zh", "en-mixed"}
     for p in pairings:
-        labels = {it["label"] for it in dev_items if it["pairing"] == p}
+        labels = {it["label"] for it in items if it["pairing"] == p}
         assert labels == set(range(6)), p
+
+
+def test_held_out_set_shares_no_question_or_author_with_the_dev_set(
+    dev_items: list[dict[str, Any]], holdout_items: list[dict[str, Any]]
+) -> None:
+    assert {it["question"] for it in dev_items}.isdisjoint(it["question"] for it in holdout_items)
+    assert {it["source"] for it in dev_items}.isdisjoint(it["source"] for it in holdout_items)
+    assert len({it["source"] for it in dev_items}) >= 3
 
 
 def test_cross_validated_figures_hold_and_beat_plain_cosine(
@@ -99,8 +123,8 @@ def test_cross_validated_figures_hold_without_key_points(
 
 
 @pytest.mark.xfail(
-    reason="issue 4 target not reached yet: CV pass/fail accuracy 0.84 (< 0.90); Spearman "
-    "(0.86 overall, >= 0.80 per pairing) and MAE (0.52) are met; see docs/grading.md, 'Limits'",
+    reason="issue 4 targets not reached: CV by question Spearman 0.76 (en-en 0.71), pass/fail "
+    "accuracy 0.77; MAE (0.71) is met; see docs/grading.md, 'Limits'",
     strict=False,
 )
 def test_cross_validated_figures_meet_the_issue_targets(
@@ -117,8 +141,8 @@ def test_cross_validated_figures_meet_the_issue_targets(
 
 
 @pytest.mark.xfail(
-    reason="issue 4 targets not reached without key points: CV Spearman 0.83 (en-en 0.77), "
-    "pass/fail accuracy 0.82; MAE (0.56) is met; see docs/grading.md, 'Limits'",
+    reason="issue 4 targets not reached without key points: CV by question Spearman 0.76 "
+    "(zh-en 0.70), pass/fail accuracy 0.76; MAE (0.71) is met; see docs/grading.md, 'Limits'",
     strict=False,
 )
 def test_cross_validated_figures_without_key_points_meet_the_issue_targets(
@@ -126,6 +150,47 @@ def test_cross_validated_figures_without_key_points_meet_the_issue_targets(
 ) -> None:
     rows = C.table_rows(both[1], cv_both[1], cv[1])
     report = C.format_table("cv, derived key points", rows)
+    assert rows[0][1]["spearman"] >= TARGET_RHO, report
+    assert rows[0][1]["accuracy"] >= TARGET_ACC, report
+    assert rows[0][1]["mae"] <= TARGET_MAE, report
+    for name, m, _ in rows[1:]:
+        assert m["spearman"] >= TARGET_RHO_PAIRING, (name, report)
+
+
+def _holdout_rows(grader: Any, data: C.EvalData) -> list[tuple[str, dict, dict]]:
+    p = grader.params
+    ours, _ = C.predict(p.weights, p.cutpoints, data.signals, p.features, C._pass_model(p))
+    b = C.params_for(grader.model_id, baseline=True)
+    cosine, _ = C.predict(b.weights, b.cutpoints, data.baseline, C.BASELINE_FEATURES)
+    return C.table_rows(data, ours, cosine)
+
+
+@pytest.mark.parametrize("condition", [0, 1], ids=["given", "derived"])
+def test_held_out_figures_hold(
+    grader: Any, holdout: tuple[C.EvalData, C.EvalData], condition: int
+) -> None:
+    rows = _holdout_rows(grader, holdout[condition])
+    overall, base = rows[0][1], rows[0][2]
+    report = C.format_table("held-out, as shipped", rows)
+    assert overall["spearman"] >= FLOOR_HOLDOUT_RHO, report
+    assert overall["accuracy"] >= FLOOR_HOLDOUT_ACC, report
+    assert overall["mae"] <= FLOOR_HOLDOUT_MAE, report
+    # on unseen authors and questions the grader ranks better than plain cosine, and its
+    # pass/fail and absolute error are about the same (docs/grading.md, 'Limits')
+    assert overall["spearman"] >= base["spearman"], report
+    assert overall["mae"] <= base["mae"] + 0.05, report
+
+
+@pytest.mark.xfail(
+    reason="issue 4 targets not reached on the held-out set: Spearman 0.70, pass/fail accuracy "
+    "0.68, MAE 0.93 as shipped (key points given); see docs/grading.md, 'Limits'",
+    strict=False,
+)
+def test_held_out_figures_meet_the_issue_targets(
+    grader: Any, holdout: tuple[C.EvalData, C.EvalData]
+) -> None:
+    rows = _holdout_rows(grader, holdout[0])
+    report = C.format_table("held-out, as shipped", rows)
     assert rows[0][1]["spearman"] >= TARGET_RHO, report
     assert rows[0][1]["accuracy"] >= TARGET_ACC, report
     assert rows[0][1]["mae"] <= TARGET_MAE, report

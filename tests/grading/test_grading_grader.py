@@ -168,3 +168,30 @@ def test_notes_are_a_second_reference_in_their_language(grader: Grader) -> None:
     # An English answer does not use Chinese notes.
     english = grader.grade(REFERENCE, GOOD, KEY_POINTS, notes=notes)
     assert not english.used_notes
+
+
+def test_a_contradicted_key_point_is_missed_and_shows_the_contradicting_part(
+    grader: Grader,
+) -> None:
+    reference = (
+        "In a seq2seq model the encoder reads the source sentence and the decoder generates "
+        "the translation one token at a time."
+    )
+    key_points = [
+        "The encoder reads the source sentence.",
+        "The decoder generates the translation token by token.",
+    ]
+    answer = "The decoder reads the source sentence. The encoder generates the translation."
+    result = grader.grade(reference, answer, key_points)
+    assert [k.contradicted for k in result.key_points] == [True, True]
+    assert [k.covered for k in result.key_points] == [False, False]
+    assert result.key_points[1].span == "The encoder generates the translation."
+    assert result.quality <= 2
+    assert result.to_dict()["key_points"][0]["contradicted"] is True
+    right = grader.grade(
+        reference,
+        "The encoder reads the source; the decoder generates the translation token by token.",
+        key_points,
+    )
+    assert not any(k.contradicted for k in right.key_points)
+    assert right.quality >= 4

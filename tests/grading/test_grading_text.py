@@ -161,3 +161,43 @@ def test_negation_flip() -> None:
 def test_lexicon_tokens_in_input_are_harmless() -> None:
     weird = "inner product \ue000s1_0\ue001 ⟨x, y⟩ \u241e and more"
     assert contradict.compare(weird, "the inner product ⟨x, y⟩").swaps == 0
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "pair"),
+    [
+        ("The decoder.", "The encoder.", "encoder/decoder"),
+        (
+            "It stops each position from attending to past tokens.",
+            "It stops each position from attending to future tokens.",
+            "previous/future",
+        ),
+        ("它用连续的隐变量。", "VQ-VAE 的隐变量是离散的。", "discrete/continuous"),
+    ],
+)
+def test_an_opposite_put_in_place_of_the_reference_notion_is_a_swap(
+    answer: str, reference: str, pair: str
+) -> None:
+    result = contradict.compare(to_simplified(answer), to_simplified(reference))
+    assert result.swaps == 1 and pair in result.reasons, result
+
+
+def test_substitution_can_be_left_out_for_fragments() -> None:
+    """A fragment compared with a claim made elsewhere is judged by its bindings only: "the
+    decoder" binds nothing, so it contradicts nothing."""
+    assert contradict.compare("The decoder.", "The encoder.", substitution=False).swaps == 0
+
+
+def test_naming_both_sides_is_no_substitution() -> None:
+    answer = "BERT is an encoder, unlike GPT, which is a decoder."
+    assert contradict.compare(answer, "BERT is a Transformer encoder.").swaps == 0
+
+
+def test_a_negated_clause_inside_a_longer_reference_clause_is_no_flip() -> None:
+    """'No full softmax' repeats one part of a longer reference clause that says the full
+    softmax is expensive; sharing two concepts is not saying the same thing."""
+    answer = "Negative sampling: no full softmax."
+    reference = (
+        "Computing a full softmax over the whole vocabulary for every prediction is expensive."
+    )
+    assert contradict.compare(answer, reference).negations == 0

@@ -33,11 +33,11 @@ if TYPE_CHECKING:
 FEATURES: tuple[str, ...] = (
     "sim",
     "coverage",
+    "precision",
     "terms",
     "length",
     "cross",
     "swaps",
-    "negations",
 )
 SIGNS: dict[str, int] = {
     "sim": 1,
@@ -399,13 +399,16 @@ def cross_validate_both(
     k: int = 5,
     l2: float = 1.0,
     seed: int = 13,
+    groups: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cross-validation over both key-point conditions: in each fold the ordinal and pass/fail
     models are fitted on the training questions twice over (key points as given, and derived
     from the reference), as the shipped parameters are, then predict the test questions under
-    each condition. Returns (predictions with given key points, with derived key points)."""
+    each condition. Folds group items by question unless ``groups`` says otherwise (by author:
+    pass the sources and k = their number). Returns (predictions with given key points, with
+    derived key points)."""
     labels = np.asarray(given.labels)
-    folds = folds_by_group(given.groups, k, seed)
+    folds = folds_by_group(given.groups if groups is None else groups, k, seed)
     preds = (np.zeros(len(labels), dtype=int), np.zeros(len(labels), dtype=int))
     for f in range(k):
         train = [i for i in range(len(labels)) if folds[i] != f]
@@ -536,41 +539,97 @@ def format_table(title: str, rows: list[tuple[str, dict, dict]]) -> str:
     return "\n".join(lines)
 
 
-def evaluate(grader: Any, items: list[dict[str, Any]], k: int = 5) -> str:
-    """The evaluation report printed by ``labdeck grade-eval``: with the key points as given
-    and, when the file has any, with key points derived from the reference instead."""
+def sources_of(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Who wrote each item (its ``source`` field; "unknown" when missing)."""
+    return [str(it.get("source") or "unknown") for it in items]
+
+
+def evaluate(
+    grader: Any,
+    items: list[dict[str, Any]],
+    k: int = 5,
+    holdout: list[dict[str, Any]] | None = None,
+    holdout_name: str = "held-out set",
+) -> str:
+    """The evaluation report printed by ``labdeck grade-eval``: cross-validated by question
+    and, when the items come from three or more authors (``source``), by author; then the
+    shipped parameters on ``items`` and on a held-out set. Each with the key points as given
+    and, when the file has any, derived from the reference instead."""
     given, derived = collect_both(grader, items)
     both = derived is not given
     shipped = grader.params
     base_params = params_for(grader.model_id, baseline=True)
     pm = _pass_model(shipped)
+    conditions = [("key points as given", given)]
+    if both:
+        conditions.append(("key points derived from the reference", derived))
+    sources = sources_of(items)
+    n_authors = len(set(sources))
+    cv_q = cross_validate_both(given, derived, shipped.features, k)
+    cv_a = (
+        cross_validate_both(given, derived, shipped.features, n_authors, groups=sources)
+        if n_authors >= 3
+        else None
+    )
+    b_cv_q = cross_validate(given.baseline, given.labels, given.groups, BASELINE_FEATURES, k)
+    b_cv_a = (
+        cross_validate(given.baseline, given.labels, sources, BASELINE_FEATURES, n_authors)
+        if cv_a is not None
+        else None
+    )
     b_ship, _ = predict(
         base_params.weights, base_params.cutpoints, given.baseline, BASELINE_FEATURES
     )
-    b_cv = cross_validate(given.baseline, given.labels, given.groups, BASELINE_FEATURES, k)
-    q_cv_given, q_cv_derived = cross_validate_both(given, derived, shipped.features, k)
-    conditions = [("key points as given", given, q_cv_given)]
-    if both:
-        conditions.append(("key points derived from the reference", derived, q_cv_derived))
     n_groups = len(set(given.groups))
-    parts = [f"model: {grader.model_id} · items: {len(items)} · questions: {n_groups}"]
-    for name, data, q_cv in conditions:
-        q_ship, _ = predict(shipped.weights, shipped.cutpoints, data.signals, shipped.features, pm)
+    parts = [
+        f"model: {grader.model_id} · items: {len(items)} · questions: {n_groups}"
+        f" · authors: {n_authors}"
+    ]
+
+    def section(title: str, data: EvalData, pred: np.ndarray, base: np.ndarray) -> None:
+        parts.extend(["", format_table(title, table_rows(data, pred, base))])
+
+    for c, (name, data) in enumerate(conditions):
         label = f" — {name}" if both else ""
-        parts += [
-            "",
-            format_table(
-                f"Cross-validated ({k} folds grouped by question; both models refit in each "
-                f"fold on both key-point conditions){label}",
-                table_rows(data, q_cv, b_cv),
-            ),
-            "",
-            format_table(
-                f"As shipped (parameters in labdeck/grading/params.py, fitted on the dev set)"
-                f"{label}",
-                table_rows(data, q_ship, b_ship),
-            ),
-        ]
+        section(
+            f"Cross-validated by question ({k} folds; both models refit in each fold on both "
+            f"key-point conditions){label}",
+            data,
+            cv_q[c],
+            b_cv_q,
+        )
+        if cv_a is not None and b_cv_a is not None:
+            section(
+                f"Cross-validated by author (leave one author's items out, {n_authors} "
+                f"folds){label}",
+                data,
+                cv_a[c],
+                b_cv_a,
+            )
+        q_ship, _ = predict(shipped.weights, shipped.cutpoints, data.signals, shipped.features, pm)
+        section(
+            f"As shipped (parameters in labdeck/grading/params.py, fitted on this set){label}",
+            data,
+            q_ship,
+            b_ship,
+        )
+    if holdout:
+        h_given, h_derived = collect_both(grader, holdout)
+        h_base, _ = predict(
+            base_params.weights, base_params.cutpoints, h_given.baseline, BASELINE_FEATURES
+        )
+        h_conditions = [("key points as given", h_given)]
+        if h_derived is not h_given:
+            h_conditions.append(("key points derived from the reference", h_derived))
+        for name, data in h_conditions:
+            q, _ = predict(shipped.weights, shipped.cutpoints, data.signals, shipped.features, pm)
+            section(
+                f"{holdout_name.capitalize()} ({len(holdout)} items never used for fitting), "
+                f"as shipped — {name}",
+                data,
+                q,
+                h_base,
+            )
     parts += [
         "",
         "ρ: Spearman between suggested quality and label · acc: pass/fail agreement (q ≥ 3) · "

@@ -65,6 +65,12 @@ def register(subparsers: Any) -> None:
         help="labelled JSON lines (reference, key_points, answer, label[, pairing, question]); "
         "default: the development set tests/data/grading_dev.jsonl",
     )
+    p.add_argument(
+        "--holdout",
+        metavar="FILE",
+        help="a labelled set never used for fitting, scored with the shipped parameters; "
+        "default without --data: tests/data/grading_holdout.jsonl",
+    )
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     _model_options(p)
     p.set_defaults(func=cmd_grade_eval)
@@ -241,25 +247,47 @@ def cmd_grade(args: argparse.Namespace) -> int:
 # --- grade-eval -------------------------------------------------------------------------------
 
 
+def _data_dir() -> Path:
+    return Path(__file__).resolve().parents[3] / "tests" / "data"
+
+
 def default_dev_set() -> Path:
-    return Path(__file__).resolve().parents[3] / "tests" / "data" / "grading_dev.jsonl"
+    return _data_dir() / "grading_dev.jsonl"
+
+
+def default_holdout_set() -> Path:
+    return _data_dir() / "grading_holdout.jsonl"
+
+
+def _labelled(path: Path) -> list[dict[str, Any]]:
+    """A labelled JSON-lines set, every item checked (raises InputError / ValueError)."""
+    from labdeck.grading.calibration import load_jsonl
+
+    items = load_jsonl(str(path))
+    for n, item in enumerate(items, start=1):
+        parse_item(item, f"{path}: item {n}")
+        if not isinstance(item.get("label"), int) or not 0 <= item["label"] <= 5:
+            raise InputError(f"{path}: item {n}: 'label' must be an integer 0-5")
+    return items
 
 
 def cmd_grade_eval(args: argparse.Namespace) -> int:
-    from labdeck.grading.calibration import evaluate, load_jsonl
+    from labdeck.grading.calibration import evaluate
     from labdeck.grading.embedder import EmbedderError
 
     path = Path(args.data) if args.data else default_dev_set()
     if not path.exists():
         return _fail(f"no labelled data at {path}; pass --data FILE", EXIT_INPUT)
+    holdout_path = Path(args.holdout) if args.holdout else None
+    if holdout_path is None and not args.data and default_holdout_set().exists():
+        holdout_path = default_holdout_set()
+    if holdout_path is not None and not holdout_path.exists():
+        return _fail(f"no labelled data at {holdout_path}", EXIT_INPUT)
     if args.folds < 2:
         return _fail("--folds must be at least 2", EXIT_INPUT)
     try:
-        items = load_jsonl(str(path))
-        for n, item in enumerate(items, start=1):
-            parse_item(item, f"{path}: item {n}")
-            if not isinstance(item.get("label"), int) or not 0 <= item["label"] <= 5:
-                raise InputError(f"{path}: item {n}: 'label' must be an integer 0-5")
+        items = _labelled(path)
+        holdout = _labelled(holdout_path) if holdout_path else None
     except (ValueError, InputError) as exc:
         return _fail(str(exc), EXIT_INPUT)
     if len(items) < 2 * args.folds:
@@ -268,8 +296,9 @@ def cmd_grade_eval(args: argparse.Namespace) -> int:
         grader = _grader(args)
     except EmbedderError as exc:
         return _fail(str(exc), EXIT_MODEL)
+    name = f"held-out set {holdout_path.name}" if holdout_path else ""
     try:
-        print(evaluate(grader, items, k=args.folds))
+        print(evaluate(grader, items, k=args.folds, holdout=holdout, holdout_name=name))
     except ImportError as exc:  # scipy is needed to refit
         return _fail(f"grade-eval needs scipy to refit the calibration ({exc})", EXIT_MODEL)
     return 0

@@ -521,7 +521,7 @@ _LINKED = _linked()
 _NOT_EVIDENCE = {
     i for i, p in enumerate(PAIRS) if p.name in ("increase/decrease", "changes/constant")
 }
-POL_MIN = 0.7  # share of concepts an answer clause must have in common with a reference clause
+POL_MIN = 0.5  # share of concepts an answer clause must have in common with a reference clause
 
 
 def _normalise(text: str) -> str:
@@ -614,7 +614,11 @@ def _polarity_flips(answer: tuple[Clause, ...], reference: tuple[Clause, ...]) -
         words, negated = _polarity_view(clause)
         if len(words) < 2:
             continue
-        scored = [(len(words & r) / min(len(words), len(r)), neg) for r, neg in ref_sets if r]
+        scored = [
+            (len(words & r) / len(words | r) if len(words & r) >= 2 else 0.0, neg)
+            for r, neg in ref_sets
+            if r
+        ]
         best = max((o for o, _n in scored), default=0.0)
         if best < POL_MIN:
             continue
@@ -632,6 +636,31 @@ def _polarity_view(clause: Clause) -> tuple[set[str], bool]:
     return words, clause.negated and not absorbed
 
 
+def _sides_named(cls: tuple[Clause, ...]) -> dict[int, set[int]]:
+    """Pair → the sides a text names (after negation: "not continuous" names discrete)."""
+    named: dict[int, set[int]] = defaultdict(set)
+    for clause in cls:
+        for i, s, _p in clause.sides:
+            named[i].add(1 - s if clause.negated and not PAIRS[i].role else s)
+    return named
+
+
+def _substituted(answer: tuple[Clause, ...], reference: tuple[Clause, ...]) -> set[int]:
+    """Pairs of which the answer names only one side and the reference only the other ("the
+    decoder" for "the encoder", "past tokens" for "future tokens"): the answer put the
+    opposite notion in its place, whatever it binds to. Generic direction words are left out:
+    "larger" and "lower" describe too many different things for one text to oppose another."""
+    a_named, r_named = _sides_named(answer), _sides_named(reference)
+    return {
+        i
+        for i, sides in a_named.items()
+        if i not in _NOT_EVIDENCE
+        and len(sides) == 1
+        and len(r_named.get(i, ())) == 1
+        and sides != r_named[i]
+    }
+
+
 @dataclass(frozen=True)
 class Contradiction:
     swaps: int  # opposite pairs whose bindings disagree with the reference
@@ -640,8 +669,10 @@ class Contradiction:
     reasons: tuple[str, ...]
 
 
-def compare(answer: str, reference: str) -> Contradiction:
-    """Contradictions between an answer and a reference (both in simplified script)."""
+def compare(answer: str, reference: str, substitution: bool = True) -> Contradiction:
+    """Contradictions between an answer and a reference (both in simplified script).
+    ``substitution`` also counts a pair of which the two texts name opposite sides only; it
+    suits whole texts, not a fragment compared with a claim made elsewhere in the text."""
     a_cls, r_cls = clauses(answer), clauses(reference)
     a_bound, r_bound = _bindings(a_cls), _bindings(r_cls)
     per_pair: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # [mismatches, matches]
@@ -649,7 +680,10 @@ def compare(answer: str, reference: str) -> Contradiction:
         ref = r_bound.get(key)
         if ref:
             per_pair[key[0]][0 if not sides & ref else 1] += 1
-    reasons = [PAIRS[i].name for i, (mis, match) in sorted(per_pair.items()) if mis > match]
+    swapped = {i for i, (mis, match) in per_pair.items() if mis > match}
+    if substitution:
+        swapped |= _substituted(a_cls, r_cls)
+    reasons = [PAIRS[i].name for i in sorted(swapped)]
     strength = sum(mis - match for mis, match in per_pair.values() if mis > match)
     swaps = len(reasons)
     negations = _polarity_flips(a_cls, r_cls)

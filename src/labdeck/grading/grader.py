@@ -67,13 +67,15 @@ class KeyPointResult:
     text: str
     similarity: float
     covered: bool
-    span: str | None = None
+    span: str | None = None  # the part of the answer that covers (or contradicts) the point
+    contradicted: bool = False  # the answer addresses the point and gets it wrong
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "similarity": round(float(self.similarity), 4),
             "covered": self.covered,
+            "contradicted": self.contradicted,
             "span": self.span,
         }
 
@@ -364,13 +366,22 @@ class Grader:
 
     # signals -----------------------------------------------------------------------------
 
-    def _coverage(self, p: _Prepared, vectors: Mapping[str, np.ndarray]) -> list[tuple[float, str]]:
+    def _coverage(
+        self, p: _Prepared, vectors: Mapping[str, np.ndarray]
+    ) -> list[tuple[float, str, bool]]:
+        """Per key point: the best cosine with a piece of the answer, that piece, and whether
+        the piece contradicts the point (``contradict.compare``: roles or opposite notions
+        swapped). A contradicted point counts 0 towards the coverage signal: the answer
+        addressed it and got it wrong."""
         seg_mat = np.stack([vectors[s] for s in p.segments])
         out = []
         for kp in p.key_points:
             sims = seg_mat @ vectors[kp]
             best = int(np.argmax(sims))
-            out.append((float(sims[best]), p.segments[best]))
+            span = p.segments[best]
+            check = compare(to_simplified(span), to_simplified(kp), substitution=False)
+            contradicted = check.swaps > 0
+            out.append((float(sims[best]), span, contradicted))
         return out
 
     def _display_spans(self, p: _Prepared, vectors: Mapping[str, np.ndarray]) -> list[str]:
@@ -390,11 +401,11 @@ class Grader:
         self,
         p: _Prepared,
         side: _Side,
-        coverage: list[tuple[float, str]],
+        coverage: list[tuple[float, str, bool]],
         vectors: Mapping[str, np.ndarray],
     ) -> Signals:
         sim = float(self._whole(p.chunks, vectors) @ self._whole(side.chunks, vectors))
-        cov = _coverage_mean([c for c, _ in coverage], p.kp_from_reference)
+        cov = _coverage_mean([0.0 if bad else c for c, _, bad in coverage], p.kp_from_reference)
         precision, supported = self._support(p, side, vectors)
         ratio = max(supported, 0.5) / max(T.units(side.text), 1.0)
         contra = compare(p.simplified, side.lexical)
@@ -417,10 +428,17 @@ class Grader:
         clauses of their best similarity to a piece of the reference — how much of what the
         answer says the reference supports. Supported length: the answer's length counting
         each clause by how well it is supported, so padding an answer with unrelated text
-        earns nothing."""
+        earns nothing. A clause that contradicts the reference piece it matches best (roles or
+        opposite notions swapped) is not supported at all."""
         ref_mat = np.stack([vectors[s] for s in side.align])
         ans_mat = np.stack([vectors[c] for c in p.clauses])
-        best = (ans_mat @ ref_mat.T).max(axis=1)
+        sims = ans_mat @ ref_mat.T
+        where = sims.argmax(axis=1)
+        best = sims.max(axis=1)
+        for i, (clause, j) in enumerate(zip(p.clauses, where, strict=True)):
+            piece = to_simplified(side.align[j])
+            if compare(to_simplified(clause), piece, substitution=False).swaps:
+                best[i] = 0.0
         weights = np.array([max(T.units(c), 1.0) for c in p.clauses])
         lo, hi = self.params.support_range
         support = np.clip((best - lo) / (hi - lo), 0.0, 1.0)
@@ -468,11 +486,10 @@ class Grader:
         sig, side = all_signals[best], p.sides[best]
         kp_results = []
         shown = self._display_spans(p, vectors)
-        for kp, (similarity, span), display in zip(p.key_points, coverage, shown, strict=True):
-            covered = similarity >= self.params.cover_threshold and not (
-                compare(to_simplified(span), to_simplified(kp)).swaps
-            )
-            kp_results.append(KeyPointResult(kp, similarity, covered, display if covered else None))
+        for kp, (similarity, span, bad), display in zip(p.key_points, coverage, shown, strict=True):
+            covered = similarity >= self.params.cover_threshold and not bad
+            shown_span = span if bad else display if covered else None
+            kp_results.append(KeyPointResult(kp, similarity, covered, shown_span, bad))
         return GradeResult(
             score=score,
             quality=quality,
