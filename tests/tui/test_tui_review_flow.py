@@ -123,3 +123,25 @@ async def test_empty_queue_shows_a_message_and_the_forecast(make_services):
         await pilot.press("q")
         await settle(pilot)
         assert not isinstance(app.screen, ReviewScreen)
+
+
+async def test_a_contradicted_key_point_is_shown_as_such(make_app, services):
+    """Swapping the roles of encoder and decoder: the grader marks the key points the answer
+    contradicts, and the review screen says so next to the part of the answer at fault."""
+    swapped = (
+        ANSWER.replace("encoder", "DEC").replace("decoder", "encoder").replace("DEC", "decoder")
+    )
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        box = screen.query_one("#answer", AnswerBox)
+        box.insert(swapped)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+        assert screen.result is not None
+        bad = [k for k in screen.result.key_points if k.contradicted]
+        assert bad, screen.result.key_points
+        assert screen.result.quality <= 2
+        grade = str(screen.query_one("#grade", Static).render())
+        assert "your answer says the opposite" in grade
+        assert "decoder RNN reads the source tokens" in grade

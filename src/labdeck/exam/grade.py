@@ -77,6 +77,7 @@ def _feedback_from(result: Any) -> dict:
             "text": kp.text,
             "similarity": round(float(kp.similarity), 4),
             "covered": bool(kp.covered),
+            "contradicted": bool(getattr(kp, "contradicted", False)),
             "span": getattr(kp, "span", None),
         }
         for kp in getattr(result, "key_points", []) or []

@@ -42,8 +42,12 @@ Your answer and the card's reference answer are turned into sentence embeddings 
 multilingual model that runs on this machine (no network). The **score** (0–1) is their
 similarity, sharpened by how many of the card's **key points** your answer covers: each key
 point is compared with every sentence you wrote, and a point counts as covered (✓) when one of
-your sentences is close enough to it — the matching sentence is shown under the point. You may
-answer in English or Chinese; traditional characters are converted first.
+your sentences is close enough to it — the matching sentence is shown under the point. A point
+your answer gets backwards (roles or opposites swapped) is marked ≠ with the sentence at fault.
+You may answer in English or Chinese; traditional characters are converted first.
+
+The grader reads words and phrases, not logic: a fluent answer that says something false in
+the reference's own words can still score well. Treat the suggestion as a first guess.
 
 The score becomes a **suggested quality**; `enter` accepts it, a digit overrides it. Space on an
 empty answer box skips grading: the reference is revealed and you rate yourself.

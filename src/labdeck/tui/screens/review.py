@@ -289,9 +289,12 @@ class ReviewScreen(Screen):
                 mark, style = ("✓", "green") if point.covered else ("✗", "red")
                 text.append(f" {mark} ", style=f"bold {style}")
                 text.append(point.text)
-                if point.covered and point.span:
+                if point.span and (point.covered or point.contradicted):
                     span = point.span if len(point.span) <= 90 else point.span[:87] + "…"
-                    text.append(f"\n     ↳ “{span}”", style="dim")
+                    if point.contradicted:
+                        text.append(f"\n     ≠ your answer says the opposite: “{span}”", style="red")
+                    else:
+                        text.append(f"\n     ↳ “{span}”", style="dim")
                 text.append("\n")
         else:
             text.append("Rate yourself: ", style="bold")
