@@ -36,6 +36,16 @@ FLOOR_HOLDOUT_ACC = 0.62
 FLOOR_HOLDOUT_MAE = 0.98
 
 
+def assert_meets_targets(rows: list[tuple[str, dict, dict]], title: str) -> None:
+    """Issue 4's targets: overall Spearman, pass/fail accuracy and MAE, Spearman per pairing."""
+    report = C.format_table(title, rows)
+    assert rows[0][1]["spearman"] >= TARGET_RHO, report
+    assert rows[0][1]["accuracy"] >= TARGET_ACC, report
+    assert rows[0][1]["mae"] <= TARGET_MAE, report
+    for name, m, _ in rows[1:]:
+        assert m["spearman"] >= TARGET_RHO_PAIRING, (name, report)
+
+
 @pytest.fixture(scope="module")
 def both(grader: Any, dev_items: list[dict[str, Any]]) -> tuple[C.EvalData, C.EvalData]:
     return C.collect_both(grader, dev_items)
@@ -131,13 +141,7 @@ def test_cross_validated_figures_meet_the_issue_targets(
     data: C.EvalData, cv: tuple[np.ndarray, np.ndarray]
 ) -> None:
     ours, cosine = cv
-    rows = C.table_rows(data, ours, cosine)
-    report = C.format_table("cv", rows)
-    assert rows[0][1]["spearman"] >= TARGET_RHO, report
-    assert rows[0][1]["accuracy"] >= TARGET_ACC, report
-    assert rows[0][1]["mae"] <= TARGET_MAE, report
-    for name, m, _ in rows[1:]:
-        assert m["spearman"] >= TARGET_RHO_PAIRING, (name, report)
+    assert_meets_targets(C.table_rows(data, ours, cosine), "cv")
 
 
 @pytest.mark.xfail(
@@ -148,13 +152,7 @@ def test_cross_validated_figures_meet_the_issue_targets(
 def test_cross_validated_figures_without_key_points_meet_the_issue_targets(
     both: tuple[C.EvalData, C.EvalData], cv_both: tuple[np.ndarray, np.ndarray], cv: Any
 ) -> None:
-    rows = C.table_rows(both[1], cv_both[1], cv[1])
-    report = C.format_table("cv, derived key points", rows)
-    assert rows[0][1]["spearman"] >= TARGET_RHO, report
-    assert rows[0][1]["accuracy"] >= TARGET_ACC, report
-    assert rows[0][1]["mae"] <= TARGET_MAE, report
-    for name, m, _ in rows[1:]:
-        assert m["spearman"] >= TARGET_RHO_PAIRING, (name, report)
+    assert_meets_targets(C.table_rows(both[1], cv_both[1], cv[1]), "cv, derived key points")
 
 
 def _holdout_rows(grader: Any, data: C.EvalData) -> list[tuple[str, dict, dict]]:
@@ -189,13 +187,7 @@ def test_held_out_figures_hold(
 def test_held_out_figures_meet_the_issue_targets(
     grader: Any, holdout: tuple[C.EvalData, C.EvalData]
 ) -> None:
-    rows = _holdout_rows(grader, holdout[0])
-    report = C.format_table("held-out, as shipped", rows)
-    assert rows[0][1]["spearman"] >= TARGET_RHO, report
-    assert rows[0][1]["accuracy"] >= TARGET_ACC, report
-    assert rows[0][1]["mae"] <= TARGET_MAE, report
-    for name, m, _ in rows[1:]:
-        assert m["spearman"] >= TARGET_RHO_PAIRING, (name, report)
+    assert_meets_targets(_holdout_rows(grader, holdout[0]), "held-out, as shipped")
 
 
 def test_shipped_parameters_are_the_fit_on_both_key_point_conditions(
