@@ -56,7 +56,7 @@ def test_derive_key_points_from_reference() -> None:
     assert T.derive_key_points(ref) == [
         "The first claim is about attention.",
         "The second claim is about heads.",
-        "A third claim comes as a bullet Too short.",  # a fragment joins its neighbour
+        "A third claim comes as a bullet; Too short.",  # a fragment joins its neighbour
     ]
     many = " ".join(f"Sentence number {i} is here." for i in range(20))
     assert len(T.derive_key_points(many)) <= T.MAX_DERIVED

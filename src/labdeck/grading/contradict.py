@@ -678,7 +678,7 @@ def compare(answer: str, reference: str, substitution: bool = True) -> Contradic
     per_pair: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # [mismatches, matches]
     for key, sides in a_bound.items():
         ref = r_bound.get(key)
-        if ref:
+        if ref and len(sides) == 1 and len(ref) == 1:  # bound to both sides says nothing
             per_pair[key[0]][0 if not sides & ref else 1] += 1
     swapped = {i for i, (mis, match) in per_pair.items() if mis > match}
     if substitution:

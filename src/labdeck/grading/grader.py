@@ -370,18 +370,25 @@ class Grader:
         self, p: _Prepared, vectors: Mapping[str, np.ndarray]
     ) -> list[tuple[float, str, bool]]:
         """Per key point: the best cosine with a piece of the answer, that piece, and whether
-        the piece contradicts the point (``contradict.compare``: roles or opposite notions
-        swapped). A contradicted point counts 0 towards the coverage signal: the answer
-        addressed it and got it wrong."""
+        the answer contradicts the point (``contradict.compare`` of the whole answer with the
+        point: roles or opposite notions swapped). A contradicted point counts 0 towards the
+        coverage signal, and its piece is the closest one that contradicts it on its own (else
+        the best one): the answer addressed the point and got it wrong."""
         seg_mat = np.stack([vectors[s] for s in p.segments])
         out = []
         for kp in p.key_points:
             sims = seg_mat @ vectors[kp]
-            best = int(np.argmax(sims))
-            span = p.segments[best]
-            check = compare(to_simplified(span), to_simplified(kp), substitution=False)
-            contradicted = check.swaps > 0
-            out.append((float(sims[best]), span, contradicted))
+            order = np.argsort(-sims)
+            kp_s = to_simplified(kp)
+
+            def contradicts(text: str, kp_s: str = kp_s) -> bool:
+                return compare(to_simplified(text), kp_s, substitution=False).swaps > 0
+
+            span = p.segments[order[0]]
+            contradicted = contradicts(p.answer)
+            if contradicted:
+                span = next((p.segments[j] for j in order if contradicts(p.segments[j])), span)
+            out.append((float(sims[order[0]]), span, contradicted))
         return out
 
     def _display_spans(self, p: _Prepared, vectors: Mapping[str, np.ndarray]) -> list[str]:

@@ -264,10 +264,16 @@ def _merge_fragments(parts: list[str], min_units: float) -> list[str]:
 
 
 def _join_claims(a: str, b: str) -> str:
-    a = a.rstrip()
-    if CJK_RE.search(a[-1:]) or a.endswith(("。", "，", "；", "：")):
+    """Two claims as one text; a claim that ends without punctuation (a list item) gets a
+    semicolon, so the joined text does not run two statements into one clause."""
+    a, b = a.rstrip(), b.lstrip()
+    if a.endswith(("。", "，", "；", "：", "！", "？")):
         return f"{a}{b}"
-    return f"{a} {b}"
+    if CJK_RE.search(a[-1:]):
+        return f"{a}；{b}"
+    if a.endswith((".", ";", ":", ",", "!", "?")):
+        return f"{a} {b}"
+    return f"{a}; {b}"
 
 
 def _tidy_claim(claim: str) -> str:

@@ -292,7 +292,9 @@ class ReviewScreen(Screen):
                 if point.span and (point.covered or point.contradicted):
                     span = point.span if len(point.span) <= 90 else point.span[:87] + "…"
                     if point.contradicted:
-                        text.append(f"\n     ≠ your answer says the opposite: “{span}”", style="red")
+                        text.append(
+                            f"\n     ≠ your answer says the opposite: “{span}”", style="red"
+                        )
                     else:
                         text.append(f"\n     ↳ “{span}”", style="dim")
                 text.append("\n")
