@@ -12,10 +12,12 @@ such answers lexically, in English and Chinese, without a model:
    to that side (a clause naming both sides binds nothing). For properties (not for entities
    such as encoder/decoder) a negation flips the side: "not continuous" reads as "discrete".
 3. A concept bound to one side in the answer and only to the other side in the reference is a
-   mismatch ("queries … encoder" vs "decoder … queries"). A pair with more mismatches than
-   matches counts as one swap.
-4. An answer clause that shares most of its concepts with a reference clause but has the
-   opposite polarity counts as one negation flip.
+   mismatch ("queries … encoder" vs "decoder … queries"); a concept bound to both sides in
+   either text says nothing. A pair with more mismatches than matches counts as one swap, and
+   so does a pair of which the answer names only one side and the reference only the other
+   (substitution: "the decoder" for "the encoder").
+4. An answer clause that says what a reference clause says (Jaccard ≥ POL_MIN over at least
+   two shared concepts) with the opposite polarity counts as one negation flip.
 
 Chinese text must already be simplified (see ``embedder.to_simplified``).
 """
@@ -521,7 +523,7 @@ _LINKED = _linked()
 _NOT_EVIDENCE = {
     i for i, p in enumerate(PAIRS) if p.name in ("increase/decrease", "changes/constant")
 }
-POL_MIN = 0.5  # share of concepts an answer clause must have in common with a reference clause
+POL_MIN = 0.5  # Jaccard of concepts an answer clause must share with a reference clause
 
 
 def _normalise(text: str) -> str:

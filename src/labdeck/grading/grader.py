@@ -8,7 +8,10 @@ boundary (``calibration.py``, parameters in ``params.py``):
 * ``sim``        cosine between the whole answer and the reference (long texts are embedded in
                  chunks whose vectors are averaged, never truncated);
 * ``coverage``   mean over key points of the best cosine between the key point and a piece of
-                 the answer (clause, sentence, chunk, whole answer);
+                 the answer (clause, sentence, chunk, whole answer); a key point the answer
+                 contradicts counts 0;
+* ``precision``  how much of what the answer says the reference supports (clauses that
+                 contradict their best reference piece count 0);
 * ``terms``      share of key terms (formulas such as sqrt(d_k), acronyms such as KL or ELBO,
                  content words; Chinese content bigrams) found in the answer, typo-tolerant
                  (rapidfuzz); only terms the answer's language can be expected to contain;
@@ -17,10 +20,10 @@ boundary (``calibration.py``, parameters in ``params.py``):
                  lose and padding with unrelated text gains nothing;
 * ``cross``      answer and reference in different languages (cross-lingual cosines run lower);
 * ``swaps``      opposite notions or roles swapped with respect to the reference
-                 (``contradict.py``: encoder/decoder, maximise/minimise, upper/lower bound …);
-* ``negations``  answer clauses that say what a reference clause says, negated.
+                 (``contradict.py``: encoder/decoder, maximise/minimise, upper/lower bound …).
 
-``precision`` (how much of the answer the reference supports) is reported but not weighted.
+``negations`` (answer clauses that say what a reference clause says, negated) is reported but
+not weighted: on answers by other writers it fired on right answers as often as on wrong ones.
 The learner's notes act as a second reference when the answer is in the notes' language; the
 better of the two is kept. An empty answer gets quality 0 without calling the model.
 """
