@@ -383,14 +383,15 @@ class Grader:
             sims = seg_mat @ vectors[kp]
             order = np.argsort(-sims)
             kp_s = to_simplified(kp)
-
-            def contradicts(text: str, kp_s: str = kp_s) -> bool:
-                return compare(to_simplified(text), kp_s, substitution=False).swaps > 0
-
             span = p.segments[order[0]]
-            contradicted = contradicts(p.answer)
+            contradicted = compare(p.simplified, kp_s, substitution=False).swaps > 0
             if contradicted:
-                span = next((p.segments[j] for j in order if contradicts(p.segments[j])), span)
+                at_fault = (
+                    p.segments[j]
+                    for j in order
+                    if compare(to_simplified(p.segments[j]), kp_s, substitution=False).swaps
+                )
+                span = next(at_fault, span)
             out.append((float(sims[order[0]]), span, contradicted))
         return out
 

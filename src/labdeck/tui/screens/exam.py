@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from rich.text import Text
 from textual import on, work
@@ -104,6 +104,21 @@ def _context(
     export_dir: Path | None = None,
 ) -> ExamContext:
     return ExamContext(store, grader_factory, scheduler_factory, clock, export_dir)
+
+
+class _OneExamScreen(Screen):
+    """A screen about one exam, built from the app's exam context (``LabdeckApp``)."""
+
+    @classmethod
+    def from_context(cls, ctx: ExamContext, exam_id: int) -> Self:
+        return cls(  # type: ignore[call-arg]  # subclasses take (store, exam_id, grader_factory)
+            ctx.store,
+            exam_id,
+            ctx.grader_factory,
+            scheduler_factory=ctx.scheduler_factory,
+            clock=ctx.clock,
+            export_dir=ctx.export_dir,
+        )
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -334,7 +349,7 @@ class ExamSetupScreen(Screen):
 # ==================================================================== sitting
 
 
-class ExamScreen(Screen):
+class ExamScreen(_OneExamScreen):
     """One question at a time with a countdown; answers autosave as they are typed."""
 
     # The app's command palette (ctrl+p) should not shadow "previous question" here.
@@ -389,17 +404,6 @@ class ExamScreen(Screen):
         self._save_timer: Timer | None = None
         self._last_checkpoint = time.monotonic()
         self.saves = 0  # completed autosaves (tests and the status line read it)
-
-    @classmethod
-    def from_context(cls, ctx: ExamContext, exam_id: int) -> ExamScreen:
-        return cls(
-            ctx.store,
-            exam_id,
-            ctx.grader_factory,
-            scheduler_factory=ctx.scheduler_factory,
-            clock=ctx.clock,
-            export_dir=ctx.export_dir,
-        )
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -656,7 +660,7 @@ class ExamScreen(Screen):
 # ==================================================================== report
 
 
-class ExamReportScreen(Screen):
+class ExamReportScreen(_OneExamScreen):
     """Total, per-question verdicts with reference answers, per-chapter breakdown; override
     with 0–5, apply to the schedule with ``a``, export Markdown with ``m``."""
 
@@ -695,17 +699,6 @@ class ExamReportScreen(Screen):
         self.exam_id = exam_id
         self.report: ExamReport | None = None
         self.busy = True
-
-    @classmethod
-    def from_context(cls, ctx: ExamContext, exam_id: int) -> ExamReportScreen:
-        return cls(
-            ctx.store,
-            exam_id,
-            ctx.grader_factory,
-            scheduler_factory=ctx.scheduler_factory,
-            clock=ctx.clock,
-            export_dir=ctx.export_dir,
-        )
 
     def compose(self) -> ComposeResult:
         yield Header()
