@@ -98,6 +98,11 @@ class ReviewLog(SQLModel, table=True):
     score: float | None = None
     suggested: int | None = None
     duration_ms: int | None = None
+    confidence: float | None = None  # the grader's confidence in ``suggested`` (0-1)
+    sure: bool | None = None  # the grader's verdict: True = sure, False = unsure, None = not graded
+    # the learner's key-point ticks: [{"point": str, "grader": "covered|missed|contradicted",
+    # "ticked": bool}], None when no checklist was shown
+    checklist: list[dict] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     prev_repetitions: int
     prev_ease: int
     prev_interval: int
@@ -141,6 +146,7 @@ class DemoRun(SQLModel, table=True):
     metrics: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     checks: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     message: str | None = None
+    pid: int | None = None  # the child process, to mark runs whose process is gone as stale
 
 
 class Exam(SQLModel, table=True):
@@ -176,3 +182,12 @@ class ExamQuestion(SQLModel, table=True):
     auto_quality: int | None = None
     override_quality: int | None = None
     feedback: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    applied: bool = False  # set in the same transaction that records this question's review
+    checklist: list[dict] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Meta(SQLModel, table=True):
+    """Facts the database keeps about itself (content fingerprint, last integrity check)."""
+
+    key: str = Field(primary_key=True)
+    value: str
