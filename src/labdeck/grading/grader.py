@@ -40,6 +40,7 @@ import numpy as np
 from labdeck.grading import calibration
 from labdeck.grading import text as T
 from labdeck.grading.cache import EmbeddingCache, MemoryCache
+from labdeck.grading.checklist import checklist_rows, verdict_of
 from labdeck.grading.contradict import compare
 from labdeck.grading.embedder import Embedder, to_simplified
 
@@ -93,6 +94,10 @@ class GradeResult:
     reference_language: str = "empty"
     used_notes: bool = False
     signals: dict[str, float] = field(default_factory=dict)
+    # How far the suggested quality can be trusted (0-1), and the verdict drawn from it: when
+    # not ``sure`` the learner is asked to tick the key points instead of accepting ``quality``.
+    confidence: float = 1.0
+    sure: bool = True
 
     @property
     def covered(self) -> list[KeyPointResult]:
@@ -114,6 +119,11 @@ class GradeResult:
             "covered": [k.text for k in self.covered],
             "missed": [k.text for k in self.missed],
             "signals": {k: round(float(v), 4) for k, v in self.signals.items()},
+            "confidence": round(float(self.confidence), 4),
+            "sure": bool(self.sure),
+            "checklist": checklist_rows(
+                [(k.text, verdict_of(k.covered, k.contradicted), k.span) for k in self.key_points]
+            ),
         }
 
 
