@@ -12,6 +12,12 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 
 # Tests never read the real user's data.
 os.environ.setdefault("LABDECK_HOME", str(ROOT / ".pytest_home_unused"))
+# The model warm-start cache is shared by the whole run (and its subprocesses), never the
+# user's own cache directory.
+if "LABDECK_CACHE" not in os.environ:
+    import tempfile
+
+    os.environ["LABDECK_CACHE"] = tempfile.mkdtemp(prefix="labdeck-test-cache-")
 
 
 @pytest.fixture

