@@ -27,6 +27,21 @@ class ContentCard:
 
 
 @dataclass
+class ContentDrill:
+    """One drill card (a cloze note gives one per deletion). See content/README.md."""
+
+    id: str  # the card id: the drill's id, plus ".cN" for a cloze deletion
+    parent: str
+    kind: str  # cloze | choice | truefalse
+    prompt: str  # what the card shows (a cloze with its deletion blanked)
+    answer: str  # the answer shown after grading
+    drill: dict
+    line: int
+    prompt_zh: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ContentChapter:
     code: str
     title: str
@@ -34,6 +49,7 @@ class ContentChapter:
     title_zh: str | None = None
     description: str = ""
     cards: list[ContentCard] = field(default_factory=list)
+    drills: list[ContentDrill] = field(default_factory=list)
 
 
 @dataclass
@@ -175,8 +191,135 @@ def parse_deck_dir(directory: Path, known_demos: frozenset[str] | None = None) -
                     line=line,
                 )
             )
+        chapter.drills = _parse_drills(path, text, data, seen_ids)
         deck.chapters.append(chapter)
+    essays = {card.id for chapter in deck.chapters for card in chapter.cards}
+    for chapter in deck.chapters:
+        for drill in chapter.drills:
+            if drill.parent not in essays:
+                raise ImportError_(
+                    chapter.path,
+                    drill.line,
+                    f"drill parent {drill.parent!r} is not an essay card of deck {deck.key}",
+                )
     return deck
+
+
+def _parse_drills(
+    path: Path, text: str, data: dict, seen_ids: dict[str, Path]
+) -> list[ContentDrill]:
+    from labdeck.drills import DRILL_KINDS
+    from labdeck.drills import cloze as cz
+
+    tables = data.get("drills", [])
+    if not isinstance(tables, list):
+        raise ImportError_(path, 1, "'drills' must be an array of tables ([[drills]])")
+    starts = [m.start() for m in re.finditer(r"^\[\[drills\]\]", text, re.M)]
+    out: list[ContentDrill] = []
+    for index, table in enumerate(tables):
+        line = text[: starts[index]].count("\n") + 1 if index < len(starts) else 1
+        drill_id = _string(path, line, table, "id", required=True) or ""
+        if not _KEY.match(drill_id):
+            raise ImportError_(path, line, f"drill id {drill_id!r} must match [a-z0-9._-]")
+        if drill_id in seen_ids:
+            raise ImportError_(
+                path, line, f"id {drill_id} already used in {seen_ids[drill_id].name}"
+            )
+        seen_ids[drill_id] = path
+        parent = _string(path, line, table, "parent", required=True) or ""
+        kind = _string(path, line, table, "type", required=True) or ""
+        if kind not in DRILL_KINDS:
+            raise ImportError_(
+                path, line, f"drill type {kind!r} is not one of: {', '.join(DRILL_KINDS)}"
+            )
+        common = {
+            "parent": parent,
+            "kind": kind,
+            "line": line,
+            "prompt_zh": _string(path, line, table, "prompt_zh", required=False),
+            "tags": _strings(path, line, table, "tags"),
+        }
+        if kind == "cloze":
+            body = _string(path, line, table, "text", required=True) or ""
+            found = cz.deletions(body)
+            if not found:
+                raise ImportError_(path, line, "field 'text' has no {{c1::…}} deletion")
+            alternatives = table.get("alternatives", {})
+            if not isinstance(alternatives, dict) or not all(
+                isinstance(v, list) and all(isinstance(x, str) for x in v)
+                for v in alternatives.values()
+            ):
+                raise ImportError_(
+                    path, line, "field 'alternatives' must be a table of string lists (c1 = [..])"
+                )
+            numbers = {f"c{d.number}" for d in found}
+            unknown = sorted(set(alternatives) - numbers)
+            if unknown:
+                raise ImportError_(path, line, f"alternatives for {unknown[0]}: no such deletion")
+            for deletion in found:
+                if len(set(deletion.answers)) > 1:
+                    raise ImportError_(
+                        path,
+                        line,
+                        f"deletion c{deletion.number} has different answers; number them apart",
+                    )
+                name = f"c{deletion.number}"
+                accepted = [deletion.answers[0]] + [
+                    clean_text(a).strip() for a in alternatives.get(name, []) if a.strip()
+                ]
+                out.append(
+                    ContentDrill(
+                        id=f"{drill_id}.{name}",
+                        prompt=cz.front(body, deletion.number),
+                        answer=deletion.answers[0],
+                        drill={
+                            "text": body,
+                            "number": deletion.number,
+                            "answers": accepted,
+                            "hint": deletion.hint,
+                            "note": drill_id,
+                        },
+                        **common,
+                    )
+                )
+        elif kind == "choice":
+            prompt = _string(path, line, table, "prompt", required=True) or ""
+            options = _strings(path, line, table, "options")
+            correct = _strings(path, line, table, "correct")
+            if not 2 <= len(options) <= 6:
+                raise ImportError_(path, line, "field 'options' needs 2 to 6 options")
+            if len(set(options)) != len(options):
+                raise ImportError_(path, line, "field 'options' has a duplicate option")
+            if not correct or any(c not in options for c in correct):
+                raise ImportError_(
+                    path, line, "field 'correct' must list one or more of the options verbatim"
+                )
+            why = _string(path, line, table, "why", required=False)
+            out.append(
+                ContentDrill(
+                    id=drill_id,
+                    prompt=prompt,
+                    answer="; ".join(correct),
+                    drill={"options": options, "correct": correct, "why": why},
+                    **common,
+                )
+            )
+        else:
+            claim = _string(path, line, table, "claim", required=True) or ""
+            verdict = table.get("verdict")
+            if not isinstance(verdict, bool):
+                raise ImportError_(path, line, "field 'verdict' must be true or false")
+            why = _string(path, line, table, "why", required=True) or ""
+            out.append(
+                ContentDrill(
+                    id=drill_id,
+                    prompt=claim,
+                    answer=("True" if verdict else "False") + f" — {why}",
+                    drill={"verdict": verdict, "why": why},
+                    **common,
+                )
+            )
+    return out
 
 
 def find_deck_dirs(root: Path) -> list[Path]:

@@ -23,7 +23,7 @@ from labdeck.ingest.common import (
     read_document,
     slug,
 )
-from labdeck.ingest.deckfile import ContentDeck, find_deck_dirs, parse_deck_dir
+from labdeck.ingest.deckfile import ContentDeck, ContentDrill, find_deck_dirs, parse_deck_dir
 from labdeck.ingest.fingerprint import content_changed, content_fingerprint, stamp_path
 from labdeck.store import Store
 from labdeck.store.models import Card, CardState, Chapter, Deck
@@ -341,6 +341,7 @@ def _import_content_deck(session: Session, parsed: ContentDeck, report: ImportRe
     else:
         _set(deck, values)
     seen: set[str] = set()
+    drill_parents: list[tuple[str, ContentDrill]] = []
     for cpos, pch in enumerate(parsed.chapters, start=1):
         chapter = _upsert_chapter(
             session,
@@ -374,11 +375,46 @@ def _import_content_deck(session: Session, parsed: ContentDeck, report: ImportRe
                     "source_title": card.source_title,
                     "source_path": "content",
                     "source_line": card.line,
+                    "kind": "essay",
+                    "parent_id": None,
+                    "drill": None,
                 },
                 now,
             )
         report.chapters += 1
         report.items += len(pch.cards)
+        drill_parents.extend((f"{parsed.key}:{d.id}", d) for d in pch.drills)
+    # A drill takes its parent's chapter and position, so it comes right after its essay
+    # (new cards are ordered by position, then id).
+    parents = {c.key: c for c in session.exec(select(Card).where(Card.deck_id == deck.id)).all()}
+    for key, drill in drill_parents:
+        seen.add(key)
+        parent = parents[f"{parsed.key}:{drill.parent}"]
+        _upsert_card(
+            session,
+            report,
+            key,
+            {
+                "deck_id": deck.id,
+                "chapter_id": parent.chapter_id,
+                "position": parent.position,
+                "prompt": drill.prompt,
+                "prompt_zh": drill.prompt_zh,
+                "answer": drill.answer,
+                "key_points": [],
+                "tags": drill.tags,
+                "demos": [],
+                "outline_ref": parent.outline_ref,
+                "source_title": None,
+                "source_path": "content",
+                "source_line": drill.line,
+                "kind": drill.kind,
+                "parent_id": parent.id,
+                "drill": drill.drill,
+            },
+            now,
+        )
+        report.items += 1
     for card in session.exec(
         select(Card).where(
             Card.deck_id == deck.id, Card.source_path == "content", Card.retired == False

@@ -58,6 +58,11 @@ class Card(SQLModel, table=True):
     retired: bool = False
     created_at: datetime
     updated_at: datetime
+    kind: str = "essay"  # essay | cloze | choice | truefalse (see labdeck.drills)
+    parent_id: int | None = Field(
+        default=None, foreign_key="card.id", index=True, ondelete="SET NULL"
+    )  # the essay card a drill belongs to
+    drill: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class CardState(SQLModel, table=True):

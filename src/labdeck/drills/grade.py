@@ -1,0 +1,139 @@
+"""Exact grading of drill cards; the result maps straight to an SM-2 quality.
+
+The rules are documented in content/README.md ("How a drill is graded"). Only rapidfuzz and
+opencc (both light) are used: no embedding model is loaded for drills.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+TYPO_RATIO = 85.0  # rapidfuzz ratio for "right, with a typo"
+TYPO_RATIO_LONG = 75.0  # the same for answers of LONG_ANSWER characters or more
+LONG_ANSWER = 12
+
+_GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+    "zeta": "ζ", "eta": "η", "theta": "θ", "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ",
+    "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ", "varphi": "φ", "chi": "χ",
+    "psi": "ψ", "omega": "ω", "Sigma": "σ", "Delta": "δ", "Omega": "ω", "Theta": "θ",
+    "Phi": "φ", "Pi": "π", "Gamma": "γ", "Lambda": "λ",
+}  # fmt: skip
+_SYMBOLS = {
+    "\\cdot": "*", "\\times": "*", "×": "*", "·": "*", "⋅": "*", "\\le": "≤", "\\leq": "≤",
+    "<=": "≤", "\\ge": "≥", "\\geq": "≥", ">=": "≥", "\\neq": "≠", "!=": "≠", "\\approx": "≈",
+    "\\to": "→", "->": "→", "\\rightarrow": "→", "\\infty": "∞", "\\sum": "σ", "∑": "σ",
+    "\\log": "log", "\\exp": "exp", "−": "-", "–": "-", "—": "-", "\\left": "", "\\right": "",
+    "\\mathrm": "", "\\text": "", "\\operatorname": "", "\\mathbf": "", "\\boldsymbol": "",
+}  # fmt: skip
+_SQRT = re.compile(r"(?:\\sqrt|sqrt|√)\s*(?:\{([^{}]*)\}|\(([^()]*)\)|([\w.]+))")
+_FRAC = re.compile(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_POWER = re.compile(r"\^\{([^{}]*)\}")
+_SUB = re.compile(r"_\{([^{}]*)\}")
+_DROP = re.compile(r"[\s${}`\"'“”‘’「」『』]+")
+_TRAIL = re.compile(r"[.,;:!?。，、；：！？]+$")
+_GREEK_RE = re.compile(r"\\(" + "|".join(sorted(_GREEK, key=len, reverse=True)) + r")(?![A-Za-z])")
+
+
+def normalise(text: str) -> str:
+    """The comparable form of a short answer or formula (see the module doc)."""
+    from labdeck.grading.embedder import to_simplified
+
+    out = unicodedata.normalize("NFKC", text or "").strip()
+    out = to_simplified(out)
+    out = _GREEK_RE.sub(lambda m: _GREEK[m.group(1)], out)
+    for source, target in _SYMBOLS.items():
+        out = out.replace(source, target)
+    for _ in range(3):  # nested \frac{\sqrt{..}}{..}
+        out = _FRAC.sub(lambda m: f"({m.group(1)})/({m.group(2)})", out)
+        out = _SQRT.sub(lambda m: "√(" + (m.group(1) or m.group(2) or m.group(3)) + ")", out)
+    out = _POWER.sub(lambda m: "^" + m.group(1), out)
+    out = _SUB.sub(lambda m: "_" + m.group(1), out)
+    out = out.casefold()
+    out = _DROP.sub("", out)
+    out = _TRAIL.sub("", out)
+    # √(x) with a single token inside is the same as √x
+    out = re.sub(r"√\(([\w.]+)\)", r"√\1", out)
+    out = re.sub(r"\(([\w.√]+)\)", r"\1", out)
+    return out
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    quality: int
+    correct: bool
+    verdict: str  # exact | typo | wrong | blank
+    expected: str  # the answer to show
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "quality": self.quality,
+            "correct": self.correct,
+            "verdict": self.verdict,
+            "expected": self.expected,
+            **self.detail,
+        }
+
+
+def grade_cloze(typed: str, answers: Sequence[str]) -> DrillResult:
+    """``answers``: the deletion's text first, then its alternatives."""
+    expected = answers[0] if answers else ""
+    given = normalise(typed)
+    if not given:
+        return DrillResult(0, False, "blank", expected)
+    targets = [normalise(a) for a in answers if normalise(a)]
+    if given in targets:
+        return DrillResult(5, True, "exact", expected)
+    from rapidfuzz import fuzz
+
+    best = max((fuzz.ratio(given, t) for t in targets), default=0.0)
+    longest = max((len(t) for t in targets), default=0)
+    threshold = TYPO_RATIO_LONG if longest >= LONG_ANSWER else TYPO_RATIO
+    # one-or-two-character answers (a number, a symbol) must match exactly
+    if longest > 2 and best >= threshold:
+        return DrillResult(4, True, "typo", expected, {"similarity": round(best, 1)})
+    return DrillResult(1, False, "wrong", expected, {"similarity": round(best, 1)})
+
+
+def grade_choice(chosen: Iterable[str], correct: Sequence[str]) -> DrillResult:
+    picked = set(chosen)
+    expected = "; ".join(correct)
+    if not picked:
+        return DrillResult(0, False, "blank", expected)
+    if picked == set(correct):
+        return DrillResult(5, True, "exact", expected)
+    return DrillResult(1, False, "wrong", expected, {"chosen": sorted(picked)})
+
+
+def grade_truefalse(said: bool | None, verdict: bool) -> DrillResult:
+    expected = "true" if verdict else "false"
+    if said is None:
+        return DrillResult(0, False, "blank", expected)
+    if said == verdict:
+        return DrillResult(5, True, "exact", expected)
+    return DrillResult(1, False, "wrong", expected)
+
+
+_TRUE = {"t", "true", "yes", "y", "对", "是", "正确", "對", "正確", "1", "✓"}
+_FALSE = {"f", "false", "no", "n", "错", "否", "错误", "錯", "錯誤", "0", "✗", "不对", "不對"}
+
+
+def parse_truefalse(text: str) -> bool | None:
+    """A typed verdict: t/true/yes/对/是 … or f/false/no/错/否 …; None when neither."""
+    word = normalise(text)
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    return None
+
+
+def parse_choice(text: str, options: Sequence[str]) -> list[str]:
+    """Typed option letters ("a c", "AC", "a,c") → the options they name, in option order."""
+    letters = {c for c in text.casefold() if c.isalpha()}
+    return [opt for i, opt in enumerate(options) if chr(ord("a") + i) in letters]
