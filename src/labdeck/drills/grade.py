@@ -34,7 +34,7 @@ _SQRT = re.compile(r"(?:\\sqrt|sqrt|√)\s*(?:\{([^{}]*)\}|\(([^()]*)\)|([\w.]+)
 _FRAC = re.compile(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _POWER = re.compile(r"\^\{([^{}]*)\}")
 _SUB = re.compile(r"_\{([^{}]*)\}")
-_DROP = re.compile(r"[\s${}`\"'“”‘’「」『』]+")
+_DROP = re.compile(r"[\s${}_`\"'“”‘’「」『』]+")
 _TRAIL = re.compile(r"[.,;:!?。，、；：！？]+$")
 _GREEK_RE = re.compile(r"\\(" + "|".join(sorted(_GREEK, key=len, reverse=True)) + r")(?![A-Za-z])")
 
@@ -91,13 +91,23 @@ def grade_cloze(typed: str, answers: Sequence[str]) -> DrillResult:
         return DrillResult(5, True, "exact", expected)
     from rapidfuzz import fuzz
 
-    best = max((fuzz.ratio(given, t) for t in targets), default=0.0)
-    longest = max((len(t) for t in targets), default=0)
-    threshold = TYPO_RATIO_LONG if longest >= LONG_ANSWER else TYPO_RATIO
-    # one-or-two-character answers (a number, a symbol) must match exactly
-    if longest > 2 and best >= threshold:
+    best = 0.0
+    for target in targets:
+        # A typo is a slip in the letters: digits, symbols and operators must all be there.
+        if _skeleton(given) != _skeleton(target) or len(target) <= 2:
+            continue
+        threshold = TYPO_RATIO_LONG if len(target) >= LONG_ANSWER else TYPO_RATIO
+        ratio = fuzz.ratio(given, target)
+        if ratio >= threshold:
+            best = max(best, ratio)
+    if best:
         return DrillResult(4, True, "typo", expected, {"similarity": round(best, 1)})
-    return DrillResult(1, False, "wrong", expected, {"similarity": round(best, 1)})
+    return DrillResult(1, False, "wrong", expected)
+
+
+def _skeleton(text: str) -> str:
+    """What is left of a normalised answer without its letters (digits, symbols, operators)."""
+    return "".join(ch for ch in text if not ch.isalpha())
 
 
 def grade_choice(chosen: Iterable[str], correct: Sequence[str]) -> DrillResult:

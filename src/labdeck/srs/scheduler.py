@@ -12,6 +12,9 @@ Rules (issue 3):
 * Re-drill: a card whose day's scheduled review has happened and whose latest answer today has
   q < 4 is shown again, until it scores ≥ 4. Membership is derived from today's not-undone log
   rows, so undo restores it. Re-drill answers are logged but never move n, EF, I or due.
+* Drill cards (cloze, choice, true/false) are scheduled like any card. When their essay card
+  gets a scheduled answer below 3, the drills the learner has met join today's re-drills
+  (``_surfaced_drills``) until each scores ≥ 4 once more; this never moves their schedule.
 * A lapse is a scheduled answer with q < 3 of a card that had graduated (passed a scheduled
   review before). At ``leech_threshold`` lapses, then every ``leech_every`` more, the card is
   flagged as a leech and suspended (``AnswerOutcome.became_leech``).
@@ -228,6 +231,29 @@ class _TodayLog:
         """How many answers (to any card) came after this card's latest answer today."""
         latest = self.redrill[card_id]
         return sum(1 for log_id in self.answer_ids if log_id > latest)
+
+
+def _surfaced_drills(conn: Connection, day: date, card_id: int | None = None) -> dict[int, int]:
+    """Drill cards brought back today by their essay card's lapse.
+
+    Rule: when an essay card gets a scheduled answer below 3 today, each of its drill cards
+    that the learner has already met (not new), and that is not due today anyway, joins
+    today's re-drills after that answer (as any failed card does: re-drill answers never move
+    its schedule). Returns drill card id -> the id of the parent's failing answer.
+    """
+    where = "AND d.id = :card" if card_id is not None else ""
+    rows = conn.execute(
+        text(
+            "SELECT d.id, max(rl.id) FROM review_log rl "
+            "JOIN card d ON d.parent_id = rl.card_id "
+            "JOIN card_state ds ON ds.card_id = d.id "
+            "WHERE rl.study_day = :day AND rl.undone = 0 AND rl.mode != 'redrill' "
+            f"AND rl.quality < :pass AND d.retired = 0 AND ds.due IS NOT NULL AND ds.due > :day {where} "
+            "GROUP BY d.id"
+        ),
+        {"day": day.isoformat(), "pass": sm2.PASS, "card": card_id},
+    ).all()
+    return {int(a): int(b) for a, b in rows}
 
 
 @dataclass
@@ -460,6 +486,12 @@ class Scheduler:
             for card_id, (log_id, quality) in latest.items()
             if card_id in scheduled and quality < sm2.REDRILL_BELOW
         }
+        for drill_id, since in _surfaced_drills(conn, day).items():
+            mine = latest.get(drill_id)
+            if drill_id in scheduled:
+                continue  # reviewed today on its own schedule: the ordinary rule applies
+            if mine is None or mine[0] < since or mine[1] < sm2.REDRILL_BELOW:
+                log.redrill[drill_id] = max(since, mine[0] if mine else since)
         return log
 
     def _remaining(
@@ -790,7 +822,10 @@ class Scheduler:
                     ),
                     {"c": cid, "day": day.isoformat()},
                 ).first()
-                mode = "redrill" if done else "review"
+                surfaced = not done and prev_due is not None and prev_due > day
+                if surfaced:
+                    surfaced = cid in _surfaced_drills(conn, day, cid)
+                mode = "redrill" if done or surfaced else "review"
             new, new_due = prev, prev_due
             new_lapses, new_leech, new_suspended = lapses, bool(leech), bool(suspended)
             lapsed = became_leech = False

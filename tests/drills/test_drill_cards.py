@@ -1,0 +1,194 @@
+"""Drill cards: parsed from [[drills]], one card per cloze deletion, graded exactly."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from tests.drills.conftest import CHAPTER, write_deck
+
+from labdeck.config import Settings
+from labdeck.drills import cloze
+from labdeck.drills.grade import (
+    grade_choice,
+    grade_cloze,
+    grade_truefalse,
+    normalise,
+    parse_choice,
+    parse_truefalse,
+)
+from labdeck.ingest.common import ImportError_
+from labdeck.ingest.deckfile import parse_deck_dir
+from labdeck.srs.scheduler import Scheduler
+from labdeck.store import Store
+from labdeck.store.models import Card, CardState
+
+
+def state(store: Store, key: str) -> tuple[int, int, int, object]:
+    with store.session() as s:
+        card = s.exec(select(Card).where(Card.key == key)).one()
+        st = s.get(CardState, card.id)
+        assert st is not None
+        return (st.repetitions, st.ease, st.interval, st.due)
+
+
+def cards(store: Store) -> dict[str, Card]:
+    with store.session() as s:
+        return {c.key: c for c in s.exec(select(Card)).all()}
+
+
+def test_each_cloze_deletion_is_its_own_card(drill_store: Store) -> None:
+    by_key = cards(drill_store)
+    c1, c2 = by_key["t:a1.1.scale.c1"], by_key["t:a1.1.scale.c2"]
+    assert c1.kind == c2.kind == "cloze"
+    assert (
+        c1.prompt
+        == "Scores are divided by [a function of d_k] so that their variance stays near 1."
+    )
+    assert c2.prompt == "Scores are divided by √d_k so that their variance stays near […]."
+    assert c1.drill is not None and c1.drill["answers"] == ["√d_k", "根号 d_k"]
+    assert c1.parent_id == by_key["t:a1.1"].id
+    assert by_key["t:a1.1"].kind == "essay" and by_key["t:a1.1"].parent_id is None
+    assert by_key["t:a1.2.concat"].kind == "choice"
+    assert by_key["t:a1.1.axis"].drill == {
+        "verdict": False,
+        "why": "It is taken over the keys: each query's weights sum to 1.",
+    }
+
+
+def test_drills_follow_their_essay_in_the_new_queue(drill_store: Store) -> None:
+    moment = datetime(2026, 3, 2, 10, 0)
+    sched = Scheduler(drill_store, Settings(), now=lambda: moment)
+    order = [e.key for e in sched.queue()]
+    assert order == [
+        "t:a1.1",
+        "t:a1.1.scale.c1",
+        "t:a1.1.scale.c2",
+        "t:a1.1.axis",
+        "t:a1.2",
+        "t:a1.2.concat",
+    ]
+
+
+def test_reimport_keeps_schedule_of_drills(drill_store: Store, home: Path) -> None:
+    from labdeck.ingest.load import import_content
+
+    moment = datetime(2026, 3, 2, 10, 0)
+    sched = Scheduler(drill_store, Settings(), now=lambda: moment)
+    sched.answer("t:a1.1.scale.c1", 5)
+    deck = write_deck(home, CHAPTER.replace("stays near", "stays close to"))
+    import_content(drill_store, deck.parent, only=deck)
+    card = cards(drill_store)["t:a1.1.scale.c1"]
+    assert "stays close to" in card.prompt
+    assert state(drill_store, "t:a1.1.scale.c1")[0] == 1
+
+
+def test_a_lapse_of_the_essay_brings_its_drills_back(drill_store: Store) -> None:
+    start = datetime(2026, 3, 2, 10, 0)
+    moment = [start]
+    sched = Scheduler(drill_store, Settings(), now=lambda: moment[0])
+    drills = ["t:a1.1.scale.c1", "t:a1.1.scale.c2", "t:a1.1.axis"]
+
+    def on(day: int, keys: list[str], quality: int = 5) -> None:
+        moment[0] = start + timedelta(days=day - 1)
+        for key in keys:
+            sched.answer(key, quality)
+
+    on(1, drills)
+    on(2, drills)
+    on(3, ["t:a1.1"])
+    on(4, ["t:a1.1"])  # graduated: next review on day 10
+    on(8, drills)  # the drills' next reviews are weeks away
+    on(10, ["t:a1.1"], quality=1)  # a lapse
+    before = state(drill_store, "t:a1.1.axis")
+    redrills = [e.key for e in sched.queue() if e.kind == "redrill"]
+    assert {"t:a1.1.scale.c1", "t:a1.1.scale.c2", "t:a1.1.axis"} <= set(redrills)
+    outcome = sched.answer("t:a1.1.axis", 5)
+    assert outcome.mode == "redrill"
+    assert state(drill_store, "t:a1.1.axis") == before  # the schedule did not move
+    assert "t:a1.1.axis" not in [e.key for e in sched.queue() if e.kind == "redrill"]
+    # undoing the lapse takes the drills out again (membership comes from the log)
+    sched.undo()
+    sched.undo()
+    assert not [e for e in sched.queue() if e.kind == "redrill" and e.key != "t:a1.1"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "quality"),
+    [
+        ("√d_k", 5),
+        ("sqrt(d_k)", 5),
+        ("\\sqrt{d_k}", 5),
+        ("$\\sqrt{d_k}$", 5),
+        ("根號 d_k", 5),  # traditional → simplified, spacing ignored
+        ("sqrt(dk)", 5),  # d_k typed as dk
+        ("d_k", 1),
+        ("", 0),
+    ],
+)
+def test_cloze_answers_typed_with_typos_spacing_and_variants(typed: str, quality: int) -> None:
+    assert grade_cloze(typed, ["√d_k", "根号 d_k"]).quality == quality
+
+
+def test_a_typo_in_the_letters_is_forgiven_a_missing_symbol_is_not() -> None:
+    assert grade_cloze("sofmax", ["softmax"]).quality == 4
+    assert grade_cloze("d_k", ["√d_k"]).quality == 1
+    assert grade_cloze("beta_t/(1-alphabar_t)", ["beta_t/(1-alpha_bar_t)"]).quality == 5
+    assert grade_cloze("2LHdT", ["2LHdTb"]).quality == 4
+    assert grade_cloze("3LHdT", ["2LHdT"]).quality == 1
+
+
+def test_short_answers_must_match_exactly() -> None:
+    assert grade_cloze("15", ["1.5"]).quality == 1
+    assert grade_cloze("0.1", ["0.1"]).quality == 5
+    assert grade_cloze("Attention", ["attention."]).quality == 5
+    assert normalise("\\frac{1}{\\sqrt{d_k}}") == normalise("1/√d_k")
+    assert normalise("\\sigma_t(\\eta)") == normalise("σ_t(η)")
+
+
+def test_choice_and_truefalse_are_graded_exactly() -> None:
+    options = ["A one", "B two", "C three"]
+    assert parse_choice("a c", options) == ["A one", "C three"]
+    assert grade_choice(["A one", "C three"], ["A one", "C three"]).quality == 5
+    assert grade_choice(["A one"], ["A one", "C three"]).quality == 1
+    assert grade_choice([], ["A one"]).quality == 0
+    assert parse_truefalse("对") is True and parse_truefalse("錯") is False
+    assert parse_truefalse("maybe") is None
+    assert grade_truefalse(False, False).quality == 5
+    assert grade_truefalse(True, False).quality == 1
+    assert grade_truefalse(None, False).quality == 0
+
+
+def test_cloze_front_and_back() -> None:
+    text = "{{c1::Adam}} keeps {{c2::two}} moment estimates; {{c1::Adam}} corrects their bias."
+    assert [d.number for d in cloze.deletions(text)] == [1, 2]
+    assert cloze.front(text, 1) == "[…] keeps two moment estimates; […] corrects their bias."
+    assert cloze.back(text) == "Adam keeps two moment estimates; Adam corrects their bias."
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('parent = "a1.2"', 'parent = "a9.9"'), "is not an essay card"),
+        (('type = "choice"', 'type = "essay"'), "drill type 'essay'"),
+        (
+            ('correct = ["They are concatenated and projected by W_O."]', 'correct = ["Nope"]'),
+            "field 'correct'",
+        ),
+        (("verdict = false", 'verdict = "no"'), "field 'verdict'"),
+        (("{{c2::1}}", "{{c1::one}}"), "different answers"),
+        (
+            ('alternatives = { c1 = ["根号 d_k"] }', 'alternatives = { c3 = ["x"] }'),
+            "no such deletion",
+        ),
+    ],
+)
+def test_bad_drills_name_file_and_line(home: Path, change: tuple[str, str], message: str) -> None:
+    old, new = change
+    assert old in CHAPTER
+    deck = write_deck(home, CHAPTER.replace(old, new))
+    with pytest.raises(ImportError_) as err:
+        parse_deck_dir(deck, known_demos=frozenset())
+    assert message in str(err.value) and "A01.toml:" in str(err.value)
