@@ -121,8 +121,10 @@ def cmd_decks(args: argparse.Namespace) -> int:
                     "key": d.key,
                     "name": d.name,
                     "cards": d.cards,
+                    "by_kind": _sum_kinds(c.by_kind for c in d.chapters),
                     "chapters": [
-                        {"code": c.code, "title": c.title, "cards": c.cards} for c in d.chapters
+                        {"code": c.code, "title": c.title, "cards": c.cards, "by_kind": c.by_kind}
+                        for c in d.chapters
                     ],
                 }
                 for d in decks
@@ -132,17 +134,40 @@ def cmd_decks(args: argparse.Namespace) -> int:
     if not decks:
         print("No decks yet. Import one with `labdeck import FILE`.")
     for deck in decks:
-        print(f"{deck.name}  [{deck.key}]  {len(deck.chapters)} chapters, {deck.cards} cards")
+        kinds = _kinds_text(_sum_kinds(c.by_kind for c in deck.chapters))
+        print(
+            f"{deck.name}  [{deck.key}]  {len(deck.chapters)} chapters, {deck.cards} cards{kinds}"
+        )
         if args.chapters:
             for chapter in deck.chapters:
-                print(f"  {chapter.code:<6} {chapter.title}  ({chapter.cards})")
+                print(
+                    f"  {chapter.code:<6} {chapter.title}  ({chapter.cards}"
+                    f"{_kinds_text(chapter.by_kind, brackets=False)})"
+                )
     return 0
+
+
+def _sum_kinds(parts) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    total: dict[str, int] = {}
+    for part in parts:
+        for kind, n in part.items():
+            total[kind] = total.get(kind, 0) + n
+    return total
+
+
+def _kinds_text(by_kind: dict[str, int], *, brackets: bool = True) -> str:
+    """' (81 essay, 120 cloze, …)' when a deck has drill cards; '' for essays only."""
+    if set(by_kind) <= {"essay"}:
+        return ""
+    order = ("essay", "cloze", "choice", "truefalse")
+    body = ", ".join(f"{by_kind[k]} {k}" for k in order if by_kind.get(k))
+    return f" ({body})" if brackets else f": {body}"
 
 
 def cmd_cards(args: argparse.Namespace) -> int:
     from labdeck.store.queries import list_cards, search_cards
 
-    cards = list_cards(open_app_store(args), args.deck, args.chapter)
+    cards = list_cards(open_app_store(args), args.deck, args.chapter, kind=args.type)
     if args.search:
         cards = search_cards(cards, args.search, limit=args.limit)
     if args.json:
@@ -150,8 +175,8 @@ def cmd_cards(args: argparse.Namespace) -> int:
         return 0
     for card in cards:
         flag = "" if card.answer else "  (no reference)"
-        prompt = card.prompt.splitlines()[0]
-        print(f"{card.key}\t{card.chapter}\t{prompt[:90]}{flag}")
+        prompt = card.prompt.splitlines()[0] if card.prompt else ""
+        print(f"{card.key}\t{card.chapter}\t{card.kind}\t{prompt[:90]}{flag}")
     if not cards:
         print("No cards match.", file=sys.stderr)
     return 0
@@ -225,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deck")
     p.add_argument("--chapter")
     p.add_argument("--search", metavar="TEXT")
+    p.add_argument(
+        "--type", choices=("essay", "cloze", "choice", "truefalse"), help="only cards of one type"
+    )
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_cards)

@@ -1,4 +1,4 @@
-"""``labdeck due | next | answer | undo | suspend | unsuspend | bury | unbury``.
+"""``labdeck due | next | answer | check | undo | suspend | unsuspend | bury | unbury``.
 
 Plumbing for scripts and editors: each command does exactly what the app does through
 ``labdeck.srs.scheduler.Scheduler`` and honours ``LABDECK_NOW`` (ISO date-time) as the clock.
@@ -96,13 +96,63 @@ def cmd_next(args: argparse.Namespace) -> int:
         data = entry.to_dict()
         data["label"] = KIND_LABEL[entry.kind]
         data["intervals"] = {str(q): d for q, d in sched.intervals_preview(entry.card_id).items()}
+        showing = _showing(sched, entry.card_id)
+        if showing is not None:
+            data["type"] = showing.kind
+            data["options"] = list(showing.options)
         _print_json(data)
         return 0
     if entry is None:
         print("Nothing left for today.")
         return 0
     print(f"{entry.key}  [{KIND_LABEL[entry.kind]}]  {entry.deck} {entry.chapter}")
-    print(entry.prompt)
+    showing = _showing(sched, entry.card_id)
+    print("\n".join(showing.lines()) if showing is not None else entry.prompt)
+    return 0
+
+
+def _showing(sched: Scheduler, card_id: int | str):  # type: ignore[no-untyped-def]
+    """How a drill card is shown now (None for an essay card)."""
+    from labdeck.drills import DRILL_KINDS
+    from labdeck.drills.present import show
+
+    card = sched.card(card_id)
+    if card.kind not in DRILL_KINDS or card.drill is None:
+        return None
+    return show(card.key, card.kind, card.prompt, card.drill, card.reviews)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Grade a reply to a drill card exactly; with --record, answer it with that quality."""
+    from labdeck.drills.present import explanation, grade_reply
+    from labdeck.srs.scheduler import SrsError
+
+    sched = _scheduler(args)
+    showing = _showing(sched, args.key)
+    if showing is None:
+        raise SrsError(
+            f"{args.key} is an essay card; grade it with `labdeck grade` or rate it with "
+            "`labdeck answer`"
+        )
+    card = sched.card(args.key)
+    assert card.drill is not None
+    result = grade_reply(showing, card.drill, args.reply)
+    why = explanation(card.kind, card.drill)
+    outcome = sched.answer(card.key, result.quality, answer=args.reply) if args.record else None
+    if args.json:
+        data = {"key": card.key, "type": card.kind, **result.to_dict(), "why": why}
+        if outcome is not None:
+            data["recorded"] = outcome.to_dict()
+        _print_json(data)
+        return 0
+    mark = {"exact": "right", "typo": "right (typo)", "wrong": "wrong", "blank": "no answer"}
+    print(f"{card.key}: {mark[result.verdict]}; quality {result.quality}")
+    print(f"answer: {result.expected}")
+    if why:
+        print(f"why: {why}")
+    if outcome is not None:
+        due = outcome.due.isoformat() if outcome.due else "-"
+        print(f"recorded ({KIND_LABEL.get(outcome.mode, outcome.mode)}); due {due}")
     return 0
 
 
@@ -204,6 +254,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_answer)
+
+    p = sub.add_parser(
+        "check", help="grade a reply to a drill card (cloze text, option letters, true/false)"
+    )
+    p.add_argument("key", metavar="KEY", help="drill card key")
+    p.add_argument("reply", metavar="REPLY", help="the missing text, e.g. 'a c', or t / f")
+    p.add_argument("--record", action="store_true", help="answer the card with that quality")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("undo", help="undo the last answer (repeatable)")
     p.add_argument("--json", action="store_true")

@@ -370,13 +370,17 @@ class Scheduler:
             row = conn.execute(
                 text(
                     "SELECT c.key, d.key, ch.code, c.prompt, c.answer, c.key_points, c.demos, "
-                    "c.prompt_zh, c.tags, c.outline_ref, c.notes FROM card c "
+                    "c.prompt_zh, c.tags, c.outline_ref, c.notes, c.kind, c.drill, p.key, "
+                    "cs.reviews FROM card c "
                     "JOIN deck d ON d.id = c.deck_id JOIN chapter ch ON ch.id = c.chapter_id "
+                    "LEFT JOIN card p ON p.id = c.parent_id "
+                    "LEFT JOIN card_state cs ON cs.card_id = c.id "
                     "WHERE c.id = :c"
                 ),
                 {"c": cid},
             ).one()
-        key, deck, chapter, prompt, answer, points, demos, zh, tags, ref, notes = row
+        key, deck, chapter, prompt, answer, points, demos, zh, tags, ref, notes = row[:11]
+        kind, drill, parent_key, reviews = row[11:]
         return CardInfo(
             key=key,
             deck=deck,
@@ -390,6 +394,10 @@ class Scheduler:
             outline_ref=ref,
             notes=notes,
             id=cid,
+            kind=kind or "essay",
+            drill=json.loads(drill) if isinstance(drill, str) else drill,
+            parent_key=parent_key,
+            reviews=int(reviews or 0),
         )
 
     def _resolve(self, conn: Connection, card: int | str) -> int:

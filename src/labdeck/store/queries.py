@@ -17,6 +17,7 @@ class ChapterInfo:
     title: str
     cards: int
     title_zh: str | None = None
+    by_kind: dict[str, int] = field(default_factory=dict)  # essay / cloze / choice / truefalse
 
 
 @dataclass
@@ -46,6 +47,10 @@ class CardInfo:
     outline_ref: str | None = None
     notes: str | None = None
     id: int = 0
+    kind: str = "essay"  # essay | cloze | choice | truefalse
+    drill: dict | None = None  # a drill's own data (see labdeck.ingest.deckfile.ContentDrill)
+    parent_key: str | None = None  # a drill's essay card
+    reviews: int = 0  # answers so far: seeds the option order of a choice card per showing
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -55,17 +60,18 @@ class CardInfo:
 
 def list_decks(store: Store) -> list[DeckInfo]:
     with Session(store.engine) as s:
-        counts = dict(
-            s.exec(
-                select(Card.chapter_id, func.count(Card.id))
-                .where(Card.retired == False)
-                .group_by(Card.chapter_id)
-            ).all()
-        )
+        kinds: dict[int, dict[str, int]] = {}
+        for chapter_id, kind, n in s.exec(
+            select(Card.chapter_id, Card.kind, func.count(Card.id))
+            .where(Card.retired == False)
+            .group_by(Card.chapter_id, Card.kind)
+        ).all():
+            kinds.setdefault(chapter_id, {})[kind] = int(n)
+        counts = {cid: sum(k.values()) for cid, k in kinds.items()}
         decks = []
         for deck in s.exec(select(Deck).order_by(Deck.position, Deck.key)).all():
             chapters = [
-                ChapterInfo(c.code, c.title, counts.get(c.id, 0), c.title_zh)
+                ChapterInfo(c.code, c.title, counts.get(c.id, 0), c.title_zh, kinds.get(c.id, {}))
                 for c in s.exec(
                     select(Chapter).where(Chapter.deck_id == deck.id).order_by(Chapter.position)
                 ).all()
@@ -90,14 +96,21 @@ def list_cards(
     chapter: str | None = None,
     *,
     include_retired: bool = False,
+    kind: str | None = None,
 ) -> list[CardInfo]:
+    from sqlalchemy.orm import aliased
+
+    Parent = aliased(Card)
     with Session(store.engine) as s:
         query = (
-            select(Card, Deck.key, Chapter.code)
+            select(Card, Deck.key, Chapter.code, Parent.key)
             .join(Deck, Deck.id == Card.deck_id)
             .join(Chapter, Chapter.id == Card.chapter_id)
-            .order_by(Deck.position, Deck.key, Chapter.position, Card.position)
+            .outerjoin(Parent, Parent.id == Card.parent_id)
+            .order_by(Deck.position, Deck.key, Chapter.position, Card.position, Card.id)
         )
+        if kind:
+            query = query.where(Card.kind == kind)
         if not include_retired:
             query = query.where(Card.retired == False)
         if deck:
@@ -118,8 +131,11 @@ def list_cards(
                 outline_ref=card.outline_ref,
                 notes=card.notes,
                 id=card.id or 0,
+                kind=card.kind,
+                drill=card.drill,
+                parent_key=parent_key,
             )
-            for card, deck_key, code in s.exec(query).all()
+            for card, deck_key, code, parent_key in s.exec(query).all()
         ]
 
 

@@ -1,0 +1,76 @@
+"""How a drill card is shown and how a typed reply to it is graded: one place for the CLI,
+the review screen and the mock exam.
+
+A choice card's options are shuffled per showing: the order is seeded by the card's key and
+how many times it has been answered, so it changes from one review to the next but is stable
+while the card is on screen (and the same in ``labdeck next`` and ``labdeck check``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from labdeck.drills.grade import (
+    DrillResult,
+    grade_choice,
+    grade_cloze,
+    grade_truefalse,
+    parse_choice,
+    parse_truefalse,
+)
+
+LETTERS = "abcdef"
+
+
+@dataclass(frozen=True)
+class Showing:
+    kind: str
+    prompt: str
+    options: tuple[str, ...] = ()  # choice cards: in the order shown (a, b, c, …)
+    multiple: bool = False  # choice cards: more than one option is correct
+    hint: str | None = None
+
+    def lines(self) -> list[str]:
+        """Plain-text rendering for the CLI."""
+        out = [self.prompt]
+        if self.kind == "choice":
+            out += [f"  {LETTERS[i]}) {opt}" for i, opt in enumerate(self.options)]
+            out.append("(choose all that apply)" if self.multiple else "(choose one)")
+        elif self.kind == "truefalse":
+            out.append("(true or false?)")
+        return out
+
+
+def option_order(key: str, options: list[str], showing: int) -> list[str]:
+    seed = int.from_bytes(hashlib.sha256(f"{key}#{showing}".encode()).digest()[:8], "big")
+    order = list(options)
+    random.Random(seed).shuffle(order)
+    return order
+
+
+def show(key: str, kind: str, prompt: str, drill: dict[str, Any], showing: int) -> Showing:
+    if kind == "choice":
+        options = tuple(option_order(key, list(drill["options"]), showing))
+        return Showing(kind, prompt, options, multiple=len(drill["correct"]) > 1)
+    if kind == "cloze":
+        return Showing(kind, prompt, hint=drill.get("hint"))
+    return Showing(kind, prompt)
+
+
+def grade_reply(showing: Showing, drill: dict[str, Any], reply: str) -> DrillResult:
+    """Grade what the learner typed: the missing text, option letters, or true/false."""
+    if showing.kind == "cloze":
+        return grade_cloze(reply, list(drill["answers"]))
+    if showing.kind == "choice":
+        return grade_choice(parse_choice(reply, list(showing.options)), list(drill["correct"]))
+    if showing.kind == "truefalse":
+        return grade_truefalse(parse_truefalse(reply), bool(drill["verdict"]))
+    raise ValueError(f"not a drill card type: {showing.kind!r}")
+
+
+def explanation(kind: str, drill: dict[str, Any]) -> str | None:
+    """The one line shown after answering (a choice's or a claim's ``why``)."""
+    return drill.get("why") if kind in ("choice", "truefalse") else None
