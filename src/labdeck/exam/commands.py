@@ -76,6 +76,20 @@ def _seconds(text: str) -> int:
 # ---------------------------------------------------------------- handlers
 
 
+def _card_types(raw: str) -> list[str]:
+    from labdeck.drills import KINDS
+
+    wanted = [t.strip() for t in raw.split(",") if t.strip()]
+    if wanted == ["all"]:
+        return list(KINDS)
+    unknown = [t for t in wanted if t not in KINDS]
+    if unknown or not wanted:
+        raise argparse.ArgumentTypeError(
+            f"unknown card type {unknown[0] if unknown else raw!r} (known: {', '.join(KINDS)}, all)"
+        )
+    return wanted
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     from labdeck.exam.compose import ExamSpec, create_exam, parse_chapter_list
     from labdeck.exam.session import load_questions
@@ -89,6 +103,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         total_time_s=args.total_time,
         favour_weak=args.favour_weak,
         include_self_graded=args.include_self_graded,
+        kinds=args.types,
     )
     store = _store(args)
     composed = create_exam(store, spec)
@@ -281,6 +296,13 @@ def register(subparsers: Any) -> None:
         "--include-self-graded",
         action="store_true",
         help="include cards without a reference answer (you grade those yourself)",
+    )
+    new.add_argument(
+        "--types",
+        type=_card_types,
+        default=["essay"],
+        metavar="TYPES",
+        help="card types to draw, e.g. essay,choice or all (default: essay)",
     )
     new.add_argument("--json", action="store_true")
     new.set_defaults(func=cmd_new)

@@ -43,6 +43,8 @@ class ExamSpec:
     total_time_s: int | None = None
     favour_weak: bool = False
     include_self_graded: bool = False
+    # card types to draw: essays by default; drills (cloze, choice, truefalse) on request
+    kinds: list[str] = field(default_factory=lambda: ["essay"])
 
     def time_limit_for(self, n_questions: int) -> int:
         """Seconds for the whole exam (0 = untimed)."""
@@ -292,6 +294,8 @@ def draw(
     ).all()
     pools: dict[str, list[Candidate]] = {c.code: [] for c in scope}
     for card in cards:
+        if card.kind not in spec.kinds:
+            continue
         has_ref = bool((card.answer or "").strip())
         if not has_ref and not spec.include_self_graded:
             continue

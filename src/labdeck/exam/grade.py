@@ -91,6 +91,22 @@ def _feedback_from(result: Any) -> dict:
     }
 
 
+def drill_feedback(card: Card, reply: str, seed: int) -> dict[str, Any]:
+    """A drill question graded exactly (the same rules as in review); options are shown in
+    the order seeded by the exam's seed, so the letters typed in the sitting mean the same."""
+    from labdeck.drills.present import explanation, grade_reply, show
+
+    assert card.drill is not None
+    showing = show(card.key, card.kind, card.prompt, card.drill, seed)
+    result = grade_reply(showing, card.drill, reply)
+    return {
+        "type": card.kind,
+        **result.to_dict(),
+        "options": list(showing.options),
+        "why": explanation(card.kind, card.drill),
+    }
+
+
 def grade_exam(
     store: Store,
     exam_id: int,
@@ -119,10 +135,14 @@ def grade_exam(
             .order_by(ExamQuestion.position)
         ).all()
         cards = {q.id: card for q, card in rows}
+        seed = exam.seed
         items = [
             _Item(q.id or 0, card.answer or "", q.answer, list(card.key_points), card.notes)
             for q, card in rows
-            if not q.self_graded and (card.answer or "").strip() and q.answer.strip()
+            if card.kind == "essay"
+            and not q.self_graded
+            and (card.answer or "").strip()
+            and q.answer.strip()
         ]
     results = dict(zip([it.row_id for it in items], _grade_items(grader, items), strict=True))
     with store.session() as s:
@@ -130,7 +150,12 @@ def grade_exam(
             card = cards[q.id]
             keep = {k: v for k, v in (q.feedback or {}).items() if k in ("marked", "applied")}
             reference = card.answer if (card.answer or "").strip() else None
-            if q.id in results:
+            if card.kind != "essay" and card.drill is not None:
+                drill = drill_feedback(card, q.answer, seed)
+                q.auto_quality = drill["quality"]
+                q.auto_score = 1.0 if drill["correct"] else 0.0
+                feedback = {"drill": drill}
+            elif q.id in results:
                 result = results[q.id]
                 q.auto_score = round(float(result.score), 4)
                 q.auto_quality = int(result.quality)

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import select
 
@@ -41,10 +42,28 @@ class QuestionView:
     answer: str
     time_spent_s: float
     marked: bool
+    kind: str = "essay"  # a drill's prompt carries its options and how to answer
 
     @property
     def answered(self) -> bool:
         return bool(self.answer.strip())
+
+
+_HOW_TO_ANSWER = {
+    "cloze": "Type the missing text.",
+    "choice": "Type the letter(s) of your choice.",
+    "truefalse": "Type true or false.",
+}
+
+
+def _question_text(card: Any, seed: int) -> str:
+    """An essay's prompt; a drill's prompt with its options in this exam's order."""
+    if card.kind == "essay" or card.drill is None:
+        return card.prompt
+    from labdeck.drills.present import show
+
+    lines = show(card.key, card.kind, card.prompt, card.drill, seed).lines()
+    return "\n".join([*lines, _HOW_TO_ANSWER.get(card.kind, "")]).strip()
 
 
 def load_questions(store: Store, exam_id: int) -> tuple[Exam, list[QuestionView]]:
@@ -59,12 +78,13 @@ def load_questions(store: Store, exam_id: int) -> tuple[Exam, list[QuestionView]
                 deck=deck.key,
                 chapter=chapter.code,
                 chapter_title=chapter.title,
-                prompt=card.prompt,
+                prompt=_question_text(card, exam.seed),
                 prompt_zh=card.prompt_zh,
                 self_graded=q.self_graded,
                 answer=q.answer,
                 time_spent_s=q.time_spent_s,
                 marked=bool((q.feedback or {}).get("marked")),
+                kind=card.kind,
             )
             for q, card, chapter, deck in rows
         ]
