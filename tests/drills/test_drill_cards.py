@@ -192,3 +192,41 @@ def test_bad_drills_name_file_and_line(home: Path, change: tuple[str, str], mess
     with pytest.raises(ImportError_) as err:
         parse_deck_dir(deck, known_demos=frozenset())
     assert message in str(err.value) and "A01.toml:" in str(err.value)
+
+
+def test_a_note_check_flags_notes_that_still_say_the_wrong_thing(
+    drill_store: Store, home: Path
+) -> None:
+    from labdeck.ingest.load import import_content
+    from labdeck.store.queries import list_cards
+
+    deck = write_deck(home)
+    (deck / "note_checks.toml").write_text(
+        '[[checks]]\ncard = "a1.1"\npattern = "除以\\\\s*d_k"\n'
+        'says = "The note divides by d_k."\ncorrection = "Scores are divided by √d_k."\n',
+        encoding="utf-8",
+    )
+    import_content(drill_store, deck.parent, only=deck)
+    with drill_store.session() as s:
+        card = s.exec(select(Card).where(Card.key == "t:a1.1")).one()
+        card.notes = "分數除以 d_k 以免 softmax 飽和"  # traditional script, folded before matching
+        s.add(card)
+    info = next(c for c in list_cards(drill_store) if c.key == "t:a1.1")
+    assert info.note_flag == "The note divides by d_k. Scores are divided by √d_k."
+    assert info.to_dict()["note_flag"] == info.note_flag
+    with drill_store.session() as s:
+        card = s.exec(select(Card).where(Card.key == "t:a1.1")).one()
+        card.notes = "分数除以 √d_k"  # the learner fixed the note
+        s.add(card)
+    info = next(c for c in list_cards(drill_store) if c.key == "t:a1.1")
+    assert info.note_flag is None
+
+
+def test_a_note_check_for_an_unknown_card_is_an_error(home: Path) -> None:
+    deck = write_deck(home)
+    (deck / "note_checks.toml").write_text(
+        '[[checks]]\ncard = "zz.9"\nsays = "x"\ncorrection = "y"\n', encoding="utf-8"
+    )
+    with pytest.raises(ImportError_) as err:
+        parse_deck_dir(deck, known_demos=frozenset())
+    assert "note_checks.toml:1" in str(err.value) and "unknown card" in str(err.value)

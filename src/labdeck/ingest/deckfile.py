@@ -10,6 +10,7 @@ from pathlib import Path
 from labdeck.ingest.common import ImportError_, clean_text, read_document
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_NOT_CHAPTERS = {"deck.toml", "note_checks.toml"}
 
 
 @dataclass
@@ -61,6 +62,7 @@ class ContentDeck:
     position: int = 0
     aliases: list[str] = field(default_factory=list)
     chapters: list[ContentChapter] = field(default_factory=list)
+    note_checks: dict[str, dict] = field(default_factory=dict)  # card id -> check
 
     @property
     def card_count(self) -> int:
@@ -133,7 +135,7 @@ def parse_deck_dir(directory: Path, known_demos: frozenset[str] | None = None) -
     )
     seen_codes: dict[str, Path] = {}
     seen_ids: dict[str, Path] = {}
-    for path in sorted(p for p in directory.glob("*.toml") if p.name != "deck.toml"):
+    for path in sorted(p for p in directory.glob("*.toml") if p.name not in _NOT_CHAPTERS):
         data, text = _load_toml(path)
         head = data.get("chapter")
         if not isinstance(head, dict):
@@ -194,6 +196,9 @@ def parse_deck_dir(directory: Path, known_demos: frozenset[str] | None = None) -
         chapter.drills = _parse_drills(path, text, data, seen_ids)
         deck.chapters.append(chapter)
     essays = {card.id for chapter in deck.chapters for card in chapter.cards}
+    checks_file = directory / "note_checks.toml"
+    if checks_file.exists():
+        deck.note_checks = _parse_note_checks(checks_file, essays)
     for chapter in deck.chapters:
         for drill in chapter.drills:
             if drill.parent not in essays:
@@ -203,6 +208,36 @@ def parse_deck_dir(directory: Path, known_demos: frozenset[str] | None = None) -
                     f"drill parent {drill.parent!r} is not an essay card of deck {deck.key}",
                 )
     return deck
+
+
+def _parse_note_checks(path: Path, essays: set[str]) -> dict[str, dict]:
+    data, text = _load_toml(path)
+    tables = data.get("checks", [])
+    if not isinstance(tables, list):
+        raise ImportError_(path, 1, "'checks' must be an array of tables ([[checks]])")
+    starts = [m.start() for m in re.finditer(r"^\[\[checks\]\]", text, re.M)]
+    out: dict[str, dict] = {}
+    for index, table in enumerate(tables):
+        line = text[: starts[index]].count("\n") + 1 if index < len(starts) else 1
+        card = _string(path, line, table, "card", required=True) or ""
+        if card not in essays:
+            raise ImportError_(path, line, f"note check for unknown card {card!r}")
+        if card in out:
+            raise ImportError_(path, line, f"card {card} has two note checks")
+        pattern = _string(path, line, table, "pattern", required=False)
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ImportError_(
+                    path, line, f"field 'pattern' is not a valid regex: {exc}"
+                ) from None
+        out[card] = {
+            "pattern": pattern,
+            "says": _string(path, line, table, "says", required=True),
+            "correction": _string(path, line, table, "correction", required=True),
+        }
+    return out
 
 
 def _parse_drills(

@@ -378,6 +378,7 @@ def _import_content_deck(session: Session, parsed: ContentDeck, report: ImportRe
                     "kind": "essay",
                     "parent_id": None,
                     "drill": None,
+                    "note_check": parsed.note_checks.get(card.id),
                 },
                 now,
             )

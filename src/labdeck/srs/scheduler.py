@@ -371,7 +371,7 @@ class Scheduler:
                 text(
                     "SELECT c.key, d.key, ch.code, c.prompt, c.answer, c.key_points, c.demos, "
                     "c.prompt_zh, c.tags, c.outline_ref, c.notes, c.kind, c.drill, p.key, "
-                    "cs.reviews FROM card c "
+                    "cs.reviews, c.note_check FROM card c "
                     "JOIN deck d ON d.id = c.deck_id JOIN chapter ch ON ch.id = c.chapter_id "
                     "LEFT JOIN card p ON p.id = c.parent_id "
                     "LEFT JOIN card_state cs ON cs.card_id = c.id "
@@ -380,7 +380,7 @@ class Scheduler:
                 {"c": cid},
             ).one()
         key, deck, chapter, prompt, answer, points, demos, zh, tags, ref, notes = row[:11]
-        kind, drill, parent_key, reviews = row[11:]
+        kind, drill, parent_key, reviews, note_check = row[11:]
         return CardInfo(
             key=key,
             deck=deck,
@@ -398,6 +398,7 @@ class Scheduler:
             drill=json.loads(drill) if isinstance(drill, str) else drill,
             parent_key=parent_key,
             reviews=int(reviews or 0),
+            note_check=json.loads(note_check) if isinstance(note_check, str) else note_check,
         )
 
     def _resolve(self, conn: Connection, card: int | str) -> int:

@@ -63,6 +63,8 @@ class Card(SQLModel, table=True):
         default=None, foreign_key="card.id", index=True, ondelete="SET NULL"
     )  # the essay card a drill belongs to
     drill: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # a shipped correction for a known mistake in the learner's notes on this item
+    note_check: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class CardState(SQLModel, table=True):

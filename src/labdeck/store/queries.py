@@ -51,10 +51,20 @@ class CardInfo:
     drill: dict | None = None  # a drill's own data (see labdeck.ingest.deckfile.ContentDrill)
     parent_key: str | None = None  # a drill's essay card
     reviews: int = 0  # answers so far: seeds the option order of a choice card per showing
+    note_check: dict | None = None  # a shipped correction for the learner's notes (raw)
+
+    @property
+    def note_flag(self) -> str | None:
+        """'Check your note': the correction to show next to the notes, when they need it."""
+        from labdeck.ingest.notecheck import note_flag
+
+        return note_flag(self.notes, self.note_check)
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data.pop("id")
+        data.pop("note_check")
+        data["note_flag"] = self.note_flag
         return data
 
 
@@ -134,6 +144,7 @@ def list_cards(
                 kind=card.kind,
                 drill=card.drill,
                 parent_key=parent_key,
+                note_check=card.note_check,
             )
             for card, deck_key, code, parent_key in s.exec(query).all()
         ]
