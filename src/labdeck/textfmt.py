@@ -22,8 +22,15 @@ _OPERATORS = re.compile(
 _DOUBLE_BAR = re.compile(r"\\\|")
 
 
+def _after_letter(expr: str, index: int) -> bool:
+    return index > 0 and expr[index - 1].isalpha()
+
+
 def latex_to_text(expr: str) -> str:
-    expr = _OPERATORS.sub(lambda m: m.group(1) + " ", expr)
+    # A space before the name too: "\\beta\\log x" must not become the unknown "\\betalog".
+    expr = _OPERATORS.sub(
+        lambda m: ("{} " if _after_letter(expr, m.start()) else "") + m.group(1) + " ", expr
+    )
     expr = _DOUBLE_BAR.sub("‖", expr)
     try:
         return _converter().latex_to_text(expr).strip()

@@ -51,3 +51,7 @@ def test_every_card_renders_without_raw_latex() -> None:
             assert not re.search(r"\$[^$\s][^$]*\$", shown), (card.id, shown)
             assert not re.search(r"\\(?:frac|sqrt|mathrm|sum|alpha|beta|theta)\b", shown), card.id
     assert with_math > 20  # the deck does use formulas
+
+
+def test_an_operator_right_after_a_symbol_keeps_both() -> None:
+    assert latex_to_text(r"\beta\log\sigma(z)").split() == ["β", "log", "σ(z)"]

@@ -230,3 +230,8 @@ def test_a_note_check_for_an_unknown_card_is_an_error(home: Path) -> None:
     with pytest.raises(ImportError_) as err:
         parse_deck_dir(deck, known_demos=frozenset())
     assert "note_checks.toml:1" in str(err.value) and "unknown card" in str(err.value)
+
+
+def test_latex_commands_are_matched_whole() -> None:
+    assert normalise("K^\\top") == normalise("K^T") == normalise("Kᵀ")
+    assert normalise("a \\to b") == normalise("a -> b")

@@ -23,17 +23,26 @@ _GREEK = {
     "psi": "ψ", "omega": "ω", "Sigma": "σ", "Delta": "δ", "Omega": "ω", "Theta": "θ",
     "Phi": "φ", "Pi": "π", "Gamma": "γ", "Lambda": "λ",
 }  # fmt: skip
-_SYMBOLS = {
-    "\\cdot": "*", "\\times": "*", "×": "*", "·": "*", "⋅": "*", "\\le": "≤", "\\leq": "≤",
-    "<=": "≤", "\\ge": "≥", "\\geq": "≥", ">=": "≥", "\\neq": "≠", "!=": "≠", "\\approx": "≈",
-    "\\to": "→", "->": "→", "\\rightarrow": "→", "\\infty": "∞", "\\sum": "σ", "∑": "σ",
-    "\\log": "log", "\\exp": "exp", "−": "-", "–": "-", "—": "-", "\\left": "", "\\right": "",
-    "\\mathrm": "", "\\text": "", "\\operatorname": "", "\\mathbf": "", "\\boldsymbol": "",
+_COMMANDS = {
+    "cdot": "*", "times": "*", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "neq": "≠",
+    "approx": "≈", "to": "→", "rightarrow": "→", "infty": "∞", "sum": "σ", "log": "log",
+    "exp": "exp", "top": "T", "intercal": "T", "left": "", "right": "", "mathrm": "",
+    "text": "", "operatorname": "", "mathbf": "", "boldsymbol": "", "bar": "", "hat": "",
+    "tilde": "",
 }  # fmt: skip
+_SYMBOLS = {
+    "×": "*", "·": "*", "⋅": "*", "<=": "≤", ">=": "≥", "!=": "≠", "->": "→", "∑": "σ",
+    "−": "-", "–": "-", "—": "-",
+}  # fmt: skip
+# A LaTeX command only when no letter follows: \to must not eat the start of \top.
+_COMMAND_RE = re.compile(
+    r"\\(" + "|".join(sorted(_COMMANDS, key=len, reverse=True)) + r")(?![A-Za-z])"
+)
 _SQRT = re.compile(r"(?:\\sqrt|sqrt|√)\s*(?:\{([^{}]*)\}|\(([^()]*)\)|([\w.]+))")
 _FRAC = re.compile(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _POWER = re.compile(r"\^\{([^{}]*)\}")
 _SUB = re.compile(r"_\{([^{}]*)\}")
+_SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵀⁿⁱ]+")
 _DROP = re.compile(r"[\s${}_`\"'“”‘’「」『』]+")
 _TRAIL = re.compile(r"[.,;:!?。，、；：！？]+$")
 _GREEK_RE = re.compile(r"\\(" + "|".join(sorted(_GREEK, key=len, reverse=True)) + r")(?![A-Za-z])")
@@ -43,9 +52,11 @@ def normalise(text: str) -> str:
     """The comparable form of a short answer or formula (see the module doc)."""
     from labdeck.grading.embedder import to_simplified
 
-    out = unicodedata.normalize("NFKC", text or "").strip()
+    out = _SUPERSCRIPT.sub(lambda m: "^" + unicodedata.normalize("NFKC", m.group(0)), text or "")
+    out = unicodedata.normalize("NFKC", out).strip()
     out = to_simplified(out)
     out = _GREEK_RE.sub(lambda m: _GREEK[m.group(1)], out)
+    out = _COMMAND_RE.sub(lambda m: _COMMANDS[m.group(1)], out)
     for source, target in _SYMBOLS.items():
         out = out.replace(source, target)
     for _ in range(3):  # nested \frac{\sqrt{..}}{..}
