@@ -60,8 +60,8 @@ def normalise(text: str) -> str:
     for source, target in _SYMBOLS.items():
         out = out.replace(source, target)
     for _ in range(3):  # nested \frac{\sqrt{..}}{..}
-        out = _FRAC.sub(lambda m: f"({m.group(1)})/({m.group(2)})", out)
-        out = _SQRT.sub(lambda m: "√(" + (m.group(1) or m.group(2) or m.group(3)) + ")", out)
+        out = _SQRT.sub(lambda m: "√" + _group(m.group(1) or m.group(2) or m.group(3)), out)
+        out = _FRAC.sub(lambda m: f"{_group(m.group(1))}/{_group(m.group(2))}", out)
     out = _POWER.sub(lambda m: "^" + m.group(1), out)
     out = _SUB.sub(lambda m: "_" + m.group(1), out)
     out = out.casefold()
@@ -69,7 +69,6 @@ def normalise(text: str) -> str:
     out = _TRAIL.sub("", out)
     # √(x) with a single token inside is the same as √x
     out = re.sub(r"√\(([\w.]+)\)", r"√\1", out)
-    out = re.sub(r"\(([\w.√]+)\)", r"\1", out)
     return out
 
 
@@ -114,6 +113,12 @@ def grade_cloze(typed: str, answers: Sequence[str]) -> DrillResult:
     if best:
         return DrillResult(4, True, "typo", expected, {"similarity": round(best, 1)})
     return DrillResult(1, False, "wrong", expected)
+
+
+def _group(expr: str) -> str:
+    """``expr`` as one operand: bare when it is a single token, else in parentheses."""
+    expr = expr.strip()
+    return expr if re.fullmatch(r"[\w.√^]+", expr) else f"({expr})"
 
 
 def _skeleton(text: str) -> str:
