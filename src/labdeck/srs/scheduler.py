@@ -763,91 +763,123 @@ class Scheduler:
         suggested: int | None = None,
         duration_ms: int | None = None,
         mode: str | None = None,
+        conn: Connection | None = None,
     ) -> AnswerOutcome:
         """Record one answer in its own committed transaction.
 
         ``mode`` None decides: a re-drill when the card's scheduled review already happened
         today, else a scheduled review. ``"exam"`` is a scheduled review logged as an exam.
+        With ``conn`` (a connection inside ``transaction()``) the answer is written in the
+        caller's transaction instead, so the caller can commit other rows atomically with it.
+        The typed ``answer`` is stored without control, bidi or zero-width characters.
         """
+        if conn is None:
+            with self._write() as own:
+                return self._answer(
+                    own, card_id, quality, answer, score, suggested, duration_ms, mode
+                )
+        return self._answer(conn, card_id, quality, answer, score, suggested, duration_ms, mode)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A ``BEGIN IMMEDIATE`` write transaction committed on success, for callers that
+        record answers (``answer(..., conn=)``) together with their own rows."""
+        with self._write() as conn:
+            yield conn
+
+    def _answer(
+        self,
+        conn: Connection,
+        card_id: int | str,
+        quality: int,
+        answer: str | None,
+        score: float | None,
+        suggested: int | None,
+        duration_ms: int | None,
+        mode: str | None,
+    ) -> AnswerOutcome:
+        from labdeck.ingest.common import clean_text
+
         q = sm2.check_quality(quality)
+        if answer is not None:
+            answer = clean_text(answer)
         if mode is not None and mode not in MODES:
             raise SrsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if suggested is not None:
             suggested = sm2.check_quality(suggested)
         moment = self.now()
         day = clock.study_day(moment, self.settings.rollover_hour)
-        with self._write() as conn:
-            cid = self._resolve(conn, card_id)
-            row = self._state_row(conn, cid)
-            key, reps, ease, interval, due_raw, lapses, leech, suspended = row
-            prev = sm2.State.from_permille(reps, ease, interval)
-            prev_due = _d(due_raw)
-            if mode is None:
-                done = conn.execute(
-                    text(
-                        "SELECT 1 FROM review_log WHERE card_id = :c AND study_day = :day "
-                        "AND undone = 0 AND mode != 'redrill' LIMIT 1"
-                    ),
-                    {"c": cid, "day": day.isoformat()},
-                ).first()
-                mode = "redrill" if done else "review"
-            new, new_due = prev, prev_due
-            new_lapses, new_leech, new_suspended = lapses, bool(leech), bool(suspended)
-            lapsed = became_leech = False
-            if mode != "redrill":
-                new = sm2.next_state(prev, q)
-                new_due = day + timedelta(days=new.interval)
-                lapsed = q < sm2.PASS and (prev.repetitions > 0 or lapses > 0)
-                if lapsed:
-                    new_lapses = lapses + 1
-                    if _is_leech_point(
-                        new_lapses, self.settings.leech_threshold, self.settings.leech_every
-                    ):
-                        became_leech = new_leech = new_suspended = True
-            conn.execute(
-                _statements().answer_state,
-                {
-                    "cid": cid,
-                    "repetitions": new.repetitions,
-                    "ease": new.ease_permille,
-                    "interval": new.interval,
-                    "due": new_due,
-                    "lapses": new_lapses,
-                    "leech": new_leech,
-                    "suspended": new_suspended,
-                    "last_review": moment,
-                },
-            )
-            result = conn.execute(
-                _statements().insert_log,
-                {
-                    "card_id": cid,
-                    "ts": moment,
-                    "study_day": day,
-                    "quality": q,
-                    "mode": mode,
-                    "answer": answer,
-                    "score": score,
-                    "suggested": suggested,
-                    "duration_ms": duration_ms,
-                    "prev_repetitions": prev.repetitions,
-                    "prev_ease": prev.ease_permille,
-                    "prev_interval": prev.interval,
-                    "prev_due": prev_due,
-                    "prev_lapses": lapses,
-                    "prev_leech": bool(leech),
-                    "prev_suspended": bool(suspended),
-                    "new_repetitions": new.repetitions,
-                    "new_ease": new.ease_permille,
-                    "new_interval": new.interval,
-                    "new_due": new_due,
-                    "new_lapses": new_lapses,
-                    "new_leech": new_leech,
-                    "new_suspended": new_suspended,
-                    "undone": False,
-                },
-            )
-            log_id = int(result.inserted_primary_key[0])
+        cid = self._resolve(conn, card_id)
+        row = self._state_row(conn, cid)
+        key, reps, ease, interval, due_raw, lapses, leech, suspended = row
+        prev = sm2.State.from_permille(reps, ease, interval)
+        prev_due = _d(due_raw)
+        if mode is None:
+            done = conn.execute(
+                text(
+                    "SELECT 1 FROM review_log WHERE card_id = :c AND study_day = :day "
+                    "AND undone = 0 AND mode != 'redrill' LIMIT 1"
+                ),
+                {"c": cid, "day": day.isoformat()},
+            ).first()
+            mode = "redrill" if done else "review"
+        new, new_due = prev, prev_due
+        new_lapses, new_leech, new_suspended = lapses, bool(leech), bool(suspended)
+        lapsed = became_leech = False
+        if mode != "redrill":
+            new = sm2.next_state(prev, q)
+            new_due = day + timedelta(days=new.interval)
+            lapsed = q < sm2.PASS and (prev.repetitions > 0 or lapses > 0)
+            if lapsed:
+                new_lapses = lapses + 1
+                if _is_leech_point(
+                    new_lapses, self.settings.leech_threshold, self.settings.leech_every
+                ):
+                    became_leech = new_leech = new_suspended = True
+        conn.execute(
+            _statements().answer_state,
+            {
+                "cid": cid,
+                "repetitions": new.repetitions,
+                "ease": new.ease_permille,
+                "interval": new.interval,
+                "due": new_due,
+                "lapses": new_lapses,
+                "leech": new_leech,
+                "suspended": new_suspended,
+                "last_review": moment,
+            },
+        )
+        result = conn.execute(
+            _statements().insert_log,
+            {
+                "card_id": cid,
+                "ts": moment,
+                "study_day": day,
+                "quality": q,
+                "mode": mode,
+                "answer": answer,
+                "score": score,
+                "suggested": suggested,
+                "duration_ms": duration_ms,
+                "prev_repetitions": prev.repetitions,
+                "prev_ease": prev.ease_permille,
+                "prev_interval": prev.interval,
+                "prev_due": prev_due,
+                "prev_lapses": lapses,
+                "prev_leech": bool(leech),
+                "prev_suspended": bool(suspended),
+                "new_repetitions": new.repetitions,
+                "new_ease": new.ease_permille,
+                "new_interval": new.interval,
+                "new_due": new_due,
+                "new_lapses": new_lapses,
+                "new_leech": new_leech,
+                "new_suspended": new_suspended,
+                "undone": False,
+            },
+        )
+        log_id = int(result.inserted_primary_key[0])
         return AnswerOutcome(
             log_id=log_id,
             card_id=cid,
