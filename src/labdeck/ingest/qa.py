@@ -1,11 +1,12 @@
 """Interview Q&A documents: ``##``/``###`` sections, numbered questions, answer bullets.
 
-A question is a numbered line at column 0 (``1. Q``, ``1. **Q**``, ``**1.** Q``, ``**4. Q**``);
-any number of digits. Numbering that goes backwards within a section (``5.`` after ``7.``) is
-imported as written and reported as a warning naming file:line.
-Its answer is the text under the ``- Answer:`` / ``- 答案:`` / ``- 回答`` bullet up to a ``---``
+A question is a numbered line at column 0 (``1. Q``, ``1. **Q**``, ``**1.** Q``, ``**4. Q**``),
+any number of digits. Its answer is the text under the ``- Answer:`` / ``- 答案:`` / ``- 回答`` bullet up to a ``---``
 separator or the next question. Inside an answer, a column-0 numbered line only starts a new
-question when it continues the numbering (or follows a separator); indented lists never do.
+question when its own answer bullet follows it (in a document without answer bullets: when it
+continues the numbering) or it follows a separator; indented lists never do. Numbering that
+goes backwards within a section (``5.`` after ``7.``) is imported as written and reported as a
+warning naming file:line.
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ def parse_qa(path: Path, text: str) -> ParsedDocument:
             starts = (
                 item is None
                 or state in ("closed", "question")
-                or (continues and (answer_follows(line.number - 1) or not uses_bullets))
+                or (uses_bullets and answer_follows(line.number - 1))  # its own answer bullet
+                or (continues and not uses_bullets)
             )
             if starts:
                 close_item()
