@@ -203,3 +203,17 @@ def test_file_name_with_escapes_is_cleaned_in_the_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     _assert_clean_output(result)
     assert result.stderr.decode() == f"labdeck: {tmp_path}/nope.md: no such file\n"
+
+
+def test_exam_answers_file_errors_are_cleaned(tmp_path: Path) -> None:
+    from labdeck.exam import ExamError
+    from labdeck.exam.grade import read_answers_jsonl
+
+    path = tmp_path / "\x1b]52;c;ZXZpbA==\x07\u202esitting.jsonl"
+    with pytest.raises(ExamError) as err:
+        read_answers_jsonl(path)
+    assert str(err.value) == f"{tmp_path}/sitting.jsonl: no such file"
+    path.write_text('{"key": "k\\u001b[2J\\u202e"}\n{"key": "k\\u001b[2J\\u202e"}\n')
+    with pytest.raises(ExamError) as err:
+        read_answers_jsonl(path)
+    assert not _bad(str(err.value)) and "already answered on line 1" in str(err.value)
