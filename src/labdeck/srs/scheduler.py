@@ -17,6 +17,8 @@ Rules (issue 3):
   flagged as a leech and suspended (``AnswerOutcome.became_leech``).
 * Every answer is its own committed transaction (``BEGIN IMMEDIATE`` … ``COMMIT``) that updates
   ``card_state`` and appends one ``review_log`` row with the state before and after.
+  An exam apply passes its own ``transaction()`` connection in, so the review and the
+  question's ``applied`` flag commit together.
 * Undo marks the last not-undone log row ``undone`` and restores the card's ``prev_*`` state.
 
 Reads use plain SQL aggregates over the indexes ``ix_card_state_queue`` (suspended, due),
@@ -28,7 +30,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -320,6 +322,13 @@ class Scheduler:
                 conn.commit()
         except OperationalError as exc:
             raise self._busy(exc) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A ``BEGIN IMMEDIATE`` write transaction, committed on success, for callers that
+        record answers (``answer(..., conn=)``) together with rows of their own."""
+        with self._write() as conn:
+            yield conn
 
     def _busy(self, exc: OperationalError) -> Exception:
         if "locked" in str(exc) or "busy" in str(exc):
@@ -769,117 +778,93 @@ class Scheduler:
 
         ``mode`` None decides: a re-drill when the card's scheduled review already happened
         today, else a scheduled review. ``"exam"`` is a scheduled review logged as an exam.
-        With ``conn`` (a connection inside ``transaction()``) the answer is written in the
-        caller's transaction instead, so the caller can commit other rows atomically with it.
+        With ``conn`` (from ``transaction()``) the answer is written in the caller's
+        transaction instead, so the caller commits its own rows atomically with it.
         The typed ``answer`` is stored without control, bidi or zero-width characters.
         """
-        if conn is None:
-            with self._write() as own:
-                return self._answer(
-                    own, card_id, quality, answer, score, suggested, duration_ms, mode
-                )
-        return self._answer(conn, card_id, quality, answer, score, suggested, duration_ms, mode)
-
-    @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """A ``BEGIN IMMEDIATE`` write transaction committed on success, for callers that
-        record answers (``answer(..., conn=)``) together with their own rows."""
-        with self._write() as conn:
-            yield conn
-
-    def _answer(
-        self,
-        conn: Connection,
-        card_id: int | str,
-        quality: int,
-        answer: str | None,
-        score: float | None,
-        suggested: int | None,
-        duration_ms: int | None,
-        mode: str | None,
-    ) -> AnswerOutcome:
         from labdeck.ingest.common import clean_text
 
-        q = sm2.check_quality(quality)
         if answer is not None:
             answer = clean_text(answer)
+        q = sm2.check_quality(quality)
         if mode is not None and mode not in MODES:
             raise SrsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if suggested is not None:
             suggested = sm2.check_quality(suggested)
         moment = self.now()
         day = clock.study_day(moment, self.settings.rollover_hour)
-        cid = self._resolve(conn, card_id)
-        row = self._state_row(conn, cid)
-        key, reps, ease, interval, due_raw, lapses, leech, suspended = row
-        prev = sm2.State.from_permille(reps, ease, interval)
-        prev_due = _d(due_raw)
-        if mode is None:
-            done = conn.execute(
-                text(
-                    "SELECT 1 FROM review_log WHERE card_id = :c AND study_day = :day "
-                    "AND undone = 0 AND mode != 'redrill' LIMIT 1"
-                ),
-                {"c": cid, "day": day.isoformat()},
-            ).first()
-            mode = "redrill" if done else "review"
-        new, new_due = prev, prev_due
-        new_lapses, new_leech, new_suspended = lapses, bool(leech), bool(suspended)
-        lapsed = became_leech = False
-        if mode != "redrill":
-            new = sm2.next_state(prev, q)
-            new_due = day + timedelta(days=new.interval)
-            lapsed = q < sm2.PASS and (prev.repetitions > 0 or lapses > 0)
-            if lapsed:
-                new_lapses = lapses + 1
-                if _is_leech_point(
-                    new_lapses, self.settings.leech_threshold, self.settings.leech_every
-                ):
-                    became_leech = new_leech = new_suspended = True
-        conn.execute(
-            _statements().answer_state,
-            {
-                "cid": cid,
-                "repetitions": new.repetitions,
-                "ease": new.ease_permille,
-                "interval": new.interval,
-                "due": new_due,
-                "lapses": new_lapses,
-                "leech": new_leech,
-                "suspended": new_suspended,
-                "last_review": moment,
-            },
-        )
-        result = conn.execute(
-            _statements().insert_log,
-            {
-                "card_id": cid,
-                "ts": moment,
-                "study_day": day,
-                "quality": q,
-                "mode": mode,
-                "answer": answer,
-                "score": score,
-                "suggested": suggested,
-                "duration_ms": duration_ms,
-                "prev_repetitions": prev.repetitions,
-                "prev_ease": prev.ease_permille,
-                "prev_interval": prev.interval,
-                "prev_due": prev_due,
-                "prev_lapses": lapses,
-                "prev_leech": bool(leech),
-                "prev_suspended": bool(suspended),
-                "new_repetitions": new.repetitions,
-                "new_ease": new.ease_permille,
-                "new_interval": new.interval,
-                "new_due": new_due,
-                "new_lapses": new_lapses,
-                "new_leech": new_leech,
-                "new_suspended": new_suspended,
-                "undone": False,
-            },
-        )
-        log_id = int(result.inserted_primary_key[0])
+        with nullcontext(conn) if conn is not None else self._write() as conn:
+            cid = self._resolve(conn, card_id)
+            row = self._state_row(conn, cid)
+            key, reps, ease, interval, due_raw, lapses, leech, suspended = row
+            prev = sm2.State.from_permille(reps, ease, interval)
+            prev_due = _d(due_raw)
+            if mode is None:
+                done = conn.execute(
+                    text(
+                        "SELECT 1 FROM review_log WHERE card_id = :c AND study_day = :day "
+                        "AND undone = 0 AND mode != 'redrill' LIMIT 1"
+                    ),
+                    {"c": cid, "day": day.isoformat()},
+                ).first()
+                mode = "redrill" if done else "review"
+            new, new_due = prev, prev_due
+            new_lapses, new_leech, new_suspended = lapses, bool(leech), bool(suspended)
+            lapsed = became_leech = False
+            if mode != "redrill":
+                new = sm2.next_state(prev, q)
+                new_due = day + timedelta(days=new.interval)
+                lapsed = q < sm2.PASS and (prev.repetitions > 0 or lapses > 0)
+                if lapsed:
+                    new_lapses = lapses + 1
+                    if _is_leech_point(
+                        new_lapses, self.settings.leech_threshold, self.settings.leech_every
+                    ):
+                        became_leech = new_leech = new_suspended = True
+            conn.execute(
+                _statements().answer_state,
+                {
+                    "cid": cid,
+                    "repetitions": new.repetitions,
+                    "ease": new.ease_permille,
+                    "interval": new.interval,
+                    "due": new_due,
+                    "lapses": new_lapses,
+                    "leech": new_leech,
+                    "suspended": new_suspended,
+                    "last_review": moment,
+                },
+            )
+            result = conn.execute(
+                _statements().insert_log,
+                {
+                    "card_id": cid,
+                    "ts": moment,
+                    "study_day": day,
+                    "quality": q,
+                    "mode": mode,
+                    "answer": answer,
+                    "score": score,
+                    "suggested": suggested,
+                    "duration_ms": duration_ms,
+                    "prev_repetitions": prev.repetitions,
+                    "prev_ease": prev.ease_permille,
+                    "prev_interval": prev.interval,
+                    "prev_due": prev_due,
+                    "prev_lapses": lapses,
+                    "prev_leech": bool(leech),
+                    "prev_suspended": bool(suspended),
+                    "new_repetitions": new.repetitions,
+                    "new_ease": new.ease_permille,
+                    "new_interval": new.interval,
+                    "new_due": new_due,
+                    "new_lapses": new_lapses,
+                    "new_leech": new_leech,
+                    "new_suspended": new_suspended,
+                    "undone": False,
+                },
+            )
+            log_id = int(result.inserted_primary_key[0])
         return AnswerOutcome(
             log_id=log_id,
             card_id=cid,
