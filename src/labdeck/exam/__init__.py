@@ -9,7 +9,16 @@ from __future__ import annotations
 
 
 class ExamError(ValueError):
-    """A problem with an exam worth telling the learner in one line."""
+    """A problem with an exam worth telling the learner in one line.
+
+    The message is cleaned (``ingest.common.one_line``): it may quote an answers file's name
+    or a card key read from it, and it ends up on a terminal.
+    """
+
+    def __init__(self, message: str) -> None:
+        from labdeck.ingest.common import one_line
+
+        super().__init__(one_line(str(message)))
 
 
 __all__ = ["ExamError"]

@@ -7,11 +7,13 @@ The grader is passed in (``labdeck.grading.grader.Grader``); nothing here loads 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from sqlalchemy import text as sql
 from sqlmodel import select
 
 from labdeck import clock as clock_mod
@@ -29,10 +31,6 @@ class GraderLike(Protocol):
         key_points: list[str] | None = None,
         notes: str | None = None,
     ) -> Any: ...
-
-
-class SchedulerLike(Protocol):
-    def answer(self, card_id: int, quality: int, **kwargs: Any) -> Any: ...
 
 
 # ---------------------------------------------------------------- grading
@@ -211,20 +209,24 @@ def override(store: Store, exam_id: int, position: int, quality: int | None) -> 
 @dataclass
 class ApplyResult:
     exam_id: int
-    applied: list[str]
+    applied: list[str]  # reviews recorded by this call
     skipped_blank: list[str]
     skipped_ungraded: list[str]
+    already_applied: list[str] = field(default_factory=list)  # recorded by an earlier apply
 
     def to_dict(self) -> dict:
         return {
             "exam_id": self.exam_id,
             "applied": self.applied,
+            "already_applied": self.already_applied,
             "skipped_blank": self.skipped_blank,
             "skipped_ungraded": self.skipped_ungraded,
         }
 
     def summary(self) -> str:
         parts = [f"exam {self.exam_id}: {len(self.applied)} reviews recorded (mode exam)"]
+        if self.already_applied:
+            parts.append(f"{len(self.already_applied)} already applied earlier")
         if self.skipped_blank:
             parts.append(f"{len(self.skipped_blank)} blank answers skipped")
         if self.skipped_ungraded:
@@ -232,23 +234,43 @@ class ApplyResult:
         return "; ".join(parts)
 
 
-def default_scheduler(store: Store, now: Callable[[], datetime] = clock_mod.now) -> SchedulerLike:
+class AnsweringScheduler(Protocol):
+    """What applying needs of ``labdeck.srs.scheduler.Scheduler``."""
+
+    def transaction(self) -> AbstractContextManager[Any]: ...
+
+    def answer(self, card_id: int, quality: int, **kwargs: Any) -> Any: ...
+
+
+def default_scheduler(
+    store: Store, now: Callable[[], datetime] = clock_mod.now
+) -> AnsweringScheduler:
     from labdeck.srs.scheduler import Scheduler
 
     return Scheduler(store, now=now)
 
 
+# Before migration 0005 a question's apply was recorded in its feedback JSON; honour both.
+_CLAIM = sql(
+    "SELECT applied OR coalesce(json_extract(feedback, '$.applied'), 0) "
+    "FROM exam_question WHERE id = :id"
+)
+_MARK = sql("UPDATE exam_question SET applied = 1 WHERE id = :id")
+
+
 def apply_to_schedule(
     store: Store,
     exam_id: int,
-    scheduler: SchedulerLike | None = None,
+    scheduler: AnsweringScheduler | None = None,
     *,
     now: Callable[[], datetime] = clock_mod.now,
 ) -> ApplyResult:
     """Record an SM-2 review (mode ``exam``) with the final quality for each answered card.
 
-    Each review is its own transaction (the scheduler's); a question is marked applied right
-    after, so an interrupted apply resumes where it stopped.
+    Each question is one ``BEGIN IMMEDIATE`` transaction that re-reads its ``applied`` flag,
+    records the review through the scheduler's own answer path and sets the flag, so two
+    concurrent applies, or an apply re-run after a kill, record each review exactly once.
+    The exam is marked applied once every answered, graded question is.
     """
     with store.session() as s:
         _graded_unapplied(s, exam_id)
@@ -268,28 +290,26 @@ def apply_to_schedule(
         if quality is None:
             result.skipped_ungraded.append(key)
             continue
-        if (q.feedback or {}).get("applied"):
-            result.applied.append(key)
-            continue
-        scheduler.answer(
-            q.card_id,
-            int(quality),
-            answer=q.answer,
-            score=q.auto_score,
-            suggested=q.auto_quality,
-            duration_ms=int(q.time_spent_s * 1000),
-            mode="exam",
-        )
-        with store.session() as s:
-            row = s.get(ExamQuestion, q.id)
-            if row is not None:
-                row.feedback = {**(row.feedback or {}), "applied": True}
-                s.add(row)
+        with scheduler.transaction() as conn:
+            if conn.execute(_CLAIM, {"id": q.id}).scalar():
+                result.already_applied.append(key)
+                continue
+            scheduler.answer(
+                q.card_id,
+                int(quality),
+                answer=q.answer,
+                score=q.auto_score,
+                suggested=q.auto_quality,
+                duration_ms=int(q.time_spent_s * 1000),
+                mode="exam",
+                conn=conn,
+            )
+            conn.execute(_MARK, {"id": q.id})
         result.applied.append(key)
     with store.session() as s:
         exam = s.get(Exam, exam_id)
-        if exam is not None:
-            exam.applied = True
+        if exam is not None and not exam.applied:
+            exam.applied = True  # every answerable question is applied (above, or earlier)
             s.add(exam)
     return result
 

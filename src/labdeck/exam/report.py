@@ -360,7 +360,7 @@ def _load(session: Session, exam_id: int) -> ExamReport:
                 override_quality=q.override_quality,
                 key_points_covered=list(fb.get("covered", [])),
                 key_points_missed=list(fb.get("missed", [])),
-                applied=bool(fb.get("applied")),
+                applied=bool(q.applied or fb.get("applied")),
             )
         )
     chapters: dict[str, list[QuestionReport]] = {}

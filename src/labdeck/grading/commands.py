@@ -199,6 +199,8 @@ def _print_human(result: Any) -> None:
         if kp.span:
             line += f"\n      ↳ {kp.span}"
         print(line)
+    for cap in getattr(result, "capped", ()):
+        print(f"note: {cap.describe()}")
 
 
 def cmd_grade(args: argparse.Namespace) -> int:

@@ -39,6 +39,7 @@ import numpy as np
 
 from labdeck.grading import calibration
 from labdeck.grading import text as T
+from labdeck.grading.bounds import InputCap, bound_key_points, bound_text
 from labdeck.grading.cache import EmbeddingCache, MemoryCache
 from labdeck.grading.checklist import checklist_rows, verdict_of
 from labdeck.grading.contradict import compare
@@ -98,6 +99,8 @@ class GradeResult:
     # not ``sure`` the learner is asked to tick the key points instead of accepting ``quality``.
     confidence: float = 1.0
     sure: bool = True
+    # Texts longer than the grading caps (``bounds.py``): what was given and what was graded.
+    capped: tuple[InputCap, ...] = ()
 
     @property
     def covered(self) -> list[KeyPointResult]:
@@ -124,6 +127,7 @@ class GradeResult:
             "checklist": checklist_rows(
                 [(k.text, verdict_of(k.covered, k.contradicted), k.span) for k in self.key_points]
             ),
+            **({"capped": [c.to_dict() for c in self.capped]} if self.capped else {}),
         }
 
 
@@ -192,6 +196,7 @@ class _Prepared:
     chunks: list[str] = field(default_factory=list)
     segments: list[str] = field(default_factory=list)
     clauses: list[str] = field(default_factory=list)
+    caps: list[InputCap] = field(default_factory=list)
 
 
 def _coerce(item: GradeItem | Mapping[str, Any] | Sequence[Any]) -> GradeItem:
@@ -252,22 +257,33 @@ def _make_side(text: str, key_points: list[str] | None) -> _Side:
     )
 
 
+def _bounded(text: str | None, name: str, caps: list[InputCap]) -> str:
+    """``T.clean(text)`` within the grading cap (``bounds.py``), noting a cut in ``caps``."""
+    kept, cap = bound_text(T.clean(text), name)
+    if cap is not None:
+        caps.append(cap)
+    return kept
+
+
 def _prepare(item: GradeItem) -> _Prepared:
-    reference = T.clean(item.reference)
+    """Clean and bound every text first: nothing below sees more than the caps allow."""
+    caps: list[InputCap] = []
+    reference = _bounded(item.reference, "reference", caps)
     given = [T.clean(k) for k in (item.key_points or [])]
-    given = [k for k in given if k]
+    given, kp_caps = bound_key_points([k for k in given if k])
+    caps.extend(kp_caps)
     if not reference and not given:
         raise GradingInputError("nothing to grade against: give a reference answer or key points")
     if not reference:
         reference = " ".join(given)
     key_points = given or T.derive_key_points(reference)
-    answer = T.clean(item.answer)
+    answer = _bounded(item.answer, "answer", caps)
     if not T.has_content(answer):  # blank, or only punctuation / symbols
-        return _Prepared(True, "", "", "empty", key_points, not given, [])
+        return _Prepared(True, "", "", "empty", key_points, not given, [], caps=caps)
     simplified = to_simplified(answer)
     language = T.detect_language(answer, simplified)
     sides = [_make_side(reference, key_points)]
-    notes = T.clean(item.notes)
+    notes = _bounded(item.notes, "notes", caps)
     if notes:
         note_lang = T.detect_language(notes, to_simplified(notes))
         fam_a, fam_n = _family(language), _family(note_lang)
@@ -287,6 +303,7 @@ def _prepare(item: GradeItem) -> _Prepared:
         chunks=T.chunks(answer),
         segments=T.answer_segments(answer),
         clauses=T.unique(clauses) or [answer],
+        caps=caps,
     )
 
 
@@ -498,6 +515,7 @@ class Grader:
                 language="empty",
                 model_id=self.model_id,
                 reference_language=T.detect_language(p.key_points[0]) if p.key_points else "empty",
+                capped=tuple(p.caps),
             ), None
         coverage = self._coverage(p, vectors)
         all_signals = [self._signals(p, side, coverage, vectors) for side in p.sides]
@@ -520,4 +538,5 @@ class Grader:
             reference_language=p.sides[0].language,
             used_notes=side is not p.sides[0],
             signals=sig.as_dict(),
+            capped=tuple(p.caps),
         ), all_signals

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from labdeck.ingest.common import clean_text
+
 CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]")
 _MARKDOWN_RE = re.compile(r"(\*\*|__|`+|^#+\s*|^>\s*)", re.MULTILINE)
@@ -24,7 +26,7 @@ def clean(text: str | None) -> str:
     """Normalise width (NFKC), strip control sequences and light Markdown, squeeze spaces."""
     if not text:
         return ""
-    out = unicodedata.normalize("NFKC", text)
+    out = unicodedata.normalize("NFKC", clean_text(text))  # bidi / zero-width / escapes
     out = _CONTROL_RE.sub(" ", out)
     out = _MARKDOWN_RE.sub("", out)
     out = out.replace("$", "")

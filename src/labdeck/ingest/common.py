@@ -10,33 +10,58 @@ from pathlib import Path
 
 
 class ImportError_(ValueError):
-    """A document that cannot be imported. ``str()`` is a one-line message naming file:line."""
+    """A document that cannot be imported. ``str()`` is a one-line message naming file:line.
+
+    The path and message are cleaned (``one_line``): a message may quote the document's own
+    text or a hostile file name, and it ends up on a terminal.
+    """
 
     def __init__(self, path: Path | str, line: int | None, message: str) -> None:
-        self.path = str(path)
+        self.path = one_line(str(path))
         self.line = line
-        self.message = message
+        self.message = one_line(message)
         where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{where}: {self.message}")
 
 
 ParseError = ImportError_
 
-# ANSI CSI/OSC/other escape sequences, then any remaining C0/C1 control except \n and \t.
+# ANSI CSI/OSC/other escape sequences (never across a newline, so line numbers survive), then
+# the characters below.
 _ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC
-    r"|\x1b[PX^_][^\x1b]*\x1b\\"  # DCS/SOS/PM/APC
+    r"|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)"  # OSC
+    r"|\x1b[PX^_][^\x1b\n]*\x1b\\"  # DCS/SOS/PM/APC
     r"|\x1b[@-Z\\-_]"  # two-byte escapes
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Characters that are dropped from all imported and typed text:
+# * C0 and C1 controls (all but \n and \t) and DEL;
+# * bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and the marks
+#   U+200E/U+200F/U+061C: they reorder what the terminal shows ("Trojan Source");
+# * zero-width characters U+200B-U+200D, U+2060-U+2064 and U+FEFF (inside text): invisible,
+#   they make two equal-looking strings differ. U+200D (ZWJ) and U+200C (ZWNJ) are dropped too:
+#   an emoji ZWJ sequence then shows as its separate emoji and a few scripts (Persian, Indic)
+#   shape slightly differently, which is acceptable for this app's English/Chinese study text;
+# * lone surrogates (U+D800-U+DFFF), which cannot be encoded to UTF-8 at all.
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 
 
 def clean_text(text: str) -> str:
-    """Strip terminal control sequences and control characters (newline and tab survive)."""
+    """Strip terminal control sequences, control characters, bidi and zero-width controls
+    and lone surrogates. Newline and tab survive; CR and CRLF become newlines; the Unicode
+    line/paragraph separators become spaces (editors do not count them as lines)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u2028", " ").replace("\u2029", " ")
     return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
+def one_line(text: str) -> str:
+    """``clean_text`` for a message line: newlines and tabs become spaces."""
+    return re.sub(r"[ \t\n]+", " ", clean_text(text)).strip()
 
 
 def read_document(path: Path) -> str:
@@ -60,7 +85,7 @@ def read_document(path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ImportError_(path, line, "not valid UTF-8 text") from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return clean_text(text)  # every importer reads through here: nothing raw gets further
 
 
 def slug(text: str, limit: int = 48) -> str:
@@ -104,6 +129,50 @@ def tidy_block(lines: list[str]) -> str | None:
     return clean_text(body).strip() or None
 
 
+# Import limits (characters). The longest shipped reference answer is 1,352 characters and the
+# longest answer in the learner's seed Q&A 1,368; a body (answer or notes) may be ~15x that, a
+# title or question ~1.5x. Longer text is cut at a line or sentence end, marked, and reported
+# as a warning naming file:line; the rest of the document imports normally.
+MAX_BODY_CHARS = 20_000
+MAX_TITLE_CHARS = 2_000
+TRUNCATED_MARK = " [… truncated on import]"
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters (mark included) at a line, sentence or word
+    end when one is near the limit."""
+    if len(text) <= limit:
+        return text
+    room = limit - len(TRUNCATED_MARK)
+    head = text[:room]
+    for sep in ("\n", ". ", "。", " "):
+        cut = head.rfind(sep)
+        if cut >= room * 0.8:
+            head = head[: cut + (1 if sep != "\n" else 0)]
+            break
+    return head.rstrip() + TRUNCATED_MARK
+
+
+def bound_items(doc: ParsedDocument) -> ParsedDocument:
+    """Apply the import limits to every item of ``doc``, adding a warning for each cut."""
+    where = one_line(str(doc.path))
+    for chapter in doc.chapters:
+        for item in chapter.items:
+            if len(item.title) > MAX_TITLE_CHARS:
+                doc.warnings.append(
+                    f"{where}:{item.line}: question/title of {len(item.title):,} characters "
+                    f"cut to {MAX_TITLE_CHARS:,} (import limit)"
+                )
+                item.title = truncate(item.title, MAX_TITLE_CHARS)
+            if item.body is not None and len(item.body) > MAX_BODY_CHARS:
+                doc.warnings.append(
+                    f"{where}:{item.line}: answer/notes of {len(item.body):,} characters "
+                    f"cut to {MAX_BODY_CHARS:,} (import limit)"
+                )
+                item.body = truncate(item.body, MAX_BODY_CHARS)
+    return doc
+
+
 @dataclass
 class ParsedItem:
     title: str
@@ -129,6 +198,7 @@ class ParsedDocument:
     kind: str  # outline | qa
     title: str
     chapters: list[ParsedChapter]
+    warnings: list[str] = field(default_factory=list)  # "file:line: message", imported anyway
 
     @property
     def item_count(self) -> int:

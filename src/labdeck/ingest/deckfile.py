@@ -7,7 +7,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labdeck.ingest.common import ImportError_, clean_text, read_document
+from labdeck.ingest.common import (
+    MAX_BODY_CHARS,
+    MAX_TITLE_CHARS,
+    ImportError_,
+    clean_text,
+    read_document,
+)
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _NOT_CHAPTERS = {"deck.toml", "note_checks.toml"}
@@ -96,6 +102,11 @@ def _string(path: Path, line: int, table: dict, name: str, *, required: bool) ->
     value = clean_text(value).strip()
     if required and not value:
         raise ImportError_(path, line, f"field '{name}' is empty")
+    limit = MAX_BODY_CHARS if name in ("answer", "description") else MAX_TITLE_CHARS
+    if len(value) > limit:  # the shipped deck is the project's own text: refuse, never cut
+        raise ImportError_(
+            path, line, f"field '{name}' is {len(value):,} characters (limit {limit:,})"
+        )
     return value or None
 
 
@@ -103,7 +114,8 @@ def _strings(path: Path, line: int, table: dict, name: str) -> list[str]:
     value = table.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ImportError_(path, line, f"field '{name}' must be a list of strings")
-    return [clean_text(v).strip() for v in value if v.strip()]
+    cleaned = (clean_text(v).strip() for v in value)
+    return [v for v in cleaned if v]
 
 
 def parse_deck_dir(directory: Path, known_demos: frozenset[str] | None = None) -> ContentDeck:

@@ -20,6 +20,7 @@ from labdeck.ingest.common import (
     ParsedDocument,
     ParsedItem,
     fold,
+    one_line,
     read_document,
     slug,
 )
@@ -46,6 +47,7 @@ class ImportReport:
     mismatches: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # "file:line: message", imported anyway
     dry_run: bool = False
 
     @property
@@ -72,7 +74,9 @@ class ImportReport:
             parts.append(f"; {len(self.removed)} no longer in the document")
         if self.retired:
             parts.append(f"({len(self.retired)} retired)")
-        return " ".join(parts)
+        lines = [" ".join(parts)]
+        lines.extend(f"  warning: {w}" for w in self.warnings)
+        return "\n".join(lines)
 
 
 def detect_and_parse(path: Path) -> ParsedDocument:
@@ -230,11 +234,12 @@ def import_document(
             if deck.source != "content":
                 _set(deck, {"name": doc.title, "source_path": source})
         report = ImportReport(
-            path=str(doc.path),
+            path=one_line(str(doc.path)),
             kind=doc.kind,
             deck=deck.key,
             chapters=len(doc.chapters),
             items=doc.item_count,
+            warnings=list(doc.warnings),
             dry_run=dry_run,
         )
         seen: set[str] = set()
@@ -450,7 +455,12 @@ def import_content(
                 raise
             errors.append(str(exc))
             continue
-        report = ImportReport(path=str(directory), kind="content", deck=parsed.key, dry_run=dry_run)
+        report = ImportReport(
+            path=one_line(str(directory)),
+            kind="content",
+            deck=parsed.key,
+            dry_run=dry_run,
+        )
         with Session(store.engine, expire_on_commit=False) as session:
             _import_content_deck(session, parsed, report, clock.now())
             if dry_run:

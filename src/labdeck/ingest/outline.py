@@ -15,6 +15,7 @@ from labdeck.ingest.common import (
     ParsedChapter,
     ParsedDocument,
     ParsedItem,
+    bound_items,
     clean_text,
     images_as_references,
     tidy_block,
@@ -37,7 +38,7 @@ def parse_outline(path: Path, text: str) -> ParsedDocument:
     more = next((i for i in range(start, len(lines)) if lines[i].strip() == MORE), None)
     if more is not None:
         start = more + 1
-    title = clean_text(meta.get("title", "")).strip() or path.stem
+    title = clean_text(meta.get("title", "")).strip() or clean_text(path.stem).strip() or "outline"
 
     chapters: list[ParsedChapter] = []
     chapter: ParsedChapter | None = None
@@ -97,4 +98,4 @@ def parse_outline(path: Path, text: str) -> ParsedDocument:
     close_description()
     if not chapters:
         raise ImportError_(path, None, "no chapters found (expected '# B1 Chapter title' headings)")
-    return ParsedDocument(path, "outline", title, chapters)
+    return bound_items(ParsedDocument(path, "outline", title, chapters))

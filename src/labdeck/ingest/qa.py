@@ -1,9 +1,12 @@
 """Interview Q&A documents: ``##``/``###`` sections, numbered questions, answer bullets.
 
-A question is a numbered line at column 0 (``1. Q``, ``1. **Q**``, ``**1.** Q``, ``**4. Q**``).
-Its answer is the text under the ``- Answer:`` / ``- 答案:`` / ``- 回答`` bullet up to a ``---``
+A question is a numbered line at column 0 (``1. Q``, ``1. **Q**``, ``**1.** Q``, ``**4. Q**``),
+any number of digits. Its answer is the text under the ``- Answer:`` / ``- 答案:`` / ``- 回答`` bullet up to a ``---``
 separator or the next question. Inside an answer, a column-0 numbered line only starts a new
-question when it continues the numbering (or follows a separator); indented lists never do.
+question when its own answer bullet follows it (in a document without answer bullets: when it
+continues the numbering) or it follows a separator; indented lists never do. Numbering that
+goes backwards within a section (``5.`` after ``7.``) is imported as written and reported as a
+warning naming file:line.
 """
 
 from __future__ import annotations
@@ -16,17 +19,19 @@ from labdeck.ingest.common import (
     ParsedChapter,
     ParsedDocument,
     ParsedItem,
+    bound_items,
     clean_text,
     images_as_references,
+    one_line,
     tidy_block,
 )
 from labdeck.ingest.markdown_lines import front_matter, scan
 
 _QUESTION = re.compile(
     r"^(?:"
-    r"\*\*(?P<a>\d{1,3})[.)、]\*\*[ \t]*(?P<ta>.+)"  # **1.** Q
-    r"|\*\*(?P<b>\d{1,3})[.)、][ \t]+(?P<tb>.+)"  # **4. Q**
-    r"|(?P<c>\d{1,3})[.)、][ \t]+(?P<tc>.+)"  # 1. Q   /  1. **Q**
+    r"\*\*(?P<a>\d+)[.)、]\*\*[ \t]*(?P<ta>.+)"  # **1.** Q
+    r"|\*\*(?P<b>\d+)[.)、][ \t]+(?P<tb>.+)"  # **4. Q**
+    r"|(?P<c>\d+)[.)、][ \t]+(?P<tc>.+)"  # 1. Q   /  1. **Q**
     r")$"
 )
 _ANSWER = re.compile(
@@ -59,7 +64,9 @@ def looks_like_qa(text: str) -> bool:
 def parse_qa(path: Path, text: str) -> ParsedDocument:
     meta, start = front_matter(path, text)
     title = clean_text(meta.get("title", "")).strip()
+    stem = clean_text(path.stem).strip() or "document"
     chapters: list[ParsedChapter] = []
+    warnings: list[str] = []
     chapter: ParsedChapter | None = None
     item: ParsedItem | None = None
     state = "none"  # none | question | answer | closed
@@ -112,20 +119,29 @@ def parse_qa(path: Path, text: str) -> ParsedDocument:
             starts = (
                 item is None
                 or state in ("closed", "question")
-                or (continues and (answer_follows(line.number - 1) or not uses_bullets))
+                or (uses_bullets and answer_follows(line.number - 1))  # its own answer bullet
+                or (continues and not uses_bullets)
             )
             if starts:
                 close_item()
                 if chapter is None:
-                    chapter = ParsedChapter("S1", title or path.stem, "", line.number, 1)
+                    chapter = ParsedChapter("S1", title or stem, "", line.number, 1)
                     chapters.append(chapter)
+                previous = chapter.items[-1].number if chapter.items else None
+                if previous is not None and number <= previous:
+                    warnings.append(
+                        f"{one_line(str(path))}:{line.number}: question {number} follows question {previous} "
+                        "(numbering goes backwards; imported as written)"
+                    )
                 item = ParsedItem(qtext, None, line.number, len(chapter.items) + 1, number)
                 chapter.items.append(item)
                 state = "question"
                 continue
         if item is None:
-            if chapter is not None and not chapter.items and line.text.strip():
-                chapter.description = (chapter.description + "\n" + line.text.strip()).strip()
+            if chapter is not None and not chapter.items and clean_text(line.text).strip():
+                chapter.description = (
+                    chapter.description + "\n" + clean_text(line.text).strip()
+                ).strip()
             continue
         if _SEPARATOR.match(line.text):
             state = "closed" if state == "answer" else state
@@ -149,4 +165,4 @@ def parse_qa(path: Path, text: str) -> ParsedDocument:
         chapter.code = f"S{position}"
     if not chapters:
         raise ImportError_(path, None, "no numbered questions found (expected '1. Question')")
-    return ParsedDocument(path, "qa", title or path.stem, chapters)
+    return bound_items(ParsedDocument(path, "qa", title or stem, chapters, warnings))

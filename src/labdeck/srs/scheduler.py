@@ -20,6 +20,8 @@ Rules (issue 3):
   flagged as a leech and suspended (``AnswerOutcome.became_leech``).
 * Every answer is its own committed transaction (``BEGIN IMMEDIATE`` … ``COMMIT``) that updates
   ``card_state`` and appends one ``review_log`` row with the state before and after.
+  An exam apply passes its own ``transaction()`` connection in, so the review and the
+  question's ``applied`` flag commit together.
 * Undo marks the last not-undone log row ``undone`` and restores the card's ``prev_*`` state.
 
 Reads use plain SQL aggregates over the indexes ``ix_card_state_queue`` (suspended, due),
@@ -31,7 +33,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -346,6 +348,13 @@ class Scheduler:
                 conn.commit()
         except OperationalError as exc:
             raise self._busy(exc) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A ``BEGIN IMMEDIATE`` write transaction, committed on success, for callers that
+        record answers (``answer(..., conn=)``) together with rows of their own."""
+        with self._write() as conn:
+            yield conn
 
     def _busy(self, exc: OperationalError) -> Exception:
         if "locked" in str(exc) or "busy" in str(exc):
@@ -804,12 +813,20 @@ class Scheduler:
         suggested: int | None = None,
         duration_ms: int | None = None,
         mode: str | None = None,
+        conn: Connection | None = None,
     ) -> AnswerOutcome:
         """Record one answer in its own committed transaction.
 
         ``mode`` None decides: a re-drill when the card's scheduled review already happened
         today, else a scheduled review. ``"exam"`` is a scheduled review logged as an exam.
+        With ``conn`` (from ``transaction()``) the answer is written in the caller's
+        transaction instead, so the caller commits its own rows atomically with it.
+        The typed ``answer`` is stored without control, bidi or zero-width characters.
         """
+        from labdeck.ingest.common import clean_text
+
+        if answer is not None:
+            answer = clean_text(answer)
         q = sm2.check_quality(quality)
         if mode is not None and mode not in MODES:
             raise SrsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -817,7 +834,7 @@ class Scheduler:
             suggested = sm2.check_quality(suggested)
         moment = self.now()
         day = clock.study_day(moment, self.settings.rollover_hour)
-        with self._write() as conn:
+        with nullcontext(conn) if conn is not None else self._write() as conn:
             cid = self._resolve(conn, card_id)
             row = self._state_row(conn, cid)
             key, reps, ease, interval, due_raw, lapses, leech, suspended = row
