@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from demos.demo_helpers import child_env, children_of, read_until, wait_gone
 
+from demos.demo_helpers import child_env, children_of, read_until, wait_gone
 from labdeck.demos import history
 from labdeck.demos.runner import DemoProcess
 
@@ -48,9 +48,7 @@ def _history(home: Path) -> list[dict]:
     return json.loads(done.stdout)
 
 
-def test_a_torch_py_in_the_working_directory_is_never_imported(
-    home: Path, tmp_path: Path
-) -> None:
+def test_a_torch_py_in_the_working_directory_is_never_imported(home: Path, tmp_path: Path) -> None:
     folder = tmp_path / "notes"
     folder.mkdir()
     marker = tmp_path / "hostile-ran"

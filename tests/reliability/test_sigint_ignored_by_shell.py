@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from demos.demo_helpers import child_env, children_of, read_until, wait_gone
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux /proc")
@@ -21,9 +22,9 @@ def _ignore_sigint() -> None:
 
 
 def test_sigint_cancels_the_demo_even_when_inherited_as_ignored(home: Path) -> None:
+    command = [sys.executable, "-m", "labdeck.cli", "--home", str(home)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "labdeck.cli", "--home", str(home), "demo", "run", "ctc"]
-        + ["--device", "cpu", "--json"],
+        [*command, "demo", "run", "ctc", "--device", "cpu", "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
