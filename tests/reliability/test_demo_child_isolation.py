@@ -54,13 +54,15 @@ def test_a_torch_py_in_the_working_directory_is_never_imported(home: Path, tmp_p
     marker = tmp_path / "hostile-ran"
     for name in ("torch.py", "numpy.py"):
         (folder / name).write_text(HOSTILE.format(marker=str(marker)))
+    scratch = tmp_path / "tmp"  # where the child's private working directory is made
+    scratch.mkdir()
     done = subprocess.run(
         _cli(home, "demo", "run", "attention", "--preset", "quick", "--device", "cpu", "--json"),
         cwd=folder,
         capture_output=True,
         text=True,
         timeout=180,
-        env=child_env(),
+        env=child_env(TMPDIR=str(scratch)),
         stdin=subprocess.DEVNULL,
     )
     assert not marker.exists(), "the child imported torch.py from the working directory"
@@ -68,6 +70,7 @@ def test_a_torch_py_in_the_working_directory_is_never_imported(home: Path, tmp_p
     outcome = json.loads(done.stdout.splitlines()[-1])
     assert outcome["type"] == "outcome" and outcome["status"] == "ok"
     assert sorted(p.name for p in folder.iterdir()) == ["numpy.py", "torch.py"]  # nothing added
+    assert list(scratch.glob("labdeck-demo-*")) == []  # its private working directory is gone
 
 
 def test_kill_9_of_the_cli_kills_the_demo_and_the_row_becomes_interrupted(home: Path) -> None:

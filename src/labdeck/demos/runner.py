@@ -33,12 +33,10 @@ import contextlib
 import json
 import os
 import queue
-import shutil
 import signal
 import site
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import weakref
@@ -240,6 +238,8 @@ class DemoProcess:
         self._started = time.monotonic()
         if self.timeout is not None:
             self._deadline = self._started + self.timeout
+        import tempfile  # here, not at module level: the CLI and TUI import this at start-up
+
         try:
             self._workdir = tempfile.mkdtemp(prefix="labdeck-demo-")
             self._proc = subprocess.Popen(
@@ -392,6 +392,8 @@ class DemoProcess:
 
     def _remove_workdir(self) -> None:
         if self._workdir is not None:
+            import shutil
+
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
 
