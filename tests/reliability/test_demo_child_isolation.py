@@ -98,6 +98,10 @@ def test_kill_9_of_the_cli_kills_the_demo_and_the_row_becomes_interrupted(home: 
     (row,) = _history(home)
     assert row["status"] == "interrupted"
     assert f"process {child} is gone" in row["message"]
+    table = subprocess.run(
+        _cli(home, "demo", "history"), capture_output=True, text=True, timeout=60, env=child_env()
+    ).stdout
+    assert "interrupted" in table and f"process {child} is gone" in table
 
 
 # A parent holding a demo child that stays silent (as a demo does inside a long training step):

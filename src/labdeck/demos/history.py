@@ -121,8 +121,8 @@ def mark_interrupted(store: Any, *, now: Callable[[], datetime] | None = None) -
             run.status = INTERRUPTED
             gone = f"process {run.pid} is gone" if run.pid else "no process was recorded"
             run.message = (
-                "interrupted: the labdeck process running it ended before the demo reported "
-                f"a result ({gone}; noticed {noticed})"
+                f"{gone}: the labdeck process running it ended before the demo reported "
+                f"a result (noticed {noticed})"
             )
             s.add(run)
             marked += 1
