@@ -28,6 +28,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 PARENT_ENV = "LABDECK_DEMO_PARENT"  # the runner's pid, set in the child's environment
@@ -112,7 +113,7 @@ def _watch(expected: int, first: int, watch_stdin: bool) -> None:
             except (OSError, ValueError):
                 watch_stdin = False
         else:
-            threading.Event().wait(_POLL_S)
+            time.sleep(_POLL_S)
         if not _parent_alive(expected, first):
             _die()
 
