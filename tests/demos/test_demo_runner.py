@@ -181,7 +181,7 @@ def test_parameters_are_validated_before_anything_starts() -> None:
     proc = DemoProcess("vae", {"epochs": "7"}, preset="quick", seed=3)
     assert proc.params["epochs"] == 7
     assert proc.command[1:] == [
-        "-m", "labdeck.demos.run", "vae", "--device", "auto", "--seed", "3",
+        "-P", "-m", "labdeck.demos.run", "vae", "--device", "auto", "--seed", "3",
         "--threads", "1", "--preset", "quick", "--epochs", "7",
     ]  # fmt: skip
 

@@ -73,7 +73,6 @@ def _sitting_screen(store: Store, exam_id: int, clock: FakeClock, grader: Any) -
         lambda: grader,
         clock=clock,
         tick_s=0.2,
-        autosave_delay_s=0.02,
     )
 
 

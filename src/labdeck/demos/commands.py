@@ -203,12 +203,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     store = _open_store(args)
     run_id = None
-    if store is not None:
-        try:
-            run_id = history.record_process_start(store, proc, card_key=args.card)
-        except Exception as exc:
-            print(f"labdeck: warning: could not record the run ({exc})", file=sys.stderr)
-            store = None
 
     renderer = None
     if not args.json:
@@ -224,10 +218,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     def _terminate(signum: int, _frame: Any) -> None:
         raise _Terminated(signal.Signals(signum).name)
 
+    # Our own handlers, whatever we inherited: a shell that starts `labdeck demo run ... &`
+    # hands us SIGINT ignored, and then Ctrl-C / kill -INT would leave the demo running.
     previous = {}
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    handlers = {
+        signal.SIGINT: signal.default_int_handler,
+        signal.SIGTERM: _terminate,
+        signal.SIGHUP: _terminate,
+    }
+    for sig, handler in handlers.items():
         try:
-            previous[sig] = signal.signal(sig, _terminate)
+            previous[sig] = signal.signal(sig, handler)
         except ValueError:  # not in the main thread
             break
 
@@ -235,6 +236,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     internal: Exception | None = None
     events = proc.events()
     try:
+        proc.start()
+        if store is not None:
+            try:  # after the start, so the row carries the child's pid
+                run_id = history.record_process_start(store, proc, card_key=args.card)
+            except Exception as exc:
+                print(f"labdeck: warning: could not record the run ({exc})", file=sys.stderr)
+                store = None
         for event in events:
             if args.json:
                 sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
@@ -304,6 +312,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from labdeck.store import open_store
 
     store = open_store(getattr(args, "home", None))
+    history.mark_interrupted(store)
     runs = history.list_runs(store, limit=args.limit, demo_id=args.demo)
     if args.json:
         json.dump([history.run_to_dict(r) for r in runs], sys.stdout, ensure_ascii=False, indent=2)

@@ -1,5 +1,12 @@
-"""Run history: one ``DemoRun`` row per demo run, written before the child starts and closed
-with its outcome. Tables come from the store's migrations; this module only reads and writes.
+"""Run history: one ``DemoRun`` row per demo run, written as soon as the child has started
+(with its pid) and closed with its outcome. Tables come from the store's migrations; this
+module only reads and writes.
+
+A row still ``running`` whose process is gone (the labdeck process running it was killed, the
+machine lost power) is marked ``interrupted`` by ``mark_interrupted``, which every entry point
+calls before it lists or starts runs: ``demo run`` and ``demo history`` on the command line,
+the app at start-up and its demo screen. A parent killed between starting the child and
+writing the row leaves no row; its child dies with it (``lifeline.py``).
 
 The store modules (SQLModel) are imported inside the functions so that importing this module
 stays cheap.
@@ -12,6 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from labdeck.demos.events import jsonable
+
+RUNNING = "running"
+INTERRUPTED = "interrupted"  # the process went away without an outcome being recorded
 
 
 def _now() -> datetime:
@@ -29,9 +39,11 @@ def record_start(
     seed: int = 0,
     threads: int = 1,
     card_key: str | None = None,
+    pid: int | None = None,
     now: Callable[[], datetime] | None = None,
 ) -> int:
-    """Insert a ``running`` row (its own committed transaction) and return its id."""
+    """Insert a ``running`` row (its own committed transaction) and return its id. ``pid`` is
+    the child process; a running row without one counts as interrupted."""
     from labdeck.store.models import DemoRun
 
     run = DemoRun(
@@ -42,7 +54,8 @@ def record_start(
         seed=seed,
         threads=threads,
         started_at=(now or _now)(),
-        status="running",
+        status=RUNNING,
+        pid=pid,
     )
     with store.session() as s:
         s.add(run)
@@ -73,12 +86,47 @@ def record_end(
         s.add(run)
 
 
-def record_process_start(store: Any, proc: Any, card_key: str | None = None) -> int:
-    """``record_start`` for a :class:`~labdeck.demos.runner.DemoProcess` (CLI and TUI)."""
+def record_process_start(
+    store: Any,
+    proc: Any,
+    card_key: str | None = None,
+    *,
+    now: Callable[[], datetime] | None = None,
+) -> int:
+    """The row for a started :class:`~labdeck.demos.runner.DemoProcess` (CLI and TUI): marks
+    interrupted runs first, then ``record_start`` with the child's pid."""
+    mark_interrupted(store, now=now)
     return record_start(
         store, proc.demo_id, proc.params, device=proc.device, seed=proc.seed,
-        threads=proc.threads, card_key=card_key,
+        threads=proc.threads, card_key=card_key, pid=proc.pid, now=now,
     )  # fmt: skip
+
+
+def mark_interrupted(store: Any, *, now: Callable[[], datetime] | None = None) -> int:
+    """Close every ``running`` row whose demo process no longer runs as ``interrupted``, with a
+    message saying so; returns how many. ``ended_at`` stays empty: when the process died is not
+    known. Rows of demos still running (another labdeck process is watching them) are left
+    alone."""
+    from sqlmodel import select
+
+    from labdeck.demos.lifeline import demo_process_alive
+    from labdeck.store.models import DemoRun
+
+    marked = 0
+    noticed = (now or _now)().strftime("%Y-%m-%d %H:%M")
+    with store.session() as s:
+        for run in s.exec(select(DemoRun).where(DemoRun.status == RUNNING)).all():
+            if run.pid is not None and demo_process_alive(run.pid):
+                continue
+            run.status = INTERRUPTED
+            gone = f"process {run.pid} is gone" if run.pid else "no process was recorded"
+            run.message = (
+                f"{gone}: the labdeck process running it ended before the demo reported "
+                f"a result (noticed {noticed})"
+            )
+            s.add(run)
+            marked += 1
+    return marked
 
 
 def list_runs(store: Any, limit: int = 50, demo_id: str | None = None) -> list[Any]:
@@ -109,4 +157,5 @@ def run_to_dict(run: Any) -> dict[str, Any]:
         "metrics": run.metrics,
         "checks": run.checks,
         "message": run.message,
+        "pid": run.pid,
     }

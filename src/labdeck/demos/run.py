@@ -3,7 +3,8 @@
 
 Streams JSON-line events (see ``events.py``) on stdout and ends with exactly one ``result``
 (exit 0) or ``error`` (exit 2 for bad arguments or an unavailable device, 1 for a failure while
-running). Tracebacks go to stderr, which the parent keeps for crash reports.
+running). Tracebacks go to stderr, which the parent keeps for crash reports. Started by the
+runner, the child dies with it (``lifeline.py``).
 """
 
 from __future__ import annotations
@@ -174,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from labdeck.demos.lifeline import tie_to_parent
+
+    tie_to_parent()  # die with the labdeck process that started us, even on its kill -9
     try:
         code = main()
         sys.stdout.flush()

@@ -5,6 +5,17 @@
         ...
     outcome = proc.outcome           # ok / failed / cancelled / timeout / crashed + message
 
+The child is isolated from where the parent happens to run: it starts in a private, empty
+working directory with ``python -P`` (``PYTHONSAFEPATH``), so neither the parent's current
+directory nor an empty ``PYTHONPATH`` entry can shadow a module (a stray ``torch.py`` in the
+folder the learner ran labdeck from is never imported); every other ``PYTHON*`` variable is
+dropped and ``PYTHONPATH`` is rebuilt from the labdeck install in use plus the absolute entries
+the parent had. ``-I`` is not used: it would also drop ``PYTHONPATH`` and the user site, which
+an editable or ``--target`` install needs. The child dies with the parent, even on ``kill -9``
+(``lifeline.py``): the pid of the parent goes in ``LABDECK_DEMO_PARENT`` and the child's stdin
+is a pipe the parent holds open. Call ``start()`` (or iterate ``events()``) from a thread that
+lives until the run ends: Linux ties the child to the thread that started it.
+
 The child runs in its own session (``start_new_session=True``), so it is its own process group:
 ``cancel()`` and the timeout kill the whole group (the child and anything it spawned), and a
 Ctrl-C in the terminal reaches only the parent, which decides what to do. Nothing that happens in
@@ -23,6 +34,7 @@ import json
 import os
 import queue
 import signal
+import site
 import subprocess
 import sys
 import threading
@@ -33,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labdeck.demos import registry
+from labdeck.demos import lifeline, registry
 
 OK, FAILED, CANCELLED, TIMEOUT, CRASHED = "ok", "failed", "cancelled", "timeout", "crashed"
 STATUSES = (OK, FAILED, CANCELLED, TIMEOUT, CRASHED)
@@ -91,6 +103,7 @@ def child_command(
 ) -> list[str]:
     cmd = [
         python or sys.executable,
+        "-P",  # never put the working directory (or the script's) first on sys.path
         "-m",
         "labdeck.demos.run",
         demo_id,
@@ -106,6 +119,29 @@ def child_command(
     for name, value in params.items():
         cmd += ["--" + name.replace("_", "-"), _arg(value)]
     return cmd
+
+
+def child_environment(base: Mapping[str, str], threads: int = 1) -> dict[str, str]:
+    """The child's environment: ``base`` without any ``PYTHON*`` variable, then only what the
+    child needs — unbuffered UTF-8 output, safe path, the labdeck install in use first on
+    ``PYTHONPATH`` (followed by the parent's absolute entries; relative or empty ones would
+    resolve against a directory we do not control), the parent's user-site choice, the run's
+    thread count and the parent's pid for ``lifeline``."""
+    env = {k: v for k, v in base.items() if not k.upper().startswith("PYTHON")}
+    if "PYTHONHOME" in base:
+        env["PYTHONHOME"] = base["PYTHONHOME"]  # where the interpreter's stdlib lives
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONSAFEPATH"] = "1"
+    env["PYTHONIOENCODING"] = "utf-8"
+    if not site.ENABLE_USER_SITE:
+        env["PYTHONNOUSERSITE"] = "1"
+    inherited = [p for p in base.get("PYTHONPATH", "").split(os.pathsep) if os.path.isabs(p)]
+    path = [str(_SRC), *(p for p in inherited if p != str(_SRC))]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(path))
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env[var] = str(threads)
+    env[lifeline.PARENT_ENV] = str(os.getpid())
+    return env
 
 
 def _arg(value: Any) -> str:
@@ -182,6 +218,7 @@ class DemoProcess:
         self._count = 0
         self._launch_error: str | None = None
         self._done = threading.Event()
+        self._workdir: str | None = None
         self.outcome: Outcome | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -197,18 +234,17 @@ class DemoProcess:
     def start(self) -> DemoProcess:
         if self._proc is not None or self._launch_error is not None:
             return self
-        env = dict(os.environ if self._env is None else self._env)
-        env["PYTHONUNBUFFERED"] = "1"
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_SRC), env.get("PYTHONPATH", "")) if p)
-        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-            env[var] = str(self.threads)
+        env = child_environment(os.environ if self._env is None else self._env, self.threads)
         self._started = time.monotonic()
         if self.timeout is not None:
             self._deadline = self._started + self.timeout
+        import tempfile  # here, not at module level: the CLI and TUI import this at start-up
+
         try:
+            self._workdir = tempfile.mkdtemp(prefix="labdeck-demo-")
             self._proc = subprocess.Popen(
                 self.command,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,  # never written: its EOF tells the child we are gone
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -216,10 +252,12 @@ class DemoProcess:
                 errors="replace",
                 bufsize=1,
                 env=env,
+                cwd=self._workdir,  # private and empty: nothing to import or overwrite
                 start_new_session=True,  # own process group: killpg reaches every descendant
             )
         except OSError as exc:
             self._launch_error = f"could not start the demo process: {exc}"
+            self._remove_workdir()
             self._queue.put(_EOF)
             return self
         _LIVE.add(self)
@@ -343,13 +381,21 @@ class DemoProcess:
                 self._cancelled = True
                 self._kill_group()
                 rc = proc.wait()
-            for stream in (proc.stdout, proc.stderr):
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
                 if stream is not None:
                     with contextlib.suppress(OSError):
                         stream.close()
+        self._remove_workdir()
         self.outcome = self._decide(rc)
         self._done.set()
         _LIVE.discard(self)
+
+    def _remove_workdir(self) -> None:
+        if self._workdir is not None:
+            import shutil
+
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
 
     def _decide(self, rc: int | None) -> Outcome:
         seconds = time.monotonic() - self._started if self._started else 0.0

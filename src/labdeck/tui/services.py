@@ -54,7 +54,9 @@ class Services:
 
     def _prefetch_store(self) -> None:
         try:
-            _ = self.store
+            from labdeck.demos.history import mark_interrupted
+
+            mark_interrupted(self.store, now=self.now)  # demo runs a killed labdeck left behind
             from labdeck.srs import scheduler  # noqa: F401  (warm the import for the home screen)
         except Exception:
             pass  # reported by the screen that needs the store

@@ -338,20 +338,22 @@ class DemosScreen(Screen):
                 preset=preset,
                 timeout=run_timeout(demo, preset),
             )
-            run_id = history.record_start(
-                services.store,
-                demo.id,
-                proc.params,
-                device=device,
-                threads=threads,
-                card_key=self.card_key,
-                now=services.now,
-            )
+            store = services.store
         except Exception as exc:
             self._post(self._failed_to_start, f"{type(exc).__name__}: {exc}")
             return
         self.proc = proc
-        proc.start()
+        proc.start()  # from this worker thread, which lives until the run ends (lifeline)
+        try:  # after the start, so the row carries the child's pid
+            run_id = history.record_process_start(
+                store, proc, card_key=self.card_key, now=services.now
+            )
+        except Exception as exc:
+            proc.cancel()
+            proc.wait()
+            self.proc = None
+            self._post(self._failed_to_start, f"{type(exc).__name__}: {exc}")
+            return
         if self._cancel_requested:
             proc.cancel()
         self._post(self._started, proc.pid)
@@ -538,7 +540,9 @@ class DemosScreen(Screen):
         from labdeck.demos import history
 
         try:
-            runs = history.list_runs(self.app.services.store, limit=RUN_LIMIT)
+            store = self.app.services.store
+            history.mark_interrupted(store, now=self.app.services.now)
+            runs = history.list_runs(store, limit=RUN_LIMIT)
         except Exception as exc:
             self._post(self.notify, f"Could not read the run history: {exc}", severity="warning")
             return
@@ -550,7 +554,7 @@ class DemosScreen(Screen):
         self._runs = runs
         table = self.query_one("#demo-runs", DataTable)
         table.clear()
-        styles = {"ok": "green", "cancelled": "yellow", "running": "blue"}
+        styles = {"ok": "green", "cancelled": "yellow", "interrupted": "yellow", "running": "blue"}
         for run in runs:
             table.add_row(
                 _when(run.started_at),

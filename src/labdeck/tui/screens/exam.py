@@ -2,8 +2,8 @@
 
 Every screen takes the store and callables in ``__init__`` and calls the headless core in
 ``labdeck.exam``; nothing heavy is imported here. The grader is built by ``grader_factory``
-inside a thread worker, and the database is written from thread workers (autosave is debounced)
-so the UI never waits on it.
+inside a thread worker, and the database is written from thread workers so the UI never waits
+on it.
 
 Flow: ``ExamSetupScreen`` → (switch) ``ExamScreen`` → (switch, on submit or time up)
 ``ExamReportScreen``; ``ExamHistoryScreen`` lists past exams and reopens reports or resumes an
@@ -12,6 +12,7 @@ unfinished sitting.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.timer import Timer
 from textual.widgets import (
     Button,
     Checkbox,
@@ -350,7 +350,17 @@ class ExamSetupScreen(Screen):
 
 
 class ExamScreen(_OneExamScreen):
-    """One question at a time with a countdown; answers autosave as they are typed."""
+    """One question at a time with a countdown; answers autosave as they are typed.
+
+    Typed text never changes question. The navigation keys are priority bindings (ctrl+p must
+    beat the command palette, and a key pressed right after ctrl+t must reach the submit
+    dialog), so they run while keys typed just before them may still wait in the answer box's
+    queue. Every move, submit, leave and time-up is therefore queued behind those keys
+    (``_after_typing``) and copies the box into the sitting first.
+
+    Autosave has no debounce window: every change starts a save, or marks one to follow the
+    save in flight, so a kill loses at most the keys typed while one save was being written.
+    """
 
     # The app's command palette (ctrl+p) should not shadow "previous question" here.
     BLOCK_COMMAND_PALETTE = True
@@ -388,7 +398,6 @@ class ExamScreen(_OneExamScreen):
         scheduler_factory: SchedulerFactory | None = None,
         clock: Clock = clock_mod.now,
         tick_s: float = 0.5,
-        autosave_delay_s: float = 0.4,
         checkpoint_every_s: float = 5.0,
         export_dir: Path | None = None,
     ) -> None:
@@ -396,12 +405,14 @@ class ExamScreen(_OneExamScreen):
         self.ctx = _context(store, grader_factory, scheduler_factory, clock, export_dir)
         self.exam_id = exam_id
         self.tick_s = tick_s
-        self.autosave_delay_s = autosave_delay_s
         self.checkpoint_every_s = checkpoint_every_s
         self.session: ExamSession | None = None
         self.show_zh = False
         self.finished = False
-        self._save_timer: Timer | None = None
+        self._time_up = False
+        self._save_lock = threading.Lock()
+        self._saving = False  # a save worker is running
+        self._save_again = False  # something changed while it was writing
         self._last_checkpoint = time.monotonic()
         self.saves = 0  # completed autosaves (tests and the status line read it)
 
@@ -531,13 +542,20 @@ class ExamScreen(_OneExamScreen):
             return
         self._render_clock()
         if session.expired:
-            self._sync_answer()
-            self.notify("Time is up: submitting what is there.", severity="warning")
-            self._finish()
+            if not self._time_up:
+                self._time_up = True
+                # keys the app has received but not yet handed to the box come first too
+                self.app.call_later(self._after_typing, self._submit_on_time_up)
             return
         if time.monotonic() - self._last_checkpoint >= self.checkpoint_every_s:
             self._last_checkpoint = time.monotonic()
             self.autosave()
+
+    def _submit_on_time_up(self) -> None:
+        if self.finished:
+            return
+        self.notify("Time is up: submitting what is there.", severity="warning")
+        self._finish()
 
     @on(TextArea.Changed, "#exam-answer")
     def _answer_changed(self, event: TextArea.Changed) -> None:
@@ -547,9 +565,7 @@ class ExamScreen(_OneExamScreen):
         self._sync_answer()
         if (self.session.current.answered, self.session.current.marked) != before:
             self._render_strip()
-        if self._save_timer is not None:
-            self._save_timer.stop()
-        self._save_timer = self.set_timer(self.autosave_delay_s, self.autosave)
+        self.autosave()
 
     def _sync_answer(self) -> None:
         """Copy the editor's text into the session (the editor always shows the current one)."""
@@ -557,8 +573,33 @@ class ExamScreen(_OneExamScreen):
             return
         self.session.set_answer(self._area.text)
 
-    @work(thread=True, group="exam-autosave")
+    def _after_typing(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` once the answer box has handled every key already sent to it (its
+        own message queue is first-in, first-out)."""
+        if not self._area.call_later(callback):  # the box is gone: nothing is pending
+            callback()
+
     def autosave(self) -> None:
+        """Save now, or right after the save in flight: one save runs at a time and the newest
+        state is always written by the one that follows."""
+        with self._save_lock:
+            if self._saving:
+                self._save_again = True
+                return
+            self._saving = True
+        self._save_worker()
+
+    @work(thread=True, group="exam-autosave")
+    def _save_worker(self) -> None:
+        while True:
+            self._save_once()
+            with self._save_lock:
+                if not self._save_again:
+                    self._saving = False
+                    return
+                self._save_again = False
+
+    def _save_once(self) -> None:
         session = self.session
         if session is None or session.status != "sitting":
             return
@@ -574,7 +615,10 @@ class ExamScreen(_OneExamScreen):
     # ------------------------------------------------------------ actions
 
     def _move(self, step: Callable[[], Any]) -> None:
-        if self.session is None or self.finished:
+        self._after_typing(lambda: self._move_now(step))
+
+    def _move_now(self, step: Callable[[], Any]) -> None:
+        if self.session is None or self.finished or self.session.status != "sitting":
             return
         self._sync_answer()
         step()
@@ -582,10 +626,13 @@ class ExamScreen(_OneExamScreen):
         self.autosave()
 
     def action_next(self) -> None:
+        self._after_typing(self._next_now)
+
+    def _next_now(self) -> None:
         if self.session is not None and self.session.index == self.session.n - 1:
             self.notify("Last question: ctrl+t submits.", timeout=2)
             return
-        self._move(lambda: self.session and self.session.next())
+        self._move_now(lambda: self.session and self.session.next())
 
     def action_previous(self) -> None:
         self._move(lambda: self.session and self.session.previous())
@@ -602,6 +649,8 @@ class ExamScreen(_OneExamScreen):
             self._show_question()
 
     def action_submit(self) -> None:
+        """Ask at once (a key pressed right after ctrl+t answers the dialog); the submission
+        itself waits for the keys typed before ctrl+t."""
         session = self.session
         if session is None or self.finished:
             return
@@ -619,13 +668,18 @@ class ExamScreen(_OneExamScreen):
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
-                self._finish()
+                self._after_typing(self._finish)
 
         self.app.push_screen(
             ConfirmScreen("Submit the exam for grading?", detail, "y / enter: submit"), done
         )
 
     def action_leave(self) -> None:
+        self._after_typing(self._leave_now)
+
+    def _leave_now(self) -> None:
+        if not self.is_current:  # left already (escape pressed twice)
+            return
         if self.session is None or self.finished:
             self.app.pop_screen()
             return
@@ -637,6 +691,7 @@ class ExamScreen(_OneExamScreen):
     def _finish(self) -> None:
         if self.finished:
             return
+        self._sync_answer()  # the box's last characters go into the sitting before it closes
         self.finished = True
         self.query_one("#exam-answer", TextArea).read_only = True
         self.query_one("#exam-submitting").display = True

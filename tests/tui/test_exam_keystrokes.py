@@ -1,0 +1,173 @@
+"""Issue 15, items 1 and 3: in the mock exam, text typed just before a move, a submit or the
+end of time stays with its question, and what was typed before a pause is in the database.
+
+Pilot drives the real ``ExamScreen`` on a real SQLite store. ``burst`` hands the keys to the
+app the way the terminal driver does when the learner types fast or pastes (tmux send-keys):
+all the key events at once, before the app had time to process any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from textual import events
+from textual.app import App
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import TextArea
+from tuihelpers import settle, wait_for
+
+from labdeck.exam.compose import ExamSpec, create_exam
+from labdeck.exam.session import load_questions
+from labdeck.tui.screens.exam import ConfirmScreen, ExamReportScreen, ExamScreen
+
+ANSWER = "attention weights are a softmax"
+
+
+class Clock:
+    """An injected ``now()`` that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.t = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += timedelta(seconds=seconds)
+
+
+class Host(App):
+    """Pushes one screen over an empty base screen; keeps ctrl+p off the command palette."""
+
+    def __init__(self, make: Callable[[], Screen]) -> None:
+        super().__init__()
+        self.make = make
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        blocked = getattr(self.screen, "BLOCK_COMMAND_PALETTE", False)
+        return not (action == "command_palette" and blocked)
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make())
+
+
+def burst(pilot: Pilot, *keys: str) -> None:
+    """Queue every key event on the app in one go, as the driver does with one read of fast
+    input; none is handled before the caller next awaits."""
+    for key in keys:
+        char = key if len(key) == 1 else None
+        name = {" ": "space"}.get(key, key)
+        event = events.Key(name, char)
+        event.set_sender(pilot.app)
+        pilot.app.post_message(event)
+
+
+@pytest.fixture
+def sitting(services: Any) -> tuple[Any, int, Clock]:
+    clock = Clock()
+    spec = ExamSpec(chapters=["B2"], n=3, seed=4, time_per_question_s=60)
+    exam_id = create_exam(services.store, spec, now=clock).exam_id
+    return services, exam_id, clock
+
+
+def _app(services: Any, exam_id: int, clock: Clock) -> Host:
+    grader = services.wait_grader()
+    return Host(lambda: ExamScreen(services.store, exam_id, lambda: grader, clock=clock))
+
+
+def _stored(services: Any, exam_id: int) -> list[str]:
+    return [q.answer for q in load_questions(services.store, exam_id)[1]]
+
+
+def _box(app: App) -> str:
+    return app.screen.query_one("#exam-answer", TextArea).text
+
+
+async def test_typing_then_next_at_once_keeps_the_text_with_its_question(sitting) -> None:
+    services, exam_id, clock = sitting
+    app = _app(services, exam_id, clock)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExamScreen) and screen.session is not None
+        burst(pilot, *ANSWER, "ctrl+n")
+        await settle(pilot)
+        assert screen.session.index == 1
+        assert _box(app) == "", "the tail of answer 1 landed in question 2's box"
+        assert screen.session.questions[0].answer == ANSWER
+        assert _stored(services, exam_id) == [ANSWER, "", ""]
+
+
+async def test_typing_then_previous_and_skip_at_once(sitting) -> None:
+    services, exam_id, clock = sitting
+    app = _app(services, exam_id, clock)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExamScreen) and screen.session is not None
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        burst(pilot, *"second answer", "ctrl+p", *" first", "ctrl+s")  # skip & mark moves on
+        await settle(pilot)
+        assert screen.session.index == 1
+        assert _box(app) == "second answer"
+        assert _stored(services, exam_id) == [" first", "second answer", ""]
+        assert screen.session.questions[0].marked
+
+
+async def test_typing_then_submit_at_once_grades_the_whole_answer(sitting) -> None:
+    services, exam_id, clock = sitting
+    app = _app(services, exam_id, clock)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        burst(pilot, *ANSWER, "ctrl+t")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert _box(app) == ANSWER
+        burst(pilot, *" of scores", "ctrl+t", "y")  # confirmed before the box caught up
+        await wait_for(pilot, lambda: isinstance(app.screen, ExamReportScreen))
+        report_screen = app.screen
+        assert isinstance(report_screen, ExamReportScreen)
+        await wait_for(pilot, lambda: report_screen.report is not None)
+        assert report_screen.report is not None
+        assert report_screen.report.questions[0].answer == ANSWER + " of scores"
+    assert _stored(services, exam_id) == [ANSWER + " of scores", "", ""]
+
+
+async def test_typing_when_time_runs_out_keeps_every_key(sitting) -> None:
+    services, exam_id, clock = sitting
+    app = _app(services, exam_id, clock)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExamScreen) and screen.session is not None
+        burst(pilot, *ANSWER)
+        clock.advance(181)
+        screen._tick()  # the countdown's tick finds the time up while the keys are queued
+        await wait_for(pilot, lambda: isinstance(app.screen, ExamReportScreen))
+        report_screen = app.screen
+        assert isinstance(report_screen, ExamReportScreen)
+        await wait_for(pilot, lambda: report_screen.report is not None)
+    assert _stored(services, exam_id) == [ANSWER, "", ""]
+
+
+async def test_a_pause_in_typing_is_saved_without_waiting_for_a_move(sitting) -> None:
+    """A kill -9 at any moment loses at most the keys typed since the last pause: the answer
+    is in the database as soon as the app is idle, with no debounce window left open."""
+    services, exam_id, clock = sitting
+    app = _app(services, exam_id, clock)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExamScreen)
+        for word in ("softmax", " of", " scores"):
+            await pilot.press(*word)
+            await pilot.app.workers.wait_for_complete()  # a pause: no timer fires, no key moves
+            typed = _box(app)
+            assert _stored(services, exam_id)[0] == typed
+        assert typed == "softmax of scores"
