@@ -50,7 +50,7 @@ def test_cards_are_complete() -> None:
         where = f"{deck.key}:{card.id}"
         assert card.prompt and card.prompt_zh and card.answer, where
         assert card.outline and card.outline.startswith(chapter.code + "."), where
-        assert 3 <= len(card.key_points) <= 6, where
+        assert 3 <= len(card.key_points) <= 7, where
         assert all(len(k.split()) >= 4 for k in card.key_points), where
         assert card.tags, where
         assert set(card.demos) <= DEMO_IDS, where
