@@ -42,7 +42,7 @@ def _words(text: str) -> set[str]:
 
 
 def _coverage(target: str, reference: str) -> float:
-    words = _words(target)
+    words = _words(re.sub(r"\([^)]*\)", " ", target)) or _words(target)  # glosses aside
     if not words:
         return 1.0  # a formula or symbol: checked by the normalised containment below
     return sum(1 for w in words if w in reference) / len(words)

@@ -24,12 +24,23 @@ def all_cards():
                 yield deck, chapter, card
 
 
+def syllabus_cards():
+    """The cards of outline items and interview questions (comparison cards have no outline)."""
+    for deck, chapter, card in all_cards():
+        if not is_comparison(card):
+            yield deck, chapter, card
+
+
+def is_comparison(card) -> bool:
+    return ".cmp-" in card.id
+
+
 @pytest.mark.parametrize(
     ("seed", "deck"), [("outline-exam-B.md", "exam-b"), ("outline-exam-C.md", "exam-c")]
 )
 def test_every_outline_item_has_exactly_one_card(seeds: Path, seed: str, deck: str) -> None:
     doc = detect_and_parse(seeds / seed)
-    refs = [c.outline for ch in DECKS[deck].chapters for c in ch.cards]
+    refs = [c.outline for ch in DECKS[deck].chapters for c in ch.cards if not is_comparison(c)]
     expected = [f"{ch.code}.{item.position}" for ch in doc.chapters for item in ch.items]
     assert sorted(refs) == sorted(expected)
     titles = {c.outline: c.source_title for ch in DECKS[deck].chapters for c in ch.cards}
@@ -40,7 +51,9 @@ def test_every_outline_item_has_exactly_one_card(seeds: Path, seed: str, deck: s
 
 def test_every_interview_question_is_covered(seeds: Path) -> None:
     doc = detect_and_parse(seeds / "interview-qa-genai.md")
-    refs = sorted(c.outline for ch in DECKS["interview"].chapters for c in ch.cards)
+    refs = sorted(
+        c.outline for ch in DECKS["interview"].chapters for c in ch.cards if not is_comparison(c)
+    )
     expected = sorted(f"I{ch.position}.{i.number}" for ch in doc.chapters for i in ch.items)
     assert len(refs) == 62 and refs == expected
 
@@ -49,18 +62,24 @@ def test_cards_are_complete() -> None:
     for deck, chapter, card in all_cards():
         where = f"{deck.key}:{card.id}"
         assert card.prompt and card.prompt_zh and card.answer, where
-        assert card.outline and card.outline.startswith(chapter.code + "."), where
+        if is_comparison(card):
+            assert not card.outline and "|---" in card.answer.replace(" ", ""), where
+        else:
+            assert card.outline and card.outline.startswith(chapter.code + "."), where
         assert 3 <= len(card.key_points) <= 7, where
         assert all(len(k.split()) >= 4 for k in card.key_points), where
         assert card.tags, where
         assert set(card.demos) <= DEMO_IDS, where
         words = len(re.findall(r"[A-Za-z0-9_']+", card.answer))
-        assert 50 <= words <= 230, (where, words)
-    assert sum(1 for _ in all_cards()) == 81 + 49 + 62
+        # a card extended with a derivation carries a seventh key point and may run longer
+        limit = 360 if len(card.key_points) == 7 else 230
+        assert 50 <= words <= limit, (where, words)
+    assert sum(1 for _ in syllabus_cards()) == 81 + 49 + 62
+    assert sum(1 for _ in all_cards()) == 81 + 49 + 62 + 5  # five comparison tables
 
 
 def test_demo_links_follow_the_syllabus() -> None:
-    by_ref = {card.outline: card for _, _, card in all_cards()}
+    by_ref = {card.outline: card for _, _, card in syllabus_cards()}
     assert "attention" in by_ref["B2.1"].demos
     assert any("vae" in by_ref[f"C3.{i}"].demos for i in range(1, 7))
     assert any("ddim" in by_ref[f"C5.{i}"].demos for i in range(1, 6))
@@ -99,6 +118,7 @@ def test_learner_notes_attach_without_duplicates(home: Path, seeds: Path) -> Non
     cards = list_cards(store)
     assert {c.key for c in cards} == before
     noted = {c.outline_ref: c for c in cards if c.notes}
+    assert all(c.kind == "essay" for c in cards if c.notes)
     assert len(noted) == 81 - 13 + 49 + 62  # 13 outline-B items have no notes yet
     assert "编码器" in noted["B3.1"].notes
 

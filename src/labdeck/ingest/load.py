@@ -271,7 +271,11 @@ def import_document(
                 )
             candidates = (
                 session.exec(
-                    select(Card).where(Card.chapter_id == target.id, Card.source_path == "content")
+                    select(Card).where(
+                        Card.chapter_id == target.id,
+                        Card.source_path == "content",
+                        Card.kind == "essay",  # notes attach to essays, never to their drills
+                    )
                 ).all()
                 if linked
                 else []
