@@ -37,11 +37,9 @@ def check_file(path: Path) -> str | None:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-            raise store_error(exc, path) from exc  # busy is not damage
-        return str(exc.sqlite_errorname)
-    except OSError as exc:
-        return one_line(exc.strerror or str(exc))
+        if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            return one_line(str(exc))
+        raise store_error(exc, path) or exc from exc  # busy, read-only, disk full: not damage
     if rows != [("ok",)]:
         return one_line("; ".join(str(r[0]) for r in rows[:3]))
     return None

@@ -139,10 +139,34 @@ def _os_message(err: OSError, db_file: Path | None) -> tuple[type[StoreError], s
     return StoreError, f"cannot use {target}: {err.strerror or errno.errorcode.get(code, code)}"
 
 
-def _cant_open_message(db_file: Path | None) -> tuple[type[StoreError], str]:
-    """SQLITE_CANTOPEN carries no errno: look at the path to say why."""
+def _nearly_full(db_file: Path) -> bool:
+    """Less free space next to ``db_file`` than one more WAL's worth (1 MiB)."""
     import os
 
+    for folder in (db_file.parent, *db_file.parent.parents):
+        if folder.exists():
+            try:
+                st = os.statvfs(folder)
+            except OSError:
+                return False
+            return st.f_bavail * st.f_frsize < 1 << 20
+    return False
+
+
+def _why_read_only(path: Path) -> str | None:
+    """"read-only file system", "no write permission" or None (writable)."""
+    import os
+
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except OSError:
+        return None
+    return None if os.access(path, os.W_OK) else "no write permission"
+
+
+def _cant_open_message(db_file: Path | None) -> tuple[type[StoreError], str]:
+    """SQLITE_CANTOPEN carries no errno: look at the path to say why."""
     if db_file is None:
         return StoreError, "cannot open the database file"
     for parent in (db_file.parent, *db_file.parent.parents):
@@ -152,10 +176,10 @@ def _cant_open_message(db_file: Path | None) -> tuple[type[StoreError], str]:
             break
     if db_file.is_dir():
         return StoreError, f"{db_file} is a directory, expected the database file"
-    if db_file.exists() and not os.access(db_file, os.W_OK):
-        return DatabaseReadOnly, _read_only_message(db_file, "no write permission")
-    if not os.access(db_file.parent, os.W_OK):
-        return DatabaseReadOnly, _read_only_message(db_file.parent, "no write permission")
+    for target in (db_file, db_file.parent):
+        why = _why_read_only(target) if target.exists() else None
+        if why:
+            return DatabaseReadOnly, _read_only_message(target, why)
     return StoreError, f"cannot open the database file {db_file}"
 
 
@@ -168,13 +192,11 @@ def _sqlite_message(
         detail = "not an SQLite database" if code == sqlite3.SQLITE_NOTADB else name
         return DatabaseCorrupt, corrupt_message(db_file, detail)
     if code == sqlite3.SQLITE_READONLY:
-        kind = db_file if db_file else None
-        if db_file is not None and db_file.exists():
-            import os
-
-            if not os.access(db_file.parent, os.W_OK) and os.access(db_file, os.W_OK):
-                kind = db_file.parent
-        return DatabaseReadOnly, _read_only_message(kind, name)
+        for target in (db_file, db_file.parent) if db_file else ():
+            why = _why_read_only(target) if target.exists() else None
+            if why:
+                return DatabaseReadOnly, _read_only_message(target, why)
+        return DatabaseReadOnly, _read_only_message(db_file, name)
     if code == sqlite3.SQLITE_FULL:
         return DiskFull, _disk_full_message(db_file)
     if code == sqlite3.SQLITE_CANTOPEN:
@@ -185,6 +207,8 @@ def _sqlite_message(
         err = os_error(exc)
         if err is not None:
             return _os_message(err, db_file)
+        if db_file is not None and _nearly_full(db_file):  # SQLite keeps the errno to itself
+            return DiskFull, _disk_full_message(db_file)
         return StoreError, f"cannot read or write {db_file or 'the database'}: I/O error ({name})"
     return StoreError, f"database error on {db_file or 'the database'} ({name})"
 
