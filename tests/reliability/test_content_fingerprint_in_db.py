@@ -39,7 +39,9 @@ def test_fingerprint_is_a_meta_row_and_the_old_sidecar_goes(home: Path, capsys) 
     store = open_store(home)
     try:
         with store.engine.connect() as conn:
-            row = conn.exec_driver_sql("SELECT value FROM meta WHERE key = ?", ("content_fingerprint",)).one()
+            row = conn.exec_driver_sql(
+                "SELECT value FROM meta WHERE key = ?", ("content_fingerprint",)
+            ).one()
     finally:
         store.close()
     assert row[0] == content_fingerprint(content_dir())

@@ -101,7 +101,7 @@ def corrupt_message(db_file: Path | None, detail: str) -> str:
     hint = (
         f"restore the latest good backup ({latest}) with `labdeck db restore`"
         if latest
-        else "no good backup found next to it"
+        else "no good backup next to it; `labdeck db restore FILE` restores a copy you kept"
     )
     return f"database {db_file or ''} is damaged ({detail}); {hint}"
 
@@ -154,7 +154,7 @@ def _nearly_full(db_file: Path) -> bool:
 
 
 def _why_read_only(path: Path) -> str | None:
-    """"read-only file system", "no write permission" or None (writable)."""
+    """ "read-only file system", "no write permission" or None (writable)."""
     import os
 
     try:
