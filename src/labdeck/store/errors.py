@@ -185,7 +185,7 @@ def _cant_open_message(db_file: Path | None) -> tuple[type[StoreError], str]:
 
 def _sqlite_message(
     code: int, name: str, db_file: Path | None, exc: BaseException
-) -> tuple[type[StoreError], str]:
+) -> tuple[type[StoreError], str] | None:
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return DatabaseBusy, busy_message(db_file)
     if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
@@ -210,7 +210,7 @@ def _sqlite_message(
         if db_file is not None and _nearly_full(db_file):  # SQLite keeps the errno to itself
             return DiskFull, _disk_full_message(db_file)
         return StoreError, f"cannot read or write {db_file or 'the database'}: I/O error ({name})"
-    return StoreError, f"database error on {db_file or 'the database'} ({name})"
+    return None  # SQL errors, constraints, misuse: a bug in labdeck, not the learner's problem
 
 
 def store_error(exc: BaseException, db_file: Path | None = None) -> StoreError | None:
@@ -220,8 +220,10 @@ def store_error(exc: BaseException, db_file: Path | None = None) -> StoreError |
         return exc
     found = sqlite_code(exc)
     if found is not None:
-        kind, message = _sqlite_message(found[0], found[1], db_file, exc)
-        return kind(message)
+        told = _sqlite_message(found[0], found[1], db_file, exc)
+        if told is None:
+            return None
+        return told[0](told[1])
     err = os_error(exc)
     if err is not None:
         kind, message = _os_message(err, db_file)
