@@ -151,3 +151,25 @@ def test_bad_keep_setting_is_one_line(home: Path, capsys, keep: str) -> None:
     (home / "config.toml").write_text(f"backups_keep = {keep}\n", encoding="utf-8")
     assert main(["due"]) == 1
     assert "backups_keep" in capsys.readouterr().err
+
+
+def test_retried_migration_reuses_its_backup(home: Path, capsys) -> None:
+    """A migration that keeps failing (here: another process holds the write lock) must not
+    write a new full copy on every start."""
+    store = open_store(home)
+    db.downgrade(store.path, store.engine, "0004")
+    store.close()
+    for old in _baks(home):
+        old.unlink()
+    holder = sqlite3.connect(home / "labdeck.db")
+    holder.execute("BEGIN IMMEDIATE")  # readers (and backups) go on, writers wait
+    try:
+        for _ in range(3):
+            assert main(["due"]) == 2
+            assert "database is busy" in capsys.readouterr().err
+    finally:
+        holder.rollback()
+        holder.close()
+    assert len(_baks(home)) == 1
+    assert main(["due"]) == 0  # the lock is gone: the migration runs, reusing that backup
+    assert len(_baks(home)) == 1 and "pre-0004" in _baks(home)[0].name
