@@ -173,3 +173,17 @@ def test_retried_migration_reuses_its_backup(home: Path, capsys) -> None:
     assert len(_baks(home)) == 1
     assert main(["due"]) == 0  # the lock is gone: the migration runs, reusing that backup
     assert len(_baks(home)) == 1 and "pre-0004" in _baks(home)[0].name
+
+
+def test_restoring_the_oldest_backup_survives_rotation(home: Path, capsys) -> None:
+    (home / "config.toml").write_text("backups_keep = 2\n", encoding="utf-8")
+    assert main(["answer", KEY, "4"]) == 0
+    capsys.readouterr()
+    assert main(["db", "backup"]) == 0
+    oldest = Path(capsys.readouterr().out.strip())
+    assert main(["answer", KEY, "3"]) == 0
+    assert main(["db", "backup"]) == 0
+    capsys.readouterr()
+    # the pre-restore backup would rotate the oldest out: not the one being restored
+    assert main(["db", "restore", str(oldest)]) == 0, capsys.readouterr().err
+    assert _reviews(home / "labdeck.db") == 1

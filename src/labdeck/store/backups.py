@@ -66,12 +66,14 @@ def latest_backup(db_file: Path) -> Path | None:
     return None
 
 
-def rotate(db_file: Path, keep: int = DEFAULT_KEEP) -> list[Path]:
-    """Delete our backups beyond the newest ``keep``; files that are not SQLite are left alone
-    (and not counted). Returns what was deleted."""
+def rotate(db_file: Path, keep: int = DEFAULT_KEEP, protect: Path | None = None) -> list[Path]:
+    """Delete our backups beyond the newest ``keep`` (never ``protect``); files that are not
+    SQLite are left alone (and not counted). Returns what was deleted."""
     good = [p for p in backups(db_file) if _plausible(p)]
     removed = []
     for path in good[max(keep, 1) :]:
+        if protect is not None and path.resolve() == protect.resolve():
+            continue
         path.unlink(missing_ok=True)
         removed.append(path)
     return removed
@@ -93,7 +95,9 @@ def _copy(source: Path, target: Path, *, journal: str) -> None:
         src.close()
 
 
-def make_backup(db_file: Path, label: str = "backup", keep: int = DEFAULT_KEEP) -> Path:
+def make_backup(
+    db_file: Path, label: str = "backup", keep: int = DEFAULT_KEEP, protect: Path | None = None
+) -> Path:
     """A verified backup of ``db_file``; the oldest beyond ``keep`` are rotated out.
 
     The copy is written under a temporary name and renamed only after ``quick_check`` passed,
@@ -116,7 +120,7 @@ def make_backup(db_file: Path, label: str = "backup", keep: int = DEFAULT_KEEP) 
         if error is None or error is exc:
             raise
         raise error from exc
-    rotate(db_file, keep)
+    rotate(db_file, keep, protect)
     return target
 
 
@@ -159,7 +163,7 @@ def restore(db_file: Path, source: Path | None = None, keep: int = DEFAULT_KEEP)
     done = Restored(source)
     if db_file.exists() and db_file.stat().st_size > 0:
         if check_file(db_file) is None:
-            done.saved = make_backup(db_file, "pre-restore", keep)
+            done.saved = make_backup(db_file, "pre-restore", keep, protect=source)
         else:
             done.moved_aside = _move_aside(db_file)
     try:
