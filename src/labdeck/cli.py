@@ -172,7 +172,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         from labdeck.config import db_path
 
         db_file = db_path(args.home)
-        done = backups.restore(db_file, args.file, db._keep_setting(args.home))
+        done = backups.restore(db_file, args.file, db.keep_setting(args.home))
         if done.saved:
             print(f"backup of the replaced state: {done.saved}")
         for path in done.moved_aside:

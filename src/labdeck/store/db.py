@@ -375,7 +375,8 @@ def close_all() -> None:
             continue
 
 
-def _keep_setting(home: Path | str | None) -> int:
+def keep_setting(home: Path | str | None) -> int:
+    """How many backups to keep (settings ``backups_keep``)."""
     try:
         return max(1, config.load_settings(home).backups_keep)
     except (config.SettingsError, OSError):
@@ -401,7 +402,7 @@ def open_store(
         _check_header(db_file)
         integrity = _verify(db_file) if verify else "unchecked"
         engine = _make_engine(db_file)
-        store = Store(db_file, engine, _keep_setting(home))
+        store = Store(db_file, engine, keep_setting(home))
         store.integrity = integrity
         if migrate:
             store.backup_made = upgrade(db_file, engine, keep=store.keep_backups)
