@@ -26,7 +26,8 @@ def _print_json(data: object) -> None:
 
 
 def open_app_store(args: argparse.Namespace, *, sync: bool = True):
-    """Open the database in ``--home``/LABDECK_HOME and load the shipped deck if it changed."""
+    """Open the database in ``--home``/LABDECK_HOME and load the shipped deck if it changed
+    (the deck's fingerprint is kept in the database, so a new or restored file reloads it)."""
     from labdeck.config import content_dir
     from labdeck.ingest.fingerprint import content_changed
     from labdeck.store import open_store
@@ -39,7 +40,7 @@ def open_app_store(args: argparse.Namespace, *, sync: bool = True):
         sync
         and not os.environ.get("LABDECK_NO_CONTENT")
         and root.exists()
-        and content_changed(store.path, root)
+        and content_changed(store, root)
     ):
         from labdeck.ingest.load import sync_content
 
@@ -182,30 +183,58 @@ def cmd_cards(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_db(args: argparse.Namespace) -> int:
-    from labdeck.store import db, open_store
+def _confirm(question: str) -> bool:
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
 
-    if args.db_command == "upgrade":
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from labdeck.store import backups, db, open_store
+
+    if args.db_command == "restore":
+        from labdeck.config import db_path
+
+        db_file = db_path(args.home)
+        done = backups.restore(db_file, args.file, db.keep_setting(args.home))
+        if done.saved:
+            print(f"backup of the replaced state: {done.saved}")
+        for path in done.moved_aside:
+            print(f"damaged file kept as {path}")
+        print(f"database {db_file} restored from {done.source}")
+        return 0
+    if args.db_command in ("current", "check"):
+        store = open_store(args.home, migrate=False, verify=False)
+    else:
         store = open_store(args.home, migrate=False)
-        saved = db.upgrade(store.path, store.engine, args.revision)
+    if args.db_command == "upgrade":
+        saved = db.upgrade(store.path, store.engine, args.revision, store.keep_backups)
         print(f"database {store.path} at revision {store.revision()}")
         if saved:
             print(f"backup: {saved}")
     elif args.db_command == "downgrade":
-        store = open_store(args.home, migrate=False)
-        saved = db.downgrade(store.path, store.engine, args.revision)
-        print(f"database {store.path} at revision {store.revision() or 'base'}; backup: {saved}")
+        if db.resolves_to_base(args.revision, store.revision()) and not args.yes:
+            warning = (
+                f"downgrading to base drops every table in {store.path} (a backup is made first)"
+            )
+            if not sys.stdin.isatty():
+                print(f"labdeck: {warning}; pass --yes to confirm", file=sys.stderr)
+                return 1
+            if not _confirm(f"{warning}. Continue?"):
+                print("nothing changed")
+                return 1
+        saved = db.downgrade(store.path, store.engine, args.revision, store.keep_backups)
+        print(f"database {store.path} at revision {store.revision() or 'base'}")
+        print(f"the data before the downgrade is in {saved} (`labdeck db restore {saved}`)")
     elif args.db_command == "current":
-        store = open_store(args.home, migrate=False)
         current = store.revision()
         head = db.head_revision()
         state = "(head)" if current == head else f"(head is {head})"
         print(f"{store.path}: {current or 'empty'} {state}")
     elif args.db_command == "backup":
-        store = open_store(args.home, migrate=False)
         print(store.backup())
     elif args.db_command == "check":
-        store = open_store(args.home, migrate=False)
         store.check()
         print(f"{store.path}: ok")
     return 0
@@ -263,9 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("revision", nargs="?", default="head")
     down = dbsub.add_parser("downgrade", help="migrate down to REVISION (backup first)")
     down.add_argument("revision")
+    down.add_argument("--yes", action="store_true", help="confirm a downgrade that drops tables")
     dbsub.add_parser("current", help="show the schema revision")
-    dbsub.add_parser("backup", help="copy the database next to itself")
+    dbsub.add_parser("backup", help="make a verified backup next to the database")
     dbsub.add_parser("check", help="verify every page of the database file")
+    rest = dbsub.add_parser(
+        "restore", help="replace the database by a backup (default: the latest good one)"
+    )
+    rest.add_argument("file", nargs="?", type=Path, default=None, metavar="FILE")
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser("tui", help="open the app (the default)")
@@ -297,43 +331,55 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as exc:  # the learner never sees a traceback
         return _report(exc)
+    finally:
+        _close_stores()
+
+
+def _close_stores() -> None:
+    """Checkpoint and close what the command opened (it may end in ``os._exit``)."""
+    if "labdeck.store.db" in sys.modules:
+        from labdeck.store.db import close_all
+
+        close_all()
 
 
 def _report(exc: Exception) -> int:
+    """One clean line and an exit status for every error; never a traceback or SQL dump."""
     from labdeck.clock import ClockError
     from labdeck.config import SettingsError
     from labdeck.ingest.common import ImportError_
-    from labdeck.store import StoreError
+    from labdeck.store.errors import STATUS_INPUT, classify, describe, one_line
 
-    text = str(exc)
-    if ("locked" in text or "busy" in text) and type(exc).__name__ == "OperationalError":
-        print(
-            "labdeck: database is busy: another labdeck process is using it; try again",
-            file=sys.stderr,
-        )
-        return 2
-    if "malformed" in text or "not a database" in text:
-        from labdeck.config import db_path
-        from labdeck.store.db import _corrupt_message
-
-        print(f"labdeck: {_corrupt_message(db_path(), text)}", file=sys.stderr)
-        return 2
-    if isinstance(exc, StoreError | ImportError_ | SettingsError | ClockError | ValueError):
-        print(f"labdeck: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, StoreError) else 1
+    if isinstance(exc, ImportError_ | SettingsError | ClockError | ValueError):
+        print(f"labdeck: {one_line(str(exc))}", file=sys.stderr)
+        return STATUS_INPUT
+    problem = classify(exc, _db_path_or_none())
+    if problem is not None:
+        print(f"labdeck: {problem.message}", file=sys.stderr)
+        return problem.status
     if os.environ.get("LABDECK_DEBUG"):
         raise exc
     print(
-        f"labdeck: internal error: {type(exc).__name__}: {exc} "
-        "(set LABDECK_DEBUG=1 to see details)",
+        f"labdeck: internal error: {describe(exc)} (set LABDECK_DEBUG=1 to see details)",
         file=sys.stderr,
     )
     return 70
 
 
+def _db_path_or_none() -> Path | None:
+    """The database file, for messages; None when even the home cannot be made."""
+    from labdeck.config import db_path
+
+    try:
+        return db_path()
+    except OSError:
+        return None
+
+
 def entry() -> None:  # pragma: no cover - the console script
     """Run ``main`` and leave at once: every write is already committed, and skipping the
-    interpreter's teardown saves ~100 ms per command."""
+    interpreter's teardown saves ~100 ms per command. Open stores are closed first, which
+    checkpoints the WAL into ``labdeck.db`` (a copy of that file alone then holds everything)."""
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -77,6 +77,7 @@ class Settings:
     demo_device: str = "auto"
     demo_threads: int = 1
     theme: str = "textual-dark"
+    backups_keep: int = 10  # verified database backups kept next to labdeck.db (newest first)
     deck_limits: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def limits_for(self, deck_key: str) -> tuple[int, int]:
@@ -113,6 +114,8 @@ def load_settings(override: Path | str | None = None) -> Settings:
     settings = Settings(**values)
     if not 0 <= settings.rollover_hour <= 23:
         raise SettingsError(f"{path}: rollover_hour must be between 0 and 23")
+    if settings.backups_keep < 1:
+        raise SettingsError(f"{path}: backups_keep must be at least 1")
     return settings
 
 

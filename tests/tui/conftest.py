@@ -69,9 +69,8 @@ def make_services(
     monkeypatch.delenv("NO_COLOR", raising=False)
 
     def make(settings: Settings | None = None, now: Callable[[], datetime] = fixed_now):
-        for name in ("labdeck.db", "labdeck.db.content"):
-            if not (tmp_path / name).exists():
-                shutil.copy(template_db / name, tmp_path / name)
+        if not (tmp_path / "labdeck.db").exists():  # the content fingerprint is inside it
+            shutil.copy(template_db / "labdeck.db", tmp_path / "labdeck.db")
         store = open_store(tmp_path)
         services = Services(
             store=store,

@@ -25,7 +25,7 @@ from labdeck.ingest.common import (
     slug,
 )
 from labdeck.ingest.deckfile import ContentDeck, ContentDrill, find_deck_dirs, parse_deck_dir
-from labdeck.ingest.fingerprint import content_changed, content_fingerprint, stamp_path
+from labdeck.ingest.fingerprint import content_changed, content_fingerprint, record_fingerprint
 from labdeck.store import Store
 from labdeck.store.models import Card, CardState, Chapter, Deck
 
@@ -478,7 +478,7 @@ def import_content(
 def sync_content(
     store: Store, root: Path | None = None, *, force: bool = False
 ) -> tuple[list[ImportReport], list[str]]:
-    """Load the shipped deck when it changed since the last sync (fingerprint next to the db).
+    """Load the shipped deck when it changed since the last sync (fingerprint in ``meta``).
 
     Returns the reports and the errors of decks that failed to parse (those are skipped and
     retried next time, so a broken file never locks the learner out).
@@ -488,11 +488,11 @@ def sync_content(
     root = root or config.content_dir()
     if not root.exists():
         return [], []
-    if not force and not content_changed(store.path, root):
+    if not force and not content_changed(store, root):
         return [], []
     fingerprint = content_fingerprint(root)
     errors: list[str] = []
     reports = import_content(store, root, errors=errors)
     if not errors:
-        stamp_path(store.path).write_text(fingerprint)
+        record_fingerprint(store, fingerprint)
     return reports, errors

@@ -42,12 +42,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from labdeck import clock
 from labdeck.config import Settings, load_settings
 from labdeck.srs import sm2
-from labdeck.store.db import DatabaseBusy, Store
+from labdeck.store.db import Store
+from labdeck.store.errors import store_error
 
 if TYPE_CHECKING:
     from labdeck.srs.stats import StudyStats, TodaySummary
@@ -331,7 +332,7 @@ class Scheduler:
                     yield conn
                 finally:
                     conn.rollback()
-        except OperationalError as exc:
+        except DBAPIError as exc:
             raise self._busy(exc) from exc
 
     @contextmanager
@@ -346,7 +347,7 @@ class Scheduler:
                     conn.rollback()
                     raise
                 conn.commit()
-        except OperationalError as exc:
+        except DBAPIError as exc:
             raise self._busy(exc) from exc
 
     @contextmanager
@@ -356,12 +357,9 @@ class Scheduler:
         with self._write() as conn:
             yield conn
 
-    def _busy(self, exc: OperationalError) -> Exception:
-        if "locked" in str(exc) or "busy" in str(exc):
-            return DatabaseBusy(
-                f"database is busy: another labdeck process is using {self.store.path}; try again"
-            )
-        return exc
+    def _busy(self, exc: DBAPIError) -> Exception:
+        """The store's one-line error for ``exc`` (busy, damaged, read-only, disk full…)."""
+        return store_error(exc, self.store.path) or exc
 
     # ------------------------------------------------------------ lookups
 

@@ -1,36 +1,63 @@
-"""Opening the database: WAL, foreign keys, migrate-on-open with a backup first."""
+"""Opening the database: WAL, foreign keys, an integrity check, migrate-on-open with a backup.
+
+Every open (the CLI and the app may write) runs ``PRAGMA quick_check`` unless the file is
+unchanged since the last check that passed (see ``_verify``), and refuses a damaged file with a
+pointer to ``labdeck db restore``. ``Store.close`` checkpoints the WAL into the main file, so
+after a clean exit ``labdeck.db`` alone holds everything; the CLI entry closes every store
+before its fast ``os._exit``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import sqlite3
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from labdeck import config
+from labdeck.store import backups
+from labdeck.store.backups import DEFAULT_KEEP, check_file, latest_backup
+from labdeck.store.errors import (
+    DatabaseBusy,
+    DatabaseCorrupt,
+    DatabaseReadOnly,
+    DiskFull,
+    NewerSchema,
+    StoreError,
+    corrupt_message,
+    store_error,
+)
 
 if TYPE_CHECKING:  # sqlmodel (and pydantic) load only when a session is opened
     from sqlmodel import Session
 
+__all__ = [
+    "DatabaseBusy",
+    "DatabaseCorrupt",
+    "DatabaseReadOnly",
+    "DiskFull",
+    "NewerSchema",
+    "Store",
+    "StoreError",
+    "close_all",
+    "latest_backup",
+    "open_store",
+]
 
-class StoreError(RuntimeError):
-    """A database problem worth telling the learner in one line."""
-
-
-class DatabaseBusy(StoreError):
-    pass
-
-
-class DatabaseCorrupt(StoreError):
-    pass
+# A check result is trusted only for a file last changed this long before the check: a change
+# within the same file-system timestamp tick would otherwise look like no change ("racy git").
+RACY_NS = 1_000_000_000
 
 
 def migrations_dir() -> Path:
@@ -60,7 +87,8 @@ def head_revision() -> str:
 
 
 @lru_cache(maxsize=1)
-def _head_from_files() -> str:
+def known_revisions() -> dict[str, str | None]:
+    """Every migration this install carries: revision -> down revision."""
     revisions: dict[str, str | None] = {}
     for path in (migrations_dir() / "versions").glob("*.py"):
         text = path.read_text(encoding="utf-8")
@@ -68,6 +96,12 @@ def _head_from_files() -> str:
         down = re.search(r"^down_revision\s*=\s*(?:['\"]([^'\"]+)['\"]|None)", text, re.M)
         if rev:
             revisions[rev.group(1)] = down.group(1) if down else None
+    return revisions
+
+
+@lru_cache(maxsize=1)
+def _head_from_files() -> str:
+    revisions = known_revisions()
     parents = {d for d in revisions.values() if d}
     heads = [r for r in revisions if r not in parents]
     if len(heads) != 1:  # pragma: no cover - a branched history is a developer error
@@ -92,60 +126,85 @@ def _make_engine(db_file: Path) -> Engine:
     return engine
 
 
-def latest_backup(db_file: Path) -> Path | None:
-    backups = sorted(db_file.parent.glob(f"{db_file.name}.*.bak"))
-    return backups[-1] if backups else None
+def backup(db_file: Path, label: str = "backup", keep: int = DEFAULT_KEEP) -> Path:
+    """A verified copy of the database next to itself (SQLite's online backup), rotated."""
+    return backups.make_backup(db_file, label, keep)
 
 
-def backup(db_file: Path, label: str = "backup") -> Path:
-    """Copy the database (consistently, via SQLite's online backup) next to itself."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    target = db_file.with_name(f"{db_file.name}.{stamp}-{label}.bak")
-    src = sqlite3.connect(db_file)
-    try:
-        dst = sqlite3.connect(target)
-        with dst:
-            src.backup(dst)
-        dst.close()
-    finally:
-        src.close()
-    return target
+# ---------------------------------------------------------------- integrity
+
+
+def _check_header(db_file: Path) -> None:
+    """The cheap check on every open: the file is SQLite (or empty/new)."""
+    if not db_file.is_file() or db_file.stat().st_size == 0:
+        return
+    with db_file.open("rb") as handle:
+        if handle.read(16) != backups.HEADER:
+            raise DatabaseCorrupt(corrupt_message(db_file, "not an SQLite database"))
 
 
 def _check_integrity(db_file: Path, thorough: bool = False) -> None:
-    """Detect a damaged file on open. The cheap check reads the header and the schema page;
-    ``thorough`` runs SQLite's quick_check over every page (before migrations, `db check`)."""
-    if not db_file.exists() or db_file.stat().st_size == 0:
-        return
-    with db_file.open("rb") as handle:
-        if handle.read(16) != b"SQLite format 3\x00":
-            raise DatabaseCorrupt(_corrupt_message(db_file, "not an SQLite database"))
+    """Raise DatabaseCorrupt unless the header (and, ``thorough``, every page) is sound."""
+    _check_header(db_file)
+    if thorough and db_file.is_file() and db_file.stat().st_size > 0:
+        reason = check_file(db_file)
+        if reason is not None:
+            raise DatabaseCorrupt(corrupt_message(db_file, reason))
+
+
+def _cache_file(db_file: Path) -> Path:
+    return db_file.with_name(db_file.name + ".checked")
+
+
+def _identity(db_file: Path) -> list | None:
+    """What changes whenever the database's bytes may have changed: the main file's inode,
+    size, mtime and ctime, and the WAL's when it holds frames."""
     try:
-        conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=2.0)
-        try:
-            if thorough:
-                row = conn.execute("PRAGMA quick_check").fetchone()
-            else:
-                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-                row = ("ok",)
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise DatabaseBusy(_busy_message(db_file)) from exc
-        raise DatabaseCorrupt(_corrupt_message(db_file, str(exc))) from exc
-    if row is None or row[0] != "ok":
-        raise DatabaseCorrupt(_corrupt_message(db_file, str(row[0] if row else "no answer")))
+        st = db_file.stat()
+    except OSError:
+        return None
+    ident: list = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    try:
+        wal = db_file.with_name(db_file.name + "-wal").stat()
+        if wal.st_size > 0:
+            ident += [wal.st_ino, wal.st_size, wal.st_mtime_ns, wal.st_ctime_ns]
+    except OSError:
+        pass
+    return ident
 
 
-def _corrupt_message(db_file: Path, detail: str) -> str:
-    latest = latest_backup(db_file)
-    hint = f"latest backup: {latest}" if latest else "no backup found next to it"
-    return f"database {db_file} is damaged ({detail}); {hint}"
+def _newest_change_ns(ident: list) -> int:
+    return max(ident[3:5] + ident[7:9])
 
 
-def _busy_message(db_file: Path) -> str:
-    return f"database is busy: another labdeck process is using {db_file}; try again"
+def _verify(db_file: Path) -> str:
+    """``quick_check`` the file unless it is unchanged since a check that passed.
+
+    Returns "checked", "cached" or "new" (no file yet); raises DatabaseCorrupt. The result is
+    cached in ``labdeck.db.checked`` by file identity; only a check made at least ``RACY_NS``
+    after the file's last change is cached, so a change in the same timestamp tick is never
+    mistaken for none.
+    """
+    ident = _identity(db_file)
+    if ident is None or ident[2] == 0:
+        return "new"
+    cache = _cache_file(db_file)
+    try:
+        if json.loads(cache.read_text(encoding="utf-8")).get("identity") == ident:
+            return "cached"
+    except (OSError, ValueError, AttributeError):
+        pass
+    started = time.time_ns()
+    reason = check_file(db_file)
+    if reason is not None:
+        raise DatabaseCorrupt(corrupt_message(db_file, reason))
+    if started - _newest_change_ns(ident) >= RACY_NS and _identity(db_file) == ident:
+        with contextlib.suppress(OSError):  # a read-only home still opens; it checks next time
+            cache.write_text(json.dumps({"identity": ident}), encoding="utf-8")
+    return "checked"
+
+
+# ---------------------------------------------------------------- migrations
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -159,9 +218,34 @@ def current_revision(engine: Engine) -> str | None:
         return row[0] if row else None
 
 
-def upgrade(db_file: Path, engine: Engine, revision: str = "head") -> Path | None:
+def _check_known(db_file: Path, current: str | None) -> None:
+    if current is not None and current not in known_revisions():
+        raise NewerSchema(
+            f"database {db_file} was made by a newer labdeck (revision {current}); "
+            "upgrade labdeck to open it (the file was not changed)"
+        )
+
+
+def _unchanged_backup(db_file: Path, label: str) -> Path | None:
+    """A good ``label`` backup made after the database last changed (a retried migration
+    reuses it instead of writing another full copy)."""
+    ident = _identity(db_file)
+    if ident is None:
+        return None
+    changed = _newest_change_ns(ident)
+    for path in backups.backups(db_file):
+        fresh = path.name.endswith(f"-{label}.bak") and path.stat().st_mtime_ns > changed
+        if fresh and check_file(path) is None:
+            return path
+    return None
+
+
+def upgrade(
+    db_file: Path, engine: Engine, revision: str = "head", keep: int = DEFAULT_KEEP
+) -> Path | None:
     """Upgrade to ``revision``; back the file up first when it holds data and is behind."""
     current = current_revision(engine)
+    _check_known(db_file, current)
     if current == head_revision() and revision == "head":
         return None
     from alembic import command
@@ -170,17 +254,20 @@ def upgrade(db_file: Path, engine: Engine, revision: str = "head") -> Path | Non
     saved = None
     if current is not None:
         _check_integrity(db_file, thorough=True)
-        saved = backup(db_file, label=f"pre-{current}")
+        label = f"pre-{current}"
+        saved = _unchanged_backup(db_file, label) or backup(db_file, label, keep)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
     return saved
 
 
-def downgrade(db_file: Path, engine: Engine, revision: str) -> Path:
+def downgrade(db_file: Path, engine: Engine, revision: str, keep: int = DEFAULT_KEEP) -> Path:
+    """Migrate down to ``revision`` after a verified backup (which then holds the data)."""
     from alembic import command
 
-    saved = backup(db_file, label="pre-downgrade")
+    _check_known(db_file, current_revision(engine))
+    saved = backup(db_file, "pre-downgrade", keep)
     cfg = _alembic_config(db_file)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -188,13 +275,34 @@ def downgrade(db_file: Path, engine: Engine, revision: str) -> Path:
     return saved
 
 
+def resolves_to_base(revision: str, current: str | None) -> bool:
+    """Would ``db downgrade REVISION`` (``base``, or ``-N`` steps) drop every table?"""
+    if revision == "base":
+        return True
+    if revision.startswith("-") and revision[1:].isdigit():
+        down = known_revisions()
+        for _ in range(int(revision[1:])):
+            current = down.get(current) if current else None
+        return current is None
+    return False
+
+
+# ---------------------------------------------------------------- the store
+
+_OPEN: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
 class Store:
     """One database file. ``session()`` yields a SQLModel session that commits on success."""
 
-    def __init__(self, path: Path, engine: Engine) -> None:
+    def __init__(self, path: Path, engine: Engine, keep_backups: int = DEFAULT_KEEP) -> None:
         self.path = path
         self.engine = engine
+        self.keep_backups = keep_backups
         self.backup_made: Path | None = None
+        self.integrity = "unchecked"  # "checked" | "cached" | "new" once open_store verified
+        self._closer = weakref.finalize(self, _release, engine, path)
+        _OPEN.add(self)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -204,11 +312,12 @@ class Store:
         try:
             yield session
             session.commit()
-        except OperationalError as exc:
+        except DBAPIError as exc:
             session.rollback()
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise DatabaseBusy(_busy_message(self.path)) from exc
-            raise
+            error = store_error(exc, self.path)
+            if error is None:
+                raise
+            raise error from exc
         except BaseException:
             session.rollback()
             raise
@@ -218,35 +327,90 @@ class Store:
     def revision(self) -> str | None:
         return current_revision(self.engine)
 
-    def backup(self) -> Path:
-        return backup(self.path)
+    def backup(self, label: str = "backup") -> Path:
+        return backup(self.path, label, self.keep_backups)
 
     def check(self) -> None:
         """Full integrity check (every page); raises DatabaseCorrupt."""
         _check_integrity(self.path, thorough=True)
 
+    def checkpoint(self) -> bool:
+        """Move the WAL into the main file and truncate it (see ``checkpoint``)."""
+        return checkpoint(self.path)
+
     def close(self) -> None:
-        self.engine.dispose()
+        """Checkpoint and release the file (the clean-exit path of the CLI and the app).
+        A store dropped without ``close`` is closed the same way when it is collected."""
+        self._closer()
+
+
+def checkpoint(db_file: Path) -> bool:
+    """``PRAGMA wal_checkpoint(TRUNCATE)``: after it ``db_file`` alone holds every commit.
+    False when another process is reading (the data stays safe in the WAL, and the last
+    connection to close checkpoints it)."""
+    if not db_file.exists():
+        return False
+    try:
+        conn = sqlite3.connect(db_file, timeout=0.2)
+        try:
+            row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return bool(row) and row[0] == 0
+
+
+def _release(engine: Engine, db_file: Path) -> None:
+    engine.dispose()
+    checkpoint(db_file)
+
+
+def close_all() -> None:
+    """Close every store this process opened (called before the CLI's ``os._exit``)."""
+    for store in list(_OPEN):
+        try:
+            store.close()
+        except Exception:  # leaving anyway: every commit is safe in the WAL
+            continue
+
+
+def keep_setting(home: Path | str | None) -> int:
+    """How many backups to keep (settings ``backups_keep``)."""
+    try:
+        return max(1, config.load_settings(home).backups_keep)
+    except (config.SettingsError, OSError):
+        return DEFAULT_KEEP  # a broken settings file must not lock the learner out
 
 
 def open_store(
-    home: Path | str | None = None, *, path: Path | None = None, migrate: bool = True
+    home: Path | str | None = None,
+    *,
+    path: Path | None = None,
+    migrate: bool = True,
+    verify: bool = True,
 ) -> Store:
-    """Open (creating if needed) the database in ``home`` and bring it to the head revision."""
+    """Open (creating if needed) the database in ``home`` and bring it to the head revision.
+
+    ``verify`` runs the (cached) integrity check; only commands that repair or inspect a
+    damaged file (``db check``, ``db current``) skip it.
+    """
     db_file = Path(path) if path else config.db_path(home)
-    db_file.parent.mkdir(parents=True, exist_ok=True)
-    _check_integrity(db_file)
-    engine = _make_engine(db_file)
-    store = Store(db_file, engine)
-    if migrate:
-        try:
-            store.backup_made = upgrade(db_file, engine)
-        except OperationalError as exc:
+    engine = None
+    try:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        _check_header(db_file)
+        integrity = _verify(db_file) if verify else "unchecked"
+        engine = _make_engine(db_file)
+        store = Store(db_file, engine, keep_setting(home))
+        store.integrity = integrity
+        if migrate:
+            store.backup_made = upgrade(db_file, engine, keep=store.keep_backups)
+        return store
+    except Exception as exc:
+        if engine is not None:
             engine.dispose()
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise DatabaseBusy(_busy_message(db_file)) from exc
-            raise StoreError(f"cannot migrate {db_file}: {exc.orig}") from exc
-        except sqlite3.DatabaseError as exc:
-            engine.dispose()
-            raise DatabaseCorrupt(_corrupt_message(db_file, str(exc))) from exc
-    return store
+        error = store_error(exc, db_file)
+        if error is None or error is exc:
+            raise
+        raise error from exc

@@ -47,8 +47,14 @@ class LabdeckApp(App):
                 log.write("".join(traceback.format_exception(cause)) + "\n")
         except OSError:
             pass
+        from labdeck.store.errors import classify, describe
+
+        problem = classify(cause, getattr(self.services._store, "path", None))
         self.notify(
-            f"{type(cause).__name__}: {cause}", title="Something went wrong", severity="error"
+            problem.message if problem else describe(cause),
+            title="Something went wrong",
+            severity="error",
+            markup=False,
         )
 
     def on_mount(self) -> None:
@@ -169,5 +175,8 @@ def run_app(home: Path | None = None) -> int:
         print("(not a terminal: run `labdeck` in a terminal to open the app)")
         return 0
     services = Services.open(home)
-    LabdeckApp(services).run()
+    try:
+        LabdeckApp(services).run()
+    finally:
+        services.close()  # checkpoint the WAL before the CLI's os._exit
     return 0

@@ -72,12 +72,18 @@ class Services:
 
                 store = open_store(self.home)
                 root = content_dir()
-                if root.exists() and content_changed(store.path, root):
+                if root.exists() and content_changed(store, root):
                     from labdeck.ingest.load import sync_content
 
                     _reports, self.content_errors = sync_content(store, root)
                 self._store = store
             return self._store
+
+    def close(self) -> None:
+        """Close the store if it was opened (checkpointing its WAL into the main file)."""
+        with self._store_lock:
+            if self._store is not None:
+                self._store.close()
 
     def scheduler(self):
         from labdeck.srs.scheduler import Scheduler
