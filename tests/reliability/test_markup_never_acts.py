@@ -38,6 +38,7 @@ DECK_TITLE = f"Deck [/] {QUIT} {LINK}"
 ZAP_HEAD = "[@click=app.screenshot('p.svg',"  # a long path may be cut off after this
 FILE_QUIT = "[@click=app.quit]Quit[b]"
 FILE_ZAP = "[@click=app.screenshot('p.svg')]Zap[i]"
+BAD_FILE = f"bad {FILE_ZAP}{OSC52}{ESC}[31m.md"  # escape sequences in a file name
 
 
 def zap(target: Path) -> str:
@@ -104,7 +105,7 @@ def evil(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     doc.write_text(document(target), encoding="utf-8")
     assert main(["import", "--standalone", str(doc)]) == 0
     # a second document that fails to parse: its error names the file and the heading
-    (docs / f"bad {FILE_ZAP}.md").write_text(
+    (docs / BAD_FILE).write_text(
         f"---\ntitle: t\n---\n\n## {QUIT}\n\ntext\n\n# A1 ok\n\n## fine\n\ntext\n",
         encoding="utf-8",
     )
@@ -348,16 +349,21 @@ async def test_imported_markup_is_shown_literally_and_never_acts(app, evil) -> N
         assert isinstance(importer, ImportScreen)
         check_screen(app, f"{FILE_QUIT} notes.md", f"bad {FILE_ZAP}.md")
         await click_all(pilot, evil, FILE_QUIT, FILE_ZAP)
+        await wait_for(pilot, lambda: not importer.busy)
         importer.query_one("#import-path", Input).value = str(evil["doc"])
         importer.action_preview()
         await wait_for(pilot, lambda: not importer.busy)
         await settle(pilot)
         check_screen(app, f"{FILE_QUIT} notes.md")
-        importer.query_one("#import-path", Input).value = f"bad {FILE_ZAP}.md"
-        importer.action_preview()
-        await wait_for(pilot, lambda: not importer.busy)
+        tree = importer.query_one("#import-tree")
+        tree.focus()
+        tree.move_cursor_to_line(0)
+        await pilot.press("down", "down", "enter")  # the bad file, picked in the tree
+        await wait_for(pilot, lambda: importer.picked is not None and not importer.busy)
         await settle(pilot)
-        check_screen(app, f"bad {FILE_ZAP}.md", QUIT)  # the report and the error toast
+        assert importer.picked.name == BAD_FILE
+        # named in the path box, the report and the error toast, escape sequences stripped
+        check_screen(app, f"bad {FILE_ZAP}.md", QUIT, "comes before any chapter")
         await click_all(pilot, evil, FILE_ZAP, QUIT)
         await pilot.press("escape")
         await settle(pilot)

@@ -90,6 +90,7 @@ class ImportScreen(Screen):
         super().__init__()
         self.root = Path(root) if root else Path.cwd()
         self.busy = False
+        self.picked: Path | None = None  # the file chosen in the tree
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -127,13 +128,16 @@ class ImportScreen(Screen):
         if not raw:
             self.notify("Choose a file first.", severity="warning", timeout=3)
             return None
+        if self.picked is not None and raw == plain(self.picked):
+            return self.picked  # the box shows the name cleaned; the file keeps its real one
         path = Path(raw).expanduser()
         return path if path.is_absolute() else self.root / path
 
     @on(DirectoryTree.FileSelected)
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
         event.stop()
-        self.query_one("#import-path", Input).value = str(event.path)
+        self.picked = event.path
+        self.query_one("#import-path", Input).value = plain(event.path)
         self.action_preview()
 
     @on(Input.Submitted, "#import-path")
