@@ -184,8 +184,9 @@ async def click_text(pilot, needle: str, evil: dict[str, Path]) -> bool:
 
 
 async def click_all(pilot, evil: dict[str, Path], *needles: str) -> None:
-    for needle in needles:
-        await click_text(pilot, needle, evil)
+    """Click each needle that is on screen; at least one of them must be."""
+    clicked = [await click_text(pilot, needle, evil) for needle in needles]
+    assert any(clicked), f"none of {needles!r} on {type(pilot.app.screen).__name__}"
 
 
 async def back_home(pilot) -> None:
@@ -297,8 +298,8 @@ async def test_imported_markup_is_shown_literally_and_never_acts(app, evil) -> N
         sitting = app.screen
         for _ in range(4):
             prompt = sitting.session.current.prompt
-            check_screen(app, prompt)
-            await click_all(pilot, evil, QUIT, ZAP_HEAD, LINK)
+            check_screen(app, prompt[:60])
+            await click_all(pilot, evil, prompt[:24])
             sitting.query_one("#exam-answer").focus()
             await pilot.press(*f"answer {QUIT} {LINK_Q}")
             await pilot.press("ctrl+n")
