@@ -16,9 +16,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from labdeck.ingest.common import clean_text
+
 SHADES = " ░▒▓█"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]")
-_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _COLORS = ["cyan", "magenta", "green", "yellow", "red", "blue", "white"]
 _MARKERS = ["•", "x", "+", "o", "*", "#", "="]
 
@@ -33,8 +34,9 @@ def color_allowed(stream: TextIO) -> bool:
 
 
 def clean(text: Any) -> str:
-    """Text from a child is untrusted: drop escape sequences and control characters."""
-    return _CTRL.sub("", _ANSI.sub("", str(text)))
+    """Text from a child is untrusted: drop escape sequences (CSI, OSC, DCS, 8-bit CSI) and
+    control characters, C1 included, with the importers' own cleaner; a bare CR is dropped."""
+    return clean_text(str(text).replace("\r\n", "\n").replace("\r", ""))
 
 
 def fmt_value(v: Any) -> str:

@@ -10,10 +10,16 @@ from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from labdeck.tui.literal import plain
 from labdeck.tui.screens.home import HomeScreen, Scope
 from labdeck.tui.services import Services
+
+# At most this many distinct errors are written to errors.log per session; a repeat of the
+# error just logged is counted, not written again (a failing repaint must not fill the disk).
+ERROR_LOG_LIMIT = 50
 
 
 class LabdeckApp(App):
@@ -28,6 +34,8 @@ class LabdeckApp(App):
         super().__init__()
         self.services = services
         self._load_grader = load_grader
+        self._last_error: str | None = None
+        self._errors_logged = 0
         if services.settings.theme:
             self.theme = services.settings.theme
 
@@ -40,11 +48,16 @@ class LabdeckApp(App):
         import traceback
 
         cause = getattr(error, "error", None) or error  # WorkerFailed wraps the real error
+        signature = "".join(traceback.format_exception(cause))
+        if signature == self._last_error or self._errors_logged >= ERROR_LOG_LIMIT:
+            return  # the same failure again (e.g. on every repaint): said once already
+        self._last_error = signature
+        self._errors_logged += 1
         try:
             from labdeck.config import home_dir
 
             with (home_dir(self.services.home) / "errors.log").open("a", encoding="utf-8") as log:
-                log.write("".join(traceback.format_exception(cause)) + "\n")
+                log.write(signature + "\n")
         except OSError:
             pass
         from labdeck.store.errors import classify, describe
@@ -55,6 +68,21 @@ class LabdeckApp(App):
             title="Something went wrong",
             severity="error",
             markup=False,
+        )
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is literal text: messages carry card text, file names and error
+        messages, which must never be read as markup (``markup`` is accepted and ignored)."""
+        super().notify(
+            plain(message), title=plain(title), severity=severity, timeout=timeout, markup=False
         )
 
     def on_mount(self) -> None:
@@ -171,7 +199,8 @@ def run_app(home: Path | None = None) -> int:
 
         services = Services.open(home)
         for deck in list_decks(services.store):
-            print(f"{deck.name}  [{deck.key}]  {len(deck.chapters)} chapters, {deck.cards} cards")
+            counts = f"{len(deck.chapters)} chapters, {deck.cards} cards"
+            print(plain(f"{deck.name}  [{deck.key}]  {counts}"))
         print("(not a terminal: run `labdeck` in a terminal to open the app)")
         return 0
     services = Services.open(home)

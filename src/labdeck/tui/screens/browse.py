@@ -17,9 +17,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Markdown, Select, Static
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from labdeck.textfmt import readable_math
+from labdeck.tui.literal import literal
+from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
 
 STATES: tuple[tuple[str, str], ...] = (
     ("any state", "all"),
@@ -279,9 +281,9 @@ class BrowseScreen(Screen):
             yield Select([("all decks", "")], value="", allow_blank=False, id="browse-scope")
             yield Select(STATES, value="all", allow_blank=False, id="browse-state")
         yield Static(id="browse-count")
-        yield DataTable(id="browse-table", cursor_type="row", zebra_stripes=True)
+        yield LiteralTable(id="browse-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="browse-detail"):
-            yield Markdown(id="browse-card")
+            yield CardMarkdown(id="browse-card")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -336,9 +338,9 @@ class BrowseScreen(Screen):
         current = scope.value
         options = [("all decks", "")]
         for deck in decks:
-            options.append((deck.name, f"deck:{deck.key}"))
+            options.append((literal(deck.name), f"deck:{deck.key}"))
             options += [
-                (f"  {c.code} {fit(c.title, 30)}", f"chapter:{deck.key}:{c.code}")
+                (literal(f"  {c.code} {fit(c.title, 30)}"), f"chapter:{deck.key}:{c.code}")
                 for c in deck.chapters
             ]
         with self.prevent(Select.Changed):
@@ -381,7 +383,7 @@ class BrowseScreen(Screen):
         )
         if not shown:
             self.detail = None
-            self.query_one("#browse-card", Markdown).update("*No card matches.*")
+            self.query_one("#browse-card", CardMarkdown).update("*No card matches.*")
 
     def _fill(self, keep: int | None = 0) -> None:
         table = self.query_one("#browse-table", DataTable)
@@ -447,7 +449,7 @@ class BrowseScreen(Screen):
         if not self.is_attached:  # the screen was closed meanwhile
             return
         self.detail = detail
-        self.query_one("#browse-card", Markdown).update(
+        self.query_one("#browse-card", CardMarkdown).update(
             detail_markdown(detail, self.today or date.today())
         )
         self.query_one("#browse-detail").scroll_home(animate=False)

@@ -33,6 +33,8 @@ from textual.widgets.option_list import Option
 
 from labdeck.demos import registry
 from labdeck.demos.render import clean, fmt_value
+from labdeck.tui.literal import literal
+from labdeck.tui.widgets.literal import LiteralTable
 from labdeck.tui.widgets.plots import Chart
 from labdeck.tui.widgets.shade import ShadeImage
 
@@ -94,14 +96,14 @@ class DemosScreen(Screen):
                 yield OptionList(
                     *[Option(self._option(d), id=d.id) for d in self.demos], id="demo-list"
                 )
-                yield DataTable(id="demo-runs", cursor_type="row", zebra_stripes=True)
+                yield LiteralTable(id="demo-runs", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="demo-main"):
                 yield Static(id="demo-title")
                 yield Static(id="demo-explanation")
                 yield Vertical(id="demo-params")
                 yield Static(id="demo-status")
                 yield ProgressBar(total=None, show_eta=False, id="demo-progress")
-                yield DataTable(id="demo-metrics", show_cursor=False)
+                yield LiteralTable(id="demo-metrics", show_cursor=False)
                 yield Vertical(id="demo-output")
         yield Footer()
 
@@ -114,7 +116,9 @@ class DemosScreen(Screen):
 
     async def on_mount(self) -> None:
         self.title = "Demos"
-        self.sub_title = f"from card {self.card_key}" if self.card_key else "runnable micro-demos"
+        self.sub_title = (
+            f"from card {clean(self.card_key)}" if self.card_key else "runnable micro-demos"
+        )
         runs = self.query_one("#demo-runs", DataTable)
         runs.add_column("when", width=11)
         runs.add_column("demo", width=9)
@@ -194,7 +198,7 @@ class DemosScreen(Screen):
         rows = []
         for param in demo.params:
             row = Horizontal(classes="demo-param")
-            row.compose_add_child(Label(param.name))
+            row.compose_add_child(Label(literal(param.name)))
             if param.choices is not None:
                 field = Select(
                     [(str(c), c) for c in param.choices],
@@ -210,7 +214,7 @@ class DemosScreen(Screen):
                 )
             row.compose_add_child(field)
             row.compose_add_child(
-                Static(f"{param.help} [{param.describe_bounds()}]", classes="param-help")
+                Static(literal(f"{param.help} [{param.describe_bounds()}]"), classes="param-help")
             )
             rows.append(row)
         preset = Horizontal(classes="demo-param")
@@ -477,7 +481,7 @@ class DemosScreen(Screen):
         title = Static(
             Text(clean(event.get("title") or "table"), style="bold"), classes="demo-text"
         )
-        table = DataTable(classes="demo-table", show_cursor=False, zebra_stripes=True)
+        table = LiteralTable(classes="demo-table", show_cursor=False, zebra_stripes=True)
         await self.query_one("#demo-output", Vertical).mount_all([title, table])
         table.add_columns(*columns)
         for row in event.get("rows") or []:
@@ -577,10 +581,10 @@ class DemosScreen(Screen):
         text = Text()
         text.append(f"Run #{run.id}: {run.demo_id} ", style="bold")
         text.append(f"{run.status}", style="green" if run.status == "ok" else "yellow")
-        text.append(f"\nstarted {_when(run.started_at)}, device {run.device}, ")
+        text.append(f"\nstarted {_when(run.started_at)}, device {clean(run.device)}, ")
         text.append(f"{run.threads} thread(s), seed {run.seed}")
         if run.card_key:
-            text.append(f", from card {run.card_key}")
+            text.append(f", from card {clean(run.card_key)}")
         text.append(f"\nparams: {params}\n", style="dim")
         if run.message:
             text.append(clean(run.message) + "\n")

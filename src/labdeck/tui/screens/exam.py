@@ -35,7 +35,6 @@ from textual.widgets import (
     Input,
     Label,
     LoadingIndicator,
-    Markdown,
     Select,
     SelectionList,
     Static,
@@ -48,6 +47,8 @@ from labdeck.exam.report import ExamReport, QuestionReport, fmt_duration, fmt_sc
 from labdeck.exam.session import ExamSession
 from labdeck.store import Store
 from labdeck.tui.bindings import RATE_BINDINGS
+from labdeck.tui.literal import literal, plain
+from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
 
 Clock = Callable[[], datetime]
 GraderFactory = Callable[[], Any]
@@ -143,9 +144,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.question, style="bold"))
+            yield Static(literal(self.question, style="bold"))
             if self.detail:
-                yield Static(Text(self.detail))
+                yield Static(literal(self.detail))
             yield Static(Text(f"{self.yes}   ·   n / esc: no"), id="confirm-keys")
 
     def action_answer(self, value: bool) -> None:
@@ -241,7 +242,7 @@ class ExamSetupScreen(Screen):
     def _show_decks(self, decks: list[Any], unfinished: int | None) -> None:
         self.decks, self.unfinished = decks, unfinished
         select = self.query_one("#setup-deck", Select)
-        options = [(f"{d.name} ({d.cards})", d.key) for d in decks]
+        options = [(literal(f"{d.name} ({d.cards})"), d.key) for d in decks]
         options.append(("All decks", ALL_DECKS))
         select.set_options(options)
         if decks:
@@ -258,7 +259,9 @@ class ExamSetupScreen(Screen):
                 continue
             for ch in deck.chapters:
                 label = Text.assemble(
-                    (f"{ch.code:<4}", "bold"), f" {ch.title}  ", (f"({ch.cards})", "dim")
+                    (f"{plain(ch.code):<4}", "bold"),
+                    f" {plain(ch.title)}  ",
+                    (f"({ch.cards})", "dim"),
                 )
                 chapters.add_option((label, ch.code, True))
 
@@ -273,7 +276,7 @@ class ExamSetupScreen(Screen):
             lines.append(f"Unfinished exam {self.unfinished}: ctrl+r resumes it.")
         if extra:
             lines.append(extra)
-        self.query_one("#setup-info", Static).update(Text("\n".join(lines)))
+        self.query_one("#setup-info", Static).update(literal("\n".join(lines)))
 
     def action_select_all(self) -> None:
         chapters = self.query_one("#setup-chapters", SelectionList)
@@ -423,7 +426,7 @@ class ExamScreen(_OneExamScreen):
             yield Static(id="exam-clock")
         yield Static(id="exam-strip")
         with VerticalScroll(id="exam-body"):
-            yield Markdown(id="exam-prompt")
+            yield CardMarkdown(id="exam-prompt")
             yield TextArea(id="exam-answer", soft_wrap=True, tab_behavior="focus")
         yield LoadingIndicator(id="exam-submitting")
         yield Static(id="exam-status")
@@ -458,7 +461,7 @@ class ExamScreen(_OneExamScreen):
             self.notify(str(exc), severity="error")
             self.app.pop_screen()
             return
-        self.sub_title = f"exam {self.exam_id} · {self.session.scope_label}"
+        self.sub_title = plain(f"exam {self.exam_id} · {self.session.scope_label}")
         if not still_open:
             self.notify("Time was already up: the exam has been submitted.")
             self._to_report()
@@ -481,14 +484,14 @@ class ExamScreen(_OneExamScreen):
         q = session.current
         head = Text.assemble(
             (f"Question {q.position} of {session.n}", "bold"),
-            f" · {q.chapter} {q.chapter_title} · ",
-            (q.key, "dim"),
+            plain(f" · {q.chapter} {q.chapter_title} · "),
+            (plain(q.key), "dim"),
         )
         if q.self_graded:
             head.append(" · self-graded (no reference)", style="yellow")
         self.query_one("#exam-pos", Static).update(head)
         prompt = q.prompt_zh if self.show_zh and q.prompt_zh else q.prompt
-        self.query_one("#exam-prompt", Markdown).update(_prompt_markdown(prompt))
+        self.query_one("#exam-prompt", CardMarkdown).update(_prompt_markdown(prompt))
         area = self.query_one("#exam-answer", TextArea)
         if area.text != q.answer:
             area.load_text(q.answer)
@@ -532,7 +535,7 @@ class ExamScreen(_OneExamScreen):
         clock.set_class(remaining < 60, "-low")
 
     def _status(self, text: str) -> None:
-        self.query_one("#exam-status", Static).update(Text(text))
+        self.query_one("#exam-status", Static).update(literal(text))
 
     # ------------------------------------------------------------ clock and autosave
 
@@ -761,17 +764,17 @@ class ExamReportScreen(_OneExamScreen):
         yield LoadingIndicator(id="report-loading")
         with Horizontal(id="report-main"):
             with Vertical(id="report-left"):
-                yield DataTable(id="report-questions", cursor_type="row", zebra_stripes=True)
-                yield DataTable(id="report-chapters", cursor_type="none")
+                yield LiteralTable(id="report-questions", cursor_type="row", zebra_stripes=True)
+                yield LiteralTable(id="report-chapters", cursor_type="none")
             with VerticalScroll(id="report-detail"):
                 yield Static(id="detail-head")
-                yield Markdown(id="detail-prompt")
+                yield CardMarkdown(id="detail-prompt")
                 yield Label("Your answer", classes="report-section")
                 yield Static(id="detail-answer")
                 yield Label("Key points", classes="report-section")
                 yield Static(id="detail-points")
                 yield Label("Reference answer", classes="report-section")
-                yield Markdown(id="detail-reference")
+                yield CardMarkdown(id="detail-reference")
         yield Static(
             Text(
                 "↑↓ question · 0–5 your grade · x clear your grade · a apply to schedule · "
@@ -795,7 +798,7 @@ class ExamReportScreen(_OneExamScreen):
         self.busy = busy
         self.query_one("#report-loading").display = busy
         if message:
-            self.query_one("#report-summary", Static).update(Text(message))
+            self.query_one("#report-summary", Static).update(literal(message))
 
     @work(thread=True, exclusive=True, group="exam-report")
     def load(self) -> None:
@@ -818,7 +821,7 @@ class ExamReportScreen(_OneExamScreen):
     def _failed(self, message: str) -> None:
         self._set_busy(False)
         self.query_one("#report-summary", Static).update(
-            Text(f"Could not grade exam {self.exam_id}: {message}. Try again later.", "red")
+            literal(f"Could not grade exam {self.exam_id}: {message}. Try again later.", "red")
         )
 
     def _show(self, report: ExamReport, keep_row: int | None = None) -> None:
@@ -838,7 +841,7 @@ class ExamReportScreen(_OneExamScreen):
             "  ·  applied to schedule" if report.applied else "  ·  not applied (a)",
             style="green" if report.applied else "dim",
         )
-        summary.append(f"\n{report.scope_label}", style="dim")
+        summary.append(f"\n{plain(report.scope_label)}", style="dim")
         if report.status == "sitting":
             summary.append("  (not submitted yet)", style="yellow")
         self.query_one("#report-summary", Static).update(summary)
@@ -895,7 +898,9 @@ class ExamReportScreen(_OneExamScreen):
             return
         q = self.report.questions[row]
         head = Text.assemble(
-            (f"{q.position}. {q.chapter} {q.chapter_title}", "bold"), "  ", (q.key, "dim")
+            (plain(f"{q.position}. {q.chapter} {q.chapter_title}"), "bold"),
+            "  ",
+            (plain(q.key), "dim"),
         )
         head.append("\n")
         if q.quality is None:
@@ -909,21 +914,21 @@ class ExamReportScreen(_OneExamScreen):
                 head.append(f" · similarity score {q.auto_score:.2f}", style="dim")
         head.append(f" · {fmt_duration(q.time_s)}", style="dim")
         self.query_one("#detail-head", Static).update(head)
-        self.query_one("#detail-prompt", Markdown).update(_prompt_markdown(q.prompt))
-        answer = Text(q.answer.strip()) if q.answered else Text("(blank)", style="dim italic")
+        self.query_one("#detail-prompt", CardMarkdown).update(_prompt_markdown(q.prompt))
+        answer = literal(q.answer.strip()) if q.answered else Text("(blank)", style="dim italic")
         self.query_one("#detail-answer", Static).update(answer)
         points = Text()
         for kp in q.key_points_covered:
             points.append("✓ ", style="green")
-            points.append(f"{kp}\n")
+            points.append(f"{plain(kp)}\n")
         for kp in q.key_points_missed:
             points.append("✗ ", style="red")
-            points.append(f"{kp}\n")
+            points.append(f"{plain(kp)}\n")
         if not points:
             points = Text("–", style="dim")
         self.query_one("#detail-points", Static).update(points)
         reference = q.reference or "_No reference answer: grade this one yourself._"
-        self.query_one("#detail-reference", Markdown).update(_prompt_markdown(reference))
+        self.query_one("#detail-reference", CardMarkdown).update(_prompt_markdown(reference))
 
     # ------------------------------------------------------------ actions
 
@@ -1054,7 +1059,7 @@ class ExamHistoryScreen(Screen):
         from textual_plotext import PlotextPlot
 
         yield Header()
-        yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        yield LiteralTable(id="history-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="history-empty")
         yield PlotextPlot(id="history-plot")
         yield Static(
@@ -1151,9 +1156,9 @@ class ExamHistoryScreen(Screen):
         plt.ylim(0, 100)
         for name, (xs, ys) in series.items():
             if len(xs) == 1:
-                plt.scatter(xs, ys, label=name)
+                plt.scatter(xs, ys, label=plain(name))
             else:
-                plt.plot(xs, ys, label=name, marker="braille")
+                plt.plot(xs, ys, label=plain(name), marker="braille")
         total = self.trends.get("total", [])
         if total:
             ticks = list(range(1, len(total) + 1))

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 
+from labdeck.tui.literal import plain
 from labdeck.tui.widgets.heatmap import Heatmap
 
 
@@ -96,15 +97,17 @@ class HomeScreen(Screen):
         totals = [total.new, total.redrill, total.due]
         decks = [c for c in counts if c.chapter is None]
         for deck in decks:
-            label = Text.assemble(counts_text(deck.new, deck.redrill, deck.due), "  ", deck.name)
+            label = Text.assemble(
+                counts_text(deck.new, deck.redrill, deck.due), "  ", plain(deck.name)
+            )
             scope = Scope(deck.deck)
             node = tree.root.add(label, data=scope, expand=scope in expanded)
             for chapter in (c for c in counts if c.deck == deck.deck and c.chapter is not None):
                 text = Text.assemble(
                     counts_text(chapter.new, chapter.redrill, chapter.due),
                     "  ",
-                    (f"{chapter.chapter} ", "bold"),
-                    chapter.name,
+                    (f"{plain(chapter.chapter)} ", "bold"),
+                    plain(chapter.name),
                 )
                 node.add_leaf(text, data=Scope(deck.deck, chapter.chapter))
         tree.root.set_label(Text.assemble(counts_text(*totals), "  All decks"))
@@ -133,7 +136,9 @@ class HomeScreen(Screen):
         self.app.services.content_errors = []
 
     def _store_failed(self, message: str) -> None:
-        self.query_one("#today", Static).update(Text(f"Cannot open the deck:\n{message}", "red"))
+        self.query_one("#today", Static).update(
+            Text(f"Cannot open the deck:\n{plain(message)}", "red")
+        )
         self.notify(message, title="Database", severity="error", timeout=15)
 
     def _grader_status(self) -> None:

@@ -17,6 +17,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DirectoryTree, Footer, Header, Input, ProgressBar, Static
 
+from labdeck.tui.literal import literal, plain
+
 DOCUMENT_SUFFIXES = {".md", ".markdown", ".txt", ".text"}
 LIST_LIMIT = 30
 
@@ -36,17 +38,22 @@ class DocumentTree(DirectoryTree):
                 continue
         return out
 
+    def process_label(self, label: str | Text) -> Text:
+        """File names are shown literally, control characters removed."""
+        return super().process_label(literal(label))
+
 
 def report_text(report, *, error: str | None = None) -> Text:
-    """The ImportReport as readable text (created/updated keys, mismatches, removals)."""
+    """The ImportReport as readable text (created/updated keys, mismatches, removals); every
+    piece from the document or the file system is literal."""
     text = Text()
     if error:
         text.append("Cannot import\n", style="bold red")
-        text.append(error)
+        text.append(plain(error))
         return text
     title = "Preview (dry run: nothing written)" if report.dry_run else "Imported"
     text.append(f"{title}\n", style="bold green" if not report.dry_run else "bold")
-    text.append(report.summary() + "\n")
+    text.append(plain(report.summary()) + "\n")
 
     def listing(label: str, items: list[str], mark: str, style: str) -> None:
         if not items:
@@ -54,7 +61,7 @@ def report_text(report, *, error: str | None = None) -> Text:
         text.append(f"\n{label} ({len(items)})\n", style="bold")
         for item in items[:LIST_LIMIT]:
             text.append(f" {mark} ", style=style)
-            text.append(f"{item}\n")
+            text.append(f"{plain(item)}\n")
         if len(items) > LIST_LIMIT:
             text.append(f"   … and {len(items) - LIST_LIMIT} more\n", style="dim")
 
@@ -83,6 +90,7 @@ class ImportScreen(Screen):
         super().__init__()
         self.root = Path(root) if root else Path.cwd()
         self.busy = False
+        self.picked: Path | None = None  # the file chosen in the tree
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -103,7 +111,7 @@ class ImportScreen(Screen):
         self.title = "Import"
         self.sub_title = "outline or Q&A document"
         tree = self.query_one("#import-tree", DocumentTree)
-        tree.root.set_label(f"{self.root.name or self.root}/")
+        tree.root.set_label(literal(f"{self.root.name or self.root}/"))
         tree.focus()
         self.query_one("#import-progress").display = False
         self._status(
@@ -111,7 +119,7 @@ class ImportScreen(Screen):
         )
 
     def _status(self, message: str, style: str = "") -> None:
-        self.query_one("#import-status", Static).update(Text(message, style=style))
+        self.query_one("#import-status", Static).update(literal(message, style=style))
 
     # ------------------------------------------------------------ choosing
 
@@ -120,13 +128,16 @@ class ImportScreen(Screen):
         if not raw:
             self.notify("Choose a file first.", severity="warning", timeout=3)
             return None
+        if self.picked is not None and raw == plain(self.picked):
+            return self.picked  # the box shows the name cleaned; the file keeps its real one
         path = Path(raw).expanduser()
         return path if path.is_absolute() else self.root / path
 
     @on(DirectoryTree.FileSelected)
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
         event.stop()
-        self.query_one("#import-path", Input).value = str(event.path)
+        self.picked = event.path
+        self.query_one("#import-path", Input).value = plain(event.path)
         self.action_preview()
 
     @on(Input.Submitted, "#import-path")

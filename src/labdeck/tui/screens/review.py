@@ -23,6 +23,7 @@ from textual.widgets import Footer, Header, LoadingIndicator, Markdown, Static, 
 from labdeck.textfmt import readable_math
 from labdeck.tui.bindings import RATE_BINDINGS
 from labdeck.tui.screens.home import Scope, counts_text
+from labdeck.tui.widgets.literal import CardMarkdown
 from labdeck.tui.widgets.scorebar import score_bar
 
 QUALITY_WORDS = {
@@ -99,12 +100,12 @@ class ReviewScreen(Screen):
         yield Header()
         yield Static(id="review-status")
         with VerticalScroll(id="review-body"):
-            yield Markdown(id="prompt")
+            yield CardMarkdown(id="prompt")
             yield AnswerBox(id="answer", soft_wrap=True, tab_behavior="focus")
             yield LoadingIndicator(id="grading")
             yield Static(id="grade", classes="panel")
-            yield Markdown(id="reference")
-            yield Markdown(id="notes")
+            yield CardMarkdown(id="reference")
+            yield CardMarkdown(id="notes")
             yield Static(id="intervals")
         yield Static(id="review-keys")
         yield Footer()

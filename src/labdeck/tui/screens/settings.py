@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
 from labdeck.config import Settings, save_settings
+from labdeck.tui.literal import literal
 
 BACKENDS = (
     ("use — multilingual Universal Sentence Encoder", "use"),
@@ -134,7 +135,7 @@ class SettingsScreen(Screen):
     def _message(self, text: str, error: bool = False) -> None:
         message = self.query_one("#settings-message", Static)
         message.set_class(error, "error")
-        message.update(text)
+        message.update(literal(text))  # may quote what was typed, or a path
 
     @on(Input.Submitted)
     def _submitted(self) -> None:

@@ -1,4 +1,7 @@
-"""Thin wrappers over textual-plotext: a chart is given plain data and draws it, nothing more."""
+"""Thin wrappers over textual-plotext: a chart is given plain data and draws it, nothing more.
+
+plotext's output is read back with ``Text.from_ansi``, so an escape sequence in a title or label
+would become a style or a hyperlink: every string is passed through ``plain`` first."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ from collections.abc import Sequence
 
 from rich.cells import cell_len
 from textual_plotext import PlotextPlot
+
+from labdeck.tui.literal import plain
 
 # Colours that read on both dark and light themes (plotext names).
 PALETTE = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "gray")
@@ -35,7 +40,7 @@ class Chart(PlotextPlot):
         # between builds, so drawing once and re-rendering at another size is not repeatable.
         plt = self.plt
         plt.clear_figure()
-        plt.title(self.chart_title)
+        plt.title(plain(self.chart_title))
         if self._draw is not None:
             self._draw(plt)
         return super().render()
@@ -61,7 +66,7 @@ class Chart(PlotextPlot):
 
         def draw(plt) -> None:
             if not values or not any(values):
-                plt.title(f"{self.chart_title} — {empty}")
+                plt.title(plain(f"{self.chart_title} — {empty}"))
                 plt.ylim(0, 1)
             elif ylim is not None:
                 plt.ylim(*ylim)
@@ -71,15 +76,15 @@ class Chart(PlotextPlot):
             xs = list(range(1, len(values) + 1)) if named else labels
             plt.bar(xs, values, color=color, width=0.6)
             if xticks is not None:
-                plt.xticks(list(xticks[0]), list(xticks[1]))
+                plt.xticks(list(xticks[0]), [plain(t) for t in xticks[1]])
             elif named:
-                names = [str(label) for label in labels]
+                names = [plain(label) for label in labels]
                 room = max(8, self.size.width - 10) / len(names)
                 longest = max(cell_len(name) for name in names) + 1
                 step = max(1, math.ceil(longest / room))
                 plt.xticks(xs[::step], names[::step])
-            plt.xlabel(xlabel)
-            plt.ylabel(ylabel)
+            plt.xlabel(plain(xlabel))
+            plt.ylabel(plain(ylabel))
 
         self._draw = draw
         self._redraw()
@@ -99,24 +104,24 @@ class Chart(PlotextPlot):
 
         def draw(plt) -> None:
             if not any(any(y) for _, _, y, _ in series):
-                plt.title(f"{self.chart_title} — {empty}")
+                plt.title(plain(f"{self.chart_title} — {empty}"))
                 plt.ylim(0, 1)
             labelled = len(series) > 1
             for i, (name, x, y, kind) in enumerate(series):
                 if not y:
                     continue
                 colour = PALETTE[i % len(PALETTE)]
-                label = name if labelled else None
+                label = plain(name) if labelled else None
                 if kind == "scatter":
                     plt.scatter(x, y, label=label, color=colour, marker="dot")
                 else:
                     plt.plot(x, y, label=label, color=colour, marker="hd")
             if xticks is not None:
-                plt.xticks(list(xticks[0]), list(xticks[1]))
+                plt.xticks(list(xticks[0]), [plain(t) for t in xticks[1]])
             if ylim is not None:
                 plt.ylim(*ylim)
-            plt.xlabel(xlabel)
-            plt.ylabel(ylabel)
+            plt.xlabel(plain(xlabel))
+            plt.ylabel(plain(ylabel))
 
         self._draw = draw
         self._redraw()
