@@ -763,17 +763,36 @@ class Scheduler:
         suggested: int | None = None,
         duration_ms: int | None = None,
         mode: str | None = None,
+        confidence: float | None = None,
+        sure: bool | None = None,
+        checklist: Sequence[Any] | None = None,
     ) -> AnswerOutcome:
         """Record one answer in its own committed transaction.
 
         ``mode`` None decides: a re-drill when the card's scheduled review already happened
         today, else a scheduled review. ``"exam"`` is a scheduled review logged as an exam.
+        ``confidence`` / ``sure`` are the grader's; ``checklist`` is the learner's key-point
+        ticks (``labdeck.grading.checklist.StoredTick`` rows), written into the same log row.
         """
         q = sm2.check_quality(quality)
         if mode is not None and mode not in MODES:
             raise SrsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if suggested is not None:
             suggested = sm2.check_quality(suggested)
+        if confidence is not None:
+            if isinstance(confidence, bool) or not 0.0 <= float(confidence) <= 1.0:
+                raise SrsError(f"confidence must be between 0 and 1, got {confidence!r}")
+            confidence = float(confidence)
+        if sure is not None and not isinstance(sure, bool):
+            raise SrsError(f"sure must be true or false, got {sure!r}")
+        ticks = None
+        if checklist is not None:
+            from labdeck.grading.checklist import check_stored
+
+            try:
+                ticks = [dict(row) for row in check_stored(list(checklist))]
+            except ValueError as exc:
+                raise SrsError(str(exc)) from None
         moment = self.now()
         day = clock.study_day(moment, self.settings.rollover_hour)
         with self._write() as conn:
@@ -830,6 +849,9 @@ class Scheduler:
                     "score": score,
                     "suggested": suggested,
                     "duration_ms": duration_ms,
+                    "confidence": confidence,
+                    "sure": sure,
+                    "checklist": ticks,
                     "prev_repetitions": prev.repetitions,
                     "prev_ease": prev.ease_permille,
                     "prev_interval": prev.interval,
