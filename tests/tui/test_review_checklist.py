@@ -12,7 +12,7 @@ import dataclasses
 import pytest
 from sqlalchemy import text
 from textual.widgets import Static
-from tuihelpers import review_log, review_rows, screen_text, settle, wait_for
+from tuihelpers import NOW, review_log, review_rows, screen_text, settle, wait_for
 
 from labdeck.grading.checklist import Ticks, quality_from_ticks
 from labdeck.tui.screens.review import AnswerBox, ReviewScreen
@@ -253,10 +253,12 @@ async def test_exam_report_ticks_override_the_quality_and_are_stored(make_servic
     from labdeck.exam.session import ExamSession
     from labdeck.tui.screens.exam import ExamReportScreen
 
-    from conftest import fixed_now
-
     services = make_services()
     store = services.store
+
+    def fixed_now():
+        return NOW
+
     exam_id = create_exam(store, ExamSpec(chapters=["B2"], n=2, seed=4), now=fixed_now).exam_id
     session = ExamSession(store, exam_id, clock=fixed_now)
     session.start()

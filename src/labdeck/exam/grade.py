@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from sqlalchemy import null
 from sqlmodel import select
 
 from labdeck import clock as clock_mod
@@ -197,7 +198,7 @@ def override(
             n = len(s.exec(select(ExamQuestion.id).where(ExamQuestion.exam_id == exam_id)).all())
             raise ExamError(f"exam {exam_id} has no question {position} (questions 1–{n})")
         q.override_quality = quality
-        q.checklist = checklist
+        q.checklist = checklist if checklist is not None else null()  # SQL NULL, not 'null'
         s.add(q)
         return refresh_result(s, exam_id)
 

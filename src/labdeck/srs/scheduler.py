@@ -35,7 +35,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, null, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
@@ -851,7 +851,7 @@ class Scheduler:
                     "duration_ms": duration_ms,
                     "confidence": confidence,
                     "sure": sure,
-                    "checklist": ticks,
+                    "checklist": ticks if ticks is not None else null(),  # SQL NULL
                     "prev_repetitions": prev.repetitions,
                     "prev_ease": prev.ease_permille,
                     "prev_interval": prev.interval,
