@@ -316,3 +316,35 @@ async def test_exam_report_ticks_override_the_quality_and_are_stored(make_servic
         await pilot.press("down", "4")
         await settle(pilot)
         assert screen.report.questions[1].override_quality == 4
+
+
+# ---------------------------------------------------------------- keys
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("labdeck.tui.screens.review", "ReviewScreen"),
+        ("labdeck.tui.screens.exam", "ExamReportScreen"),
+    ],
+)
+def test_one_binding_per_key(module, name):
+    import importlib
+
+    from textual.binding import Binding
+
+    screen = getattr(importlib.import_module(module), name)
+    keys = [k.strip() for b in screen.BINDINGS if isinstance(b, Binding) for k in b.key.split(",")]
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+    assert {str(d) for d in range(10)} | {"equals_sign", "enter"} <= set(keys)
+
+
+def test_help_lists_the_checklist_keys():
+    from labdeck.tui.screens.help import GRADING, screen_keys
+
+    panels = dict(screen_keys())
+    for title in ("Review", "Exam report"):
+        rows = dict(panels[title])
+        assert rows["="] == "Rate 0–5"
+        assert "tick key point" in rows["0–9"]
+    assert "unsure — tick what you covered" in GRADING and "ticks imply" in GRADING

@@ -18,7 +18,13 @@ from __future__ import annotations
 from textual.binding import Binding
 
 DIGIT_BINDINGS = [
-    Binding(str(d), f"digit({d})", "tick key point / rate", show=False) for d in range(10)
+    Binding(
+        str(d),
+        f"digit({d})",
+        "tick key point 1–9 (checklist shown), else rate 0–5",
+        show=False,
+    )
+    for d in range(10)
 ]
 RATE_PREFIX_BINDING = Binding("equals_sign", "rate_prefix", "Rate 0–5", key_display="=")
 RATE_BINDINGS = [*DIGIT_BINDINGS, RATE_PREFIX_BINDING]

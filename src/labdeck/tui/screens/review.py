@@ -109,7 +109,7 @@ class ReviewScreen(RatingKeys, Screen):
         Binding("f5", "submit", "Grade", show=False),
         Binding("escape", "leave_box", "Leave box / back"),
         Binding("space", "reveal", "Reveal"),
-        Binding("enter", "accept", "Accept"),
+        Binding("enter", "accept", "Accept / record"),
         *RATE_BINDINGS,
         Binding("u", "undo", "Undo"),
         Binding("s", "suspend", "Suspend"),
