@@ -177,3 +177,53 @@ async def test_equals_digit_straight_after_ctrl_s_rates(make_services, grader):
         row = review_log(services.store)
         assert row["card_id"] == card.card_id and row["quality"] == 4
         assert row["score"] is not None and row["checklist"]  # graded, ticks kept
+
+
+async def test_esc_while_grading_goes_back_and_keeps_the_text(make_services, grader):
+    from labdeck.tui.app import LabdeckApp
+
+    services, gated = gated_services(make_services, grader)
+    app = LabdeckApp(services, load_grader=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        card = screen.card
+        screen.query_one("#answer", AnswerBox).insert(ANSWER)
+        await pilot.press("ctrl+s", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        gated.gate.set()  # the grade arrives after the screen has gone: nothing breaks
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen) and review_rows(services.store) == []
+        await pilot.press("enter")
+        await settle(pilot)
+        again = app.screen
+        await wait_for(pilot, lambda: again.phase == "answering")
+        assert again.card.card_id == card.card_id
+        assert again.query_one("#answer", AnswerBox).text == ANSWER
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: again.phase == "rating", timeout=60)
+        assert again.result is not None
+
+
+async def test_undo_while_rating_keeps_the_graded_answer(make_app, services):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        first = screen.card
+        await pilot.press("space", "5")  # rate the first card (revealed)
+        await wait_for(pilot, lambda: screen.card is not None and screen.card.key != first.key)
+        await settle(pilot)
+        second = screen.card
+        screen.query_one("#answer", AnswerBox).insert(ANSWER)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+        result = screen.result
+        await pilot.press("u")  # undo the first card's answer: it comes back
+        await settle(pilot)
+        await wait_for(pilot, lambda: screen.card is not None and screen.card.key == first.key)
+        await pilot.press("space", "4")
+        await wait_for(pilot, lambda: screen.card is not None and screen.card.key == second.key)
+        await settle(pilot)
+        await wait_for(pilot, lambda: screen.phase == "rating")
+        assert screen.result is result
+        assert screen.query_one("#answer", AnswerBox).text == ANSWER

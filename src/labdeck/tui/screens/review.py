@@ -191,6 +191,8 @@ class ReviewScreen(RatingKeys, Screen):
         self.query_one("#review-status", Static).update(text)
 
     def _show_card(self, view: CardView, intervals: dict[int, int], counts) -> None:
+        if not self.is_attached:  # the learner left while a worker ran
+            return
         self.card, self.result, self.intervals = view, None, intervals
         self.ticks, self.armed, self.queued = None, False, []
         self.rate_prefix_armed = False
@@ -244,6 +246,8 @@ class ReviewScreen(RatingKeys, Screen):
         return True
 
     def _show_empty(self, forecast, counts) -> None:
+        if not self.is_attached:  # the learner left while a worker ran
+            return
         self.card = None
         self.phase = "empty"
         lines = ["# Nothing left for today", "", "Tomorrow and the days after:", ""]
@@ -388,13 +392,15 @@ class ReviewScreen(RatingKeys, Screen):
         self.app.call_from_thread(self._graded, card.card_id, result)
 
     def _grading_failed(self, message: str) -> None:
+        if not self.is_attached:  # the learner left while a worker ran
+            return
         self.notify(
             f"Grading failed: {message}. Rate yourself 0–5.", severity="error", markup=False
         )
         self._show_answer_panels(None)
 
     def _graded(self, card_id: int, result) -> None:
-        if self.card is None or self.card.card_id != card_id:
+        if not self.is_attached or self.card is None or self.card.card_id != card_id:
             return
         self.result = result
         self._show_answer_panels(result)
@@ -607,6 +613,8 @@ class ReviewScreen(RatingKeys, Screen):
         self.load_next()
 
     def _save_failed(self, message: str) -> None:
+        if not self.is_attached:  # the learner left while a worker ran
+            return
         self.phase = "rating"
         self.notify(f"Could not save the answer: {message}", severity="error", markup=False)
 
