@@ -663,8 +663,8 @@ class ExamScreen(_OneExamScreen):
 # ==================================================================== report
 
 REPORT_KEYS = (
-    "↑↓ question · 1–9 tick key points · enter record ticks · = 0–5 your grade · x clear · "
-    "a apply · m export · h history · esc back"
+    "↑↓ question · 1–9 tick · enter record ticks · = 0–5 grade · x clear · a apply · "
+    "m export · h history · esc back"
 )
 
 
@@ -912,7 +912,8 @@ class ExamReportScreen(RatingKeys, _OneExamScreen):
                 "enter records\n",
                 style="dim",
             )
-        width = self.query_one("#report-detail").scrollable_content_region.width
+        # room for the scroll bar (2), which may appear once the points are shown
+        width = self.query_one("#report-detail").scrollable_content_region.width - 2
         spans = [p.get("span") for p in q.key_points]
         points.append_text(checklist_text(ticks, spans, width if width > 20 else 60))
         return points
