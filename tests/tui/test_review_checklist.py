@@ -65,6 +65,12 @@ async def graded(pilot, answer: str = ANSWER) -> ReviewScreen:
     return screen
 
 
+def highlighted(screen) -> list[str]:
+    """The qualities lit (reverse video) in the next-interval line."""
+    line = screen.query_one("#intervals", Static).content
+    return [line.plain[s.start : s.end] for s in line.spans if "reverse" in str(s.style)]
+
+
 def grade_text(screen) -> str:
     return str(screen.query_one("#grade", Static).render())
 
@@ -84,6 +90,7 @@ async def test_sure_enter_accepts_the_suggestion_and_stores_the_checklist(make_s
             mark = "≠" if point.contradicted else ("✓" if point.covered else "✗")
             assert f"{n} {mark} {point.text}" in shown
         assert screen.offered_quality() == result.quality
+        assert highlighted(screen)[0].startswith(f"{result.quality} →")
         await pilot.press("enter")  # one key confirms a correct suggestion
         await wait_for(pilot, lambda: screen.card is not None and screen.card.key != card.key)
         await settle(pilot)
@@ -144,8 +151,7 @@ async def test_unsure_nothing_is_preselected_ticks_decide(make_services, grader)
         assert "unsure — tick what you covered" in on_screen
         assert f"suggested quality {result.quality}" not in on_screen
         assert screen.offered_quality() is None  # nothing pre-selected as the rating
-        intervals = screen.query_one("#intervals", Static).render()
-        assert "reverse" not in repr(getattr(intervals, "_spans", intervals))
+        assert not highlighted(screen)  # no quality lit in the interval line either
         for digit in "012345":  # bare digits are ticks here, never a rating
             if digit != "0" and int(digit) <= len(ticks):
                 continue
@@ -165,6 +171,7 @@ async def test_unsure_nothing_is_preselected_ticks_decide(make_services, grader)
         assert screen.ticks.ticked == expected_ticks
         assert screen.offered_quality() == expected
         assert f"ticks imply {expected}" in grade_text(screen)
+        assert highlighted(screen)[0].startswith(f"{expected} →")
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.phase == "answering")
         await settle(pilot)
