@@ -87,3 +87,35 @@ def seed_history(services, now: datetime, days: int = 21, per_day: int = 8) -> i
             scheduler.answer(entry.card_id, qualities[(offset + i) % len(qualities)])
             answered += 1
     return answered
+
+
+def screen_text(app) -> str:
+    """The screen as plain text, line by line, exactly as drawn (what the learner sees)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(
+        width=width, height=height, file=io.StringIO(), record=True, legacy_windows=False
+    )
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
+    return console.export_text()
+
+
+def review_log(store, row_id: int | None = None) -> dict:
+    """The newest (or the given) review_log row, every column, JSON decoded."""
+    import json
+
+    with store.engine.connect() as conn:
+        sql = "SELECT * FROM review_log " + (
+            "WHERE id = :i" if row_id is not None else "ORDER BY id DESC LIMIT 1"
+        )
+        row = conn.execute(text(sql), {"i": row_id}).mappings().first()
+    assert row is not None, "no review_log row"
+    out = dict(row)
+    if isinstance(out.get("checklist"), str):
+        out["checklist"] = json.loads(out["checklist"])
+    return out

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from sqlalchemy import null
 from sqlalchemy import text as sql
 from sqlmodel import select
 
@@ -187,10 +188,28 @@ def _graded_unapplied(s, exam_id: int, final_note: str = "") -> Exam:
     return exam
 
 
-def override(store: Store, exam_id: int, position: int, quality: int | None) -> ExamReport:
-    """Set (or with ``None`` clear) the learner's own quality 0–5 for one question."""
+def override(
+    store: Store,
+    exam_id: int,
+    position: int,
+    quality: int | None,
+    *,
+    checklist: list[dict] | None = None,
+) -> ExamReport:
+    """Set (or with ``None`` clear) the learner's own quality 0–5 for one question, with the
+    key-point ticks it came from (``labdeck.grading.checklist.StoredTick`` rows), if any.
+    Clearing the quality clears the ticks; a direct quality without ticks drops old ticks."""
     if quality is not None and not 0 <= quality <= 5:
         raise ExamError("quality must be between 0 and 5")
+    if checklist is not None:
+        from labdeck.grading.checklist import check_stored
+
+        if quality is None:
+            raise ExamError("a checklist needs the quality it implies")
+        try:
+            checklist = [dict(row) for row in check_stored(checklist)]
+        except ValueError as exc:
+            raise ExamError(str(exc)) from None
     with store.session() as s:
         _graded_unapplied(s, exam_id, "; grades are final")
         q = s.exec(
@@ -202,6 +221,7 @@ def override(store: Store, exam_id: int, position: int, quality: int | None) -> 
             n = len(s.exec(select(ExamQuestion.id).where(ExamQuestion.exam_id == exam_id)).all())
             raise ExamError(f"exam {exam_id} has no question {position} (questions 1–{n})")
         q.override_quality = quality
+        q.checklist = checklist if checklist is not None else null()  # SQL NULL, not 'null'
         s.add(q)
         return refresh_result(s, exam_id)
 

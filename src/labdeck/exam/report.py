@@ -65,6 +65,10 @@ class QuestionReport:
     key_points_covered: list[str] = field(default_factory=list)
     key_points_missed: list[str] = field(default_factory=list)
     applied: bool = False
+    # the grader's per-point verdicts ({"text", "covered", "contradicted", "span", ...}) and
+    # the learner's ticks (``labdeck.grading.checklist.StoredTick`` rows) when they made some
+    key_points: list[dict] = field(default_factory=list)
+    checklist: list[dict] | None = None
 
     @property
     def answered(self) -> bool:
@@ -312,7 +316,14 @@ class ExamReport:
                 out += ["**Reference answer**", "", _clean(q.reference).strip(), ""]
             else:
                 out += ["_No reference answer: self-graded._", ""]
-            if q.key_points_covered or q.key_points_missed:
+            if q.checklist:
+                out.append("**Key points** (your ticks)")
+                out.append("")
+                out += [
+                    f"- [{'x' if row.get('ticked') else ' '}] {_md_line(str(row.get('point')))}"
+                    for row in q.checklist
+                ]
+            elif q.key_points_covered or q.key_points_missed:
                 out.append("**Key points**")
                 out.append("")
                 out += [f"- [x] {_md_line(k)}" for k in q.key_points_covered]
@@ -361,6 +372,8 @@ def _load(session: Session, exam_id: int) -> ExamReport:
                 key_points_covered=list(fb.get("covered", [])),
                 key_points_missed=list(fb.get("missed", [])),
                 applied=bool(q.applied or fb.get("applied")),
+                key_points=[p for p in fb.get("key_points", []) if isinstance(p, dict)],
+                checklist=q.checklist,
             )
         )
     chapters: dict[str, list[QuestionReport]] = {}

@@ -82,3 +82,104 @@ def quality_from_ticks(
     if any(flag and not tick for flag, tick in zip(flags, covered, strict=True)):
         quality = min(quality, CONTRADICTION_CAP)
     return quality
+
+
+# --- the learner's ticks ------------------------------------------------------------------------
+
+VERDICTS: tuple[Verdict, ...] = ("covered", "missed", "contradicted")
+
+
+class StoredTick(TypedDict):
+    """One row of ``review_log.checklist`` / ``exam_question.checklist``."""
+
+    point: str
+    grader: Verdict  # the grader's verdict, the checklist's starting state
+    ticked: bool  # the learner's tick: covered or not
+
+
+class Ticks:
+    """The learner's ticks over a checklist, starting from the grader's verdicts.
+
+    ``ticked[i]`` starts True where the grader found point i covered. A point the grader found
+    contradicted counts as contradicted while it stays unticked (``quality_from_ticks``).
+    """
+
+    def __init__(
+        self,
+        points: Sequence[str],
+        verdicts: Sequence[Verdict],
+        ticked: Sequence[bool] | None = None,
+        *,
+        blank: bool = False,
+    ) -> None:
+        if not points or len(points) != len(verdicts):
+            raise ValueError("a checklist needs one verdict per key point, and at least one")
+        self.points = list(points)
+        self.verdicts = list(verdicts)
+        self.start = [v == "covered" for v in self.verdicts]
+        self.ticked = list(ticked) if ticked is not None else list(self.start)
+        if len(self.ticked) != len(self.points):
+            raise ValueError("one tick per key point")
+        self.blank = blank
+
+    @classmethod
+    def from_stored(cls, rows: Sequence[StoredTick], *, blank: bool = False) -> Ticks:
+        rows = check_stored(rows)
+        return cls(
+            [r["point"] for r in rows],
+            [r["grader"] for r in rows],
+            [r["ticked"] for r in rows],
+            blank=blank,
+        )
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def toggle(self, n: int) -> bool:
+        """Flip point ``n`` (1-based); False when there is no such point."""
+        if not 1 <= n <= len(self.points):
+            return False
+        self.ticked[n - 1] = not self.ticked[n - 1]
+        return True
+
+    @property
+    def changed(self) -> bool:
+        """The learner has ticks that differ from the grader's verdicts."""
+        return self.ticked != self.start
+
+    def shown(self, i: int) -> Verdict:
+        """What point ``i`` (0-based) shows now: ✓ covered, ≠ contradicted, ✗ missed."""
+        if self.ticked[i]:
+            return "covered"
+        return "contradicted" if self.verdicts[i] == "contradicted" else "missed"
+
+    def quality(self) -> int:
+        """The quality the ticks imply (the module's table)."""
+        contradicted = [v == "contradicted" for v in self.verdicts]
+        return quality_from_ticks(self.ticked, contradicted, blank=self.blank)
+
+    def stored(self) -> list[StoredTick]:
+        return [
+            StoredTick(point=p, grader=v, ticked=t)
+            for p, v, t in zip(self.points, self.verdicts, self.ticked, strict=True)
+        ]
+
+
+def check_stored(value: object) -> list[StoredTick]:
+    """Validate a stored checklist (a list of ``StoredTick``); raises ValueError naming the
+    field at fault."""
+    if not isinstance(value, list | tuple) or not value:
+        raise ValueError("checklist must be a non-empty list of key points")
+    rows: list[StoredTick] = []
+    for i, row in enumerate(value, start=1):
+        if not isinstance(row, dict):
+            raise ValueError(f"checklist[{i}] must be an object with point, grader, ticked")
+        point, grader, ticked = row.get("point"), row.get("grader"), row.get("ticked")
+        if not isinstance(point, str) or not point.strip():
+            raise ValueError(f"checklist[{i}].point must be a non-empty string")
+        if grader not in VERDICTS:
+            raise ValueError(f"checklist[{i}].grader must be one of {', '.join(VERDICTS)}")
+        if not isinstance(ticked, bool):
+            raise ValueError(f"checklist[{i}].ticked must be true or false")
+        rows.append(StoredTick(point=point, grader=grader, ticked=ticked))
+    return rows

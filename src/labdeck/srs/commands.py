@@ -45,6 +45,22 @@ def _quality(raw: str) -> int:
     return value
 
 
+def _checklist(raw: str | None) -> list[Any] | None:
+    """``--checklist JSON``: the key-point ticks, as ``labdeck.grading.checklist.StoredTick``
+    rows (the scheduler validates each field)."""
+    from labdeck.srs.scheduler import SrsError
+
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise SrsError(f"--checklist: not valid JSON ({exc.msg}, column {exc.colno})") from None
+    if not isinstance(value, list):
+        raise SrsError('--checklist: expected a JSON list of {"point", "grader", "ticked"}')
+    return value
+
+
 # ---------------------------------------------------------------- handlers
 
 
@@ -158,8 +174,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_answer(args: argparse.Namespace) -> int:
     quality = _quality(args.quality)
+    checklist = _checklist(args.checklist)
     sched = _scheduler(args)
-    outcome = sched.answer(args.key, quality, answer=args.text, mode=args.mode)
+    outcome = sched.answer(args.key, quality, answer=args.text, mode=args.mode, checklist=checklist)
     if args.json:
         _print_json(outcome.to_dict())
     else:
@@ -251,6 +268,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--mode",
         choices=("review", "redrill", "exam"),
         help="force the mode (default: review, or re-drill when already reviewed today)",
+    )
+    p.add_argument(
+        "--checklist",
+        metavar="JSON",
+        help='key-point ticks kept with the review: [{"point": P, "grader": '
+        '"covered|missed|contradicted", "ticked": true|false}, ...]',
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_answer)

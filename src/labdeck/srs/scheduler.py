@@ -40,7 +40,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, null, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -812,6 +812,9 @@ class Scheduler:
         duration_ms: int | None = None,
         mode: str | None = None,
         conn: Connection | None = None,
+        confidence: float | None = None,
+        sure: bool | None = None,
+        checklist: Sequence[Any] | None = None,
     ) -> AnswerOutcome:
         """Record one answer in its own committed transaction.
 
@@ -820,6 +823,8 @@ class Scheduler:
         With ``conn`` (from ``transaction()``) the answer is written in the caller's
         transaction instead, so the caller commits its own rows atomically with it.
         The typed ``answer`` is stored without control, bidi or zero-width characters.
+        ``confidence`` / ``sure`` are the grader's; ``checklist`` is the learner's key-point
+        ticks (``labdeck.grading.checklist.StoredTick`` rows), written into the same log row.
         """
         from labdeck.ingest.common import clean_text
 
@@ -830,6 +835,20 @@ class Scheduler:
             raise SrsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if suggested is not None:
             suggested = sm2.check_quality(suggested)
+        if confidence is not None:
+            if isinstance(confidence, bool) or not 0.0 <= float(confidence) <= 1.0:
+                raise SrsError(f"confidence must be between 0 and 1, got {confidence!r}")
+            confidence = float(confidence)
+        if sure is not None and not isinstance(sure, bool):
+            raise SrsError(f"sure must be true or false, got {sure!r}")
+        ticks = None
+        if checklist is not None:
+            from labdeck.grading.checklist import check_stored
+
+            try:
+                ticks = [dict(row) for row in check_stored(list(checklist))]
+            except ValueError as exc:
+                raise SrsError(str(exc)) from None
         moment = self.now()
         day = clock.study_day(moment, self.settings.rollover_hour)
         with nullcontext(conn) if conn is not None else self._write() as conn:
@@ -889,6 +908,9 @@ class Scheduler:
                     "score": score,
                     "suggested": suggested,
                     "duration_ms": duration_ms,
+                    "confidence": confidence,
+                    "sure": sure,
+                    "checklist": ticks if ticks is not None else null(),  # SQL NULL
                     "prev_repetitions": prev.repetitions,
                     "prev_ease": prev.ease_permille,
                     "prev_interval": prev.interval,

@@ -1,8 +1,42 @@
-"""Key bindings shared by several screens."""
+"""Key bindings shared by the screens that rate answers (review, mock-exam report).
+
+One binding per key, one meaning per key at any moment:
+
+* ``1``–``9`` tick / untick key point n while a key-point checklist is shown; where no
+  checklist is shown (revealed answer, self-graded card, blank exam answer) ``0``–``5`` rate
+  directly, as they always did;
+* ``=`` then ``0``–``5`` rates directly, checklist or not (the digit after ``=`` is a quality,
+  never a tick);
+* ``enter`` records the quality on offer (the suggestion, or what the ticks imply).
+
+Screens that use them implement ``action_digit(n)`` and ``action_rate_prefix()``
+(``RatingKeys`` below holds the shared part).
+"""
 
 from __future__ import annotations
 
 from textual.binding import Binding
 
-# 0–5 pick an SM-2 quality (review screen, mock-exam report).
-RATE_BINDINGS = [Binding(str(q), f"rate({q})", str(q), show=False) for q in range(6)]
+DIGIT_BINDINGS = [
+    Binding(
+        str(d),
+        f"digit({d})",
+        "tick key point 1–9 (checklist shown), else rate 0–5",
+        show=False,
+    )
+    for d in range(10)
+]
+RATE_PREFIX_BINDING = Binding("equals_sign", "rate_prefix", "Rate 0–5", key_display="=")
+RATE_BINDINGS = [*DIGIT_BINDINGS, RATE_PREFIX_BINDING]
+
+
+class RatingKeys:
+    """The ``=`` prefix: armed by ``=``, consumed by the next digit, cancelled by anything else."""
+
+    rate_prefix_armed: bool = False
+
+    def take_prefix(self) -> bool:
+        """True (and disarmed) when the digit being handled follows ``=``."""
+        armed = self.rate_prefix_armed
+        self.rate_prefix_armed = False
+        return armed

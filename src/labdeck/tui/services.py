@@ -37,6 +37,9 @@ class Services:
         self.now = now
         self.grader_factory = grader_factory
         self.content_errors: list[str] = []
+        # Unrated answers the learner left in Review, by card id (``review.Draft``): they come
+        # back when the card is shown again, for as long as the app runs.
+        self.drafts: dict[int, Any] = {}
         self._store_lock = threading.Lock()
         self._grader: Any = None
         self._grader_error: str | None = None

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -45,9 +45,11 @@ from labdeck import clock as clock_mod
 from labdeck.exam import ExamError
 from labdeck.exam.report import ExamReport, QuestionReport, fmt_duration, fmt_score
 from labdeck.exam.session import ExamSession
+from labdeck.grading.checklist import Ticks, verdict_of
 from labdeck.store import Store
-from labdeck.tui.bindings import RATE_BINDINGS
+from labdeck.tui.bindings import RATE_BINDINGS, RatingKeys
 from labdeck.tui.literal import literal, plain
+from labdeck.tui.widgets.checklist import checklist_text, toggle_range
 from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
 
 Clock = Callable[[], datetime]
@@ -717,10 +719,22 @@ class ExamScreen(_OneExamScreen):
 
 # ==================================================================== report
 
+REPORT_KEYS = (
+    "↑↓ question · 1–9 tick · enter record ticks · = 0–5 grade · x clear · a apply · "
+    "m export · h history · esc back"
+)
 
-class ExamReportScreen(_OneExamScreen):
-    """Total, per-question verdicts with reference answers, per-chapter breakdown; override
-    with 0–5, apply to the schedule with ``a``, export Markdown with ``m``."""
+
+class ExamReportScreen(RatingKeys, _OneExamScreen):
+    """Total, per-question verdicts with reference answers, per-chapter breakdown; apply to the
+    schedule with ``a``, export Markdown with ``m``.
+
+    Your own grade per question: ``1``–``9`` tick the answer's key points (the grader's verdicts
+    are the starting state) and every tick stores the ticks with the quality they imply
+    (``labdeck.grading.checklist``) as your grade; ``enter`` stores the grader's ticks as they
+    are; ``=`` then ``0``–``5`` grades directly; ``x`` clears your grade and ticks. A question
+    without a checklist (blank, self-graded) takes ``0``–``5`` directly.
+    """
 
     DEFAULT_CSS = """
     ExamReportScreen #report-summary { height: auto; padding: 0 1; }
@@ -735,6 +749,7 @@ class ExamReportScreen(_OneExamScreen):
     """
     BINDINGS = [
         *RATE_BINDINGS,
+        Binding("enter", "record_ticks", "Record ticks", priority=True),
         Binding("x", "rate(-1)", "Clear grade"),
         Binding("a", "apply", "Apply to schedule"),
         Binding("m", "export", "Export Markdown"),
@@ -757,6 +772,9 @@ class ExamReportScreen(_OneExamScreen):
         self.exam_id = exam_id
         self.report: ExamReport | None = None
         self.busy = True
+        # the latest ticks per question position, written in order by ``_store_ticks``
+        self.pending_ticks: dict[int, tuple[int, list[dict]]] = {}
+        self._ticks_lock = threading.Lock()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -775,13 +793,7 @@ class ExamReportScreen(_OneExamScreen):
                 yield Static(id="detail-points")
                 yield Label("Reference answer", classes="report-section")
                 yield CardMarkdown(id="detail-reference")
-        yield Static(
-            Text(
-                "↑↓ question · 0–5 your grade · x clear your grade · a apply to schedule · "
-                "m export Markdown · h history · esc back"
-            ),
-            id="report-keys",
-        )
+        yield Static(Text(REPORT_KEYS), id="report-keys")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -917,20 +929,130 @@ class ExamReportScreen(_OneExamScreen):
         self.query_one("#detail-prompt", CardMarkdown).update(_prompt_markdown(q.prompt))
         answer = literal(q.answer.strip()) if q.answered else Text("(blank)", style="dim italic")
         self.query_one("#detail-answer", Static).update(answer)
-        points = Text()
-        for kp in q.key_points_covered:
-            points.append("✓ ", style="green")
-            points.append(f"{plain(kp)}\n")
-        for kp in q.key_points_missed:
-            points.append("✗ ", style="red")
-            points.append(f"{plain(kp)}\n")
-        if not points:
-            points = Text("–", style="dim")
-        self.query_one("#detail-points", Static).update(points)
+        self.query_one("#detail-points", Static).update(self._points_text(q))
         reference = q.reference or "_No reference answer: grade this one yourself._"
         self.query_one("#detail-reference", CardMarkdown).update(_prompt_markdown(reference))
 
+    @staticmethod
+    def ticks_of(q: QuestionReport) -> Ticks | None:
+        """The question's checklist: the learner's stored ticks, else the grader's verdicts;
+        None for a blank, self-graded or ungraded answer (0–5 grade it directly)."""
+        if not q.answered or not q.key_points:
+            return None
+        if q.checklist:
+            try:
+                return Ticks.from_stored(q.checklist)  # type: ignore[arg-type]
+            except ValueError:
+                pass  # unreadable ticks: start again from the grader's verdicts
+        points = [str(p.get("text", "")) for p in q.key_points]
+        verdicts = [
+            verdict_of(bool(p.get("covered")), bool(p.get("contradicted"))) for p in q.key_points
+        ]
+        return Ticks(points, verdicts)
+
+    def _points_text(self, q: QuestionReport) -> Text:
+        ticks = self.ticks_of(q)
+        if ticks is None:
+            points = Text()
+            for kp in q.key_points_covered:
+                points.append("✓ ", style="green")
+                points.append(f"{plain(kp)}\n")
+            for kp in q.key_points_missed:
+                points.append("✗ ", style="red")
+                points.append(f"{plain(kp)}\n")
+            return points or Text("–", style="dim")
+        points = Text()
+        implied = ticks.quality()
+        if q.checklist:
+            points.append(f"your ticks imply {implied}: your grade\n", style="bold")
+        else:
+            points.append(
+                f"the grader's ticks imply {implied} · {toggle_range(ticks)} tick · "
+                "enter records\n",
+                style="dim",
+            )
+        # room for the scroll bar (2), which may appear once the points are shown
+        width = self.query_one("#report-detail").scrollable_content_region.width - 2
+        spans = [p.get("span") for p in q.key_points]
+        points.append_text(checklist_text(ticks, spans, width if width > 20 else 60))
+        return points
+
     # ------------------------------------------------------------ actions
+
+    def _gradable(self) -> QuestionReport | None:
+        q = self.selected()
+        if q is None or self.busy or self.report is None:
+            return None
+        if self.report.applied:
+            self.notify("Already applied to the schedule: grades are final.", severity="warning")
+            return None
+        return q
+
+    def action_digit(self, digit: int) -> None:
+        q = self.selected()
+        ticks = None if q is None else self.ticks_of(q)
+        if self.take_prefix() or ticks is None:
+            self._update_keys()
+            if digit <= 5:
+                self.action_rate(digit)
+            else:
+                self.notify("Grades run from 0 to 5.", timeout=2)
+            return
+        if self._gradable() is None or q is None:
+            return
+        if digit == 0 or not ticks.toggle(digit):
+            self.notify(
+                f"{toggle_range(ticks)} tick key points; = then 0–5 grades directly.", timeout=3
+            )
+            return
+        self._record(q, ticks)
+
+    def action_record_ticks(self) -> None:
+        q = self._gradable()
+        ticks = None if q is None else self.ticks_of(q)
+        if q is None or ticks is None:
+            return
+        self._record(q, ticks)
+
+    def _record(self, q: QuestionReport, ticks: Ticks) -> None:
+        q.checklist = [dict(row) for row in ticks.stored()]  # shown at once; stored next
+        self.query_one("#detail-points", Static).update(self._points_text(q))
+        self.pending_ticks[q.position] = (ticks.quality(), [dict(r) for r in ticks.stored()])
+        self._store_ticks(q.position)
+
+    @work(thread=True, group="exam-ticks")
+    def _store_ticks(self, position: int) -> None:
+        from labdeck.exam.grade import override
+
+        with self._ticks_lock:  # one write at a time, each of the latest ticks
+            quality, stored = self.pending_ticks[position]
+            try:
+                report = override(self.ctx.store, self.exam_id, position, quality, checklist=stored)
+            except ExamError as exc:
+                self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+                return
+        self.app.call_from_thread(self._show, report, position - 1)
+
+    def action_rate_prefix(self) -> None:
+        self.rate_prefix_armed = True
+        self._update_keys()
+
+    def on_key(self, event: events.Key) -> None:
+        # ``=`` waits for a digit; any other key cancels it (esc only cancels it).
+        if not self.rate_prefix_armed or event.key == "equals_sign" or event.key.isdigit():
+            return
+        self.rate_prefix_armed = False
+        self._update_keys()
+        if event.key == "escape":
+            event.stop()
+            event.prevent_default()
+
+    def _update_keys(self) -> None:
+        keys = self.query_one("#report-keys", Static)
+        if self.rate_prefix_armed:
+            keys.update(Text("= … now 0–5 is your grade · any other key cancels", style="bold"))
+        else:
+            keys.update(Text(REPORT_KEYS))
 
     def action_rate(self, quality: int) -> None:
         q = self.selected()

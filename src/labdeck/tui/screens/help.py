@@ -16,6 +16,7 @@ SCREENS: tuple[tuple[str, str, str], ...] = (
     ("Home", "labdeck.tui.screens.home", "HomeScreen"),
     ("Review", "labdeck.tui.screens.review", "ReviewScreen"),
     ("Mock exam", "labdeck.tui.screens.exam", "ExamSetupScreen"),
+    ("Exam report", "labdeck.tui.screens.exam", "ExamReportScreen"),
     ("Browse", "labdeck.tui.screens.browse", "BrowseScreen"),
     ("Demos", "labdeck.tui.screens.demos", "DemosScreen"),
     ("Statistics", "labdeck.tui.screens.stats", "StatsScreen"),
@@ -33,6 +34,7 @@ KEY_NAMES = {
     "full_stop": ".",
     "minus": "-",
     "plus": "+",
+    "equals_sign": "=",
 }
 
 GRADING = """\
@@ -49,8 +51,42 @@ You may answer in English or Chinese; traditional characters are converted first
 The grader reads words and phrases, not logic: a fluent answer that says something false in
 the reference's own words can still score well. Treat the suggestion as a first guess.
 
-The score becomes a **suggested quality**; `enter` accepts it, a digit overrides it. Space on an
-empty answer box skips grading: the reference is revealed and you rate yourself.
+The score becomes a **suggested quality**. Space on an empty answer box skips grading: the
+reference is revealed and you rate yourself with `0`–`5`.
+
+## The key-point checklist
+
+A graded answer shows the key points numbered, each starting from the grader's verdict:
+✓ covered, ✗ missed, ≠ contradicted (your answer says the opposite).
+
+- **The grader is sure:** `enter` accepts its suggested quality — one key.
+- **The grader is unsure:** the panel says *unsure — tick what you covered* and nothing is
+  rated yet. Tick, then `enter`; or `enter` twice to keep the grader's ticks as they are.
+- `1`–`9` tick / untick point n (one key per point you correct). From the first tick on,
+  the quality on offer is the one your ticks imply, shown live (*ticks imply 3*), and `enter`
+  records it.
+- `=` then `0`–`5` rates directly, checklist or not. Where no checklist is shown (a revealed
+  answer, a card without a reference) `0`–`5` rate directly.
+- Keys pressed while the answer is being graded act as soon as the grade is shown. `esc`
+  after grading goes back and keeps the answer: it returns, graded and ticked, when the
+  card comes up again.
+
+Your ticks, the final quality and the grader's confidence are stored with the review. In a
+mock-exam report the same keys set your own grade per question: every tick stores the ticks
+and the quality they imply, `enter` stores the grader's ticks, `x` clears your grade.
+
+What the ticks imply (share of the points ticked as covered):
+
+| ticked | quality |
+|---|---|
+| every point | 5 |
+| ≥ 3/4 | 4 |
+| ≥ 1/2 | 3 |
+| ≥ 1/4 | 2 |
+| fewer, or none | 1 |
+| none, on a blank answer | 0 |
+
+A point left marked ≠ (contradicted) caps the quality at 3.
 
 ## SM-2 qualities
 
@@ -94,7 +130,8 @@ def _binding_rows(bindings) -> list[tuple[str, str]]:
             if "digits" not in seen:
                 seen.add("digits")
                 first, last = digits[0].key, digits[-1].key
-                rows.append((f"{first}–{last}", "rate the answer (SM-2 quality)"))
+                what = digits[0].description or "rate the answer (SM-2 quality)"
+                rows.append((f"{first}–{last}", what))
             continue
         description = binding.description or binding.action.replace("_", " ")
         key = _key(binding)

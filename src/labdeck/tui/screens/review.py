@@ -1,14 +1,29 @@
 """Review: prompt, typed answer, grade panel with key points, SM-2 quality 0–5, undo.
 
 Flow: ``answering`` (type, then ctrl+s to grade, or space on an empty box to reveal) ->
-``rating`` (0–5 picks, enter accepts the suggestion) -> the answer is committed in a worker,
-and only then does the next card appear.
+``grading`` -> ``rating`` -> the answer is committed in a worker, and only then does the next
+card appear.
+
+Rating a graded answer (keys in ``labdeck.tui.bindings``): the key points are a numbered
+checklist starting from the grader's verdicts. When the grader is sure, ``enter`` accepts its
+suggested quality (one key). When it is unsure, the screen says so and nothing is on offer:
+``enter`` first confirms the grader's ticks (showing the quality they imply), a second
+``enter`` records it. ``1``–``9`` toggle a point; from the first toggle on, the quality on offer
+is the one the ticks imply (``labdeck.grading.checklist``), shown live, and ``enter`` records
+it. ``=`` then ``0``–``5`` rates directly. Without a checklist (revealed answer, no reference,
+grading failed) ``0``–``5`` rate directly. Keys pressed while the answer is being graded act as
+soon as the grade is shown. The ticks, the grader's confidence and verdict are stored with the
+review.
+
+Leaving with an unrated answer (``esc``/``q`` after grading, ``u`` undo) keeps it as a draft
+(``Services.drafts``): it comes back, graded and ticked as it was, when the card is shown again.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -20,9 +35,11 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Markdown, Static, TextArea
 
+from labdeck.grading.checklist import Ticks, verdict_of
 from labdeck.textfmt import readable_math
-from labdeck.tui.bindings import RATE_BINDINGS
+from labdeck.tui.bindings import RATE_BINDINGS, RatingKeys
 from labdeck.tui.screens.home import Scope, counts_text
+from labdeck.tui.widgets.checklist import checklist_text, toggle_range
 from labdeck.tui.widgets.literal import CardMarkdown
 from labdeck.tui.widgets.scorebar import score_bar
 
@@ -65,7 +82,27 @@ class CardView:
     chapter: str
 
 
-class ReviewScreen(Screen):
+@dataclass
+class Draft:
+    """An unrated answer kept when the learner leaves it (see the module doc)."""
+
+    text: str
+    result: Any  # GradeResult, or None when not graded yet
+    ticks: Ticks | None
+    answer_ms: int | None
+
+
+def ticks_of(result: Any) -> Ticks | None:
+    """The checklist of a graded answer, starting from the grader's verdicts."""
+    if result is None or not result.key_points:
+        return None
+    return Ticks(
+        [k.text for k in result.key_points],
+        [verdict_of(k.covered, k.contradicted) for k in result.key_points],
+    )
+
+
+class ReviewScreen(RatingKeys, Screen):
     BINDINGS = [
         # Not priority bindings: the key travels through the answer box first, so every
         # character typed before it (a fast paste, tmux send-keys) is in the box when it lands.
@@ -73,7 +110,7 @@ class ReviewScreen(Screen):
         Binding("f5", "submit", "Grade", show=False),
         Binding("escape", "leave_box", "Leave box / back"),
         Binding("space", "reveal", "Reveal"),
-        Binding("enter", "accept", "Accept"),
+        Binding("enter", "accept", "Accept / record"),
         *RATE_BINDINGS,
         Binding("u", "undo", "Undo"),
         Binding("s", "suspend", "Suspend"),
@@ -81,7 +118,7 @@ class ReviewScreen(Screen):
         Binding("r", "run_demo", "Demo"),
         Binding("z", "toggle_zh", "中/EN"),
         Binding("a", "focus_answer", "Answer", show=False),
-        Binding("q", "app.pop_screen", "Home", show=False),
+        Binding("q", "back", "Home", show=False),
     ]
 
     phase: reactive[str] = reactive("loading")
@@ -95,6 +132,9 @@ class ReviewScreen(Screen):
         self.answer_ms: int | None = None
         self.show_zh = False
         self.intervals: dict[int, int] = {}
+        self.ticks: Ticks | None = None  # the checklist of the graded answer
+        self.armed = False  # unsure: the learner confirmed the grader's ticks with enter once
+        self.queued: list[tuple[str, int]] = []  # rating keys pressed while grading
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -152,13 +192,18 @@ class ReviewScreen(Screen):
         self.query_one("#review-status", Static).update(text)
 
     def _show_card(self, view: CardView, intervals: dict[int, int], counts) -> None:
+        if not self.is_attached:  # the learner left while a worker ran
+            return
         self.card, self.result, self.intervals = view, None, intervals
+        self.ticks, self.armed, self.queued = None, False, []
+        self.rate_prefix_armed = False
         self.show_zh = False
         self._render_prompt()
         box = self.query_one("#answer", AnswerBox)
         box.read_only = False
         box.text = ""
         box.display = True
+        box.remove_class("-graded")
         for widget_id in ("#grade", "#reference", "#notes", "#intervals"):
             self.query_one(widget_id).display = False
         self.query_one("#grading").display = False
@@ -168,8 +213,42 @@ class ReviewScreen(Screen):
         self.answer_ms = None
         box.focus()
         self.query_one("#review-body").scroll_home(animate=False)
+        draft = self._drafts().pop(view.card_id, None)
+        if draft is not None:
+            self._restore(draft)
+
+    def _drafts(self) -> dict[int, Draft]:
+        return self.app.services.drafts
+
+    def _restore(self, draft: Draft) -> None:
+        """Bring back an answer the learner left unrated."""
+        box = self.query_one("#answer", AnswerBox)
+        box.text = draft.text
+        box.move_cursor(box.document.end)
+        self.answer_ms = draft.answer_ms
+        if draft.result is not None:
+            self.result = draft.result
+            self._show_answer_panels(draft.result, draft.ticks)
+            self.notify("Your graded answer is back: rate it.", timeout=4)
+        else:
+            self.notify("Your unfinished answer is back.", timeout=3)
+
+    def _keep_draft(self) -> bool:
+        """Keep the current card's unrated answer (typed or graded); True when there was one."""
+        card = self.card
+        if card is None or self.phase not in ("answering", "grading", "rating"):
+            return False
+        text = self.query_one("#answer", AnswerBox).text
+        if not text.strip() and self.result is None:
+            return False
+        ticks = self.ticks if self.phase == "rating" else None
+        result = self.result if self.phase == "rating" else None
+        self._drafts()[card.card_id] = Draft(text, result, ticks, self.answer_ms)
+        return True
 
     def _show_empty(self, forecast, counts) -> None:
+        if not self.is_attached:  # the learner left while a worker ran
+            return
         self.card = None
         self.phase = "empty"
         lines = ["# Nothing left for today", "", "Tomorrow and the days after:", ""]
@@ -189,16 +268,45 @@ class ReviewScreen(Screen):
         self.query_one("#prompt", Markdown).update(readable_math(prompt))
 
     def watch_phase(self, phase: str) -> None:
+        if self.is_mounted:
+            self._update_hint()
+            self.refresh_bindings()
+
+    def _update_hint(self) -> None:
+        """The key line above the footer: the keys that act now, and what they do."""
         hints = {
             "answering": "ctrl+s grade · space (empty box) reveal · esc leave box · z 中/EN",
-            "grading": "grading…",
-            "rating": "0–5 rate · enter accept suggestion · u undo · r demo · s suspend · b bury",
+            "grading": "grading… (keys pressed now act when the grade is shown)",
             "saving": "saving…",
             "empty": "q home · u undo",
             "loading": "",
         }
-        if self.is_mounted:
-            self.query_one("#review-keys", Static).update(Text(hints.get(phase, ""), style="dim"))
+        if self.phase != "rating":
+            hint = Text(hints.get(self.phase, ""), style="dim")
+        elif self.rate_prefix_armed:
+            hint = Text("= … now 0–5 rates directly · any other key cancels", style="bold")
+        else:
+            hint = Text(style="dim")
+            offer = self.offered_quality()
+            if self.ticks is not None:
+                hint.append(f"{toggle_range(self.ticks)} tick · ")
+                if offer is None:
+                    hint.append("enter confirm ticks · ")
+                elif self.ticks.changed or self.armed:
+                    hint.append(f"enter record {offer} · ")
+                else:
+                    hint.append(f"enter accept {offer} · ")
+                hint.append("= 0–5 rate · ")
+            else:
+                hint.append("0–5 rate · ")
+                if offer is not None:
+                    hint.append(f"enter accept {offer} · ")
+            hint.append(
+                "u undo · esc back"
+                if self.ticks is not None
+                else "u undo · r demo · s suspend · b bury · esc back"
+            )
+        self.query_one("#review-keys", Static).update(hint)
 
     # ------------------------------------------------------------ answering
 
@@ -211,7 +319,27 @@ class ReviewScreen(Screen):
         if box.has_focus:
             self.query_one("#review-body").focus()
         else:
-            self.app.pop_screen()
+            self.action_back()
+
+    def action_back(self) -> None:
+        """Back home; an unrated answer stays as a draft for when the card comes up again."""
+        if self._keep_draft() and self.card is not None:
+            self.notify(
+                f"Your answer to {self.card.key} is kept: it is back when the card comes up.",
+                timeout=4,
+                markup=False,
+            )
+        self.app.pop_screen()
+
+    def on_key(self, event: events.Key) -> None:
+        # ``=`` waits for a digit; any other key cancels it (esc only cancels it).
+        if not self.rate_prefix_armed or event.key == "equals_sign" or event.key.isdigit():
+            return
+        self.rate_prefix_armed = False
+        self._update_hint()
+        if event.key == "escape":
+            event.stop()
+            event.prevent_default()
 
     def action_toggle_zh(self) -> None:
         if self.card is not None and self.card.prompt_zh:
@@ -241,8 +369,12 @@ class ReviewScreen(Screen):
             self._show_answer_panels(None)
             return
         self.phase = "grading"
+        self.queued = []
         self.query_one("#answer", AnswerBox).read_only = True
         self.query_one("#grading").display = True
+        # The box lets go at once, so rating keys pressed straight after ctrl+s are not typed
+        # into a read-only box: they wait in ``queued`` and act when the grade is shown.
+        self.query_one("#review-body").focus()
         self.grade(self.card, text)
 
     @work(thread=True, exclusive=True, group="review-grade")
@@ -261,44 +393,111 @@ class ReviewScreen(Screen):
         self.app.call_from_thread(self._graded, card.card_id, result)
 
     def _grading_failed(self, message: str) -> None:
-        self.notify(f"Grading failed: {message}. Rate yourself 0–5.", severity="error")
+        if not self.is_attached:  # the learner left while a worker ran
+            return
+        self.notify(
+            f"Grading failed: {message}. Rate yourself 0–5.", severity="error", markup=False
+        )
         self._show_answer_panels(None)
 
     def _graded(self, card_id: int, result) -> None:
-        if self.card is None or self.card.card_id != card_id:
+        if not self.is_attached or self.card is None or self.card.card_id != card_id:
             return
         self.result = result
         self._show_answer_panels(result)
 
-    def _show_answer_panels(self, result) -> None:
+    def _show_answer_panels(self, result, ticks: Ticks | None = None) -> None:
         card = self.card
         assert card is not None
         self.query_one("#grading").display = False
         box = self.query_one("#answer", AnswerBox)
         box.read_only = True
         box.display = bool(box.text.strip())
+        self.ticks = ticks if ticks is not None else ticks_of(result)
+        self.armed = False
+        self._render_grade()
         grade = self.query_one("#grade", Static)
+        grade.display = True
+        box.set_class(result is not None, "-graded")
+        reference = self.query_one("#reference", Markdown)
+        if card.answer:
+            updates = [reference.update("### Reference\n\n" + readable_math(card.answer))]
+        else:
+            updates = [
+                reference.update("### Reference\n\n*No reference answer yet (self-graded card).*")
+            ]
+        reference.display = True
+        notes = self.query_one("#notes", Markdown)
+        notes.display = bool(card.notes)
+        if card.notes:
+            updates.append(notes.update("### My notes\n\n" + readable_math(card.notes)))
+        self.query_one("#intervals", Static).display = True
+        self.phase = "rating"
+        self.query_one("#review-body").focus()
+        if result is not None:
+            self.call_later(self._open_checklist, updates)
+        queued, self.queued = self.queued, []
+        for action, value in queued:
+            if self.phase != "rating":
+                break
+            if action == "digit":
+                self.action_digit(value)
+            elif action == "prefix":
+                self.action_rate_prefix()
+            else:
+                self.action_accept()
+
+    async def _open_checklist(self, updates: list) -> None:
+        """Scroll the grade panel into view once the panels below it are laid out: all of it
+        when it fits, else its top at the top of the screen (the rest a scroll away)."""
+        for update in updates:
+            await update
+
+        def scroll() -> None:
+            grade = self.query_one("#grade")
+            body = self.query_one("#review-body")
+            if grade.display and self.phase == "rating":
+                tall = grade.outer_size.height > body.scrollable_content_region.height
+                body.scroll_to_widget(grade, animate=False, top=tall)
+
+        self.call_after_refresh(scroll)
+
+    def _render_grade(self) -> None:
+        """The grade panel (score, sure/unsure, what enter does, the checklist) and the
+        interval line, from ``result``, ``ticks`` and ``armed``."""
+        card, result, ticks = self.card, self.result, self.ticks
+        assert card is not None
         text = Text()
+        offer = self.offered_quality()
         if result is not None:
             text.append("Score ", style="bold")
             text.append_text(score_bar(result.score))
-            text.append(
-                f"   suggested quality {result.quality} ({QUALITY_WORDS[result.quality]})\n",
-                style="bold",
-            )
-            for point in result.key_points:
-                mark, style = ("✓", "green") if point.covered else ("✗", "red")
-                text.append(f" {mark} ", style=f"bold {style}")
-                text.append(point.text)
-                if point.span and (point.covered or point.contradicted):
-                    span = point.span if len(point.span) <= 90 else point.span[:87] + "…"
-                    if point.contradicted:
-                        text.append(
-                            f"\n     ≠ your answer says the opposite: “{span}”", style="red"
-                        )
-                    else:
-                        text.append(f"\n     ↳ “{span}”", style="dim")
-                text.append("\n")
+            if result.sure:
+                text.append(
+                    f"   suggested quality {result.quality} ({QUALITY_WORDS[result.quality]})",
+                    style="bold",
+                )
+            else:
+                text.append("   unsure — tick what you covered", style="bold yellow")
+            text.append("\n")
+            if ticks is not None:
+                keys = toggle_range(ticks)
+                if offer is None:
+                    text.append(
+                        f"Nothing rated yet: {keys} tick, then enter · enter twice keeps these\n",
+                        style="yellow",
+                    )
+                elif ticks.changed or self.armed:
+                    text.append(
+                        f"ticks imply {offer} ({QUALITY_WORDS[offer]}) — enter records it\n",
+                        style="bold",
+                    )
+                else:
+                    text.append(f"enter accepts {offer} · {keys} tick to correct\n", style="dim")
+                # panel border and padding (4), and room for the scroll bar (2)
+                width = self.query_one("#review-body").scrollable_content_region.width - 6
+                spans = [k.span for k in result.key_points]
+                text.append_text(checklist_text(ticks, spans, width if width > 20 else 72))
         else:
             text.append("Rate yourself: ", style="bold")
             text.append("0 blackout · 1 wrong · 2 almost · 3 hard · 4 good · 5 perfect\n")
@@ -306,50 +505,87 @@ class ReviewScreen(Screen):
                 text.append("Key points:\n", style="bold")
                 for point in card.key_points:
                     text.append(f" • {point}\n")
-        grade.update(text)
-        grade.display = True
-        reference = self.query_one("#reference", Markdown)
-        if card.answer:
-            reference.update("### Reference\n\n" + readable_math(card.answer))
-        else:
-            reference.update("### Reference\n\n*No reference answer yet (self-graded card).*")
-        reference.display = True
-        notes = self.query_one("#notes", Markdown)
-        notes.display = bool(card.notes)
-        if card.notes:
-            notes.update("### My notes\n\n" + readable_math(card.notes))
-        intervals = self.query_one("#intervals", Static)
+        self.query_one("#grade", Static).update(text)
         line = Text("Next interval: ", style="bold")
         for quality in range(6):
             days = self.intervals.get(quality)
-            style = "reverse" if result is not None and quality == result.quality else ""
+            style = "reverse" if quality == offer else ""
             label = f"{quality} → {days}d" if days is not None else f"{quality}"
             line.append(label, style=style)
             line.append("  ")
         if card.kind == "redrill":
             line.append("(re-drill: schedule unchanged)", style="dim")
-        intervals.update(line)
-        intervals.display = True
-        self.phase = "rating"
-        self.query_one("#review-body").focus()
+        self.query_one("#intervals", Static).update(line)
+        self._update_hint()
+
+    def on_resize(self) -> None:
+        if self.phase == "rating" and self.card is not None:
+            self._render_grade()
 
     # ------------------------------------------------------------ rating
 
+    def offered_quality(self) -> int | None:
+        """The quality ``enter`` records now: what the ticks imply once the learner has
+        touched them (or confirmed them), else the grader's suggestion when it is sure."""
+        if self.ticks is not None and (self.ticks.changed or self.armed):
+            return self.ticks.quality()
+        if self.result is not None and self.result.sure:
+            return self.result.quality
+        return None
+
     def action_accept(self) -> None:
-        if self.phase == "rating" and self.result is not None:
-            self.action_rate(self.result.quality)
-        elif self.phase == "rating":
+        if self.phase == "grading":
+            self.queued.append(("accept", 0))
+            return
+        if self.phase != "rating":
+            return
+        offer = self.offered_quality()
+        if offer is not None:
+            self.action_rate(offer)
+        elif self.ticks is not None:
+            self.armed = True  # unsure: the first enter puts the grader's ticks on offer
+            self._render_grade()
+        else:
             self.notify("Pick a quality 0–5.", timeout=2)
+
+    def action_digit(self, digit: int) -> None:
+        if self.phase == "grading":
+            self.queued.append(("digit", digit))
+            return
+        if self.phase != "rating":
+            return
+        if self.take_prefix() or self.ticks is None:
+            self._update_hint()
+            if digit <= 5:
+                self.action_rate(digit)
+            else:
+                self.notify("Qualities run from 0 to 5.", timeout=2)
+            return
+        if digit == 0 or not self.ticks.toggle(digit):
+            self.notify(
+                f"{toggle_range(self.ticks)} tick key points; = then 0–5 rates directly.",
+                timeout=3,
+            )
+            return
+        self._render_grade()
+
+    def action_rate_prefix(self) -> None:
+        if self.phase == "grading":
+            self.queued.append(("prefix", 0))
+            return
+        if self.phase == "rating":
+            self.rate_prefix_armed = True
+            self._update_hint()
 
     def action_rate(self, quality: int) -> None:
         if self.phase != "rating" or self.card is None:
             return
         self.phase = "saving"
         box = self.query_one("#answer", AnswerBox)
-        self.save_answer(self.card, quality, box.text, self.result, self.answer_ms)
+        self.save_answer(self.card, quality, box.text, self.result, self.ticks, self.answer_ms)
 
     @work(thread=True, exclusive=True, group="review-save")
-    def save_answer(self, card: CardView, quality: int, text: str, result, ms) -> None:
+    def save_answer(self, card: CardView, quality: int, text: str, result, ticks, ms) -> None:
         scheduler = self.app.services.scheduler()
         try:
             outcome = scheduler.answer(
@@ -359,6 +595,9 @@ class ReviewScreen(Screen):
                 score=result.score if result is not None else None,
                 suggested=result.quality if result is not None else None,
                 duration_ms=ms,
+                confidence=result.confidence if result is not None else None,
+                sure=result.sure if result is not None else None,
+                checklist=ticks.stored() if ticks is not None else None,
             )
         except Exception as exc:
             self.app.call_from_thread(self._save_failed, str(exc))
@@ -370,12 +609,15 @@ class ReviewScreen(Screen):
                 "Rewrite or split it, then unsuspend it in Browse.",
                 severity="warning",
                 timeout=8,
+                markup=False,
             )
         self.load_next()
 
     def _save_failed(self, message: str) -> None:
+        if not self.is_attached:  # the learner left while a worker ran
+            return
         self.phase = "rating"
-        self.notify(f"Could not save the answer: {message}", severity="error")
+        self.notify(f"Could not save the answer: {message}", severity="error", markup=False)
 
     # ------------------------------------------------------------ card actions
 
@@ -385,6 +627,7 @@ class ReviewScreen(Screen):
     def action_undo(self) -> None:
         if self.phase in ("grading", "saving"):
             return
+        self._keep_draft()  # the answer on screen comes back after the undone card
         self.undo_last()
 
     @work(thread=True, exclusive=True, group="review-save")
@@ -426,8 +669,21 @@ class ReviewScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # Single-letter keys belong to the answer box while the learner is typing.
+        if action == "rate_prefix" and self.phase not in ("grading", "rating"):
+            return False  # not in the footer either
         return not (
             action
-            in ("undo", "suspend", "bury", "run_demo", "toggle_zh", "reveal", "accept", "rate")
+            in (
+                "undo",
+                "suspend",
+                "bury",
+                "run_demo",
+                "toggle_zh",
+                "reveal",
+                "accept",
+                "digit",
+                "rate_prefix",
+                "back",
+            )
             and self._typing()
         )

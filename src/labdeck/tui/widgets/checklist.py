@@ -1,0 +1,62 @@
+"""The numbered key-point checklist (review screen, exam report), rendered as literal text.
+
+Each row: its number (the key that toggles it, 1–9), the mark it shows now (✓ covered, ✗ missed,
+≠ contradicted), the point, and — when the learner's tick differs from the grader's verdict —
+what the grader said. Under a point the grader matched, one line with the part of the answer
+at fault or in support, cut to the width with an ellipsis (so a long span never pushes the
+checklist off an 80×24 screen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+
+from labdeck.grading.checklist import Ticks, Verdict
+from labdeck.tui.literal import plain
+
+MARKS: dict[Verdict, tuple[str, str]] = {
+    "covered": ("✓", "green"),
+    "missed": ("✗", "red"),
+    "contradicted": ("≠", "red"),
+}
+TOGGLE_KEYS = 9  # points 1–9 have a key; further points are shown, counted, not toggleable
+
+
+def checklist_text(
+    ticks: Ticks, spans: Sequence[str | None] | None = None, width: int = 72
+) -> Text:
+    """The rows of ``ticks``; ``spans[i]`` is the part of the answer the grader matched to point
+    i, shown on one line cut to ``width`` cells."""
+    spans = list(spans or [])
+    rows: list[Text] = []
+    for i, point in enumerate(ticks.points):
+        shown = ticks.shown(i)
+        mark, style = MARKS[shown]
+        row = Text()
+        number = f"{i + 1}" if i < TOGGLE_KEYS else "·"
+        row.append(f"{number:>2} ", style="bold")
+        row.append(f"{mark} ", style=f"bold {style}")
+        row.append(plain(point))
+        if ticks.ticked[i] != ticks.start[i]:
+            grader_mark = MARKS[ticks.verdicts[i]][0]
+            row.append(f"  (you; grader {grader_mark})", style="dim italic")
+        rows.append(row)
+        span = spans[i] if i < len(spans) else None
+        verdict = ticks.verdicts[i]
+        span = plain(span) if span else None  # the learner's typed text: no escapes
+        if span and verdict != "missed":
+            if verdict == "contradicted":
+                line = Text(f"     ≠ your answer says the opposite: “{span}”", style="red")
+            else:
+                line = Text(f"     ↳ “{span}”", style="dim")
+            line.truncate(max(width, 20), overflow="ellipsis")
+            rows.append(line)
+    return Text("\n").join(rows)
+
+
+def toggle_range(ticks: Ticks) -> str:
+    """The digits that toggle a point, e.g. ``1–6``."""
+    last = min(len(ticks), TOGGLE_KEYS)
+    return "1" if last == 1 else f"1–{last}"
