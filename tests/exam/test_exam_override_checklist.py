@@ -74,3 +74,26 @@ def test_bad_checklists_are_refused(store: Store, fake_clock: FakeClock, grader:
             store, exam_id, 1, None, checklist=[{"point": "p", "grader": "missed", "ticked": True}]
         )
     assert stored(store, exam_id) == (None, None)
+
+
+def test_applying_the_exam_stores_the_learners_ticks_with_the_review(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    from labdeck.exam.grade import apply_to_schedule
+    from labdeck.exam.report import build_report
+
+    exam_id = graded_exam(store, fake_clock, grader)
+    q = build_report(store, exam_id).questions[0]
+    ticks = Ticks(
+        [p["text"] for p in q.key_points],
+        [verdict_of(p["covered"], p["contradicted"]) for p in q.key_points],
+    )
+    ticks.toggle(1)
+    override(store, exam_id, 1, ticks.quality(), checklist=list(ticks.stored()))
+    apply_to_schedule(store, exam_id, now=fake_clock)
+    with sqlite3.connect(store.path) as conn:
+        quality, checklist = conn.execute(
+            "SELECT quality, checklist FROM review_log WHERE mode = 'exam' ORDER BY id LIMIT 1"
+        ).fetchone()
+    assert quality == ticks.quality()
+    assert json.loads(checklist) == ticks.stored()

@@ -323,6 +323,8 @@ def apply_to_schedule(
                 duration_ms=int(q.time_spent_s * 1000),
                 mode="exam",
                 conn=conn,
+                # the learner's ticks on the report, when they set the grade
+                checklist=q.checklist if q.override_quality is not None else None,
             )
             conn.execute(_MARK, {"id": q.id})
         result.applied.append(key)
