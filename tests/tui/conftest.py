@@ -17,7 +17,6 @@ from labdeck.config import Settings
 ROOT = Path(__file__).resolve().parents[2]
 SEED_CANDIDATES = (
     ROOT.parent / "shared" / "seeds" / "outline-exam-C.md",
-    Path("/work/shared/seeds/outline-exam-C.md"),
 )
 
 

@@ -38,6 +38,7 @@ from textual.widgets import Footer, Header, LoadingIndicator, Markdown, Static, 
 from labdeck.grading.checklist import Ticks, verdict_of
 from labdeck.textfmt import readable_math
 from labdeck.tui.bindings import RATE_BINDINGS, RatingKeys
+from labdeck.tui.literal import plain
 from labdeck.tui.screens.home import Scope, counts_text
 from labdeck.tui.widgets.checklist import checklist_text, toggle_range
 from labdeck.tui.widgets.literal import CardMarkdown
@@ -59,11 +60,21 @@ class AnswerBox(TextArea):
     class Reveal(Message):
         pass
 
+    class Check(Message):
+        """Enter in a drill card's one-line reply: check it."""
+
+    single_line = False  # a drill card's reply: enter checks it instead of a new line
+
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "space" and not self.text.strip() and not self.read_only:
             event.stop()
             event.prevent_default()
             self.post_message(self.Reveal())
+            return
+        if event.key == "enter" and self.single_line and not self.read_only:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Check())
             return
         await super()._on_key(event)
 
@@ -80,6 +91,15 @@ class CardView:
     notes: str | None
     demos: list[str]
     chapter: str
+    card_type: str = "essay"  # essay | cloze | choice | truefalse
+    drill: dict | None = None  # a drill card's own data
+    showing: Any = None  # a drill card as shown now (labdeck.drills.present.Showing)
+    parent_answer: str | None = None  # a drill's essay reference, shown after checking
+    note_flag: str | None = None  # 'check your note': a shipped correction for the notes
+
+    @property
+    def is_drill(self) -> bool:
+        return self.showing is not None
 
 
 @dataclass
@@ -90,6 +110,28 @@ class Draft:
     result: Any  # GradeResult, or None when not graded yet
     ticks: Ticks | None
     answer_ms: int | None
+
+
+DRILL_LABELS = {"cloze": "cloze", "choice": "choice", "truefalse": "true/false"}
+DRILL_HINTS = {
+    "cloze": "type the missing text",
+    "choice": "type the letter(s)",
+    "truefalse": "type t or f",
+}
+
+
+def _drill_prompt(card: CardView, prompt: str) -> str:
+    """A drill's question as Markdown: its text, then its options or how to answer."""
+    showing = card.showing
+    lines = [prompt, ""]
+    if card.card_type == "choice":
+        lines += [f"- **{'abcdef'[i]})** {opt}" for i, opt in enumerate(showing.options)]
+        lines += ["", "*Choose all that apply.*" if showing.multiple else "*Choose one.*"]
+    elif card.card_type == "truefalse":
+        lines.append("*True or false?*")
+    else:
+        lines.append("*Type the missing text.*")
+    return "\n".join(lines)
 
 
 def ticks_of(result: Any) -> Ticks | None:
@@ -133,6 +175,7 @@ class ReviewScreen(RatingKeys, Screen):
         self.show_zh = False
         self.intervals: dict[int, int] = {}
         self.ticks: Ticks | None = None  # the checklist of the graded answer
+        self.drill_result: Any = None  # a drill card's exact verdict (DrillResult)
         self.armed = False  # unsure: the learner confirmed the grader's ticks with enter once
         self.queued: list[tuple[str, int]] = []  # rating keys pressed while grading
 
@@ -170,6 +213,13 @@ class ReviewScreen(RatingKeys, Screen):
             return
         card = scheduler.card(entry.card_id)
         intervals = scheduler.intervals_preview(entry.card_id)
+        showing, parent_answer = None, None
+        if card.kind != "essay" and card.drill is not None:
+            from labdeck.drills.present import show
+
+            showing = show(card.key, card.kind, card.prompt, card.drill, card.reviews)
+            if card.parent_key:
+                parent_answer = scheduler.card(card.parent_key).answer
         view = CardView(
             card_id=entry.card_id,
             key=card.key,
@@ -181,6 +231,11 @@ class ReviewScreen(RatingKeys, Screen):
             notes=card.notes,
             demos=list(card.demos),
             chapter=entry.chapter,
+            card_type=card.kind,
+            drill=card.drill,
+            showing=showing,
+            parent_answer=parent_answer,
+            note_flag=card.note_flag,
         )
         self.app.call_from_thread(self._show_card, view, intervals, counts)
 
@@ -188,6 +243,7 @@ class ReviewScreen(RatingKeys, Screen):
         text = Text.assemble(counts_text(counts.new, counts.redrill, counts.due), "   ")
         if self.card is not None:
             kind = {"new": "new card", "review": "review", "redrill": "re-drill"}[self.card.kind]
+            kind = f"{DRILL_LABELS[self.card.card_type]} · {kind}" if self.card.is_drill else kind
             text.append(f"{self.card.chapter} · {kind} · {self.card.key}", style="dim")
         self.query_one("#review-status", Static).update(text)
 
@@ -195,12 +251,15 @@ class ReviewScreen(RatingKeys, Screen):
         if not self.is_attached:  # the learner left while a worker ran
             return
         self.card, self.result, self.intervals = view, None, intervals
+        self.drill_result = None
         self.ticks, self.armed, self.queued = None, False, []
         self.rate_prefix_armed = False
         self.show_zh = False
         self._render_prompt()
         box = self.query_one("#answer", AnswerBox)
         box.read_only = False
+        box.single_line = view.is_drill
+        box.set_class(view.is_drill, "-drill")
         box.text = ""
         box.display = True
         box.remove_class("-graded")
@@ -226,7 +285,10 @@ class ReviewScreen(RatingKeys, Screen):
         box.text = draft.text
         box.move_cursor(box.document.end)
         self.answer_ms = draft.answer_ms
-        if draft.result is not None:
+        if draft.result is not None and self.card is not None and self.card.is_drill:
+            self._show_drill_result(draft.result)
+            self.notify("Your checked answer is back: rate it.", timeout=4)
+        elif draft.result is not None:
             self.result = draft.result
             self._show_answer_panels(draft.result, draft.ticks)
             self.notify("Your graded answer is back: rate it.", timeout=4)
@@ -243,6 +305,8 @@ class ReviewScreen(RatingKeys, Screen):
             return False
         ticks = self.ticks if self.phase == "rating" else None
         result = self.result if self.phase == "rating" else None
+        if card.is_drill:
+            result = self.drill_result if self.phase == "rating" else None
         self._drafts()[card.card_id] = Draft(text, result, ticks, self.answer_ms)
         return True
 
@@ -265,6 +329,8 @@ class ReviewScreen(RatingKeys, Screen):
         if card is None:
             return
         prompt = card.prompt_zh if self.show_zh and card.prompt_zh else card.prompt
+        if card.is_drill:
+            prompt = _drill_prompt(card, prompt)
         self.query_one("#prompt", Markdown).update(readable_math(prompt))
 
     def watch_phase(self, phase: str) -> None:
@@ -274,8 +340,13 @@ class ReviewScreen(RatingKeys, Screen):
 
     def _update_hint(self) -> None:
         """The key line above the footer: the keys that act now, and what they do."""
+        answering = (
+            DRILL_HINTS[self.card.card_type] + " · enter check · esc leave box · z 中/EN"
+            if self.card is not None and self.card.is_drill
+            else "ctrl+s grade · space (empty box) reveal · esc leave box · z 中/EN"
+        )
         hints = {
-            "answering": "ctrl+s grade · space (empty box) reveal · esc leave box · z 中/EN",
+            "answering": answering,
             "grading": "grading… (keys pressed now act when the grade is shown)",
             "saving": "saving…",
             "empty": "q home · u undo",
@@ -354,13 +425,20 @@ class ReviewScreen(RatingKeys, Screen):
             return
         self.answer_ms = int((time.monotonic() - self.shown_at) * 1000)
         self.result = None
+        if self.card.is_drill:
+            self._show_drill_result(None)  # shown, not answered: rate yourself
+            return
         self._show_answer_panels(None)
 
+    @on(AnswerBox.Check)
     def action_submit(self) -> None:
         if self.phase != "answering" or self.card is None:
             return
         text = self.query_one("#answer", AnswerBox).text
         self.answer_ms = int((time.monotonic() - self.shown_at) * 1000)
+        if self.card.is_drill:
+            self._check_drill(text)
+            return
         if not text.strip():
             self.action_reveal()
             return
@@ -391,6 +469,69 @@ class ReviewScreen(RatingKeys, Screen):
             self.app.call_from_thread(self._grading_failed, str(exc))
             return
         self.app.call_from_thread(self._graded, card.card_id, result)
+
+    # ------------------------------------------------------------ drill cards
+
+    def _check_drill(self, text: str) -> None:
+        """Grade a drill reply exactly (never the embedding grader) and show the verdict."""
+        from labdeck.drills.present import grade_reply
+
+        card = self.card
+        assert card is not None and card.showing is not None and card.drill is not None
+        self._show_drill_result(grade_reply(card.showing, card.drill, text))
+
+    def _show_drill_result(self, result: Any) -> None:
+        from labdeck.drills import cloze
+        from labdeck.drills.present import explanation
+
+        card = self.card
+        assert card is not None and card.drill is not None
+        self.drill_result = result
+        self.result, self.ticks, self.armed = None, None, False
+        box = self.query_one("#answer", AnswerBox)
+        box.read_only = True
+        box.display = bool(box.text.strip())
+        text = Text()
+        if result is None:
+            text.append("Rate yourself 0–5", style="bold")
+            text.append("\n")
+            expected = card.answer or ""
+        else:
+            expected = result.expected
+        if result is None:
+            pass  # revealed: nothing to judge
+        elif result.verdict == "exact":
+            text.append("✓ right", style="bold green")
+        elif result.verdict == "typo":
+            text.append("✓ right, with a typo", style="bold green")
+        elif result.verdict == "blank":
+            text.append("no answer", style="bold yellow")
+        else:
+            text.append("✗ wrong", style="bold red")
+        if result is not None:
+            text.append(f"   quality {result.quality} ({QUALITY_WORDS[result.quality]})\n")
+        text.append("Answer: ", style="bold")
+        text.append(plain(expected))
+        text.append("\n")
+        if card.card_type == "cloze":
+            text.append(plain(cloze.back(card.drill.get("text", ""))), style="dim")
+            text.append("\n")
+        why = explanation(card.card_type, card.drill)
+        if why:
+            text.append("Why: ", style="bold")
+            text.append(plain(why))
+            text.append("\n")
+        self.query_one("#grade", Static).update(text)
+        self.query_one("#grade", Static).display = True
+        reference = self.query_one("#reference", Markdown)
+        reference.display = bool(card.parent_answer)
+        if card.parent_answer:
+            reference.update("### From the essay card\n\n" + readable_math(card.parent_answer))
+        self.query_one("#notes").display = False
+        self.query_one("#intervals", Static).display = True
+        self.phase = "rating"
+        self._render_intervals(result.quality if result is not None else None)
+        self.query_one("#review-body").focus()
 
     def _grading_failed(self, message: str) -> None:
         if not self.is_attached:  # the learner left while a worker ran
@@ -430,7 +571,8 @@ class ReviewScreen(RatingKeys, Screen):
         notes = self.query_one("#notes", Markdown)
         notes.display = bool(card.notes)
         if card.notes:
-            updates.append(notes.update("### My notes\n\n" + readable_math(card.notes)))
+            flag = f"> **Check your note:** {card.note_flag}\n\n" if card.note_flag else ""
+            updates.append(notes.update("### My notes\n\n" + flag + readable_math(card.notes)))
         self.query_one("#intervals", Static).display = True
         self.phase = "rating"
         self.query_one("#review-body").focus()
@@ -506,6 +648,11 @@ class ReviewScreen(RatingKeys, Screen):
                 for point in card.key_points:
                     text.append(f" • {point}\n")
         self.query_one("#grade", Static).update(text)
+        self._render_intervals(offer)
+
+    def _render_intervals(self, offer: int | None) -> None:
+        card = self.card
+        assert card is not None
         line = Text("Next interval: ", style="bold")
         for quality in range(6):
             days = self.intervals.get(quality)
@@ -519,7 +666,7 @@ class ReviewScreen(RatingKeys, Screen):
         self._update_hint()
 
     def on_resize(self) -> None:
-        if self.phase == "rating" and self.card is not None:
+        if self.phase == "rating" and self.card is not None and not self.card.is_drill:
             self._render_grade()
 
     # ------------------------------------------------------------ rating
@@ -527,6 +674,9 @@ class ReviewScreen(RatingKeys, Screen):
     def offered_quality(self) -> int | None:
         """The quality ``enter`` records now: what the ticks imply once the learner has
         touched them (or confirmed them), else the grader's suggestion when it is sure."""
+        if self.card is not None and self.card.is_drill:
+            result = self.drill_result
+            return result.quality if result is not None else None
         if self.ticks is not None and (self.ticks.changed or self.armed):
             return self.ticks.quality()
         if self.result is not None and self.result.sure:
@@ -582,21 +732,28 @@ class ReviewScreen(RatingKeys, Screen):
             return
         self.phase = "saving"
         box = self.query_one("#answer", AnswerBox)
-        self.save_answer(self.card, quality, box.text, self.result, self.ticks, self.answer_ms)
+        result = self.drill_result if self.card.is_drill else self.result
+        self.save_answer(self.card, quality, box.text, result, self.ticks, self.answer_ms)
 
     @work(thread=True, exclusive=True, group="review-save")
     def save_answer(self, card: CardView, quality: int, text: str, result, ticks, ms) -> None:
         scheduler = self.app.services.scheduler()
+        if card.is_drill and result is not None:  # exact grading: sure by construction
+            score, confidence, sure = (1.0 if result.correct else 0.0), 1.0, True
+        elif result is not None:
+            score, confidence, sure = result.score, result.confidence, result.sure
+        else:
+            score = confidence = sure = None
         try:
             outcome = scheduler.answer(
                 card.card_id,
                 quality,
                 answer=text or None,
-                score=result.score if result is not None else None,
+                score=score,
                 suggested=result.quality if result is not None else None,
                 duration_ms=ms,
-                confidence=result.confidence if result is not None else None,
-                sure=result.sure if result is not None else None,
+                confidence=confidence,
+                sure=sure,
                 checklist=ticks.stored() if ticks is not None else None,
             )
         except Exception as exc:

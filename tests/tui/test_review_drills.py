@@ -1,0 +1,109 @@
+"""Drill cards in the review screen: the reply is checked exactly (never by the embedding
+grader), enter accepts the verdict's quality, and the essay's reference is shown after."""
+
+from __future__ import annotations
+
+from textual.widgets import Markdown, Static
+from tuihelpers import review_log, review_rows, screen_text, settle, wait_for
+
+from labdeck.tui.screens.review import AnswerBox, ReviewScreen
+
+SIZE = (120, 36)
+SMALL = (80, 24)
+
+
+class NoGrader:
+    def grade(self, *args, **kwargs):
+        raise AssertionError("the embedding grader was called for a drill card")
+
+
+async def open_review(pilot) -> ReviewScreen:
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ReviewScreen)
+    await wait_for(pilot, lambda: screen.phase == "answering")
+    return screen
+
+
+async def next_card(pilot, screen: ReviewScreen, done: int) -> None:
+    await wait_for(
+        pilot,
+        lambda: screen.phase == "answering" and len(review_rows(screen.app.services.store)) == done,
+    )
+    await settle(pilot)
+
+
+def right_reply(card) -> str:
+    drill, showing = card.drill, card.showing
+    if card.card_type == "cloze":
+        return drill["answers"][0]
+    if card.card_type == "choice":
+        return " ".join("abcdef"[showing.options.index(c)] for c in drill["correct"])
+    return "t" if drill["verdict"] else "f"
+
+
+async def test_each_drill_type_is_checked_exactly(make_services, make_app) -> None:
+    services = make_services()
+    services.reset_grader()
+    services.grader_factory = lambda _settings: NoGrader()
+    services.load_grader()
+    app = make_app(services)
+    seen: set[str] = set()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        done = 0
+        while len(seen) < 3 and done < 40:
+            card = screen.card
+            assert card is not None
+            if not card.is_drill:  # essays: classic reveal and rate
+                await pilot.press("space")
+                await wait_for(pilot, lambda: screen.phase == "rating")
+                await pilot.press("5")
+            else:
+                box = screen.query_one("#answer", AnswerBox)
+                assert box.has_focus and box.single_line
+                if card.card_type == "choice":
+                    assert "a) " in screen_text(pilot.app) and "Choose" in screen_text(pilot.app)
+                box.insert(right_reply(card))
+                await pilot.press("enter")  # checks, does not add a line
+                await wait_for(pilot, lambda: screen.phase == "rating")
+                grade = str(screen.query_one("#grade", Static).render())
+                assert "✓ right" in grade, (card.key, grade)
+                reference = screen.query_one("#reference", Markdown)
+                assert reference.display  # the parent essay's reference
+                assert screen.offered_quality() == 5
+                await pilot.press("enter")
+                seen.add(card.card_type)
+                row = review_log(services.store)
+                assert row["quality"] == 5 and row["sure"] == 1 and row["score"] == 1.0
+                assert row["answer"] == right_reply(card)
+            done += 1
+            await next_card(pilot, screen, done)
+    assert seen == {"cloze", "choice", "truefalse"}
+
+
+async def test_a_wrong_cloze_reply_offers_quality_one(make_services, make_app) -> None:
+    services = make_services()
+    app = make_app(services)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await open_review(pilot)
+        done = 0
+        while not (screen.card and screen.card.card_type == "cloze") and done < 20:
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.phase == "rating")
+            await pilot.press("4")
+            done += 1
+            await next_card(pilot, screen, done)
+        card = screen.card
+        assert card is not None and card.card_type == "cloze"
+        screen.query_one("#answer", AnswerBox).insert("zzzz")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.phase == "rating")
+        text = screen_text(pilot.app)
+        assert "✗ wrong" in text and "Answer:" in text
+        assert screen.offered_quality() == 1
+        await pilot.press("equals_sign", "3")  # the learner overrides the verdict
+        await next_card(pilot, screen, done + 1)
+        assert review_log(services.store)["quality"] == 3
