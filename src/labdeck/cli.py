@@ -25,29 +25,11 @@ def _print_json(data: object) -> None:
     sys.stdout.write("\n")
 
 
-def open_app_store(args: argparse.Namespace, *, sync: bool = True):
-    """Open the database in ``--home``/LABDECK_HOME and load the shipped deck if it changed
-    (the deck's fingerprint is kept in the database, so a new or restored file reloads it)."""
-    from labdeck.config import content_dir
-    from labdeck.ingest.fingerprint import content_changed
-    from labdeck.store import open_store
+def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The command's store, from its workspace (opened, migrated, shipped deck synced)."""
+    from labdeck.workspace import Workspace
 
-    store = open_store(args.home)
-    if store.backup_made:
-        print(f"labdeck: database upgraded; backup at {store.backup_made}", file=sys.stderr)
-    root = content_dir()
-    if (
-        sync
-        and not os.environ.get("LABDECK_NO_CONTENT")
-        and root.exists()
-        and content_changed(store, root)
-    ):
-        from labdeck.ingest.load import sync_content
-
-        _reports, errors = sync_content(store, root)
-        for error in errors:
-            print(f"labdeck: shipped deck not loaded: {error}", file=sys.stderr)
-    return store
+    return Workspace.from_args(args).store
 
 
 # ---------------------------------------------------------------- commands
@@ -76,7 +58,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             failures += 1
     if not parsed:
         return 1
-    store = open_app_store(args)
+    store = _store(args)
     reports = []
     for kind, item in parsed:
         if kind == "content":
@@ -114,7 +96,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_decks(args: argparse.Namespace) -> int:
     from labdeck.store.queries import list_decks
 
-    decks = list_decks(open_app_store(args))
+    decks = list_decks(_store(args))
     if args.json:
         _print_json(
             [
@@ -168,7 +150,7 @@ def _kinds_text(by_kind: dict[str, int], *, brackets: bool = True) -> str:
 def cmd_cards(args: argparse.Namespace) -> int:
     from labdeck.store.queries import list_cards, search_cards
 
-    cards = list_cards(open_app_store(args), args.deck, args.chapter, kind=args.type)
+    cards = list_cards(_store(args), args.deck, args.chapter, kind=args.type)
     if args.search:
         cards = search_cards(cards, args.search, limit=args.limit)
     if args.json:

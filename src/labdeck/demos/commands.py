@@ -160,9 +160,9 @@ def _exit_code(outcome: Any) -> int:
 def _open_store(args: argparse.Namespace) -> Any:
     """The run history store, or None (with a warning): a demo still runs without it."""
     try:
-        from labdeck.store import open_store
+        from labdeck.workspace import Workspace
 
-        return open_store(getattr(args, "home", None))
+        return Workspace.from_args(args).store
     except Exception as exc:
         print(
             f"labdeck: warning: run history unavailable ({exc}); the run is not recorded",
@@ -309,9 +309,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     from labdeck.demos import history
-    from labdeck.store import open_store
+    from labdeck.workspace import Workspace
 
-    store = open_store(getattr(args, "home", None))
+    store = Workspace.from_args(args).store
     history.mark_interrupted(store)
     runs = history.list_runs(store, limit=args.limit, demo_id=args.demo)
     if args.json:

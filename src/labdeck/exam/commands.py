@@ -14,32 +14,24 @@ def _print_json(data: object) -> None:
     sys.stdout.write("\n")
 
 
-def _store(args: argparse.Namespace):
-    from labdeck.cli import open_app_store
+def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from labdeck.workspace import Workspace
 
-    return open_app_store(args)
+    return Workspace.from_args(args).store
 
 
 def load_grader(store: Any = None) -> Any:
-    """The grader configured in the settings (the default multilingual model)."""
-    from labdeck.config import load_settings
+    """The grader configured in the settings, with ``store``'s embedding cache when given
+    (built by the workspace, the one place that builds graders)."""
     from labdeck.exam import ExamError
-    from labdeck.grading.embedder import EmbedderError, load_embedder
-    from labdeck.grading.grader import Grader
+    from labdeck.grading.embedder import EmbedderError
+    from labdeck.workspace import Workspace
 
-    settings = load_settings()
+    workspace = Workspace(store=store)
     try:
-        embedder = load_embedder(settings.grading_backend, settings.grading_model or None)
+        return workspace.grader(cache=store is not None)
     except EmbedderError as exc:
         raise ExamError(f"cannot grade: {exc}") from None
-    if store is not None:
-        try:
-            from labdeck.grading.dbcache import DbEmbeddingCache
-        except ImportError:  # the database cache is optional
-            pass
-        else:
-            return Grader(embedder, cache=DbEmbeddingCache(store))
-    return Grader(embedder)
 
 
 def _nonneg_int(text: str) -> int:

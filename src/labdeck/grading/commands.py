@@ -93,9 +93,9 @@ def _fail(message: str, code: int) -> int:
 
 
 def _grader(args: argparse.Namespace) -> Any:
-    """Load the embedder and grader (once per process; raises EmbedderError)."""
-    from labdeck.grading.embedder import load_embedder
-    from labdeck.grading.grader import Grader
+    """The grader for ``--backend``/``--model`` (else the settings'), built by the workspace
+    (once per process; raises EmbedderError). No database: ``grade`` needs none."""
+    from labdeck.workspace import Workspace
 
     backend = args.backend
     model = args.model
@@ -103,8 +103,9 @@ def _grader(args: argparse.Namespace) -> Any:
         backend = "st" if model else _configured_backend()
         if model is None and backend == "st":
             model = _configured_model()
-    embedder = load_embedder(backend, model, threads=max(1, args.threads))
-    return Grader(embedder)
+    return Workspace.from_args(args).grader(
+        backend, model, threads=max(1, args.threads), cache=False
+    )
 
 
 def _configured_backend() -> str:

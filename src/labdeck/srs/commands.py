@@ -25,12 +25,9 @@ def _print_json(data: object) -> None:
 
 
 def _scheduler(args: argparse.Namespace) -> Scheduler:
-    from labdeck.cli import open_app_store
-    from labdeck.config import load_settings
-    from labdeck.srs.scheduler import Scheduler
+    from labdeck.workspace import Workspace
 
-    settings = load_settings()
-    return Scheduler(open_app_store(args), settings)
+    return Workspace.from_args(args).scheduler()
 
 
 def _quality(raw: str) -> int:

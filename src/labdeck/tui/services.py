@@ -16,7 +16,9 @@ from labdeck import clock
 from labdeck.config import Settings, load_settings
 
 if TYPE_CHECKING:
+    from labdeck.srs.scheduler import Scheduler
     from labdeck.store import Store
+    from labdeck.workspace import Workspace
 
 
 class Services:
@@ -33,7 +35,7 @@ class Services:
     ) -> None:
         self._store = store
         self.home = home
-        self.settings = settings or Settings()
+        self._settings = settings or Settings()
         self.now = now
         self.grader_factory = grader_factory
         self.content_errors: list[str] = []
@@ -41,6 +43,7 @@ class Services:
         # back when the card is shown again, for as long as the app runs.
         self.drafts: dict[int, Any] = {}
         self._store_lock = threading.Lock()
+        self._workspace: Workspace | None = None
         self._grader: Any = None
         self._grader_error: str | None = None
         self._grader_ready = threading.Event()
@@ -69,18 +72,34 @@ class Services:
         """The database, opened (migrated, shipped deck synced) on first use."""
         with self._store_lock:
             if self._store is None:
-                from labdeck.config import content_dir
-                from labdeck.ingest.fingerprint import content_changed
-                from labdeck.store import open_store
-
-                store = open_store(self.home)
-                root = content_dir()
-                if root.exists() and content_changed(store, root):
-                    from labdeck.ingest.load import sync_content
-
-                    _reports, self.content_errors = sync_content(store, root)
-                self._store = store
+                self._store = self.workspace.store
+                self.content_errors = self.workspace.content_errors
             return self._store
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self._settings = value
+        if self._workspace is not None:
+            self._workspace.settings = value
+
+    @property
+    def workspace(self) -> Workspace:
+        """The composition root the app's objects come from (``labdeck.workspace``)."""
+        if self._workspace is None:
+            from labdeck.workspace import Workspace
+
+            self._workspace = Workspace(
+                self.home,
+                settings=self.settings,
+                now=self.now,
+                store=self._store,
+                report=lambda _message: None,  # the app shows content errors itself
+            )
+        return self._workspace
 
     def close(self) -> None:
         """Close the store if it was opened (checkpointing its WAL into the main file)."""
@@ -88,10 +107,9 @@ class Services:
             if self._store is not None:
                 self._store.close()
 
-    def scheduler(self):
-        from labdeck.srs.scheduler import Scheduler
-
-        return Scheduler(self.store, self.settings, now=self.now)
+    def scheduler(self) -> Scheduler:
+        self.store  # noqa: B018  (opened, and content errors collected, through this object)
+        return self.workspace.scheduler()
 
     # ------------------------------------------------------------ grader
 
@@ -105,16 +123,7 @@ class Services:
             if self.grader_factory is not None:
                 self._grader = self.grader_factory(self.settings)
             else:
-                from labdeck.grading.dbcache import DbEmbeddingCache
-                from labdeck.grading.embedder import load_embedder
-                from labdeck.grading.grader import Grader
-
-                embedder = load_embedder(
-                    self.settings.grading_backend,
-                    self.settings.grading_model or None,
-                    threads=1,
-                )
-                self._grader = Grader(embedder, cache=DbEmbeddingCache(self.store))
+                self._grader = self.workspace.grader()
         except Exception as exc:  # a broken model must not break the app
             self._grader_error = f"{type(exc).__name__}: {exc}"
         finally:

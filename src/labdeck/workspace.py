@@ -1,0 +1,162 @@
+"""The one composition root: settings, paths, clock, and the objects built from them.
+
+Every entry point gets its store, scheduler and grader from a ``Workspace`` and builds none of
+its own: the CLI commands (``Workspace.from_args``), the TUI (``tui.services.Services`` wraps
+one) and the benchmarks. Nothing here imports the CLI or the TUI, and heavy things (SQLAlchemy
+sessions, the embedding model) are built lazily, on first use.
+
+What "opening the store" means, in one place: open (creating) the database in the home,
+migrate it (a backup first, reported), then load the shipped deck when its fingerprint (kept in
+the database) changed — unless ``LABDECK_NO_CONTENT`` is set or ``sync_content=False``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from labdeck import clock
+from labdeck.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from labdeck.grading.grader import Grader
+    from labdeck.srs.scheduler import Scheduler
+    from labdeck.store import Store
+
+
+def _to_stderr(message: str) -> None:
+    print(f"labdeck: {message}", file=sys.stderr)
+
+
+class Workspace:
+    """One learner's home: its settings, clock and store, and what is built on them."""
+
+    def __init__(
+        self,
+        home: Path | str | None = None,
+        *,
+        settings: Settings | None = None,
+        now: Callable[[], datetime] = clock.now,
+        store: Store | None = None,
+        sync_content: bool = True,
+        report: Callable[[str], None] = _to_stderr,
+    ) -> None:
+        self.home = Path(home) if home is not None else None
+        self.now = now
+        self.sync_content = sync_content
+        self.report = report
+        self.content_errors: list[str] = []
+        self._settings = settings
+        self._store = store
+        self._store_lock = threading.Lock()
+        self._graders: dict[tuple[str, str | None, int, bool], Grader] = {}
+        self._grader_lock = threading.Lock()
+
+    @classmethod
+    def from_args(cls, args: Any, *, sync_content: bool = True) -> Workspace:
+        """The workspace a CLI command runs in (``--home``, else LABDECK_HOME, else the
+        platform's data directory)."""
+        return cls(getattr(args, "home", None), sync_content=sync_content)
+
+    # ------------------------------------------------------------ settings and store
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.home)
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        """New settings (the settings screen saved them): the next scheduler and grader use
+        them; graders already built for another model stay cached under their own key."""
+        self._settings = value
+
+    @property
+    def store(self) -> Store:
+        """The database: opened, migrated and with the shipped deck synced, on first use."""
+        with self._store_lock:
+            if self._store is None:
+                self._store = self._open_store()
+            return self._store
+
+    @property
+    def store_opened(self) -> bool:
+        return self._store is not None
+
+    def _open_store(self) -> Store:
+        from labdeck.config import content_dir
+        from labdeck.store import open_store
+
+        store = open_store(self.home)
+        if store.backup_made:
+            self.report(f"database upgraded; backup at {store.backup_made}")
+        root = content_dir()
+        if self.sync_content and not os.environ.get("LABDECK_NO_CONTENT") and root.exists():
+            from labdeck.ingest.fingerprint import content_changed
+
+            if content_changed(store, root):
+                from labdeck.ingest.load import sync_content
+
+                _reports, self.content_errors = sync_content(store, root)
+                for error in self.content_errors:
+                    self.report(f"shipped deck not loaded: {error}")
+        return store
+
+    def close(self) -> None:
+        """Close the store if it was opened (its WAL is checkpointed into the main file)."""
+        with self._store_lock:
+            if self._store is not None:
+                self._store.close()
+
+    # ------------------------------------------------------------ what is built on them
+
+    def scheduler(self) -> Scheduler:
+        from labdeck.srs.scheduler import Scheduler
+
+        return Scheduler(self.store, self.settings, now=self.now)
+
+    def grader(
+        self,
+        backend: str | None = None,
+        model: str | None = None,
+        *,
+        threads: int = 1,
+        cache: bool = True,
+    ) -> Grader:
+        """The grader (built once per configuration): the configured embedding model, unless
+        ``backend``/``model`` say otherwise, with the database's embedding cache when
+        ``cache`` (a store that cannot be opened only costs the cache).
+
+        Raises ``labdeck.grading.embedder.EmbedderError`` when the model cannot be loaded.
+        """
+        if backend is None:
+            backend = "st" if model else (self.settings.grading_backend or "use")
+            if model is None and backend == "st":
+                model = self.settings.grading_model or None
+        key = (backend, model or None, max(1, int(threads)), cache)
+        with self._grader_lock:
+            built = self._graders.get(key)
+            if built is None:
+                built = self._build_grader(*key)
+                self._graders[key] = built
+            return built
+
+    def _build_grader(self, backend: str, model: str | None, threads: int, cache: bool) -> Grader:
+        from labdeck.grading.embedder import load_embedder
+        from labdeck.grading.grader import Grader
+
+        embedder = load_embedder(backend, model, threads=threads)
+        if not cache:
+            return Grader(embedder)
+        try:
+            from labdeck.grading.dbcache import DbEmbeddingCache
+
+            return Grader(embedder, cache=DbEmbeddingCache(self.store))
+        except Exception:  # no database: grading still works, the cache is just memory
+            return Grader(embedder)
