@@ -196,12 +196,13 @@ def _field(meta: _Meta, value: str) -> str:
 def _decks(
     path: Path, meta: _Meta, columns: list[str] | None, records: list[tuple[int, list[str]]]
 ) -> list[ExternalDeck]:
-    width = len(columns) if columns is not None else None
+    # Every row has the header's width, or the first row's: a short or long row is broken.
+    width = len(columns) if columns is not None else len(records[0][1])
     special = set(meta.special.values())
     decks: dict[str, ExternalDeck] = {}
     seen: dict[str, int] = {}
     for line, cells in records:
-        if width is not None and len(cells) != width:
+        if len(cells) != width:
             raise ImportError_(path, line, f"expected {width} columns, found {len(cells)}")
         for name, index in meta.special.items():
             if index >= len(cells):
