@@ -145,3 +145,16 @@ def test_export_csv_round_trip_and_anki_reads_it(mini_store, home: Path, tmp_pat
         assert "two_words" in col.tags.all()
     finally:
         col.close()
+
+
+def test_import_limits_apply(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("q1,a1\nq2," + "word " * 5000 + "\n", encoding="utf-8")
+    assert main(["import", str(path)]) == 0
+    assert (
+        f"warning: {path}:2: answer of 24,999 characters cut to 20,000" in capsys.readouterr().out
+    )
+    answers = sorted(len(c.answer or "") for c in _cards(home)[2].values())
+    assert answers[0] == 2 and answers[1] <= 20_000

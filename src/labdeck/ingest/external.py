@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from labdeck import clock
-from labdeck.ingest.common import one_line, slug
+from labdeck.ingest.common import MAX_BODY_CHARS, MAX_TITLE_CHARS, one_line, slug, truncate
 from labdeck.ingest.load import ImportReport, _set, _upsert_card, _upsert_chapter
 from labdeck.store import Store
 from labdeck.store.models import CardState, Deck, ReviewLog
@@ -123,6 +123,7 @@ def store_external(store: Store, deck: ExternalDeck, *, dry_run: bool = False) -
             )
         report.chapters = len(chapters)
         for pos, ext in enumerate(deck.cards, start=1):
+            _bound(ext, report)
             card = _upsert_card(
                 session,
                 report,
@@ -152,6 +153,23 @@ def store_external(store: Store, deck: ExternalDeck, *, dry_run: bool = False) -
         else:
             session.commit()
     return report
+
+
+def _bound(ext: ExternalCard, report: ImportReport) -> None:
+    """The import limits of the learner documents (labdeck.ingest.common) apply here too."""
+    where = f"{report.path}:{ext.line}" if ext.line else report.path
+    if len(ext.prompt) > MAX_TITLE_CHARS:
+        report.warnings.append(
+            f"{where}: question of {len(ext.prompt):,} characters cut to "
+            f"{MAX_TITLE_CHARS:,} (import limit)"
+        )
+        ext.prompt = truncate(ext.prompt, MAX_TITLE_CHARS)
+    if ext.answer is not None and len(ext.answer) > MAX_BODY_CHARS:
+        report.warnings.append(
+            f"{where}: answer of {len(ext.answer):,} characters cut to "
+            f"{MAX_BODY_CHARS:,} (import limit)"
+        )
+        ext.answer = truncate(ext.answer, MAX_BODY_CHARS)
 
 
 def _apply_schedule(session: Session, card_id: int, ext: ExternalCard) -> bool:
