@@ -12,7 +12,6 @@ import pytest
 from sqlmodel import Session, select
 
 from labdeck import clock
-from labdeck.ankilib import button_for_quality
 from labdeck.cli import main
 from labdeck.srs.scheduler import Scheduler
 from labdeck.store.models import Card, CardState, ReviewLog
@@ -20,6 +19,9 @@ from labdeck.store.models import Card, CardState, ReviewLog
 from .conftest import DAY1, DAY2, DAY3
 
 collection = pytest.importorskip("anki.collection")
+
+# The documented mapping (README, "Anki and CSV"), written out here on purpose.
+BUTTON = {0: 1, 1: 1, 2: 1, 3: 2, 4: 3, 5: 4}
 
 
 def _answer(store, key: str, quality: int, moment) -> None:  # type: ignore[no-untyped-def]
@@ -115,7 +117,7 @@ def test_export_with_schedule_round_trips_through_anki(
             mine = [g for g in logs if g.card_id == cards[key].id]
             assert rows == [
                 [
-                    button_for_quality(g.quality),
+                    BUTTON[g.quality],
                     g.new_interval,
                     g.prev_interval,
                     g.new_ease,

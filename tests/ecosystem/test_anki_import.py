@@ -1,5 +1,5 @@
 """`labdeck import FILE.apkg|.colpkg`: a package built with Anki's own package (Basic with HTML
-and an image, Basic-and-reversed, Cloze; one card reviewed through Anki's scheduler) comes in as
+and an image, Basic-and-reversed, Cloze, an empty cloze card; one card reviewed through Anki's scheduler) comes in as
 a labdeck deck with its schedule and history; re-importing changes nothing."""
 
 from __future__ import annotations
@@ -44,6 +44,13 @@ def package(tmp_path: Path) -> dict:
         cloze["Back Extra"] = "Geography"
         cloze.guid = "guid-cloze"
         col.add_note(cloze, col.decks.id("Spanish::Facts"))
+        edited = col.new_note(col.models.by_name("Cloze"))
+        edited["Text"] = "{{c1::uno}} and {{c2::dos}}"
+        edited.guid = "guid-edited"
+        col.add_note(edited, col.decks.id("Spanish::Facts"))
+        edited["Text"] = "{{c1::uno}} only"  # Anki keeps the c2 card (an "empty card")
+        col.update_note(edited)
+        assert len(edited.cards()) == 2
 
         # Review the Basic card with Anki's scheduler: Easy (graduates), a manual "due
         # today" (a revlog row that is no answer), Again (a lapse), Good (relearned).
@@ -101,7 +108,9 @@ def test_apkg_import_cards_schedule_history_and_idempotent(
     monkeypatch.setenv("LABDECK_NOW", NOW)
     today = clock.study_day(datetime.fromisoformat(NOW))
     assert main(["import", str(package["apkg"])]) == 0
-    assert "5 new" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "6 new" in out
+    assert "warning: " in out and "note guid-edited card 2: no deletion c2" in out
     store, decks, chapters, cards, states, logs = _rows(home)
     assert [(d.key, d.name, d.source) for d in decks] == [("anki:spanish", "Spanish", "anki")]
     assert set(cards) == {
@@ -110,6 +119,7 @@ def test_apkg_import_cards_schedule_history_and_idempotent(
         "anki:guid-rev.2",
         "anki:guid-cloze.c1",
         "anki:guid-cloze.c2",
+        "anki:guid-edited.c1",
     }
     basic = cards["anki:guid-basic"]
     assert basic.prompt == "comer\n(verb) & [image: eat.png]"
@@ -145,7 +155,7 @@ def test_apkg_import_cards_schedule_history_and_idempotent(
 
     # Re-import: nothing new, nothing updated, no duplicate history, same schedule.
     assert main(["import", str(package["apkg"])]) == 0
-    assert "0 new, 0 updated, 5 unchanged" in capsys.readouterr().out
+    assert "0 new, 0 updated, 6 unchanged" in capsys.readouterr().out
     _, _, _, cards2, states2, logs2 = _rows(home)
     assert set(cards2) == set(cards) and len(logs2) == len(logs)
     assert states2[basic.id].model_dump() == state.model_dump()
@@ -165,7 +175,7 @@ def test_colpkg_gives_the_same_cards(
     monkeypatch.setenv("LABDECK_NOW", NOW)
     assert main(["import", str(package["colpkg"])]) == 0
     _, _, _, cards, states, logs = _rows(home)
-    assert len(cards) == 5 and len(logs) == 3
+    assert len(cards) == 6 and len(logs) == 3
     assert states[cards["anki:guid-basic"].id].interval == package["ivl"]
     assert main(["import", str(package["apkg"])]) == 0  # same GUIDs: the same cards
     _, _, _, cards2, _, logs2 = _rows(home)

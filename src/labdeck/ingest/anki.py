@@ -28,13 +28,12 @@ from labdeck.ankilib import (
     CARD_NEW,
     QUEUE_SUSPENDED,
     REVLOG_LEARN,
-    REVLOG_MANUAL,
     REVLOG_REVIEW,
     load_anki,
     quality_for_button,
 )
 from labdeck.drills import cloze as cz
-from labdeck.ingest.common import ImportError_, slug
+from labdeck.ingest.common import ImportError_, one_line, slug
 from labdeck.ingest.external import (
     ExternalCard,
     ExternalDeck,
@@ -114,10 +113,13 @@ def _read(col: Any, path: Path, rollover_hour: int) -> list[ExternalDeck]:
         deck = decks.get(top)
         if deck is None:
             deck = decks[top] = ExternalDeck(
-                key=f"anki:{slug(top)}", name=html_to_text(top) or "Anki", source="anki", path=path
+                key=f"anki:{slug(top)}", name=one_line(top) or "Anki", source="anki", path=path
             )
         ext = _card(card, note, sub.replace("::", " / "))
-        if ext is None:
+        if isinstance(ext, str):
+            deck.warnings.append(
+                f"{one_line(str(path))}: note {note.guid} card {card.ord + 1}: {ext}"
+            )
             continue
         ext.line = line
         ext.history = _history(col, cid, rollover_hour)
@@ -126,16 +128,19 @@ def _read(col: Any, path: Path, rollover_hour: int) -> list[ExternalDeck]:
     return [d for d in decks.values() if d.cards]
 
 
-def _card(card: Any, note: Any, chapter: str) -> ExternalCard | None:
+def _card(card: Any, note: Any, chapter: str) -> ExternalCard | str:
+    """The labdeck card for one Anki card, or why it was left out."""
     notetype = note.note_type()
-    tags = [html_to_text(t) for t in note.tags if t.lower() != "leech"]
+    tags = [one_line(t) for t in note.tags if t.lower() != "leech"]
     if notetype.get("type") == MODEL_CLOZE:
+        if "image-occlusion:" in note.fields[0]:
+            return "image occlusion notes are not imported (labdeck shows no images)"
         text = html_to_text(note.fields[0])
         number = card.ord + 1
         found = {d.number: d for d in cz.deletions(text)}
         deletion = found.get(number)
         if deletion is None:
-            return None
+            return f"no deletion c{number} in the text (an empty cloze card)"
         extra = html_to_text(note.fields[1]) if len(note.fields) > 1 else ""
         return ExternalCard(
             key=f"anki:{note.guid}.c{number}",
@@ -159,7 +164,7 @@ def _card(card: Any, note: Any, chapter: str) -> ExternalCard | None:
     if not answer:
         answer = _plain(output.answer_text, output.answer_av_tags)
     if not question:
-        return None
+        return "the question side is empty"
     suffix = "" if card.ord == 0 else f".{card.ord + 1}"
     return ExternalCard(
         key=f"anki:{note.guid}{suffix}",
@@ -189,7 +194,7 @@ def _history(col: Any, cid: int, rollover_hour: int) -> list[ExternalReview]:
     reps, ease, interval, due, lapses = 0, 2500, 0, None, 0
     for rid, button, ivl, last_ivl, factor, taken, kind in rows:
         quality = quality_for_button(button)
-        if quality is None or kind == REVLOG_MANUAL:
+        if quality is None:  # ease 0: a manual reschedule or set-due-date, not an answer
             continue
         moment = datetime.fromtimestamp(rid / 1000, tz=UTC).astimezone()
         day = clock.study_day(moment, rollover_hour)

@@ -77,6 +77,7 @@ class ExternalDeck:
     source: str  # anki | csv
     path: Path
     cards: list[ExternalCard] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # "file:line: message", imported anyway
 
 
 def _utc(moment: datetime) -> datetime:
@@ -97,6 +98,7 @@ def store_external(store: Store, deck: ExternalDeck, *, dry_run: bool = False) -
     report = ImportReport(
         path=one_line(str(deck.path)), kind=deck.source, deck=deck.key, dry_run=dry_run
     )
+    report.warnings.extend(deck.warnings)
     now = clock.now()
     with Session(store.engine, expire_on_commit=False) as session:
         row = session.exec(select(Deck).where(Deck.key == deck.key)).first()
