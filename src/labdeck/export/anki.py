@@ -139,10 +139,11 @@ def _moment_ms(ts: datetime) -> int:
     return round(moment.timestamp() * 1000)
 
 
-def _schedule(col: Any, anki_card: Any, row: ExportCard, today: date, anki_today: int) -> None:
+def _schedule(anki_card: Any, row: ExportCard, today: date, anki_today: int) -> bool:
+    """Set the card's scheduling fields from labdeck's state; True when there was one."""
     state = row.state
     if state is None:
-        return
+        return False
     if state.due is not None:
         anki_card.type = CARD_REVIEW
         anki_card.queue = QUEUE_REVIEW
@@ -153,8 +154,7 @@ def _schedule(col: Any, anki_card: Any, row: ExportCard, today: date, anki_today
         anki_card.lapses = state.lapses
     if state.suspended:
         anki_card.queue = QUEUE_SUSPENDED
-    if state.due is not None or state.suspended:
-        col.update_card(anki_card, skip_undo_entry=True)
+    return state.due is not None or state.suspended
 
 
 def _revlog(col: Any, cid: int, row: ExportCard, used: set[int]) -> int:
@@ -222,21 +222,19 @@ def export_apkg(
 def _fill(
     col: Any, rows: list[ExportCard], today: date, with_schedule: bool
 ) -> tuple[int, int, int, int]:
+    from anki.collection import AddNoteRequest
+
     basic, cloze = _basic_type(col), _cloze_type(col)
     anki_today = _anki_today_covering(col, rows, today) if with_schedule else 0
     deck_ids: dict[str, int] = {}
     used: set[int] = set()
-    notes = cards = revlog = 0
+    made: list[tuple[Any, list[ExportCard], int]] = []
     for group in group_notes(rows):
         first = group[0]
         name = anki_deck_name(first)
-        did = deck_ids.get(name) or deck_ids.setdefault(name, col.decks.id(name))
-        tags = _tags(
-            [
-                *first.card.tags,
-                *(["leech"] if any(r.state and r.state.leech for r in group) else []),
-            ]
-        )
+        if name not in deck_ids:
+            deck_ids[name] = col.decks.id(name)
+        leech = ["leech"] if any(r.state and r.state.leech for r in group) else []
         if first.card.kind == "cloze":
             note = col.new_note(cloze)
             note["Text"] = _h(first.card.drill["text"])
@@ -247,9 +245,13 @@ def _fill(
             note["Front"], note["Back"], note["Key points"] = _basic_fields(first)
             note.guid = note_guid(first.card.key)
         note["Notes"] = _h(first.card.notes)
-        note.tags = tags
-        col.add_note(note, did)
-        notes += 1
+        note.tags = _tags([*first.card.tags, *leech])
+        made.append((note, group, deck_ids[name]))
+    # One transaction for all notes (add_note would commit, and fsync, once per note).
+    col.add_notes([AddNoteRequest(note=note, deck_id=did) for note, _, did in made])
+    cards = revlog = 0
+    changed: list[Any] = []
+    for note, group, _ in made:
         by_ord = {c.ord: c for c in note.cards()}
         cards += len(by_ord)
         if not with_schedule:
@@ -259,6 +261,10 @@ def _fill(
             anki_card = by_ord.get(number - 1)
             if anki_card is None:
                 continue
-            _schedule(col, anki_card, row, today, anki_today)
+            if _schedule(anki_card, row, today, anki_today):
+                changed.append(anki_card)
             revlog += _revlog(col, anki_card.id, row, used)
+    if changed:
+        col.update_cards(changed, skip_undo_entry=True)
+    notes = len(made)
     return notes, cards, revlog, len(deck_ids)

@@ -177,6 +177,8 @@ def _bound(ext: ExternalCard, report: ImportReport) -> None:
 def _apply_schedule(session: Session, card_id: int, ext: ExternalCard) -> bool:
     """Bring in the file's schedule and history when they are newer; True if anything moved."""
     changed = False
+    if not ext.history and ext.schedule is None:
+        return changed
     seen = {
         _utc(ts) for ts in session.exec(select(ReviewLog.ts).where(ReviewLog.card_id == card_id))
     }
