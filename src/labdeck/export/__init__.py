@@ -1,0 +1,1 @@
+"""Exports to other programs: Anki packages (.apkg) and Anki-style CSV."""
