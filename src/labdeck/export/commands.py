@@ -7,22 +7,16 @@ from pathlib import Path
 from typing import Any
 
 
-def _today(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from labdeck import clock
-    from labdeck.config import load_settings
-
-    return clock.study_day(clock.now(), load_settings(args.home).rollover_hour)
-
-
 def cmd_export(args: argparse.Namespace) -> int:
-    from labdeck.cli import open_app_store
     from labdeck.export.rows import export_rows
+    from labdeck.workspace import Workspace
 
-    rows = export_rows(open_app_store(args), args.deck)
+    workspace = Workspace.from_args(args)
+    rows = export_rows(workspace.store, args.deck)
     if args.export_command == "anki":
         from labdeck.export.anki import export_apkg
 
-        result = export_apkg(rows, args.file, today=_today(args), with_schedule=args.with_schedule)
+        result = export_apkg(rows, args.file, today=workspace.scheduler().today(), with_schedule=args.with_schedule)
         print(result.summary())
     else:
         from labdeck.export.csvfile import export_csv
