@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "labdeck.grading.commands",
     "labdeck.demos.commands",
     "labdeck.exam.commands",
+    "labdeck.serve.commands",
 )
 
 

@@ -1,0 +1,79 @@
+"""The textual-serve server with labdeck's access rules in front and page URLs taken from
+the request (so ``localhost`` and ``127.0.0.1`` both work, and a server bound to 0.0.0.0
+gives each browser the address it used). Imported only by ``labdeck serve``."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import hdrs, web
+from textual_serve.server import Server, to_int
+
+from labdeck.serve.guard import COOKIE, Access, page_url
+
+
+def session_command() -> str:
+    """What each browser session runs: this interpreter's labdeck app (settings, home and
+    clock travel in the environment)."""
+    return shlex.join([sys.executable, "-m", "labdeck.cli", "tui"])
+
+
+class LabdeckServer(Server):
+    def __init__(self, access: Access, port: int, command: str | None = None) -> None:
+        super().__init__(command or session_command(), host=access.bind_host, port=port)
+        self.title = "labdeck"
+        self.access = access
+
+    async def _make_app(self) -> web.Application:
+        app = await super()._make_app()
+        guard = self._guard
+
+        @web.middleware
+        async def access_guard(request: web.Request, handler: Any) -> web.StreamResponse:
+            return await guard(request, handler)
+
+        app.middlewares.append(access_guard)
+        return app
+
+    async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        websocket = request.headers.get(hdrs.UPGRADE, "").lower() == "websocket"
+        query_token = request.query.get("token")
+        problem = self.access.refusal(
+            host_header=request.host,
+            origin=request.headers.get(hdrs.ORIGIN),
+            websocket=websocket,
+            query_token=query_token,
+            cookie_token=request.cookies.get(COOKIE),
+        )
+        if problem is not None:
+            raise web.HTTPForbidden(text=f"labdeck: {problem}\n")
+        response = await handler(request)
+        if self.access.token and query_token and not websocket and not response.prepared:
+            # the page's own requests (scripts, the websocket) carry the token as a cookie
+            response.set_cookie(COOKIE, query_token, httponly=True, samesite="Strict", path="/")
+        return response
+
+    @aiohttp_jinja2.template("app_index.html")
+    async def handle_index(self, request: web.Request) -> dict[str, Any]:
+        base = f"{request.scheme}://{request.host}"
+        static = str(request.app.router["static"].url_for(filename="/")).rstrip("/") + "/"
+        ws_scheme = "wss" if request.scheme == "https" else "ws"
+        return {
+            "font_size": to_int(request.query.get("fontsize", "16"), 16),
+            "app_websocket_url": f"{ws_scheme}://{request.host}/ws",
+            "config": {"static": {"url": base + static}},
+            "application": {"name": self.title},
+        }
+
+    async def on_startup(self, app: web.Application) -> None:
+        url = page_url(self.host, self.port, self.access.token)
+        lines = [f"labdeck: serving the app at {url}"]
+        if self.access.token:
+            lines.append("labdeck: the token in that URL is the key; share it with no one else")
+            if self.host in ("0.0.0.0", "::"):
+                lines.append("labdeck: (every interface: put this machine's address in the URL)")
+        lines.append("labdeck: press Ctrl+C to stop")
+        print("\n".join(lines), flush=True)
