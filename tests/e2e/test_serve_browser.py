@@ -29,8 +29,9 @@ CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 )
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install "
-                       "chromium)"),  # fmt: skip
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"
+    ),
     pytest.mark.slow,
 ]
 aiohttp = pytest.importorskip("aiohttp", reason="aiohttp (textual-serve) is not installed")

@@ -35,8 +35,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         server.serve()
     except OSError as exc:
-        print(f"labdeck: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
-              file=sys.stderr)  # fmt: skip
+        reason = exc.strerror or exc
+        print(f"labdeck: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
         return 1
     return 0
 

@@ -74,10 +74,8 @@ class Access:
             return "bad Host header"
         if self.token is None and not is_loopback(host_name(host_header)):
             return "this server answers only to localhost addresses"
-        if websocket and origin is not None and origin not in (
-            f"http://{host_header}",
-            f"https://{host_header}",
-        ):
+        own_origins = (f"http://{host_header}", f"https://{host_header}")
+        if websocket and origin is not None and origin not in own_origins:
             return "websocket from another site refused"
         if not (self.token_ok(query_token) or self.token_ok(cookie_token)):
             return "missing or wrong token: open the URL that `labdeck serve` printed"

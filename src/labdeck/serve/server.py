@@ -4,7 +4,9 @@ gives each browser the address it used). Imported only by ``labdeck serve``."""
 
 from __future__ import annotations
 
+import asyncio
 import shlex
+import signal
 import sys
 from typing import Any
 
@@ -69,6 +71,9 @@ class LabdeckServer(Server):
         }
 
     async def on_startup(self, app: web.Application) -> None:
+        """Nothing: the URL is announced once the port is bound (``announce``)."""
+
+    def announce(self) -> None:
         url = page_url(self.host, self.port, self.access.token)
         lines = [f"labdeck: serving the app at {url}"]
         if self.access.token:
@@ -77,3 +82,19 @@ class LabdeckServer(Server):
                 lines.append("labdeck: (every interface: put this machine's address in the URL)")
         lines.append("labdeck: press Ctrl+C to stop")
         print("\n".join(lines), flush=True)
+
+    def serve(self, debug: bool = False) -> None:
+        """textual-serve's ``serve`` on a fresh loop, announcing the URL after the bind."""
+        self.debug = debug
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.request_exit)
+        web.run_app(
+            self._make_app(),
+            host=self.host,
+            port=self.port,
+            handle_signals=False,
+            loop=loop,
+            print=lambda _message: self.announce(),
+        )
