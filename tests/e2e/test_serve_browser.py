@@ -3,7 +3,8 @@
 Starts the real server on a free loopback port (real SQLite home, shipped deck, fixed clock),
 opens the page in Debian's ``chromium``, waits for the app's home screen, then presses Enter
 (study), space (reveal) and 4 (rate) as key events in the page's terminal, and checks the
-review log holds exactly one row with quality 4. What the page's terminal receives is read
+review log holds exactly one row with quality 4, and that the page asked nothing of any
+server but this one (the page has no web font service). What the page's terminal receives is read
 by a small hook on the page's WebSocket (xterm.js draws on a canvas, so the DOM has no text).
 Skipped when chromium or textual-serve is missing.
 """
@@ -97,10 +98,12 @@ class Deadline:
 
 
 class Page:
-    """Just enough of the DevTools protocol: numbered calls, events ignored."""
+    """Just enough of the DevTools protocol: numbered calls; of the events, only the URLs
+    the page requests are kept."""
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse, deadline: Deadline) -> None:
         self.ws, self.deadline, self.next_id = ws, deadline, 0
+        self.requested: list[str] = []
 
     async def call(self, method: str, **params: object) -> dict:
         self.next_id += 1
@@ -110,6 +113,8 @@ class Page:
             if message.type != aiohttp.WSMsgType.TEXT:
                 raise AssertionError(f"DevTools connection ended: {message}")
             data = json.loads(message.data)
+            if data.get("method") == "Network.requestWillBeSent":
+                self.requested.append(data["params"]["request"]["url"])
             if data.get("id") == self.next_id:
                 if "error" in data:
                     raise AssertionError(f"{method}: {data['error']}")
@@ -148,7 +153,9 @@ async def _until_ok(session: aiohttp.ClientSession, url: str, deadline: Deadline
         await asyncio.sleep(0.2)
 
 
-async def _drive(app_url: str, cdp_port: int, db: Path, deadline: Deadline) -> list[tuple]:
+async def _drive(
+    app_url: str, cdp_port: int, db: Path, deadline: Deadline
+) -> tuple[list[tuple], list[str]]:
     async with aiohttp.ClientSession() as http:
         await _until_ok(http, app_url + "static/css/xterm.css", deadline)
         targets = json.loads(
@@ -158,6 +165,7 @@ async def _drive(app_url: str, cdp_port: int, db: Path, deadline: Deadline) -> l
         async with http.ws_connect(page_target["webSocketDebuggerUrl"], max_msg_size=0) as ws:
             page = Page(ws, deadline)
             await page.call("Page.enable")
+            await page.call("Network.enable")
             await page.call("Page.addScriptToEvaluateOnNewDocument", source=WEBSOCKET_HOOK)
             await page.call("Page.navigate", url=app_url)
             await page.wait_for("All decks")
@@ -175,7 +183,7 @@ async def _drive(app_url: str, cdp_port: int, db: Path, deadline: Deadline) -> l
                         "SELECT quality, mode, undone, ts FROM review_log ORDER BY id"
                     ).fetchall()
                 if rows:
-                    return rows
+                    return rows, page.requested
                 deadline.left()
                 await asyncio.sleep(0.1)
 
@@ -197,12 +205,14 @@ def test_answer_a_card_in_the_browser(tmp_path: Path) -> None:
             "--remote-allow-origins=*", "--no-sandbox", "--disable-gpu", "--disable-quic",
             "--no-first-run", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", f"--user-data-dir={profile}", "--window-size=1280,900",
+            # no name resolves but loopback: nothing can leave the machine
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
             "about:blank",
         ],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
-        rows = asyncio.run(
+        rows, requested = asyncio.run(
             _drive(f"http://127.0.0.1:{port}/", cdp_port, home / "labdeck.db", Deadline(BUDGET_S))
         )
     except BaseException:
@@ -213,6 +223,8 @@ def test_answer_a_card_in_the_browser(tmp_path: Path) -> None:
         _stop(browser)
         _stop(server)
         server_log.close()
+    app_url = f"http://127.0.0.1:{port}/"
+    assert requested and all(url.startswith(app_url) for url in requested), requested
     assert len(rows) == 1, rows
     quality, mode, undone, ts = rows[0]
     assert (quality, mode, undone) == (4, "review", 0)

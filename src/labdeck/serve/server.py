@@ -8,6 +8,7 @@ import asyncio
 import shlex
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 import aiohttp_jinja2
@@ -15,6 +16,8 @@ from aiohttp import hdrs, web
 from textual_serve.server import Server, to_int
 
 from labdeck.serve.guard import COOKIE, Access, page_url
+
+PAGE = Path(__file__).parent / "templates"  # textual-serve's page, minus the web font service
 
 
 def session_command() -> str:
@@ -25,7 +28,9 @@ def session_command() -> str:
 
 class LabdeckServer(Server):
     def __init__(self, access: Access, port: int, command: str | None = None) -> None:
-        super().__init__(command or session_command(), host=access.bind_host, port=port)
+        super().__init__(
+            command or session_command(), host=access.bind_host, port=port, templates_path=PAGE
+        )
         self.title = "labdeck"
         self.access = access
 
