@@ -64,19 +64,34 @@ async def test_remote_binding_refuses_requests_without_the_token() -> None:
 async def test_remote_binding_with_the_token_sets_a_cookie_for_the_page() -> None:
     client = await _client("192.0.2.7", TOKEN)
     try:
-        response = await client.get(f"/?token={TOKEN}")
-        assert response.status == 200
+        response = await client.get(f"/?token={TOKEN}&fontsize=20", allow_redirects=False)
+        assert response.status == 302
+        assert response.headers["Location"] == "/?fontsize=20"  # the token leaves the URL
         cookie = response.cookies[COOKIE]
         assert cookie.value == TOKEN
         assert cookie["httponly"] and cookie["samesite"] == "Strict"
-        page = await response.text()
-        assert f'data-session-websocket-url="ws://{client.host}:{client.port}/ws"' in page
-        # the page's script and websocket carry only the cookie (the client's jar keeps it)
+        # the page, its script and its websocket carry only the cookie (the client's jar)
+        page = await client.get("/?fontsize=20")
+        assert page.status == 200
+        url = f"ws://{client.host}:{client.port}/ws"
+        assert f'data-session-websocket-url="{url}"' in await page.text()
         assert (await client.get("/static/css/xterm.css")).status == 200
         assert await _ws_status(client) == 101
         client.session.cookie_jar.clear()
         assert (await client.get("/static/css/xterm.css")).status == 403
         assert await _ws_status(client) == 403
+    finally:
+        await client.close()
+
+
+async def test_a_wrong_token_in_the_url_does_not_replace_a_good_cookie() -> None:
+    client = await _client("192.0.2.7", TOKEN)
+    try:
+        assert (await client.get(f"/?token={TOKEN}")).status == 200  # redirected, cookie kept
+        response = await client.get("/?token=wrong", allow_redirects=False)
+        assert response.status == 302
+        assert COOKIE not in response.cookies
+        assert (await client.get("/")).status == 200
     finally:
         await client.close()
 
@@ -98,3 +113,15 @@ async def test_loopback_binding_needs_no_token_but_a_loopback_host() -> None:
 
 def test_sessions_run_this_interpreters_app() -> None:
     assert shlex.split(session_command()) == [sys.executable, "-m", "labdeck.cli", "tui"]
+
+
+def test_the_announced_url_carries_the_token_only_off_loopback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    LabdeckServer(Access("127.0.0.1", None), port=8123).announce()
+    local = capsys.readouterr().out
+    assert "http://127.0.0.1:8123/\n" in local and "token" not in local
+    LabdeckServer(Access("0.0.0.0", TOKEN), port=8123).announce()
+    remote = capsys.readouterr().out
+    assert f"http://0.0.0.0:8123/?token={TOKEN}\n" in remote
+    assert "this machine's address" in remote

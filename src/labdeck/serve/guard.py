@@ -2,8 +2,8 @@
 
 Bound to a loopback address the server answers only to loopback host names (so a web page
 cannot reach it by pointing its own domain at 127.0.0.1) and needs no token. Bound anywhere
-else, every request must carry the one-time token, in the URL (``?token=…``) or in the cookie
-the page sets. In both cases a browser's websocket must come from the page's own origin.
+else, every request must carry the one-time token, in the URL (``?token=…``, which the server
+then swaps for a same-site cookie) or in that cookie. In both cases a browser's websocket must come from the page's own origin.
 """
 
 from __future__ import annotations

@@ -57,11 +57,14 @@ class LabdeckServer(Server):
         )
         if problem is not None:
             raise web.HTTPForbidden(text=f"labdeck: {problem}\n")
-        response = await handler(request)
-        if self.access.token and query_token and not websocket and not response.prepared:
-            # the page's own requests (scripts, the websocket) carry the token as a cookie
-            response.set_cookie(COOKIE, query_token, httponly=True, samesite="Strict", path="/")
-        return response
+        if self.access.token and query_token is not None and not websocket:
+            # keep the key in a cookie and out of the address bar, history and Referer
+            rest = {k: v for k, v in request.query.items() if k != "token"}
+            found = web.HTTPFound(request.rel_url.with_query(rest))
+            if self.access.token_ok(query_token):  # a stale URL keeps the good cookie
+                found.set_cookie(COOKIE, query_token, httponly=True, samesite="Strict", path="/")
+            raise found
+        return await handler(request)
 
     @aiohttp_jinja2.template("app_index.html")
     async def handle_index(self, request: web.Request) -> dict[str, Any]:
