@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "labdeck.demos.commands",
     "labdeck.exam.commands",
     "labdeck.export.commands",
+    "labdeck.serve.commands",
 )
 
 

@@ -1,0 +1,1 @@
+"""``labdeck serve``: the same app in a browser, through textual-serve (imported lazily)."""
