@@ -17,8 +17,9 @@ answer is recalled with probability 0.5. A re-drill succeeds (q ≥ 4) with prob
 Time: 40 s per scheduled essay answer, 20 s per re-drill.
 
 Schedulers: SM-2; FSRS with py-fsrs' default parameters (a learner who never ran
-``labdeck fsrs optimize``); FSRS with the learner's own parameters (a perfect fit), all at
-desired retention 0.9. Exam day is the day after the last study day: "recall" is the mean
+``labdeck fsrs optimize``); FSRS with defaults until ``--fit-day`` (90), then with
+parameters fitted by py-fsrs' optimizer on the answers so far (what ``labdeck fsrs optimize``
+does); FSRS with the learner's own parameters (a perfect fit). All at desired retention 0.9. Exam day is the day after the last study day: "recall" is the mean
 true probability of recalling a card that day, "≥ 90 %" the share of cards at 0.9 or more.
 """
 
@@ -37,13 +38,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import fsrs
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
-from labdeck.srs import fsrs_step, sm2
+from labdeck.srs import fsrs_fit, fsrs_step, sm2
 
 START = date(2026, 1, 5)
 REVIEWS_PER_DAY = 200
 SECONDS_REVIEW, SECONDS_REDRILL = 40, 20
 PASS_GRADES = ((3, 0.15), (4, 0.70), (5, 0.15))
 FIRST_RECALL, REDRILL_OK = 0.5, 0.75
+FITTED = "fsrs (fitted)"
+SCHEDULERS = ("sm2", "fsrs (defaults)", FITTED, "fsrs (own params)")
 
 
 def learners() -> dict[str, tuple[float, ...]]:
@@ -82,6 +85,7 @@ class Result:
     minutes_per_day: float
     recall: float  # mean true recall probability on exam day
     share_90: float  # share of cards with true recall ≥ 0.9 on exam day
+    note: str = ""
 
 
 def grade(rng: random.Random, recalled: bool) -> int:
@@ -105,8 +109,18 @@ def simulate(
     cards = [SimCard(fsrs.Card(card_id=i + 1)) for i in range(n_cards)]
     unseen = iter(cards)
     scheduled = redrills = 0
+    fit_note = ""
     for offset in range(args.days):
         day = START + timedelta(days=offset)
+        if scheduler == FITTED and offset == args.fit_day:
+            report = fsrs_fit.optimize({i: c.history for i, c in enumerate(cards) if c.history})
+            fs = fsrs_step.make_scheduler(report.parameters, 0.9)
+            d, f = report.default, report.fitted
+            fit_note = (
+                f"{learner}: fitted on day {offset} from {d.reviews} reviews; log-loss "
+                f"{d.log_loss:.3f} -> {f.log_loss:.3f}, RMSE (bins) {d.rmse_bins:.3f} -> "
+                f"{f.rmse_bins:.3f}"
+            )
         due = sorted((c for c in cards if c.due is not None and c.due <= day), key=lambda c: c.due)[
             :REVIEWS_PER_DAY
         ]
@@ -142,6 +156,7 @@ def simulate(
         seconds / 60 / args.days,
         sum(recall) / len(recall),
         sum(r >= 0.9 for r in recall) / len(recall),
+        fit_note,
     )
 
 
@@ -150,6 +165,9 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--new", type=int, default=20)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--fit-day", type=int, default=90, help="day 'fsrs (fitted)' runs the optimizer"
+    )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args()
     n_cards = essay_cards()
@@ -157,7 +175,7 @@ def main() -> int:
     results = [
         simulate(name, params, sched, n_cards, args)
         for name, params in learners().items()
-        for sched in ("sm2", "fsrs (defaults)", "fsrs (own params)")
+        for sched in SCHEDULERS
     ]
     print(
         f"{n_cards} essay cards, {args.new} new/day, {args.days} days, seed {args.seed} "
@@ -188,6 +206,9 @@ def main() -> int:
                 f"{cells[0]:<16}{cells[1]:<20}{cells[2]:>12}{cells[3]:>9}{cells[4]:>9}"
                 f"{cells[5]:>13}{cells[6]:>8}"
             )
+    for r in results:
+        if r.note:
+            print(r.note)
     return 0
 
 
