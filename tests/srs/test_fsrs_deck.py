@@ -22,7 +22,7 @@ from labdeck.srs import fsrs_deck, fsrs_fit, sm2
 from labdeck.srs.scheduler import Scheduler
 from labdeck.store import Store
 
-from .conftest import Clock, key, make
+from .conftest import Clock, import_outline, key, make
 
 RATING = {0: 1, 1: 1, 2: 1, 3: 2, 4: 3, 5: 4}  # README "Scheduling": 0–2 Again … 5 Easy
 
@@ -288,3 +288,43 @@ def test_settings_validate_scheduler_and_retention(home: Path, capsys) -> None:
     assert load_settings().desired_retention == 0.85
     assert main(["fsrs", "retention", "2"]) == 1
     assert "between 0.7 and 0.99" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_optimize_command_stores_the_fit_for_the_deck(
+    store: Store, clock: Clock, two_decks: tuple[str, str], capsys, home: Path
+) -> None:
+    g = import_outline(store, home / "gamma.md", "Gamma", {"G1": 10})
+    sched = fsrs_sched(store, clock, g)
+    cards = [key(g, "G1", i) for i in range(1, 11)]
+    rng = random.Random(11)
+
+    def study(some: list[str]) -> None:
+        for offset in range(0, 160, 2):  # 80 reviews of each card, two days apart
+            at(clock, DAY0 + timedelta(days=offset))
+            for c in some:
+                sched.answer(c, rng.choice((1, 3, 4, 4, 4, 5)), mode="review")
+
+    study(cards[:7])
+    assert main(["fsrs", "optimize", "--deck", g]) == 1
+    assert "has 441" in capsys.readouterr().err  # 7 x 63: py-fsrs would return its defaults
+    study(cards[7:])
+    assert main(["fsrs", "optimize", "--deck", g, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)[g]
+    assert report["default"]["reviews"] == report["fitted"]["reviews"] == 790
+    assert report["fitted"]["log_loss"] < report["default"]["log_loss"]
+    with store.engine.connect() as conn:
+        assert fsrs_deck.parameters(conn, g) == pytest.approx(report["parameters"])
+        assert fsrs_deck.parameters(conn, two_decks[0]) is None
+    at(clock, DAY0 + timedelta(days=170))
+    c = cards[0]
+    with store.engine.connect() as conn:
+        own = fsrs_deck.card_history(conn, store_card_id(conn, c))
+    preview = sched.intervals_preview(c)
+    fitted = reference(report["parameters"])
+    expected = py_fsrs_due([*own, (clock().date(), 4)], fitted)
+    assert clock().date() + timedelta(days=preview[4]) == expected
+
+
+def store_card_id(conn, card_key: str) -> int:
+    return int(conn.execute(text("SELECT id FROM card WHERE key = :k"), {"k": card_key}).scalar())

@@ -3,7 +3,8 @@
 The data are the deck's scheduled, not-undone answers (re-drills are not FSRS reviews), one
 ``fsrs.ReviewLog`` per answer at noon UTC of its study day (``fsrs_step``). py-fsrs only fits
 when it has at least ``MIN_REVIEWS`` reviews that came a day or more after the card's previous
-one (it silently returns its defaults below that), so fewer are refused with a clear message.
+one, counting each card's first ``MAX_SEQ_LEN`` reviews only (it silently returns its defaults
+below that), so fewer are refused with a clear message.
 
 Both parameter sets are scored on the same answers: log-loss of the predicted recall
 probability against pass/fail (q ≥ 3), and RMSE (bins): predictions grouped into
@@ -22,6 +23,7 @@ from datetime import date
 from labdeck.srs import fsrs_step, sm2
 
 MIN_REVIEWS = 512  # py-fsrs' Optimizer: mini_batch_size; fewer reviews give its defaults back
+MAX_SEQ_LEN = 64  # py-fsrs' Optimizer learns from the first 64 reviews of each card only
 BINS = 20
 _EPS = 1e-7
 
@@ -64,10 +66,12 @@ def _predictions(
 
 
 def fit_reviews(histories: Iterable[Sequence[tuple[date, int]]]) -> int:
-    """How many reviews the optimizer learns from (a day or more after the previous one)."""
+    """How many reviews the optimizer learns from: among each card's first ``MAX_SEQ_LEN``,
+    those a day or more after the previous one."""
     count = 0
     for history in histories:
-        count += sum(1 for a, b in itertools.pairwise(history) if b[0] > a[0])
+        first = history[:MAX_SEQ_LEN]
+        count += sum(1 for a, b in itertools.pairwise(first) if b[0] > a[0])
     return count
 
 
@@ -96,7 +100,8 @@ def optimize(histories: dict[int, list[tuple[date, int]]]) -> FitReport:
     if n < MIN_REVIEWS:
         raise NotEnoughReviews(
             f"FSRS needs at least {MIN_REVIEWS} reviews that came a day or more after the "
-            f"card's previous one to fit parameters; this deck has {n}"
+            f"card's previous one (first {MAX_SEQ_LEN} of each card) to fit parameters; "
+            f"this deck has {n}"
         )
     from fsrs import Optimizer
 
