@@ -56,7 +56,11 @@ def learners() -> dict[str, tuple[float, ...]]:
     slow = list(DEFAULT_PARAMETERS)
     slow[0:4] = [p * 2.5 for p in slow[0:4]]
     slow[8] = 2.4
-    return {"default": DEFAULT_PARAMETERS, "fast forgetter": tuple(fast), "slow": tuple(slow)}
+    return {
+        "default": DEFAULT_PARAMETERS,
+        "fast forgetter": tuple(fast),
+        "slow forgetter": tuple(slow),
+    }
 
 
 def essay_cards() -> int:
