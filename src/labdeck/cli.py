@@ -14,6 +14,7 @@ from labdeck import __version__
 # Feature packages that add their own sub-commands via ``register(subparsers)``.
 COMMAND_MODULES = (
     "labdeck.srs.commands",
+    "labdeck.srs.fsrs_commands",
     "labdeck.grading.commands",
     "labdeck.demos.commands",
     "labdeck.exam.commands",

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 APP_NAME = "labdeck"
+SCHEDULERS: tuple[str, ...] = ("sm2", "fsrs")
+MIN_RETENTION, MAX_RETENTION = 0.7, 0.99  # desired_retention range (Anki's, for FSRS)
 
 
 def home_dir(override: Path | str | None = None) -> Path:
@@ -79,6 +81,9 @@ class Settings:
     theme: str = "textual-dark"
     backups_keep: int = 10  # verified database backups kept next to labdeck.db (newest first)
     deck_limits: dict[str, dict[str, int]] = field(default_factory=dict)
+    # deck key -> "sm2" | "fsrs" (missing: sm2); switch with `labdeck deck scheduler`
+    deck_schedulers: dict[str, str] = field(default_factory=dict)
+    desired_retention: float = 0.9  # FSRS decks: the recall probability reviews aim at
 
     def limits_for(self, deck_key: str) -> tuple[int, int]:
         """(new per day, reviews per day) for a deck, falling back to the global limits."""
@@ -116,6 +121,15 @@ def load_settings(override: Path | str | None = None) -> Settings:
         raise SettingsError(f"{path}: rollover_hour must be between 0 and 23")
     if settings.backups_keep < 1:
         raise SettingsError(f"{path}: backups_keep must be at least 1")
+    if not MIN_RETENTION <= settings.desired_retention <= MAX_RETENTION:
+        raise SettingsError(
+            f"{path}: desired_retention must be between {MIN_RETENTION} and {MAX_RETENTION}"
+        )
+    for deck, name in settings.deck_schedulers.items():
+        if name not in SCHEDULERS:
+            raise SettingsError(
+                f"{path}: deck_schedulers.{deck} must be one of {', '.join(SCHEDULERS)}"
+            )
     return settings
 
 

@@ -23,6 +23,9 @@ Rules (issue 3):
   An exam apply passes its own ``transaction()`` connection in, so the review and the
   question's ``applied`` flag commit together.
 * Undo marks the last not-undone log row ``undone`` and restores the card's ``prev_*`` state.
+* Scheduler per deck (``Settings.deck_schedulers``): a scheduled answer's new state comes from
+  ``fsrs_deck.step_for`` — SM-2, or FSRS with its memory rebuilt from the card's history
+  (``labdeck.srs.fsrs_step``). Every rule above holds for FSRS decks unchanged.
 
 Reads use plain SQL aggregates over the indexes ``ix_card_state_queue`` (suspended, due),
 ``ix_review_log_day`` (study_day), ``ix_review_log_card_ts`` and ``ix_card_deck_order``.
@@ -46,7 +49,7 @@ from sqlalchemy.exc import DBAPIError
 
 from labdeck import clock
 from labdeck.config import Settings, load_settings
-from labdeck.srs import sm2
+from labdeck.srs import fsrs_deck, sm2
 from labdeck.store.db import Store
 from labdeck.store.errors import store_error
 
@@ -873,7 +876,7 @@ class Scheduler:
             new_lapses, new_leech, new_suspended = lapses, bool(leech), bool(suspended)
             lapsed = became_leech = False
             if mode != "redrill":
-                new = sm2.next_state(prev, q)
+                new = fsrs_deck.step_for(conn, self.settings, cid, day)(prev, q)
                 new_due = day + timedelta(days=new.interval)
                 lapsed = q < sm2.PASS and (prev.repetitions > 0 or lapses > 0)
                 if lapsed:
@@ -1013,8 +1016,10 @@ class Scheduler:
     def intervals_preview(self, card_id: int | str) -> dict[int, int]:
         """Quality → days until the card is next due after answering with that quality.
 
-        For a scheduled review this is SM-2's next interval; for a re-drill (the day's review
-        already happened) the schedule does not move, so every quality maps to the days left.
+        For a scheduled review this is the next interval of the card's deck scheduler (SM-2,
+        or FSRS: the same ``fsrs_deck.step_for`` that ``answer`` applies); for a re-drill (the
+        day's review already happened) the schedule does not move, so every quality maps to
+        the days left.
         """
         day = self.today()
         with self._read() as conn:
@@ -1027,13 +1032,12 @@ class Scheduler:
                 ),
                 {"c": cid, "day": day.isoformat()},
             ).first()
-        if row is None:
-            return sm2.preview(sm2.State())
-        reps, ease, interval, due, redrill = row
-        if redrill and due is not None:
-            left = max(0, (_d(due) - day).days)  # type: ignore[operator]
-            return dict.fromkeys(sm2.QUALITIES, left)
-        return sm2.preview(sm2.State.from_permille(reps, ease, interval))
+            if row is not None and row[4] and row[3] is not None:
+                left = max(0, (_d(row[3]) - day).days)  # type: ignore[operator]
+                return dict.fromkeys(sm2.QUALITIES, left)
+            step = fsrs_deck.step_for(conn, self.settings, cid, day)
+        state = sm2.State.from_permille(*row[:3]) if row is not None else sm2.State()
+        return {q: step(state, q).interval for q in sm2.QUALITIES}
 
     # ------------------------------------------------------------ suspend / bury
 

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from labdeck.srs import sm2
 
 if TYPE_CHECKING:
+    from labdeck.srs.fsrs_deck import DeckRetrievability
     from labdeck.srs.scheduler import Scheduler
 
 KNOWN_REPETITIONS = 2  # passed two scheduled reviews in a row: interval ≥ 6 days
@@ -173,6 +174,16 @@ class StudyStats:
                 )
             )
         return result
+
+    def retrievability(self, deck: str | None = None) -> list[DeckRetrievability]:
+        """Per deck: FSRS's predicted probability of recall today, mean over reviewed cards
+        (``labdeck.srs.fsrs_deck.retrievability``; SM-2 decks are modelled too)."""
+        from labdeck.srs import fsrs_deck
+
+        sched = self.scheduler
+        with sched._read() as conn:
+            decks = [(d.id, d.key) for d in sched._decks(conn, deck)]
+            return fsrs_deck.retrievability(conn, sched.settings, decks, sched.today())
 
     def streak(self) -> int:
         """Consecutive study days with at least one answer, ending today (or yesterday when

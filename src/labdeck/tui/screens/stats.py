@@ -1,11 +1,11 @@
 """Statistics as plots: reviews per day, the 30-day due forecast, retention of scheduled reviews,
-E-Factor distribution and per-chapter mastery. The numbers come from ``Scheduler.stats`` in a
-worker; the screen only draws them.
+E-Factor distribution and per-chapter mastery; a text line with FSRS's predicted recall today
+per deck. The numbers come from ``Scheduler.stats`` in a worker; the screen only draws them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -39,6 +39,7 @@ class StatsData:
     mastery: list  # ChapterMastery
     streak: int
     summary: object  # TodaySummary
+    retrievability: list = field(default_factory=list)  # fsrs_deck.DeckRetrievability
 
 
 def load_stats(scheduler) -> StatsData:
@@ -56,6 +57,7 @@ def load_stats(scheduler) -> StatsData:
         mastery=stats.chapter_mastery(),
         streak=stats.streak(),
         summary=stats.today(),
+        retrievability=stats.retrievability(),
     )
 
 
@@ -126,6 +128,10 @@ class StatsScreen(Screen):
             text.append(f" · 30-day retention {month[2] / month[1]:.0%} of {month[1]}")
         due_week = sum(n for _, n in data.forecast[:7])
         text.append(f" · {due_week} due in 7 days")
+        recall = [r for r in data.retrievability if r.mean is not None]
+        if recall:
+            text.append("\nPredicted recall today (FSRS) ", style="bold")
+            text.append(" · ".join(f"{r.deck} {r.mean:.0%} of {r.cards}" for r in recall))
         self.query_one("#stats-summary", Static).update(text)
 
         days = [d for d, _ in data.per_day]
