@@ -47,6 +47,7 @@ def test_wheel_bundles_migrations_and_content(wheel: Path) -> None:
     for deck in decks:
         assert f"labdeck/_bundled/{deck}" in names
     assert not any("__pycache__" in n for n in names)
+    assert "labdeck/demos/data/garden.txt" in names  # the decoding demo's training text
 
 
 def test_installed_wheel_opens_a_store_and_loads_the_deck(wheel: Path, tmp_path: Path) -> None:
