@@ -380,9 +380,10 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         g_lp = sequence_logp(model, ids, g, dev)
         b, b_lp = beam_search(model, ids, end, max_new, p["beams"], p["length_penalty"], dev)
         b1, _ = beam_search(model, ids, end, max_new, 1, 0.0, dev)
-        raw, raw_lp = beam_search(model, ids, end, max_new, p["beams"], 0.0, dev)
+        raw, _ = beam_search(model, ids, end, max_new, p["beams"], 0.0, dev)
+        raw_lp = sequence_logp(model, ids, raw, dev)  # scored like greedy: same pass, same sums
         beam1_same &= b1 == g
-        beam_wins += raw_lp >= g_lp - 1e-9
+        beam_wins += raw == g or raw_lp > g_lp
         greedy_total, beam_total = greedy_total + g_lp, beam_total + raw_lp
         rows.append([prompt + dec(g), f"{g_lp:.2f}", prompt + dec(b), f"{b_lp:.2f}"])
     emit.text(

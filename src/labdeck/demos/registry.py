@@ -448,11 +448,11 @@ _DECODING = Demo(
         Param("top_p", float, 1.0, "nucleus mass p (1 = off)", min=0.01, max=1.0),
         Param("beams", int, 4, "beam width", min=1, max=16),
         Param("length_penalty", float, 0.6, "GNMT length penalty exponent alpha", min=0, max=3),
-        Param("train_steps", int, 1500, "optimiser steps", min=1, max=20000),
+        Param("train_steps", int, 700, "optimiser steps", min=1, max=20000),
         Param("d_model", int, 48, "model width (4 heads)", min=8, max=256),
     ),
     presets=_frozen({"quick": {"train_steps": 400}, "full": {}}),
-    seconds=MappingProxyType({"quick": 9.0, "full": 25.0}),
+    seconds=MappingProxyType({"quick": 9.0, "full": 14.0}),
     constraints=(_multiple_of("d_model", 4),),
     concepts=(
         "greedy decoding, beam search and its length penalty",
@@ -594,7 +594,7 @@ _CONTRASTIVE = Demo(
         Param("lr", float, 3e-3, "AdamW learning rate (one-cycle)", min=1e-5, max=0.1),
     ),
     presets=_frozen({"quick": {"train_steps": 400}, "full": {}}),
-    seconds=MappingProxyType({"quick": 5.0, "full": 10.0}),
+    seconds=MappingProxyType({"quick": 5.0, "full": 7.0}),
     constraints=(_positive_temperature,),
     concepts=(
         "the InfoNCE loss with positives and in-batch negatives",
@@ -668,7 +668,7 @@ _LORA = Demo(
         ),
     ),
     presets=_frozen({"quick": {"pretrain_steps": 300, "adapt_steps": 300}, "full": {}}),
-    seconds=MappingProxyType({"quick": 6.0, "full": 12.0}),
+    seconds=MappingProxyType({"quick": 7.0, "full": 10.0}),
     concepts=(
         "why full fine-tuning is costly and what parameter-efficient fine-tuning trains instead",
         "LoRA's low-rank update, its zero initialisation and weight merging",
