@@ -30,9 +30,12 @@ def test_light_modules_import_nothing_heavy() -> None:
     assert json.loads(out.stdout) == []
 
 
-def test_the_four_demos_are_registered() -> None:
-    assert frozenset({"attention", "vae", "ddim", "ctc"}) == DEMO_IDS
-    assert [d.id for d in all_demos()] == ["attention", "vae", "ddim", "ctc"]
+NEW_DEMOS = ["decoding", "positions", "contrastive", "lora"]
+
+
+def test_the_demos_are_registered() -> None:
+    assert frozenset({"attention", "vae", "ddim", "ctc", *NEW_DEMOS}) == DEMO_IDS
+    assert [d.id for d in all_demos()] == ["attention", "vae", "ddim", "ctc", *NEW_DEMOS]
     for demo in all_demos():
         assert get(demo.id) is demo
         assert demo.title and len(demo.explanation) > 200
@@ -56,7 +59,8 @@ def test_unknown_demo_is_a_clear_key_error() -> None:
     with pytest.raises(KeyError) as info:
         get("gan")
     assert isinstance(info.value, UnknownDemo)
-    assert str(info.value) == "unknown demo 'gan'; known demos: attention, ctc, ddim, vae"
+    known = ", ".join(sorted(["attention", "ctc", "ddim", "vae", *NEW_DEMOS]))
+    assert str(info.value) == f"unknown demo 'gan'; known demos: {known}"
 
 
 @pytest.mark.parametrize(
@@ -97,3 +101,11 @@ def test_values_are_coerced_and_layered() -> None:
     assert flag.coerce("yes") is True and flag.coerce("0") is False
     with pytest.raises(InvalidParameter):
         flag.coerce("maybe")
+
+
+def test_new_demos_say_what_they_illustrate_and_what_to_notice() -> None:
+    for demo_id in NEW_DEMOS:
+        demo = get(demo_id)
+        assert demo.concepts and all(len(c) > 10 for c in demo.concepts)
+        assert demo.notice.count("\n- ") >= 2  # a few bullet points
+        assert demo.seconds["quick"] <= 10 and demo.seconds["full"] <= 60

@@ -48,6 +48,7 @@ def test_wheel_bundles_migrations_and_content(wheel: Path) -> None:
         assert f"labdeck/_bundled/{deck}" in names
     assert not any("__pycache__" in n for n in names)
     assert "labdeck/serve/templates/app_index.html" in names  # `labdeck serve`'s page
+    assert "labdeck/demos/data/garden.txt" in names  # the decoding demo's training text
 
 
 def test_installed_wheel_opens_a_store_and_loads_the_deck(wheel: Path, tmp_path: Path) -> None:

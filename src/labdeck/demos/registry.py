@@ -151,6 +151,8 @@ class Demo:
     presets: Mapping[str, Mapping[str, Any]]
     seconds: Mapping[str, float]  # rough wall time per preset on one CPU core
     constraints: tuple[Constraint, ...] = field(default=())
+    concepts: tuple[str, ...] = ()  # what a card must be about for this demo to illustrate it
+    notice: str = ""  # the "what to notice" block printed after a run
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -398,7 +400,306 @@ _CTC = Demo(
     seconds=MappingProxyType({"quick": 7.0, "full": 9.0}),
 )
 
-_DEMOS: dict[str, Demo] = {d.id: d for d in (_ATTENTION, _VAE, _DDIM, _CTC)}
+
+def _multiple_of(name: str, n: int) -> Constraint:
+    def rule(v: Mapping[str, Any]) -> tuple[str, str] | None:
+        if v[name] % n:
+            return name, f"must be a multiple of {n}, got {v[name]}"
+        return None
+
+    return rule
+
+
+_DECODING = Demo(
+    id="decoding",
+    title="Decoding a tiny language model: greedy, beam search, temperature, top-k, top-p",
+    explanation=(
+        "A 2-layer character-level Transformer is trained in seconds on a short English text "
+        "shipped with labdeck (teacher forcing: every next character of a window predicted in "
+        "one parallel pass), then decoded. Greedy takes the argmax at each step; beam search "
+        "keeps the B most probable partial sentences and ranks finished ones by log p divided "
+        "by the GNMT length penalty ((5 + L) / 6)^alpha; sampling draws from softmax(z / T) "
+        "after top-k (keep the k most probable tokens) and top-p (keep the smallest set whose "
+        "mass reaches p) filtering, renormalised. The run compares greedy and beam outputs and "
+        "their log-probabilities, shows how the length penalty lengthens beam outputs, and "
+        "tabulates entropy and distinct-n diversity against temperature. It checks the filters "
+        "against brute-force loops, that beams = 1 is greedy, and that a KV cache (keeping "
+        "earlier keys and values) gives the same logits as recomputing the whole prefix."
+    ),
+    module="labdeck.demos.decoding",
+    topics=("B5.1", "B5.3", "B3.4"),
+    keywords=(
+        "decoding",
+        "greedy decoding",
+        "beam search",
+        "length penalty",
+        "sampling",
+        "temperature",
+        "top-k",
+        "top-p",
+        "nucleus sampling",
+        "kv cache",
+        "language model",
+        "autoregressive generation",
+    ),
+    params=(
+        Param("temperature", float, 1.0, "sampling temperature T", min=0.01, max=10.0),
+        Param("top_k", int, 0, "keep the k most probable tokens (0 = off)", min=0, max=100),
+        Param("top_p", float, 1.0, "nucleus mass p (1 = off)", min=0.01, max=1.0),
+        Param("beams", int, 4, "beam width", min=1, max=16),
+        Param("length_penalty", float, 0.6, "GNMT length penalty exponent alpha", min=0, max=3),
+        Param("train_steps", int, 700, "optimiser steps", min=1, max=20000),
+        Param("d_model", int, 48, "model width (4 heads)", min=8, max=256),
+    ),
+    presets=_frozen({"quick": {"train_steps": 400}, "full": {}}),
+    seconds=MappingProxyType({"quick": 9.0, "full": 14.0}),
+    constraints=(_multiple_of("d_model", 4),),
+    concepts=(
+        "greedy decoding, beam search and its length penalty",
+        "temperature, top-k and top-p (nucleus) sampling and the quality/diversity trade-off",
+        "KV caching in autoregressive decoding",
+        "teacher-forced training versus token-by-token generation",
+    ),
+    notice=(
+        "- beams = 1 (without length penalty) is greedy; wider beams find more probable continuations, and without a "
+        "length penalty they favour short sentences (alpha > 0 lengthens them).\n"
+        "- Entropy and distinct-n rise with temperature while the NLL of the samples under the "
+        "model rises too: diversity is bought with quality.\n"
+        "- top-k and top-p only cut the tail and renormalise; top-p's support adapts to how "
+        "peaked the distribution is.\n"
+        "- The KV cache changes the cost, not the logits (identical in float64)."
+    ),
+)
+
+
+def _even_head_width(v: Mapping[str, Any]) -> tuple[str, str] | None:
+    if v["heads"] and (v["d_model"] // v["heads"]) % 2:
+        return "d_model", f"divided by heads must be even (RoPE rotates pairs), got {v['d_model']}"
+    return None
+
+
+_POSITIONS = Demo(
+    id="positions",
+    title="Position encodings: sinusoidal, learned, RoPE, ALiBi, interpolation, extrapolation",
+    explanation=(
+        "Attention alone cannot tell which key came just before a query, so Transformers add "
+        "position information. Sinusoidal encodings add sin/cos of m w_i to the input (a fixed "
+        "offset is a rotation of each sin/cos pair); learned encodings add a trained table; "
+        "RoPE rotates each query/key pair by m theta_i so that the score depends only on the "
+        "offset m - n; ALiBi adds -s_h (m - n) to the scores with geometric slopes "
+        "s_h = 2^(-8h/H); position interpolation runs a RoPE model past its training length by "
+        "scaling positions by L / L'. A one-layer Transformer with each encoding learns an "
+        "order-2 Markov chain (it must find the previous token) on short sequences and is "
+        "evaluated on longer ones, against the true conditional entropy. The run checks the "
+        "formulas and the relative-offset property of RoPE in float64."
+    ),
+    module="labdeck.demos.positions",
+    topics=("B3.2", "B10.3", "B10.4", "B10.5", "B10.6", "I2.4", "I2.13"),
+    keywords=(
+        "positional encoding",
+        "position embedding",
+        "sinusoidal",
+        "learned positions",
+        "rope",
+        "rotary",
+        "alibi",
+        "position interpolation",
+        "length extrapolation",
+        "relative position",
+        "context length",
+    ),
+    params=(
+        Param("train_len", int, 16, "training sequence length", min=8, max=64),
+        Param(
+            "max_factor", int, 8, "evaluate up to this many times the training length", min=1, max=8
+        ),
+        Param("heads", int, 8, "attention heads (ALiBi gets one slope each)", min=1, max=16),
+        Param("d_model", int, 32, "model width (d_model / heads must be even)", min=8, max=128),
+        Param("vocab", int, 6, "tokens of the Markov chain", min=2, max=16),
+        Param("train_steps", int, 500, "optimiser steps per encoding", min=1, max=20000),
+        Param("lr", float, 1e-2, "AdamW learning rate (one-cycle)", min=1e-5, max=0.1),
+    ),
+    presets=_frozen({"quick": {"train_steps": 250}, "full": {}}),
+    seconds=MappingProxyType({"quick": 9.0, "full": 17.0}),
+    constraints=(_divides("d_model", "heads"), _even_head_width),
+    concepts=(
+        "why self-attention needs position information",
+        "sinusoidal and learned absolute position encodings",
+        "rotary position embedding (RoPE) and its relative-offset property",
+        "ALiBi linear attention biases and their head slopes",
+        "position interpolation and extrapolation beyond the training length",
+    ),
+    notice=(
+        "- Without positions the model cannot find the previous token: its loss stays near "
+        "the order-1 baseline.\n"
+        "- At the training length every encoding works; beyond it, learned positions fail "
+        "(untrained rows), while RoPE and ALiBi, which only see offsets, keep working.\n"
+        "- Position interpolation keeps RoPE positions inside [0, L) but shrinks the neighbour "
+        "offset to L/L'; on this local task it hurts even after fine-tuning, while plain RoPE "
+        "fine-tuned for the same steps recovers.\n"
+        "- The RoPE score q.k is identical for every (m, n) with the same m - n."
+    ),
+)
+
+
+def _positive_temperature(v: Mapping[str, Any]) -> tuple[str, str] | None:
+    if 0 < v["temperature"] < 0.01:
+        return "temperature", f"must be 0 (learnable) or at least 0.01, got {v['temperature']}"
+    return None
+
+
+_CONTRASTIVE = Demo(
+    id="contrastive",
+    title="CLIP-style contrastive learning: symmetric InfoNCE, temperature, the log N bound",
+    explanation=(
+        "Two synthetic modalities are generated from a shared latent through two different "
+        "random nonlinear maps plus noise. Two encoders map each view to a unit vector; the "
+        "N x N matrix of cosine similarities divided by a temperature (learnable as in CLIP, "
+        "or fixed) is scored with a cross-entropy whose correct class is the diagonal, once "
+        "along the rows (A retrieves B) and once along the columns (B retrieves A), and the "
+        "two are averaged. The run reports recall@1 and recall@5 in both directions among "
+        "1000 held-out pairs, and evaluates the mutual-information lower bound "
+        "I(A; B) >= log N - InfoNCE for batch sizes N from 2 to 1024: tight at small N, then "
+        "saturating, since it can never exceed log N. It checks the loss against "
+        "F.cross_entropy on the logits and their transpose."
+    ),
+    module="labdeck.demos.contrastive",
+    topics=("C1.2", "C1.5", "C2.1", "I4.4"),
+    keywords=(
+        "contrastive learning",
+        "infonce",
+        "clip",
+        "symmetric cross-entropy",
+        "temperature",
+        "mutual information",
+        "negatives",
+        "batch size",
+        "retrieval",
+        "recall@k",
+        "multimodal embeddings",
+    ),
+    params=(
+        Param("batch", int, 256, "training batch size N (N - 1 negatives each)", min=2, max=2048),
+        Param(
+            "temperature",
+            float,
+            0.0,
+            "fixed temperature tau (0 = learnable, as in CLIP)",
+            min=0.0,
+            max=10.0,
+        ),
+        Param("noise", float, 0.5, "noise std added to each view", min=0.0, max=5.0),
+        Param("hidden", int, 128, "hidden units of each encoder", min=8, max=1024),
+        Param("train_steps", int, 1000, "optimiser steps", min=1, max=20000),
+        Param("lr", float, 3e-3, "AdamW learning rate (one-cycle)", min=1e-5, max=0.1),
+    ),
+    presets=_frozen({"quick": {"train_steps": 400}, "full": {}}),
+    seconds=MappingProxyType({"quick": 5.0, "full": 7.0}),
+    constraints=(_positive_temperature,),
+    concepts=(
+        "the InfoNCE loss with positives and in-batch negatives",
+        "CLIP's symmetric contrastive objective and learnable temperature",
+        "InfoNCE as a mutual-information lower bound capped at log N",
+        "cross-modal retrieval measured by recall@k",
+    ),
+    notice=(
+        "- The loss is two cross-entropies over the same logits: rows (A -> B) and columns "
+        "(B -> A).\n"
+        "- log N - loss tracks log N for small batches and flattens for large ones: the bound "
+        "cannot exceed log N, so small batches cannot certify much information.\n"
+        "- The learnable temperature moves from its 0.07 start to suit the data; a fixed large "
+        "temperature blurs the softmax and retrieval suffers.\n"
+        "- Retrieval works in both directions because the objective is symmetric."
+    ),
+)
+
+
+_LORA = Demo(
+    id="lora",
+    title="LoRA vs a bottleneck adapter vs full fine-tuning",
+    explanation=(
+        "An MLP is pretrained on 8x8 digits (task A) and adapted to task B, the same digits "
+        "transposed or with inverted ink. LoRA freezes every weight matrix W and learns a "
+        "low-rank update (alpha / r) B A, with A random and B zero so training starts from "
+        "exactly the pretrained model; it trains r (d_in + d_out) parameters per layer instead "
+        "of d_in d_out, and can be merged into W afterwards at no inference cost. A bottleneck "
+        "adapter (down-projection, ReLU, zero-initialised up-projection, residual) is inserted "
+        "after each hidden layer; full fine-tuning trains everything. The run sweeps the LoRA "
+        "rank 1, 2, 4, 8, tabulates trainable parameters and accuracy on both tasks, and checks "
+        "the zero start, the parameter counts, the frozen base, and that the merged weights "
+        "give the same outputs as the unmerged adapter."
+    ),
+    module="labdeck.demos.lora",
+    topics=("B12.1", "B12.2", "B12.3", "B12.4", "B12.6"),
+    keywords=(
+        "lora",
+        "low-rank adaptation",
+        "peft",
+        "parameter-efficient fine-tuning",
+        "adapter",
+        "bottleneck adapter",
+        "fine-tuning",
+        "full fine-tuning",
+        "catastrophic forgetting",
+        "weight merging",
+        "rank",
+    ),
+    params=(
+        Param("task_b", str, "transpose", "the new task", choices=("transpose", "invert")),
+        Param("rank", int, 4, "LoRA rank checked for merging (the sweep adds it)", min=1, max=64),
+        Param(
+            "alpha",
+            float,
+            8.0,
+            "LoRA scale numerator: the update is (alpha / r) B A",
+            min=0.01,
+            max=256.0,
+        ),
+        Param("adapter_size", int, 16, "bottleneck width m of each adapter", min=1, max=256),
+        Param("pretrain_steps", int, 600, "steps on task A", min=1, max=20000),
+        Param("adapt_steps", int, 600, "steps on task B for each method", min=1, max=20000),
+        Param(
+            "lr",
+            float,
+            1e-2,
+            "Adam learning rate (full fine-tuning uses a third)",
+            min=1e-5,
+            max=0.1,
+        ),
+    ),
+    presets=_frozen({"quick": {"pretrain_steps": 300, "adapt_steps": 300}, "full": {}}),
+    seconds=MappingProxyType({"quick": 7.0, "full": 10.0}),
+    concepts=(
+        "why full fine-tuning is costly and what parameter-efficient fine-tuning trains instead",
+        "LoRA's low-rank update, its zero initialisation and weight merging",
+        "bottleneck adapters and their parameter count",
+        "low intrinsic rank of the fine-tuning update",
+    ),
+    notice=(
+        "- A rank-1 update (about 1% of the weights) already recovers most of task B; "
+        "higher ranks approach full fine-tuning.\n"
+        "- Merging W + (alpha/r) B A changes nothing but rounding: the deployed model has no "
+        "extra layers.\n"
+        "- Full fine-tuning overwrites the task-A model; LoRA and adapters leave it intact "
+        "(switch them off to get it back bit for bit).\n"
+        "- The counts are exact: r (d_in + d_out) per LoRA layer, 2 d m + d + m per adapter."
+    ),
+)
+
+
+_DEMOS: dict[str, Demo] = {
+    d.id: d
+    for d in (
+        _ATTENTION,
+        _VAE,
+        _DDIM,
+        _CTC,
+        _DECODING,
+        _POSITIONS,
+        _CONTRASTIVE,
+        _LORA,
+    )
+}
 
 DEMO_IDS: frozenset[str] = frozenset(_DEMOS)
 
