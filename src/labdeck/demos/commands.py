@@ -14,6 +14,7 @@ import textwrap
 from typing import Any
 
 from labdeck.demos import registry
+from labdeck.demos.events import count_checks
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -58,27 +59,34 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--preset",
         choices=registry.PRESETS,
-        default=None,
-        help="quick: a short run; full: the parameter defaults (default)",
+        default="quick",
+        help="quick: a short run (default); full: the parameter defaults",
     )
     p.add_argument(
         "--timeout",
         type=float,
         default=None,
         metavar="S",
-        help="kill the demo after S seconds (default: 10x its usual time, >= 120 s)",
+        help="kill the demo after S seconds (default: 10x its estimated time, >= 120 s)",
     )
     p.add_argument("--card", metavar="KEY", default=None, help="card the run was started from")
     p.add_argument("--json", action="store_true", help="print the raw JSON-line events")
     params = p.add_argument_group("demo parameters (each applies to the demos named)")
     for name, owners in sorted(_param_index().items()):
         flags = sorted({"--" + name.replace("_", "-"), "--" + name})
+        is_bool = all(prm.type is bool for _, prm in owners)
+        flag = {"nargs": "?", "const": "true"} if is_bool else {}  # --no-scale alone means true
         desc = "; ".join(
             f"{d.id}: {prm.help} (default {prm.default}, {prm.describe_bounds()})"
             for d, prm in owners
         )
         params.add_argument(
-            *flags, dest=f"param_{name}", default=None, metavar="V", help=desc.replace("%", "%%")
+            *flags,
+            dest=f"param_{name}",
+            default=None,
+            metavar="V",
+            help=desc.replace("%", "%%"),
+            **flag,
         )
     p.set_defaults(func=cmd_run)
 
@@ -139,10 +147,6 @@ class _Terminated(Exception):
     pass
 
 
-def _default_timeout(demo: registry.Demo, preset: str | None) -> float:
-    return max(120.0, 10.0 * float(demo.seconds.get(preset or "full", 30.0)))
-
-
 def _exit_code(outcome: Any) -> int:
     from labdeck.demos import runner
 
@@ -185,7 +189,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             if value is not None:
                 demo.param(name)  # InvalidParameter if this demo has no such parameter
                 overrides[name] = value
-        timeout = args.timeout if args.timeout is not None else _default_timeout(demo, args.preset)
+        timeout = (
+            args.timeout if args.timeout is not None else registry.run_timeout(demo, args.preset)
+        )
         if timeout <= 0:
             raise registry.InvalidParameter(demo.id, "timeout", f"must be > 0, got {timeout:g}")
         proc = DemoProcess(
@@ -289,6 +295,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         passed, total = outcome.checks_passed()
         if not args.json:
             print(f"\n{demo.id}: {outcome.message}")
+            _print_notice(demo, args.card, store)
         if passed < total:
             print(
                 f"labdeck: {demo.id}: {total - passed} check(s) missed their target",
@@ -302,6 +309,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print(f"labdeck: demo {demo.id} {outcome.status}: {outcome.message}", file=sys.stderr)
     return code
+
+
+def _print_notice(demo: registry.Demo, card_key: str | None, store: Any) -> None:
+    from labdeck.demos.notice import card_key_points, notice_lines
+
+    try:
+        points = card_key_points(store, card_key)
+    except Exception:  # the notes still help without the card's text
+        points = []
+    lines = notice_lines(demo, card_key, points)
+    print("\n" + lines[0])
+    for line in lines[1:]:
+        print("  " + line)
 
 
 # ----------------------------------------------------------------------------- history
@@ -327,7 +347,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     for r in runs:
         secs = (r.ended_at - r.started_at).total_seconds() if r.ended_at and r.started_at else None
         checks = r.checks or {}
-        passed = sum(1 for c in checks.values() if isinstance(c, dict) and c.get("passed"))
+        passed, failed, _ = count_checks(checks)
         rows.append(
             [
                 r.id,
@@ -335,7 +355,7 @@ def cmd_history(args: argparse.Namespace) -> int:
                 r.demo_id,
                 r.status,
                 f"{secs:.1f}" if secs is not None else "",
-                f"{passed}/{len(checks)}" if checks else "",
+                f"{passed}/{passed + failed}" if checks else "",
                 r.card_key or "",
                 (r.message or "")[:60],
             ]

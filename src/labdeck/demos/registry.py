@@ -530,6 +530,14 @@ def demos_for(tags: Iterable[str]) -> list[Demo]:
     return [d for d in _DEMOS.values() if wanted & {t.lower() for t in d.tags}]
 
 
+def run_timeout(demo: Demo, preset: str | None) -> float:
+    """Wall-time limit of one run (CLI and TUI alike): 10x the one-thread estimate, >= 2 min.
+
+    The factor covers a loaded machine (two cores shared with other work ran the quick presets
+    3-4x slower than on an idle core) and a first run that pays for imports and training."""
+    return max(120.0, 10.0 * float(demo.seconds.get(preset or "full", 30.0)))
+
+
 def validate(
     demo_id: str, overrides: Mapping[str, Any] | None = None, preset: str | None = None
 ) -> dict[str, Any]:

@@ -320,11 +320,18 @@ class Renderer:
             self._write(self._heading("checks"))
             width = max(len(k) for k in checks)
             for name, c in checks.items():
-                ok = bool(isinstance(c, dict) and c.get("passed"))
+                c = c if isinstance(c, dict) else {"passed": bool(c), "value": c}
+                value = fmt_value(c.get("value"))
+                if c.get("passed") is None and c.get("changed"):
+                    self._write(f"{self._paint('~ note', '33')}  {clean(c['changed'])}")
+                    continue
+                ok = bool(c.get("passed"))
                 mark = self._paint("✓ pass", "32") if ok else self._paint("✗ FAIL", "31;1")
-                value = fmt_value(c.get("value")) if isinstance(c, dict) else fmt_value(c)
-                target = clean(c.get("target", "")) if isinstance(c, dict) else ""
-                self._write(f"{mark}  {clean(name).ljust(width)}  {value}  (target {target})")
+                kind = "exact" if c.get("kind") == "exact" else "expect"
+                target = clean(c.get("target", ""))
+                self._write(
+                    f"{mark}  {kind:<6}  {clean(name).ljust(width)}  {value}  (target {target})"
+                )
 
     def _on_error(self, ev: dict[str, Any]) -> None:
         self._write(self._paint("error: ", "31;1") + clean(ev.get("message", "")))
