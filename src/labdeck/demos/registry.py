@@ -429,7 +429,7 @@ _DDIM = Demo(
             max=1.0,
         ),
     ),
-    presets=_frozen({"quick": {"train_steps": 8000}, "full": {}}),
+    presets=_frozen({"quick": {"train_steps": 3000, "samples": 500}, "full": {}}),
     seconds=MappingProxyType({"quick": 14.0, "full": 20.0}),
     concepts=(
         "ddim",
