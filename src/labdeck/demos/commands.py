@@ -90,6 +90,17 @@ def register(subparsers: Any) -> None:
         )
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser(
+        "selftest",
+        help="run every demo's quick preset; one line per demo (time, checks)",
+        description="Run each demo's quick preset in its own child process on DEVICE and print "
+        "one line per demo. Exit status 0 when every demo finished with all checks passed.",
+    )
+    p.add_argument("--device", choices=registry.DEVICES, default="auto")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--demo", metavar="ID", action="append", default=None, help="only these")
+    p.set_defaults(func=cmd_selftest)
+
     p = sub.add_parser("history", help="past demo runs, newest first")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--demo", metavar="ID", default=None)
@@ -322,6 +333,62 @@ def _print_notice(demo: registry.Demo, card_key: str | None, store: Any) -> None
     print("\n" + lines[0])
     for line in lines[1:]:
         print("  " + line)
+
+
+# ----------------------------------------------------------------------------- selftest
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from labdeck.demos.runner import DemoProcess
+
+    try:
+        demos = [registry.get(d) for d in args.demo] if args.demo else registry.all_demos()
+    except registry.UnknownDemo as exc:
+        print(f"labdeck: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    worst = EXIT_OK
+    for demo in demos:
+        proc = DemoProcess(
+            demo.id,
+            {},
+            device=args.device,
+            threads=args.threads,
+            preset="quick",
+            timeout=registry.run_timeout(demo, "quick"),
+        )
+        try:
+            outcome = proc.run()
+        except KeyboardInterrupt:
+            proc.cancel()
+            print(f"{demo.id:<10} cancelled", flush=True)
+            return EXIT_CANCELLED
+        passed, total = outcome.checks_passed()
+        device = str((outcome.result or {}).get("device") or args.device)
+        status = (
+            "ok"
+            if outcome.ok and passed == total
+            else (outcome.status if not outcome.ok else "FAILED")
+        )
+        est = demo.seconds["quick"]
+        line = (
+            f"{demo.id:<10} {status:<8} {outcome.seconds:6.1f} s (estimate {est:g} s)  "
+            f"device {device:<7} checks {passed}/{total}"
+        )
+        if not outcome.ok:
+            line += f"  {clean_line(outcome.message)}"
+        elif passed < total:
+            failed = [k for k, c in outcome.checks.items() if c.get("passed") is False]
+            line += "  failed: " + ", ".join(failed)
+        print(line, flush=True)
+        if status != "ok":
+            worst = EXIT_USAGE if outcome.returncode == EXIT_USAGE else EXIT_FAILED
+    return worst
+
+
+def clean_line(text: str) -> str:
+    from labdeck.demos.render import clean
+
+    return clean(text).replace("\n", " ")[:200]
 
 
 # ----------------------------------------------------------------------------- history
