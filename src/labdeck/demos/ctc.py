@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from labdeck.demos.events import at_least, at_most, is_true
+from labdeck.demos.events import EXACT, at_least, at_most, is_true
 
 BLANK = 0
 FEATURES = 16
@@ -209,8 +209,11 @@ def edit_distance(a: list[int] | tuple[int, ...], b: list[int] | tuple[int, ...]
 # ----------------------------------------------------------------------------- exactness
 
 
-def check_against_brute_force(gen: torch.Generator, cases: int = 12) -> dict[str, Any]:
-    """F.ctc_loss (fp64) vs enumeration; prefix beam search vs the true best labelling."""
+def check_against_brute_force(
+    gen: torch.Generator, cases: int = 12, device: Any = "cpu"
+) -> dict[str, Any]:
+    """F.ctc_loss (fp64, on ``device``) vs enumeration; prefix beam search vs the true best
+    labelling."""
     loss_err = 0.0
     beam_hits = 0
     greedy_misses = 0
@@ -226,8 +229,8 @@ def check_against_brute_force(gen: torch.Generator, cases: int = 12) -> dict[str
             target = [1, 1]  # a doubled symbol: needs a blank between the copies
         ref = brute_force_ctc(lp, target)
         ours = F.ctc_loss(
-            lp[:, None, :],
-            torch.tensor([target]),
+            lp[:, None, :].to(device),
+            torch.tensor([target], device=device),
             torch.tensor([t_len]),
             torch.tensor([len(target)]),
             blank=BLANK,
@@ -389,7 +392,7 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     )
 
     # --- exactness ---------------------------------------------------------------------------
-    brute = check_against_brute_force(gen)
+    brute = check_against_brute_force(gen, device=dev)
     emit.table(
         "CTC loss: torch (fp64) vs brute-force sum over all C^T paths",
         ["T", "K", "target", "brute force", "F.ctc_loss", "best labelling", "beam search"],
@@ -420,11 +423,13 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "mean_reduction_err": red["err"],
     }
     checks = {
-        "ctc_loss_equals_brute_force": at_most(brute["loss_err"], 1e-6),
+        "ctc_loss_equals_brute_force": at_most(brute["loss_err"], 1e-6, EXACT),
         "beam_search_finds_most_probable": is_true(
-            brute["beam_hits"] == brute["cases"], f"{brute['cases']}/{brute['cases']} tiny cases"
+            brute["beam_hits"] == brute["cases"],
+            f"{brute['cases']}/{brute['cases']} tiny cases",
+            EXACT,
         ),
-        "mean_reduction_divides_by_target_length": at_most(red["err"], 1e-9),
+        "mean_reduction_divides_by_target_length": at_most(red["err"], 1e-9, EXACT),
         "greedy_seq_acc": at_least(greedy_acc, 0.90),
         "greedy_cer": at_most(metrics["greedy_cer"], 0.03),
         "beam_not_worse_than_greedy": at_least(beam_acc - greedy_acc, -0.01),

@@ -149,7 +149,7 @@ class Demo:
     keywords: tuple[str, ...]
     params: tuple[Param, ...]
     presets: Mapping[str, Mapping[str, Any]]
-    seconds: Mapping[str, float]  # rough wall time per preset on one CPU core
+    seconds: Mapping[str, float]  # CPU seconds per preset, one thread (benchmarks/bench_demos.py)
     constraints: tuple[Constraint, ...] = field(default=())
     concepts: tuple[str, ...] = ()  # what a card must be about for this demo to illustrate it
     notice: str = ""  # the "what to notice" block printed after a run
@@ -297,7 +297,7 @@ _ATTENTION = Demo(
         ),
     ),
     presets=_frozen({"quick": {"max_dk": 1024, "bert": False}, "full": {}}),
-    seconds=MappingProxyType({"quick": 2.0, "full": 2.0}),
+    seconds=MappingProxyType({"quick": 1.5, "full": 4.5}),
     constraints=(_divides("d_model", "heads"), _max_words("sentence", 16)),
     concepts=(
         "scaled dot-product attention",
@@ -364,7 +364,7 @@ _VAE = Demo(
         ),
     ),
     presets=_frozen({"quick": {"epochs": 100}, "full": {}}),
-    seconds=MappingProxyType({"quick": 3.0, "full": 8.0}),
+    seconds=MappingProxyType({"quick": 6.5, "full": 11.0}),
     concepts=(
         "variational autoencoder",
         "elbo",
@@ -430,7 +430,7 @@ _DDIM = Demo(
         ),
     ),
     presets=_frozen({"quick": {"train_steps": 3000, "samples": 500}, "full": {}}),
-    seconds=MappingProxyType({"quick": 14.0, "full": 20.0}),
+    seconds=MappingProxyType({"quick": 9.5, "full": 21.0}),
     concepts=(
         "ddim",
         "ddpm",
@@ -489,7 +489,7 @@ _CTC = Demo(
         Param("beam", int, 8, "prefix beam-search width", min=1, max=128),
     ),
     presets=_frozen({"quick": {"train_steps": 300}, "full": {}}),
-    seconds=MappingProxyType({"quick": 7.0, "full": 9.0}),
+    seconds=MappingProxyType({"quick": 8.0, "full": 9.5}),
     concepts=(
         "ctc",
         "connectionist temporal classification",

@@ -132,10 +132,8 @@ def image(
     for i, row in enumerate(data):
         prefix = (ylab[i] if i < len(ylab) else "").rjust(pad) + " " if pad else ""
         lines.append(prefix + "".join(cell(v) for v in row))
-    if xlab and xlab != ylab[: len(xlab)]:
+    if xlab:
         lines.append("columns: " + "  ".join(f"{i}={x[:12]}" for i, x in enumerate(xlab)))
-    elif xlab:
-        lines.append("columns: numbered like the rows (row i's word is column i)")
     return "\n".join(lines)
 
 
