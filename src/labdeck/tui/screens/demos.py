@@ -196,9 +196,10 @@ class DemosScreen(Screen):
         for param in demo.params:
             row = Horizontal(classes="demo-param")
             row.compose_add_child(Label(param.name))
-            if param.choices is not None:
+            if param.choices is not None or param.type is bool:
+                options = param.choices if param.choices is not None else (False, True)
                 field = Select(
-                    [(str(c), c) for c in param.choices],
+                    [(str(c), c) for c in options],
                     value=values[param.name],
                     allow_blank=False,
                     id=f"param-{param.name}",
