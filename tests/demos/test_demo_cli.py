@@ -119,6 +119,17 @@ def test_selftest_prints_one_line_per_demo(cli) -> None:
     assert bad.returncode == 2 and "unknown demo 'gan'" in bad.stderr
 
 
+def test_selftest_on_a_missing_cuda_device_says_so_once(cli) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: `labdeck demo selftest --device cuda` runs for real")
+    done = cli("demo", "selftest", "--device", "cuda")
+    assert done.returncode == 2
+    (line,) = done.stdout.splitlines()  # stops at the first demo: the others would fail alike
+    assert line.startswith("attention  failed") and "CUDA is not available" in line
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [

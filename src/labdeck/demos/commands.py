@@ -382,6 +382,8 @@ def cmd_selftest(args: argparse.Namespace) -> int:
         print(line, flush=True)
         if status != "ok":
             worst = EXIT_USAGE if outcome.returncode == EXIT_USAGE else EXIT_FAILED
+        if outcome.returncode == EXIT_USAGE:  # e.g. no CUDA: every other demo would say so too
+            break
     return worst
 
 
