@@ -292,46 +292,53 @@ def _word(seq: list[int] | tuple[int, ...]) -> str:
 
 
 def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    from labdeck.demos.cache import load_or_train
+
     p, emit, dev = ctx.params, ctx.emit, ctx.device
     gen = torch.Generator().manual_seed(ctx.seed)
-    rng = np.random.default_rng(ctx.seed)
     data = SyntheticSpeech(p["symbols"], p["noise"], ctx.seed)
-    model = BiGRUTagger(p["symbols"], p["hidden"]).to(dev)
-    ctc = nn.CTCLoss(blank=BLANK, reduction="mean", zero_infinity=True)
-    opt = torch.optim.Adam(model.parameters(), lr=p["lr"])
     steps = p["train_steps"]
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=p["lr"], total_steps=steps, pct_start=0.15
-    )
     emit.text(
         f"{p['symbols']} symbols + blank; each symbol is 2-5 noisy frames (noise std "
         f"{p['noise']}), a silence frame between equal neighbours; BiGRU {p['hidden']}x2; "
         f"{steps} steps of {p['batch']} fresh sequences; nn.CTCLoss(reduction='mean')."
     )
 
-    t0 = time.perf_counter()
-    xs: list[int] = []
-    ys: list[float] = []
-    running, count = 0.0, 0
-    every = max(1, steps // 60)
-    model.train()
-    for step in range(1, steps + 1):
-        b = data.batch(rng, p["batch"])
-        lp = model(b["x"].to(dev), b["x_len"])  # (B, T, C)
-        loss = ctc(lp.transpose(0, 1), b["targets"].to(dev), b["x_len"], b["y_len"])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        opt.step()
-        sched.step()
-        running += loss.item()
-        count += 1
-        if step % every == 0 or step == steps:
-            xs.append(step)
-            ys.append(running / count)
-            running, count = 0.0, 0
-            emit.progress(step, steps, "training")
-    train_seconds = time.perf_counter() - t0
+    def fit(model: BiGRUTagger) -> dict[str, Any]:
+        rng = np.random.default_rng(ctx.seed)
+        ctc = nn.CTCLoss(blank=BLANK, reduction="mean", zero_infinity=True)
+        opt = torch.optim.Adam(model.parameters(), lr=p["lr"])
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=p["lr"], total_steps=steps, pct_start=0.15
+        )
+        t0 = time.perf_counter()
+        xs: list[int] = []
+        ys: list[float] = []
+        running, count = 0.0, 0
+        every = max(1, steps // 60)
+        model.train()
+        for step in range(1, steps + 1):
+            b = data.batch(rng, p["batch"])
+            lp = model(b["x"].to(dev), b["x_len"])  # (B, T, C)
+            loss = ctc(lp.transpose(0, 1), b["targets"].to(dev), b["x_len"], b["y_len"])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            sched.step()
+            running += loss.item()
+            count += 1
+            if step % every == 0 or step == steps:
+                xs.append(step)
+                ys.append(running / count)
+                running, count = 0.0, 0
+                emit.progress(step, steps, "training")
+        return {"x": xs, "y": ys, "seconds": time.perf_counter() - t0}
+
+    training = {k: p[k] for k in ("train_steps", "symbols", "hidden", "batch", "noise", "lr")}
+    model = BiGRUTagger(p["symbols"], p["hidden"]).to(dev)
+    fitted = load_or_train(ctx, training, model, fit)
+    xs, ys, train_seconds = fitted["x"], fitted["y"], fitted["seconds"]
     emit.series("CTC loss (per target symbol)", xs, ys, xlabel="step", ylabel="nats")
 
     # --- evaluation on fresh sequences -------------------------------------------------------
