@@ -164,3 +164,16 @@ def test_second_run_loads_the_trained_model_from_the_cache(tmp_path, monkeypatch
     assert not any(e.get("label") == "training" for e in col2.of_type("progress"))
     _, c = run_inprocess("vae", {"epochs": 3, "beta": 2.0}, seed=5)  # other training: retrain
     assert c["cached"] is False
+
+
+def test_an_unreadable_cache_file_is_retrained_and_replaced(tmp_path, monkeypatch) -> None:
+    from labdeck.demos.run import run_inprocess
+
+    monkeypatch.setenv("LABDECK_CACHE", str(tmp_path))
+    _, a = run_inprocess("vae", {"epochs": 2}, seed=6)
+    (path,) = (tmp_path / "demos").glob("vae-*.pt")
+    path.write_bytes(b"not a torch file")
+    _, b = run_inprocess("vae", {"epochs": 2}, seed=6)
+    assert b["cached"] is False and b["metrics"] == a["metrics"]
+    _, c = run_inprocess("vae", {"epochs": 2}, seed=6)
+    assert c["cached"] is True

@@ -10,6 +10,7 @@ the same results as the run that trained it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -59,12 +60,16 @@ def load_or_train(
             pass
     extra = train(model)
     ctx.cached = False
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
         os.close(fd)
         torch.save({"state": model.state_dict(), "extra": extra}, tmp)
         os.replace(tmp, path)
-    except OSError as exc:  # a read-only cache must not fail the run
+    except Exception as exc:  # a read-only or full cache must not fail the run
         ctx.emit.text(f"(could not cache the trained model: {exc})")
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
     return extra
