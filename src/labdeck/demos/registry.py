@@ -367,7 +367,7 @@ _VAE = Demo(
         ),
     ),
     presets=_frozen({"quick": {"epochs": 100}, "full": {}}),
-    seconds=MappingProxyType({"quick": 6.5, "full": 11.0}),
+    seconds=MappingProxyType({"quick": 6.5, "full": 10.5}),
     concepts=(
         "variational autoencoder",
         "elbo",
@@ -434,7 +434,7 @@ _DDIM = Demo(
         ),
     ),
     presets=_frozen({"quick": {"train_steps": 3000, "samples": 500}, "full": {}}),
-    seconds=MappingProxyType({"quick": 9.5, "full": 21.0}),
+    seconds=MappingProxyType({"quick": 8.5, "full": 21.0}),
     concepts=(
         "ddim",
         "ddpm",
@@ -493,7 +493,7 @@ _CTC = Demo(
         Param("beam", int, 8, "prefix beam-search width", min=1, max=128),
     ),
     presets=_frozen({"quick": {"train_steps": 300}, "full": {}}),
-    seconds=MappingProxyType({"quick": 8.0, "full": 9.5}),
+    seconds=MappingProxyType({"quick": 8.5, "full": 10.5}),
     concepts=(
         "ctc",
         "connectionist temporal classification",
