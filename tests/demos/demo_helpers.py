@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,10 +16,24 @@ from typing import Any
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
+_CACHES: list[str] = []
+
+
+@atexit.register
+def _remove_caches() -> None:
+    for path in _CACHES:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a CLI run in a test. Each gets an empty trained-model cache of its own:
+    a demo the session already trained in-process would otherwise load its model and finish at
+    once, and tests that interrupt a run while it trains would race it."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
     env["PYTHONUNBUFFERED"] = "1"
+    _CACHES.append(tempfile.mkdtemp(prefix="labdeck-test-cli-cache-"))
+    env["LABDECK_CACHE"] = _CACHES[-1]
     env.update(extra)
     return env
 

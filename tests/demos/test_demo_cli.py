@@ -63,23 +63,72 @@ def test_run_json_streams_events_ends_with_outcome_and_is_recorded(cli) -> None:
     assert run["demo_id"] == "vae" and run["status"] == "ok"
     assert run["card_key"] == "exam-c:c3.4" and run["seed"] == 1 and run["threads"] == 1
     assert run["device"] == "cpu"  # what --device auto resolved to on this machine
-    assert run["params"] == {"epochs": 2, "latent": 8, "hidden": 512, "batch": 128, "lr": 0.003}
+    assert run["params"] == {
+        "epochs": 2,
+        "latent": 8,
+        "hidden": 512,
+        "batch": 128,
+        "lr": 0.003,
+        "beta": 1.0,
+    }
     assert run["metrics"]["test_neg_elbo"] == result["metrics"]["test_neg_elbo"]
     assert run["ended_at"] is not None
 
 
 def test_run_text_output_without_colour(cli) -> None:
-    done = cli("demo", "run", "attention", "--preset", "quick", NO_COLOR="1")
+    assert cli("cards", "--search", "sqrt").returncode == 0  # loads the shipped deck
+    done = cli("demo", "run", "attention", "--card", "exam-b:b2.2", NO_COLOR="1")
     assert done.returncode == 0, done.stderr
     out = done.stdout
+    assert "preset quick" in out  # the CLI's default preset is quick
     assert "\x1b" not in out
-    assert "Self-attention weights, causal mask" in out
+    assert "Self-attention weights of head 0, causal mask" in out
+    assert "columns: 0=the  1=cat  2=sat" in out  # whole words name the heatmap's columns
     assert "██" in out and "░░" in out  # heatmaps drawn with shade characters
-    assert "entropy with 1/sqrt(d_k) / entropy without scaling" in out  # a grouped plot
-    assert "✓ pass  matches_torch_sdpa" in out
+    assert "entropy with 1/sqrt(d_k) / entropy raw q.k" in out  # a grouped plot
+    assert "legend: • entropy with 1/sqrt(d_k)   x entropy raw q.k" in out
+    assert "✓ pass  exact   matches_torch_sdpa" in out
     assert "attention: finished in" in out and "11/11 checks passed" in out
+    notice = out[out.index("What to notice") :]
+    assert "Card exam-b:b2.2: " in notice  # the card's key point the demo illustrates
+    assert notice.split("\n")[1].strip() == (
+        "Card exam-b:b2.2: Dividing attention logits by sqrt(d_k) restores unit variance "
+        "regardless of head dimension."
+    )
+    assert "Masked keys get exactly zero weight" in notice
     table = cli("demo", "history").stdout
     assert "attention" in table and "ok" in table and "11/11" in table
+
+
+def test_a_bool_knob_is_a_bare_flag_and_its_effect_is_not_a_failure(cli) -> None:
+    done = cli("demo", "run", "attention", "--no-scale", NO_COLOR="1")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "scores = q.k (no 1/sqrt(d_k))" in out
+    assert "~ note  changed: scaled_softmax_not_saturated" in out and "no_scale=True" in out
+    assert "✗ FAIL" not in out and "expectation(s) changed by the parameters" in out
+    assert "missed their target" not in done.stderr
+
+
+def test_selftest_prints_one_line_per_demo(cli) -> None:
+    done = cli("demo", "selftest", "--device", "cpu", "--demo", "attention")
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stdout.splitlines()
+    assert line.split()[:2] == ["attention", "ok"]
+    assert "device cpu" in line and "checks 11/11" in line and "estimate 1.5 s" in line
+    bad = cli("demo", "selftest", "--demo", "gan")
+    assert bad.returncode == 2 and "unknown demo 'gan'" in bad.stderr
+
+
+def test_selftest_on_a_missing_cuda_device_says_so_once(cli) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: `labdeck demo selftest --device cuda` runs for real")
+    done = cli("demo", "selftest", "--device", "cuda")
+    assert done.returncode == 2
+    (line,) = done.stdout.splitlines()  # stops at the first demo: the others would fail alike
+    assert line.startswith("attention  failed") and "CUDA is not available" in line
 
 
 @pytest.mark.parametrize(

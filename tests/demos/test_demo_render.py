@@ -36,10 +36,32 @@ def test_digit_in_shades_reads_without_colour() -> None:
 
 
 def test_colour_image_uses_ansi_backgrounds_and_labels() -> None:
-    text = render.image([[0.0, 1.0]], color=True, xlabels=["ab", "cd"], ylabels=["row"])
-    head, row = text.split("\n")
-    assert head.strip() == "abcd"
+    text = render.image([[0.0, 1.0]], color=True, xlabels=["because", "cd"], ylabels=["row"])
+    head, row, key = text.split("\n")
+    assert head.split() == ["0", "1"]  # columns are numbered: a 2-character cell fits no word
     assert row.startswith("row ") and "\x1b[48;5;232m" in row and "\x1b[48;5;255m" in row
+    assert key == "columns: 0=because  1=cd"  # whole words, not their first two letters
+
+
+def test_grid_wraps_to_the_width() -> None:
+    row = [DIGIT] * 8  # 8 digits of 16 characters + gaps: 142 characters on one line
+    assert max(len(x) for x in render.image_grid([row], False).split("\n")) > 100
+    wrapped = render.image_grid([row], False, labels=[list("abcdefgh")], width=80)
+    lines = wrapped.split("\n")
+    assert max(len(x) for x in lines) <= 80
+    captions = [x.split() for x in lines if x.strip() and set(x.strip()) <= set("abcdefgh ")]
+    assert captions == [list("abcd"), list("efgh")]
+
+
+def test_plot_legend_is_under_the_plot_not_over_the_data() -> None:
+    series = [
+        {"name": "top series", "x": [0, 1, 2], "y": [5, 5, 5]},
+        {"name": "bottom", "x": [0, 1, 2], "y": [0, 0, 0]},
+    ]
+    text = render.plot(series, color=False, width=60, height=10)
+    body, last = text.rsplit("\n", 1)
+    assert "top series" not in body and "bottom" not in body
+    assert last == "legend: • top series   x bottom"
 
 
 def test_heatmap_scale_and_grid_captions() -> None:
@@ -109,7 +131,7 @@ def test_renderer_plain_output_for_every_event_type() -> None:
     assert "████████" in text
     assert "│ raw line" in text
     assert "[novel]" in text
-    assert "✓ pass  good" in text and "✗ FAIL  bad" in text
+    assert "✓ pass  expect  good" in text and "✗ FAIL  expect  bad" in text
     assert "error: it broke" in text
 
 
@@ -137,4 +159,4 @@ def test_rendering_real_demo_events(demo_run) -> None:
     text = out.getvalue()
     assert "samples from the prior z ~ N(0, I)" in text
     assert "train -ELBO / test -ELBO" in text
-    assert "✓ pass  test_neg_elbo" in text
+    assert "✓ pass  expect  test_neg_elbo" in text

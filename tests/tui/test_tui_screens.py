@@ -75,6 +75,30 @@ async def test_demo_run_shows_progress_and_escape_kills_the_child(make_app, serv
         assert isinstance(app.screen, DemosScreen)
 
 
+async def test_demo_run_ends_with_what_to_notice_and_c_returns_to_the_card(make_app, services):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.action_demos("attention", "exam-b:b2.2")
+        await settle(pilot)
+        screen = app.screen
+        assert "from card exam-b:b2.2" in screen.sub_title
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: screen.running, timeout=30)
+        await wait_for(pilot, lambda: not screen.running, timeout=120)
+        await settle(pilot)
+        status = str(screen.query_one("#demo-status", Static).render())
+        assert status.startswith("ok"), status
+        notice = str(screen.query_one("#demo-notice", Static).render())
+        assert notice.startswith("What to notice")
+        assert "Dividing attention logits by sqrt(d_k)" in notice  # the card's key point
+        assert "c returns to the card" in notice
+        screen.query_one("#demo-list").focus()
+        await pilot.press("c")
+        await settle(pilot)
+        assert not isinstance(app.screen, DemosScreen)
+
+
 # ---------------------------------------------------------------- import
 
 

@@ -25,6 +25,17 @@ def test_grid_in_colour_packs_two_pixel_rows_per_line():
     assert lines[0] == "▀" * 8 + " " + "▀" * 8
 
 
+def test_grid_wraps_to_the_width_it_is_given():
+    digit = [[1.0] * 8 for _ in range(8)]
+    row = [digit] * 8
+    assert max(len(x) for x in grid_text([row], color=False).plain.splitlines()) > 100
+    text = grid_text([row], color=False, labels=[list("abcdefgh")], width=60)
+    lines = text.plain.splitlines()
+    assert max(len(x) for x in lines) <= 60
+    captions = [x.split() for x in lines if x.strip() and set(x.strip()) <= set("abcdefgh ")]
+    assert captions == [["a", "b", "c"], ["d", "e", "f"], ["g", "h"]]
+
+
 def test_normalise_clips_and_scales():
     assert normalise([[0, 5, 10, float("nan")]], 0, 10) == [[0.0, 0.5, 1.0, 0.0]]
 

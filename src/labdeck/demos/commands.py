@@ -14,6 +14,7 @@ import textwrap
 from typing import Any
 
 from labdeck.demos import registry
+from labdeck.demos.events import count_checks
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -58,29 +59,47 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--preset",
         choices=registry.PRESETS,
-        default=None,
-        help="quick: a short run; full: the parameter defaults (default)",
+        default="quick",
+        help="quick: a short run (default); full: the parameter defaults",
     )
     p.add_argument(
         "--timeout",
         type=float,
         default=None,
         metavar="S",
-        help="kill the demo after S seconds (default: 10x its usual time, >= 120 s)",
+        help="kill the demo after S seconds (default: 10x its estimated time, >= 120 s)",
     )
     p.add_argument("--card", metavar="KEY", default=None, help="card the run was started from")
     p.add_argument("--json", action="store_true", help="print the raw JSON-line events")
     params = p.add_argument_group("demo parameters (each applies to the demos named)")
     for name, owners in sorted(_param_index().items()):
         flags = sorted({"--" + name.replace("_", "-"), "--" + name})
+        is_bool = all(prm.type is bool for _, prm in owners)
+        flag = {"nargs": "?", "const": "true"} if is_bool else {}  # --no-scale alone means true
         desc = "; ".join(
             f"{d.id}: {prm.help} (default {prm.default}, {prm.describe_bounds()})"
             for d, prm in owners
         )
         params.add_argument(
-            *flags, dest=f"param_{name}", default=None, metavar="V", help=desc.replace("%", "%%")
+            *flags,
+            dest=f"param_{name}",
+            default=None,
+            metavar="V",
+            help=desc.replace("%", "%%"),
+            **flag,
         )
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "selftest",
+        help="run every demo's quick preset; one line per demo (time, checks)",
+        description="Run each demo's quick preset in its own child process on DEVICE and print "
+        "one line per demo. Exit status 0 when every demo finished with all checks passed.",
+    )
+    p.add_argument("--device", choices=registry.DEVICES, default="auto")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--demo", metavar="ID", action="append", default=None, help="only these")
+    p.set_defaults(func=cmd_selftest)
 
     p = sub.add_parser("history", help="past demo runs, newest first")
     p.add_argument("--limit", type=int, default=50)
@@ -139,10 +158,6 @@ class _Terminated(Exception):
     pass
 
 
-def _default_timeout(demo: registry.Demo, preset: str | None) -> float:
-    return max(120.0, 10.0 * float(demo.seconds.get(preset or "full", 30.0)))
-
-
 def _exit_code(outcome: Any) -> int:
     from labdeck.demos import runner
 
@@ -185,7 +200,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             if value is not None:
                 demo.param(name)  # InvalidParameter if this demo has no such parameter
                 overrides[name] = value
-        timeout = args.timeout if args.timeout is not None else _default_timeout(demo, args.preset)
+        timeout = (
+            args.timeout if args.timeout is not None else registry.run_timeout(demo, args.preset)
+        )
         if timeout <= 0:
             raise registry.InvalidParameter(demo.id, "timeout", f"must be > 0, got {timeout:g}")
         proc = DemoProcess(
@@ -289,6 +306,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         passed, total = outcome.checks_passed()
         if not args.json:
             print(f"\n{demo.id}: {outcome.message}")
+            _print_notice(demo, args.card, store)
         if passed < total:
             print(
                 f"labdeck: {demo.id}: {total - passed} check(s) missed their target",
@@ -302,6 +320,77 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print(f"labdeck: demo {demo.id} {outcome.status}: {outcome.message}", file=sys.stderr)
     return code
+
+
+def _print_notice(demo: registry.Demo, card_key: str | None, store: Any) -> None:
+    from labdeck.demos.notice import card_key_points, notice_lines
+
+    try:
+        points = card_key_points(store, card_key)
+    except Exception:  # the notes still help without the card's text
+        points = []
+    lines = notice_lines(demo, card_key, points)
+    print("\n" + lines[0])
+    for line in lines[1:]:
+        print("  " + line)
+
+
+# ----------------------------------------------------------------------------- selftest
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from labdeck.demos.runner import DemoProcess
+
+    try:
+        demos = [registry.get(d) for d in args.demo] if args.demo else registry.all_demos()
+    except registry.UnknownDemo as exc:
+        print(f"labdeck: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    worst = EXIT_OK
+    for demo in demos:
+        proc = DemoProcess(
+            demo.id,
+            {},
+            device=args.device,
+            threads=args.threads,
+            preset="quick",
+            timeout=registry.run_timeout(demo, "quick"),
+        )
+        try:
+            outcome = proc.run()
+        except KeyboardInterrupt:
+            proc.cancel()
+            print(f"{demo.id:<10} cancelled", flush=True)
+            return EXIT_CANCELLED
+        passed, total = outcome.checks_passed()
+        device = str((outcome.result or {}).get("device") or args.device)
+        status = (
+            "ok"
+            if outcome.ok and passed == total
+            else (outcome.status if not outcome.ok else "FAILED")
+        )
+        est = demo.seconds["quick"]
+        line = (
+            f"{demo.id:<10} {status:<8} {outcome.seconds:6.1f} s (estimate {est:g} s)  "
+            f"device {device:<7} checks {passed}/{total}"
+        )
+        if not outcome.ok:
+            line += f"  {clean_line(outcome.message)}"
+        elif passed < total:
+            failed = [k for k, c in outcome.checks.items() if c.get("passed") is False]
+            line += "  failed: " + ", ".join(failed)
+        print(line, flush=True)
+        if status != "ok":
+            worst = EXIT_USAGE if outcome.returncode == EXIT_USAGE else EXIT_FAILED
+        if outcome.returncode == EXIT_USAGE:  # e.g. no CUDA: every other demo would say so too
+            break
+    return worst
+
+
+def clean_line(text: str) -> str:
+    from labdeck.demos.render import clean
+
+    return clean(text).replace("\n", " ")[:200]
 
 
 # ----------------------------------------------------------------------------- history
@@ -327,7 +416,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     for r in runs:
         secs = (r.ended_at - r.started_at).total_seconds() if r.ended_at and r.started_at else None
         checks = r.checks or {}
-        passed = sum(1 for c in checks.values() if isinstance(c, dict) and c.get("passed"))
+        passed, failed, _ = count_checks(checks)
         rows.append(
             [
                 r.id,
@@ -335,7 +424,7 @@ def cmd_history(args: argparse.Namespace) -> int:
                 r.demo_id,
                 r.status,
                 f"{secs:.1f}" if secs is not None else "",
-                f"{passed}/{len(checks)}" if checks else "",
+                f"{passed}/{passed + failed}" if checks else "",
                 r.card_key or "",
                 (r.message or "")[:60],
             ]

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from labdeck.demos.events import at_least, at_most, is_true
+from labdeck.demos.events import EXACT, at_least, at_most, is_true
 
 BLANK = 0
 FEATURES = 16
@@ -209,8 +209,11 @@ def edit_distance(a: list[int] | tuple[int, ...], b: list[int] | tuple[int, ...]
 # ----------------------------------------------------------------------------- exactness
 
 
-def check_against_brute_force(gen: torch.Generator, cases: int = 12) -> dict[str, Any]:
-    """F.ctc_loss (fp64) vs enumeration; prefix beam search vs the true best labelling."""
+def check_against_brute_force(
+    gen: torch.Generator, cases: int = 12, device: Any = "cpu"
+) -> dict[str, Any]:
+    """F.ctc_loss (fp64, on ``device``) vs enumeration; prefix beam search vs the true best
+    labelling."""
     loss_err = 0.0
     beam_hits = 0
     greedy_misses = 0
@@ -226,8 +229,8 @@ def check_against_brute_force(gen: torch.Generator, cases: int = 12) -> dict[str
             target = [1, 1]  # a doubled symbol: needs a blank between the copies
         ref = brute_force_ctc(lp, target)
         ours = F.ctc_loss(
-            lp[:, None, :],
-            torch.tensor([target]),
+            lp[:, None, :].to(device),
+            torch.tensor([target], device=device),
             torch.tensor([t_len]),
             torch.tensor([len(target)]),
             blank=BLANK,
@@ -289,46 +292,53 @@ def _word(seq: list[int] | tuple[int, ...]) -> str:
 
 
 def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    from labdeck.demos.cache import load_or_train
+
     p, emit, dev = ctx.params, ctx.emit, ctx.device
     gen = torch.Generator().manual_seed(ctx.seed)
-    rng = np.random.default_rng(ctx.seed)
     data = SyntheticSpeech(p["symbols"], p["noise"], ctx.seed)
-    model = BiGRUTagger(p["symbols"], p["hidden"]).to(dev)
-    ctc = nn.CTCLoss(blank=BLANK, reduction="mean", zero_infinity=True)
-    opt = torch.optim.Adam(model.parameters(), lr=p["lr"])
     steps = p["train_steps"]
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=p["lr"], total_steps=steps, pct_start=0.15
-    )
     emit.text(
         f"{p['symbols']} symbols + blank; each symbol is 2-5 noisy frames (noise std "
         f"{p['noise']}), a silence frame between equal neighbours; BiGRU {p['hidden']}x2; "
         f"{steps} steps of {p['batch']} fresh sequences; nn.CTCLoss(reduction='mean')."
     )
 
-    t0 = time.perf_counter()
-    xs: list[int] = []
-    ys: list[float] = []
-    running, count = 0.0, 0
-    every = max(1, steps // 60)
-    model.train()
-    for step in range(1, steps + 1):
-        b = data.batch(rng, p["batch"])
-        lp = model(b["x"].to(dev), b["x_len"])  # (B, T, C)
-        loss = ctc(lp.transpose(0, 1), b["targets"].to(dev), b["x_len"], b["y_len"])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        opt.step()
-        sched.step()
-        running += loss.item()
-        count += 1
-        if step % every == 0 or step == steps:
-            xs.append(step)
-            ys.append(running / count)
-            running, count = 0.0, 0
-            emit.progress(step, steps, "training")
-    train_seconds = time.perf_counter() - t0
+    def fit(model: BiGRUTagger) -> dict[str, Any]:
+        rng = np.random.default_rng(ctx.seed)
+        ctc = nn.CTCLoss(blank=BLANK, reduction="mean", zero_infinity=True)
+        opt = torch.optim.Adam(model.parameters(), lr=p["lr"])
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=p["lr"], total_steps=steps, pct_start=0.15
+        )
+        t0 = time.perf_counter()
+        xs: list[int] = []
+        ys: list[float] = []
+        running, count = 0.0, 0
+        every = max(1, steps // 60)
+        model.train()
+        for step in range(1, steps + 1):
+            b = data.batch(rng, p["batch"])
+            lp = model(b["x"].to(dev), b["x_len"])  # (B, T, C)
+            loss = ctc(lp.transpose(0, 1), b["targets"].to(dev), b["x_len"], b["y_len"])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            sched.step()
+            running += loss.item()
+            count += 1
+            if step % every == 0 or step == steps:
+                xs.append(step)
+                ys.append(running / count)
+                running, count = 0.0, 0
+                emit.progress(step, steps, "training")
+        return {"x": xs, "y": ys, "seconds": time.perf_counter() - t0}
+
+    training = {k: p[k] for k in ("train_steps", "symbols", "hidden", "batch", "noise", "lr")}
+    model = BiGRUTagger(p["symbols"], p["hidden"]).to(dev)
+    fitted = load_or_train(ctx, training, model, fit)
+    xs, ys, train_seconds = fitted["x"], fitted["y"], fitted["seconds"]
     emit.series("CTC loss (per target symbol)", xs, ys, xlabel="step", ylabel="nats")
 
     # --- evaluation on fresh sequences -------------------------------------------------------
@@ -389,7 +399,7 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     )
 
     # --- exactness ---------------------------------------------------------------------------
-    brute = check_against_brute_force(gen)
+    brute = check_against_brute_force(gen, device=dev)
     emit.table(
         "CTC loss: torch (fp64) vs brute-force sum over all C^T paths",
         ["T", "K", "target", "brute force", "F.ctc_loss", "best labelling", "beam search"],
@@ -420,11 +430,13 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "mean_reduction_err": red["err"],
     }
     checks = {
-        "ctc_loss_equals_brute_force": at_most(brute["loss_err"], 1e-6),
+        "ctc_loss_equals_brute_force": at_most(brute["loss_err"], 1e-6, EXACT),
         "beam_search_finds_most_probable": is_true(
-            brute["beam_hits"] == brute["cases"], f"{brute['cases']}/{brute['cases']} tiny cases"
+            brute["beam_hits"] == brute["cases"],
+            f"{brute['cases']}/{brute['cases']} tiny cases",
+            EXACT,
         ),
-        "mean_reduction_divides_by_target_length": at_most(red["err"], 1e-9),
+        "mean_reduction_divides_by_target_length": at_most(red["err"], 1e-9, EXACT),
         "greedy_seq_acc": at_least(greedy_acc, 0.90),
         "greedy_cer": at_most(metrics["greedy_cer"], 0.03),
         "beam_not_worse_than_greedy": at_least(beam_acc - greedy_acc, -0.01),

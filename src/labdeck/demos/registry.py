@@ -149,7 +149,7 @@ class Demo:
     keywords: tuple[str, ...]
     params: tuple[Param, ...]
     presets: Mapping[str, Mapping[str, Any]]
-    seconds: Mapping[str, float]  # rough wall time per preset on one CPU core
+    seconds: Mapping[str, float]  # CPU seconds per preset, one thread (benchmarks/bench_demos.py)
     constraints: tuple[Constraint, ...] = field(default=())
     concepts: tuple[str, ...] = ()  # what a card must be about for this demo to illustrate it
     notice: str = ""  # the "what to notice" block printed after a run
@@ -210,6 +210,8 @@ class Demo:
             ],
             "presets": {k: dict(v) for k, v in self.presets.items()},
             "seconds": dict(self.seconds),
+            "concepts": list(self.concepts),
+            "notice": self.notice,
         }
 
 
@@ -245,10 +247,11 @@ _ATTENTION = Demo(
         "masked positions (padding, or the future in a decoder) get -inf before the softmax, so "
         "their weight is exactly zero; the output is the weight-averaged values, computed per "
         "head and projected back. The run checks the hand-written version against PyTorch's "
-        "scaled_dot_product_attention, nn.MultiheadAttention and a randomly initialised BERT "
-        "self-attention layer given the same weights, draws the attention weights of a short "
-        "sentence as a heatmap, and shows why the 1/sqrt(d_k) matters: without it the softmax "
-        "saturates as d_k grows and its gradient vanishes."
+        "scaled_dot_product_attention, nn.MultiheadAttention (self- and cross-attention) and, "
+        "in the full preset, a randomly initialised BERT self-attention layer given the same "
+        "weights; draws the attention weights of a short sentence as a heatmap, and shows why "
+        "the 1/sqrt(d_k) matters: without it (--no-scale), or with a low --temperature, the "
+        "softmax saturates as d_k grows and its gradient vanishes."
     ),
     module="labdeck.demos.attention",
     topics=("B1.4", "B2.1", "B2.2", "B2.3", "B2.4", "B3.1", "B3.3"),
@@ -275,11 +278,49 @@ _ATTENTION = Demo(
         ),
         Param("d_model", int, 64, "model width (embedding size)", min=8, max=512),
         Param("heads", int, 4, "number of attention heads (must divide d_model)", min=1, max=16),
-        Param("max_dk", int, 1024, "largest key size in the scaling experiment", min=16, max=4096),
+        Param(
+            "max_dk", int, 1024, "largest d_k of the sweep 4, 16, 64, ... (x4)", min=16, max=4096
+        ),
+        Param("no_scale", bool, False, "drop the 1/sqrt(d_k) factor from the scores"),
+        Param(
+            "temperature",
+            float,
+            1.0,
+            "softmax temperature T: scores / (sqrt(d_k) T); T < 1 sharpens, T > 1 flattens",
+            min=0.01,
+            max=100.0,
+        ),
+        Param(
+            "bert",
+            bool,
+            True,
+            "also compare with a transformers BertLayer (slow import; off in quick)",
+        ),
     ),
-    presets=_frozen({"quick": {"max_dk": 1024}, "full": {}}),
-    seconds=MappingProxyType({"quick": 2.0, "full": 2.0}),
+    presets=_frozen({"quick": {"max_dk": 1024, "bert": False}, "full": {}}),
+    seconds=MappingProxyType({"quick": 1.5, "full": 4.5}),
     constraints=(_divides("d_model", "heads"), _max_words("sentence", 16)),
+    concepts=(
+        "scaled dot-product attention",
+        "multi-head attention",
+        "self-attention",
+        "cross-attention",
+        "causal mask",
+        "look-ahead mask",
+        "padding mask",
+        "softmax temperature",
+        "sqrt(d_k)",
+        "queries, keys and values",
+        "attention weights",
+    ),
+    notice=(
+        "Each output is a weighted average of the values; the weights in a row sum to 1.\n"
+        "Masked keys get exactly zero weight: -inf before the softmax, so padding and future\n"
+        "tokens have no influence at all (measured: 0.0), and a fully masked row is zeros.\n"
+        "Without 1/sqrt(d_k) the score std grows like sqrt(d_k): the softmax saturates to\n"
+        "one-hot rows and its gradient vanishes; a temperature T < 1 does the same, T > 1\n"
+        "flattens the weights. Mask conventions differ: SDPA True = attend, MHA True = masked."
+    ),
 )
 
 _VAE = Demo(
@@ -290,7 +331,9 @@ _VAE = Demo(
         "a latent is drawn with the reparameterisation z = mu + sigma * eps so the sample stays "
         "differentiable; an MLP decoder gives Bernoulli pixel logits. Training maximises the "
         "evidence lower bound, ELBO = E_q[log p(x|z)] - KL(q(z|x) || N(0, I)), i.e. minimises a "
-        "reconstruction cross-entropy plus a closed-form KL term. The run shows the loss curve, "
+        "reconstruction cross-entropy plus a closed-form KL term (weighted by --beta, 1 for the "
+        "ELBO), on digits binarised so that the Bernoulli nats are a true likelihood. The run "
+        "shows the loss curve, "
         "reconstructions, samples from the prior and a walk through latent space, and checks "
         "the test -ELBO against a mean-image baseline, that the KL term is in use (no posterior "
         "collapse), that a classifier trained on real digits recognises the reconstructions, "
@@ -314,9 +357,34 @@ _VAE = Demo(
         Param("hidden", int, 512, "hidden units in encoder and decoder", min=8, max=4096),
         Param("batch", int, 128, "minibatch size", min=1, max=1437),
         Param("lr", float, 3e-3, "Adam learning rate (cosine-decayed)", min=1e-6, max=1.0),
+        Param(
+            "beta",
+            float,
+            1.0,
+            "weight of the KL term (beta-VAE): loss = recon + beta KL; the ELBO is beta = 1",
+            min=0.0,
+            max=50.0,
+        ),
     ),
     presets=_frozen({"quick": {"epochs": 100}, "full": {}}),
-    seconds=MappingProxyType({"quick": 3.0, "full": 8.0}),
+    seconds=MappingProxyType({"quick": 6.5, "full": 10.5}),
+    concepts=(
+        "variational autoencoder",
+        "elbo",
+        "evidence lower bound",
+        "reparameterisation trick",
+        "reparameterization trick",
+        "posterior collapse",
+        "kl(q",
+    ),
+    notice=(
+        "The loss is -ELBO = reconstruction NLL + KL(q(z|x) || N(0, I)), in nats per image;\n"
+        "it upper-bounds -log p(x), so it must beat the mean-image baseline to mean anything.\n"
+        "z = mu + sigma * eps keeps the sample differentiable (the reparameterisation trick).\n"
+        "The KL term is closed form and matches a Monte Carlo estimate. Raise --beta and the KL\n"
+        "shrinks towards 0 (posterior collapse: samples look alike, reconstructions blur);\n"
+        "lower it and reconstructions sharpen while prior samples get worse."
+    ),
 )
 
 _DDIM = Demo(
@@ -328,7 +396,8 @@ _DDIM = Demo(
         "schedule (the simplified DDPM loss). The same network then generates points in two "
         "ways: DDPM ancestral sampling walks back through all 1000 steps, adding fresh noise at "
         "each; DDIM predicts x_0 from the current point, jumps to an earlier step along a "
-        "non-Markovian path and can skip steps (50, 20, 10), deterministically when eta = 0. "
+        "non-Markovian path and can skip steps (--steps; 50, 20, 10 are compared), "
+        "deterministically when --eta is 0. "
         "The run plots the samples, counts model calls, times each sampler and measures quality "
         "against held-out points (unbiased MMD^2 and nearest-neighbour distance); it checks one "
         "DDIM step against the paper's formula, that DDIM with eta = 1 over all steps is DDPM, "
@@ -354,9 +423,36 @@ _DDIM = Demo(
         Param("batch", int, 256, "minibatch size", min=8, max=8192),
         Param("lr", float, 3e-3, "Adam learning rate (cosine-decayed)", min=1e-6, max=1.0),
         Param("samples", int, 1000, "points generated by each sampler", min=50, max=20000),
+        Param("steps", int, 50, "model calls of the headline DDIM sampler", min=1, max=1000),
+        Param(
+            "eta",
+            float,
+            0.0,
+            "DDIM stochasticity: 0 deterministic, 1 = DDPM's posterior noise",
+            min=0.0,
+            max=1.0,
+        ),
     ),
-    presets=_frozen({"quick": {"train_steps": 8000}, "full": {}}),
-    seconds=MappingProxyType({"quick": 14.0, "full": 20.0}),
+    presets=_frozen({"quick": {"train_steps": 3000, "samples": 500}, "full": {}}),
+    seconds=MappingProxyType({"quick": 8.5, "full": 21.0}),
+    concepts=(
+        "ddim",
+        "ddpm",
+        "forward process",
+        "reverse process",
+        "noise prediction",
+        "predicts the noise",
+        "denoising diffusion",
+        "x_0 prediction",
+        "deterministic sampling",
+    ),
+    notice=(
+        "One network trained once with the simple DDPM loss serves both samplers: DDIM needs\n"
+        "no retraining. DDPM walks all 1000 steps; DDIM jumps along a subsequence of steps via\n"
+        "the predicted x_0, so 50 calls come close in quality and 10 visibly degrade (watch\n"
+        "MMD^2 and the NN distance as you change --steps). eta = 0 is deterministic (same noise\n"
+        "in, same points out); --eta 1 adds DDPM's noise, and over all 1000 steps it is DDPM."
+    ),
 )
 
 _CTC = Demo(
@@ -397,7 +493,21 @@ _CTC = Demo(
         Param("beam", int, 8, "prefix beam-search width", min=1, max=128),
     ),
     presets=_frozen({"quick": {"train_steps": 300}, "full": {}}),
-    seconds=MappingProxyType({"quick": 7.0, "full": 9.0}),
+    seconds=MappingProxyType({"quick": 8.5, "full": 10.5}),
+    concepts=(
+        "ctc",
+        "connectionist temporal classification",
+        "blank symbol",
+        "prefix beam search",
+        "alignment-free",
+    ),
+    notice=(
+        "The network was never told which frame belongs to which symbol: the loss sums over\n"
+        "every alignment (the forward recursion equals brute-force enumeration). The learned\n"
+        "posterior is peaky: mostly blank, with one spike per symbol, and a blank separates a\n"
+        "doubled symbol. Greedy decoding takes the best path; prefix beam search sums paths\n"
+        "per labelling and so finds the most probable labelling, which greedy can miss."
+    ),
 )
 
 
@@ -721,6 +831,14 @@ def demos_for(tags: Iterable[str]) -> list[Demo]:
     """Demos whose outline topics or keywords match any of ``tags`` (case-insensitive)."""
     wanted = {t.strip().lower() for t in tags}
     return [d for d in _DEMOS.values() if wanted & {t.lower() for t in d.tags}]
+
+
+def run_timeout(demo: Demo, preset: str | None) -> float:
+    """Wall-time limit of one run (CLI and TUI alike): 10x the one-thread estimate, >= 2 min.
+
+    The factor covers a loaded machine (two cores shared with other work ran the quick presets
+    3-4x slower than on an idle core) and a first run that pays for imports and training."""
+    return max(120.0, 10.0 * float(demo.seconds.get(preset or "full", 30.0)))
 
 
 def validate(

@@ -21,6 +21,8 @@ from labdeck.ingest.common import clean_text
 SHADES = " ░▒▓█"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]")
 _COLORS = ["cyan", "magenta", "green", "yellow", "red", "blue", "white"]
+_ANSI_CODES = {"cyan": 36, "magenta": 35, "green": 32, "yellow": 33, "red": 31, "blue": 34}
+_ANSI_CODES["white"] = 37
 _MARKERS = ["•", "x", "+", "o", "*", "#", "="]
 
 
@@ -116,18 +118,24 @@ def image(
     xlabels: Sequence[Any] | None = None,
     ylabels: Sequence[Any] | None = None,
 ) -> str:
-    """One 2-D array as cells two characters wide; optional axis labels."""
+    """One 2-D array as cells two characters wide; optional axis labels.
+
+    Row labels are written out (up to 10 characters). A cell is two characters wide, too narrow
+    for a word, so columns are numbered and a key line under the image names each column."""
     data = _norm(img, vmin, vmax)
     cell = _gray if color else _shade
     ylab = [clean(y)[:10] for y in ylabels] if ylabels else []
     pad = max((len(y) for y in ylab), default=0)
     lines = []
-    if xlabels:
-        head = "".join(clean(x)[:2].ljust(2) for x in xlabels)
+    xlab = [clean(x) for x in xlabels] if xlabels else []
+    if xlab:
+        head = "".join(str(i % 100).rjust(2) for i in range(len(xlab)))
         lines.append((" " * (pad + 1) if pad else "") + head.rstrip())
     for i, row in enumerate(data):
         prefix = (ylab[i] if i < len(ylab) else "").rjust(pad) + " " if pad else ""
         lines.append(prefix + "".join(cell(v) for v in row))
+    if xlab:
+        lines.append("columns: " + "  ".join(f"{i}={x[:12]}" for i, x in enumerate(xlab)))
     return "\n".join(lines)
 
 
@@ -138,8 +146,21 @@ def image_grid(
     vmin: float = 0.0,
     vmax: float = 1.0,
     gap: int = 2,
+    width: int | None = None,
 ) -> str:
-    """Rows of images side by side (e.g. 8x8 digits), optional caption under each."""
+    """Rows of images side by side (e.g. 8x8 digits), optional caption under each; a row
+    wider than ``width`` characters wraps onto further rows."""
+    if width is not None:
+        wrapped: list[Sequence[Sequence[Sequence[Any]]]] = []
+        wrapped_labels: list[Sequence[Any]] = []
+        for r, row in enumerate(grid):
+            img_w = 2 * max((len(rw) for img in row for rw in img), default=1)
+            per = max(1, (width + gap) // (img_w + gap))
+            caps = list(labels[r]) if labels and r < len(labels) and labels[r] else []
+            for start in range(0, max(len(row), 1), per):
+                wrapped.append(row[start : start + per])
+                wrapped_labels.append(caps[start : start + per])
+        grid, labels = wrapped, wrapped_labels
     blocks = []
     for r, row in enumerate(grid):
         rendered = [image(img, color, vmin, vmax).split("\n") for img in row]
@@ -174,7 +195,7 @@ def plot(series: Sequence[dict[str, Any]], color: bool, width: int, height: int 
         x, y = _finite_pairs(s.get("x") or [], s.get("y") or [])
         if not x:
             continue
-        kw: dict[str, Any] = {"label": clean(s.get("name", ""))[:30]}
+        kw: dict[str, Any] = {}  # no plotext legend: it is drawn over the top of the data
         if color:
             kw["color"] = _COLORS[i % len(_COLORS)]
             kw["marker"] = "braille" if s.get("kind") != "scatter" else "dot"
@@ -196,7 +217,22 @@ def plot(series: Sequence[dict[str, Any]], color: bool, width: int, height: int 
     plt.clear_figure()
     if not color:
         out = _ANSI.sub("", out)
-    return "\n".join(line.rstrip() for line in out.split("\n")).rstrip("\n")
+    text = "\n".join(line.rstrip() for line in out.split("\n")).rstrip("\n")
+    return text + "\n" + legend(series, color)
+
+
+def legend(series: Sequence[dict[str, Any]], color: bool) -> str:
+    """The key of a plot, on its own line under it (never over the data)."""
+    parts = []
+    for i, s in enumerate(series):
+        name = clean(s.get("name", ""))[:40]
+        if color:
+            code = _ANSI_CODES[_COLORS[i % len(_COLORS)]]
+            parts.append(f"\x1b[{code}m■\x1b[0m {name}")
+        else:
+            plain = s.get("kind") == "scatter" or len(series) > 1
+            parts.append(f"{_MARKERS[i % len(_MARKERS)] if plain else '⠿'} {name}")
+    return "legend: " + "   ".join(parts)
 
 
 def _finite_pairs(xs: Sequence[Any], ys: Sequence[Any]) -> tuple[list[float], list[float]]:
@@ -293,7 +329,9 @@ class Renderer:
         self._write("")
         self._write(self._heading(ev.get("title") or "image"))
         if ev.get("grid"):
-            self._write(image_grid(ev["grid"], self.color, ev.get("labels"), vmin, vmax))
+            self._write(
+                image_grid(ev["grid"], self.color, ev.get("labels"), vmin, vmax, width=self.width)
+            )
         if ev.get("data"):
             self._write(
                 image(ev["data"], self.color, vmin, vmax, ev.get("xlabels"), ev.get("ylabels"))
@@ -322,11 +360,18 @@ class Renderer:
             self._write(self._heading("checks"))
             width = max(len(k) for k in checks)
             for name, c in checks.items():
-                ok = bool(isinstance(c, dict) and c.get("passed"))
+                c = c if isinstance(c, dict) else {"passed": bool(c), "value": c}
+                value = fmt_value(c.get("value"))
+                if c.get("passed") is None and c.get("changed"):
+                    self._write(f"{self._paint('~ note', '33')}  {clean(c['changed'])}")
+                    continue
+                ok = bool(c.get("passed"))
                 mark = self._paint("✓ pass", "32") if ok else self._paint("✗ FAIL", "31;1")
-                value = fmt_value(c.get("value")) if isinstance(c, dict) else fmt_value(c)
-                target = clean(c.get("target", "")) if isinstance(c, dict) else ""
-                self._write(f"{mark}  {clean(name).ljust(width)}  {value}  (target {target})")
+                kind = "exact" if c.get("kind") == "exact" else "expect"
+                target = clean(c.get("target", ""))
+                self._write(
+                    f"{mark}  {kind:<6}  {clean(name).ljust(width)}  {value}  (target {target})"
+                )
 
     def _on_error(self, ev: dict[str, Any]) -> None:
         self._write(self._paint("error: ", "31;1") + clean(ev.get("message", "")))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labdeck.demos import registry
-from labdeck.demos.events import Collector, Emitter
+from labdeck.demos.events import Collector, Emitter, settle
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -47,6 +47,7 @@ class Context:
     seed: int
     emit: Emitter
     preset: str | None = None
+    cached: bool | None = None  # set by a demo that trains: True when the model came from cache
 
 
 def parse_args(argv: list[str]) -> tuple[registry.Demo, dict[str, Any], argparse.Namespace]:
@@ -63,7 +64,8 @@ def parse_args(argv: list[str]) -> tuple[registry.Demo, dict[str, Any], argparse
     p.add_argument("--preset", choices=registry.PRESETS, default=None)
     for prm in demo.params:
         names = {prm.flag, "--" + prm.name}
-        p.add_argument(*sorted(names), dest=f"param_{prm.name}", default=None, metavar="V")
+        flag = {"nargs": "?", "const": "true"} if prm.type is bool else {}  # --no-scale alone
+        p.add_argument(*sorted(names), dest=f"param_{prm.name}", default=None, metavar="V", **flag)
     ns = p.parse_args(argv)
     if ns.threads < 1:
         raise UsageError(f"--threads must be >= 1, got {ns.threads}")
@@ -104,6 +106,14 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def changed_knobs(
+    demo: registry.Demo, params: dict[str, Any], preset: str | None
+) -> dict[str, Any]:
+    """Parameters that differ from the preset's values (where quality expectations hold)."""
+    base = demo.resolve(None, preset)
+    return {k: v for k, v in params.items() if base.get(k) != v}
+
+
 def execute(
     demo: registry.Demo,
     params: dict[str, Any],
@@ -127,7 +137,11 @@ def execute(
     t0 = time.perf_counter()
     metrics, checks = module.run(ctx)
     seconds = time.perf_counter() - t0
-    return {"metrics": metrics, "checks": checks, "seconds": seconds, "device": str(dev)}
+    checks = settle(checks, changed_knobs(demo, params, preset))
+    out = {"metrics": metrics, "checks": checks, "seconds": seconds, "device": str(dev)}
+    if ctx.cached is not None:
+        out["cached"] = ctx.cached
+    return out
 
 
 def run_inprocess(

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from labdeck.demos import lifeline, registry
+from labdeck.demos.events import count_checks
 
 OK, FAILED, CANCELLED, TIMEOUT, CRASHED = "ok", "failed", "cancelled", "timeout", "crashed"
 STATUSES = (OK, FAILED, CANCELLED, TIMEOUT, CRASHED)
@@ -78,8 +79,10 @@ class Outcome:
         return dict((self.result or {}).get("checks") or {})
 
     def checks_passed(self) -> tuple[int, int]:
-        checks = self.checks
-        return sum(bool(c.get("passed")) for c in checks.values()), len(checks)
+        """(passed, passed + failed): a quality expectation a changed knob moved counts in
+        neither (see ``events.settle``)."""
+        passed, failed, _ = count_checks(self.checks)
+        return passed, passed + failed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -410,8 +413,12 @@ class DemoProcess:
         if self._launch_error is not None:
             return Outcome(CRASHED, self._launch_error, **common)
         if self._result is not None and (rc == 0 or (self._lingered and not self._cancelled)):
-            passed, total = _count_checks(self._result)
-            msg = f"finished in {seconds:.1f} s; {passed}/{total} checks passed"
+            passed, failed, changed = count_checks(self._result.get("checks") or {})
+            msg = f"finished in {seconds:.1f} s; {passed}/{passed + failed} checks passed"
+            if changed:
+                msg += f"; {changed} expectation(s) changed by the parameters"
+            if self._result.get("cached"):
+                msg += "; trained model from the cache"
             return Outcome(OK, msg, **common)
         if self._cancelled:
             return Outcome(
@@ -469,14 +476,6 @@ class DemoProcess:
         if not self._done.is_set():
             self.cancel()
             self.wait()
-
-
-def _count_checks(result: dict[str, Any]) -> tuple[int, int]:
-    checks = result.get("checks") or {}
-    if not isinstance(checks, dict):
-        return 0, 0
-    passed = sum(1 for c in checks.values() if isinstance(c, dict) and c.get("passed"))
-    return passed, len(checks)
 
 
 def _last_meaningful(lines: Sequence[str]) -> str:

@@ -5,8 +5,15 @@ Inference model:    q_phi(z | x) = N(mu_phi(x), diag(sigma_phi(x)^2))
 
 Evidence lower bound (maximised; we minimise its negative, in nats per image):
     log p(x) >= ELBO(x) = E_{q(z|x)}[log p(x | z)] - KL(q(z|x) || p(z))
-    -E_q[log p(x|z)] = sum_i BCEWithLogits(f(z)_i, x_i)       (pixels in [0, 1], x / 16)
+    -E_q[log p(x|z)] = sum_i BCEWithLogits(f(z)_i, x_i)       (binary pixels: x / 16 >= 0.5)
     KL = -1/2 sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2)   (closed form for Gaussians)
+
+The digits are binarised so that the Bernoulli likelihood is a real likelihood: with grey pixels
+in [0, 1] the cross-entropy never reaches 0 (its floor is the pixels' own entropy, ~14 nats per
+image here), and the nats would not be log-probabilities of the data.
+
+beta-VAE: the loss recon + beta KL is the -ELBO at beta = 1; beta > 1 pushes q(z|x) towards the
+prior (fewer nats spent on the latent, blurrier reconstructions, eventually posterior collapse).
 
 Reparameterisation: z = mu + sigma * eps, eps ~ N(0, I), so the Monte Carlo estimate of the
 reconstruction term is differentiable in (mu, sigma) and gradients flow into the encoder.
@@ -22,17 +29,17 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from labdeck.demos.events import at_least, at_most
+from labdeck.demos.events import EXACT, at_least, at_most
 
 N_TEST = 360  # of the 1797 bundled digits; the other 1437 train
 
 
 def load_data(seed: int) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray]:
-    """Bundled sklearn digits (no download), pixels / 16 in [0, 1], a seeded train/test split."""
+    """Bundled sklearn digits (no download), binarised at half intensity, a seeded split."""
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    x = (digits.data / 16.0).astype(np.float32)
+    x = (digits.data / 16.0 >= 0.5).astype(np.float32)
     perm = np.random.default_rng(seed).permutation(len(x))
     test, train = perm[:N_TEST], perm[N_TEST:]
     return (
@@ -116,49 +123,64 @@ def mean_image_baseline(train: Tensor, test: Tensor) -> float:
 def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     from sklearn.linear_model import LogisticRegression
 
+    from labdeck.demos.cache import load_or_train
+
     p, emit, dev = ctx.params, ctx.emit, ctx.device
     x_train, x_test, y_train, y_test = load_data(ctx.seed)
     emit.text(
-        f"{len(x_train)} training and {len(x_test)} test digits (8x8, pixels / 16); "
-        f"latent dim {p['latent']}, hidden {p['hidden']}, {p['epochs']} epochs."
+        f"{len(x_train)} training and {len(x_test)} test digits (8x8, binarised at half intensity); "
+        f"latent dim {p['latent']}, hidden {p['hidden']}, {p['epochs']} epochs, beta {p['beta']:g}."
     )
-    model = VAE(64, p["hidden"], p["latent"]).to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=p["lr"], fused=True)
-    epochs, batch = p["epochs"], p["batch"]
-    steps_per_epoch = math.ceil(len(x_train) / batch)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
     xt, xv = x_train.to(dev), x_test.to(dev)
-    gen = torch.Generator().manual_seed(ctx.seed)
+    beta = p["beta"]
 
-    curve_x: list[int] = []
-    curve_train: list[float] = []
-    test_x: list[int] = []
-    curve_test: list[float] = []
-    for epoch in range(1, epochs + 1):
-        model.train()
-        perm = torch.randperm(len(xt), generator=gen).to(dev)
-        total = 0.0
-        for i in range(0, len(xt), batch):
-            xb = xt[perm[i : i + batch]]
-            logits, mu, logvar = model(xb)
-            loss = (recon_nll(logits, xb) + kl_analytic(mu, logvar)).mean()  # -ELBO per image
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item() * len(xb)
-        curve_x.append(epoch)
-        curve_train.append(total / len(xt))
-        if epoch % max(1, epochs // 20) == 0 or epoch == epochs:
-            model.eval()
-            test_x.append(epoch)
-            curve_test.append(neg_elbo(model, xv, samples=1)[0])
-            emit.metric("train_neg_elbo", curve_train[-1], step=epoch)
-        emit.progress(epoch, epochs, "training")
+    def fit(model: VAE) -> dict[str, Any]:
+        torch.manual_seed(ctx.seed)
+        gen = torch.Generator().manual_seed(ctx.seed)
+        opt = torch.optim.Adam(model.parameters(), lr=p["lr"], fused=True)
+        epochs, batch = p["epochs"], p["batch"]
+        steps_per_epoch = math.ceil(len(x_train) / batch)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
+        curve_x: list[int] = []
+        curve_train: list[float] = []
+        test_x: list[int] = []
+        curve_test: list[float] = []
+        for epoch in range(1, epochs + 1):
+            model.train()
+            perm = torch.randperm(len(xt), generator=gen).to(dev)
+            total = 0.0
+            for i in range(0, len(xt), batch):
+                xb = xt[perm[i : i + batch]]
+                logits, mu, logvar = model(xb)
+                # recon + beta KL: the -ELBO per image at beta = 1
+                loss = (recon_nll(logits, xb) + beta * kl_analytic(mu, logvar)).mean()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                total += loss.item() * len(xb)
+            curve_x.append(epoch)
+            curve_train.append(total / len(xt))
+            if epoch % max(1, epochs // 20) == 0 or epoch == epochs:
+                model.eval()
+                test_x.append(epoch)
+                curve_test.append(neg_elbo(model, xv, samples=1)[0])
+                emit.metric("train_loss", curve_train[-1], step=epoch)
+            emit.progress(epoch, epochs, "training")
+        return {"x": curve_x, "train": curve_train, "test_x": test_x, "test": curve_test}
+
+    training = {k: p[k] for k in ("epochs", "latent", "hidden", "batch", "lr", "beta")}
+    model = VAE(64, p["hidden"], p["latent"]).to(dev)
+    curves = load_or_train(ctx, training, model, fit)
+    curve_x, curve_train = curves["x"], curves["train"]
+    test_x, curve_test = curves["test_x"], curves["test"]
+    torch.manual_seed(ctx.seed + 1)  # evaluation draws are the same whether trained or cached
+    gen = torch.Generator().manual_seed(ctx.seed + 1)
+    train_name = "train -ELBO" if beta == 1.0 else f"train recon + {beta:g} KL"
 
     model.eval()
     emit.series(
-        "train -ELBO", curve_x, curve_train, xlabel="epoch", ylabel="nats / image", group="loss"
+        train_name, curve_x, curve_train, xlabel="epoch", ylabel="nats / image", group="loss"
     )
     emit.series(
         "test -ELBO", test_x, curve_test, xlabel="epoch", ylabel="nats / image", group="loss"
@@ -219,10 +241,12 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "final_train_neg_elbo": curve_train[-1],
     }
     checks = {
-        "test_neg_elbo": at_most(test_nelbo, 25.5),
+        "test_neg_elbo": at_most(test_nelbo, 21.0),
         "beats_mean_image_baseline": at_most(test_nelbo - baseline, 0.0),
         "kl_in_use": at_least(test_kl, 1.0),
         "recognisable_reconstructions": at_least(acc_recon, 0.75),
-        "kl_analytic_matches_monte_carlo": at_most(abs(kl_exact - kl_mc), 0.02),
+        "kl_analytic_matches_monte_carlo": at_most(
+            abs(kl_exact - kl_mc) / (1.0 + kl_exact), 0.01, EXACT
+        ),
     }
     return metrics, checks

@@ -32,6 +32,7 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from labdeck.demos import registry
+from labdeck.demos.notice import card_key_points, notice_lines
 from labdeck.demos.render import clean, fmt_value
 from labdeck.tui.literal import literal
 from labdeck.tui.widgets.literal import LiteralTable
@@ -40,11 +41,6 @@ from labdeck.tui.widgets.shade import ShadeImage
 
 DEFAULT_PRESET = "quick"
 RUN_LIMIT = 30
-
-
-def run_timeout(demo: registry.Demo, preset: str) -> float:
-    """Generous wall-time limit: the registry's estimate for one core, times 30, at least 2 min."""
-    return max(120.0, 30.0 * float(demo.seconds.get(preset, 10.0)))
 
 
 def _when(moment: datetime | None) -> str:
@@ -67,6 +63,7 @@ class DemosScreen(Screen):
         Binding("escape", "cancel_or_back", "Cancel / back"),
         Binding("l", "focus_list", "Demos", show=False),
         Binding("h", "focus_runs", "Runs"),
+        Binding("c", "back_to_card", "Back to card"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
@@ -117,7 +114,9 @@ class DemosScreen(Screen):
     async def on_mount(self) -> None:
         self.title = "Demos"
         self.sub_title = (
-            f"from card {clean(self.card_key)}" if self.card_key else "runnable micro-demos"
+            f"from card {clean(self.card_key)} · c returns to it"
+            if self.card_key
+            else "runnable micro-demos"
         )
         runs = self.query_one("#demo-runs", DataTable)
         runs.add_column("when", width=11)
@@ -199,9 +198,10 @@ class DemosScreen(Screen):
         for param in demo.params:
             row = Horizontal(classes="demo-param")
             row.compose_add_child(Label(literal(param.name)))
-            if param.choices is not None:
+            if param.choices is not None or param.type is bool:
+                options = param.choices if param.choices is not None else (False, True)
                 field = Select(
-                    [(str(c), c) for c in param.choices],
+                    [(str(c), c) for c in options],
                     value=values[param.name],
                     allow_blank=False,
                     id=f"param-{param.name}",
@@ -340,7 +340,7 @@ class DemosScreen(Screen):
                 device=device,
                 threads=threads,
                 preset=preset,
-                timeout=run_timeout(demo, preset),
+                timeout=registry.run_timeout(demo, preset),
             )
             store = services.store
         except Exception as exc:
@@ -370,7 +370,11 @@ class DemosScreen(Screen):
             history.record_end(services.store, run_id, outcome, now=services.now)
         except Exception as exc:
             self._post(self.notify, f"Could not record the run: {exc}", severity="warning")
-        self._post(self._finished, run_no, outcome)
+        try:
+            points = card_key_points(services.store, self.card_key)
+        except Exception:  # the demo's own notes still help without the card's text
+            points = []
+        self._post(self._finished, run_no, outcome, notice_lines(demo, self.card_key, points))
 
     def _post(self, callback, *args, **kwargs) -> bool:
         """Run ``callback`` on the UI thread; False once the app or this screen has gone."""
@@ -503,6 +507,10 @@ class DemosScreen(Screen):
             text = Text()
             text.append("Checks\n", style="bold")
             for name, check in checks.items():
+                if isinstance(check, dict) and check.get("passed") is None and check.get("changed"):
+                    text.append(" ~ ", style="bold yellow")
+                    text.append(clean(check["changed"]) + "\n")
+                    continue
                 ok = isinstance(check, dict) and check.get("passed")
                 text.append(" ✓ " if ok else " ✗ ", style="bold green" if ok else "bold red")
                 text.append(clean(name))
@@ -520,12 +528,29 @@ class DemosScreen(Screen):
         message = clean(event.get("message") or "the demo reported an error")
         self.notify(message, severity="error", timeout=8)
 
-    def _finished(self, run_no: int, outcome) -> None:
+    def action_back_to_card(self) -> None:
+        if not self.card_key:
+            self.notify("This run was not started from a card.", timeout=2)
+        elif self.running:
+            self.notify("A demo is running (esc cancels it first).", timeout=3)
+        else:
+            self.app.pop_screen()  # the card's screen (review or browse) is underneath
+
+    async def _finished(self, run_no: int, outcome, notice: list[str] | None = None) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
         if run_no != self.run_count:
             return
         self.running = False
+        if notice and getattr(outcome, "status", "") == "ok":
+            text = Text(notice[0] + "\n", style="bold")
+            for line in notice[1:]:
+                text.append(clean(line) + "\n")
+            if self.card_key:
+                text.append("c returns to the card", style="dim")
+            await self.query_one("#demo-output", Vertical).mount(
+                Static(text, classes="demo-text", id="demo-notice"), before=0
+            )
         status = getattr(outcome, "status", "failed")
         message = clean(getattr(outcome, "message", ""))
         bar = self.query_one("#demo-progress", ProgressBar)

@@ -117,32 +117,44 @@ def heatmap_text(
 
 
 def grid_text(
-    grid: Sequence[Sequence[Image]], *, color: bool, labels: Sequence[Sequence[str]] | None = None
+    grid: Sequence[Sequence[Image]],
+    *,
+    color: bool,
+    labels: Sequence[Sequence[str]] | None = None,
+    width: int | None = None,
 ) -> Text:
-    """Rows of small images side by side, each with an optional caption underneath."""
+    """Rows of small images side by side, each with an optional caption underneath; a row
+    wider than ``width`` cells wraps onto further rows."""
     text = Text(no_wrap=True, overflow="crop")
     for r, images in enumerate(grid):
-        rendered = [image_rows(img, color) for img in images]
-        if not rendered:
+        rendered_all = [image_rows(img, color) for img in images]
+        if not rendered_all:
             continue
-        widths = [max((line.cell_len for line in img), default=0) for img in rendered]
-        height = max(len(img) for img in rendered)
-        for y in range(height):
-            for i, img in enumerate(rendered):
-                if i:
-                    text.append(" ")
-                if y < len(img):
-                    text.append_text(img[y])
-                    text.append(" " * (widths[i] - img[y].cell_len))
-                else:
-                    text.append(" " * widths[i])
-            text.append("\n")
-        captions = labels[r] if labels and r < len(labels) else None
-        if captions:
-            line = " ".join(
-                _fit(str(c), widths[i]) for i, c in enumerate(captions) if i < len(widths)
-            )
-            text.append(line.rstrip() + "\n", style="dim")
+        widths_all = [max((line.cell_len for line in img), default=0) for img in rendered_all]
+        captions_all = list(labels[r]) if labels and r < len(labels) and labels[r] else []
+        per = len(rendered_all)
+        if width is not None:
+            per = max(1, (width + 1) // (max(widths_all) + 1))
+        for start in range(0, len(rendered_all), per):
+            rendered = rendered_all[start : start + per]
+            widths = widths_all[start : start + per]
+            height = max(len(img) for img in rendered)
+            for y in range(height):
+                for i, img in enumerate(rendered):
+                    if i:
+                        text.append(" ")
+                    if y < len(img):
+                        text.append_text(img[y])
+                        text.append(" " * (widths[i] - img[y].cell_len))
+                    else:
+                        text.append(" " * widths[i])
+                text.append("\n")
+            captions = captions_all[start : start + per]
+            if captions:
+                line = " ".join(
+                    _fit(str(c), widths[i]) for i, c in enumerate(captions) if i < len(widths)
+                )
+                text.append(line.rstrip() + "\n", style="dim")
     return text
 
 
@@ -170,8 +182,21 @@ class ShadeImage(Static):
     }
     """
 
+    _event: dict | None = None
+
     def show_event(self, event: dict) -> None:
+        self._event = event
+        self._draw()
+
+    def on_resize(self) -> None:
+        if self._event is not None:
+            self._draw()
+
+    def _draw(self) -> None:
         from labdeck.demos.render import clean
+
+        event = self._event or {}
+        width = (self.content_size.width or max(20, self.app.size.width - 40)) - 1
 
         color = not self.app.no_color
         vmin, vmax = _num(event.get("vmin", 0.0)), _num(event.get("vmax", 1.0))
@@ -182,7 +207,7 @@ class ShadeImage(Static):
         if event.get("grid"):
             grid = [[normalise(img, vmin, vmax) for img in row] for row in event["grid"]]
             labels = [[clean(c) for c in row] for row in event.get("labels") or []]
-            text.append_text(grid_text(grid, color=color, labels=labels or None))
+            text.append_text(grid_text(grid, color=color, labels=labels or None, width=width))
         if event.get("data"):
             text.append_text(
                 heatmap_text(
