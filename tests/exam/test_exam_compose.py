@@ -23,8 +23,9 @@ def _keys(store: Store, exam_id: int) -> list[str]:
 
 
 def _chapter_sizes(store: Store, deck: str) -> dict[str, int]:
+    """Essay cards per chapter: what an exam draws from by default."""
     info = next(d for d in list_decks(store) if d.key == deck)
-    return {c.code: c.cards for c in info.chapters}
+    return {c.code: c.by_kind.get("essay", 0) for c in info.chapters}
 
 
 def test_same_seed_gives_the_same_exam(store: Store) -> None:

@@ -160,11 +160,17 @@ def test_every_importer_and_typed_text_strip_controls(tmp_path: Path) -> None:
 def test_exam_answers_from_a_file_are_cleaned(tmp_path: Path) -> None:
     from labdeck.exam.grade import read_answers_jsonl
 
+    from labdeck.exam import ExamError
+
     path = tmp_path / "sitting.jsonl"
-    salted = json.dumps({"key": "k", "answer": "a\ud800b" + "".join(CONTROLS) + "c\u202ed"})
+    salted = json.dumps({"key": "k", "answer": "ab" + "".join(CONTROLS) + "c\u202ed"})
     path.write_text(salted + "\n", encoding="utf-8")
     (answer,) = read_answers_jsonl(path)
     assert answer.answer == "abcd"
+    # a lone surrogate is not text at all: one error naming the line (as grade --jsonl does)
+    path.write_text(json.dumps({"key": "k", "answer": "a\ud800b"}) + "\n", encoding="utf-8")
+    with pytest.raises(ExamError, match=r"sitting\.jsonl:1: .*lone surrogate"):
+        read_answers_jsonl(path)
 
 
 def test_grader_sees_no_controls() -> None:

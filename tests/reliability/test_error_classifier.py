@@ -226,7 +226,7 @@ def test_disk_full_keeps_what_was_saved(tmp_path: Path) -> None:
     home = tmp_path / "small"
     home.mkdir()
     script = (
-        'mount -t tmpfs -o size=3m tmpfs "$LABDECK_HOME" && '
+        'mount -t tmpfs -o size=8m tmpfs "$LABDECK_HOME" && '
         f'"$PY" -m labdeck.cli answer {KEY} 4 >/dev/null && '
         'cp "$LABDECK_HOME/labdeck.db" "$LABDECK_HOME/../before.db" && '
         '(dd if=/dev/zero of="$LABDECK_HOME/filler" bs=4k 2>/dev/null; true) && '
