@@ -712,7 +712,7 @@ class Scheduler:
         studying everything in scope would give (with the global limits when ``deck`` is None).
 
         Each chapter's new and due cards are counted only up to its deck's remaining limits
-        (``_capped``), so the work is bounded by chapters × limits, not by the deck's size. A
+        (``_chapter_counts``), so the work is bounded by chapters × limits, not by the deck's size. A
         deck's row is then min(Σ chapters, limit): a chapter reaching the limit reaches it for
         its deck too, so capping the chapters first never changes the deck's figure.
         """
@@ -721,13 +721,6 @@ class Scheduler:
             scope = self._scope(conn, deck, None)
             log = self._today_log(conn, day)
             per_deck, overall = self._remaining(scope.decks, log)
-            chapters = conn.execute(
-                text(
-                    "SELECT id, deck_id, code, title FROM chapter "
-                    f"WHERE deck_id IN ({_ids([d.id for d in scope.decks])}) "
-                    "ORDER BY position, id"
-                )
-            ).all()
             redrills = Counter(
                 chapter_id for _, _, chapter_id in self._redrill_cards(conn, day, log, scope)
             )
@@ -736,16 +729,10 @@ class Scheduler:
             for d in scope.decks:
                 new_left, reviews_left = per_deck[d.id]
                 chapter_rows = [
-                    Counts(
-                        d.key,
-                        code,
-                        title,
-                        self._capped(conn, day, d.id, chapter_id, "cs.due IS NULL", new_left),
-                        redrills.get(chapter_id, 0),
-                        self._capped(conn, day, d.id, chapter_id, "cs.due <= :day", reviews_left),
+                    Counts(d.key, code, title, new, redrills.get(chapter_id, 0), due)
+                    for chapter_id, code, title, new, due in self._chapter_counts(
+                        conn, day, d.id, new_left, reviews_left
                     )
-                    for chapter_id, deck_id, code, title in chapters
-                    if deck_id == d.id
                 ]
                 deck_row = Counts(
                     d.key,
@@ -766,29 +753,35 @@ class Scheduler:
         title = "All decks" if scope.is_global else scope.decks[0].name
         return Counts(None, None, title, total_new, total_learning, total_due), rows
 
-    def _capped(
-        self, conn: Connection, day: date, deck_id: int, chapter_id: int, which: str, cap: int
-    ) -> int:
-        """How many of a chapter's studiable cards match ``which`` (new or due), at most ``cap``.
+    def _chapter_counts(
+        self, conn: Connection, day: date, deck_id: int, new_cap: int, due_cap: int
+    ) -> list[tuple[int, str, str, int, int]]:
+        """(chapter id, code, title, new, due) of a deck's chapters in order, each count at
+        most its cap: what studying the chapter would give under the deck's limits.
 
-        Walks the chapter's card ids (``ix_card_chapter_id``, an index-only read), checks each
-        one's state by primary key and reads the card row only for a match; it stops at
-        ``cap``. (The due index holds every deck's due cards, a chapter's share of them is
-        small; and reading each card row first costs twice as much.)"""
-        if cap <= 0:
-            return 0
-        return int(
-            conn.execute(
-                text(
-                    "SELECT count(*) FROM (SELECT 1 FROM card k INDEXED BY ix_card_chapter_id "
-                    "CROSS JOIN card_state cs ON cs.card_id = k.id "
-                    "CROSS JOIN card c ON c.id = k.id WHERE k.chapter_id = :chapter "
-                    f"AND cs.suspended = 0 AND {which} AND {_not_buried()} "
-                    "AND c.retired = 0 AND c.deck_id = :deck LIMIT :cap)"
-                ),
-                {"day": day.isoformat(), "deck": deck_id, "chapter": chapter_id, "cap": cap},
-            ).scalar_one()
+        Each count walks the chapter's card ids (``ix_card_chapter_id``, an index-only read),
+        checks each one's state by primary key, reads the card row only for a match and stops
+        at the cap. (The due index holds every deck's due cards, of which a chapter's are a
+        small share; reading each card row before its state costs twice as much.)"""
+
+        def capped(which: str, cap: str) -> str:
+            return (
+                "(SELECT count(*) FROM (SELECT 1 FROM card k INDEXED BY ix_card_chapter_id "
+                "CROSS JOIN card_state cs ON cs.card_id = k.id "
+                "CROSS JOIN card c ON c.id = k.id WHERE k.chapter_id = ch.id "
+                f"AND cs.suspended = 0 AND {which} AND {_not_buried()} "
+                f"AND c.retired = 0 AND c.deck_id = ch.deck_id LIMIT {cap}))"
+            )
+
+        rows = conn.execute(
+            text(
+                f"SELECT ch.id, ch.code, ch.title, {capped('cs.due IS NULL', ':new')}, "
+                f"{capped('cs.due <= :day', ':due')} FROM chapter ch "
+                "WHERE ch.deck_id = :deck ORDER BY ch.position, ch.id"
+            ),
+            {"day": day.isoformat(), "deck": deck_id, "new": new_cap, "due": due_cap},
         )
+        return [(int(i), code, title, int(n), int(u)) for i, code, title, n, u in rows]
 
     def counts(self, deck: str | None = None) -> list[Counts]:
         """Per deck (chapter None) and per chapter: new / learning (re-drill) / due."""
