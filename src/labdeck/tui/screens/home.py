@@ -87,6 +87,7 @@ class HomeScreen(Screen):
         per_day = dict(scheduler.reviews_per_day(days=7 * 12))
         today = scheduler.today()
         self.app.call_from_thread(self._show, total, counts, summary, per_day, today)
+        self.app.services.startup_chores()
 
     def _show(self, total, counts, summary, per_day, today) -> None:
         tree = self.query_one("#decks", Tree)
