@@ -293,6 +293,8 @@ def grading_rows(runs: int) -> list[Row]:
 
 
 def fmt(seconds: float) -> str:
+    if seconds < 0.001:
+        return f"{seconds * 1e6:.0f} µs"
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
