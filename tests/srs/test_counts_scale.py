@@ -184,10 +184,14 @@ def test_counts_are_the_capped_counts(store: Store, clock: Clock, name: str) -> 
     assert total.learning == sum(r.learning for r in rows if r.chapter is None)
     assert total.learning > 0  # the failed answers are re-drills now
 
+    # without the chapter rows each deck is counted directly, with the same figures
+    assert sched.overview(chapters=False) == (total, [r for r in rows if r.chapter is None])
+
     # a single-deck overview shows that deck with its own limits only
     for deck in DECKS:
         deck_total, deck_rows = sched.overview(deck)
         assert [r for r in rows if r.deck == deck] == deck_rows
+        assert sched.overview(deck, chapters=False) == (deck_total, deck_rows[:1])
         own = next(r for r in rows if r.deck == deck and r.chapter is None)
         assert (deck_total.new, deck_total.learning, deck_total.due) == (
             own.new,

@@ -291,6 +291,26 @@ def _not_buried(alias: str = "cs") -> str:
     return f"({alias}.buried_until IS NULL OR {alias}.buried_until <= :day)"
 
 
+def _capped(which: str, cap: str, index: str, where: str) -> str:
+    """A scalar subquery: how many studiable cards (not retired, suspended or buried) match
+    ``which`` (new or due) among the cards ``where`` selects through ``index``, at most ``cap``.
+
+    It walks the index's card ids (an index-only read), checks each one's state by primary
+    key, reads the card row only for a match, and stops at ``cap``: the work is bounded by the
+    cap over the share of matching cards, whatever the deck's size. (The due index holds every
+    deck's due cards, of which one chapter's are a small share; reading each card row before
+    its state costs twice as much.)"""
+    return (
+        f"(SELECT count(*) FROM (SELECT 1 FROM card k INDEXED BY {index} "
+        "CROSS JOIN card_state cs ON cs.card_id = k.id CROSS JOIN card c ON c.id = k.id "
+        f"WHERE {where} AND cs.suspended = 0 AND {which} AND {_not_buried()} "
+        f"AND c.retired = 0 LIMIT {cap}))"
+    )
+
+
+NEW, DUE = "cs.due IS NULL", "cs.due <= :day"
+
+
 def _is_leech_point(lapses: int, threshold: int, every: int) -> bool:
     if threshold <= 0 or lapses < threshold:
         return False
@@ -704,7 +724,9 @@ class Scheduler:
 
     # ------------------------------------------------------------ counts
 
-    def overview(self, deck: str | None = None) -> tuple[Counts, list[Counts]]:
+    def overview(
+        self, deck: str | None = None, *, chapters: bool = True
+    ) -> tuple[Counts, list[Counts]]:
         """(total, rows): today's counts for all decks in scope, and per deck and chapter.
 
         A deck row shows what studying that deck would give (its own limits); a chapter row
@@ -712,9 +734,11 @@ class Scheduler:
         studying everything in scope would give (with the global limits when ``deck`` is None).
 
         Each chapter's new and due cards are counted only up to its deck's remaining limits
-        (``_chapter_counts``), so the work is bounded by chapters × limits, not by the deck's size. A
+        (``_capped``), so the work is bounded by chapters × limits, not by the deck's size. A
         deck's row is then min(Σ chapters, limit): a chapter reaching the limit reaches it for
         its deck too, so capping the chapters first never changes the deck's figure.
+        ``chapters=False`` leaves the chapter rows out and counts each deck directly, bounded
+        by its limits alone (the home screen shows these first).
         """
         day = self.today()
         with self._read() as conn:
@@ -722,14 +746,24 @@ class Scheduler:
             log = self._today_log(conn, day)
             per_deck, overall = self._remaining(scope.decks, log)
             redrills = Counter(
-                chapter_id for _, _, chapter_id in self._redrill_cards(conn, day, log, scope)
+                (deck_id, chapter_id)
+                for _, deck_id, chapter_id in self._redrill_cards(conn, day, log, scope)
             )
             rows: list[Counts] = []
             total_new = total_learning = total_due = 0
             for d in scope.decks:
                 new_left, reviews_left = per_deck[d.id]
+                if not chapters:
+                    new, due = self._deck_counts(conn, day, d.id, new_left, reviews_left)
+                    learning = sum(n for (deck_id, _), n in redrills.items() if deck_id == d.id)
+                    deck_row = Counts(d.key, None, d.name, new, learning, due)
+                    rows.append(deck_row)
+                    total_new += deck_row.new
+                    total_learning += deck_row.learning
+                    total_due += deck_row.due
+                    continue
                 chapter_rows = [
-                    Counts(d.key, code, title, new, redrills.get(chapter_id, 0), due)
+                    Counts(d.key, code, title, new, redrills.get((d.id, chapter_id), 0), due)
                     for chapter_id, code, title, new, due in self._chapter_counts(
                         conn, day, d.id, new_left, reviews_left
                     )
@@ -757,31 +791,31 @@ class Scheduler:
         self, conn: Connection, day: date, deck_id: int, new_cap: int, due_cap: int
     ) -> list[tuple[int, str, str, int, int]]:
         """(chapter id, code, title, new, due) of a deck's chapters in order, each count at
-        most its cap: what studying the chapter would give under the deck's limits.
-
-        Each count walks the chapter's card ids (``ix_card_chapter_id``, an index-only read),
-        checks each one's state by primary key, reads the card row only for a match and stops
-        at the cap. (The due index holds every deck's due cards, of which a chapter's are a
-        small share; reading each card row before its state costs twice as much.)"""
-
-        def capped(which: str, cap: str) -> str:
-            return (
-                "(SELECT count(*) FROM (SELECT 1 FROM card k INDEXED BY ix_card_chapter_id "
-                "CROSS JOIN card_state cs ON cs.card_id = k.id "
-                "CROSS JOIN card c ON c.id = k.id WHERE k.chapter_id = ch.id "
-                f"AND cs.suspended = 0 AND {which} AND {_not_buried()} "
-                f"AND c.retired = 0 AND c.deck_id = ch.deck_id LIMIT {cap}))"
-            )
-
+        most its cap: what studying the chapter would give under the deck's limits."""
+        where = "k.chapter_id = ch.id AND c.deck_id = ch.deck_id"
+        index = "ix_card_chapter_id"
         rows = conn.execute(
             text(
-                f"SELECT ch.id, ch.code, ch.title, {capped('cs.due IS NULL', ':new')}, "
-                f"{capped('cs.due <= :day', ':due')} FROM chapter ch "
+                f"SELECT ch.id, ch.code, ch.title, {_capped(NEW, ':new', index, where)}, "
+                f"{_capped(DUE, ':due', index, where)} FROM chapter ch "
                 "WHERE ch.deck_id = :deck ORDER BY ch.position, ch.id"
             ),
             {"day": day.isoformat(), "deck": deck_id, "new": new_cap, "due": due_cap},
         )
         return [(int(i), code, title, int(n), int(u)) for i, code, title, n, u in rows]
+
+    def _deck_counts(
+        self, conn: Connection, day: date, deck_id: int, new_cap: int, due_cap: int
+    ) -> tuple[int, int]:
+        """(new, due) of a whole deck, each at most its cap, without its chapters' rows."""
+        where, index = "k.deck_id = :deck", "ix_card_deck_order"
+        new, due = conn.execute(
+            text(
+                f"SELECT {_capped(NEW, ':new', index, where)}, {_capped(DUE, ':due', index, where)}"
+            ),
+            {"day": day.isoformat(), "deck": deck_id, "new": new_cap, "due": due_cap},
+        ).one()
+        return int(new), int(due)
 
     def counts(self, deck: str | None = None) -> list[Counts]:
         """Per deck (chapter None) and per chapter: new / learning (re-drill) / due."""
