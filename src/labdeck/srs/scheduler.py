@@ -76,6 +76,7 @@ def _statements() -> SimpleNamespace:
 
 
 REDRILL_GAP = 3  # answers to other cards before a failed card comes back the same day
+PLAN_PROBE = 20_000  # the queue's plan probes (due cards, a deck's cards) count up to this
 
 
 class SrsError(ValueError):
@@ -610,10 +611,14 @@ class Scheduler:
                 continue
             if n_due < 0:
                 n_due = conn.execute(
-                    text("SELECT count(*) FROM card_state WHERE suspended = 0 AND due <= :day"),
-                    params,
+                    text(
+                        "SELECT count(*) FROM (SELECT 1 FROM card_state "
+                        "WHERE suspended = 0 AND due <= :day LIMIT :n)"
+                    ),
+                    {**params, "n": PLAN_PROBE},
                 ).scalar_one()
-            # walk the due index, or this deck's cards when the deck is the smaller set
+            # walk the due index, or this deck's cards when the deck is the smaller set (both
+            # counted up to PLAN_PROBE: past that the due index is walked)
             source = (
                 "card c CROSS JOIN card_state cs ON cs.card_id = c.id"
                 if self._smaller(conn, [d.id], n_due)
