@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import shutil
 import sqlite3
 import statistics
@@ -26,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 NOW = datetime(2026, 3, 2, 10, 0)  # local time, as LABDECK_NOW
@@ -36,119 +35,81 @@ CHAPTERS_PER_DECK = 25
 HISTORY_DAYS = 730
 
 
-def _ts(day: date, seconds: int) -> str:
-    """A review timestamp on a study day, stored the way UTCDateTime stores it (naive UTC)."""
-    local = datetime(day.year, day.month, day.day, 8, 0) + timedelta(seconds=seconds)
-    return local.astimezone().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def build(home: Path, n_cards: int, n_logs: int, seed: int = 7) -> None:
+def build(home: Path, n_cards: int, n_logs: int) -> None:
+    """A migrated store (``open_store``) bulk-filled by ``INSERT … SELECT`` over a recursive
+    sequence: 1M cards and 1M log rows take seconds. Values come from a fixed integer hash of
+    the row number, so every build is the same: 70 % of cards seen (due from 10 days ago to 90
+    days ahead, 1 % suspended), 30 % new; the last 150 log rows are today's reviews."""
     from labdeck.store import open_store
 
     store = open_store(home)  # creates the schema through the migrations
     store.close()
-    rng = random.Random(seed)
     conn = sqlite3.connect(home / "labdeck.db")
     conn.execute("PRAGMA synchronous=OFF")
+    conn.create_function("h", 2, _hash, deterministic=True)
     now = NOW.astimezone().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    n_chapters = DECKS * CHAPTERS_PER_DECK
+    per_chapter = n_cards // n_chapters + 1
+    seq = "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < :n) "
     with conn:
         conn.executemany(
             "INSERT INTO deck (id, key, name, description, source, position, aliases) "
             "VALUES (?, ?, ?, '', 'outline', ?, '[]')",
             [(d, f"bench-{d}", f"Bench deck {d}", d) for d in range(1, DECKS + 1)],
         )
-        chapters = []
-        for d in range(1, DECKS + 1):
-            for c in range(1, CHAPTERS_PER_DECK + 1):
-                chapters.append((len(chapters) + 1, d, f"X{d}{c:02d}", f"Chapter {d}.{c}", c))
         conn.executemany(
             "INSERT INTO chapter (id, deck_id, code, title, description, position) "
             "VALUES (?, ?, ?, ?, '', ?)",
-            chapters,
+            [
+                ((d - 1) * CHAPTERS_PER_DECK + c, d, f"X{d}{c:02d}", f"Chapter {d}.{c}", c)
+                for d in range(1, DECKS + 1)
+                for c in range(1, CHAPTERS_PER_DECK + 1)
+            ],
         )
-        per_chapter = n_cards // len(chapters) + 1
-        cards, states, seen = [], [], []
-        for i in range(1, n_cards + 1):
-            ch = chapters[(i - 1) // per_chapter]
-            cards.append(
-                (i, f"bench:{i}", ch[1], ch[0], (i - 1) % per_chapter + 1, f"Prompt {i}", now, now)
-            )
-            if rng.random() < 0.7:  # seen before
-                reps = rng.randint(0, 8)
-                due = TODAY + timedelta(days=rng.randint(-10, 90))
-                states.append(
-                    (
-                        i,
-                        reps,
-                        rng.randrange(1300, 3100, 20),
-                        rng.randint(1, 200),
-                        due.isoformat(),
-                        rng.randint(0, 3),
-                        rng.randint(1, 30),
-                        int(rng.random() < 0.01),
-                    )
-                )
-                seen.append(i)
-            else:
-                states.append((i, 0, 2500, 0, None, 0, 0, int(rng.random() < 0.01)))
-        conn.executemany(
-            "INSERT INTO card (id, key, deck_id, chapter_id, position, prompt, answer, "
+        conn.execute(
+            seq + "INSERT INTO card (id, key, deck_id, chapter_id, position, prompt, answer, "
             "key_points, tags, demos, retired, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, NULL, '[]', '[]', '[]', 0, ?, ?)",
-            cards,
+            "SELECT i, 'bench:' || i, (i - 1) / :per / :cpd + 1, (i - 1) / :per + 1, "
+            "(i - 1) % :per + 1, 'Prompt ' || i, NULL, '[]', '[]', '[]', 0, :now, :now "
+            "FROM seq",
+            {"n": n_cards, "per": per_chapter, "cpd": CHAPTERS_PER_DECK, "now": now},
         )
-        conn.executemany(
-            "INSERT INTO card_state (card_id, repetitions, ease, interval, due, lapses, "
-            "reviews, leech, suspended) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
-            states,
+        conn.execute(
+            seq + "INSERT INTO card_state (card_id, repetitions, ease, interval, due, lapses, "
+            "reviews, leech, suspended) SELECT i, "
+            "CASE WHEN h(i, 1) % 10 < 7 THEN h(i, 2) % 9 ELSE 0 END, "
+            "CASE WHEN h(i, 1) % 10 < 7 THEN 1300 + 20 * (h(i, 3) % 90) ELSE 2500 END, "
+            "CASE WHEN h(i, 1) % 10 < 7 THEN 1 + h(i, 4) % 200 ELSE 0 END, "
+            "CASE WHEN h(i, 1) % 10 < 7 THEN date(:today, (h(i, 5) % 101 - 10) || ' days') END, "
+            "CASE WHEN h(i, 1) % 10 < 7 THEN h(i, 6) % 4 ELSE 0 END, "
+            "CASE WHEN h(i, 1) % 10 < 7 THEN 1 + h(i, 7) % 30 ELSE 0 END, "
+            "0, h(i, 8) % 100 = 0 FROM seq",
+            {"n": n_cards, "today": TODAY.isoformat()},
         )
-
-        # review history: chronological, the last rows on today's study day
-        days = sorted(rng.randint(1, HISTORY_DAYS) for _ in range(n_logs - 150))
-        days.reverse()
-        day_list = [TODAY - timedelta(days=d) for d in days] + [TODAY] * 150
-        batch = []
-        for n, day in enumerate(day_list, start=1):
-            card = rng.choice(seen)
-            q = rng.choices(range(6), weights=(1, 1, 2, 4, 6, 5))[0]
-            reps = rng.randint(0, 8)
-            ease = rng.randrange(1300, 3100, 20)
-            ivl = rng.randint(1, 200)
-            batch.append(
-                (
-                    card,
-                    _ts(day, n % 50000),
-                    day.isoformat(),
-                    q,
-                    "review" if rng.random() < 0.9 else "redrill",
-                    rng.randint(2000, 60000),
-                    reps,
-                    ease,
-                    ivl,
-                    (day - timedelta(days=1)).isoformat(),
-                    reps + 1 if q >= 3 else 0,
-                    ease,
-                    ivl,
-                    (day + timedelta(days=ivl)).isoformat(),
-                )
-            )
-            if len(batch) >= 100_000:
-                _insert_logs(conn, batch)
-                batch = []
-        _insert_logs(conn, batch)
+        # review history, chronological, of seen cards; the last 150 rows are today's
+        conn.execute(
+            seq + "INSERT INTO review_log (card_id, ts, study_day, quality, mode, duration_ms, "
+            "prev_repetitions, prev_ease, prev_interval, prev_due, prev_lapses, prev_leech, "
+            "prev_suspended, new_repetitions, new_ease, new_interval, new_due, new_lapses, "
+            "new_leech, new_suspended, undone) "
+            "SELECT card_id, datetime(day, '-' || (i % 36000) || ' seconds', '+10 hours') || '.000000', "
+            "day, q, CASE WHEN h(i, 12) % 10 = 0 THEN 'redrill' ELSE 'review' END, "
+            "2000 + h(i, 13) % 58000, 3, 2500, 6, date(day, '-1 days'), 0, 0, 0, "
+            "CASE WHEN q >= 3 THEN 4 ELSE 0 END, 2500, 6, date(day, '+6 days'), 0, 0, 0, 0 "
+            "FROM (SELECT i, q, day, (SELECT card_id FROM card_state WHERE due IS NOT NULL "
+            "AND card_id >= 1 + h(i, 10) % :cards ORDER BY card_id LIMIT 1) AS card_id FROM "
+            "(SELECT i, h(i, 11) % 6 AS q, CASE WHEN i > :n - 150 THEN :today ELSE "
+            "date(:today, '-' || (:days - (i - 1) * :days / :n) || ' days') END AS day "
+            "FROM seq)) WHERE card_id IS NOT NULL",
+            {"n": n_logs, "cards": n_cards, "today": TODAY.isoformat(), "days": HISTORY_DAYS},
+        )
     conn.execute("ANALYZE")
     conn.close()
 
 
-def _insert_logs(conn: sqlite3.Connection, rows: list[tuple]) -> None:
-    conn.executemany(
-        "INSERT INTO review_log (card_id, ts, study_day, quality, mode, duration_ms, "
-        "prev_repetitions, prev_ease, prev_interval, prev_due, prev_lapses, prev_leech, "
-        "prev_suspended, new_repetitions, new_ease, new_interval, new_due, new_lapses, "
-        "new_leech, new_suspended, undone) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?, ?, ?, 0, 0, 0, 0)",
-        rows,
-    )
+def _hash(i: int, salt: int) -> int:
+    """A fixed pseudo-random non-negative integer for row ``i`` (Knuth's multiplicative hash)."""
+    return ((i * 2654435761 + salt * 40503) ^ (salt * 2246822519)) % 4294967291
 
 
 def timed(fn: Callable[[], object], runs: int) -> tuple[float, list[float]]:

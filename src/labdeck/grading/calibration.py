@@ -687,7 +687,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - mainte
     parser = argparse.ArgumentParser(description="Refit the grading calibration.")
     parser.add_argument("--data", default=str(default_data))
     parser.add_argument("--write", action="store_true", help="rewrite params.py")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="compute threads (default 1)")
     parser.add_argument("--backend", action="append", choices=("use", "st"))
     args = parser.parse_args(argv)
     items = load_jsonl(args.data)

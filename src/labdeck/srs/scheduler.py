@@ -79,6 +79,7 @@ def _statements() -> SimpleNamespace:
 
 
 REDRILL_GAP = 3  # answers to other cards before a failed card comes back the same day
+PLAN_PROBE = 20_000  # the queue's plan probes (due cards, a deck's cards) count up to this
 
 
 class SrsError(ValueError):
@@ -246,13 +247,18 @@ def _surfaced_drills(conn: Connection, day: date, card_id: int | None = None) ->
     that the learner has already met (not new), and that is not due today anyway, joins
     today's re-drills after that answer (as any failed card does: re-drill answers never move
     its schedule). Returns drill card id -> the id of the parent's failing answer.
+
+    CROSS JOIN and INDEXED BY pin the plan: today's log rows first, then their drills through
+    ``ix_card_parent_id``. Left to itself, on a store where almost no card has a parent,
+    SQLite's statistics call that index useless and it scans every card instead (0.3 s at
+    1M cards, on every queue and counts read).
     """
     where = "AND d.id = :card" if card_id is not None else ""
     rows = conn.execute(
         text(
             "SELECT d.id, max(rl.id) FROM review_log rl "
-            "JOIN card d ON d.parent_id = rl.card_id "
-            "JOIN card_state ds ON ds.card_id = d.id "
+            "CROSS JOIN card d INDEXED BY ix_card_parent_id ON d.parent_id = rl.card_id "
+            "CROSS JOIN card_state ds ON ds.card_id = d.id "
             "WHERE rl.study_day = :day AND rl.undone = 0 AND rl.mode != 'redrill' "
             f"AND rl.quality < :pass AND d.retired = 0 AND ds.due IS NOT NULL AND ds.due > :day {where} "
             "GROUP BY d.id"
@@ -287,6 +293,26 @@ def _ids(values: Sequence[int]) -> str:
 
 def _not_buried(alias: str = "cs") -> str:
     return f"({alias}.buried_until IS NULL OR {alias}.buried_until <= :day)"
+
+
+def _capped(which: str, cap: str, index: str, where: str) -> str:
+    """A scalar subquery: how many studiable cards (not retired, suspended or buried) match
+    ``which`` (new or due) among the cards ``where`` selects through ``index``, at most ``cap``.
+
+    It walks the index's card ids (an index-only read), checks each one's state by primary
+    key, reads the card row only for a match, and stops at ``cap``: the work is bounded by the
+    cap over the share of matching cards, whatever the deck's size. (The due index holds every
+    deck's due cards, of which one chapter's are a small share; reading each card row before
+    its state costs twice as much.)"""
+    return (
+        f"(SELECT count(*) FROM (SELECT 1 FROM card k INDEXED BY {index} "
+        "CROSS JOIN card_state cs ON cs.card_id = k.id CROSS JOIN card c ON c.id = k.id "
+        f"WHERE {where} AND cs.suspended = 0 AND {which} AND {_not_buried()} "
+        f"AND c.retired = 0 LIMIT {cap}))"
+    )
+
+
+NEW, DUE = "cs.due IS NULL", "cs.due <= :day"
 
 
 def _is_leech_point(lapses: int, threshold: int, every: int) -> bool:
@@ -588,10 +614,14 @@ class Scheduler:
                 continue
             if n_due < 0:
                 n_due = conn.execute(
-                    text("SELECT count(*) FROM card_state WHERE suspended = 0 AND due <= :day"),
-                    params,
+                    text(
+                        "SELECT count(*) FROM (SELECT 1 FROM card_state "
+                        "WHERE suspended = 0 AND due <= :day LIMIT :n)"
+                    ),
+                    {**params, "n": PLAN_PROBE},
                 ).scalar_one()
-            # walk the due index, or this deck's cards when the deck is the smaller set
+            # walk the due index, or this deck's cards when the deck is the smaller set (both
+            # counted up to PLAN_PROBE: past that the due index is walked)
             source = (
                 "card c CROSS JOIN card_state cs ON cs.card_id = c.id"
                 if self._smaller(conn, [d.id], n_due)
@@ -702,91 +732,98 @@ class Scheduler:
 
     # ------------------------------------------------------------ counts
 
-    def overview(self, deck: str | None = None) -> tuple[Counts, list[Counts]]:
+    def overview(
+        self, deck: str | None = None, *, chapters: bool = True
+    ) -> tuple[Counts, list[Counts]]:
         """(total, rows): today's counts for all decks in scope, and per deck and chapter.
 
         A deck row shows what studying that deck would give (its own limits); a chapter row
         what studying that chapter would give (capped by its deck's limits); the total what
         studying everything in scope would give (with the global limits when ``deck`` is None).
+
+        Each chapter's new and due cards are counted only up to its deck's remaining limits
+        (``_capped``), so the work is bounded by chapters × limits, not by the deck's size. A
+        deck's row is then min(Σ chapters, limit): a chapter reaching the limit reaches it for
+        its deck too, so capping the chapters first never changes the deck's figure.
+        ``chapters=False`` leaves the chapter rows out and counts each deck directly, bounded
+        by its limits alone (the home screen shows these first).
         """
         day = self.today()
         with self._read() as conn:
             scope = self._scope(conn, deck, None)
             log = self._today_log(conn, day)
             per_deck, overall = self._remaining(scope.decks, log)
-            deck_ids = _ids([d.id for d in scope.decks])
-            chapters = conn.execute(
-                text(
-                    "SELECT id, deck_id, code, title FROM chapter "
-                    f"WHERE deck_id IN ({deck_ids}) ORDER BY position, id"
-                )
-            ).all()
-            params = {"day": day.isoformat()}
-            candidates = 0
-            if not scope.is_global:
-                candidates = conn.execute(
-                    text(
-                        "SELECT count(*) FROM card_state "
-                        "WHERE suspended = 0 AND (due IS NULL OR due <= :day)"
-                    ),
-                    params,
-                ).scalar_one()
-            source = (
-                "card c CROSS JOIN card_state cs ON cs.card_id = c.id"
-                if self._smaller(conn, [d.id for d in scope.decks], candidates)
-                else "card_state cs JOIN card c ON c.id = cs.card_id"
-            )
-            available: dict[int, tuple[int, int]] = {
-                int(chapter_id): (int(new or 0), int(due or 0))
-                for chapter_id, new, due in conn.execute(
-                    text(
-                        "SELECT c.chapter_id, sum(cs.due IS NULL), sum(cs.due <= :day) "
-                        f"FROM {source} "
-                        "WHERE cs.suspended = 0 AND (cs.due IS NULL OR cs.due <= :day) "
-                        f"AND {_not_buried()} AND c.retired = 0 AND c.deck_id IN ({deck_ids}) "
-                        "GROUP BY c.chapter_id"
-                    ),
-                    {"day": day.isoformat()},
-                )
-            }
             redrills = Counter(
-                chapter_id for _, _, chapter_id in self._redrill_cards(conn, day, log, scope)
+                (deck_id, chapter_id)
+                for _, deck_id, chapter_id in self._redrill_cards(conn, day, log, scope)
             )
-
-        rows: list[Counts] = []
-        total_new = total_learning = total_due = 0
-        for d in scope.decks:
-            new_left, reviews_left = per_deck[d.id]
-            own = [c for c in chapters if c[1] == d.id]
-            chapter_rows = []
-            deck_new = deck_due = deck_learning = 0
-            for chapter_id, _deck_id, code, title in own:
-                new, due = available.get(chapter_id, (0, 0))
-                learning = redrills.get(chapter_id, 0)
-                deck_new += new
-                deck_due += due
-                deck_learning += learning
-                chapter_rows.append(
-                    Counts(d.key, code, title, min(new, new_left), learning, min(due, reviews_left))
+            rows: list[Counts] = []
+            total_new = total_learning = total_due = 0
+            for d in scope.decks:
+                new_left, reviews_left = per_deck[d.id]
+                if not chapters:
+                    new, due = self._deck_counts(conn, day, d.id, new_left, reviews_left)
+                    learning = sum(n for (deck_id, _), n in redrills.items() if deck_id == d.id)
+                    deck_row = Counts(d.key, None, d.name, new, learning, due)
+                    rows.append(deck_row)
+                    total_new += deck_row.new
+                    total_learning += deck_row.learning
+                    total_due += deck_row.due
+                    continue
+                chapter_rows = [
+                    Counts(d.key, code, title, new, redrills.get((d.id, chapter_id), 0), due)
+                    for chapter_id, code, title, new, due in self._chapter_counts(
+                        conn, day, d.id, new_left, reviews_left
+                    )
+                ]
+                deck_row = Counts(
+                    d.key,
+                    None,
+                    d.name,
+                    min(sum(c.new for c in chapter_rows), new_left),
+                    sum(c.learning for c in chapter_rows),
+                    min(sum(c.due for c in chapter_rows), reviews_left),
                 )
-            deck_row = Counts(
-                d.key,
-                None,
-                d.name,
-                min(deck_new, new_left),
-                deck_learning,
-                min(deck_due, reviews_left),
-            )
-            rows.append(deck_row)
-            rows.extend(chapter_rows)
-            total_new += deck_row.new
-            total_learning += deck_row.learning
-            total_due += deck_row.due
+                rows.append(deck_row)
+                rows.extend(chapter_rows)
+                total_new += deck_row.new
+                total_learning += deck_row.learning
+                total_due += deck_row.due
         if scope.is_global:
             total_new = min(total_new, overall[0])
             total_due = min(total_due, overall[1])
         title = "All decks" if scope.is_global else scope.decks[0].name
         return Counts(None, None, title, total_new, total_learning, total_due), rows
+
+    def _chapter_counts(
+        self, conn: Connection, day: date, deck_id: int, new_cap: int, due_cap: int
+    ) -> list[tuple[int, str, str, int, int]]:
+        """(chapter id, code, title, new, due) of a deck's chapters in order, each count at
+        most its cap: what studying the chapter would give under the deck's limits."""
+        where = "k.chapter_id = ch.id AND c.deck_id = ch.deck_id"
+        index = "ix_card_chapter_id"
+        rows = conn.execute(
+            text(
+                f"SELECT ch.id, ch.code, ch.title, {_capped(NEW, ':new', index, where)}, "
+                f"{_capped(DUE, ':due', index, where)} FROM chapter ch "
+                "WHERE ch.deck_id = :deck ORDER BY ch.position, ch.id"
+            ),
+            {"day": day.isoformat(), "deck": deck_id, "new": new_cap, "due": due_cap},
+        )
+        return [(int(i), code, title, int(n), int(u)) for i, code, title, n, u in rows]
+
+    def _deck_counts(
+        self, conn: Connection, day: date, deck_id: int, new_cap: int, due_cap: int
+    ) -> tuple[int, int]:
+        """(new, due) of a whole deck, each at most its cap, without its chapters' rows."""
+        where, index = "k.deck_id = :deck", "ix_card_deck_order"
+        new, due = conn.execute(
+            text(
+                f"SELECT {_capped(NEW, ':new', index, where)}, {_capped(DUE, ':due', index, where)}"
+            ),
+            {"day": day.isoformat(), "deck": deck_id, "new": new_cap, "due": due_cap},
+        ).one()
+        return int(new), int(due)
 
     def counts(self, deck: str | None = None) -> list[Counts]:
         """Per deck (chapter None) and per chapter: new / learning (re-drill) / due."""

@@ -83,11 +83,15 @@ class HomeScreen(Screen):
         except Exception as exc:  # busy or damaged database: say so, stay usable
             self.app.call_from_thread(self._store_failed, str(exc))
             return
-        total, counts = scheduler.overview()
+        # the decks' counts first (bounded by the limits alone), then the chapters' rows
+        total, counts = scheduler.overview(chapters=False)
         summary = scheduler.today_summary()
         per_day = dict(scheduler.reviews_per_day(days=7 * 12))
         today = scheduler.today()
         self.app.call_from_thread(self._show, total, counts, summary, per_day, today)
+        total, counts = scheduler.overview()
+        self.app.call_from_thread(self._show, total, counts, summary, per_day, today)
+        self.app.services.startup_chores()
 
     def _show(self, total, counts, summary, per_day, today) -> None:
         tree = self.query_one("#decks", Tree)

@@ -1,0 +1,332 @@
+"""Every row of the performance table, each as a ratio to a floor measured in the same run.
+
+    python benchmarks/bench_all.py [--sizes 1000,100000,1000000] [--runs 7] [--no-grading]
+
+On a shared machine absolute times swing with the load; a ratio to a floor timed alternately
+with it, in the same run, does not swing as much. The rows and their floors:
+
+* home counts (``Scheduler.overview``: the decks' rows, which the home screen shows first, and
+  then with the chapters' rows) and today's queue (``Scheduler.queue``), at each size:
+  the queue's core SQL, the first reviews-per-day due cards from ``ix_card_state_queue``;
+* answer + next card (``answer`` then ``next_card``; undone afterwards): one committed one-row
+  ``UPDATE`` on the same file through ``sqlite3``;
+* ``labdeck due`` end to end: a process that only imports sqlalchemy;
+* TUI first frame and counts on screen (``bench_startup``): a hello-world Textual app timed
+  the same way;
+* grading model load in a fresh process (warm-start cache warmed first): importing numpy;
+* one answer graded (5 key points, references cached): the embedding calls it makes;
+* the embedding-cache write of a 50-question exam (``DbEmbeddingCache.put``, 300 vectors): the
+  same rows by one ``sqlite3`` ``executemany``.
+
+Databases are built once by ``bench_srs.build`` (a migrated store, bulk ``INSERT … SELECT``)
+and kept in ``$TMPDIR/labdeck-bench-cache`` for reruns. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_grading  # noqa: E402  (also puts the project's src/ first on sys.path)
+import bench_srs  # noqa: E402
+import bench_startup  # noqa: E402
+
+CACHE = Path(tempfile.gettempdir()) / "labdeck-bench-cache"
+BUILD_VERSION = "1"  # bump when bench_srs.build changes what it builds
+Row = tuple[str, str, float, float, str, str]  # what, size, time (s), floor (s), its name, goal
+
+
+def median_of(fn: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def alternate(a: Callable[[], object], b: Callable[[], object], runs: int) -> tuple[float, float]:
+    """Medians of ``a`` and ``b`` timed alternately (so both see the same load)."""
+    ta, tb = [], []
+    for _ in range(runs):
+        ta.append(median_of(a, 1))
+        tb.append(median_of(b, 1))
+    return statistics.median(ta), statistics.median(tb)
+
+
+def home_for(cards: int) -> Path:
+    """A built store with ``cards`` cards and as many log rows, cached between runs."""
+    home = CACHE / f"cards-{cards}"
+    marker = home / f"built-v{BUILD_VERSION}"
+    if not marker.exists():
+        if home.exists():
+            for f in home.iterdir():
+                f.unlink()
+        home.mkdir(parents=True, exist_ok=True)
+        t = time.perf_counter()
+        bench_srs.build(home, cards, max(cards, 1000))
+        print(f"built {cards:,} cards in {time.perf_counter() - t:.0f} s ({home})", file=sys.stderr)
+        marker.touch()
+    return home
+
+
+def srs_rows(cards: int, runs: int) -> list[Row]:
+    from sqlalchemy import text
+
+    from labdeck.config import Settings
+    from labdeck.srs.scheduler import Scheduler
+    from labdeck.store import open_store
+
+    home = home_for(cards)
+    size = f"{cards:,}"
+    os.environ["LABDECK_HOME"] = str(home)
+    store = open_store(home)
+    settings = Settings()
+    sched = Scheduler(store, settings, now=lambda: bench_srs.NOW)
+    day = bench_srs.TODAY.isoformat()
+
+    def core_sql() -> None:
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN")
+            conn.execute(
+                text(
+                    "SELECT card_id, due FROM card_state WHERE suspended = 0 AND due <= :day "
+                    "ORDER BY due, card_id LIMIT :n"
+                ),
+                {"day": day, "n": settings.reviews_per_day},
+            ).all()
+            conn.rollback()
+
+    sched.overview(), sched.queue(), core_sql()  # warm the caches
+    counts, floor = alternate(sched.overview, core_sql, runs)
+    decks, floor_d = alternate(lambda: sched.overview(chapters=False), core_sql, runs)
+    queue, floor_q = alternate(sched.queue, core_sql, runs)
+
+    targets = iter([e.card_id for e in sched.queue() if e.kind != "redrill"])
+    raw = sqlite3.connect(home / "labdeck.db", isolation_level=None)
+    raw.execute("PRAGMA synchronous=NORMAL")
+
+    def answer_next() -> None:
+        sched.answer(next(targets), 4, answer="bench", duration_ms=1)
+        sched.next_card()
+
+    def one_write() -> None:
+        raw.execute("BEGIN IMMEDIATE")
+        raw.execute("UPDATE card_state SET reviews = reviews WHERE card_id = 1")
+        raw.execute("COMMIT")
+
+    n_answers = min(runs, 5)
+    answer, write = alternate(answer_next, one_write, n_answers)
+    for _ in range(n_answers):
+        sched.undo()
+    raw.close()
+    store.close()
+
+    env = {**os.environ, "LABDECK_NO_CONTENT": "1", "LABDECK_NOW": bench_srs.NOW.isoformat()}
+    cmd = bench_srs.labdeck_command()
+
+    def due() -> None:
+        subprocess.run([*cmd, "due"], env=env, check=True, capture_output=True)
+
+    def bare() -> None:
+        subprocess.run([sys.executable, "-c", "import sqlalchemy"], env=env, check=True)
+
+    due(), bare()
+    due_t, bare_t = alternate(due, bare, runs)
+    return [
+        ("home counts, decks (shown first)", size, decks, floor_d, "queue's core SQL", "≤ 20 ms"),
+        ("home counts, decks and chapters", size, counts, floor, "queue's core SQL", ""),
+        ("today's queue (`queue()`)", size, queue, floor_q, "queue's core SQL", ""),
+        ("answer + next card", size, answer, write, "one-row commit", ""),
+        ("`labdeck due`, end to end", size, due_t, bare_t, "`import sqlalchemy`", "≤ 1.2×"),
+    ]
+
+
+HELLO = "hello-world Textual"
+
+
+def startup_rows(runs: int) -> list[Row]:
+    with tempfile.TemporaryDirectory(prefix="labdeck-bench-") as home:
+        bench_startup.prepare(home)
+        app, hello = bench_startup.measure(home, runs)
+    med = bench_startup.median
+    return [
+        ("TUI first frame", "shipped", med(app, "mounted"), med(hello, "mounted"), HELLO, "≤ 1.5×"),
+        (
+            "TUI counts on screen",
+            "shipped",
+            med(app, "interactive"),
+            med(hello, "interactive"),
+            HELLO,
+            "≤ 2×",
+        ),
+    ]
+
+
+LOAD = (
+    "import time; t = time.perf_counter(); from labdeck.grading.embedder import load_embedder; "
+    "load_embedder('use'); print(time.perf_counter() - t)"
+)
+NUMPY = "import time; t = time.perf_counter(); import numpy; print(time.perf_counter() - t)"
+
+
+class _TimedEmbedder:
+    """The real embedder, with the time spent in its ``encode`` calls added up."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.spent = 0.0
+
+    def encode(self, texts: list[str]):
+        t = time.perf_counter()
+        try:
+            return self.inner.encode(texts)
+        finally:
+            self.spent += time.perf_counter() - t
+
+
+def grading_rows(runs: int) -> list[Row]:
+    import numpy as np
+
+    from labdeck.grading.dbcache import DbEmbeddingCache
+    from labdeck.grading.embedder import load_embedder
+    from labdeck.grading.grader import Grader
+    from labdeck.store import open_store
+
+    env = {**os.environ, "LABDECK_CACHE": str(CACHE / "model")}
+
+    def child(code: str) -> float:
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+        )
+        return float(out.stdout.strip().splitlines()[-1])
+
+    child(LOAD)  # fills the warm-start cache
+    loads, numpys = [], []
+    for _ in range(max(3, runs // 2)):
+        loads.append(child(LOAD))
+        numpys.append(child(NUMPY))
+    rows: list[Row] = [
+        (
+            "grading model load (warm-start cache)",
+            "",
+            statistics.median(loads),
+            statistics.median(numpys),
+            "`import numpy`",
+            "",
+        )
+    ]
+
+    embedder = _TimedEmbedder(load_embedder("use", threads=1))
+    grader = Grader(embedder)
+    grader.grade(bench_grading.REFERENCE, "warm up", bench_grading.KEY_POINTS)
+    totals, encodes = [], []
+    for i in range(runs * 3):
+        answer = f"{bench_grading.ANSWERS[i % len(bench_grading.ANSWERS)]} ({i})"
+        embedder.spent = 0.0
+        t = time.perf_counter()
+        grader.grade(bench_grading.REFERENCE, answer, bench_grading.KEY_POINTS)
+        totals.append(time.perf_counter() - t)
+        encodes.append(embedder.spent)
+    rows.append(
+        (
+            "one answer graded, 5 key points",
+            "",
+            statistics.median(totals),
+            statistics.median(encodes),
+            "its embedding calls",
+            "",
+        )
+    )
+
+    rng = np.random.default_rng(3)
+    with tempfile.TemporaryDirectory(prefix="labdeck-bench-") as home:
+        store = open_store(Path(home))
+        cache = DbEmbeddingCache(store)
+        raw = sqlite3.connect(store.path)
+        puts, floors = [], []
+        for run in range(runs):
+            vectors = {
+                f"exam {run} question {q} text {k}": rng.standard_normal(512).astype(np.float32)
+                for q in range(50)
+                for k in range(6)
+            }
+            cache.memory = type(cache.memory)()
+            t = time.perf_counter()
+            cache.put(embedder.model_id, vectors)
+            puts.append(time.perf_counter() - t)
+            rows_raw = [
+                ("floor", f"{run}-{i}", 512, v.tobytes(), "2026-01-01 00:00:00.000000")
+                for i, v in enumerate(vectors.values())
+            ]
+            t = time.perf_counter()
+            with raw:
+                raw.executemany(
+                    "INSERT OR REPLACE INTO embedding_cache (model_id, text_hash, dim, vector, "
+                    "created_at) VALUES (?, ?, ?, ?, ?)",
+                    rows_raw,
+                )
+            floors.append(time.perf_counter() - t)
+        assert cache.errors == 0, "the embedding cache failed to write"
+        raw.close()
+        store.close()
+    rows.append(
+        (
+            "embedding-cache write, 50-question exam",
+            "",
+            statistics.median(puts),
+            statistics.median(floors),
+            "same rows, one executemany",
+            "",
+        )
+    )
+    return rows
+
+
+def fmt(seconds: float) -> str:
+    if seconds < 0.001:
+        return f"{seconds * 1e6:.0f} µs"
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,100000,1000000", help="card counts")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--no-grading", action="store_true", help="skip the grading rows")
+    args = parser.parse_args()
+    os.environ["LABDECK_CACHE"] = str(CACHE / "model")
+    started = time.perf_counter()
+    rows: list[Row] = []
+    for cards in (int(x) for x in args.sizes.split(",") if x.strip()):
+        rows += srs_rows(cards, args.runs)
+    rows += startup_rows(args.runs)
+    if not args.no_grading:
+        rows += grading_rows(args.runs)
+    first = {what: i for i, what in reversed(list(enumerate(r[0] for r in rows)))}
+    rows.sort(key=lambda r: first[r[0]])  # one block per measure, its sizes in order
+    print("| what | cards | time | floor | floor time | ratio | goal |")
+    print("|---|---|---|---|---|---|---|")
+    for what, size, value, floor, name, goal in rows:
+        print(
+            f"| {what} | {size} | {fmt(value)} | {name} | {fmt(floor)} | "
+            f"{value / floor:.2f}× | {goal} |"
+        )
+    print(f"\n(medians of {args.runs}; {time.perf_counter() - started:.0f} s in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
