@@ -158,9 +158,8 @@ def test_every_importer_and_typed_text_strip_controls(tmp_path: Path) -> None:
 
 
 def test_exam_answers_from_a_file_are_cleaned(tmp_path: Path) -> None:
-    from labdeck.exam.grade import read_answers_jsonl
-
     from labdeck.exam import ExamError
+    from labdeck.exam.grade import read_answers_jsonl
 
     path = tmp_path / "sitting.jsonl"
     salted = json.dumps({"key": "k", "answer": "ab" + "".join(CONTROLS) + "c\u202ed"})
