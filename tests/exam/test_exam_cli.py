@@ -50,9 +50,7 @@ def test_new_prints_questions_and_is_deterministic(
 def test_grade_answers_jsonl_reports_known_quality(
     store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str], grader: Any
 ) -> None:
-    cards = [
-        c for c in list_cards(store, "exam-b", kind="essay") if c.chapter in ("B3", "B9")
-    ][:6]
+    cards = [c for c in list_cards(store, "exam-b", kind="essay") if c.chapter in ("B3", "B9")][:6]
     rows = []
     for i, card in enumerate(cards):
         kind = ("full", "full", "wrong", "blank", "partial", "wrong")[i]

@@ -15,9 +15,7 @@ from tuihelpers import NOW
 from labdeck.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED_CANDIDATES = (
-    ROOT.parent / "shared" / "seeds" / "outline-exam-C.md",
-)
+SEED_CANDIDATES = (ROOT.parent / "shared" / "seeds" / "outline-exam-C.md",)
 
 
 def fixed_now() -> datetime:

@@ -16,7 +16,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.export_command == "anki":
         from labdeck.export.anki import export_apkg
 
-        result = export_apkg(rows, args.file, today=workspace.scheduler().today(), with_schedule=args.with_schedule)
+        result = export_apkg(
+            rows, args.file, today=workspace.scheduler().today(), with_schedule=args.with_schedule
+        )
         print(result.summary())
     else:
         from labdeck.export.csvfile import export_csv
