@@ -29,6 +29,10 @@ ANSWERS = (
 )
 
 
+ESSAY = "ctrl+s grade"  # the key line of an essay card waiting for an answer
+DRILL = "enter check"  # the key line of a drill card (cloze, choice, true/false)
+
+
 class Tmux:
     def __init__(self, socket: str, session: str) -> None:
         self.socket, self.session = socket, session
@@ -93,20 +97,27 @@ def test_study_three_cards_in_tmux(tmp_path: Path) -> None:
         tmux.wait_for("All decks", timeout=60)
         tmux.keys("Enter")
         for answer in ANSWERS:
-            tmux.wait_for("ctrl+s grade", timeout=30)
+            # an essay card is graded with ctrl+s; a drill card after it checks on enter
+            card = tmux.wait_for(ESSAY, DRILL, timeout=30)
             tmux.type(answer)
             # send-keys delivers a burst faster than any typist: let the box show the whole
             # answer before ctrl+s (a priority binding) so the grade sees every character
             tail = answer[-4:] if answer.endswith("。") else answer.split()[-1]
             tmux.wait_for(tail, timeout=10)
-            tmux.keys("C-s")
-            found = tmux.wait_for("suggested quality", "Rate yourself", timeout=90)
+            tmux.keys("C-s" if card == ESSAY else "Enter")
+            found = tmux.wait_for(
+                "suggested quality", "unsure", "Rate yourself", "Answer:", timeout=90
+            )
             if found == "Rate yourself":  # no model: rate by hand
                 tmux.keys("3")
+            elif found == "unsure":  # nothing offered: enter keeps the grader's ticks, enter
+                tmux.keys("Enter")
+                time.sleep(0.3)
+                tmux.keys("Enter")
             else:
                 tmux.keys("Enter")
             time.sleep(0.3)
-        tmux.wait_for("ctrl+s grade", "Nothing left", timeout=30)
+        tmux.wait_for(ESSAY, DRILL, "Nothing left", timeout=30)
         tmux.keys("C-q")
         deadline = time.monotonic() + 20
         while "All decks" in tmux.screen() or "Review" in tmux.screen():
@@ -136,12 +147,12 @@ def test_kill_mid_session_keeps_every_answer(tmp_path: Path) -> None:
         tmux.wait_for("All decks", timeout=60)
         tmux.keys("Enter")
         for quality in ("4", "2"):  # classic mode: space reveals, a digit rates
-            tmux.wait_for("ctrl+s grade", timeout=30)
+            tmux.wait_for(ESSAY, DRILL, timeout=30)
             tmux.keys("Space")
             tmux.wait_for("Rate yourself", timeout=30)
             tmux.keys(quality)
             time.sleep(0.5)
-        tmux.wait_for("ctrl+s grade", timeout=30)
+        tmux.wait_for(ESSAY, DRILL, timeout=30)
         tmux.type("half an answer that is never submit")
         tmux.wait_for("never submit", timeout=10)
         shell = tmux.run("display-message", "-p", "-t", tmux.session, "#{pane_pid}").stdout
