@@ -60,6 +60,10 @@ class GradingInputError(ValueError):
 
 
 SPAN_MARGIN = 0.05  # a shorter matching piece within this cosine of the best is shown
+# One span shown as covering several derived key points covers only the one it states best,
+# and any other whose cosine with that very span clears the cover threshold by this much: a
+# general sentence is close to every claim of the reference without stating them all.
+STATE_MARGIN = 0.15
 # Derived key points (cut from the reference) are not all equally central: a reference usually
 # states its main idea first and ends with asides. Their coverage is a weighted mean with
 # weight 1 / (1 + DERIVED_DECAY * position); given key points are weighted equally.
@@ -148,6 +152,7 @@ class Signals:
     swaps: int
     negations: int
     derived: float = 0.0  # 1 when the key points were derived from the reference
+    contradicted: int = 0  # key points the answer contradicts (caps the quality at 3)
 
     def as_dict(self) -> dict[str, float]:
         out = {
@@ -159,6 +164,7 @@ class Signals:
             "swaps": float(self.swaps),
             "negations": float(self.negations),
             "derived": float(self.derived),
+            "contradicted": float(self.contradicted),
         }
         if self.terms is not None:
             out["terms"] = self.terms
@@ -440,6 +446,7 @@ class Grader:
             swaps=contra.swaps,
             negations=contra.negations,
             derived=1.0 if p.kp_from_reference else 0.0,
+            contradicted=sum(1 for _c, _s, bad in coverage if bad),
         )
 
     def _support(
@@ -487,6 +494,39 @@ class Grader:
 
     # result ------------------------------------------------------------------------------
 
+    def _panel(
+        self,
+        p: _Prepared,
+        coverage: list[tuple[float, str, bool]],
+        shown: list[str],
+        vectors: Mapping[str, np.ndarray],
+    ) -> list[bool]:
+        """Which key points the panel shows as covered, consistent with itself: a point is
+        covered when its similarity reaches the threshold and the answer does not contradict
+        it; a span shown as contradicting one point covers no other; and one span covers
+        several derived points only where it states each of them (``STATE_MARGIN``)."""
+        threshold = self.params.cover_threshold
+        at_fault = {span for _sim, span, bad in coverage if bad}
+        covered = [
+            sim >= threshold and not bad and display not in at_fault
+            for (sim, _span, bad), display in zip(coverage, shown, strict=True)
+        ]
+        if not p.kp_from_reference:
+            return covered
+        by_span: dict[str, list[int]] = {}
+        for i, ok in enumerate(covered):
+            if ok:
+                by_span.setdefault(shown[i], []).append(i)
+        for span, points in by_span.items():
+            if len(points) < 2:
+                continue
+            sims = {i: float(vectors[span] @ vectors[p.key_points[i]]) for i in points}
+            top = max(points, key=lambda i: sims[i])
+            for i in points:
+                if i != top and sims[i] < threshold + STATE_MARGIN:
+                    covered[i] = False
+        return covered
+
     def _evaluate(
         self, p: _Prepared, vectors: Mapping[str, np.ndarray]
     ) -> tuple[GradeResult, list[Signals] | None]:
@@ -501,23 +541,27 @@ class Grader:
             ), None
         coverage = self._coverage(p, vectors)
         all_signals = [self._signals(p, side, coverage, vectors) for side in p.sides]
-        scored = [calibration.predict_one(self.params, sig) for sig in all_signals]
-        best = max(range(len(scored)), key=lambda k: scored[k][0])
-        score, quality = scored[best]
+        assessed = [calibration.assess_one(self.params, sig) for sig in all_signals]
+        best = max(range(len(assessed)), key=lambda k: assessed[k].score)
+        verdict = assessed[best]
         sig, side = all_signals[best], p.sides[best]
-        kp_results = []
         shown = self._display_spans(p, vectors)
-        for kp, (similarity, span, bad), display in zip(p.key_points, coverage, shown, strict=True):
-            covered = similarity >= self.params.cover_threshold and not bad
-            shown_span = span if bad else display if covered else None
-            kp_results.append(KeyPointResult(kp, similarity, covered, shown_span, bad))
+        covered = self._panel(p, coverage, shown, vectors)
+        kp_results = [
+            KeyPointResult(kp, similarity, ok, span if bad else display if ok else None, bad)
+            for kp, (similarity, span, bad), display, ok in zip(
+                p.key_points, coverage, shown, covered, strict=True
+            )
+        ]
         return GradeResult(
-            score=score,
-            quality=quality,
+            score=verdict.score,
+            quality=verdict.quality,
             key_points=kp_results,
             language=p.language,
             model_id=self.model_id,
             reference_language=p.sides[0].language,
             used_notes=side is not p.sides[0],
             signals=sig.as_dict(),
+            confidence=verdict.confidence,
+            sure=verdict.sure,
         ), all_signals

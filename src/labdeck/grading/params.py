@@ -17,6 +17,9 @@ PARAMS: dict[str, dict[str, Any]] = {
         "support_range": [0.2, 0.4],
         "pass_weights": [0.95941, 4.11944, 7.42507, 0.71849, 0.0, 0.50703, -0.94392],
         "pass_bias": -4.92564,
+        "confidence_weights": [0.04872, 3.81159, 0.0],
+        "confidence_bias": -0.9446,
+        "sure_threshold": 0.905,
     },
     "st:all-minilm-l6-v2": {
         "features": ["sim", "coverage", "precision", "terms", "length", "cross", "swaps"],
@@ -26,6 +29,9 @@ PARAMS: dict[str, dict[str, Any]] = {
         "support_range": [0.2, 0.4],
         "pass_weights": [0.0, 3.33301, 1.06406, 2.20328, 0.03905, 1.35318, -1.1501],
         "pass_bias": -1.1185,
+        "confidence_weights": [0.67353, 1.67334, 0.0],
+        "confidence_bias": -0.14088,
+        "sure_threshold": 0.8869,
     },
 }
 
