@@ -21,25 +21,18 @@ def _store(args: argparse.Namespace):
 
 
 def load_grader(store: Any = None) -> Any:
-    """The grader configured in the settings (the default multilingual model)."""
+    """The grader configured in the settings (the default multilingual model), with the
+    learner's personal calibration when ``store`` holds an adopted one."""
     from labdeck.config import load_settings
     from labdeck.exam import ExamError
-    from labdeck.grading.embedder import EmbedderError, load_embedder
-    from labdeck.grading.grader import Grader
+    from labdeck.grading.build import build_grader
+    from labdeck.grading.embedder import EmbedderError
 
     settings = load_settings()
     try:
-        embedder = load_embedder(settings.grading_backend, settings.grading_model or None)
+        return build_grader(settings.grading_backend, settings.grading_model or None, store=store)
     except EmbedderError as exc:
         raise ExamError(f"cannot grade: {exc}") from None
-    if store is not None:
-        try:
-            from labdeck.grading.dbcache import DbEmbeddingCache
-        except ImportError:  # the database cache is optional
-            pass
-        else:
-            return Grader(embedder, cache=DbEmbeddingCache(store))
-    return Grader(embedder)
 
 
 def _nonneg_int(text: str) -> int:

@@ -686,8 +686,9 @@ def evaluate(
             q_ship,
             b_ship,
         )
-    if holdout:
-        h_given, h_derived = collect_both(grader, holdout)
+    h_both = collect_both(grader, holdout) if holdout else None
+    if h_both is not None:
+        h_given, h_derived = h_both
         h_base, _ = predict(
             base_params.weights, base_params.cutpoints, h_given.baseline, BASELINE_FEATURES
         )
@@ -705,9 +706,14 @@ def evaluate(
             )
     parts.extend(
         risk_coverage_sections(
-            grader, given, derived, sources if n_authors >= 3 else None, holdout, holdout_name
+            grader, given, derived, sources if n_authors >= 3 else None, h_both, holdout_name
         )
     )
+    if n_authors >= 2:
+        from labdeck.grading import personal
+
+        rows = personal.simulate(shipped, given, derived, h_both[0] if h_both else None)
+        parts += ["", personal.format_simulation(rows)]
     parts += [
         "",
         "ρ: Spearman between suggested quality and label · acc: pass/fail agreement (q ≥ 3) · "
@@ -722,7 +728,7 @@ def risk_coverage_sections(
     given: EvalData,
     derived: EvalData,
     sources: Sequence[str] | None,
-    holdout: list[dict[str, Any]] | None,
+    holdout: tuple[EvalData, EvalData] | None,
     holdout_name: str,
 ) -> list[str]:
     """Risk-coverage tables (``abstain.py``): pass/fail accuracy and MAE over the most confident
@@ -757,8 +763,8 @@ def risk_coverage_sections(
                     abstain.sure_figures(sure, q, data.labels),
                 ),
             ]
-    if holdout and shipped.confidence_model() is not None:
-        h_given, h_derived = collect_both(grader, holdout)
+    if holdout is not None and shipped.confidence_model() is not None:
+        h_given, h_derived = holdout
         h_conditions = [("key points as given", h_given)]
         if h_derived is not h_given:
             h_conditions.append(("key points derived from the reference", h_derived))
@@ -836,8 +842,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - mainte
     import os
     from pathlib import Path
 
-    from labdeck.grading.embedder import load_embedder
-    from labdeck.grading.grader import Grader
+    from labdeck.grading.build import build_grader
 
     default_data = Path(__file__).resolve().parents[3] / "tests" / "data" / "grading_dev.jsonl"
     parser = argparse.ArgumentParser(description="Refit the grading calibration.")
@@ -855,7 +860,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - mainte
         if m in shipped.BASELINE
     }
     for backend in args.backend or ("use", "st"):
-        grader = Grader(load_embedder(backend, threads=args.threads))
+        grader = build_grader(backend, threads=args.threads)
         fitted[grader.model_id] = refit(grader, items)
     print(json.dumps(fitted, indent=1))
     if args.write:

@@ -3,6 +3,7 @@
     labdeck grade --reference TEXT --answer TEXT [--key-point TEXT]... [--notes TEXT] [--json]
     labdeck grade --jsonl FILE|-          one JSON object per line in, one JSON line out
     labdeck grade-eval [--data FILE] [--folds K]
+    labdeck grade-eval --mine [--refit]   your own reviews: shipped vs personal calibration
 
 Both take ``--backend use|st`` and ``--model NAME_OR_PATH``. The model is loaded once per
 process. Errors are one line on stderr: exit 2 for bad input, 1 when the model cannot load.
@@ -72,6 +73,17 @@ def register(subparsers: Any) -> None:
         "default without --data: tests/data/grading_holdout.jsonl",
     )
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    p.add_argument(
+        "--mine",
+        action="store_true",
+        help="evaluate on your own graded reviews: shipped vs personal calibration",
+    )
+    p.add_argument(
+        "--refit",
+        action="store_true",
+        help="with --mine: refit your personal calibration (adopted only with 30+ reviews and "
+        "only if it beats the shipped parameters on your newest third)",
+    )
     _model_options(p)
     p.set_defaults(func=cmd_grade_eval)
 
@@ -92,10 +104,10 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _grader(args: argparse.Namespace) -> Any:
-    """Load the embedder and grader (once per process; raises EmbedderError)."""
-    from labdeck.grading.embedder import load_embedder
-    from labdeck.grading.grader import Grader
+def _grader(args: argparse.Namespace, store: Any = None) -> Any:
+    """Load the embedder and grader (once per process; raises EmbedderError). With ``store``,
+    the learner's personal calibration applies when one is adopted there."""
+    from labdeck.grading.build import build_grader
 
     backend = args.backend
     model = args.model
@@ -103,8 +115,7 @@ def _grader(args: argparse.Namespace) -> Any:
         backend = "st" if model else _configured_backend()
         if model is None and backend == "st":
             model = _configured_model()
-    embedder = load_embedder(backend, model, threads=max(1, args.threads))
-    return Grader(embedder)
+    return build_grader(backend, model, threads=args.threads, store=store)
 
 
 def _configured_backend() -> str:
@@ -271,9 +282,46 @@ def _labelled(path: Path) -> list[dict[str, Any]]:
     return items
 
 
+def cmd_grade_eval_mine(args: argparse.Namespace) -> int:
+    """``grade-eval --mine [--refit]``: the learner's own reviews, shipped vs personal."""
+    from labdeck.grading import personal
+    from labdeck.grading.calibration import params_for
+    from labdeck.grading.embedder import EmbedderError
+    from labdeck.store import StoreError
+
+    if args.data or args.holdout:
+        return _fail("--mine evaluates your own reviews; it takes no --data/--holdout", EXIT_INPUT)
+    try:
+        from labdeck.cli import open_app_store
+
+        store = open_app_store(args)
+    except StoreError as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    try:
+        grader = _grader(args, store)
+        shipped = params_for(grader.model_id)
+        if args.refit:
+            record = personal.refit_mine(grader, store, shipped)
+            verdict = "adopted" if record.adopted else f"kept the shipped ones ({record.reason})"
+            print(f"personal calibration refit on {record.n_reviews} reviews: {verdict}")
+        print(personal.report_mine(grader, store, shipped))
+    except EmbedderError as exc:
+        return _fail(str(exc), EXIT_MODEL)
+    except StoreError as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    finally:
+        store.close()
+    return 0
+
+
 def cmd_grade_eval(args: argparse.Namespace) -> int:
     from labdeck.grading.calibration import evaluate
     from labdeck.grading.embedder import EmbedderError
+
+    if args.mine:
+        return cmd_grade_eval_mine(args)
+    if args.refit:
+        return _fail("--refit goes with --mine", EXIT_INPUT)
 
     path = Path(args.data) if args.data else default_dev_set()
     if not path.exists():

@@ -94,16 +94,14 @@ class Services:
             if self.grader_factory is not None:
                 self._grader = self.grader_factory(self.settings)
             else:
-                from labdeck.grading.dbcache import DbEmbeddingCache
-                from labdeck.grading.embedder import load_embedder
-                from labdeck.grading.grader import Grader
+                from labdeck.grading.build import build_grader
 
-                embedder = load_embedder(
+                self._grader = build_grader(
                     self.settings.grading_backend,
                     self.settings.grading_model or None,
                     threads=1,
+                    store=self.store,
                 )
-                self._grader = Grader(embedder, cache=DbEmbeddingCache(self.store))
         except Exception as exc:  # a broken model must not break the app
             self._grader_error = f"{type(exc).__name__}: {exc}"
         finally:
