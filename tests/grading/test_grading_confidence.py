@@ -55,10 +55,10 @@ def _panel_violations(result: GradeResult) -> list[str]:
     bad = []
     if result.quality >= 4 and any(k.contradicted for k in result.key_points):
         bad.append("quality >= 4 next to a contradicted key point")
-    covering = {k.span for k in result.key_points if k.covered}
-    at_fault = {k.span for k in result.key_points if k.contradicted}
-    if any(k.covered and k.contradicted for k in result.key_points) or covering & at_fault:
-        bad.append("a span shown both covering and contradicting")
+    if any(k.covered and k.contradicted for k in result.key_points):
+        bad.append("a key point shown both covered and contradicted")
+    if any(k.contradicted and not k.span for k in result.key_points):
+        bad.append("a contradicted key point without the span at fault")
     return bad
 
 
@@ -81,6 +81,20 @@ def test_the_panel_never_contradicts_the_suggestion_over_the_dev_set(
         for v in _panel_violations(result)
     ]
     assert not violations, violations[:10]
+
+
+def test_a_reference_never_contradicts_its_own_key_points(grader: Grader) -> None:
+    """The lexical check misread some shipped cards' references as contradicting their own key
+    points (b1.2: 'the decoder sees the source only through one fixed-length vector' against
+    'attention computes a different context vector at every decoding step'); with the
+    contradiction cap that turned the reference itself into a 3."""
+    import tomllib
+
+    chapter = Path(__file__).resolve().parents[2] / "content" / "exam-b" / "B01.toml"
+    card = next(c for c in tomllib.loads(chapter.read_text("utf-8"))["cards"] if c["id"] == "b1.2")
+    result = grader.grade(card["answer"], card["answer"], card["key_points"])
+    assert not any(k.contradicted for k in result.key_points)
+    assert result.quality == 5
 
 
 def test_one_general_sentence_no_longer_covers_three_derived_points(

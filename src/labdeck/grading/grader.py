@@ -389,25 +389,31 @@ class Grader:
         self, p: _Prepared, vectors: Mapping[str, np.ndarray]
     ) -> list[tuple[float, str, bool]]:
         """Per key point: the best cosine with a piece of the answer, that piece, and whether
-        the answer contradicts the point (``contradict.compare`` of the whole answer with the
-        point: roles or opposite notions swapped). A contradicted point counts 0 towards the
-        coverage signal, and its piece is the closest one that contradicts it on its own (else
-        the best one): the answer addressed the point and got it wrong."""
+        the answer contradicts the point: ``contradict.compare`` of the whole answer with the
+        point finds roles or opposite notions swapped, *and* the sentence of the answer that
+        matches the point best swaps them on its own — a contradiction elsewhere in the answer,
+        about another comparison, is not held against a point the answer states correctly; and a
+        point that the card's reference itself "contradicts" by the same test (the lexicon
+        misreading it) is never contradicted. A contradicted point
+        counts 0 towards the coverage signal, and its piece is that sentence: the answer
+        addressed the point and got it wrong."""
         seg_mat = np.stack([vectors[s] for s in p.segments])
+        sentences = {piece for sent in T.sentences(p.answer) for piece in T.chunks(sent)}
+        reference = p.sides[0].simplified
         out = []
         for kp in p.key_points:
             sims = seg_mat @ vectors[kp]
             order = np.argsort(-sims)
             kp_s = to_simplified(kp)
             span = p.segments[order[0]]
-            contradicted = compare(p.simplified, kp_s, substitution=False).swaps > 0
+            contradicted = (
+                compare(p.simplified, kp_s, substitution=False).swaps > 0
+                and not compare(reference, kp_s, substitution=False).swaps
+            )
             if contradicted:
-                at_fault = (
-                    p.segments[j]
-                    for j in order
-                    if compare(to_simplified(p.segments[j]), kp_s, substitution=False).swaps
-                )
-                span = next(at_fault, span)
+                best = next((p.segments[j] for j in order if p.segments[j] in sentences), span)
+                contradicted = compare(to_simplified(best), kp_s, substitution=False).swaps > 0
+                span = best if contradicted else span
             out.append((float(sims[order[0]]), span, contradicted))
         return out
 
@@ -500,32 +506,45 @@ class Grader:
         coverage: list[tuple[float, str, bool]],
         shown: list[str],
         vectors: Mapping[str, np.ndarray],
-    ) -> list[bool]:
-        """Which key points the panel shows as covered, consistent with itself: a point is
-        covered when its similarity reaches the threshold and the answer does not contradict
-        it; a span shown as contradicting one point covers no other; and one span covers
-        several derived points only where it states each of them (``STATE_MARGIN``)."""
+    ) -> tuple[list[bool], list[str]]:
+        """Which key points the panel shows as covered, and by which span, consistent with
+        itself: a point is covered when its similarity reaches the threshold and the answer does
+        not contradict it (never both). One span covers several derived points only where it
+        states each of them: besides the point it matches best, a point sharing its span keeps
+        it only when their cosine clears the threshold by ``STATE_MARGIN``; otherwise the point
+        needs another piece of the answer, not already shown for a point, that reaches the
+        threshold on its own."""
         threshold = self.params.cover_threshold
-        at_fault = {span for _sim, span, bad in coverage if bad}
-        covered = [
-            sim >= threshold and not bad and display not in at_fault
-            for (sim, _span, bad), display in zip(coverage, shown, strict=True)
-        ]
+        covered = [sim >= threshold and not bad for sim, _span, bad in coverage]
+        spans = list(shown)
         if not p.kp_from_reference:
-            return covered
+            return covered, spans
         by_span: dict[str, list[int]] = {}
         for i, ok in enumerate(covered):
             if ok:
-                by_span.setdefault(shown[i], []).append(i)
+                by_span.setdefault(spans[i], []).append(i)
+        demoted = []
         for span, points in by_span.items():
             if len(points) < 2:
                 continue
             sims = {i: float(vectors[span] @ vectors[p.key_points[i]]) for i in points}
             top = max(points, key=lambda i: sims[i])
-            for i in points:
-                if i != top and sims[i] < threshold + STATE_MARGIN:
-                    covered[i] = False
-        return covered
+            demoted += [i for i in points if i != top and sims[i] < threshold + STATE_MARGIN]
+        taken = {spans[i] for i, ok in enumerate(covered) if ok and i not in demoted}
+        seg_mat = np.stack([vectors[s] for s in p.segments])
+        for i in sorted(demoted, key=lambda i: -coverage[i][0]):
+            sims = seg_mat @ vectors[p.key_points[i]]
+            free = (
+                p.segments[j]
+                for j in np.argsort(-sims)
+                if sims[j] >= threshold and p.segments[j] not in taken
+            )
+            other = next(free, None)
+            covered[i] = other is not None
+            if other is not None:
+                spans[i] = other
+                taken.add(other)
+        return covered, spans
 
     def _evaluate(
         self, p: _Prepared, vectors: Mapping[str, np.ndarray]
@@ -546,7 +565,7 @@ class Grader:
         verdict = assessed[best]
         sig, side = all_signals[best], p.sides[best]
         shown = self._display_spans(p, vectors)
-        covered = self._panel(p, coverage, shown, vectors)
+        covered, shown = self._panel(p, coverage, shown, vectors)
         kp_results = [
             KeyPointResult(kp, similarity, ok, span if bad else display if ok else None, bad)
             for kp, (similarity, span, bad), display, ok in zip(
