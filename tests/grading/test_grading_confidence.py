@@ -193,6 +193,13 @@ def test_choose_threshold_takes_the_widest_cut_that_reaches_the_target() -> None
     assert rows[-1][1] == 1.0
 
 
+def test_grade_prints_the_verdict(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["grade", "--reference", REF, "--answer", REF]) == 0
+    assert "· sure (confidence" in capsys.readouterr().out.splitlines()[0]
+    assert main(["grade", "--reference", REF, "--answer", "Because the softmax."]) == 0
+    assert "· unsure: tick the key points (confidence" in capsys.readouterr().out
+
+
 def test_grade_jsonl_keeps_its_fields_and_adds_confidence_and_checklist(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

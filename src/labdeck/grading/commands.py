@@ -200,12 +200,13 @@ def _result_line(item: dict[str, Any], result: Any) -> dict[str, Any]:
 
 
 def _print_human(result: Any) -> None:
+    verdict = "sure" if result.sure else "unsure: tick the key points"
     print(
         f"quality {result.quality}/5 · score {result.score:.2f} · language {result.language} · "
-        f"model {result.model_id}"
+        f"model {result.model_id} · {verdict} (confidence {result.confidence:.2f})"
     )
     for kp in result.key_points:
-        mark = "✓" if kp.covered else "✗"
+        mark = "≠" if kp.contradicted else "✓" if kp.covered else "✗"
         line = f"  {mark} {kp.text}  ({kp.similarity:.2f})"
         if kp.span:
             line += f"\n      ↳ {kp.span}"
