@@ -129,9 +129,10 @@ class Workspace:
         threads: int = 1,
         cache: bool = True,
     ) -> Grader:
-        """The grader (built once per configuration): the configured embedding model, unless
-        ``backend``/``model`` say otherwise, with the database's embedding cache when
-        ``cache`` (a store that cannot be opened only costs the cache).
+        """The grader (built once per configuration, by ``grading.build.build_grader``): the
+        configured embedding model unless ``backend``/``model`` say otherwise; with ``cache``,
+        the database's embedding cache and the learner's adopted personal calibration (a store
+        that cannot be opened only costs those).
 
         Raises ``labdeck.grading.embedder.EmbedderError`` when the model cannot be loaded.
         """
@@ -148,15 +149,12 @@ class Workspace:
             return built
 
     def _build_grader(self, backend: str, model: str | None, threads: int, cache: bool) -> Grader:
-        from labdeck.grading.embedder import load_embedder
-        from labdeck.grading.grader import Grader
+        from labdeck.grading.build import build_grader
 
-        embedder = load_embedder(backend, model, threads=threads)
-        if not cache:
-            return Grader(embedder)
-        try:
-            from labdeck.grading.dbcache import DbEmbeddingCache
-
-            return Grader(embedder, cache=DbEmbeddingCache(self.store))
-        except Exception:  # no database: grading still works, the cache is just memory
-            return Grader(embedder)
+        store = None
+        if cache:
+            try:
+                store = self.store
+            except Exception:  # no database: grading still works, the cache is just memory
+                store = None
+        return build_grader(backend, model, threads=threads, store=store)

@@ -19,18 +19,20 @@ TARGET_RHO_PAIRING = 0.80
 TARGET_ACC = 0.90
 TARGET_MAE = 0.8
 # What the grader reaches today (docs/grading.md), kept as regression floors a little below:
-# cross-validated by question on the 600-item dev set (measured 0.76 / 0.77 / 0.70) ...
-FLOOR_RHO = 0.74
-FLOOR_RHO_PAIRING = 0.66
+# cross-validated by question on the 700-item dev set (measured 0.73 / 0.76 / 0.75; en-en 0.67;
+# the fifth writer's fluent-wrong-heavy set lowered every CV figure when it joined) ...
+FLOOR_RHO = 0.71
+FLOOR_RHO_PAIRING = 0.64
 FLOOR_ACC = 0.74
-FLOOR_MAE = 0.75
-# ... with the key points left out (derived from the reference; measured 0.77 / 0.76 / 0.70) ...
-FLOOR_DERIVED_RHO = 0.73
-FLOOR_DERIVED_RHO_PAIRING = 0.64
+FLOOR_MAE = 0.78
+# ... with the key points left out (derived from the reference; measured 0.72 / 0.76 / 0.75,
+# en-en 0.68) ...
+FLOOR_DERIVED_RHO = 0.70
+FLOOR_DERIVED_RHO_PAIRING = 0.61
 FLOOR_DERIVED_ACC = 0.73
-FLOOR_DERIVED_MAE = 0.75
-# ... and as shipped on the held-out set (measured 0.74 / 0.69 / 0.89; derived 0.67 / 0.68 /
-# 0.87), where plain cosine reaches 0.63 / 0.68 / 0.92.
+FLOOR_DERIVED_MAE = 0.79
+# ... and as shipped on the held-out set (measured 0.71 / 0.70 / 0.88; derived 0.66 / 0.71 /
+# 0.86), where plain cosine reaches 0.65 / 0.66 / 0.90.
 FLOOR_HOLDOUT_RHO = 0.64
 FLOOR_HOLDOUT_ACC = 0.62
 FLOOR_HOLDOUT_MAE = 0.98
@@ -133,8 +135,8 @@ def test_cross_validated_figures_hold_without_key_points(
 
 
 @pytest.mark.xfail(
-    reason="issue 4 targets not reached: CV by question Spearman 0.76 (en-en 0.72), pass/fail "
-    "accuracy 0.77; MAE (0.70) is met; see docs/grading.md, 'Limits'",
+    reason="issue 4 targets not reached: CV by question Spearman 0.73 (en-en 0.67), pass/fail "
+    "accuracy 0.76; MAE (0.75) is met; see docs/grading.md, 'Limits'",
     strict=False,
 )
 def test_cross_validated_figures_meet_the_issue_targets(
@@ -145,8 +147,8 @@ def test_cross_validated_figures_meet_the_issue_targets(
 
 
 @pytest.mark.xfail(
-    reason="issue 4 targets not reached without key points: CV by question Spearman 0.77 "
-    "(zh-en 0.71), pass/fail accuracy 0.76; MAE (0.70) is met; see docs/grading.md, 'Limits'",
+    reason="issue 4 targets not reached without key points: CV by question Spearman 0.72 "
+    "(en-en 0.68), pass/fail accuracy 0.76; MAE (0.75) is met; see docs/grading.md, 'Limits'",
     strict=False,
 )
 def test_cross_validated_figures_without_key_points_meet_the_issue_targets(
@@ -180,8 +182,8 @@ def test_held_out_figures_hold(
 
 
 @pytest.mark.xfail(
-    reason="issue 4 targets not reached on the held-out set: Spearman 0.74, pass/fail accuracy "
-    "0.69, MAE 0.89 as shipped (key points given); see docs/grading.md, 'Limits'",
+    reason="issue 4 targets not reached on the held-out set: Spearman 0.71, pass/fail accuracy "
+    "0.70, MAE 0.88 as shipped (key points given); see docs/grading.md, 'Limits'",
     strict=False,
 )
 def test_held_out_figures_meet_the_issue_targets(

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from labdeck.grading.abstain import ConfidenceModel, confidence_inputs
 
 if TYPE_CHECKING:
     from labdeck.grading.grader import Signals
@@ -66,6 +68,11 @@ class Params:
     # Pass/fail model (logistic, same features): decides the 2 <-> 3 boundary when present.
     pass_weights: tuple[float, ...] | None = None
     pass_bias: float = 0.0
+    # Confidence model (``abstain.py``): weights and bias over its inputs, and the threshold at
+    # which the verdict is 'sure'. Without one every suggestion is sure (confidence 1).
+    confidence_weights: tuple[float, ...] | None = None
+    confidence_bias: float = 0.0
+    sure_threshold: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -78,7 +85,16 @@ class Params:
         if self.pass_weights is not None:
             out["pass_weights"] = [round(float(w), 5) for w in self.pass_weights]
             out["pass_bias"] = round(float(self.pass_bias), 5)
+        if self.confidence_weights is not None:
+            out["confidence_weights"] = [round(float(w), 5) for w in self.confidence_weights]
+            out["confidence_bias"] = round(float(self.confidence_bias), 5)
+            out["sure_threshold"] = round(float(self.sure_threshold), 4)
         return out
+
+    def confidence_model(self) -> ConfidenceModel | None:
+        if self.confidence_weights is None:
+            return None
+        return ConfidenceModel(self.confidence_weights, self.confidence_bias, self.sure_threshold)
 
 
 def params_for(model_id: str, baseline: bool = False) -> Params:
@@ -104,6 +120,13 @@ def params_for(model_id: str, baseline: bool = False) -> Params:
             tuple(float(w) for w in raw["pass_weights"]) if raw.get("pass_weights") else None
         ),
         pass_bias=float(raw.get("pass_bias", 0.0)),
+        confidence_weights=(
+            tuple(float(w) for w in raw["confidence_weights"])
+            if raw.get("confidence_weights")
+            else None
+        ),
+        confidence_bias=float(raw.get("confidence_bias", 0.0)),
+        sure_threshold=float(raw.get("sure_threshold", 0.0)),
     )
 
 
@@ -152,15 +175,63 @@ def apply_pass(
     return quality
 
 
+CONTRADICTION_CAP = 3  # no quality above this while a key point is shown as contradicted
+
+
+def cap_contradicted(quality: int, sig: Signals) -> int:
+    """The suggestion never contradicts its own panel: a key point shown as contradicted caps
+    the quality at 3 (as the learner's ticks would, ``checklist.quality_from_ticks``)."""
+    return min(quality, CONTRADICTION_CAP) if sig.contradicted else quality
+
+
 def _pass_model(params: Params) -> tuple[tuple[float, ...], float] | None:
     return None if params.pass_weights is None else (params.pass_weights, params.pass_bias)
 
 
-def predict_one(params: Params, sig: Signals) -> tuple[float, int]:
+@dataclass(frozen=True)
+class Assessment:
+    score: float
+    quality: int
+    confidence: float
+    sure: bool
+
+
+def assess_one(params: Params, sig: Signals) -> Assessment:
+    """Score, quality (pass/fail model and contradiction cap applied), confidence and verdict
+    for one answer against one reference side."""
     x = vector(sig, params.features)
     z = float(np.dot(params.weights, x))
     quality, score = predict_z(params.weights, params.cutpoints, np.array([z]))
-    return float(score[0]), apply_pass(int(quality[0]), x, _pass_model(params))
+    pm = _pass_model(params)
+    q = cap_contradicted(apply_pass(int(quality[0]), x, pm), sig)
+    model = params.confidence_model()
+    if model is None:
+        return Assessment(float(score[0]), q, 1.0, True)
+    logit = None if pm is None else float(np.dot(pm[0], x)) + pm[1]
+    conf = model.confidence(confidence_inputs(z, params.cutpoints, logit))
+    return Assessment(float(score[0]), q, conf, conf >= model.threshold)
+
+
+def predict_one(params: Params, sig: Signals) -> tuple[float, int]:
+    a = assess_one(params, sig)
+    return a.score, a.quality
+
+
+def assess_many(params: Params, signals) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(qualities, confidences, sure) for items given as lists of Signals (the best-scoring
+    side wins, as in the grader) or None (empty answer: 0, confidence 1, sure)."""
+    q, conf, sure = [], [], []
+    for sides in signals:
+        if not sides:
+            q.append(0)
+            conf.append(1.0)
+            sure.append(True)
+            continue
+        best = max((assess_one(params, s) for s in sides), key=lambda a: a.score)
+        q.append(best.quality)
+        conf.append(best.confidence)
+        sure.append(best.sure)
+    return np.array(q), np.array(conf), np.array(sure, dtype=bool)
 
 
 def predict(
@@ -179,7 +250,9 @@ def predict(
         zs = np.array([float(w @ x) for x in xs])
         q, sc = predict_z(w, params_c, zs)
         best = int(np.argmax(sc))
-        qualities.append(apply_pass(int(q[best]), xs[best], pass_model))
+        qualities.append(
+            cap_contradicted(apply_pass(int(q[best]), xs[best], pass_model), sides[best])
+        )
         scores.append(float(sc[best]))
     return np.array(qualities), np.array(scores)
 
@@ -613,8 +686,9 @@ def evaluate(
             q_ship,
             b_ship,
         )
-    if holdout:
-        h_given, h_derived = collect_both(grader, holdout)
+    h_both = collect_both(grader, holdout) if holdout else None
+    if h_both is not None:
+        h_given, h_derived = h_both
         h_base, _ = predict(
             base_params.weights, base_params.cutpoints, h_given.baseline, BASELINE_FEATURES
         )
@@ -630,6 +704,16 @@ def evaluate(
                 q,
                 h_base,
             )
+    parts.extend(
+        risk_coverage_sections(
+            grader, given, derived, sources if n_authors >= 3 else None, h_both, holdout_name
+        )
+    )
+    if n_authors >= 2:
+        from labdeck.grading import personal
+
+        rows = personal.simulate(shipped, given, derived, h_both[0] if h_both else None)
+        parts += ["", personal.format_simulation(rows)]
     parts += [
         "",
         "ρ: Spearman between suggested quality and label · acc: pass/fail agreement (q ≥ 3) · "
@@ -637,6 +721,67 @@ def evaluate(
         "its own fitted cut-points. Empty answers get 0 under both.",
     ]
     return "\n".join(parts)
+
+
+def risk_coverage_sections(
+    grader: Any,
+    given: EvalData,
+    derived: EvalData,
+    sources: Sequence[str] | None,
+    holdout: tuple[EvalData, EvalData] | None,
+    holdout_name: str,
+) -> list[str]:
+    """Risk-coverage tables (``abstain.py``): pass/fail accuracy and MAE over the most confident
+    100/80/60/50/40 % of the answers, beside plain cosine ranked by its distance from its own
+    pass cut-point; and how often the grader says sure, and how right it then is. Leaving one
+    writer out (nested: the confidence model is fitted on the training writers' out-of-writer
+    predictions), and as shipped on the held-out set."""
+    from labdeck.grading import abstain
+
+    shipped = grader.params
+    base_params = params_for(grader.model_id, baseline=True)
+    parts: list[str] = []
+    conditions = [("key points as given", given)]
+    if derived is not given:
+        conditions.append(("key points derived from the reference", derived))
+    datas = [d for _n, d in conditions]
+    if sources is not None:
+        n_authors = len(set(sources))
+        cv = abstain.cross_validate_writers(shipped, datas, sources)
+        b_q, b_conf = abstain.cosine_cross_validate(
+            base_params, given.baseline, given.labels, sources
+        )
+        b_rows = abstain.risk_coverage(b_conf, b_q, given.labels)
+        for (name, data), (q, conf, sure) in zip(conditions, cv, strict=True):
+            parts += [
+                "",
+                abstain.format_risk_coverage(
+                    f"Risk-coverage, cross-validated leaving one author out ({n_authors} folds; "
+                    f"confidence model nested) — {name}",
+                    abstain.risk_coverage(conf, q, data.labels),
+                    b_rows,
+                    abstain.sure_figures(sure, q, data.labels),
+                ),
+            ]
+    if holdout is not None and shipped.confidence_model() is not None:
+        h_given, h_derived = holdout
+        h_conditions = [("key points as given", h_given)]
+        if h_derived is not h_given:
+            h_conditions.append(("key points derived from the reference", h_derived))
+        b_q, b_conf = abstain.cosine_assess(base_params, h_given.baseline)
+        b_rows = abstain.risk_coverage(b_conf, b_q, h_given.labels)
+        for name, data in h_conditions:
+            q, conf, sure = assess_many(shipped, data.signals)
+            parts += [
+                "",
+                abstain.format_risk_coverage(
+                    f"Risk-coverage, {holdout_name}, as shipped — {name}",
+                    abstain.risk_coverage(conf, q, data.labels),
+                    b_rows,
+                    abstain.sure_figures(sure, q, data.labels),
+                ),
+            ]
+    return parts
 
 
 # --- refit ------------------------------------------------------------------------------------
@@ -653,23 +798,40 @@ def fit_shipped(given: EvalData, derived: EvalData):
     return w, c, pw, pb
 
 
+def fit_shipped_confidence(template: Params, given: EvalData, derived: EvalData):
+    """The shipped confidence model: fitted on every item's out-of-writer predictions (base
+    models refit leaving each writer out, ``abstain.out_of_writer_rows``)."""
+    from labdeck.grading import abstain
+
+    datas = (given, derived) if derived is not given else (given,)
+    return abstain.fit_for(template, datas, sources_of(given.items))
+
+
 def refit(grader: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
     data, derived = collect_both(grader, items)
     w, c, pw, pb = fit_shipped(data, derived)
     bw, bc = fit(data.baseline, data.labels, BASELINE_FEATURES)
     keep = [i for i, s in enumerate(data.signals) if s]
     cover = fit_cover_threshold([data.coverages[i] for i in keep], data.labels[keep].tolist())
+    params = Params(
+        grader.model_id,
+        FEATURES,
+        tuple(w),
+        tuple(c),
+        cover,
+        grader.params.support_range,
+        pass_weights=pw,
+        pass_bias=pb,
+    )
+    conf = fit_shipped_confidence(params, data, derived)
+    params = replace(
+        params,
+        confidence_weights=conf.weights,
+        confidence_bias=conf.bias,
+        sure_threshold=conf.threshold,
+    )
     return {
-        "params": Params(
-            grader.model_id,
-            FEATURES,
-            tuple(w),
-            tuple(c),
-            cover,
-            grader.params.support_range,
-            pass_weights=pw,
-            pass_bias=pb,
-        ).to_dict(),
+        "params": params.to_dict(),
         "baseline": Params(grader.model_id, BASELINE_FEATURES, tuple(bw), tuple(bc)).to_dict(),
     }
 
@@ -680,8 +842,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - mainte
     import os
     from pathlib import Path
 
-    from labdeck.grading.embedder import load_embedder
-    from labdeck.grading.grader import Grader
+    from labdeck.grading.build import build_grader
 
     default_data = Path(__file__).resolve().parents[3] / "tests" / "data" / "grading_dev.jsonl"
     parser = argparse.ArgumentParser(description="Refit the grading calibration.")
@@ -699,7 +860,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - mainte
         if m in shipped.BASELINE
     }
     for backend in args.backend or ("use", "st"):
-        grader = Grader(load_embedder(backend, threads=args.threads))
+        grader = build_grader(backend, threads=args.threads)
         fitted[grader.model_id] = refit(grader, items)
     print(json.dumps(fitted, indent=1))
     if args.write:

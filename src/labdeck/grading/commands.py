@@ -3,6 +3,7 @@
     labdeck grade --reference TEXT --answer TEXT [--key-point TEXT]... [--notes TEXT] [--json]
     labdeck grade --jsonl FILE|-          one JSON object per line in, one JSON line out
     labdeck grade-eval [--data FILE] [--folds K]
+    labdeck grade-eval --mine [--refit]   your own reviews: shipped vs personal calibration
 
 Both take ``--backend use|st`` and ``--model NAME_OR_PATH``. The model is loaded once per
 process. Errors are one line on stderr: exit 2 for bad input, 1 when the model cannot load.
@@ -72,6 +73,17 @@ def register(subparsers: Any) -> None:
         "default without --data: tests/data/grading_holdout.jsonl",
     )
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    p.add_argument(
+        "--mine",
+        action="store_true",
+        help="evaluate on your own graded reviews: shipped vs personal calibration",
+    )
+    p.add_argument(
+        "--refit",
+        action="store_true",
+        help="with --mine: refit your personal calibration (adopted only with 30+ reviews and "
+        "only if it beats the shipped parameters on your newest third)",
+    )
     _model_options(p)
     p.set_defaults(func=cmd_grade_eval)
 
@@ -92,9 +104,11 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _grader(args: argparse.Namespace) -> Any:
+def _grader(args: argparse.Namespace, store: Any = None) -> Any:
     """The grader for ``--backend``/``--model`` (else the settings'), built by the workspace
-    (once per process; raises EmbedderError). No database: ``grade`` needs none."""
+    (once per process; raises EmbedderError). With ``store``, its embedding cache and the
+    learner's personal calibration (when one is adopted there) apply; without, the shipped
+    parameters, so ``labdeck grade`` stays reproducible."""
     from labdeck.workspace import Workspace
 
     backend = args.backend
@@ -103,9 +117,8 @@ def _grader(args: argparse.Namespace) -> Any:
         backend = "st" if model else _configured_backend()
         if model is None and backend == "st":
             model = _configured_model()
-    return Workspace.from_args(args).grader(
-        backend, model, threads=max(1, args.threads), cache=False
-    )
+    workspace = Workspace(store=store) if store is not None else Workspace.from_args(args)
+    return workspace.grader(backend, model, threads=max(1, args.threads), cache=store is not None)
 
 
 def _configured_backend() -> str:
@@ -190,12 +203,13 @@ def _result_line(item: dict[str, Any], result: Any) -> dict[str, Any]:
 
 
 def _print_human(result: Any) -> None:
+    verdict = "sure" if result.sure else "unsure: tick the key points"
     print(
         f"quality {result.quality}/5 · score {result.score:.2f} · language {result.language} · "
-        f"model {result.model_id}"
+        f"model {result.model_id} · {verdict} (confidence {result.confidence:.2f})"
     )
     for kp in result.key_points:
-        mark = "✓" if kp.covered else "✗"
+        mark = "≠" if kp.contradicted else "✓" if kp.covered else "✗"
         line = f"  {mark} {kp.text}  ({kp.similarity:.2f})"
         if kp.span:
             line += f"\n      ↳ {kp.span}"
@@ -274,9 +288,46 @@ def _labelled(path: Path) -> list[dict[str, Any]]:
     return items
 
 
+def cmd_grade_eval_mine(args: argparse.Namespace) -> int:
+    """``grade-eval --mine [--refit]``: the learner's own reviews, shipped vs personal."""
+    from labdeck.grading import personal
+    from labdeck.grading.calibration import params_for
+    from labdeck.grading.embedder import EmbedderError
+    from labdeck.store import StoreError
+
+    if args.data or args.holdout:
+        return _fail("--mine evaluates your own reviews; it takes no --data/--holdout", EXIT_INPUT)
+    try:
+        from labdeck.cli import open_app_store
+
+        store = open_app_store(args)
+    except StoreError as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    try:
+        grader = _grader(args, store)
+        shipped = params_for(grader.model_id)
+        if args.refit:
+            record = personal.refit_mine(grader, store, shipped)
+            verdict = "adopted" if record.adopted else f"kept the shipped ones ({record.reason})"
+            print(f"personal calibration refit on {record.n_reviews} reviews: {verdict}")
+        print(personal.report_mine(grader, store, shipped))
+    except EmbedderError as exc:
+        return _fail(str(exc), EXIT_MODEL)
+    except StoreError as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    finally:
+        store.close()
+    return 0
+
+
 def cmd_grade_eval(args: argparse.Namespace) -> int:
     from labdeck.grading.calibration import evaluate
     from labdeck.grading.embedder import EmbedderError
+
+    if args.mine:
+        return cmd_grade_eval_mine(args)
+    if args.refit:
+        return _fail("--refit goes with --mine", EXIT_INPUT)
 
     path = Path(args.data) if args.data else default_dev_set()
     if not path.exists():

@@ -61,6 +61,10 @@ class GradingInputError(ValueError):
 
 
 SPAN_MARGIN = 0.05  # a shorter matching piece within this cosine of the best is shown
+# One span shown as covering several derived key points covers only the one it states best,
+# and any other whose cosine with that very span clears the cover threshold by this much: a
+# general sentence is close to every claim of the reference without stating them all.
+STATE_MARGIN = 0.15
 # Derived key points (cut from the reference) are not all equally central: a reference usually
 # states its main idea first and ends with asides. Their coverage is a weighted mean with
 # weight 1 / (1 + DERIVED_DECAY * position); given key points are weighted equally.
@@ -152,6 +156,7 @@ class Signals:
     swaps: int
     negations: int
     derived: float = 0.0  # 1 when the key points were derived from the reference
+    contradicted: int = 0  # key points the answer contradicts (caps the quality at 3)
 
     def as_dict(self) -> dict[str, float]:
         out = {
@@ -163,6 +168,7 @@ class Signals:
             "swaps": float(self.swaps),
             "negations": float(self.negations),
             "derived": float(self.derived),
+            "contradicted": float(self.contradicted),
         }
         if self.terms is not None:
             out["terms"] = self.terms
@@ -400,25 +406,31 @@ class Grader:
         self, p: _Prepared, vectors: Mapping[str, np.ndarray]
     ) -> list[tuple[float, str, bool]]:
         """Per key point: the best cosine with a piece of the answer, that piece, and whether
-        the answer contradicts the point (``contradict.compare`` of the whole answer with the
-        point: roles or opposite notions swapped). A contradicted point counts 0 towards the
-        coverage signal, and its piece is the closest one that contradicts it on its own (else
-        the best one): the answer addressed the point and got it wrong."""
+        the answer contradicts the point: ``contradict.compare`` of the whole answer with the
+        point finds roles or opposite notions swapped, *and* the sentence of the answer that
+        matches the point best swaps them on its own — a contradiction elsewhere in the answer,
+        about another comparison, is not held against a point the answer states correctly; and a
+        point that the card's reference itself "contradicts" by the same test (the lexicon
+        misreading it) is never contradicted. A contradicted point
+        counts 0 towards the coverage signal, and its piece is that sentence: the answer
+        addressed the point and got it wrong."""
         seg_mat = np.stack([vectors[s] for s in p.segments])
+        sentences = {piece for sent in T.sentences(p.answer) for piece in T.chunks(sent)}
+        reference = p.sides[0].simplified
         out = []
         for kp in p.key_points:
             sims = seg_mat @ vectors[kp]
             order = np.argsort(-sims)
             kp_s = to_simplified(kp)
             span = p.segments[order[0]]
-            contradicted = compare(p.simplified, kp_s, substitution=False).swaps > 0
+            contradicted = (
+                compare(p.simplified, kp_s, substitution=False).swaps > 0
+                and not compare(reference, kp_s, substitution=False).swaps
+            )
             if contradicted:
-                at_fault = (
-                    p.segments[j]
-                    for j in order
-                    if compare(to_simplified(p.segments[j]), kp_s, substitution=False).swaps
-                )
-                span = next(at_fault, span)
+                best = next((p.segments[j] for j in order if p.segments[j] in sentences), span)
+                contradicted = compare(to_simplified(best), kp_s, substitution=False).swaps > 0
+                span = best if contradicted else span
             out.append((float(sims[order[0]]), span, contradicted))
         return out
 
@@ -457,6 +469,7 @@ class Grader:
             swaps=contra.swaps,
             negations=contra.negations,
             derived=1.0 if p.kp_from_reference else 0.0,
+            contradicted=sum(1 for _c, _s, bad in coverage if bad),
         )
 
     def _support(
@@ -504,6 +517,52 @@ class Grader:
 
     # result ------------------------------------------------------------------------------
 
+    def _panel(
+        self,
+        p: _Prepared,
+        coverage: list[tuple[float, str, bool]],
+        shown: list[str],
+        vectors: Mapping[str, np.ndarray],
+    ) -> tuple[list[bool], list[str]]:
+        """Which key points the panel shows as covered, and by which span, consistent with
+        itself: a point is covered when its similarity reaches the threshold and the answer does
+        not contradict it (never both). One span covers several derived points only where it
+        states each of them: besides the point it matches best, a point sharing its span keeps
+        it only when their cosine clears the threshold by ``STATE_MARGIN``; otherwise the point
+        needs another piece of the answer, not already shown for a point, that reaches the
+        threshold on its own."""
+        threshold = self.params.cover_threshold
+        covered = [sim >= threshold and not bad for sim, _span, bad in coverage]
+        spans = list(shown)
+        if not p.kp_from_reference:
+            return covered, spans
+        by_span: dict[str, list[int]] = {}
+        for i, ok in enumerate(covered):
+            if ok:
+                by_span.setdefault(spans[i], []).append(i)
+        demoted = []
+        for span, points in by_span.items():
+            if len(points) < 2:
+                continue
+            sims = {i: float(vectors[span] @ vectors[p.key_points[i]]) for i in points}
+            top = max(points, key=lambda i: sims[i])
+            demoted += [i for i in points if i != top and sims[i] < threshold + STATE_MARGIN]
+        taken = {spans[i] for i, ok in enumerate(covered) if ok and i not in demoted}
+        seg_mat = np.stack([vectors[s] for s in p.segments])
+        for i in sorted(demoted, key=lambda i: -coverage[i][0]):
+            sims = seg_mat @ vectors[p.key_points[i]]
+            free = (
+                p.segments[j]
+                for j in np.argsort(-sims)
+                if sims[j] >= threshold and p.segments[j] not in taken
+            )
+            other = next(free, None)
+            covered[i] = other is not None
+            if other is not None:
+                spans[i] = other
+                taken.add(other)
+        return covered, spans
+
     def _evaluate(
         self, p: _Prepared, vectors: Mapping[str, np.ndarray]
     ) -> tuple[GradeResult, list[Signals] | None]:
@@ -519,19 +578,21 @@ class Grader:
             ), None
         coverage = self._coverage(p, vectors)
         all_signals = [self._signals(p, side, coverage, vectors) for side in p.sides]
-        scored = [calibration.predict_one(self.params, sig) for sig in all_signals]
-        best = max(range(len(scored)), key=lambda k: scored[k][0])
-        score, quality = scored[best]
+        assessed = [calibration.assess_one(self.params, sig) for sig in all_signals]
+        best = max(range(len(assessed)), key=lambda k: assessed[k].score)
+        verdict = assessed[best]
         sig, side = all_signals[best], p.sides[best]
-        kp_results = []
         shown = self._display_spans(p, vectors)
-        for kp, (similarity, span, bad), display in zip(p.key_points, coverage, shown, strict=True):
-            covered = similarity >= self.params.cover_threshold and not bad
-            shown_span = span if bad else display if covered else None
-            kp_results.append(KeyPointResult(kp, similarity, covered, shown_span, bad))
+        covered, shown = self._panel(p, coverage, shown, vectors)
+        kp_results = [
+            KeyPointResult(kp, similarity, ok, span if bad else display if ok else None, bad)
+            for kp, (similarity, span, bad), display, ok in zip(
+                p.key_points, coverage, shown, covered, strict=True
+            )
+        ]
         return GradeResult(
-            score=score,
-            quality=quality,
+            score=verdict.score,
+            quality=verdict.quality,
             key_points=kp_results,
             language=p.language,
             model_id=self.model_id,
@@ -539,4 +600,6 @@ class Grader:
             used_notes=side is not p.sides[0],
             signals=sig.as_dict(),
             capped=tuple(p.caps),
+            confidence=verdict.confidence,
+            sure=verdict.sure,
         ), all_signals
