@@ -20,6 +20,7 @@ from labdeck.store import Store
 from labdeck.store.models import Exam, ReviewLog
 from labdeck.tui.screens.exam import (
     ConfirmScreen,
+    ExamContext,
     ExamHistoryScreen,
     ExamReportScreen,
     ExamScreen,
@@ -67,13 +68,7 @@ def _exam(store: Store, clock: FakeClock, n: int = 3, per: int = 60) -> int:
 
 
 def _sitting_screen(store: Store, exam_id: int, clock: FakeClock, grader: Any) -> ExamScreen:
-    return ExamScreen(
-        store,
-        exam_id,
-        lambda: grader,
-        clock=clock,
-        tick_s=0.2,
-    )
+    return ExamScreen(ExamContext(store, lambda: grader, clock=clock), exam_id, tick_s=0.2)
 
 
 async def test_sit_type_skip_return_submit(
@@ -174,7 +169,7 @@ async def test_leave_and_resume_same_answers_and_time(
 
 
 async def test_setup_composes_and_starts(store: Store, fake_clock: FakeClock, grader: Any) -> None:
-    app = Host(lambda: ExamSetupScreen(store, lambda: grader, clock=fake_clock))
+    app = Host(lambda: ExamSetupScreen(ExamContext(store, lambda: grader, clock=fake_clock)))
     async with app.run_test(size=(120, 45)) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -213,14 +208,14 @@ async def test_report_override_apply_export_history(
     grade_exam(store, exam_id, grader, now=fake_clock)
 
     def make() -> Screen:
-        return ExamReportScreen(
+        ctx = ExamContext(
             store,
-            exam_id,
             lambda: grader,
             scheduler_factory=scheduler_factory,
             clock=fake_clock,
             export_dir=tmp_path,
         )
+        return ExamReportScreen(ctx, exam_id)
 
     app = Host(make)
     async with app.run_test(size=(130, 45)) as pilot:

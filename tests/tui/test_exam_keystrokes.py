@@ -22,7 +22,7 @@ from tuihelpers import settle, wait_for
 
 from labdeck.exam.compose import ExamSpec, create_exam
 from labdeck.exam.session import load_questions
-from labdeck.tui.screens.exam import ConfirmScreen, ExamReportScreen, ExamScreen
+from labdeck.tui.screens.exam import ConfirmScreen, ExamContext, ExamReportScreen, ExamScreen
 
 ANSWER = "attention weights are a softmax"
 
@@ -76,7 +76,9 @@ def sitting(services: Any) -> tuple[Any, int, Clock]:
 
 def _app(services: Any, exam_id: int, clock: Clock) -> Host:
     grader = services.wait_grader()
-    return Host(lambda: ExamScreen(services.store, exam_id, lambda: grader, clock=clock))
+    return Host(
+        lambda: ExamScreen(ExamContext(services.store, lambda: grader, clock=clock), exam_id)
+    )
 
 
 def _stored(services: Any, exam_id: int) -> list[str]:

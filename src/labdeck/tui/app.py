@@ -137,25 +137,15 @@ class LabdeckApp(App):
 
         self.push_screen(HelpScreen())
 
-    def _exam_context(self) -> dict:
-        """What every mock-exam screen needs from the services."""
-        services = self.services
-        return {
-            "grader_factory": services.wait_grader,
-            "scheduler_factory": services.scheduler,
-            "clock": services.now,
-            "export_dir": services.store.path.parent,
-        }
-
     def action_exam(self) -> None:
-        from labdeck.tui.screens.exam import ExamSetupScreen
+        from labdeck.tui.screens.exam import ExamContext, ExamSetupScreen
 
-        self.push_screen(ExamSetupScreen(self.services.store, **self._exam_context()))
+        self.push_screen(ExamSetupScreen(ExamContext.from_services(self.services)))
 
     def action_exam_history(self) -> None:
-        from labdeck.tui.screens.exam import ExamHistoryScreen
+        from labdeck.tui.screens.exam import ExamContext, ExamHistoryScreen
 
-        self.push_screen(ExamHistoryScreen(self.services.store, **self._exam_context()))
+        self.push_screen(ExamHistoryScreen(ExamContext.from_services(self.services)))
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # The exam screen uses ctrl+p for "previous question".

@@ -17,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.screen import Screen
 from textual.widgets import (
     DataTable,
     Footer,
@@ -34,6 +33,7 @@ from textual.widgets.option_list import Option
 from labdeck.demos import registry
 from labdeck.demos.render import clean, fmt_value
 from labdeck.tui.literal import literal
+from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.literal import LiteralTable
 from labdeck.tui.widgets.plots import Chart
 from labdeck.tui.widgets.shade import ShadeImage
@@ -58,7 +58,7 @@ def metrics_line(metrics: dict[str, Any], limit: int = 3) -> str:
     return ", ".join(parts)
 
 
-class DemosScreen(Screen):
+class DemosScreen(LabdeckScreen):
     BINDINGS = [
         Binding("ctrl+r", "run", "Run", priority=True),
         Binding("r", "run", "Run", show=False),
@@ -172,7 +172,7 @@ class DemosScreen(Screen):
         self.query_one("#demo-explanation", Static).update(explanation)
         await self._build_params(demo)
         await self._clear_output()
-        settings = self.app.services.settings
+        settings = self.services.settings
         seconds = demo.seconds.get(self.preset, 0)
         self._status(
             Text.assemble(
@@ -309,7 +309,7 @@ class DemosScreen(Screen):
         bar.display = True
         # the run's output replaces the parameter form on screen (e shows the form again)
         self.query_one("#demo-params").display = False
-        settings = self.app.services.settings
+        settings = self.services.settings
         self.running = True
         self._cancel_requested = False
         self.run_count += 1
@@ -330,7 +330,7 @@ class DemosScreen(Screen):
         from labdeck.demos import history
         from labdeck.demos.runner import DemoProcess
 
-        services = self.app.services
+        services = self.services
         run_no = self.run_count
         run_id = None
         try:
@@ -544,8 +544,8 @@ class DemosScreen(Screen):
         from labdeck.demos import history
 
         try:
-            store = self.app.services.store
-            history.mark_interrupted(store, now=self.app.services.now)
+            store = self.services.store
+            history.mark_interrupted(store, now=self.services.now)
             runs = history.list_runs(store, limit=RUN_LIMIT)
         except Exception as exc:
             self._post(self.notify, f"Could not read the run history: {exc}", severity="warning")
