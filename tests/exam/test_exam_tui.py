@@ -29,18 +29,11 @@ from labdeck.tui.screens.exam import (
 
 
 class Host(App):
-    """Pushes one screen over an empty base screen (so the screen can pop itself).
-
-    Like the labdeck app, it keeps the command palette (ctrl+p) off screens that claim the key.
-    """
+    """Pushes one screen over an empty base screen (so the screen can pop itself)."""
 
     def __init__(self, make: Callable[[], Screen]) -> None:
         super().__init__()
         self.make = make
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        blocked = getattr(self.screen, "BLOCK_COMMAND_PALETTE", False)
-        return not (action == "command_palette" and blocked)
 
     def on_mount(self) -> None:
         self.push_screen(self.make())
@@ -86,13 +79,13 @@ async def test_sit_type_skip_return_submit(
         await pilot.press(*"attention")
         fake_clock.advance(20)
         await wait_for(pilot, lambda: load_questions(store, exam_id)[1][0].answer == "attention")
-        await pilot.press("ctrl+s")  # skip & mark the first, move to the second
+        await pilot.press("ctrl+g")  # skip & mark the first, move to the second
         assert screen.session is not None and screen.session.index == 1
         assert screen.session.questions[0].marked
         assert screen.query_one("#exam-answer", TextArea).text == ""
         await pilot.press(*"heads")
         await pilot.press("ctrl+n")
-        await pilot.press("alt+left", "ctrl+p")  # back to the first
+        await pilot.press("alt+left", "ctrl+b")  # back to the first
         assert screen.session.index == 0
         assert screen.query_one("#exam-answer", TextArea).text == "attention"
         await pilot.press("end", *" scores")

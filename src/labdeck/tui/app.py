@@ -147,12 +147,6 @@ class LabdeckApp(App):
 
         self.push_screen(ExamHistoryScreen(ExamContext.from_services(self.services)))
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        # The exam screen uses ctrl+p for "previous question".
-        return not (
-            action == "command_palette" and getattr(self.screen, "BLOCK_COMMAND_PALETTE", False)
-        )
-
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
         entries: list[tuple[str, str, Callable[[], object]]] = [

@@ -60,10 +60,10 @@ def metrics_line(metrics: dict[str, Any], limit: int = 3) -> str:
 
 class DemosScreen(LabdeckScreen):
     BINDINGS = [
-        Binding("ctrl+r", "run", "Run", priority=True),
+        Binding("ctrl+s", "run", "Run", priority=True),
         Binding("r", "run", "Run", show=False),
         Binding("p", "toggle_preset", "Quick/full"),
-        Binding("e", "edit_params", "Parameters"),
+        Binding("o", "edit_params", "Options"),
         Binding("escape", "cancel_or_back", "Cancel / back"),
         Binding("l", "focus_list", "Demos", show=False),
         Binding("h", "focus_runs", "Runs"),
@@ -176,7 +176,7 @@ class DemosScreen(LabdeckScreen):
         seconds = demo.seconds.get(self.preset, 0)
         self._status(
             Text.assemble(
-                ("ctrl+r", "bold"),
+                ("ctrl+s", "bold"),
                 f" runs the {self.preset} preset (~{seconds:g} s on one core) on device ",
                 (settings.demo_device, "bold"),
                 f" with {settings.demo_threads} thread{'s' if settings.demo_threads != 1 else ''}"

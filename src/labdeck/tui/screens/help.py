@@ -16,7 +16,9 @@ SCREENS: tuple[tuple[str, str, str], ...] = (
     ("Home", "labdeck.tui.screens.home", "HomeScreen"),
     ("Review", "labdeck.tui.screens.review", "ReviewScreen"),
     ("Mock exam", "labdeck.tui.screens.exam", "ExamSetupScreen"),
+    ("Exam sitting", "labdeck.tui.screens.exam", "ExamScreen"),
     ("Exam report", "labdeck.tui.screens.exam", "ExamReportScreen"),
+    ("Exam history", "labdeck.tui.screens.exam", "ExamHistoryScreen"),
     ("Browse", "labdeck.tui.screens.browse", "BrowseScreen"),
     ("Demos", "labdeck.tui.screens.demos", "DemosScreen"),
     ("Statistics", "labdeck.tui.screens.stats", "StatsScreen"),
@@ -145,6 +147,7 @@ def _binding_rows(bindings) -> list[tuple[str, str]]:
 GLOBAL_KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+q", "quit"),
     ("ctrl+p", "command palette"),
+    ("ctrl+s", "submit / go (grade, submit, start, save, import, run)"),
     ("f1", "help"),
     ("tab / shift+tab", "next / previous field"),
 )

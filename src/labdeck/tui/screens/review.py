@@ -149,17 +149,18 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         # Not priority bindings: the key travels through the answer box first, so every
         # character typed before it (a fast paste, tmux send-keys) is in the box when it lands.
         Binding("ctrl+s", "submit", "Grade answer"),
-        Binding("f5", "submit", "Grade", show=False),
         Binding("escape", "leave_box", "Leave box / back"),
         Binding("space", "reveal", "Reveal"),
         Binding("enter", "accept", "Accept / record"),
         *RATE_BINDINGS,
         Binding("u", "undo", "Undo"),
         Binding("s", "suspend", "Suspend"),
-        Binding("b", "bury", "Bury"),
+        Binding("minus", "bury", "Bury", key_display="-"),
         Binding("r", "run_demo", "Demo"),
-        Binding("z", "toggle_zh", "中/EN"),
-        Binding("a", "focus_answer", "Answer", show=False),
+        # f2 switches the prompt's language while typing too; z only outside the answer box
+        Binding("f2", "toggle_zh", "中/EN"),
+        Binding("z", "toggle_zh_letter", "中/EN", show=False),
+        Binding("w", "focus_answer", "Write answer", show=False),
         Binding("q", "back", "Home", show=False),
     ]
 
@@ -341,9 +342,9 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
     def _update_hint(self) -> None:
         """The key line above the footer: the keys that act now, and what they do."""
         answering = (
-            DRILL_HINTS[self.card.card_type] + " · enter check · esc leave box · z 中/EN"
+            DRILL_HINTS[self.card.card_type] + " · enter check · esc leave box · f2 中/EN"
             if self.card is not None and self.card.is_drill
-            else "ctrl+s grade · space (empty box) reveal · esc leave box · z 中/EN"
+            else "ctrl+s grade · space (empty box) reveal · esc leave box · f2 中/EN"
         )
         hints = {
             "answering": answering,
@@ -411,6 +412,9 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         if event.key == "escape":
             event.stop()
             event.prevent_default()
+
+    def action_toggle_zh_letter(self) -> None:
+        self.action_toggle_zh()
 
     def action_toggle_zh(self) -> None:
         if self.card is not None and self.card.prompt_zh:
@@ -835,7 +839,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                 "suspend",
                 "bury",
                 "run_demo",
-                "toggle_zh",
+                "toggle_zh_letter",
                 "reveal",
                 "accept",
                 "digit",

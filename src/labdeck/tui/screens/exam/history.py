@@ -32,7 +32,7 @@ class ExamHistoryScreen(ExamScreenBase):
     """
     BINDINGS = [
         Binding("enter", "open", "Open report / resume"),
-        Binding("n", "new", "New exam"),
+        Binding("e", "new", "New exam"),
         Binding("escape,q", "app.pop_screen", "Back"),
     ]
     MAX_SERIES = 6
@@ -51,7 +51,7 @@ class ExamHistoryScreen(ExamScreenBase):
         yield PlotextPlot(id="history-plot")
         yield Static(
             Text(
-                "↑↓ exam (plot shows its chapters) · enter open report / resume · n new · esc back"
+                "↑↓ exam (plot shows its chapters) · enter open report / resume · e new · esc back"
             ),
             id="history-keys",
         )
@@ -96,7 +96,7 @@ class ExamHistoryScreen(ExamScreenBase):
             )
         empty = self.query_one("#history-empty", Static)
         empty.display = not exams
-        empty.update(Text("No exams yet: press n to compose one."))
+        empty.update(Text("No exams yet: press e to compose one."))
         if exams:
             table.move_cursor(row=min(max(row, 0), len(exams) - 1))
         table.focus()

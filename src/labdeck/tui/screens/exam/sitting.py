@@ -31,8 +31,8 @@ from labdeck.tui.widgets.literal import CardMarkdown
 class ExamScreen(OneExamScreen):
     """One question at a time with a countdown; answers autosave as they are typed.
 
-    Typed text never changes question. The navigation keys are priority bindings (ctrl+p must
-    beat the command palette, and a key pressed right after ctrl+t must reach the submit
+    Typed text never changes question. The navigation keys are priority bindings (they must
+    beat the answer box's own keys, and a key pressed right after ctrl+s must reach the submit
     dialog), so they run while keys typed just before them may still wait in the answer box's
     queue. Every move, submit, leave and time-up is therefore queued behind those keys
     (``_after_typing``) and copies the box into the sitting first.
@@ -40,9 +40,6 @@ class ExamScreen(OneExamScreen):
     Autosave has no debounce window: every change starts a save, or marks one to follow the
     save in flight, so a kill loses at most the keys typed while one save was being written.
     """
-
-    # The app's command palette (ctrl+p) should not shadow "previous question" here.
-    BLOCK_COMMAND_PALETTE = True
 
     DEFAULT_CSS = """
     ExamScreen #exam-top { height: 1; padding: 0 1; }
@@ -60,11 +57,12 @@ class ExamScreen(OneExamScreen):
     BINDINGS = [
         Binding("ctrl+n", "next", "Next", priority=True),
         Binding("alt+right", "next", "Next", show=False, priority=True),
-        Binding("ctrl+p", "previous", "Previous", priority=True),
+        Binding("ctrl+b", "previous", "Previous", priority=True),
         Binding("alt+left", "previous", "Previous", show=False, priority=True),
-        Binding("ctrl+s", "skip", "Skip & mark", priority=True),
-        Binding("ctrl+t", "submit", "Submit", priority=True),
-        Binding("ctrl+z", "toggle_zh", "中/EN", show=False),
+        Binding("ctrl+g", "skip", "Skip & mark", priority=True),
+        Binding("ctrl+s", "submit", "Submit exam", priority=True),
+        Binding("ctrl+t", "submit", "Submit exam", show=False, priority=True),
+        Binding("f2", "toggle_zh", "中/EN"),
         Binding("escape", "leave", "Pause & leave", priority=True),
     ]
 
@@ -104,12 +102,12 @@ class ExamScreen(OneExamScreen):
             Text.assemble(
                 ("ctrl+n", "bold"),
                 " / alt+→ next · ",
-                ("ctrl+p", "bold"),
+                ("ctrl+b", "bold"),
                 " / alt+← previous · ",
-                ("ctrl+s", "bold"),
+                ("ctrl+g", "bold"),
                 " skip & mark · ",
-                ("ctrl+t", "bold"),
-                " submit · ",
+                ("ctrl+s", "bold"),
+                " / ctrl+t submit · ",
                 ("esc", "bold"),
                 " pause & leave",
             ),
@@ -303,7 +301,7 @@ class ExamScreen(OneExamScreen):
 
     def _next_now(self) -> None:
         if self.session is not None and self.session.index == self.session.n - 1:
-            self.notify("Last question: ctrl+t submits.", timeout=2)
+            self.notify("Last question: ctrl+s submits.", timeout=2)
             return
         self._move_now(lambda: self.session and self.session.next())
 
@@ -322,8 +320,8 @@ class ExamScreen(OneExamScreen):
             self._show_question()
 
     def action_submit(self) -> None:
-        """Ask at once (a key pressed right after ctrl+t answers the dialog); the submission
-        itself waits for the keys typed before ctrl+t."""
+        """Ask at once (a key pressed right after ctrl+s answers the dialog); the submission
+        itself waits for the keys typed before ctrl+s."""
         session = self.session
         if session is None or self.finished:
             return
