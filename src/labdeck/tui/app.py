@@ -25,6 +25,9 @@ ERROR_LOG_LIMIT = 50
 class LabdeckApp(App):
     CSS_PATH = "labdeck.tcss"
     TITLE = "labdeck"
+    # screens without their own get these classes (labdeck.tcss: the 80-column layout)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
         Binding("f1", "help", "Help", show=False),

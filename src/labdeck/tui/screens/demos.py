@@ -68,7 +68,7 @@ class DemosScreen(LabdeckScreen):
         Binding("l", "focus_list", "Demos", show=False),
         Binding("h", "focus_runs", "Runs"),
     ]
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (140, "-xwide")]
 
     def __init__(self, demo_id: str | None = None, card_key: str | None = None) -> None:
         super().__init__()
@@ -97,14 +97,16 @@ class DemosScreen(LabdeckScreen):
                     *[Option(self._option(d), id=d.id) for d in self.demos], id="demo-list"
                 )
                 yield LiteralTable(id="demo-runs", cursor_type="row", zebra_stripes=True)
-            with VerticalScroll(id="demo-main"):
-                yield Static(id="demo-title")
-                yield Static(id="demo-explanation")
-                yield Vertical(id="demo-params")
+            with Vertical(id="demo-pane"):
+                with VerticalScroll(id="demo-main"):
+                    yield Static(id="demo-title")
+                    yield Static(id="demo-explanation")
+                    yield Vertical(id="demo-params")
+                    yield LiteralTable(id="demo-metrics", show_cursor=False)
+                    yield Vertical(id="demo-output")
+                # below the scrolling pane, so a run's progress is on screen at any size
                 yield Static(id="demo-status")
                 yield ProgressBar(total=None, show_eta=False, id="demo-progress")
-                yield LiteralTable(id="demo-metrics", show_cursor=False)
-                yield Vertical(id="demo-output")
         yield Footer()
 
     @staticmethod
@@ -120,10 +122,11 @@ class DemosScreen(LabdeckScreen):
             f"from card {clean(self.card_key)}" if self.card_key else "runnable micro-demos"
         )
         runs = self.query_one("#demo-runs", DataTable)
-        runs.add_column("when", width=11)
+        # most telling first: a narrow side pane cuts the last columns
         runs.add_column("demo", width=9)
         runs.add_column("status", width=9)
         runs.add_column("metrics")
+        runs.add_column("when", width=11)
         metrics = self.query_one("#demo-metrics", DataTable)
         metrics.add_column("metric", key="metric")
         metrics.add_column("value", key="value")
@@ -309,6 +312,8 @@ class DemosScreen(LabdeckScreen):
         bar.display = True
         # the run's output replaces the parameter form on screen (e shows the form again)
         self.query_one("#demo-params").display = False
+        main = self.query_one("#demo-main", VerticalScroll)
+        main.call_after_refresh(main.scroll_end, animate=False)  # then follow the output
         settings = self.services.settings
         self.running = True
         self._cancel_requested = False
@@ -413,10 +418,14 @@ class DemosScreen(LabdeckScreen):
         kind = event.get("type")
         handler = getattr(self, f"_ev_{kind}", None)
         if handler is not None:
+            main = self.query_one("#demo-main", VerticalScroll)
+            following = main.scroll_y >= main.max_scroll_y - 1  # the learner did not scroll up
             try:
                 await handler(event)
             except (NoMatches, TypeError, ValueError, KeyError) as exc:  # bad event: say so
                 self.notify(f"Ignored a malformed {kind} event: {exc}", severity="warning")
+            if following:
+                main.call_after_refresh(main.scroll_end, animate=False)
 
     async def _ev_progress(self, event: dict) -> None:
         step, total = int(event.get("step") or 0), int(event.get("total") or 0)
@@ -561,10 +570,10 @@ class DemosScreen(LabdeckScreen):
         styles = {"ok": "green", "cancelled": "yellow", "interrupted": "yellow", "running": "blue"}
         for run in runs:
             table.add_row(
-                _when(run.started_at),
                 run.demo_id,
                 Text(run.status, style=styles.get(run.status, "red")),
-                metrics_line(run.metrics or {}, limit=2),
+                metrics_line(run.metrics or {}, limit=1),
+                _when(run.started_at),
                 key=str(run.id),
             )
         table.border_title = f"runs ({len(runs)})"

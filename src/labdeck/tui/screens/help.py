@@ -135,7 +135,7 @@ def _binding_rows(bindings) -> list[tuple[str, str]]:
                 what = digits[0].description or "rate the answer (SM-2 quality)"
                 rows.append((f"{first}–{last}", what))
             continue
-        description = binding.description or binding.action.replace("_", " ")
+        description = binding.tooltip or binding.description or binding.action.replace("_", " ")
         key = _key(binding)
         if key in seen:
             continue

@@ -57,10 +57,10 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
     """
     BINDINGS = [
         *RATE_BINDINGS,
-        Binding("enter", "record_ticks", "Record ticks", priority=True),
-        Binding("x", "rate(-1)", "Clear grade"),
-        Binding("a", "apply", "Apply to schedule"),
-        Binding("m", "export", "Export Markdown"),
+        Binding("enter", "record_ticks", "Record", tooltip="Record the ticks", priority=True),
+        Binding("x", "rate(-1)", "Clear", tooltip="Clear your grade"),
+        Binding("a", "apply", "Apply", tooltip="Apply the grades to the schedule"),
+        Binding("m", "export", "Export", tooltip="Export the report as Markdown"),
         Binding("h", "history", "History"),
         Binding("escape,q", "app.pop_screen", "Back"),
     ]

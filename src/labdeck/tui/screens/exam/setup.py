@@ -35,10 +35,16 @@ class ExamSetupScreen(ExamScreenBase):
     ExamSetupScreen #setup-form { width: 2fr; min-width: 34; padding: 0 0 0 2; }
     ExamSetupScreen #setup-chapters { height: 1fr; border: round $primary 40%; }
     ExamSetupScreen Input { width: 100%; }
-    ExamSetupScreen .setup-label { color: $text-muted; margin-top: 1; }
+    ExamSetupScreen .setup-label { color: $text-muted; margin-top: 1; width: 100%; }
     ExamSetupScreen #setup-info { margin-top: 1; height: auto; }
-    ExamSetupScreen #setup-keys { height: 1; padding: 0 1; color: $text-muted; }
+    ExamSetupScreen #setup-keys { padding: 0 1; color: $text-muted; }
     ExamSetupScreen #setup-start { margin-top: 1; }
+    /* a short terminal (24 rows): one-line fields, no gaps, so Start stays on screen */
+    ExamSetupScreen.-short #setup-form .setup-label { margin-top: 0; }
+    ExamSetupScreen.-short #setup-form Checkbox { border: none; padding: 0; height: 1; }
+    ExamSetupScreen.-short #setup-form Checkbox:focus { background: $boost; }
+    ExamSetupScreen.-short #setup-info { margin-top: 0; }
+    ExamSetupScreen.-short #setup-scope .setup-label { margin-top: 0; }
     """
     BINDINGS = [
         Binding("ctrl+s", "start", "Start exam", priority=True),
@@ -69,16 +75,20 @@ class ExamSetupScreen(ExamScreenBase):
                 yield SelectionList(id="setup-chapters")
             with VerticalScroll(id="setup-form"):
                 yield Label("Questions", classes="setup-label")
-                yield Input("10", id="setup-n", type="integer")
+                yield Input("10", id="setup-n", type="integer", compact=True)
                 yield Label("Seconds per question (0 = untimed)", classes="setup-label")
-                yield Input("120", id="setup-per", type="integer")
+                yield Input("120", id="setup-per", type="integer", compact=True)
                 yield Label("Or total minutes (overrides the above)", classes="setup-label")
-                yield Input("", id="setup-total", type="integer", placeholder="off")
+                yield Input("", id="setup-total", type="integer", placeholder="off", compact=True)
                 yield Label("Seed (blank = random)", classes="setup-label")
-                yield Input("", id="setup-seed", type="integer", placeholder="random")
+                yield Input("", id="setup-seed", type="integer", placeholder="random", compact=True)
                 yield Checkbox("Favour weak cards", id="setup-weak")
-                yield Checkbox("Include self-graded cards (no reference)", id="setup-self")
-                yield Button("Start (ctrl+s)", id="setup-start", variant="primary")
+                yield Checkbox(
+                    "Include self-graded cards",
+                    id="setup-self",
+                    tooltip="Cards without a reference answer: you grade them yourself",
+                )
+                yield Button("Start (ctrl+s)", id="setup-start", variant="primary", compact=True)
                 yield Static(id="setup-info")
         yield Static(
             Text("ctrl+s start · ctrl+r resume unfinished · ctrl+o history · esc back"),

@@ -60,10 +60,10 @@ class ExamScreen(OneExamScreen):
         Binding("ctrl+b", "previous", "Previous", priority=True),
         Binding("alt+left", "previous", "Previous", show=False, priority=True),
         Binding("ctrl+g", "skip", "Skip & mark", priority=True),
-        Binding("ctrl+s", "submit", "Submit exam", priority=True),
-        Binding("ctrl+t", "submit", "Submit exam", show=False, priority=True),
+        Binding("ctrl+s", "submit", "Submit", priority=True),
+        Binding("ctrl+t", "submit", "Submit", show=False, priority=True),
         Binding("f2", "toggle_zh", "中/EN"),
-        Binding("escape", "leave", "Pause & leave", priority=True),
+        Binding("escape", "leave", "Pause", tooltip="Pause and leave", priority=True),
     ]
 
     def __init__(
