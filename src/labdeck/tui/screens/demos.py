@@ -544,6 +544,11 @@ class DemosScreen(LabdeckScreen):
         self._status(Text.assemble((f"{status}: ", style), message))
         severity = "information" if status in ("ok", "cancelled") else "error"
         self.notify(f"{self.demo_id}: {status} — {message}", severity=severity, timeout=5)
+        main = self.query_one("#demo-main", VerticalScroll)
+        if main.scroll_y >= main.max_scroll_y - 1:  # followed to the end: show results from the top
+            metrics = self.query_one("#demo-metrics")
+            first = metrics if metrics.display else self.query_one("#demo-output")
+            main.call_after_refresh(main.scroll_to_widget, first, top=True, animate=False)
         self.load_runs()
 
     # ------------------------------------------------------------ history

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -280,7 +279,7 @@ class ExamScreen(OneExamScreen):
             self.app.call_from_thread(self._status, f"autosave failed: {exc}")
             return
         self.saves += 1
-        stamp = datetime.now().strftime("%H:%M:%S")
+        stamp = self.ctx.clock().astimezone().strftime("%H:%M:%S")
         self.app.call_from_thread(self._status, f"saved {stamp}")
 
     # ------------------------------------------------------------ actions
