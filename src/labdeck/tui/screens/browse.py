@@ -195,7 +195,9 @@ def detail_markdown(detail: CardDetail, today: date) -> str:
 
 class BrowseScreen(LabdeckScreen):
     BINDINGS = [
-        Binding("slash", "search", "Search"),
+        # priority: handled as the key arrives, before the keys typed after it are handed to
+        # the table (check_action lets "/" through to the search box itself)
+        Binding("slash", "search", "Search", priority=True),
         Binding("f", "cycle_state", "Filter"),
         Binding("s", "toggle_suspend", "Suspend/unsuspend"),
         Binding("d", "demo", "Demo"),
@@ -213,6 +215,10 @@ class BrowseScreen(LabdeckScreen):
         self.today: date | None = None
         self.detail: CardDetail | None = None
         self._prompt_width = 0
+        # Filtering and the detail pane run in thread workers that cannot be stopped: each
+        # result says what it was computed for, and a result for an older search (or a row no
+        # longer highlighted) is dropped when it lands late.
+        self._filter_generation = 0
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -293,6 +299,7 @@ class BrowseScreen(LabdeckScreen):
         scope = self.query_one("#browse-scope", Select).value
         state = self.query_one("#browse-state", Select).value
         query = self.query_one("#browse-search", Input).value
+        self._filter_generation += 1
         self._filter(
             self.rows,
             scope if isinstance(scope, str) else "",
@@ -300,15 +307,18 @@ class BrowseScreen(LabdeckScreen):
             query,
             self.today,
             select_id,
+            self._filter_generation,
         )
 
     @work(thread=True, exclusive=True, group="browse-filter")
-    def _filter(self, rows, scope, state, query, today, select_id) -> None:
+    def _filter(self, rows, scope, state, query, today, select_id, generation: int) -> None:
         shown = filter_rows(rows, scope, state, query, today)
-        self.app.call_from_thread(self._show_rows, shown, select_id)
+        self.app.call_from_thread(self._show_rows, shown, select_id, generation)
 
-    def _show_rows(self, shown: list[CardRow], select_id: int | None) -> None:
+    def _show_rows(self, shown: list[CardRow], select_id: int | None, generation: int) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
+            return
+        if generation != self._filter_generation:  # a newer search or filter is on its way
             return
         self.shown = shown
         keep = None
@@ -387,6 +397,9 @@ class BrowseScreen(LabdeckScreen):
     def _show_detail(self, detail: CardDetail) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
+        current = self._current()
+        if current is None or current.id != detail.row.id:  # another row is highlighted now
+            return
         self.detail = detail
         self.query_one("#browse-card", CardMarkdown).update(
             detail_markdown(detail, self.today or date.today())
@@ -401,14 +414,16 @@ class BrowseScreen(LabdeckScreen):
 
     @on(Input.Submitted, "#browse-search")
     def _search_submitted(self) -> None:
-        self.query_one("#browse-table").focus()
+        self.set_focus(self.query_one("#browse-table", DataTable))
 
     @on(Select.Changed)
     def _select_changed(self) -> None:
         self.apply_filters()
 
     def action_search(self) -> None:
-        self.query_one("#browse-search", Input).focus()
+        # At once, not after a refresh (``Widget.focus``): the keys typed right after ``/``
+        # are already queued and must reach the box, not the table (where ``s`` suspends).
+        self.set_focus(self.query_one("#browse-search", Input))
 
     def action_cycle_state(self) -> None:
         select = self.query_one("#browse-state", Select)
@@ -421,7 +436,7 @@ class BrowseScreen(LabdeckScreen):
 
     def action_back(self) -> None:
         if self.focused is not None and self.focused.id in ("browse-search", "browse-detail"):
-            self.query_one("#browse-table").focus()
+            self.set_focus(self.query_one("#browse-table", DataTable))
             return
         self.app.pop_screen()
 
