@@ -67,9 +67,9 @@ class ExamContext:
     def grader(self) -> GraderLike:
         if self.grader_factory is not None:
             return self.grader_factory()
-        from labdeck.exam.commands import load_grader
+        from labdeck.workspace import Workspace  # the one place that builds graders
 
-        grader: GraderLike = load_grader(self.store)
+        grader: GraderLike = Workspace(store=self.store).grader()
         return grader
 
     def scheduler(self) -> AnsweringScheduler:
