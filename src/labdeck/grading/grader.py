@@ -44,6 +44,7 @@ from labdeck.grading.cache import EmbeddingCache, MemoryCache
 from labdeck.grading.checklist import checklist_rows, verdict_of
 from labdeck.grading.contradict import compare
 from labdeck.grading.embedder import Embedder, to_simplified
+from labdeck.grading.signals import Signals
 
 __all__ = [
     "EmbeddingCache",
@@ -141,38 +142,6 @@ class GradeItem:
     answer: str
     key_points: Sequence[str] | None = None
     notes: str | None = None
-
-
-@dataclass(frozen=True)
-class Signals:
-    """What the grader measured for one answer against one reference (see module doc)."""
-
-    sim: float
-    coverage: float
-    precision: float
-    terms: float | None
-    length: float
-    cross: float
-    swaps: int
-    negations: int
-    derived: float = 0.0  # 1 when the key points were derived from the reference
-    contradicted: int = 0  # key points the answer contradicts (caps the quality at 3)
-
-    def as_dict(self) -> dict[str, float]:
-        out = {
-            "sim": self.sim,
-            "coverage": self.coverage,
-            "precision": self.precision,
-            "length": self.length,
-            "cross": self.cross,
-            "swaps": float(self.swaps),
-            "negations": float(self.negations),
-            "derived": float(self.derived),
-            "contradicted": float(self.contradicted),
-        }
-        if self.terms is not None:
-            out["terms"] = self.terms
-        return out
 
 
 # --- preparation ------------------------------------------------------------------------------
