@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,13 +17,21 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a clean copy: a checkout's stale build/ or *.egg-info/SOURCES.txt would add
+    # files that package-data no longer names.
+    tree = tmp_path_factory.mktemp("tree")
+    skip = shutil.ignore_patterns("*.egg-info", "build", "__pycache__", "*.pyc", "*.db")
+    for name in ("src", "migrations", "content"):
+        shutil.copytree(ROOT / name, tree / name, ignore=skip)
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy2(ROOT / name, tree / name)
     subprocess.run(
         [
             sys.executable,
             "-m",
             "pip",
             "wheel",
-            str(ROOT),
+            str(tree),
             "--no-deps",
             "--no-build-isolation",
             "-q",

@@ -8,7 +8,7 @@ from collections import Counter
 from importlib.resources import files
 from itertools import combinations
 
-from labdeck.grading import contradict, lexicon, text
+from labdeck.grading import contradict, lexicon, terms
 
 
 def _entries(value: object) -> list[str]:
@@ -91,6 +91,6 @@ def test_the_code_reads_the_lexicon() -> None:
     changes = next(p for p in contradict.PAIRS if p.name == "changes/constant")
     direction = next(p for p in contradict.PAIRS if p.name == "increase/decrease")
     assert changes.a == direction.a + direction.b
-    assert "much" in text._STOP and "method" in text._STOP
+    assert "much" in terms._STOP and "method" in terms._STOP
     assert "method" not in contradict._STOP_EN and "within" in contradict._STOP_EN
     assert lexicon.load("stopwords") is lexicon.load("stopwords")  # parsed once

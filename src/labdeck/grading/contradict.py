@@ -19,7 +19,7 @@ such answers lexically, in English and Chinese, without a model:
 4. An answer clause that says what a reference clause says (Jaccard ≥ POL_MIN over at least
    two shared concepts) with the opposite polarity counts as one negation flip.
 
-Chinese text must already be simplified (see ``embedder.to_simplified``).
+Chinese text must already be simplified (see ``language.to_simplified``).
 """
 
 from __future__ import annotations

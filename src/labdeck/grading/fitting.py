@@ -335,7 +335,7 @@ def pairing_of(item: Mapping[str, Any], result_lang: str, ref_lang: str) -> str:
 
 
 def collect(grader: Any, items: list[dict[str, Any]]) -> EvalData:
-    from labdeck.grading import text as T
+    from labdeck.grading import language
 
     graded = grader.grade_with_signals(items)
     results = [r for r, _s in graded]
@@ -352,7 +352,9 @@ def collect(grader: Any, items: list[dict[str, Any]]) -> EvalData:
         coverages.append([k.similarity for k in res.key_points])
     groups = [str(it.get("question") or it.get("reference") or i) for i, it in enumerate(items)]
     pairings = [
-        pairing_of(it, r.language, T.detect_language(T.clean(it.get("reference") or "")))
+        pairing_of(
+            it, r.language, language.detect_language(language.clean(it.get("reference") or ""))
+        )
         for it, r in zip(items, results, strict=True)
     ]
     labels = np.array([int(it["label"]) for it in items])
