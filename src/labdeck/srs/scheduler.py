@@ -37,7 +37,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
@@ -49,7 +49,14 @@ from sqlalchemy.exc import DBAPIError
 
 from labdeck import clock
 from labdeck.config import Settings, load_settings
-from labdeck.srs import fsrs_deck, sm2
+from labdeck.srs import fsrs_deck, sm2, undo
+from labdeck.srs.outcomes import (
+    AnswerOutcome,
+    Counts,
+    QueueEntry,
+    SrsError,
+    UndoOutcome,
+)
 from labdeck.store.db import Store
 from labdeck.store.errors import store_error
 
@@ -80,139 +87,6 @@ def _statements() -> SimpleNamespace:
 
 REDRILL_GAP = 3  # answers to other cards before a failed card comes back the same day
 PLAN_PROBE = 20_000  # the queue's plan probes (due cards, a deck's cards) count up to this
-
-
-class SrsError(ValueError):
-    """A request the scheduler cannot honour (unknown card or deck, bad quality or mode)."""
-
-
-# ---------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class QueueEntry:
-    card_id: int
-    key: str
-    kind: str  # review | redrill | new
-    deck: str  # deck key
-    chapter: str  # chapter code
-    prompt: str
-    due: date | None = None  # the card's due study day (None for a new card)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["due"] = self.due.isoformat() if self.due else None
-        return data
-
-
-@dataclass(frozen=True)
-class Counts:
-    """Today's counts like Anki's deck list: new / learning (re-drill) / due reviews."""
-
-    deck: str | None  # deck key; None for the all-decks total
-    chapter: str | None  # chapter code; None for a deck (or total) row
-    title: str
-    new: int
-    learning: int
-    due: int
-
-    @property
-    def redrill(self) -> int:
-        return self.learning
-
-    @property
-    def name(self) -> str:
-        return self.title
-
-    @property
-    def total(self) -> int:
-        return self.new + self.learning + self.due
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class AnswerOutcome:
-    log_id: int
-    card_id: int
-    key: str
-    quality: int
-    mode: str  # review | redrill | exam
-    day: date  # the study day the answer belongs to
-    previous: sm2.State
-    state: sm2.State
-    previous_due: date | None
-    due: date | None
-    lapses: int
-    leech: bool
-    suspended: bool
-    lapsed: bool = False  # this answer counted as a lapse
-    became_leech: bool = False  # this answer made the card a leech (and suspended it)
-
-    @property
-    def scheduled(self) -> bool:
-        """True when the answer moved the schedule (review or exam, not a re-drill)."""
-        return self.mode != "redrill"
-
-    @property
-    def again_today(self) -> bool:
-        """True when the card comes back as a re-drill later today (q < 4)."""
-        return self.quality < sm2.REDRILL_BELOW and not self.suspended
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "log_id": self.log_id,
-            "key": self.key,
-            "quality": self.quality,
-            "mode": self.mode,
-            "day": self.day.isoformat(),
-            "previous": _state_dict(self.previous, self.previous_due),
-            "state": _state_dict(self.state, self.due),
-            "lapses": self.lapses,
-            "leech": self.leech,
-            "suspended": self.suspended,
-            "lapsed": self.lapsed,
-            "became_leech": self.became_leech,
-            "again_today": self.again_today,
-        }
-
-
-@dataclass(frozen=True)
-class UndoOutcome:
-    log_id: int
-    card_id: int
-    key: str
-    quality: int
-    mode: str
-    day: date  # study day of the undone answer
-    state: sm2.State  # the restored state
-    due: date | None
-    lapses: int
-    leech: bool
-    suspended: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "log_id": self.log_id,
-            "key": self.key,
-            "quality": self.quality,
-            "mode": self.mode,
-            "day": self.day.isoformat(),
-            "state": _state_dict(self.state, self.due),
-            "lapses": self.lapses,
-            "leech": self.leech,
-            "suspended": self.suspended,
-        }
-
-
-def _state_dict(state: sm2.State, due: date | None) -> dict[str, Any]:
-    return {
-        "repetitions": state.repetitions,
-        "ease": str(state.ease),
-        "interval": state.interval,
-        "due": due.isoformat() if due else None,
-    }
 
 
 # ---------------------------------------------------------------- internals
@@ -1000,55 +874,11 @@ class Scheduler:
         return tuple(row)
 
     def undo(self) -> UndoOutcome | None:
-        """Undo the last not-undone answer: restore the card's previous state, mark the row."""
+        """Undo the newest answer or card operation (suspend, unsuspend, bury, unbury):
+        ``labdeck.srs.undo`` replays the operation log in reverse."""
+        today = self.today()
         with self._write() as conn:
-            row = conn.execute(
-                text(
-                    "SELECT rl.id, rl.card_id, c.key, rl.quality, rl.mode, rl.study_day, "
-                    "rl.prev_repetitions, rl.prev_ease, rl.prev_interval, rl.prev_due, "
-                    "rl.prev_lapses, rl.prev_leech, rl.prev_suspended "
-                    "FROM review_log rl JOIN card c ON c.id = rl.card_id "
-                    "WHERE rl.undone = 0 ORDER BY rl.id DESC LIMIT 1"
-                )
-            ).first()
-            if row is None:
-                return None
-            log_id, cid, key, quality, mode, day = row[:6]
-            reps, ease, interval, due, lapses, leech, suspended = row[6:]
-            conn.execute(
-                text(
-                    "UPDATE card_state SET repetitions = :reps, ease = :ease, "
-                    "interval = :interval, due = :due, lapses = :lapses, leech = :leech, "
-                    "suspended = :suspended, reviews = max(reviews - 1, 0), last_review = "
-                    "(SELECT max(ts) FROM review_log WHERE card_id = :c AND undone = 0 "
-                    "AND id != :log) WHERE card_id = :c"
-                ),
-                {
-                    "reps": reps,
-                    "ease": ease,
-                    "interval": interval,
-                    "due": due,
-                    "lapses": lapses,
-                    "leech": leech,
-                    "suspended": suspended,
-                    "c": cid,
-                    "log": log_id,
-                },
-            )
-            conn.execute(text("UPDATE review_log SET undone = 1 WHERE id = :log"), {"log": log_id})
-        return UndoOutcome(
-            log_id=int(log_id),
-            card_id=int(cid),
-            key=key,
-            quality=int(quality),
-            mode=mode,
-            day=_d(day) or self.today(),
-            state=sm2.State.from_permille(reps, ease, interval),
-            due=_d(due),
-            lapses=int(lapses),
-            leech=bool(leech),
-            suspended=bool(suspended),
-        )
+            return undo.undo_latest(conn, today)
 
     def intervals_preview(self, card_id: int | str) -> dict[int, int]:
         """Quality → days until the card is next due after answering with that quality.
@@ -1078,16 +908,31 @@ class Scheduler:
 
     # ------------------------------------------------------------ suspend / bury
 
-    def _set_state(self, card_id: int | str, values: dict[str, Any]) -> int:
+    def _set_state(self, card_id: int | str, op: str, value: Any) -> int:
+        """Set the field ``op`` changes and remember the value before for ``undo``."""
+        field = undo.FIELDS[op]
         with self._write() as conn:
             cid = self._resolve(conn, card_id)
             self._state_row(conn, cid)
-            conn.execute(_statements().update_state, {"cid": cid, **values})
+            key, before = conn.execute(
+                text(
+                    f"SELECT c.key, cs.{field} FROM card c JOIN card_state cs "
+                    "ON cs.card_id = c.id WHERE c.id = :c"
+                ),
+                {"c": cid},
+            ).one()
+            if field == "suspended":
+                before, after = bool(before), value
+            else:  # a study day, kept as its ISO text
+                before = None if before is None else str(before)[:10]
+                after = None if value is None else value.isoformat()
+            conn.execute(_statements().update_state, {"cid": cid, field: value})
+            undo.record(conn, op, cid, key, before, after, self.today())
         return cid
 
     def suspend(self, card_id: int | str, on: bool = True) -> None:
         """Suspend a card (or lift the suspension with ``on=False``); the leech flag stays."""
-        self._set_state(card_id, {"suspended": bool(on)})
+        self._set_state(card_id, "suspend" if on else "unsuspend", bool(on))
 
     def unsuspend(self, card_id: int | str) -> None:
         self.suspend(card_id, on=False)
@@ -1095,11 +940,11 @@ class Scheduler:
     def bury(self, card_id: int | str) -> date:
         """Hide a card until the next study day; returns the day it comes back."""
         back = self.today() + timedelta(days=1)
-        self._set_state(card_id, {"buried_until": back})
+        self._set_state(card_id, "bury", back)
         return back
 
     def unbury(self, card_id: int | str) -> None:
-        self._set_state(card_id, {"buried_until": None})
+        self._set_state(card_id, "unbury", None)
 
     # ------------------------------------------------------------ forecast / stats
 
