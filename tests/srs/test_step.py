@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
+from tests.drills.conftest import write_deck
 
+from labdeck.ingest.load import import_content
 from labdeck.srs import fsrs_step, sm2, step
 from labdeck.srs.scheduler import Stale
 from labdeck.srs.step import Rules, Snapshot
@@ -118,3 +121,23 @@ def test_a_stale_preview_is_refused(store: Store, two_decks, clock: Clock) -> No
         sched.answer(k, 4, previewed=sched.preview(k)[3])
     with sqlite3.connect(store.path) as conn:
         assert conn.execute("SELECT count(*) FROM review_log").fetchone() == (1,)
+
+
+def test_a_surfaced_drill_previews_its_redrill(store: Store, home: Path) -> None:
+    """An essay's lapse brings its met drills back as re-drills: the preview shows that the
+    schedule will not move (it used to show a scheduled step the answer then did not take)."""
+    deck = write_deck(home)
+    import_content(store, deck.parent, only=deck)
+    start = datetime(2026, 3, 2, 10, 0)
+    clock = Clock(start)
+    sched = make(store, clock)
+    drill = "t:a1.1.axis"
+    plan = ((1, drill, 5), (2, drill, 5), (3, "t:a1.1", 5), (4, "t:a1.1", 5), (8, drill, 5))
+    for day, k, q in (*plan, (10, "t:a1.1", 1)):  # the essay's lapse on day 10
+        clock.set(start + timedelta(days=day - 1))
+        sched.answer(k, q)
+    preview = sched.preview(drill)
+    assert {t.mode for t in preview.values()} == {"redrill"}
+    out = sched.answer(drill, 4, previewed=preview[4])
+    assert out.mode == "redrill" and out.due == preview[4].before.due
+    assert sched.intervals_preview(drill) == dict.fromkeys(sm2.QUALITIES, preview[4].days)
