@@ -9,10 +9,13 @@ import json
 import sqlite3
 from datetime import timedelta
 
+import pytest
+
 from labdeck.srs import undo
 from labdeck.store import Store
 
 from .conftest import START, key, make
+from .test_cli import K1, K2, cli_home, js, run  # noqa: F401 (cli_home: a fixture)
 from .test_scheduler import state_row
 
 
@@ -100,3 +103,14 @@ def test_no_op_is_not_recorded_and_the_log_is_bounded(store, two_decks, clock):
     log = meta_log(store)
     assert len(log) == undo.KEEP and log[-1]["op"] == "unsuspend"
     assert log[-1]["before"] is True and log[-1]["after"] == 0
+
+
+@pytest.mark.usefixtures("cli_home")
+def test_labdeck_undo_after_bury_says_what_it_undid(capsys) -> None:
+    assert run(capsys, "answer", K1, "4")[0] == 0
+    assert run(capsys, "bury", K2)[0] == 0
+    code, out, _ = run(capsys, "undo")
+    assert code == 0 and out.strip() == f"undid bury of {K2} (on 2026-03-02)"
+    undone = js(capsys, "undo")  # then the answer
+    assert (undone["op"], undone["key"], undone["quality"]) == ("answer", K1, 4)
+    assert run(capsys, "undo")[0] == 1  # nothing left

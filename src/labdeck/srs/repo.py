@@ -242,7 +242,9 @@ class Repo:
             **t.log_columns(),
         }
         result = conn.execute(statements().insert_log, row)
-        return int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key
+        assert key is not None  # an INSERT always reports its new id
+        return int(key[0])
 
     @staticmethod
     def set_field(conn: Connection, cid: int, field: str, value: Any) -> tuple[str, Any]:

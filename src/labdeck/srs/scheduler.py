@@ -49,7 +49,7 @@ from labdeck import clock
 from labdeck.config import Settings, load_settings
 from labdeck.srs import fsrs_deck, queue, sm2, step, undo
 from labdeck.srs.outcomes import AnswerOutcome, Counts, QueueEntry, SrsError, UndoOutcome
-from labdeck.srs.queue import PLAN_PROBE, REDRILL_GAP
+from labdeck.srs.queue import PLAN_PROBE, REDRILL_GAP, Queue
 from labdeck.srs.repo import Repo
 from labdeck.srs.step import MODES, SCHEDULED_MODES, Snapshot, Stale, Transition
 from labdeck.store.db import Store
@@ -127,7 +127,7 @@ class Scheduler:
         """Today's queue: due reviews, then re-drills, then new cards (limits applied)."""
         return self.queue_and_counts(deck, chapter).entries
 
-    def queue_and_counts(self, deck: str | None = None, chapter: str | None = None) -> queue.Queue:
+    def queue_and_counts(self, deck: str | None = None, chapter: str | None = None) -> Queue:
         """Today's queue and its counts, from one read."""
         day = self.today()
         with self.repo.read() as conn:
