@@ -45,10 +45,24 @@ class Answer:
     undone: bool = False
 
 
+@dataclass
+class CardOp:
+    """An unsuspend or bury: the card as it was, and how many answers were logged by then."""
+
+    card: int
+    before: Card
+    after: int
+
+
 class Model:
     def __init__(self, cards: list[Card]) -> None:
         self.cards = {c.id: c for c in cards}
         self.log: list[Answer] = []
+        self.ops: list[CardOp] = []
+
+    def card_op(self, card: Card, new: Card) -> None:
+        self.ops.append(CardOp(card.id, card, len(self.log)))
+        self.cards[card.id] = new
 
     @staticmethod
     def study_day(moment: datetime) -> date:
@@ -126,6 +140,15 @@ class Model:
         self.cards[cid] = new
 
     def undo(self) -> str | None:
+        """Undo the newest of the last answer and the last card operation (issue 14)."""
+        latest = max((i + 1 for i, a in enumerate(self.log) if not a.undone), default=0)
+        if self.ops and self.ops[-1].after >= latest:
+            op = self.ops.pop()
+            now = self.cards[op.card]
+            self.cards[op.card] = replace(
+                now, suspended=op.before.suspended, buried_until=op.before.buried_until
+            )
+            return op.before.key
         for a in reversed(self.log):
             if not a.undone:
                 a.undone = True
@@ -207,13 +230,13 @@ def test_simulated_month(store: Store, two_decks: tuple[str, str], clock: Clock)
                 suspended = [c for c in model.cards.values() if c.suspended]
                 if suspended:
                     sched.unsuspend(suspended[0].key)
-                    model.cards[suspended[0].id] = replace(suspended[0], suspended=False)
+                    model.card_op(suspended[0], replace(suspended[0], suspended=False))
                 elif rng.random() < 0.5:
                     c = model.cards[sched.next_card().card_id]  # type: ignore[union-attr]
                     assert sched.bury(c.id) == day + timedelta(days=1)
-                    model.cards[c.id] = replace(c, buried_until=day + timedelta(days=1))
+                    model.card_op(c, replace(c, buried_until=day + timedelta(days=1)))
                     buries += 1
-            elif rng.random() < 0.12 and model.log:
+            elif rng.random() < 0.12 and (model.log or model.ops):
                 undone = sched.undo()
                 assert undone is not None and undone.key == model.undo()
                 undos += 1

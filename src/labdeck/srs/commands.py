@@ -205,9 +205,13 @@ def cmd_undo(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(outcome.to_dict())
         return 0
+    if outcome.op != "answer":
+        print(f"undid {outcome.op} of {outcome.key} (on {outcome.day.isoformat()})")
+        return 0
     due = outcome.due.isoformat() if outcome.due else "new"
+    mode = KIND_LABEL.get(outcome.mode or "", outcome.mode)
     print(
-        f"undid {outcome.key}: q={outcome.quality} ({KIND_LABEL.get(outcome.mode, outcome.mode)}"
+        f"undid {outcome.key}: q={outcome.quality} ({mode}"
         f" on {outcome.day.isoformat()}); restored n={outcome.state.repetitions} "
         f"EF={outcome.state.ease} I={outcome.state.interval}d, due {due}"
     )

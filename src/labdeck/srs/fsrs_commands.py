@@ -23,7 +23,7 @@ def cmd_deck_scheduler(args: argparse.Namespace) -> int:
     sched = _scheduler(args)
     try:
         with sched.transaction() as conn:
-            (deck,) = sched._decks(conn, args.deck)
+            (deck,) = sched.repo.decks(conn, args.deck)
             result = fsrs_deck.convert(conn, sched.settings, deck.id, deck.key, args.scheduler)
     except SrsError as exc:
         return _fail(str(exc))
@@ -45,8 +45,8 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 
     sched = _scheduler(args)
     try:
-        with sched._read() as conn:
-            decks = sched._decks(conn, args.deck)
+        with sched.repo.read() as conn:
+            decks = sched.repo.decks(conn, args.deck)
             histories = {d.key: fsrs_deck.deck_histories(conn, d.id) for d in decks}
     except SrsError as exc:
         return _fail(str(exc))

@@ -88,7 +88,7 @@ class StudyStats:
         self.scheduler = scheduler
 
     def _rows(self, sql: str, **params: Any) -> list[tuple]:
-        with self.scheduler._read() as conn:
+        with self.scheduler.repo.read() as conn:
             return [tuple(r) for r in conn.execute(text(sql), params)]
 
     def reviews_per_day(self, days: int = 30) -> list[tuple[date, int]]:
@@ -135,8 +135,8 @@ class StudyStats:
 
     def chapter_mastery(self, deck: str | None = None) -> list[ChapterMastery]:
         """Per chapter (deck and chapter order): cards, seen, known, mean EF."""
-        with self.scheduler._read() as conn:
-            decks = self.scheduler._decks(conn, deck)
+        with self.scheduler.repo.read() as conn:
+            decks = self.scheduler.repo.decks(conn, deck)
             ids = ",".join(str(d.id) for d in decks) or "NULL"
             rows = conn.execute(
                 text(
@@ -181,15 +181,15 @@ class StudyStats:
         from labdeck.srs import fsrs_deck
 
         sched = self.scheduler
-        with sched._read() as conn:
-            decks = [(d.id, d.key) for d in sched._decks(conn, deck)]
+        with sched.repo.read() as conn:
+            decks = [(d.id, d.key) for d in sched.repo.decks(conn, deck)]
             return fsrs_deck.retrievability(conn, sched.settings, decks, sched.today())
 
     def streak(self) -> int:
         """Consecutive study days with at least one answer, ending today (or yesterday when
         nothing has been answered yet today)."""
         today = self.scheduler.today()
-        with self.scheduler._read() as conn:
+        with self.scheduler.repo.read() as conn:
             probe = text("SELECT 1 FROM review_log WHERE study_day = :day AND undone = 0 LIMIT 1")
 
             def studied(day: date) -> bool:
