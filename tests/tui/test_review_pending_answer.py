@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from textual.widgets import Static
-from tuihelpers import review_log, review_rows, settle, wait_for
+from tuihelpers import SureGrader, review_log, review_rows, settle, wait_for
 
 from labdeck.tui.screens.home import HomeScreen
 from labdeck.tui.screens.review import AnswerBox, ReviewScreen
@@ -30,7 +31,18 @@ class Gated:
 
     def grade(self, *args, **kwargs):
         assert self.gate.wait(30), "the test never opened the gate"
-        return self.grader.grade(*args, **kwargs)
+        return SureGrader(self.grader).grade(*args, **kwargs)
+
+
+@pytest.fixture
+def services(make_services, grader):
+    """The app's services with a grader that is sure of every grade: these tests are about
+    keeping and rating a graded answer, whatever the grader's verdict."""
+    services = make_services()
+    services.reset_grader()
+    services.grader_factory = lambda _settings: SureGrader(grader)
+    services.load_grader()
+    return services
 
 
 def gated_services(make_services, grader):

@@ -40,10 +40,18 @@ async def test_study_a_card_end_to_end_with_the_real_grader(make_app, services):
         await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
         assert screen.result is not None
         grade = str(screen.query_one("#grade", Static).render())
-        assert "Score" in grade and "suggested quality" in grade
+        assert "Score" in grade
+        assert ("suggested quality" in grade) == screen.result.sure
+        assert ("unsure — tick what you covered" in grade) == (not screen.result.sure)
         assert ("✓" in grade) or ("✗" in grade)  # key points, covered or not
-        suggested = screen.result.quality
-        await pilot.press("enter")  # accept the suggestion
+        if screen.result.sure:
+            suggested = screen.result.quality
+        else:  # unsure: nothing on offer; the first enter offers the grader's own ticks
+            assert screen.offered_quality() is None
+            await pilot.press("enter")
+            suggested = screen.offered_quality()
+            assert suggested is not None
+        await pilot.press("enter")  # accept the suggestion (or record the ticks)
         await wait_for(pilot, lambda: screen.phase == "answering" and screen.card is not None)
         await settle(pilot)
         rows = review_rows(services.store)

@@ -797,7 +797,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         if outcome is None:
             self.app.call_from_thread(self.notify, "Nothing to undo.", timeout=2)
             return
-        self.app.call_from_thread(self.notify, outcome.summary(), timeout=3, markup=False)
+        self.app.call_from_thread(self.notify, outcome.summary, timeout=3, markup=False)
         self.load_next()
 
     def action_suspend(self) -> None:
