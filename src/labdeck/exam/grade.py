@@ -352,8 +352,8 @@ def read_answers_jsonl(path: Path) -> list[ExternalAnswer]:
 
     ``card`` is accepted for ``key``; blank lines are skipped. Errors name ``file:line``.
     """
-    from labdeck.ingest.common import clean_text
     from labdeck.jsonl import json_lines
+    from labdeck.textfmt import clean_text
 
     try:
         raw = path.read_bytes()

@@ -28,7 +28,7 @@ PASS_QUALITY = 3
 
 
 def _clean(text: str | None) -> str:
-    from labdeck.ingest.common import clean_text
+    from labdeck.textfmt import clean_text
 
     return clean_text(text or "")
 

@@ -232,7 +232,7 @@ class ExamSession:
     def set_answer(self, text: str) -> None:
         """Record the text typed for the current question (saved by the next ``save()``);
         control, bidi and zero-width characters are dropped (``ingest.common.clean_text``)."""
-        from labdeck.ingest.common import clean_text
+        from labdeck.textfmt import clean_text
 
         text = clean_text(text)
         self._require_sitting()

@@ -51,7 +51,7 @@ class Problem:
 
 def one_line(text: str) -> str:
     """``text`` safe to print on one terminal line: control sequences and characters go."""
-    from labdeck.ingest.common import clean_text
+    from labdeck.textfmt import clean_text
 
     return " ".join(clean_text(str(text)).split())
 

@@ -56,7 +56,7 @@ class CardInfo:
     @property
     def note_flag(self) -> str | None:
         """'Check your note': the correction to show next to the notes, when they need it."""
-        from labdeck.ingest.notecheck import note_flag
+        from labdeck.notecheck import note_flag
 
         return note_flag(self.notes, self.note_check)
 
