@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 # ANSI CSI/OSC/other escape sequences (never across a newline, so line numbers survive), then
 # the characters below.
@@ -48,7 +49,7 @@ _MATH = re.compile(r"\$\$(.+?)\$\$|\$(?!\s)([^$\n]+?)(?<!\s)\$", re.S)
 
 
 @lru_cache(maxsize=1)
-def _converter():
+def _converter() -> Any:  # pylatexenc ships no type information
     from pylatexenc.latex2text import LatexNodes2Text
 
     return LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
@@ -72,7 +73,7 @@ def latex_to_text(expr: str) -> str:
     )
     expr = _DOUBLE_BAR.sub("‖", expr)
     try:
-        return _converter().latex_to_text(expr).strip()
+        return str(_converter().latex_to_text(expr)).strip()
     except Exception:  # malformed LaTeX stays as written
         return expr
 

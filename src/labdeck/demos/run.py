@@ -64,7 +64,9 @@ def parse_args(argv: list[str]) -> tuple[registry.Demo, dict[str, Any], argparse
     p.add_argument("--preset", choices=registry.PRESETS, default=None)
     for prm in demo.params:
         names = {prm.flag, "--" + prm.name}
-        flag = {"nargs": "?", "const": "true"} if prm.type is bool else {}  # --no-scale alone
+        flag: dict[str, Any] = (
+            {"nargs": "?", "const": "true"} if prm.type is bool else {}
+        )  # --no-scale alone
         p.add_argument(*sorted(names), dest=f"param_{prm.name}", default=None, metavar="V", **flag)
     ns = p.parse_args(argv)
     if ns.threads < 1:
