@@ -106,6 +106,6 @@ def test_values_are_coerced_and_layered() -> None:
 def test_new_demos_say_what_they_illustrate_and_what_to_notice() -> None:
     for demo_id in NEW_DEMOS:
         demo = get(demo_id)
-        assert demo.concepts and all(len(c) > 10 for c in demo.concepts)
+        assert demo.concepts and all(c == c.casefold() for c in demo.concepts)
         assert demo.notice.count("\n- ") >= 2  # a few bullet points
         assert demo.seconds["quick"] <= 10 and demo.seconds["full"] <= 60

@@ -20,6 +20,7 @@ from labdeck.store import Store
 from labdeck.store.models import Exam, ReviewLog
 from labdeck.tui.screens.exam import (
     ConfirmScreen,
+    ExamContext,
     ExamHistoryScreen,
     ExamReportScreen,
     ExamScreen,
@@ -28,18 +29,11 @@ from labdeck.tui.screens.exam import (
 
 
 class Host(App):
-    """Pushes one screen over an empty base screen (so the screen can pop itself).
-
-    Like the labdeck app, it keeps the command palette (ctrl+p) off screens that claim the key.
-    """
+    """Pushes one screen over an empty base screen (so the screen can pop itself)."""
 
     def __init__(self, make: Callable[[], Screen]) -> None:
         super().__init__()
         self.make = make
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        blocked = getattr(self.screen, "BLOCK_COMMAND_PALETTE", False)
-        return not (action == "command_palette" and blocked)
 
     def on_mount(self) -> None:
         self.push_screen(self.make())
@@ -67,13 +61,7 @@ def _exam(store: Store, clock: FakeClock, n: int = 3, per: int = 60) -> int:
 
 
 def _sitting_screen(store: Store, exam_id: int, clock: FakeClock, grader: Any) -> ExamScreen:
-    return ExamScreen(
-        store,
-        exam_id,
-        lambda: grader,
-        clock=clock,
-        tick_s=0.2,
-    )
+    return ExamScreen(ExamContext(store, lambda: grader, clock=clock), exam_id, tick_s=0.2)
 
 
 async def test_sit_type_skip_return_submit(
@@ -91,13 +79,13 @@ async def test_sit_type_skip_return_submit(
         await pilot.press(*"attention")
         fake_clock.advance(20)
         await wait_for(pilot, lambda: load_questions(store, exam_id)[1][0].answer == "attention")
-        await pilot.press("ctrl+s")  # skip & mark the first, move to the second
+        await pilot.press("ctrl+g")  # skip & mark the first, move to the second
         assert screen.session is not None and screen.session.index == 1
         assert screen.session.questions[0].marked
         assert screen.query_one("#exam-answer", TextArea).text == ""
         await pilot.press(*"heads")
         await pilot.press("ctrl+n")
-        await pilot.press("alt+left", "ctrl+p")  # back to the first
+        await pilot.press("alt+left", "ctrl+b")  # back to the first
         assert screen.session.index == 0
         assert screen.query_one("#exam-answer", TextArea).text == "attention"
         await pilot.press("end", *" scores")
@@ -174,7 +162,7 @@ async def test_leave_and_resume_same_answers_and_time(
 
 
 async def test_setup_composes_and_starts(store: Store, fake_clock: FakeClock, grader: Any) -> None:
-    app = Host(lambda: ExamSetupScreen(store, lambda: grader, clock=fake_clock))
+    app = Host(lambda: ExamSetupScreen(ExamContext(store, lambda: grader, clock=fake_clock)))
     async with app.run_test(size=(120, 45)) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -213,14 +201,14 @@ async def test_report_override_apply_export_history(
     grade_exam(store, exam_id, grader, now=fake_clock)
 
     def make() -> Screen:
-        return ExamReportScreen(
+        ctx = ExamContext(
             store,
-            exam_id,
             lambda: grader,
             scheduler_factory=scheduler_factory,
             clock=fake_clock,
             export_dir=tmp_path,
         )
+        return ExamReportScreen(ctx, exam_id)
 
     app = Host(make)
     async with app.run_test(size=(130, 45)) as pilot:

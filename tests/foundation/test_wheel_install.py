@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,13 +17,21 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a clean copy: a checkout's stale build/ or *.egg-info/SOURCES.txt would add
+    # files that package-data no longer names.
+    tree = tmp_path_factory.mktemp("tree")
+    skip = shutil.ignore_patterns("*.egg-info", "build", "__pycache__", "*.pyc", "*.db")
+    for name in ("src", "migrations", "content"):
+        shutil.copytree(ROOT / name, tree / name, ignore=skip)
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy2(ROOT / name, tree / name)
     subprocess.run(
         [
             sys.executable,
             "-m",
             "pip",
             "wheel",
-            str(ROOT),
+            str(tree),
             "--no-deps",
             "--no-build-isolation",
             "-q",
@@ -49,6 +58,10 @@ def test_wheel_bundles_migrations_and_content(wheel: Path) -> None:
     assert not any("__pycache__" in n for n in names)
     assert "labdeck/serve/templates/app_index.html" in names  # `labdeck serve`'s page
     assert "labdeck/demos/data/garden.txt" in names  # the decoding demo's training text
+    lexicon = sorted((ROOT / "src" / "labdeck" / "grading" / "lexicon").glob("*.toml"))
+    assert lexicon  # the grader's word lists (contradiction cues, stop words)
+    for path in lexicon:
+        assert f"labdeck/grading/lexicon/{path.name}" in names
 
 
 def test_installed_wheel_opens_a_store_and_loads_the_deck(wheel: Path, tmp_path: Path) -> None:
@@ -87,6 +100,21 @@ def test_installed_wheel_opens_a_store_and_loads_the_deck(wheel: Path, tmp_path:
         str(target / "labdeck" / "_bundled" / "migrations"),
         str(target / "labdeck" / "_bundled" / "content"),
     ]
+    lexicon = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from labdeck.grading import contradict, lexicon;"
+            "print(lexicon.__file__, len(contradict.PAIRS), len(lexicon.stop_words('key_terms', 'en')))",
+        ],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert lexicon[0].startswith(str(target))
+    assert int(lexicon[1]) > 0 and int(lexicon[2]) > 0
     due = subprocess.run(
         [sys.executable, "-m", "labdeck.cli", "due"],
         cwd=tmp_path,

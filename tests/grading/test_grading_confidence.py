@@ -14,6 +14,7 @@ import pytest
 from labdeck.cli import main
 from labdeck.grading import abstain as A
 from labdeck.grading import calibration as C
+from labdeck.grading import fitting as F
 from labdeck.grading.grader import STATE_MARGIN, Grader, GradeResult
 
 REF = "Dividing by sqrt(d_k) keeps the dot products from saturating the softmax."
@@ -67,7 +68,7 @@ def dev_results(grader: Grader, dev_items: list[dict[str, Any]]) -> dict[str, li
     """The whole dev set graded by the real grader, key points as given and derived."""
     return {
         "given": grader.grade_many(dev_items),
-        "derived": grader.grade_many(C.strip_key_points(dev_items)),
+        "derived": grader.grade_many(F.strip_key_points(dev_items)),
     }
 
 
@@ -131,18 +132,18 @@ def test_points_sharing_a_span_each_state_it(
 
 
 @pytest.fixture(scope="module")
-def dev_both(grader: Grader, dev_items: list[dict[str, Any]]) -> tuple[C.EvalData, C.EvalData]:
-    return C.collect_both(grader, dev_items)
+def dev_both(grader: Grader, dev_items: list[dict[str, Any]]) -> tuple[F.EvalData, F.EvalData]:
+    return F.collect_both(grader, dev_items)
 
 
 @pytest.fixture(scope="module")
-def writer_cv(grader: Grader, dev_both: tuple[C.EvalData, C.EvalData]) -> list[Any]:
+def writer_cv(grader: Grader, dev_both: tuple[F.EvalData, F.EvalData]) -> list[Any]:
     given, derived = dev_both
-    return A.cross_validate_writers(grader.params, [given, derived], C.sources_of(given.items))
+    return A.cross_validate_writers(grader.params, [given, derived], F.sources_of(given.items))
 
 
 def test_leave_one_writer_out_abstention_holds(
-    dev_both: tuple[C.EvalData, C.EvalData], writer_cv: list[Any]
+    dev_both: tuple[F.EvalData, F.EvalData], writer_cv: list[Any]
 ) -> None:
     given, derived = dev_both
     cv = writer_cv
@@ -156,7 +157,7 @@ def test_leave_one_writer_out_abstention_holds(
 
 
 def test_held_out_abstention_holds(grader: Grader, holdout_items: list[dict[str, Any]]) -> None:
-    for data in C.collect_both(grader, holdout_items):
+    for data in F.collect_both(grader, holdout_items):
         q, conf, sure = C.assess_many(grader.params, data.signals)
         share, acc, mae = A.sure_figures(sure, q, data.labels)
         report = (share, acc, mae)
@@ -170,7 +171,7 @@ def test_held_out_abstention_holds(grader: Grader, holdout_items: list[dict[str,
     strict=False,
 )
 def test_abstention_meets_the_issue_target(
-    dev_both: tuple[C.EvalData, C.EvalData], writer_cv: list[Any]
+    dev_both: tuple[F.EvalData, F.EvalData], writer_cv: list[Any]
 ) -> None:
     given = dev_both[0]
     q, _conf, sure = writer_cv[0]

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from labdeck.grading import calibration as C
+from labdeck.grading import fitting as F
 
 # Issue 4's targets.
 TARGET_RHO = 0.85
@@ -40,7 +41,7 @@ FLOOR_HOLDOUT_MAE = 0.98
 
 def assert_meets_targets(rows: list[tuple[str, dict, dict]], title: str) -> None:
     """Issue 4's targets: overall Spearman, pass/fail accuracy and MAE, Spearman per pairing."""
-    report = C.format_table(title, rows)
+    report = F.format_table(title, rows)
     assert rows[0][1]["spearman"] >= TARGET_RHO, report
     assert rows[0][1]["accuracy"] >= TARGET_ACC, report
     assert rows[0][1]["mae"] <= TARGET_MAE, report
@@ -49,29 +50,29 @@ def assert_meets_targets(rows: list[tuple[str, dict, dict]], title: str) -> None
 
 
 @pytest.fixture(scope="module")
-def both(grader: Any, dev_items: list[dict[str, Any]]) -> tuple[C.EvalData, C.EvalData]:
-    return C.collect_both(grader, dev_items)
+def both(grader: Any, dev_items: list[dict[str, Any]]) -> tuple[F.EvalData, F.EvalData]:
+    return F.collect_both(grader, dev_items)
 
 
 @pytest.fixture(scope="module")
-def data(both: tuple[C.EvalData, C.EvalData]) -> C.EvalData:
+def data(both: tuple[F.EvalData, F.EvalData]) -> F.EvalData:
     return both[0]
 
 
 @pytest.fixture(scope="module")
-def cv_both(both: tuple[C.EvalData, C.EvalData]) -> tuple[np.ndarray, np.ndarray]:
-    return C.cross_validate_both(both[0], both[1], C.FEATURES)
+def cv_both(both: tuple[F.EvalData, F.EvalData]) -> tuple[np.ndarray, np.ndarray]:
+    return F.cross_validate_both(both[0], both[1], C.FEATURES)
 
 
 @pytest.fixture(scope="module")
-def cv(data: C.EvalData, cv_both: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    cosine = C.cross_validate(data.baseline, data.labels, data.groups, C.BASELINE_FEATURES)
+def cv(data: F.EvalData, cv_both: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    cosine = F.cross_validate(data.baseline, data.labels, data.groups, C.BASELINE_FEATURES)
     return cv_both[0], cosine
 
 
 @pytest.fixture(scope="module")
-def holdout(grader: Any, holdout_items: list[dict[str, Any]]) -> tuple[C.EvalData, C.EvalData]:
-    return C.collect_both(grader, holdout_items)
+def holdout(grader: Any, holdout_items: list[dict[str, Any]]) -> tuple[F.EvalData, F.EvalData]:
+    return F.collect_both(grader, holdout_items)
 
 
 @pytest.mark.parametrize("which", ["dev", "holdout"])
@@ -99,12 +100,12 @@ def test_held_out_set_shares_no_question_or_author_with_the_dev_set(
 
 
 def test_cross_validated_figures_hold_and_beat_plain_cosine(
-    data: C.EvalData, cv: tuple[np.ndarray, np.ndarray]
+    data: F.EvalData, cv: tuple[np.ndarray, np.ndarray]
 ) -> None:
     ours, cosine = cv
-    rows = C.table_rows(data, ours, cosine)
+    rows = F.table_rows(data, ours, cosine)
     overall, base = rows[0][1], rows[0][2]
-    report = C.format_table("cv", rows)
+    report = F.format_table("cv", rows)
     assert overall["spearman"] >= FLOOR_RHO, report
     assert overall["accuracy"] >= FLOOR_ACC, report
     assert overall["mae"] <= FLOOR_MAE, report
@@ -118,14 +119,14 @@ def test_cross_validated_figures_hold_and_beat_plain_cosine(
 
 
 def test_cross_validated_figures_hold_without_key_points(
-    both: tuple[C.EvalData, C.EvalData], cv_both: tuple[np.ndarray, np.ndarray], cv: Any
+    both: tuple[F.EvalData, F.EvalData], cv_both: tuple[np.ndarray, np.ndarray], cv: Any
 ) -> None:
     derived = both[1]
     assert derived is not both[0]
     assert all(s is None or s[0].derived == 1.0 for s in derived.signals)
-    rows = C.table_rows(derived, cv_both[1], cv[1])
+    rows = F.table_rows(derived, cv_both[1], cv[1])
     overall = rows[0][1]
-    report = C.format_table("cv, derived key points", rows)
+    report = F.format_table("cv, derived key points", rows)
     assert overall["spearman"] >= FLOOR_DERIVED_RHO, report
     assert overall["accuracy"] >= FLOOR_DERIVED_ACC, report
     assert overall["mae"] <= FLOOR_DERIVED_MAE, report
@@ -140,10 +141,10 @@ def test_cross_validated_figures_hold_without_key_points(
     strict=False,
 )
 def test_cross_validated_figures_meet_the_issue_targets(
-    data: C.EvalData, cv: tuple[np.ndarray, np.ndarray]
+    data: F.EvalData, cv: tuple[np.ndarray, np.ndarray]
 ) -> None:
     ours, cosine = cv
-    assert_meets_targets(C.table_rows(data, ours, cosine), "cv")
+    assert_meets_targets(F.table_rows(data, ours, cosine), "cv")
 
 
 @pytest.mark.xfail(
@@ -152,26 +153,26 @@ def test_cross_validated_figures_meet_the_issue_targets(
     strict=False,
 )
 def test_cross_validated_figures_without_key_points_meet_the_issue_targets(
-    both: tuple[C.EvalData, C.EvalData], cv_both: tuple[np.ndarray, np.ndarray], cv: Any
+    both: tuple[F.EvalData, F.EvalData], cv_both: tuple[np.ndarray, np.ndarray], cv: Any
 ) -> None:
-    assert_meets_targets(C.table_rows(both[1], cv_both[1], cv[1]), "cv, derived key points")
+    assert_meets_targets(F.table_rows(both[1], cv_both[1], cv[1]), "cv, derived key points")
 
 
-def _holdout_rows(grader: Any, data: C.EvalData) -> list[tuple[str, dict, dict]]:
+def _holdout_rows(grader: Any, data: F.EvalData) -> list[tuple[str, dict, dict]]:
     p = grader.params
     ours, _ = C.predict(p.weights, p.cutpoints, data.signals, p.features, C._pass_model(p))
     b = C.params_for(grader.model_id, baseline=True)
     cosine, _ = C.predict(b.weights, b.cutpoints, data.baseline, C.BASELINE_FEATURES)
-    return C.table_rows(data, ours, cosine)
+    return F.table_rows(data, ours, cosine)
 
 
 @pytest.mark.parametrize("condition", [0, 1], ids=["given", "derived"])
 def test_held_out_figures_hold(
-    grader: Any, holdout: tuple[C.EvalData, C.EvalData], condition: int
+    grader: Any, holdout: tuple[F.EvalData, F.EvalData], condition: int
 ) -> None:
     rows = _holdout_rows(grader, holdout[condition])
     overall, base = rows[0][1], rows[0][2]
-    report = C.format_table("held-out, as shipped", rows)
+    report = F.format_table("held-out, as shipped", rows)
     assert overall["spearman"] >= FLOOR_HOLDOUT_RHO, report
     assert overall["accuracy"] >= FLOOR_HOLDOUT_ACC, report
     assert overall["mae"] <= FLOOR_HOLDOUT_MAE, report
@@ -187,15 +188,15 @@ def test_held_out_figures_hold(
     strict=False,
 )
 def test_held_out_figures_meet_the_issue_targets(
-    grader: Any, holdout: tuple[C.EvalData, C.EvalData]
+    grader: Any, holdout: tuple[F.EvalData, F.EvalData]
 ) -> None:
     assert_meets_targets(_holdout_rows(grader, holdout[0]), "held-out, as shipped")
 
 
 def test_shipped_parameters_are_the_fit_on_both_key_point_conditions(
-    both: tuple[C.EvalData, C.EvalData], grader: Any
+    both: tuple[F.EvalData, F.EvalData], grader: Any
 ) -> None:
-    weights, cutpoints, pass_weights, pass_bias = C.fit_shipped(*both)
+    weights, cutpoints, pass_weights, pass_bias = F.fit_shipped(*both)
     np.testing.assert_allclose(grader.params.weights, weights, atol=0.05)
     np.testing.assert_allclose(grader.params.cutpoints, cutpoints, atol=0.05)
     assert grader.params.pass_weights is not None
@@ -228,4 +229,4 @@ def test_spearman_matches_scipy() -> None:
 
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 6, 50), rng.integers(0, 6, 50)
-    assert C.spearman(a, b) == pytest.approx(spearmanr(a, b)[0])
+    assert F.spearman(a, b) == pytest.approx(spearmanr(a, b)[0])

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from labdeck.grading import contradict
-from labdeck.grading import text as T
-from labdeck.grading.embedder import to_simplified
+from labdeck.grading import contradict, keypoints, language, segment, terms
+from labdeck.grading.language import to_simplified
 
 
 @pytest.mark.parametrize(
@@ -21,12 +20,12 @@ from labdeck.grading.embedder import to_simplified
     ],
 )
 def test_detect_language(text: str, lang: str) -> None:
-    assert T.detect_language(text, to_simplified(text)) == lang
+    assert language.detect_language(text, to_simplified(text)) == lang
 
 
 def test_sentences_keep_decimals_and_abbreviations() -> None:
     text = "Use eta = 0.5 here, e.g. for DDIM. Then sample 50 steps.\n- a bullet item"
-    assert T.sentences(text) == [
+    assert segment.sentences(text) == [
         "Use eta = 0.5 here, e.g. for DDIM.",
         "Then sample 50 steps.",
         "a bullet item",
@@ -34,17 +33,17 @@ def test_sentences_keep_decimals_and_abbreviations() -> None:
 
 
 def test_chinese_sentences_and_clauses() -> None:
-    sents = T.sentences("前向过程加噪声。反向过程用网络去噪，一步一步进行！")
+    sents = segment.sentences("前向过程加噪声。反向过程用网络去噪，一步一步进行！")
     assert sents == ["前向过程加噪声。", "反向过程用网络去噪，一步一步进行！"]
-    assert T.clauses(sents[1]) == ["反向过程用网络去噪", "一步一步进行！"]
+    assert segment.clauses(sents[1]) == ["反向过程用网络去噪", "一步一步进行！"]
 
 
 def test_chunks_cover_the_whole_text_without_truncation() -> None:
     words = [f"w{i}" for i in range(1000)]
     text = " ".join(words)
-    pieces = T.chunks(text)
+    pieces = segment.chunks(text)
     assert len(pieces) > 1
-    assert all(T.units(p) <= T.CHUNK_UNITS for p in pieces)
+    assert all(language.units(p) <= segment.CHUNK_UNITS for p in pieces)
     assert " ".join(pieces).split() == words
 
 
@@ -53,13 +52,13 @@ def test_derive_key_points_from_reference() -> None:
         "The first claim is about attention. The second claim is about heads.\n"
         "- A third claim comes as a bullet\nToo short."
     )
-    assert T.derive_key_points(ref) == [
+    assert keypoints.derive_key_points(ref) == [
         "The first claim is about attention.",
         "The second claim is about heads.",
         "A third claim comes as a bullet; Too short.",  # a fragment joins its neighbour
     ]
     many = " ".join(f"Sentence number {i} is here." for i in range(20))
-    assert len(T.derive_key_points(many)) <= T.MAX_DERIVED
+    assert len(keypoints.derive_key_points(many)) <= keypoints.MAX_DERIVED
 
 
 def test_derived_key_points_are_self_contained_claims() -> None:
@@ -75,7 +74,7 @@ def test_derived_key_points_are_self_contained_claims() -> None:
         "\\mathrm{softmax}(QK^\\top)\n"
         "In short."
     )
-    kps = T.derive_key_points(ref)
+    kps = keypoints.derive_key_points(ref)
     assert kps[0] == "LoRA freezes the pretrained weights."  # citation and reference gone
     assert not any(k.startswith(("How it works", "Effects")) for k in kps)  # headings gone
     assert not any("mathrm" in k or k.startswith("In short") for k in kps)  # formula, filler
@@ -83,7 +82,7 @@ def test_derived_key_points_are_self_contained_claims() -> None:
     assert any(k.endswith("much smaller than the layer width") for k in kps)
     assert any(k.startswith("only A and B are trained") for k in kps)
     assert "no extra inference latency after merging BA into W" in kps
-    assert all(T.units(k) >= T.MIN_CLAIM_UNITS for k in kps)
+    assert all(language.units(k) >= keypoints.MIN_CLAIM_UNITS for k in kps)
 
 
 def test_derived_key_points_chinese_and_fragments() -> None:
@@ -91,7 +90,7 @@ def test_derived_key_points_chinese_and_fragments() -> None:
         "温度在 softmax 之前除以 logits。温度小于 1 会让分布更尖锐，更偏向最可能的词，输出更"
         "确定，从而减少随机性和多样性；大于 1 会让分布更平坦。好。"
     )
-    kps = T.derive_key_points(ref)
+    kps = keypoints.derive_key_points(ref)
     assert kps[0] == "温度在 softmax 之前除以 logits。"
     assert any(k.startswith("从而减少随机性") for k in kps)  # split at a coordinating clause
     assert not any(k in ("好。", "好") for k in kps)  # a fragment is merged into a neighbour
@@ -99,14 +98,14 @@ def test_derived_key_points_chinese_and_fragments() -> None:
 
 
 def test_key_terms_and_typo_tolerant_matching() -> None:
-    terms = T.key_terms("The ELBO equals reconstruction minus KL; divide by sqrt(d_k) and W_O.")
-    assert {"ELBO", "KL", "sqrt(d_k)", "W_O", "reconstruction"} <= set(terms)
-    norm, words = T.prepare_answer_for_terms("we maximise the elbo, recontsruction minus kl")
-    assert T.term_found("ELBO", norm, words)
-    assert T.term_found("KL", norm, words)
-    assert T.term_found("reconstruction", norm, words)  # typo
-    norm2, words2 = T.prepare_answer_for_terms("a skill issue")
-    assert not T.term_found("KL", norm2, words2)  # acronyms match whole tokens only
+    found = terms.key_terms("The ELBO equals reconstruction minus KL; divide by sqrt(d_k) and W_O.")
+    assert {"ELBO", "KL", "sqrt(d_k)", "W_O", "reconstruction"} <= set(found)
+    norm, words = terms.prepare_answer_for_terms("we maximise the elbo, recontsruction minus kl")
+    assert terms.term_found("ELBO", norm, words)
+    assert terms.term_found("KL", norm, words)
+    assert terms.term_found("reconstruction", norm, words)  # typo
+    norm2, words2 = terms.prepare_answer_for_terms("a skill issue")
+    assert not terms.term_found("KL", norm2, words2)  # acronyms match whole tokens only
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ import pytest
 from labdeck.cli import main
 from labdeck.config import Settings
 from labdeck.grading import calibration as C
+from labdeck.grading import fitting as F
 from labdeck.grading import personal as P
 from labdeck.grading.build import build_grader
 from labdeck.grading.grader import Grader
@@ -190,7 +191,7 @@ def test_simulation_by_writer_helps_and_never_hurts_much(
     """Each writer's first half as their reviews, second half scored, against a grader fitted
     on the other writers (measured, docs/grading.md: MAE 0.57→0.59, 0.68 and 0.84 (declined),
     0.86→0.82, 1.08→0.94)."""
-    given, derived = C.collect_both(grader, dev_items)
+    given, derived = F.collect_both(grader, dev_items)
     rows = P.simulate(grader.params, given, derived)
     assert [r["writer"] for r in rows] == sorted({it["source"] for it in dev_items})
     shipped = np.array([r["shipped"]["mae"] for r in rows])

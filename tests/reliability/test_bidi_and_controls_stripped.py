@@ -173,9 +173,9 @@ def test_exam_answers_from_a_file_are_cleaned(tmp_path: Path) -> None:
 
 
 def test_grader_sees_no_controls() -> None:
-    from labdeck.grading import text as T
+    from labdeck.grading import language
 
-    assert T.clean("en\u202ecoder\u200d RNN\ufeff") == "encoder RNN"
+    assert language.clean("en\u202ecoder\u200d RNN\ufeff") == "encoder RNN"
 
 
 @pytest.mark.parametrize(

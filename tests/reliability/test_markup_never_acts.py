@@ -329,7 +329,7 @@ async def test_imported_markup_is_shown_literally_and_never_acts(app, evil) -> N
         check_screen(app, f"from card {deck_key}:{QUIT}")
         sentence = f"{QUIT} {LINK} [/] is here"
         demos.query_one("#param-sentence", Input).value = sentence
-        await pilot.press("ctrl+r")
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: demos.running)
         await wait_for(pilot, lambda: not demos.running, timeout=120)
         await settle(pilot)

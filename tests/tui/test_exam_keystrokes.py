@@ -22,7 +22,7 @@ from tuihelpers import settle, wait_for
 
 from labdeck.exam.compose import ExamSpec, create_exam
 from labdeck.exam.session import load_questions
-from labdeck.tui.screens.exam import ConfirmScreen, ExamReportScreen, ExamScreen
+from labdeck.tui.screens.exam import ConfirmScreen, ExamContext, ExamReportScreen, ExamScreen
 
 ANSWER = "attention weights are a softmax"
 
@@ -41,15 +41,11 @@ class Clock:
 
 
 class Host(App):
-    """Pushes one screen over an empty base screen; keeps ctrl+p off the command palette."""
+    """Pushes one screen over an empty base screen."""
 
     def __init__(self, make: Callable[[], Screen]) -> None:
         super().__init__()
         self.make = make
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        blocked = getattr(self.screen, "BLOCK_COMMAND_PALETTE", False)
-        return not (action == "command_palette" and blocked)
 
     def on_mount(self) -> None:
         self.push_screen(self.make())
@@ -76,7 +72,9 @@ def sitting(services: Any) -> tuple[Any, int, Clock]:
 
 def _app(services: Any, exam_id: int, clock: Clock) -> Host:
     grader = services.wait_grader()
-    return Host(lambda: ExamScreen(services.store, exam_id, lambda: grader, clock=clock))
+    return Host(
+        lambda: ExamScreen(ExamContext(services.store, lambda: grader, clock=clock), exam_id)
+    )
 
 
 def _stored(services: Any, exam_id: int) -> list[str]:
@@ -111,7 +109,7 @@ async def test_typing_then_previous_and_skip_at_once(sitting) -> None:
         assert isinstance(screen, ExamScreen) and screen.session is not None
         await pilot.press("ctrl+n")
         await settle(pilot)
-        burst(pilot, *"second answer", "ctrl+p", *" first", "ctrl+s")  # skip & mark moves on
+        burst(pilot, *"second answer", "ctrl+b", *" first", "ctrl+g")  # skip & mark moves on
         await settle(pilot)
         assert screen.session.index == 1
         assert _box(app) == "second answer"

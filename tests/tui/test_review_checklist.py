@@ -258,7 +258,7 @@ async def test_exam_report_ticks_override_the_quality_and_are_stored(make_servic
     from labdeck.exam.compose import ExamSpec, create_exam
     from labdeck.exam.grade import grade_exam
     from labdeck.exam.session import ExamSession
-    from labdeck.tui.screens.exam import ExamReportScreen
+    from labdeck.tui.screens.exam import ExamContext, ExamReportScreen
 
     services = make_services()
     store = services.store
@@ -278,7 +278,9 @@ async def test_exam_report_ticks_override_the_quality_and_are_stored(make_servic
     app = LabdeckApp(services, load_grader=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.push_screen(ExamReportScreen(store, exam_id, lambda: grader, clock=fixed_now))
+        app.push_screen(
+            ExamReportScreen(ExamContext(store, lambda: grader, clock=fixed_now), exam_id)
+        )
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ExamReportScreen)

@@ -54,7 +54,7 @@ async def test_demo_run_shows_progress_and_escape_kills_the_child(make_app, serv
             await original(event)
 
         screen._ev_progress = spy
-        await pilot.press("ctrl+r")
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen.running and screen.child_pid is not None)
         pid = screen.child_pid
         await wait_for(pilot, lambda: bool(events), timeout=60)  # a progress event arrived

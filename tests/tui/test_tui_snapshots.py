@@ -1,4 +1,5 @@
-"""Snapshot tests (pytest-textual-snapshot) of every screen of the study app.
+"""Snapshot tests (pytest-textual-snapshot) of every screen of the study app, each at 80×24
+(the smallest terminal every screen must be fully usable in) and at 160×45.
 
 Deterministic by construction: a fixed clock, the shipped deck copied into a fresh db, the
 grader loaded before the first frame, no header clock, no blinking cursors, and every worker
@@ -14,11 +15,12 @@ from tuihelpers import freeze, seed_history, settle, wait_for
 
 from conftest import NOW
 
-WIDE = (120, 36)
 SMALL = (80, 24)
+LARGE = (160, 45)
+SIZES = pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x45"])
 
 
-def shoot(snap_compare, app, steps, size=WIDE):
+def shoot(snap_compare, app, steps, size):
     async def run_before(pilot):
         await settle(pilot)
         await steps(pilot)
@@ -33,11 +35,13 @@ async def _nothing(pilot):
     return None
 
 
-def test_home(snap_compare, make_app):
-    shoot(snap_compare, make_app(), _nothing)
+@SIZES
+def test_home(snap_compare, make_app, size):
+    shoot(snap_compare, make_app(), _nothing, size)
 
 
-def test_review_revealed(snap_compare, make_app):
+@SIZES
+def test_review_revealed(snap_compare, make_app, size):
     async def steps(pilot):
         await pilot.press("enter")
         await settle(pilot)
@@ -46,7 +50,7 @@ def test_review_revealed(snap_compare, make_app):
         await pilot.press("space")
         await wait_for(pilot, lambda: screen.phase == "rating")
 
-    shoot(snap_compare, make_app(), steps)
+    shoot(snap_compare, make_app(), steps, size)
 
 
 def test_review_chinese_80x24(snap_compare, make_app):
@@ -60,7 +64,8 @@ def test_review_chinese_80x24(snap_compare, make_app):
     shoot(snap_compare, make_app(), steps, size=SMALL)
 
 
-def test_browse(snap_compare, make_app):
+@SIZES
+def test_browse(snap_compare, make_app, size):
     async def steps(pilot):
         await pilot.press("b")
         await settle(pilot)
@@ -68,19 +73,21 @@ def test_browse(snap_compare, make_app):
         await settle(pilot)
         await pilot.press("enter")
 
-    shoot(snap_compare, make_app(), steps)
+    shoot(snap_compare, make_app(), steps, size)
 
 
-def test_stats(snap_compare, make_app, services):
+@SIZES
+def test_stats(snap_compare, make_app, services, size):
     assert seed_history(services, NOW) > 50
 
     async def steps(pilot):
         await pilot.press("t")
 
-    shoot(snap_compare, make_app(), steps)
+    shoot(snap_compare, make_app(), steps, size)
 
 
-def test_demos(snap_compare, make_app, services):
+@SIZES
+def test_demos(snap_compare, make_app, services, size):
     from labdeck.demos import history, registry
     from labdeck.demos.runner import Outcome
 
@@ -99,10 +106,11 @@ def test_demos(snap_compare, make_app, services):
     async def steps(pilot):
         pilot.app.action_demos("attention", "exam-b:b2.1")
 
-    shoot(snap_compare, make_app(), steps)
+    shoot(snap_compare, make_app(), steps, size)
 
 
-def test_import(snap_compare, make_app, tmp_path, monkeypatch):
+@SIZES
+def test_import(snap_compare, make_app, tmp_path, monkeypatch, size):
     notes = tmp_path / "notes"
     (notes / "drafts").mkdir(parents=True)
     (notes / "outline-exam-C.md").write_text("# C1 Chapter\n\n## item\n\nbody\n")
@@ -116,21 +124,95 @@ def test_import(snap_compare, make_app, tmp_path, monkeypatch):
         tree = pilot.app.screen.query_one("#import-tree")
         await wait_for(pilot, lambda: len(tree.root.children) == 3)
 
-    shoot(snap_compare, make_app(), steps)
+    shoot(snap_compare, make_app(), steps, size)
 
 
-def test_settings(snap_compare, make_app):
+@SIZES
+def test_settings(snap_compare, make_app, size):
     async def steps(pilot):
         await pilot.press("comma")
 
-    shoot(snap_compare, make_app(), steps)
+    shoot(snap_compare, make_app(), steps, size)
 
 
-def test_help(snap_compare, make_app):
+@SIZES
+def test_help(snap_compare, make_app, size):
     async def steps(pilot):
         await pilot.press("question_mark")
 
-    shoot(snap_compare, make_app(), steps)
+    shoot(snap_compare, make_app(), steps, size)
+
+
+# ---------------------------------------------------------------- mock exam screens
+
+
+def _exam(services, answered: bool) -> int:
+    """A 3-question B2 exam at the fixed clock; submitted and graded when ``answered``."""
+    from labdeck.exam.compose import ExamSpec, create_exam
+    from labdeck.exam.grade import grade_exam
+    from labdeck.exam.session import ExamSession
+
+    spec = ExamSpec(chapters=["B2"], n=3, seed=4, time_per_question_s=60)
+    exam_id = create_exam(services.store, spec, now=lambda: NOW).exam_id
+    if answered:
+        session = ExamSession(services.store, exam_id, clock=lambda: NOW)
+        session.start()
+        session.set_answer("Queries are compared with keys by scaled dot products, softmaxed.")
+        session.submit()
+        grade_exam(services.store, exam_id, services.wait_grader(), now=lambda: NOW)
+    return exam_id
+
+
+def _exam_ctx(services):
+    from labdeck.tui.screens.exam import ExamContext
+
+    ctx = ExamContext.from_services(services)
+    ctx.clock = lambda: NOW
+    return ctx
+
+
+@SIZES
+def test_exam_setup(snap_compare, make_app, size):
+    async def steps(pilot):
+        await pilot.press("e")
+
+    shoot(snap_compare, make_app(), steps, size)
+
+
+@SIZES
+def test_exam_sitting(snap_compare, make_app, services, size):
+    from labdeck.tui.screens.exam import ExamScreen
+
+    exam_id = _exam(services, answered=False)
+
+    async def steps(pilot):
+        pilot.app.push_screen(ExamScreen(_exam_ctx(services), exam_id))
+        await settle(pilot)
+        await pilot.press(*"attention")
+
+    shoot(snap_compare, make_app(), steps, size)
+
+
+@SIZES
+def test_exam_report(snap_compare, make_app, services, size):
+    from labdeck.tui.screens.exam import ExamReportScreen
+
+    exam_id = _exam(services, answered=True)
+
+    async def steps(pilot):
+        pilot.app.push_screen(ExamReportScreen(_exam_ctx(services), exam_id))
+
+    shoot(snap_compare, make_app(), steps, size)
+
+
+@SIZES
+def test_exam_history(snap_compare, make_app, services, size):
+    _exam(services, answered=True)
+
+    async def steps(pilot):
+        pilot.app.action_exam_history()
+
+    shoot(snap_compare, make_app(), steps, size)
 
 
 @pytest.fixture(autouse=True)

@@ -565,10 +565,17 @@ _DECODING = Demo(
     seconds=MappingProxyType({"quick": 9.0, "full": 14.0}),
     constraints=(_multiple_of("d_model", 4),),
     concepts=(
-        "greedy decoding, beam search and its length penalty",
-        "temperature, top-k and top-p (nucleus) sampling and the quality/diversity trade-off",
-        "KV caching in autoregressive decoding",
-        "teacher-forced training versus token-by-token generation",
+        "greedy",
+        "beam search",
+        "length penalty",
+        "temperature",
+        "top-k",
+        "top-p",
+        "nucleus",
+        "sampling",
+        "kv cache",
+        "kv-cache",
+        "decoding",
     ),
     notice=(
         "- beams = 1 (without length penalty) is greedy; wider beams find more probable continuations, and without a "
@@ -633,11 +640,16 @@ _POSITIONS = Demo(
     seconds=MappingProxyType({"quick": 9.0, "full": 17.0}),
     constraints=(_divides("d_model", "heads"), _even_head_width),
     concepts=(
-        "why self-attention needs position information",
-        "sinusoidal and learned absolute position encodings",
-        "rotary position embedding (RoPE) and its relative-offset property",
-        "ALiBi linear attention biases and their head slopes",
-        "position interpolation and extrapolation beyond the training length",
+        "positional encoding",
+        "position encoding",
+        "positional embedding",
+        "sinusoidal",
+        "rope",
+        "rotary",
+        "alibi",
+        "position interpolation",
+        "extrapolat",
+        "relative position",
     ),
     notice=(
         "- Without positions the model cannot find the previous token: its loss stays near "
@@ -707,10 +719,13 @@ _CONTRASTIVE = Demo(
     seconds=MappingProxyType({"quick": 5.0, "full": 7.0}),
     constraints=(_positive_temperature,),
     concepts=(
-        "the InfoNCE loss with positives and in-batch negatives",
-        "CLIP's symmetric contrastive objective and learnable temperature",
-        "InfoNCE as a mutual-information lower bound capped at log N",
-        "cross-modal retrieval measured by recall@k",
+        "infonce",
+        "contrastive",
+        "clip",
+        "in-batch negatives",
+        "mutual information",
+        "retrieval",
+        "temperature",
     ),
     notice=(
         "- The loss is two cross-entropies over the same logits: rows (A -> B) and columns "
@@ -780,10 +795,13 @@ _LORA = Demo(
     presets=_frozen({"quick": {"pretrain_steps": 300, "adapt_steps": 300}, "full": {}}),
     seconds=MappingProxyType({"quick": 7.0, "full": 10.0}),
     concepts=(
-        "why full fine-tuning is costly and what parameter-efficient fine-tuning trains instead",
-        "LoRA's low-rank update, its zero initialisation and weight merging",
-        "bottleneck adapters and their parameter count",
-        "low intrinsic rank of the fine-tuning update",
+        "lora",
+        "low-rank",
+        "adapter",
+        "parameter-efficient",
+        "peft",
+        "fine-tuning",
+        "intrinsic rank",
     ),
     notice=(
         "- A rank-1 update (about 1% of the weights) already recovers most of task B; "

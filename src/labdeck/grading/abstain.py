@@ -67,7 +67,7 @@ class ConfidenceModel:
 def fit_confidence(inputs: np.ndarray, correct: np.ndarray, l2: float = 1.0) -> tuple:
     """Logistic regression of 'pass/fail right' on the inputs; weights may only raise the
     confidence (more margin, agreement: never less sure)."""
-    from labdeck.grading.calibration import fit_logistic
+    from labdeck.grading.fitting import fit_logistic
 
     w, b = fit_logistic(inputs, correct.astype(float), [1] * inputs.shape[1], l2=l2)
     return tuple(float(v) for v in w), float(b)
@@ -176,10 +176,10 @@ def format_risk_coverage(
 def refit_base(template: Any, signals: list[Any], labels: np.ndarray) -> Any:
     """``template`` (a calibration.Params) with its ordinal and pass/fail models refit on the
     given training rows, and no confidence model."""
-    from labdeck.grading import calibration as C
+    from labdeck.grading import fitting as F
 
-    w, c = C.fit(signals, labels, template.features)
-    pw, pb = C.fit_pass(signals, labels, template.features)
+    w, c = F.fit(signals, labels, template.features)
+    pw, pb = F.fit_pass(signals, labels, template.features)
     return replace(
         template,
         weights=tuple(float(v) for v in w),
@@ -217,13 +217,13 @@ def out_of_writer_rows(
 ):
     """Confidence inputs and correctness for every item of ``index``, each graded by base
     models fitted on the *other* writers within ``index`` (both key-point conditions)."""
-    from labdeck.grading import calibration as C
+    from labdeck.grading import fitting as F
 
     xs, ok = [], []
     for writer in sorted({writers[i] for i in index}):
         train = [i for i in index if writers[i] != writer]
         test = [i for i in index if writers[i] == writer]
-        params = refit_base(template, *C.joint_training_set(datas, train))
+        params = refit_base(template, *F.joint_training_set(datas, train))
         x, y = inputs_and_correct(params, datas, test)
         xs.append(x)
         ok.append(y)
@@ -252,13 +252,14 @@ def cross_validate_writers(template: Any, datas: Sequence[Any], writers: Sequenc
     out-of-writer predictions (nested), then the held-out writer is graded. Returns, per
     collection in ``datas``, (qualities, confidences, sure)."""
     from labdeck.grading import calibration as C
+    from labdeck.grading import fitting as F
 
     n = len(writers)
     out = [(np.zeros(n, dtype=int), np.zeros(n), np.zeros(n, dtype=bool)) for _ in datas]
     for writer in sorted(set(writers)):
         train = [i for i in range(n) if writers[i] != writer]
         test = [i for i in range(n) if writers[i] == writer]
-        base = refit_base(template, *C.joint_training_set(datas, train))
+        base = refit_base(template, *F.joint_training_set(datas, train))
         params = with_confidence(base, fit_for(template, datas, writers, train))
         for data, (q, conf, sure) in zip(datas, out, strict=True):
             tq, tc, ts = C.assess_many(params, [data.signals[i] for i in test])
@@ -286,14 +287,14 @@ def cosine_cross_validate(
     template: Any, baseline: Sequence[Any], labels: np.ndarray, writers: Sequence[str]
 ):
     """Plain cosine with its cut-points refit leaving each writer out: (qualities, confidence)."""
-    from labdeck.grading import calibration as C
+    from labdeck.grading import fitting as F
 
     n = len(writers)
     q, conf = np.zeros(n, dtype=int), np.zeros(n)
     for writer in sorted(set(writers)):
         train = [i for i in range(n) if writers[i] != writer]
         test = [i for i in range(n) if writers[i] == writer]
-        w, c = C.fit([baseline[i] for i in train], labels[train], template.features)
+        w, c = F.fit([baseline[i] for i in train], labels[train], template.features)
         params = replace(template, weights=tuple(w), cutpoints=tuple(c))
         tq, tc = cosine_assess(params, [baseline[i] for i in test])
         q[test], conf[test] = tq, tc

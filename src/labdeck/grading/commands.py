@@ -278,7 +278,7 @@ def default_holdout_set() -> Path:
 
 def _labelled(path: Path) -> list[dict[str, Any]]:
     """A labelled JSON-lines set, every item checked (raises InputError / ValueError)."""
-    from labdeck.grading.calibration import load_jsonl
+    from labdeck.grading.fitting import load_jsonl
 
     items = load_jsonl(str(path))
     for n, item in enumerate(items, start=1):
@@ -298,9 +298,9 @@ def cmd_grade_eval_mine(args: argparse.Namespace) -> int:
     if args.data or args.holdout:
         return _fail("--mine evaluates your own reviews; it takes no --data/--holdout", EXIT_INPUT)
     try:
-        from labdeck.cli import open_app_store
+        from labdeck.workspace import Workspace
 
-        store = open_app_store(args)
+        store = Workspace.from_args(args).store
     except StoreError as exc:
         return _fail(str(exc), EXIT_INPUT)
     try:
@@ -321,8 +321,8 @@ def cmd_grade_eval_mine(args: argparse.Namespace) -> int:
 
 
 def cmd_grade_eval(args: argparse.Namespace) -> int:
-    from labdeck.grading.calibration import evaluate
     from labdeck.grading.embedder import EmbedderError
+    from labdeck.grading.fitting import evaluate
 
     if args.mine:
         return cmd_grade_eval_mine(args)

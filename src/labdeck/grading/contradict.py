@@ -19,7 +19,7 @@ such answers lexically, in English and Chinese, without a model:
 4. An answer clause that says what a reference clause says (Jaccard ≥ POL_MIN over at least
    two shared concepts) with the opposite polarity counts as one negation flip.
 
-Chinese text must already be simplified (see ``embedder.to_simplified``).
+Chinese text must already be simplified (see ``language.to_simplified``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
+
+from labdeck.grading import lexicon
 
 
 @dataclass(frozen=True)
@@ -38,411 +41,42 @@ class Pair:
     role: bool = False  # entities: a negation does not turn one side into the other
 
 
-# fmt: off
-_INCREASE = (
-    "increase", "increases", "increased", "increasing", "grow", "grows", "grew", "growing", "raise",
-    "raises", "larger", "bigger", "higher", "above", "greater than", "explode", "explodes",
-    "exploding", "增加", "增大", "变大", "升高", "扩大", "变多", "更多", "越大", "越高", "越多", "提高", "更高", "大于", "高于",
-    "超过", "极大", "爆炸", "放大",
-)
-_DECREASE = (
-    "decrease", "decreases", "decreased", "decreasing", "reduce", "reduces", "reduced", "shrink",
-    "shrinks", "shrank", "smaller", "fewer", "lower", "below", "less than", "vanish", "vanishes",
-    "vanishing", "tiny", "减少", "减小", "变小", "下降", "缩小", "变少", "更少", "越小", "越低", "越少", "降低", "更低",
-    "小于", "低于", "极小", "很小", "消失",
-)
+def _pairs(raw: list[dict[str, Any]]) -> list[Pair]:
+    by_name: dict[str, Pair] = {}
+    out: list[Pair] = []
+    for entry in raw:
+        if "a_sides_of" in entry:
+            base = by_name[entry["a_sides_of"]]
+            a = base.a + base.b
+        else:
+            a = tuple(entry["a"])
+        pair = Pair(entry["name"], a, tuple(entry["b"]), bool(entry.get("role", False)))
+        by_name[pair.name] = pair
+        out.append(pair)
+    return out
 
-PAIRS: list[Pair] = [
-    Pair(
-        "encoder/decoder",
-        (
-            "encoder", "encoders", "编码器",
-        ),
-        (
-            "decoder", "decoders", "解码器",
-        ),
-        role=True,
-    ),
-    Pair(
-        "generator/discriminator",
-        (
-            "generator", "generators", "生成器",
-        ),
-        (
-            "discriminator", "discriminators", "判别器", "鉴别器",
-        ),
-        role=True,
-    ),
-    Pair(
-        "teacher/student",
-        (
-            "teacher", "teachers", "教师", "老师",
-        ),
-        (
-            "student", "students", "学生",
-        ),
-        role=True,
-    ),
-    Pair(
-        "reward model/policy",
-        (
-            "reward model", "reward models", "奖励模型",
-        ),
-        (
-            "policy", "policies", "策略",
-        ),
-        role=True,
-    ),
-    Pair(
-        "forward/reverse",
-        (
-            "forward process", "forward", "前向过程", "前向",
-        ),
-        (
-            "reverse process", "reverse", "backward", "反向过程", "反向", "逆向",
-        ),
-        role=True,
-    ),
-    Pair(
-        "positive/negative",
-        (
-            "positive", "positives", "正样本",
-        ),
-        (
-            "negative", "negatives", "负样本",
-        ),
-        role=True,
-    ),
-    Pair(
-        "large/small model",
-        (
-            "large model", "larger model", "big model", "target model", "大模型", "较大的模型",
-        ),
-        (
-            "small model", "smaller model", "draft model", "小模型", "较小的模型", "草稿模型",
-        ),
-        role=True,
-    ),
-    Pair(
-        "conditional/unconditional",
-        (
-            "conditional", "有条件",
-        ),
-        (
-            "unconditional", "无条件",
-        ),
-        role=True,
-    ),
-    Pair(
-        "increase/decrease",
-        _INCREASE,
-        _DECREASE,
-    ),
-    Pair(
-        "changes/constant",
-        _INCREASE + _DECREASE,
-        (
-            "constant", "unchanged", "the same", "roughly constant", "stays", "不变", "基本不变", "差不多",
-            "保持不变", "一样",
-        ),
-    ),
-    Pair(
-        "maximise/minimise",
-        (
-            "maximise", "maximises", "maximize", "maximizes", "maximising", "maximizing",
-            "maximised", "maximized", "最大化",
-        ),
-        (
-            "minimise", "minimises", "minimize", "minimizes", "minimising", "minimizing",
-            "minimised", "minimized", "最小化",
-        ),
-    ),
-    Pair(
-        "upper/lower bound",
-        (
-            "upper bound", "上界",
-        ),
-        (
-            "lower bound", "下界",
-        ),
-    ),
-    Pair(
-        "pull/push",
-        (
-            "together", "closer", "close to", "拉近", "靠近",
-        ),
-        (
-            "apart", "away", "far from", "drift", "drifts", "推远", "推开", "远离", "偏离",
-        ),
-    ),
-    Pair(
-        "previous/future",
-        (
-            "previous", "earlier", "preceding", "past", "之前的", "前面的", "过去", "以前",
-        ),
-        (
-            "future", "later", "subsequent", "upcoming", "之后的", "后面的", "未来",
-        ),
-    ),
-    Pair(
-        "parallel/sequential",
-        (
-            "parallel", "simultaneously", "at once", "并行", "一次性", "同时",
-        ),
-        (
-            "sequential", "sequentially", "serial", "one by one", "串行", "逐个", "依次",
-        ),
-    ),
-    Pair(
-        "deterministic/random",
-        (
-            "deterministic", "确定性", "确定",
-        ),
-        (
-            "random", "stochastic", "randomness", "随机",
-        ),
-    ),
-    Pair(
-        "discrete/continuous",
-        (
-            "discrete", "离散",
-        ),
-        (
-            "continuous", "连续",
-        ),
-    ),
-    Pair(
-        "add/remove noise",
-        (
-            "add noise", "adds noise", "adding noise", "加噪", "加噪声", "加入噪声", "加高斯噪声",
-        ),
-        (
-            "remove noise", "removes noise", "removing noise", "denoise", "denoises", "denoising",
-            "去噪", "去除噪声",
-        ),
-    ),
-    Pair(
-        "multiply/divide",
-        (
-            "multiply", "multiplies", "multiplied", "multiplying", "乘以",
-        ),
-        (
-            "divide", "divides", "divided", "dividing", "除以",
-        ),
-    ),
-    Pair(
-        "sharper/flatter",
-        (
-            "sharper", "sharpen", "sharpens", "peakier", "peaked", "尖锐", "更尖",
-        ),
-        (
-            "flatter", "flatten", "flattens", "smoother", "平坦", "更平",
-        ),
-    ),
-    Pair(
-        "faster/slower",
-        (
-            "faster", "fastest", "fast", "speeds up", "speed up", "speed-up", "speed-ups",
-            "speedup", "quicker", "加快", "更快", "变快", "最快", "很快",
-        ),
-        (
-            "slower", "slowest", "slow", "slows", "slows down", "更慢", "变慢", "减慢", "太慢", "很慢", "最慢",
-        ),
-    ),
-    Pair(
-        "exact/approximate",
-        (
-            "exact", "exactly", "精确",
-        ),
-        (
-            "approximate", "approximately", "近似",
-        ),
-    ),
-    Pair(
-        "local/global",
-        (
-            "local", "局部",
-        ),
-        (
-            "global", "全局",
-        ),
-    ),
-    Pair(
-        "stronger/weaker",
-        (
-            "stronger", "更强", "较强", "强于",
-        ),
-        (
-            "weaker", "更弱", "较弱", "弱于",
-        ),
-    ),
-    Pair(
-        "frozen/trained",
-        (
-            "frozen", "freeze", "freezes", "冻结",
-        ),
-        (
-            "all weights", "all parameters", "全部权重", "所有权重", "全部参数",
-        ),
-    ),
-    Pair(
-        "bidirectional/left-to-right",
-        (
-            "bidirectional", "both directions", "双向", "左右两边", "两侧",
-        ),
-        (
-            "unidirectional", "left-to-right", "left to right", "单向", "从左到右",
-        ),
-    ),
-    Pair(
-        "sparse/dense",
-        (
-            "sparse", "sparsely", "稀疏",
-        ),
-        (
-            "dense", "densely", "稠密", "密集",
-        ),
-    ),
-    Pair(
-        "linear/quadratic",
-        (
-            "linear", "linearly", "线性",
-        ),
-        (
-            "quadratic", "quadratically", "平方级", "二次",
-        ),
-    ),
-    Pair(
-        "absolute/relative",
-        (
-            "absolute", "绝对",
-        ),
-        (
-            "relative", "相对",
-        ),
-    ),
-    Pair(
-        "pixel/latent space",
-        (
-            "pixel space", "像素空间",
-        ),
-        (
-            "latent space", "隐空间", "潜在空间",
-        ),
-        role=True,
-    ),
-    Pair(
-        "soft/hard targets",
-        (
-            "soft", "软标签", "软目标",
-        ),
-        (
-            "hard", "one-hot", "硬标签",
-        ),
-    ),
-    Pair(
-        "labelled/unlabelled",
-        (
-            "labelled", "labeled", "annotated", "有标注",
-        ),
-        (
-            "unlabelled", "unlabeled", "raw", "无标注",
-        ),
-    ),
-]
 
+_LEX = lexicon.load("contradiction")
+PAIRS: list[Pair] = _pairs(_LEX["pair"])
 # Chinese domain terms → English concepts (stemmed like English words). Longest match wins.
-GLOSSARY: dict[str, str] = {
-    "自注意力": "self-attention", "交叉注意力": "cross-attention", "注意力": "attention", "多头": "multi-head",
-    "向量": "vector", "矩阵": "matrix", "维度": "dimension", "梯度": "gradient", "方差": "variance",
-    "概率": "probability", "分布": "distribution", "损失": "loss", "训练": "train", "推理": "inference",
-    "预测": "predict", "生成": "generate", "样本": "sample", "噪声": "noise", "图像": "image", "图片": "image",
-    "文本": "text", "文字": "text", "标签": "label", "类别": "class", "参数": "parameter", "权重": "weight",
-    "序列": "sequence", "位置": "position", "句子": "sentence", "专家": "expert", "路由器": "router",
-    "门控": "gate", "缓存": "cache", "显存": "memory", "内存": "memory", "计算量": "compute", "计算": "compute",
-    "速度": "speed", "步骤": "step", "采样": "sample", "温度": "temperature", "对数似然": "log-likelihood",
-    "似然": "likelihood", "后验": "posterior", "先验": "prior", "隐变量": "latent", "隐空间": "latent",
-    "潜在空间": "latent", "码本": "codebook", "重构": "reconstruct", "奖励": "reward", "偏好": "preference",
-    "人类": "human", "示范": "demonstration", "微调": "fine-tune", "预训练": "pre-train", "检索": "retrieve",
-    "文档": "document", "提示": "prompt", "知识": "knowledge", "幻觉": "hallucination", "索引": "index",
-    "近邻": "neighbour", "哈希": "hash", "锚点": "anchor", "相似度": "similarity", "余弦": "cosine",
-    "对比": "contrastive", "蒸馏": "distill", "量化": "quantize", "低秩": "low-rank", "适配器": "adapter",
-    "像素": "pixel", "卷积": "convolution", "分类器": "classifier", "分类": "classify", "判断": "classify",
-    "真假": "real", "真实": "real", "对齐": "alignment", "空白": "blank", "字符": "character", "路径": "path",
-    "动态规划": "dynamic", "条件": "condition", "引导": "guidance", "多样性": "diversity", "时间步": "timestep",
-    "跳过": "skip", "掩码": "mask", "遮住": "mask", "词序": "order", "顺序": "order", "频率": "frequency",
-    "外推": "extrapolate", "草稿": "draft", "验证": "verify", "接受": "accept", "拒绝": "reject",
-    "长度": "length", "上下文": "context", "饱和": "saturate", "稳定": "stable", "归一化": "normalise",
-    "投影": "projection", "子空间": "subspace", "拼接": "concatenate", "嵌入": "embedding", "编码": "encode",
-    "解码": "decode", "输出": "output", "输入": "input", "下一句": "next-sentence", "模式崩溃": "mode-collapse",
-    "判别": "discriminate", "互信息": "mutual-information", "重参数化": "reparameterise",
-    "可导": "differentiable", "可微": "differentiable", "散度": "divergence", "高斯": "gaussian",
-    "查询": "query", "键": "key", "值": "value", "均值": "mean", "阈值": "threshold", "数值": "number",
-    "模仿": "imitate", "复制": "copy", "交叉编码器": "cross-encoder", "双塔": "bi-encoder", "帧": "frame",
-    "召回": "recall", "块": "chunk", "归纳偏置": "inductive bias", "复杂度": "complexity",
-    "像素空间": "pixel space",
-}
-
-_NEG_EN = {
-    "cannot", "neither", "never", "no", "none", "nor", "not", "nothing",
-}
+GLOSSARY: dict[str, str] = dict(_LEX["glossary_zh"])
+_NEG_EN = frozenset(_LEX["negation"]["en"])
 # These negate what follows them, not the clause so far: they open a new, negated clause.
-_NEG_OPEN_EN = {
-    "instead", "rather", "unlike", "without",
-}
-_NEG_OPEN_ZH = (
-    "而不是", "代替", "取代",
-)
-_NEG_FALSE_EN = (
-    "not only", "no matter", "whether or not", "no longer",
-)
-_NEG_ZH = (
-    "并不", "并非", "不是", "不会", "不能", "不需要", "不用", "不必", "无需", "无须", "无法", "没有", "难以", "不", "没", "无",
-    "非", "未",
-)
+_NEG_OPEN_EN = frozenset(_LEX["negation"]["open_en"])
+_NEG_OPEN_ZH = tuple(_LEX["negation"]["open_zh"])
+_NEG_FALSE_EN = tuple(_LEX["negation"]["false_en"])
+_NEG_ZH = tuple(_LEX["negation"]["zh"])
 # Words that contain a negation character but do not negate the clause.
-_NEG_FALSE_ZH = (
-    "不同", "不断", "不仅", "不只", "不但", "不少", "不错", "不久", "不管", "不过", "不然", "不得不", "不论", "无论", "非常", "除非",
-    "是不是", "是否", "能不能", "会不会", "不光", "并非只", "不一样", "无穷", "不可靠", "不相关", "不稳定", "不确定", "不平衡", "不均衡",
-    "无监督", "无标注", "无条件", "无分类器", "非线性", "非马尔可夫", "不一致", "不相等", "不等", "不匹配",
-)
-_CONJ_EN = {
-    "although", "and", "because", "but", "or", "since", "so", "then", "therefore", "though", "thus",
-    "where", "whereas", "whereby", "which", "while",
-}
-_CONJ_ZH = (
-    "而且", "但是", "所以", "然后", "并且", "因为", "因此", "从而", "而", "但", "再",
-)
-_STOP_EN = {
-    "a", "about", "also", "an", "any", "are", "as", "at", "be", "been", "being", "by", "can",
-    "could", "did", "do", "does", "done", "e.g", "each", "etc", "even", "first", "for", "from",
-    "get", "gets", "had", "has", "have", "having", "he", "her", "here", "his", "how", "i", "i.e",
-    "in", "into", "is", "it", "its", "just", "like", "made", "make", "makes", "many", "may", "me",
-    "might", "model", "models", "much", "must", "my", "of", "on", "one", "onto", "our", "over",
-    "per", "shall", "she", "should", "some", "still", "such", "than", "that", "the", "their",
-    "them", "then", "there", "these", "they", "thing", "things", "this", "those", "to", "too",
-    "two", "under", "use", "used", "uses", "using", "very", "via", "was", "way", "ways", "we",
-    "were", "what", "when", "who", "whom", "whose", "why", "will", "with", "within", "would", "you",
-    "your",
-}
-_ZH_STOP = set("一上下与个中为之也了于从以们使其再去又及和在它对将就已很或所把是更最来的等而被让还这那都")
+_NEG_FALSE_ZH = tuple(_LEX["negation"]["false_zh"])
+_CONJ_EN = frozenset(_LEX["conjunction"]["en"])
+_CONJ_ZH = tuple(_LEX["conjunction"]["zh"])
+_STOP_EN = lexicon.stop_words("concepts", "en")
+_ZH_STOP = lexicon.stop_words("concepts", "zh")
 # Chinese comparatives "比 X 强": the adjective becomes the matching side term.
 _ZH_COMPARATIVE = re.compile(
     r"(?<!对)比(?!较|如|例|率|特)([^，。；,.;！？]{1,15}?)([强弱快慢大小多少高低])"
 )
-_ZH_COMPARATIVE_TERM = {
-    "强": "更强",
-    "弱": "更弱",
-    "快": "更快",
-    "慢": "更慢",
-    "大": "更多",
-    "多": "更多",
-    "高": "更多",
-    "小": "更少",
-    "少": "更少",
-    "低": "更少",
-}
-# fmt: on
+_ZH_COMPARATIVE_TERM: dict[str, str] = dict(_LEX["comparative_zh"])
 _BOUNDARY = "\u241e"
 
 

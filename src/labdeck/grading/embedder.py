@@ -17,17 +17,15 @@ importing this module is cheap.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from labdeck.grading.language import to_simplified
 
 if TYPE_CHECKING:
     import numpy as np
 
 BACKENDS = ("use", "st")
 USE_MODEL_ID = "use-multilingual-v3"
-
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 class EmbedderError(RuntimeError):
@@ -52,21 +50,6 @@ def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return np.ascontiguousarray(out / norms, dtype=np.float32)
-
-
-_T2S: Callable[[str], str] | None = None
-
-
-def to_simplified(text: str) -> str:
-    """Convert traditional Chinese characters to simplified (no-op for text without CJK)."""
-    global _T2S
-    if not _CJK.search(text):
-        return text
-    if _T2S is None:
-        import opencc
-
-        _T2S = opencc.OpenCC("t2s").convert
-    return _T2S(text)
 
 
 class UseEmbedder:

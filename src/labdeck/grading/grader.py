@@ -37,13 +37,14 @@ from typing import Any
 
 import numpy as np
 
-from labdeck.grading import calibration
-from labdeck.grading import text as T
+from labdeck.grading import calibration, keypoints, language, segment, terms
 from labdeck.grading.bounds import InputCap, bound_key_points, bound_text
 from labdeck.grading.cache import EmbeddingCache, MemoryCache
 from labdeck.grading.checklist import checklist_rows, verdict_of
 from labdeck.grading.contradict import compare
-from labdeck.grading.embedder import Embedder, to_simplified
+from labdeck.grading.embedder import Embedder
+from labdeck.grading.language import to_simplified
+from labdeck.grading.signals import Signals
 
 __all__ = [
     "EmbeddingCache",
@@ -143,38 +144,6 @@ class GradeItem:
     notes: str | None = None
 
 
-@dataclass(frozen=True)
-class Signals:
-    """What the grader measured for one answer against one reference (see module doc)."""
-
-    sim: float
-    coverage: float
-    precision: float
-    terms: float | None
-    length: float
-    cross: float
-    swaps: int
-    negations: int
-    derived: float = 0.0  # 1 when the key points were derived from the reference
-    contradicted: int = 0  # key points the answer contradicts (caps the quality at 3)
-
-    def as_dict(self) -> dict[str, float]:
-        out = {
-            "sim": self.sim,
-            "coverage": self.coverage,
-            "precision": self.precision,
-            "length": self.length,
-            "cross": self.cross,
-            "swaps": float(self.swaps),
-            "negations": float(self.negations),
-            "derived": float(self.derived),
-            "contradicted": float(self.contradicted),
-        }
-        if self.terms is not None:
-            out["terms"] = self.terms
-        return out
-
-
 # --- preparation ------------------------------------------------------------------------------
 
 
@@ -222,7 +191,7 @@ def _coerce(item: GradeItem | Mapping[str, Any] | Sequence[Any]) -> GradeItem:
 
 
 def _family(lang: str) -> str:
-    return T.language_family(lang)
+    return language.language_family(lang)
 
 
 def _cross(answer_lang: str, ref_lang: str) -> float:
@@ -248,24 +217,24 @@ def _coverage_mean(similarities: Sequence[float], derived: bool) -> float:
 def _make_side(text: str, key_points: list[str] | None) -> _Side:
     simplified = to_simplified(text)
     align: list[str] = []
-    for sent in T.sentences(text):
+    for sent in segment.sentences(text):
         align.append(sent)
-        align.extend(T.clauses(sent))
+        align.extend(segment.clauses(sent))
     align.extend(key_points or [])
     lexical = "\n".join([simplified, *(to_simplified(k) for k in key_points or [])])
     return _Side(
         text=text,
         simplified=simplified,
-        language=T.detect_language(text, simplified),
-        chunks=T.chunks(text),
-        align=T.unique(align),
+        language=language.detect_language(text, simplified),
+        chunks=segment.chunks(text),
+        align=segment.unique(align),
         lexical=lexical,
     )
 
 
 def _bounded(text: str | None, name: str, caps: list[InputCap]) -> str:
-    """``T.clean(text)`` within the grading cap (``bounds.py``), noting a cut in ``caps``."""
-    kept, cap = bound_text(T.clean(text), name)
+    """``language.clean(text)`` within the grading cap (``bounds.py``), noting a cut in ``caps``."""
+    kept, cap = bound_text(language.clean(text), name)
     if cap is not None:
         caps.append(cap)
     return kept
@@ -275,40 +244,40 @@ def _prepare(item: GradeItem) -> _Prepared:
     """Clean and bound every text first: nothing below sees more than the caps allow."""
     caps: list[InputCap] = []
     reference = _bounded(item.reference, "reference", caps)
-    given = [T.clean(k) for k in (item.key_points or [])]
+    given = [language.clean(k) for k in (item.key_points or [])]
     given, kp_caps = bound_key_points([k for k in given if k])
     caps.extend(kp_caps)
     if not reference and not given:
         raise GradingInputError("nothing to grade against: give a reference answer or key points")
     if not reference:
         reference = " ".join(given)
-    key_points = given or T.derive_key_points(reference)
+    key_points = given or keypoints.derive_key_points(reference)
     answer = _bounded(item.answer, "answer", caps)
-    if not T.has_content(answer):  # blank, or only punctuation / symbols
+    if not language.has_content(answer):  # blank, or only punctuation / symbols
         return _Prepared(True, "", "", "empty", key_points, not given, [], caps=caps)
     simplified = to_simplified(answer)
-    language = T.detect_language(answer, simplified)
+    answer_lang = language.detect_language(answer, simplified)
     sides = [_make_side(reference, key_points)]
     notes = _bounded(item.notes, "notes", caps)
     if notes:
-        note_lang = T.detect_language(notes, to_simplified(notes))
-        fam_a, fam_n = _family(language), _family(note_lang)
+        note_lang = language.detect_language(notes, to_simplified(notes))
+        fam_a, fam_n = _family(answer_lang), _family(note_lang)
         if fam_a == fam_n or "mixed" in (fam_a, fam_n):
             sides.append(_make_side(notes, None))
     clauses: list[str] = []
-    for sent in T.sentences(answer):
-        clauses.extend(T.clauses(sent))
+    for sent in segment.sentences(answer):
+        clauses.extend(segment.clauses(sent))
     return _Prepared(
         empty=False,
         answer=answer,
         simplified=simplified,
-        language=language,
+        language=answer_lang,
         key_points=key_points,
         kp_from_reference=not given,
         sides=sides,
-        chunks=T.chunks(answer),
-        segments=T.answer_segments(answer),
-        clauses=T.unique(clauses) or [answer],
+        chunks=segment.chunks(answer),
+        segments=segment.answer_segments(answer),
+        clauses=segment.unique(clauses) or [answer],
         caps=caps,
     )
 
@@ -372,8 +341,8 @@ class Grader:
             ans_texts.extend(p.chunks)
             ans_texts.extend(p.segments)
             ans_texts.extend(p.clauses)
-        vectors = self._embed_cached(T.unique(ref_texts))
-        missing = [t for t in T.unique(ans_texts) if t not in vectors]
+        vectors = self._embed_cached(segment.unique(ref_texts))
+        missing = [t for t in segment.unique(ans_texts) if t not in vectors]
         if missing:
             vectors.update(zip(missing, self.embedder.encode(missing), strict=True))
         return vectors
@@ -395,7 +364,7 @@ class Grader:
         mat = np.stack([vectors[c] for c in chunks])
         if len(chunks) == 1:
             return mat[0]
-        weights = np.array([max(T.units(c), 1.0) for c in chunks], dtype=np.float32)
+        weights = np.array([max(language.units(c), 1.0) for c in chunks], dtype=np.float32)
         mean = (mat * weights[:, None]).sum(axis=0)
         norm = float(np.linalg.norm(mean))
         return mean / norm if norm > 0 else mean
@@ -415,7 +384,9 @@ class Grader:
         counts 0 towards the coverage signal, and its piece is that sentence: the answer
         addressed the point and got it wrong."""
         seg_mat = np.stack([vectors[s] for s in p.segments])
-        sentences = {piece for sent in T.sentences(p.answer) for piece in T.chunks(sent)}
+        sentences = {
+            piece for sent in segment.sentences(p.answer) for piece in segment.chunks(sent)
+        }
         reference = p.sides[0].simplified
         out = []
         for kp in p.key_points:
@@ -457,7 +428,7 @@ class Grader:
         sim = float(self._whole(p.chunks, vectors) @ self._whole(side.chunks, vectors))
         cov = _coverage_mean([0.0 if bad else c for c, _, bad in coverage], p.kp_from_reference)
         precision, supported = self._support(p, side, vectors)
-        ratio = max(supported, 0.5) / max(T.units(side.text), 1.0)
+        ratio = max(supported, 0.5) / max(language.units(side.text), 1.0)
         contra = compare(p.simplified, side.lexical)
         return Signals(
             sim=sim,
@@ -490,28 +461,28 @@ class Grader:
             piece = to_simplified(side.align[j])
             if compare(to_simplified(clause), piece, substitution=False).swaps:
                 best[i] = 0.0
-        weights = np.array([max(T.units(c), 1.0) for c in p.clauses])
+        weights = np.array([max(language.units(c), 1.0) for c in p.clauses])
         lo, hi = self.params.support_range
         support = np.clip((best - lo) / (hi - lo), 0.0, 1.0)
         precision = float((best * weights).sum() / weights.sum())
-        return precision, float((support * np.array([T.units(c) for c in p.clauses])).sum())
+        return precision, float((support * np.array([language.units(c) for c in p.clauses])).sum())
 
     def _terms(self, p: _Prepared, side: _Side) -> float | None:
         ans_fam, ref_fam = _family(p.language), _family(side.language)
         source = " ".join(p.key_points) if side is p.sides[0] else side.text
         source_s = to_simplified(source)
-        terms = T.key_terms(source_s)
+        found = terms.key_terms(source_s)
         if ref_fam == "en" and ans_fam == "zh":
-            terms = [t for t in terms if T.is_neutral_term(t)]
+            found = [t for t in found if terms.is_neutral_term(t)]
         hits = total = 0
-        if terms:
-            norm, words = T.prepare_answer_for_terms(p.simplified)
-            hits += sum(T.term_found(t, norm, words) for t in terms)
-            total += len(terms)
+        if found:
+            norm, words = terms.prepare_answer_for_terms(p.simplified)
+            hits += sum(terms.term_found(t, norm, words) for t in found)
+            total += len(found)
         if ref_fam in ("zh", "mixed") and ans_fam in ("zh", "mixed"):
-            grams = T.zh_bigrams(source_s)
+            grams = terms.zh_bigrams(source_s)
             if grams:
-                hits += len(grams & T.zh_bigrams(p.simplified))
+                hits += len(grams & terms.zh_bigrams(p.simplified))
                 total += len(grams)
         return hits / total if total else None
 
@@ -573,7 +544,9 @@ class Grader:
                 key_points=[KeyPointResult(k, 0.0, False, None) for k in p.key_points],
                 language="empty",
                 model_id=self.model_id,
-                reference_language=T.detect_language(p.key_points[0]) if p.key_points else "empty",
+                reference_language=language.detect_language(p.key_points[0])
+                if p.key_points
+                else "empty",
                 capped=tuple(p.caps),
             ), None
         coverage = self._coverage(p, vectors)

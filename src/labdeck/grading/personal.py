@@ -19,11 +19,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from labdeck.grading import calibration as C
+
+if TYPE_CHECKING:
+    from labdeck.grading import fitting as F
 
 META_KEY = "grading.personal"
 MIN_REVIEWS = 30
@@ -159,8 +162,10 @@ def fit_recalibration(params: C.Params, signals: Sequence[Any], labels: Sequence
 
 
 def _figures(params: C.Params, signals: Sequence[Any], labels: np.ndarray) -> dict[str, float]:
+    from labdeck.grading.fitting import metrics
+
     q, _conf, _sure = C.assess_many(params, signals)
-    m = C.metrics(q, labels)
+    m = metrics(q, labels)
     return {"n": int(m["n"]), "accuracy": m["accuracy"], "mae": m["mae"], "spearman": m["spearman"]}
 
 
@@ -317,22 +322,23 @@ def report_mine(grader: Any, store: Any, shipped: C.Params) -> str:
 
 def simulate(
     template: C.Params,
-    given: C.EvalData,
-    derived: C.EvalData | None = None,
-    holdout: C.EvalData | None = None,
+    given: F.EvalData,
+    derived: F.EvalData | None = None,
+    holdout: F.EvalData | None = None,
 ) -> list[dict[str, Any]]:
     """For each writer: the grader fitted on the *other* writers (both key-point conditions, as
     shipped) is that writer's 'shipped' grader; the first half of their answers (file order)
     are 'their reviews' (the personal fit and its adoption decision see only these); the
     second half is scored with both. A held-out set's writer uses the shipped parameters."""
     from labdeck.grading import abstain
+    from labdeck.grading import fitting as F
 
     datas = (given,) if derived is None or derived is given else (given, derived)
-    writers = C.sources_of(given.items)
-    cases: list[tuple[str, C.Params, C.EvalData, list[int]]] = []
+    writers = F.sources_of(given.items)
+    cases: list[tuple[str, C.Params, F.EvalData, list[int]]] = []
     for writer in sorted(set(writers)):
         train = [i for i in range(len(writers)) if writers[i] != writer]
-        base = abstain.refit_base(template, *C.joint_training_set(datas, train))
+        base = abstain.refit_base(template, *F.joint_training_set(datas, train))
         base = replace(
             base,
             confidence_weights=template.confidence_weights,
@@ -343,8 +349,8 @@ def simulate(
             (writer, base, given, [i for i in range(len(writers)) if writers[i] == writer])
         )
     if holdout is not None:
-        for writer in sorted(set(C.sources_of(holdout.items))):
-            mine = [i for i, w in enumerate(C.sources_of(holdout.items)) if w == writer]
+        for writer in sorted(set(F.sources_of(holdout.items))):
+            mine = [i for i, w in enumerate(F.sources_of(holdout.items)) if w == writer]
             cases.append((f"{writer} (held-out)", template, holdout, mine))
     rows = []
     for writer, base, data, mine in cases:

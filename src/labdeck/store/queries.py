@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import text as sql
 from sqlmodel import Session, col, select
 
 from labdeck.store.db import Store
@@ -189,3 +191,116 @@ def search_cards(cards: list[CardInfo], query: str, limit: int = 50) -> list[Car
             scored.append((best, card))
     scored.sort(key=lambda pair: -pair[0])
     return [card for _, card in scored[:limit]]
+
+
+# ---------------------------------------------------------------- scheduling state (read side)
+
+
+def _day(value: object) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+@dataclass
+class CardSchedule:
+    """A card's scheduling state as stored (``card_state``); a card without a row is new.
+
+    The day rules are the scheduler's (``labdeck.srs.scheduler``'s queue SQL): a card is due
+    when it is not suspended, has a due day on or before today and is not buried past today.
+    """
+
+    repetitions: int = 0
+    ease: int = 2500  # per-mille
+    interval: int = 0
+    due: date | None = None  # None: never answered (new)
+    lapses: int = 0
+    reviews: int = 0
+    leech: bool = False
+    suspended: bool = False
+    buried_until: date | None = None
+
+    def buried(self, today: date) -> bool:
+        return self.buried_until is not None and self.buried_until > today
+
+    def is_due(self, today: date) -> bool:
+        return (
+            not self.suspended
+            and self.due is not None
+            and self.due <= today
+            and not self.buried(today)
+        )
+
+    def is_new(self) -> bool:
+        return self.due is None and not self.suspended
+
+    def state(self, today: date) -> str:
+        """One word for a table: suspended, leech, new, buried, due or learning."""
+        if self.suspended:
+            return "leech·susp" if self.leech else "suspended"
+        if self.leech:
+            return "leech"
+        if self.due is None:
+            return "new"
+        if self.buried(today):
+            return "buried"
+        return "due" if self.is_due(today) else "learning"
+
+
+def card_schedules(store: Store) -> dict[int, CardSchedule]:
+    """Every card's scheduling state, by card id (cards never scheduled are absent)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sql(
+                "SELECT card_id, repetitions, ease, interval, due, lapses, reviews, leech, "
+                "suspended, buried_until FROM card_state"
+            )
+        )
+        return {
+            int(r[0]): CardSchedule(
+                int(r[1]),
+                int(r[2]),
+                int(r[3]),
+                _day(r[4]),
+                int(r[5]),
+                int(r[6]),
+                bool(r[7]),
+                bool(r[8]),
+                _day(r[9]),
+            )
+            for r in rows
+        }
+
+
+@dataclass
+class ReviewEntry:
+    """One answer in a card's review log."""
+
+    ts: datetime | str
+    day: date | str
+    mode: str
+    quality: int
+    score: float | None
+    suggested: int | None
+    prev_interval: int
+    new_interval: int
+    new_due: str | None
+    undone: bool
+
+
+def review_history(store: Store, card_id: int) -> list[ReviewEntry]:
+    """A card's answers, oldest first (undone ones included, flagged)."""
+    with store.engine.connect() as conn:
+        result = conn.execute(
+            sql(
+                "SELECT ts, study_day, mode, quality, score, suggested, prev_interval, "
+                "new_interval, new_due, undone FROM review_log WHERE card_id = :c ORDER BY id"
+            ),
+            {"c": card_id},
+        )
+        return [
+            ReviewEntry(
+                r[0], r[1], r[2], int(r[3]), r[4], r[5], int(r[6]), int(r[7]), r[8], bool(r[9])
+            )
+            for r in result
+        ]

@@ -25,6 +25,9 @@ ERROR_LOG_LIMIT = 50
 class LabdeckApp(App):
     CSS_PATH = "labdeck.tcss"
     TITLE = "labdeck"
+    # screens without their own get these classes (labdeck.tcss: the 80-column layout)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
         Binding("f1", "help", "Help", show=False),
@@ -137,31 +140,15 @@ class LabdeckApp(App):
 
         self.push_screen(HelpScreen())
 
-    def _exam_context(self) -> dict:
-        """What every mock-exam screen needs from the services."""
-        services = self.services
-        return {
-            "grader_factory": services.wait_grader,
-            "scheduler_factory": services.scheduler,
-            "clock": services.now,
-            "export_dir": services.store.path.parent,
-        }
-
     def action_exam(self) -> None:
-        from labdeck.tui.screens.exam import ExamSetupScreen
+        from labdeck.tui.screens.exam import ExamContext, ExamSetupScreen
 
-        self.push_screen(ExamSetupScreen(self.services.store, **self._exam_context()))
+        self.push_screen(ExamSetupScreen(ExamContext.from_services(self.services)))
 
     def action_exam_history(self) -> None:
-        from labdeck.tui.screens.exam import ExamHistoryScreen
+        from labdeck.tui.screens.exam import ExamContext, ExamHistoryScreen
 
-        self.push_screen(ExamHistoryScreen(self.services.store, **self._exam_context()))
-
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        # The exam screen uses ctrl+p for "previous question".
-        return not (
-            action == "command_palette" and getattr(self.screen, "BLOCK_COMMAND_PALETTE", False)
-        )
+        self.push_screen(ExamHistoryScreen(ExamContext.from_services(self.services)))
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)

@@ -40,3 +40,31 @@ class RatingKeys:
         armed = self.rate_prefix_armed
         self.rate_prefix_armed = False
         return armed
+
+
+# ---------------------------------------------------------------- one meaning per key, app-wide
+#
+# A key means one thing on every screen that binds it (tests/tui/test_key_meanings.py walks every
+# screen's bindings). Where screens name the action differently, the meaning and the actions
+# that carry it are listed here; any other key must have the same action wherever it is bound.
+KEY_MEANINGS: dict[str, tuple[str, frozenset[str]]] = {
+    "ctrl+s": (
+        "submit / go: grade the answer, submit the exam, start it, save, import, run",
+        frozenset({"submit", "start", "save", "import_now", "run"}),
+    ),
+    "ctrl+p": ("command palette", frozenset({"command_palette"})),
+    "f5": ("refresh / preview", frozenset({"refresh", "preview"})),
+    "q": ("back (quit on the home screen)", frozenset({"app.pop_screen", "back", "app.quit"})),
+    "s": ("suspend the card", frozenset({"suspend", "toggle_suspend"})),
+    "d": ("demos (the card's demo)", frozenset({"app.demos", "demo"})),
+    "r": ("run the demo", frozenset({"run", "run_demo"})),
+    "h": ("history (exams, demo runs)", frozenset({"history", "focus_runs"})),
+    "e": ("mock exam: compose one", frozenset({"app.exam", "new"})),
+}
+
+# Keys whose meaning is local to a screen by convention: digits rate / tick / choose, enter
+# confirms what is selected, escape leaves or cancels, y / n answer a dialog, ctrl+c is
+# Textual's (copy on a screen, quit hint on the app).
+SCREEN_LOCAL_KEYS: frozenset[str] = frozenset(
+    {*(str(d) for d in range(10)), "enter", "escape", "y", "n", "ctrl+c"}
+)

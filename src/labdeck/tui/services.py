@@ -10,14 +10,16 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from labdeck import clock
 from labdeck.config import Settings, load_settings
 
 if TYPE_CHECKING:
+    from labdeck.grading.grader import Grader
     from labdeck.srs.scheduler import Scheduler
     from labdeck.store import Store
+    from labdeck.tui.screens.review import Draft
     from labdeck.workspace import Workspace
 
 
@@ -31,7 +33,7 @@ class Services:
         home: Path | None = None,
         settings: Settings | None = None,
         now: Callable[[], datetime] = clock.now,
-        grader_factory: Callable[[Settings], Any] | None = None,
+        grader_factory: Callable[[Settings], Grader] | None = None,
     ) -> None:
         self._store = store
         self.home = home
@@ -41,10 +43,10 @@ class Services:
         self.content_errors: list[str] = []
         # Unrated answers the learner left in Review, by card id (``review.Draft``): they come
         # back when the card is shown again, for as long as the app runs.
-        self.drafts: dict[int, Any] = {}
+        self.drafts: dict[int, Draft] = {}
         self._store_lock = threading.Lock()
         self._workspace: Workspace | None = None
-        self._grader: Any = None
+        self._grader: Grader | None = None
         self._grader_error: str | None = None
         self._grader_ready = threading.Event()
         self._grader_started = False
@@ -139,13 +141,15 @@ class Services:
     def grader_ready(self) -> bool:
         return self._grader_ready.is_set()
 
-    def wait_grader(self, timeout: float | None = None) -> Any:
+    def wait_grader(self, timeout: float | None = None) -> Grader:
         """The grader, waiting for it to load. Raises RuntimeError if loading failed."""
         if not self._grader_started:
             self.load_grader()
         self._grader_ready.wait(timeout)
         if self._grader_error:
             raise RuntimeError(f"grading model unavailable ({self._grader_error})")
+        if self._grader is None:
+            raise RuntimeError("grading model not loaded yet")
         return self._grader
 
     def reset_grader(self) -> None:

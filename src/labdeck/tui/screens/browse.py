@@ -7,20 +7,30 @@ Reading the cards, their scheduling state and a card's history happens in thread
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from rich.cells import cell_len
 from rich.text import Text
-from sqlalchemy import text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
+from labdeck.store import Store
+from labdeck.store.queries import (
+    CardInfo,
+    CardSchedule,
+    ReviewEntry,
+    card_schedules,
+    list_cards,
+    list_decks,
+    review_history,
+    search_cards,
+)
 from labdeck.textfmt import readable_math
 from labdeck.tui.literal import literal
+from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
 
 STATES: tuple[tuple[str, str], ...] = (
@@ -44,124 +54,54 @@ class CardRow:
     chapter: str
     prompt: str
     prompt_zh: str | None
-    card: object  # CardInfo, for the fuzzy search
-    repetitions: int = 0
-    ease: int = 2500  # per-mille
-    interval: int = 0
-    due: date | None = None
-    lapses: int = 0
-    reviews: int = 0
-    leech: bool = False
-    suspended: bool = False
-    buried_until: date | None = None
+    card: CardInfo  # for the fuzzy search and the detail pane
+    schedule: CardSchedule = field(default_factory=CardSchedule)
 
     def state(self, today: date) -> str:
-        if self.suspended:
-            return "leech·susp" if self.leech else "suspended"
-        if self.leech:
-            return "leech"
-        if self.due is None:
-            return "new"
-        if self.buried_until is not None and self.buried_until > today:
-            return "buried"
-        return "due" if self.due <= today else "learning"
+        return self.schedule.state(today)
 
     def matches(self, state: str, today: date) -> bool:
         if state == "due":
-            return (
-                not self.suspended
-                and self.due is not None
-                and self.due <= today
-                and not (self.buried_until is not None and self.buried_until > today)
-            )
+            return self.schedule.is_due(today)
         if state == "new":
-            return self.due is None and not self.suspended
+            return self.schedule.is_new()
         if state == "suspended":
-            return self.suspended
+            return self.schedule.suspended
         if state == "leech":
-            return self.leech
+            return self.schedule.leech
         return True
-
-
-@dataclass
-class HistoryRow:
-    ts: datetime | str
-    day: date | str
-    mode: str
-    quality: int
-    score: float | None
-    suggested: int | None
-    prev_interval: int
-    new_interval: int
-    new_due: str | None
-    undone: bool
 
 
 @dataclass
 class CardDetail:
     row: CardRow
-    info: object  # CardInfo
-    history: list[HistoryRow] = field(default_factory=list)
+    info: CardInfo
+    history: list[ReviewEntry] = field(default_factory=list)
     demos: list[tuple[str, str]] = field(default_factory=list)  # (id, title)
 
 
-def _date(value) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-def load_rows(store) -> list[CardRow]:
+def load_rows(store: Store) -> list[CardRow]:
     """Every card (not retired) with its scheduling state, in deck / chapter / content order."""
-    from labdeck.store.queries import list_cards
-
-    cards = list_cards(store)
-    with store.engine.connect() as conn:
-        states = {
-            int(r[0]): r[1:]
-            for r in conn.execute(
-                text(
-                    "SELECT card_id, repetitions, ease, interval, due, lapses, reviews, leech, "
-                    "suspended, buried_until FROM card_state"
-                )
-            )
-        }
-    rows = []
-    for card in cards:
-        row = CardRow(card.id, card.key, card.deck, card.chapter, card.prompt, card.prompt_zh, card)
-        state = states.get(card.id)
-        if state is not None:
-            reps, ease, interval, due, lapses, reviews, leech, suspended, buried = state
-            row.repetitions, row.ease, row.interval = int(reps), int(ease), int(interval)
-            row.due, row.lapses, row.reviews = _date(due), int(lapses), int(reviews)
-            row.leech, row.suspended, row.buried_until = bool(leech), bool(suspended), _date(buried)
-        rows.append(row)
-    return rows
-
-
-def load_history(store, card_id: int) -> list[HistoryRow]:
-    with store.engine.connect() as conn:
-        result = conn.execute(
-            text(
-                "SELECT ts, study_day, mode, quality, score, suggested, prev_interval, "
-                "new_interval, new_due, undone FROM review_log WHERE card_id = :c ORDER BY id"
-            ),
-            {"c": card_id},
+    schedules = card_schedules(store)
+    return [
+        CardRow(
+            card.id,
+            card.key,
+            card.deck,
+            card.chapter,
+            card.prompt,
+            card.prompt_zh,
+            card,
+            schedules.get(card.id) or CardSchedule(),
         )
-        return [
-            HistoryRow(
-                r[0], r[1], r[2], int(r[3]), r[4], r[5], int(r[6]), int(r[7]), r[8], bool(r[9])
-            )
-            for r in result
-        ]
+        for card in list_cards(store)
+    ]
 
 
 def filter_rows(
     rows: list[CardRow], scope: str, state: str, query: str, today: date
 ) -> list[CardRow]:
     """Scope ("", "deck:KEY" or "chapter:KEY:CODE"), state filter, then fuzzy search order."""
-    from labdeck.store.queries import search_cards
-
     out = rows
     if scope.startswith("deck:"):
         deck = scope[5:]
@@ -198,7 +138,7 @@ def ease_text(permille: int) -> str:
 
 
 def detail_markdown(detail: CardDetail, today: date) -> str:
-    row, info = detail.row, detail.info
+    row, info, sched = detail.row, detail.info, detail.row.schedule
     lines = [f"### {row.key}", "", f"Deck `{row.deck}` · chapter `{row.chapter}`", ""]
     lines += ["**Prompt**", "", readable_math(info.prompt), ""]
     if info.prompt_zh:
@@ -210,20 +150,20 @@ def detail_markdown(detail: CardDetail, today: date) -> str:
         lines.append("")
     if info.notes:
         lines += ["**My notes**", "", readable_math(info.notes), ""]
-    due = "new (never answered)" if row.due is None else f"{row.due:%Y-%m-%d}"
-    if row.due is not None:
-        delta = (row.due - today).days
+    due = "new (never answered)" if sched.due is None else f"{sched.due:%Y-%m-%d}"
+    if sched.due is not None:
+        delta = (sched.due - today).days
         due += (
             " (today)" if delta == 0 else f" (in {delta} d)" if delta > 0 else f" ({-delta} d ago)"
         )
-    flags = [f for f, on in (("suspended", row.suspended), ("leech", row.leech)) if on]
+    flags = [f for f, on in (("suspended", sched.suspended), ("leech", sched.leech)) if on]
     lines += [
         "**Schedule**",
         "",
         "| n | EF | interval | due | lapses | answers | flags |",
         "|---|---|---|---|---|---|---|",
-        f"| {row.repetitions} | {ease_text(row.ease)} | {row.interval} d | {due} | {row.lapses} "
-        f"| {row.reviews} | {', '.join(flags) or '—'} |",
+        f"| {sched.repetitions} | {ease_text(sched.ease)} | {sched.interval} d | {due} | {sched.lapses} "
+        f"| {sched.reviews} | {', '.join(flags) or '—'} |",
         "",
         "**Review history**",
         "",
@@ -253,9 +193,11 @@ def detail_markdown(detail: CardDetail, today: date) -> str:
 # ---------------------------------------------------------------- the screen
 
 
-class BrowseScreen(Screen):
+class BrowseScreen(LabdeckScreen):
     BINDINGS = [
-        Binding("slash", "search", "Search"),
+        # priority: handled as the key arrives, before the keys typed after it are handed to
+        # the table (check_action lets "/" through to the search box itself)
+        Binding("slash", "search", "Search", priority=True),
         Binding("f", "cycle_state", "Filter"),
         Binding("s", "toggle_suspend", "Suspend/unsuspend"),
         Binding("d", "demo", "Demo"),
@@ -273,6 +215,10 @@ class BrowseScreen(Screen):
         self.today: date | None = None
         self.detail: CardDetail | None = None
         self._prompt_width = 0
+        # Filtering and the detail pane run in thread workers that cannot be stopped: each
+        # result says what it was computed for, and a result for an older search (or a row no
+        # longer highlighted) is dropped when it lands late.
+        self._filter_generation = 0
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -318,9 +264,7 @@ class BrowseScreen(Screen):
 
     @work(thread=True, exclusive=True, group="browse-load")
     def load(self, select_id: int | None = None) -> None:
-        from labdeck.store.queries import list_decks
-
-        services = self.app.services
+        services = self.services
         try:
             rows = load_rows(services.store)
             decks = list_decks(services.store)
@@ -355,6 +299,7 @@ class BrowseScreen(Screen):
         scope = self.query_one("#browse-scope", Select).value
         state = self.query_one("#browse-state", Select).value
         query = self.query_one("#browse-search", Input).value
+        self._filter_generation += 1
         self._filter(
             self.rows,
             scope if isinstance(scope, str) else "",
@@ -362,15 +307,18 @@ class BrowseScreen(Screen):
             query,
             self.today,
             select_id,
+            self._filter_generation,
         )
 
     @work(thread=True, exclusive=True, group="browse-filter")
-    def _filter(self, rows, scope, state, query, today, select_id) -> None:
+    def _filter(self, rows, scope, state, query, today, select_id, generation: int) -> None:
         shown = filter_rows(rows, scope, state, query, today)
-        self.app.call_from_thread(self._show_rows, shown, select_id)
+        self.app.call_from_thread(self._show_rows, shown, select_id, generation)
 
-    def _show_rows(self, shown: list[CardRow], select_id: int | None) -> None:
+    def _show_rows(self, shown: list[CardRow], select_id: int | None, generation: int) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
+            return
+        if generation != self._filter_generation:  # a newer search or filter is on its way
             return
         self.shown = shown
         keep = None
@@ -390,8 +338,9 @@ class BrowseScreen(Screen):
         table.clear()
         today = self.today or date.today()
         for row in self.shown:
+            sched = row.schedule
             key = row.key.split(":", 1)[-1]
-            due = "—" if row.due is None else f"{row.due:%Y-%m-%d}"
+            due = "—" if sched.due is None else f"{sched.due:%Y-%m-%d}"
             state = row.state(today)
             style = {
                 "due": "green",
@@ -406,8 +355,8 @@ class BrowseScreen(Screen):
                 fit(row.prompt, self._prompt_width),
                 Text(state, style=style),
                 due,
-                ease_text(row.ease) if row.due is not None else "—",
-                str(row.interval) if row.due is not None else "—",
+                ease_text(sched.ease) if sched.due is not None else "—",
+                str(sched.interval) if sched.due is not None else "—",
                 key=str(row.id),
             )
         if self.shown and keep is not None:
@@ -430,7 +379,7 @@ class BrowseScreen(Screen):
         from labdeck.demos import registry
 
         try:
-            history = load_history(self.app.services.store, row.id)
+            history = review_history(self.services.store, row.id)
         except Exception as exc:
             self.app.call_from_thread(
                 self.notify, f"Could not load history: {exc}", severity="error"
@@ -448,6 +397,9 @@ class BrowseScreen(Screen):
     def _show_detail(self, detail: CardDetail) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
+        current = self._current()
+        if current is None or current.id != detail.row.id:  # another row is highlighted now
+            return
         self.detail = detail
         self.query_one("#browse-card", CardMarkdown).update(
             detail_markdown(detail, self.today or date.today())
@@ -462,14 +414,16 @@ class BrowseScreen(Screen):
 
     @on(Input.Submitted, "#browse-search")
     def _search_submitted(self) -> None:
-        self.query_one("#browse-table").focus()
+        self.set_focus(self.query_one("#browse-table", DataTable))
 
     @on(Select.Changed)
     def _select_changed(self) -> None:
         self.apply_filters()
 
     def action_search(self) -> None:
-        self.query_one("#browse-search", Input).focus()
+        # At once, not after a refresh (``Widget.focus``): the keys typed right after ``/``
+        # are already queued and must reach the box, not the table (where ``s`` suspends).
+        self.set_focus(self.query_one("#browse-search", Input))
 
     def action_cycle_state(self) -> None:
         select = self.query_one("#browse-state", Select)
@@ -482,7 +436,7 @@ class BrowseScreen(Screen):
 
     def action_back(self) -> None:
         if self.focused is not None and self.focused.id in ("browse-search", "browse-detail"):
-            self.query_one("#browse-table").focus()
+            self.set_focus(self.query_one("#browse-table", DataTable))
             return
         self.app.pop_screen()
 
@@ -498,12 +452,12 @@ class BrowseScreen(Screen):
         row = self._current()
         if row is None:
             return
-        self._suspend(row, not row.suspended)
+        self._suspend(row, not row.schedule.suspended)
 
     @work(thread=True, exclusive=True, group="browse-suspend")
     def _suspend(self, row: CardRow, on: bool) -> None:
         try:
-            self.app.services.scheduler().suspend(row.id, on)
+            self.services.scheduler().suspend(row.id, on)
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"Could not change {row.key}: {exc}",
                                       severity="error")  # fmt: skip

@@ -17,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.screen import Screen
 from textual.widgets import (
     DataTable,
     Footer,
@@ -35,6 +34,7 @@ from labdeck.demos import registry
 from labdeck.demos.notice import card_key_points, notice_lines
 from labdeck.demos.render import clean, fmt_value
 from labdeck.tui.literal import literal
+from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.literal import LiteralTable
 from labdeck.tui.widgets.plots import Chart
 from labdeck.tui.widgets.shade import ShadeImage
@@ -54,18 +54,18 @@ def metrics_line(metrics: dict[str, Any], limit: int = 3) -> str:
     return ", ".join(parts)
 
 
-class DemosScreen(Screen):
+class DemosScreen(LabdeckScreen):
     BINDINGS = [
-        Binding("ctrl+r", "run", "Run", priority=True),
+        Binding("ctrl+s", "run", "Run", priority=True),
         Binding("r", "run", "Run", show=False),
         Binding("p", "toggle_preset", "Quick/full"),
-        Binding("e", "edit_params", "Parameters"),
+        Binding("o", "edit_params", "Options"),
         Binding("escape", "cancel_or_back", "Cancel / back"),
         Binding("l", "focus_list", "Demos", show=False),
         Binding("h", "focus_runs", "Runs"),
         Binding("c", "back_to_card", "Back to card"),
     ]
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (140, "-xwide")]
 
     def __init__(self, demo_id: str | None = None, card_key: str | None = None) -> None:
         super().__init__()
@@ -94,14 +94,16 @@ class DemosScreen(Screen):
                     *[Option(self._option(d), id=d.id) for d in self.demos], id="demo-list"
                 )
                 yield LiteralTable(id="demo-runs", cursor_type="row", zebra_stripes=True)
-            with VerticalScroll(id="demo-main"):
-                yield Static(id="demo-title")
-                yield Static(id="demo-explanation")
-                yield Vertical(id="demo-params")
+            with Vertical(id="demo-pane"):
+                with VerticalScroll(id="demo-main"):
+                    yield Static(id="demo-title")
+                    yield Static(id="demo-explanation")
+                    yield Vertical(id="demo-params")
+                    yield LiteralTable(id="demo-metrics", show_cursor=False)
+                    yield Vertical(id="demo-output")
+                # below the scrolling pane, so a run's progress is on screen at any size
                 yield Static(id="demo-status")
                 yield ProgressBar(total=None, show_eta=False, id="demo-progress")
-                yield LiteralTable(id="demo-metrics", show_cursor=False)
-                yield Vertical(id="demo-output")
         yield Footer()
 
     @staticmethod
@@ -119,10 +121,11 @@ class DemosScreen(Screen):
             else "runnable micro-demos"
         )
         runs = self.query_one("#demo-runs", DataTable)
-        runs.add_column("when", width=11)
+        # most telling first: a narrow side pane cuts the last columns
         runs.add_column("demo", width=9)
         runs.add_column("status", width=9)
         runs.add_column("metrics")
+        runs.add_column("when", width=11)
         metrics = self.query_one("#demo-metrics", DataTable)
         metrics.add_column("metric", key="metric")
         metrics.add_column("value", key="value")
@@ -171,11 +174,11 @@ class DemosScreen(Screen):
         self.query_one("#demo-explanation", Static).update(explanation)
         await self._build_params(demo)
         await self._clear_output()
-        settings = self.app.services.settings
+        settings = self.services.settings
         seconds = demo.seconds.get(self.preset, 0)
         self._status(
             Text.assemble(
-                ("ctrl+r", "bold"),
+                ("ctrl+s", "bold"),
                 f" runs the {self.preset} preset (~{seconds:g} s on one core) on device ",
                 (settings.demo_device, "bold"),
                 f" with {settings.demo_threads} thread{'s' if settings.demo_threads != 1 else ''}"
@@ -309,7 +312,9 @@ class DemosScreen(Screen):
         bar.display = True
         # the run's output replaces the parameter form on screen (e shows the form again)
         self.query_one("#demo-params").display = False
-        settings = self.app.services.settings
+        main = self.query_one("#demo-main", VerticalScroll)
+        main.call_after_refresh(main.scroll_end, animate=False)  # then follow the output
+        settings = self.services.settings
         self.running = True
         self._cancel_requested = False
         self.run_count += 1
@@ -330,7 +335,7 @@ class DemosScreen(Screen):
         from labdeck.demos import history
         from labdeck.demos.runner import DemoProcess
 
-        services = self.app.services
+        services = self.services
         run_no = self.run_count
         run_id = None
         try:
@@ -417,10 +422,14 @@ class DemosScreen(Screen):
         kind = event.get("type")
         handler = getattr(self, f"_ev_{kind}", None)
         if handler is not None:
+            main = self.query_one("#demo-main", VerticalScroll)
+            following = main.scroll_y >= main.max_scroll_y - 1  # the learner did not scroll up
             try:
                 await handler(event)
             except (NoMatches, TypeError, ValueError, KeyError) as exc:  # bad event: say so
                 self.notify(f"Ignored a malformed {kind} event: {exc}", severity="warning")
+            if following:
+                main.call_after_refresh(main.scroll_end, animate=False)
 
     async def _ev_progress(self, event: dict) -> None:
         step, total = int(event.get("step") or 0), int(event.get("total") or 0)
@@ -560,6 +569,11 @@ class DemosScreen(Screen):
         self._status(Text.assemble((f"{status}: ", style), message))
         severity = "information" if status in ("ok", "cancelled") else "error"
         self.notify(f"{self.demo_id}: {status} — {message}", severity=severity, timeout=5)
+        main = self.query_one("#demo-main", VerticalScroll)
+        if main.scroll_y >= main.max_scroll_y - 1:  # followed to the end: show results from the top
+            metrics = self.query_one("#demo-metrics")
+            first = metrics if metrics.display else self.query_one("#demo-output")
+            main.call_after_refresh(main.scroll_to_widget, first, top=True, animate=False)
         self.load_runs()
 
     # ------------------------------------------------------------ history
@@ -569,8 +583,8 @@ class DemosScreen(Screen):
         from labdeck.demos import history
 
         try:
-            store = self.app.services.store
-            history.mark_interrupted(store, now=self.app.services.now)
+            store = self.services.store
+            history.mark_interrupted(store, now=self.services.now)
             runs = history.list_runs(store, limit=RUN_LIMIT)
         except Exception as exc:
             self._post(self.notify, f"Could not read the run history: {exc}", severity="warning")
@@ -586,10 +600,10 @@ class DemosScreen(Screen):
         styles = {"ok": "green", "cancelled": "yellow", "interrupted": "yellow", "running": "blue"}
         for run in runs:
             table.add_row(
-                _when(run.started_at),
                 run.demo_id,
                 Text(run.status, style=styles.get(run.status, "red")),
-                metrics_line(run.metrics or {}, limit=2),
+                metrics_line(run.metrics or {}, limit=1),
+                _when(run.started_at),
                 key=str(run.id),
             )
         table.border_title = f"runs ({len(runs)})"

@@ -16,7 +16,9 @@ SCREENS: tuple[tuple[str, str, str], ...] = (
     ("Home", "labdeck.tui.screens.home", "HomeScreen"),
     ("Review", "labdeck.tui.screens.review", "ReviewScreen"),
     ("Mock exam", "labdeck.tui.screens.exam", "ExamSetupScreen"),
+    ("Exam sitting", "labdeck.tui.screens.exam", "ExamScreen"),
     ("Exam report", "labdeck.tui.screens.exam", "ExamReportScreen"),
+    ("Exam history", "labdeck.tui.screens.exam", "ExamHistoryScreen"),
     ("Browse", "labdeck.tui.screens.browse", "BrowseScreen"),
     ("Demos", "labdeck.tui.screens.demos", "DemosScreen"),
     ("Statistics", "labdeck.tui.screens.stats", "StatsScreen"),
@@ -133,7 +135,7 @@ def _binding_rows(bindings) -> list[tuple[str, str]]:
                 what = digits[0].description or "rate the answer (SM-2 quality)"
                 rows.append((f"{first}–{last}", what))
             continue
-        description = binding.description or binding.action.replace("_", " ")
+        description = binding.tooltip or binding.description or binding.action.replace("_", " ")
         key = _key(binding)
         if key in seen:
             continue
@@ -145,6 +147,7 @@ def _binding_rows(bindings) -> list[tuple[str, str]]:
 GLOBAL_KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+q", "quit"),
     ("ctrl+p", "command palette"),
+    ("ctrl+s", "submit / go (grade, submit, start, save, import, run)"),
     ("f1", "help"),
     ("tab / shift+tab", "next / previous field"),
 )
@@ -175,7 +178,7 @@ def keys_panel(title: str, rows: list[tuple[str, str]]) -> Text:
 
 
 class HelpScreen(Screen):
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (140, "-xwide")]
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("q", "app.pop_screen", "Back", show=False),

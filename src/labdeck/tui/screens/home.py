@@ -9,10 +9,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 
 from labdeck.tui.literal import plain
+from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.heatmap import Heatmap
 
 
@@ -37,7 +37,7 @@ def counts_text(new: int, learn: int, due: int) -> Text:
     return text
 
 
-class HomeScreen(Screen):
+class HomeScreen(LabdeckScreen):
     BINDINGS = [
         Binding("enter", "study", "Study", priority=False),
         Binding("e", "app.exam", "Exam"),
@@ -79,7 +79,7 @@ class HomeScreen(Screen):
     @work(thread=True, exclusive=True, group="home-refresh")
     def refresh_data(self) -> None:
         try:
-            scheduler = self.app.services.scheduler()
+            scheduler = self.services.scheduler()
         except Exception as exc:  # busy or damaged database: say so, stay usable
             self.app.call_from_thread(self._store_failed, str(exc))
             return
@@ -135,9 +135,9 @@ class HomeScreen(Screen):
         self.query_one("#heatmap", Heatmap).show(per_day, today)
         self._grader_status()
         self.app.ensure_grader_loading()
-        for error in self.app.services.content_errors:
+        for error in self.services.content_errors:
             self.notify(f"Shipped deck not loaded: {error}", severity="warning", timeout=10)
-        self.app.services.content_errors = []
+        self.services.content_errors = []
 
     def _store_failed(self, message: str) -> None:
         self.query_one("#today", Static).update(
@@ -146,7 +146,7 @@ class HomeScreen(Screen):
         self.notify(message, title="Database", severity="error", timeout=15)
 
     def _grader_status(self) -> None:
-        services = self.app.services
+        services = self.services
         status = "grading model ready" if services.grader_ready else "loading grading model…"
         self.query_one("#grader-status", Static).update(status)
 

@@ -14,10 +14,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DirectoryTree, Footer, Header, Input, ProgressBar, Static
 
 from labdeck.tui.literal import literal, plain
+from labdeck.tui.screens.base import LabdeckScreen
 
 DOCUMENT_SUFFIXES = {".md", ".markdown", ".txt", ".text"}
 LIST_LIMIT = 30
@@ -78,7 +78,7 @@ def report_text(report, *, error: str | None = None) -> Text:
     return text
 
 
-class ImportScreen(Screen):
+class ImportScreen(LabdeckScreen):
     BINDINGS = [
         Binding("ctrl+s", "import_now", "Import", priority=True),
         Binding("f5", "preview", "Preview"),
@@ -181,10 +181,10 @@ class ImportScreen(Screen):
             call(self._step, "reading and parsing")
             doc = detect_and_parse(path)
             call(self._step, "matching against the deck")
-            report = import_document(self.app.services.store, doc, dry_run=True)
+            report = import_document(self.services.store, doc, dry_run=True)
             if not dry_run:
                 call(self._step, "writing")
-                report = import_document(self.app.services.store, doc, dry_run=False)
+                report = import_document(self.services.store, doc, dry_run=False)
         except ImportError_ as exc:
             call(self._done, None, str(exc))
             return

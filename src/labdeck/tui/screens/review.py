@@ -32,13 +32,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Markdown, Static, TextArea
 
 from labdeck.grading.checklist import Ticks, verdict_of
 from labdeck.textfmt import readable_math
 from labdeck.tui.bindings import RATE_BINDINGS, RatingKeys
 from labdeck.tui.literal import plain
+from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.screens.home import Scope, counts_text
 from labdeck.tui.widgets.checklist import checklist_text, toggle_range
 from labdeck.tui.widgets.literal import CardMarkdown
@@ -144,22 +144,23 @@ def ticks_of(result: Any) -> Ticks | None:
     )
 
 
-class ReviewScreen(RatingKeys, Screen):
+class ReviewScreen(RatingKeys, LabdeckScreen):
     BINDINGS = [
         # Not priority bindings: the key travels through the answer box first, so every
         # character typed before it (a fast paste, tmux send-keys) is in the box when it lands.
         Binding("ctrl+s", "submit", "Grade answer"),
-        Binding("f5", "submit", "Grade", show=False),
         Binding("escape", "leave_box", "Leave box / back"),
         Binding("space", "reveal", "Reveal"),
         Binding("enter", "accept", "Accept / record"),
         *RATE_BINDINGS,
         Binding("u", "undo", "Undo"),
         Binding("s", "suspend", "Suspend"),
-        Binding("b", "bury", "Bury"),
+        Binding("minus", "bury", "Bury", key_display="-"),
         Binding("r", "run_demo", "Demo"),
-        Binding("z", "toggle_zh", "中/EN"),
-        Binding("a", "focus_answer", "Answer", show=False),
+        # f2 switches the prompt's language while typing too; z only outside the answer box
+        Binding("f2", "toggle_zh", "中/EN"),
+        Binding("z", "toggle_zh_letter", "中/EN", show=False),
+        Binding("w", "focus_answer", "Write answer", show=False),
         Binding("q", "back", "Home", show=False),
     ]
 
@@ -204,7 +205,7 @@ class ReviewScreen(RatingKeys, Screen):
 
     @work(thread=True, exclusive=True, group="review-load")
     def load_next(self) -> None:
-        scheduler = self.app.services.scheduler()
+        scheduler = self.services.scheduler()
         entry = scheduler.next_card(self.scope.deck, self.scope.chapter)
         counts = scheduler.scope_counts(self.scope.deck, self.scope.chapter)
         if entry is None:
@@ -277,7 +278,7 @@ class ReviewScreen(RatingKeys, Screen):
             self._restore(draft)
 
     def _drafts(self) -> dict[int, Draft]:
-        return self.app.services.drafts
+        return self.services.drafts
 
     def _restore(self, draft: Draft) -> None:
         """Bring back an answer the learner left unrated."""
@@ -341,9 +342,9 @@ class ReviewScreen(RatingKeys, Screen):
     def _update_hint(self) -> None:
         """The key line above the footer: the keys that act now, and what they do."""
         answering = (
-            DRILL_HINTS[self.card.card_type] + " · enter check · esc leave box · z 中/EN"
+            DRILL_HINTS[self.card.card_type] + " · enter check · esc leave box · f2 中/EN"
             if self.card is not None and self.card.is_drill
-            else "ctrl+s grade · space (empty box) reveal · esc leave box · z 中/EN"
+            else "ctrl+s grade · space (empty box) reveal · esc leave box · f2 中/EN"
         )
         hints = {
             "answering": answering,
@@ -412,6 +413,9 @@ class ReviewScreen(RatingKeys, Screen):
             event.stop()
             event.prevent_default()
 
+    def action_toggle_zh_letter(self) -> None:
+        self.action_toggle_zh()
+
     def action_toggle_zh(self) -> None:
         if self.card is not None and self.card.prompt_zh:
             self.show_zh = not self.show_zh
@@ -457,7 +461,7 @@ class ReviewScreen(RatingKeys, Screen):
 
     @work(thread=True, exclusive=True, group="review-grade")
     def grade(self, card: CardView, text: str) -> None:
-        services = self.app.services
+        services = self.services
         if not services.grader_ready:
             self.app.call_from_thread(
                 self.notify, "Loading the grading model… your answer is graded when it is ready."
@@ -737,7 +741,7 @@ class ReviewScreen(RatingKeys, Screen):
 
     @work(thread=True, exclusive=True, group="review-save")
     def save_answer(self, card: CardView, quality: int, text: str, result, ticks, ms) -> None:
-        scheduler = self.app.services.scheduler()
+        scheduler = self.services.scheduler()
         if card.is_drill and result is not None:  # exact grading: sure by construction
             score, confidence, sure = (1.0 if result.correct else 0.0), 1.0, True
         elif result is not None:
@@ -789,7 +793,7 @@ class ReviewScreen(RatingKeys, Screen):
 
     @work(thread=True, exclusive=True, group="review-save")
     def undo_last(self) -> None:
-        outcome = self.app.services.scheduler().undo()
+        outcome = self.services.scheduler().undo()
         if outcome is None:
             self.app.call_from_thread(self.notify, "Nothing to undo.", timeout=2)
             return
@@ -806,7 +810,7 @@ class ReviewScreen(RatingKeys, Screen):
 
     @work(thread=True, group="review-save")
     def _card_op(self, op: str, card: CardView) -> None:
-        scheduler = self.app.services.scheduler()
+        scheduler = self.services.scheduler()
         if op == "suspend":
             scheduler.suspend(card.card_id, True)
             message = f"Suspended {card.key} (unsuspend it in Browse)."
@@ -835,7 +839,7 @@ class ReviewScreen(RatingKeys, Screen):
                 "suspend",
                 "bury",
                 "run_demo",
-                "toggle_zh",
+                "toggle_zh_letter",
                 "reveal",
                 "accept",
                 "digit",

@@ -1,7 +1,7 @@
 """Settings: daily limits, rollover hour, grading model, demo device and threads, theme.
 
 ``ctrl+s`` validates the form, writes the TOML config in a worker and applies the result to
-``app.services.settings``; changing the grading backend or model reloads the grader.
+``services.settings``; changing the grading backend or model reloads the grader.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static
 
 from labdeck.config import Settings, save_settings
 from labdeck.tui.literal import literal
+from labdeck.tui.screens.base import LabdeckScreen
 
 BACKENDS = (
     ("use — multilingual Universal Sentence Encoder", "use"),
@@ -67,14 +68,14 @@ class SettingsForm:
         return replace(current, **values), []
 
 
-class SettingsScreen(Screen):
+class SettingsScreen(LabdeckScreen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "back", "Back"),
     ]
 
     def compose(self) -> ComposeResult:
-        settings: Settings = self.app.services.settings
+        settings: Settings = self.services.settings
         themes = sorted(self.app.available_themes)
         if settings.theme not in themes:
             themes.append(settings.theme)
@@ -150,7 +151,7 @@ class SettingsScreen(Screen):
         self.app.pop_screen()
 
     def action_save(self) -> None:
-        current: Settings = self.app.services.settings
+        current: Settings = self.services.settings
         new, errors = SettingsForm.parse(self, current)
         if new is None:
             self._message("\n".join(errors), error=True)
@@ -161,7 +162,7 @@ class SettingsScreen(Screen):
     @work(thread=True, exclusive=True, group="settings-save")
     def save(self, old: Settings, new: Settings) -> None:
         try:
-            path = save_settings(new, self.app.services.home)
+            path = save_settings(new, self.services.home)
         except OSError as exc:
             self.app.call_from_thread(self._failed, f"Could not save settings: {exc}")
             return
@@ -175,7 +176,7 @@ class SettingsScreen(Screen):
 
     def _saved(self, old: Settings, new: Settings, path: str) -> None:
         app = self.app
-        services = app.services
+        services = self.services
         services.settings = new
         if new.theme != app.theme and new.theme in app.available_themes:
             app.theme = new.theme

@@ -14,9 +14,9 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.plots import Chart
 
 RETENTION_WINDOWS: tuple[tuple[str, int | None], ...] = (
@@ -66,11 +66,11 @@ def _day_labels(days: list[date], every: int = 7) -> tuple[list[int], list[str]]
     return ticks, [f"{days[i]:%d %b}" for i in ticks]
 
 
-class StatsScreen(Screen):
+class StatsScreen(LabdeckScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("q", "app.pop_screen", "Back", show=False),
-        Binding("r", "refresh", "Refresh"),
+        Binding("f5", "refresh", "Refresh"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
@@ -103,7 +103,7 @@ class StatsScreen(Screen):
     @work(thread=True, exclusive=True, group="stats")
     def load(self) -> None:
         try:
-            data = load_stats(self.app.services.scheduler())
+            data = load_stats(self.services.scheduler())
         except Exception as exc:
             self.app.call_from_thread(
                 self.notify, f"Could not compute statistics: {exc}", severity="error"

@@ -1,0 +1,41 @@
+"""The signals the grader measures for one answer against one reference side.
+
+Shared by the grader (which measures them) and the calibration (which maps them to a grade), so
+neither has to import the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the grader measured for one answer against one reference (see ``grader.py``)."""
+
+    sim: float
+    coverage: float
+    precision: float
+    terms: float | None
+    length: float
+    cross: float
+    swaps: int
+    negations: int
+    derived: float = 0.0  # 1 when the key points were derived from the reference
+    contradicted: int = 0  # key points the answer contradicts (caps the quality at 3)
+
+    def as_dict(self) -> dict[str, float]:
+        out = {
+            "sim": self.sim,
+            "coverage": self.coverage,
+            "precision": self.precision,
+            "length": self.length,
+            "cross": self.cross,
+            "swaps": float(self.swaps),
+            "negations": float(self.negations),
+            "derived": float(self.derived),
+            "contradicted": float(self.contradicted),
+        }
+        if self.terms is not None:
+            out["terms"] = self.terms
+        return out

@@ -1,0 +1,134 @@
+"""What the mock-exam screens share: their dependencies (``ExamContext``), one base class, the
+yes/no dialog and the prompt renderer.
+
+Every exam screen takes an :class:`ExamContext` (the store and the injected callables) and an
+exam id where it is about one exam; the app builds the context from its services in one place
+(:meth:`ExamContext.from_services`), and a screen opening another passes its own context on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from labdeck import clock as clock_mod
+from labdeck.exam.grade import AnsweringScheduler, GraderLike
+from labdeck.store import Store
+from labdeck.tui.literal import literal
+
+if TYPE_CHECKING:
+    from labdeck.tui.services import Services
+
+Clock = Callable[[], datetime]
+GraderFactory = Callable[[], GraderLike]
+SchedulerFactory = Callable[[], AnsweringScheduler]
+
+ALL_DECKS = "*"
+
+
+def prompt_markdown(text: str) -> str:
+    """A prompt or reference as the exam screens show it (maths made readable)."""
+    from labdeck.textfmt import readable_math
+
+    return readable_math(text)
+
+
+@dataclass
+class ExamContext:
+    """What the exam screens need: the store and the injected callables."""
+
+    store: Store
+    grader_factory: GraderFactory | None = None
+    scheduler_factory: SchedulerFactory | None = None
+    clock: Clock = clock_mod.now
+    export_dir: Path | None = None
+
+    @classmethod
+    def from_services(cls, services: Services) -> ExamContext:
+        """The app's context: its store, its (shared, lazily loaded) grader, its scheduler."""
+        return cls(
+            services.store,
+            grader_factory=services.wait_grader,
+            scheduler_factory=services.scheduler,
+            clock=services.now,
+            export_dir=services.store.path.parent,
+        )
+
+    def grader(self) -> GraderLike:
+        if self.grader_factory is not None:
+            return self.grader_factory()
+        from labdeck.workspace import Workspace  # the one place that builds graders
+
+        grader: GraderLike = Workspace(store=self.store).grader()
+        return grader
+
+    def scheduler(self) -> AnsweringScheduler:
+        if self.scheduler_factory is not None:
+            return self.scheduler_factory()
+        from labdeck.exam.grade import default_scheduler
+
+        return default_scheduler(self.store, self.clock)
+
+    def exports(self) -> Path:
+        if self.export_dir is not None:
+            return self.export_dir
+        from labdeck import config
+
+        return config.home_dir() / "exports"
+
+
+class ExamScreenBase(Screen):
+    """A mock-exam screen: built from an :class:`ExamContext`, which it passes on."""
+
+    def __init__(self, ctx: ExamContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+
+class OneExamScreen(ExamScreenBase):
+    """A screen about one exam (the sitting, the report)."""
+
+    def __init__(self, ctx: ExamContext, exam_id: int) -> None:
+        super().__init__(ctx)
+        self.exam_id = exam_id
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question: y / enter confirms, n / escape cancels."""
+
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical {
+        width: 64; height: auto; padding: 1 2;
+        border: thick $warning 60%; background: $surface;
+    }
+    ConfirmScreen #confirm-keys { color: $text-muted; margin-top: 1; }
+    """
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes", priority=True),
+        Binding("n,escape", "answer(False)", "No", priority=True),
+    ]
+
+    def __init__(self, question: str, detail: str = "", yes: str = "y / enter: yes") -> None:
+        super().__init__()
+        self.question, self.detail, self.yes = question, detail, yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(literal(self.question, style="bold"))
+            if self.detail:
+                yield Static(literal(self.detail))
+            yield Static(Text(f"{self.yes}   ·   n / esc: no"), id="confirm-keys")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)

@@ -1,0 +1,431 @@
+"""An exam's report: total, per-question verdicts and references, per-chapter breakdown; your
+own grades (key-point ticks or 0–5); apply to the schedule; export Markdown."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Label, LoadingIndicator, Static
+
+from labdeck.exam import ExamError
+from labdeck.exam.report import ExamReport, QuestionReport, fmt_duration, fmt_score
+from labdeck.grading.checklist import Ticks, verdict_of
+from labdeck.tui.bindings import RATE_BINDINGS, RatingKeys
+from labdeck.tui.literal import literal, plain
+from labdeck.tui.screens.exam.common import (
+    ConfirmScreen,
+    ExamContext,
+    OneExamScreen,
+    prompt_markdown,
+)
+from labdeck.tui.widgets.checklist import checklist_text, toggle_range
+from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
+
+REPORT_KEYS = (
+    "↑↓ question · 1–9 tick · enter record ticks · = 0–5 grade · x clear · a apply · "
+    "m export · h history · esc back"
+)
+
+
+class ExamReportScreen(RatingKeys, OneExamScreen):
+    """Total, per-question verdicts with reference answers, per-chapter breakdown; apply to the
+    schedule with ``a``, export Markdown with ``m``.
+
+    Your own grade per question: ``1``–``9`` tick the answer's key points (the grader's verdicts
+    are the starting state) and every tick stores the ticks with the quality they imply
+    (``labdeck.grading.checklist``) as your grade; ``enter`` stores the grader's ticks as they
+    are; ``=`` then ``0``–``5`` grades directly; ``x`` clears your grade and ticks. A question
+    without a checklist (blank, self-graded) takes ``0``–``5`` directly.
+    """
+
+    DEFAULT_CSS = """
+    ExamReportScreen #report-summary { height: auto; padding: 0 1; }
+    ExamReportScreen #report-main { height: 1fr; }
+    ExamReportScreen #report-left { width: 2fr; min-width: 40; }
+    ExamReportScreen #report-questions { height: 2fr; border: round $primary 40%; }
+    ExamReportScreen #report-chapters { height: 1fr; border: round $primary 40%; }
+    ExamReportScreen #report-detail { width: 3fr; padding: 0 1; border: round $primary 20%; }
+    ExamReportScreen .report-section { color: $text-muted; margin-top: 1; text-style: bold; }
+    ExamReportScreen #report-loading { height: 3; }
+    ExamReportScreen #report-keys { height: 1; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS = [
+        *RATE_BINDINGS,
+        Binding("enter", "record_ticks", "Record", tooltip="Record the ticks", priority=True),
+        Binding("x", "rate(-1)", "Clear", tooltip="Clear your grade"),
+        Binding("a", "apply", "Apply", tooltip="Apply the grades to the schedule"),
+        Binding("m", "export", "Export", tooltip="Export the report as Markdown"),
+        Binding("h", "history", "History"),
+        Binding("escape,q", "app.pop_screen", "Back"),
+    ]
+
+    def __init__(self, ctx: ExamContext, exam_id: int) -> None:
+        super().__init__(ctx, exam_id)
+        self.report: ExamReport | None = None
+        self.busy = True
+        # the latest ticks per question position, written in order by ``_store_ticks``
+        self.pending_ticks: dict[int, tuple[int, list[dict]]] = {}
+        self._ticks_lock = threading.Lock()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="report-summary")
+        yield LoadingIndicator(id="report-loading")
+        with Horizontal(id="report-main"):
+            with Vertical(id="report-left"):
+                yield LiteralTable(id="report-questions", cursor_type="row", zebra_stripes=True)
+                yield LiteralTable(id="report-chapters", cursor_type="none")
+            with VerticalScroll(id="report-detail"):
+                yield Static(id="detail-head")
+                yield CardMarkdown(id="detail-prompt")
+                yield Label("Your answer", classes="report-section")
+                yield Static(id="detail-answer")
+                yield Label("Key points", classes="report-section")
+                yield Static(id="detail-points")
+                yield Label("Reference answer", classes="report-section")
+                yield CardMarkdown(id="detail-reference")
+        yield Static(Text(REPORT_KEYS), id="report-keys")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Exam report"
+        self.sub_title = f"exam {self.exam_id}"
+        questions = self.query_one("#report-questions", DataTable)
+        questions.add_columns("#", "Ch.", "Verdict", "Quality", "Score", "Time")
+        chapters = self.query_one("#report-chapters", DataTable)
+        chapters.add_columns("Chapter", "Score", "Answered", "Mean q.", "Time")
+        self._set_busy(True, "Loading the report…")
+        self.load()
+
+    def _set_busy(self, busy: bool, message: str = "") -> None:
+        self.busy = busy
+        self.query_one("#report-loading").display = busy
+        if message:
+            self.query_one("#report-summary", Static).update(literal(message))
+
+    @work(thread=True, exclusive=True, group="exam-report")
+    def load(self) -> None:
+        from labdeck.exam.grade import grade_exam
+        from labdeck.exam.report import build_report
+
+        try:
+            report = build_report(self.ctx.store, self.exam_id)
+            if report.status == "submitted":
+                self.app.call_from_thread(
+                    self._set_busy, True, f"Grading {report.answered} answers…"
+                )
+                grader = self.ctx.grader()
+                report = grade_exam(self.ctx.store, self.exam_id, grader, now=self.ctx.clock)
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, f"{exc}")
+            return
+        self.app.call_from_thread(self._show, report)
+
+    def _failed(self, message: str) -> None:
+        self._set_busy(False)
+        self.query_one("#report-summary", Static).update(
+            literal(f"Could not grade exam {self.exam_id}: {message}. Try again later.", "red")
+        )
+
+    def _show(self, report: ExamReport, keep_row: int | None = None) -> None:
+        self.report = report
+        self._set_busy(False)
+        summary = Text()
+        summary.append(f"Score {fmt_score(report.score)}", style="bold")
+        summary.append(
+            f"  ·  {report.passed}/{report.n} passed  ·  {report.answered}/{report.n} answered"
+            f"  ·  time {fmt_duration(report.elapsed_s)}"
+        )
+        if report.time_limit_s:
+            summary.append(f" of {fmt_duration(report.time_limit_s)}")
+        if report.pending:
+            summary.append(f"  ·  {report.pending} to grade yourself (0–5)", style="yellow")
+        summary.append(
+            "  ·  applied to schedule" if report.applied else "  ·  not applied (a)",
+            style="green" if report.applied else "dim",
+        )
+        summary.append(f"\n{plain(report.scope_label)}", style="dim")
+        if report.status == "sitting":
+            summary.append("  (not submitted yet)", style="yellow")
+        self.query_one("#report-summary", Static).update(summary)
+
+        table = self.query_one("#report-questions", DataTable)
+        row = keep_row if keep_row is not None else table.cursor_row
+        table.clear()
+        for q in report.questions:
+            table.add_row(*self._question_cells(q), key=str(q.position))
+        chapters = self.query_one("#report-chapters", DataTable)
+        chapters.clear()
+        for c in report.chapters:
+            chapters.add_row(
+                c.code,
+                fmt_score(c.score),
+                f"{c.answered}/{c.questions}",
+                "–" if c.quality is None else f"{c.quality:.1f}",
+                fmt_duration(c.time_s),
+            )
+        if report.questions:
+            table.move_cursor(row=min(max(row, 0), len(report.questions) - 1))
+            self._show_detail(table.cursor_row)
+        table.focus()
+
+    @staticmethod
+    def _question_cells(q: QuestionReport) -> list[Any]:
+        style = {True: "green", False: "red", None: "yellow"}[q.passed]
+        quality = "–" if q.quality is None else str(q.quality)
+        if q.override_quality is not None:
+            quality += "*"
+        return [
+            str(q.position),
+            q.chapter,
+            Text(q.verdict, style=style),
+            quality,
+            fmt_score(q.score),
+            fmt_duration(q.time_s),
+        ]
+
+    @on(DataTable.RowHighlighted, "#report-questions")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail(event.cursor_row)
+
+    def selected(self) -> QuestionReport | None:
+        if self.report is None or not self.report.questions:
+            return None
+        row = self.query_one("#report-questions", DataTable).cursor_row
+        if not 0 <= row < len(self.report.questions):
+            return None
+        return self.report.questions[row]
+
+    def _show_detail(self, row: int) -> None:
+        if self.report is None or not 0 <= row < len(self.report.questions):
+            return
+        q = self.report.questions[row]
+        head = Text.assemble(
+            (plain(f"{q.position}. {q.chapter} {q.chapter_title}"), "bold"),
+            "  ",
+            (plain(q.key), "dim"),
+        )
+        head.append("\n")
+        if q.quality is None:
+            head.append("Not graded: press 0–5 to grade it yourself.", style="yellow")
+        else:
+            head.append(f"{q.verdict} · quality {q.quality}/5", style="bold")
+            if q.override_quality is not None:
+                suggested = "–" if q.auto_quality is None else str(q.auto_quality)
+                head.append(f" (your grade; grader suggested {suggested})", style="dim")
+            if q.auto_score is not None:
+                head.append(f" · similarity score {q.auto_score:.2f}", style="dim")
+        head.append(f" · {fmt_duration(q.time_s)}", style="dim")
+        self.query_one("#detail-head", Static).update(head)
+        self.query_one("#detail-prompt", CardMarkdown).update(prompt_markdown(q.prompt))
+        answer = literal(q.answer.strip()) if q.answered else Text("(blank)", style="dim italic")
+        self.query_one("#detail-answer", Static).update(answer)
+        self.query_one("#detail-points", Static).update(self._points_text(q))
+        reference = q.reference or "_No reference answer: grade this one yourself._"
+        self.query_one("#detail-reference", CardMarkdown).update(prompt_markdown(reference))
+
+    @staticmethod
+    def ticks_of(q: QuestionReport) -> Ticks | None:
+        """The question's checklist: the learner's stored ticks, else the grader's verdicts;
+        None for a blank, self-graded or ungraded answer (0–5 grade it directly)."""
+        if not q.answered or not q.key_points:
+            return None
+        if q.checklist:
+            try:
+                return Ticks.from_stored(q.checklist)  # type: ignore[arg-type]
+            except ValueError:
+                pass  # unreadable ticks: start again from the grader's verdicts
+        points = [str(p.get("text", "")) for p in q.key_points]
+        verdicts = [
+            verdict_of(bool(p.get("covered")), bool(p.get("contradicted"))) for p in q.key_points
+        ]
+        return Ticks(points, verdicts)
+
+    def _points_text(self, q: QuestionReport) -> Text:
+        ticks = self.ticks_of(q)
+        if ticks is None:
+            points = Text()
+            for kp in q.key_points_covered:
+                points.append("✓ ", style="green")
+                points.append(f"{plain(kp)}\n")
+            for kp in q.key_points_missed:
+                points.append("✗ ", style="red")
+                points.append(f"{plain(kp)}\n")
+            return points or Text("–", style="dim")
+        points = Text()
+        implied = ticks.quality()
+        if q.checklist:
+            points.append(f"your ticks imply {implied}: your grade\n", style="bold")
+        else:
+            points.append(
+                f"the grader's ticks imply {implied} · {toggle_range(ticks)} tick · "
+                "enter records\n",
+                style="dim",
+            )
+        # room for the scroll bar (2), which may appear once the points are shown
+        width = self.query_one("#report-detail").scrollable_content_region.width - 2
+        spans = [p.get("span") for p in q.key_points]
+        points.append_text(checklist_text(ticks, spans, width if width > 20 else 60))
+        return points
+
+    # ------------------------------------------------------------ actions
+
+    def _gradable(self) -> QuestionReport | None:
+        q = self.selected()
+        if q is None or self.busy or self.report is None:
+            return None
+        if self.report.applied:
+            self.notify("Already applied to the schedule: grades are final.", severity="warning")
+            return None
+        return q
+
+    def action_digit(self, digit: int) -> None:
+        q = self.selected()
+        ticks = None if q is None else self.ticks_of(q)
+        if self.take_prefix() or ticks is None:
+            self._update_keys()
+            if digit <= 5:
+                self.action_rate(digit)
+            else:
+                self.notify("Grades run from 0 to 5.", timeout=2)
+            return
+        if self._gradable() is None or q is None:
+            return
+        if digit == 0 or not ticks.toggle(digit):
+            self.notify(
+                f"{toggle_range(ticks)} tick key points; = then 0–5 grades directly.", timeout=3
+            )
+            return
+        self._record(q, ticks)
+
+    def action_record_ticks(self) -> None:
+        q = self._gradable()
+        ticks = None if q is None else self.ticks_of(q)
+        if q is None or ticks is None:
+            return
+        self._record(q, ticks)
+
+    def _record(self, q: QuestionReport, ticks: Ticks) -> None:
+        q.checklist = [dict(row) for row in ticks.stored()]  # shown at once; stored next
+        self.query_one("#detail-points", Static).update(self._points_text(q))
+        self.pending_ticks[q.position] = (ticks.quality(), [dict(r) for r in ticks.stored()])
+        self._store_ticks(q.position)
+
+    @work(thread=True, group="exam-ticks")
+    def _store_ticks(self, position: int) -> None:
+        from labdeck.exam.grade import override
+
+        with self._ticks_lock:  # one write at a time, each of the latest ticks
+            quality, stored = self.pending_ticks[position]
+            try:
+                report = override(self.ctx.store, self.exam_id, position, quality, checklist=stored)
+            except ExamError as exc:
+                self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+                return
+        self.app.call_from_thread(self._show, report, position - 1)
+
+    def action_rate_prefix(self) -> None:
+        self.rate_prefix_armed = True
+        self._update_keys()
+
+    def on_key(self, event: events.Key) -> None:
+        # ``=`` waits for a digit; any other key cancels it (esc only cancels it).
+        if not self.rate_prefix_armed or event.key == "equals_sign" or event.key.isdigit():
+            return
+        self.rate_prefix_armed = False
+        self._update_keys()
+        if event.key == "escape":
+            event.stop()
+            event.prevent_default()
+
+    def _update_keys(self) -> None:
+        keys = self.query_one("#report-keys", Static)
+        if self.rate_prefix_armed:
+            keys.update(Text("= … now 0–5 is your grade · any other key cancels", style="bold"))
+        else:
+            keys.update(Text(REPORT_KEYS))
+
+    def action_rate(self, quality: int) -> None:
+        q = self.selected()
+        if q is None or self.busy or self.report is None:
+            return
+        if self.report.applied:
+            self.notify("Already applied to the schedule: grades are final.", severity="warning")
+            return
+        self._override(q.position, None if quality < 0 else quality)
+
+    @work(thread=True, exclusive=True, group="exam-report")
+    def _override(self, position: int, quality: int | None) -> None:
+        from labdeck.exam.grade import override
+
+        row = position - 1
+        try:
+            report = override(self.ctx.store, self.exam_id, position, quality)
+        except ExamError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self._show, report, row)
+
+    def action_apply(self) -> None:
+        report = self.report
+        if report is None or self.busy:
+            return
+        if report.applied:
+            self.notify("This exam is already applied to the schedule.", timeout=2)
+            return
+        reviews = sum(1 for q in report.questions if q.answered and q.quality is not None)
+        detail = (
+            f"{reviews} answered card(s) get an SM-2 review with their final quality "
+            "(logged as mode exam). Grades can't be changed afterwards."
+        )
+        if report.pending:
+            detail += f" {report.pending} ungraded question(s) will be skipped."
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self._set_busy(True)
+                self._apply()
+
+        self.app.push_screen(ConfirmScreen("Apply this exam to your schedule?", detail), done)
+
+    @work(thread=True, exclusive=True, group="exam-report")
+    def _apply(self) -> None:
+        from labdeck.exam.grade import apply_to_schedule
+        from labdeck.exam.report import build_report
+
+        try:
+            result = apply_to_schedule(
+                self.ctx.store, self.exam_id, self.ctx.scheduler(), now=self.ctx.clock
+            )
+        except Exception as exc:
+            self.app.call_from_thread(self.notify, f"{exc}", severity="error")
+            report = build_report(self.ctx.store, self.exam_id)
+            self.app.call_from_thread(self._show, report)
+            return
+        report = build_report(self.ctx.store, self.exam_id)
+        self.app.call_from_thread(self.notify, result.summary())
+        self.app.call_from_thread(self._show, report)
+
+    def action_export(self) -> None:
+        if self.report is None:
+            return
+        folder = self.ctx.exports()
+        target = folder / f"exam-{self.exam_id}.md"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target.write_text(self.report.to_markdown(), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"cannot write {target}: {exc.strerror}", severity="error")
+            return
+        self.notify(f"Report written to {target}")
+
+    def action_history(self) -> None:
+        from labdeck.tui.screens.exam.history import ExamHistoryScreen
+
+        self.app.push_screen(ExamHistoryScreen(self.ctx))

@@ -1,0 +1,222 @@
+"""Compose a mock exam: deck and chapters, number of questions, time, seed, weak-card bias."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    SelectionList,
+    Static,
+)
+
+from labdeck.exam import ExamError
+from labdeck.exam.compose import ExamSpec
+from labdeck.store.queries import DeckInfo
+from labdeck.tui.literal import literal, plain
+from labdeck.tui.screens.exam.common import ALL_DECKS, ExamContext, ExamScreenBase
+
+
+class ExamSetupScreen(ExamScreenBase):
+    """Choose deck and chapters, number of questions, time, seed, weak-card bias; start."""
+
+    DEFAULT_CSS = """
+    ExamSetupScreen #setup-main { height: 1fr; padding: 0 1; }
+    ExamSetupScreen #setup-scope { width: 3fr; min-width: 36; }
+    ExamSetupScreen #setup-form { width: 2fr; min-width: 34; padding: 0 0 0 2; }
+    ExamSetupScreen #setup-chapters { height: 1fr; border: round $primary 40%; }
+    ExamSetupScreen Input { width: 100%; }
+    ExamSetupScreen .setup-label { color: $text-muted; margin-top: 1; width: 100%; }
+    ExamSetupScreen #setup-info { margin-top: 1; height: auto; }
+    ExamSetupScreen #setup-keys { padding: 0 1; color: $text-muted; }
+    ExamSetupScreen #setup-start { margin-top: 1; }
+    /* a short terminal (24 rows): one-line fields, no gaps, so Start stays on screen */
+    ExamSetupScreen.-short #setup-form .setup-label { margin-top: 0; }
+    ExamSetupScreen.-short #setup-form Checkbox { border: none; padding: 0; height: 1; }
+    ExamSetupScreen.-short #setup-form Checkbox:focus { background: $boost; }
+    ExamSetupScreen.-short #setup-info { margin-top: 0; }
+    ExamSetupScreen.-short #setup-scope .setup-label { margin-top: 0; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "start", "Start exam", priority=True),
+        Binding("ctrl+r", "resume", "Resume unfinished", priority=True),
+        Binding("ctrl+o", "history", "History", priority=True),
+        Binding("ctrl+a", "select_all", "All chapters", priority=True),
+        Binding("escape", "app.pop_screen", "Back"),
+    ]
+
+    def __init__(self, ctx: ExamContext) -> None:
+        super().__init__(ctx)
+        self.decks: list[DeckInfo] = []
+        self.unfinished: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="setup-main"):
+            with Vertical(id="setup-scope"):
+                yield Label("Deck", classes="setup-label")
+                yield Select(
+                    [("All decks", ALL_DECKS)],
+                    value=ALL_DECKS,
+                    id="setup-deck",
+                    allow_blank=False,
+                    prompt="Deck",
+                )
+                yield Label("Chapters (space toggles · ctrl+a all)", classes="setup-label")
+                yield SelectionList(id="setup-chapters")
+            with VerticalScroll(id="setup-form"):
+                yield Label("Questions", classes="setup-label")
+                yield Input("10", id="setup-n", type="integer", compact=True)
+                yield Label("Seconds per question (0 = untimed)", classes="setup-label")
+                yield Input("120", id="setup-per", type="integer", compact=True)
+                yield Label("Or total minutes (overrides the above)", classes="setup-label")
+                yield Input("", id="setup-total", type="integer", placeholder="off", compact=True)
+                yield Label("Seed (blank = random)", classes="setup-label")
+                yield Input("", id="setup-seed", type="integer", placeholder="random", compact=True)
+                yield Checkbox("Favour weak cards", id="setup-weak")
+                yield Checkbox(
+                    "Include self-graded cards",
+                    id="setup-self",
+                    tooltip="Cards without a reference answer: you grade them yourself",
+                )
+                yield Button("Start (ctrl+s)", id="setup-start", variant="primary", compact=True)
+                yield Static(id="setup-info")
+        yield Static(
+            Text("ctrl+s start · ctrl+r resume unfinished · ctrl+o history · esc back"),
+            id="setup-keys",
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Mock exam"
+        self.sub_title = "compose"
+        self.load_decks()
+
+    @work(thread=True, exclusive=True, group="exam-setup")
+    def load_decks(self) -> None:
+        from labdeck.exam.session import sitting_exams
+        from labdeck.store.queries import list_decks
+
+        decks = list_decks(self.ctx.store)
+        unfinished = sitting_exams(self.ctx.store)
+        self.app.call_from_thread(self._show_decks, decks, unfinished[0] if unfinished else None)
+
+    def _show_decks(self, decks: list[DeckInfo], unfinished: int | None) -> None:
+        self.decks, self.unfinished = decks, unfinished
+        select = self.query_one("#setup-deck", Select)
+        options = [(literal(f"{d.name} ({d.cards})"), d.key) for d in decks]
+        options.append(("All decks", ALL_DECKS))
+        select.set_options(options)
+        if decks:
+            select.value = decks[0].key
+        self._fill_chapters(decks[0].key if decks else ALL_DECKS)
+        self._info()
+        self.query_one("#setup-chapters").focus()
+
+    def _fill_chapters(self, deck_key: object) -> None:
+        chapters = self.query_one("#setup-chapters", SelectionList)
+        chapters.clear_options()
+        for deck in self.decks:
+            if deck_key not in (ALL_DECKS, deck.key):
+                continue
+            for ch in deck.chapters:
+                label = Text.assemble(
+                    (f"{plain(ch.code):<4}", "bold"),
+                    f" {plain(ch.title)}  ",
+                    (f"({ch.cards})", "dim"),
+                )
+                chapters.add_option((label, ch.code, True))
+
+    @on(Select.Changed, "#setup-deck")
+    def _deck_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.NULL:
+            self._fill_chapters(event.value)
+
+    def _info(self, extra: str = "") -> None:
+        lines = []
+        if self.unfinished is not None:
+            lines.append(f"Unfinished exam {self.unfinished}: ctrl+r resumes it.")
+        if extra:
+            lines.append(extra)
+        self.query_one("#setup-info", Static).update(literal("\n".join(lines)))
+
+    def action_select_all(self) -> None:
+        chapters = self.query_one("#setup-chapters", SelectionList)
+        if len(chapters.selected) == chapters.option_count:
+            chapters.deselect_all()
+        else:
+            chapters.select_all()
+
+    def _int(self, widget_id: str, name: str, *, blank: int | None) -> int | None:
+        raw = self.query_one(widget_id, Input).value.strip()
+        if not raw:
+            return blank
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ExamError(f"{name} must be a whole number") from None
+        if value < 0:
+            raise ExamError(f"{name} cannot be negative")
+        return value
+
+    def spec(self) -> ExamSpec:
+        deck = self.query_one("#setup-deck", Select).value
+        chapters = [str(c) for c in self.query_one("#setup-chapters", SelectionList).selected]
+        if not chapters:
+            raise ExamError("choose at least one chapter")
+        total = self._int("#setup-total", "Total minutes", blank=None)
+        return ExamSpec(
+            decks=[] if deck in (ALL_DECKS, Select.NULL) else [str(deck)],
+            chapters=chapters,
+            n=self._int("#setup-n", "Questions", blank=10) or 0,
+            seed=self._int("#setup-seed", "Seed", blank=None),
+            time_per_question_s=self._int("#setup-per", "Seconds per question", blank=120),
+            total_time_s=None if total is None else total * 60,
+            favour_weak=self.query_one("#setup-weak", Checkbox).value,
+            include_self_graded=self.query_one("#setup-self", Checkbox).value,
+        )
+
+    @on(Button.Pressed, "#setup-start")
+    def action_start(self) -> None:
+        try:
+            spec = self.spec()
+        except ExamError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.create(spec)
+
+    @work(thread=True, exclusive=True, group="exam-setup")
+    def create(self, spec: ExamSpec) -> None:
+        from labdeck.exam.compose import create_exam
+
+        try:
+            composed = create_exam(self.ctx.store, spec, now=self.ctx.clock)
+        except ExamError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self._open_exam, composed.exam_id)
+
+    def _open_exam(self, exam_id: int) -> None:
+        from labdeck.tui.screens.exam.sitting import ExamScreen
+
+        self.app.switch_screen(ExamScreen(self.ctx, exam_id))
+
+    def action_resume(self) -> None:
+        if self.unfinished is None:
+            self.notify("No unfinished exam.", timeout=2)
+            return
+        self._open_exam(self.unfinished)
+
+    def action_history(self) -> None:
+        from labdeck.tui.screens.exam.history import ExamHistoryScreen
+
+        self.app.push_screen(ExamHistoryScreen(self.ctx))

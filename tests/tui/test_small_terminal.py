@@ -1,0 +1,176 @@
+"""Every screen is usable at 80×24 (issue 15.5): the footer's keys are not cut, the exam
+compose form's fields, options and Start button are on screen, a running demo's progress is
+in view, and the demo-runs table shows each run's status (and, at 160 columns, everything).
+
+Real app, real SQLite store, a real (tiny) demo run in a child process.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Button, Checkbox, DataTable, Footer, Input
+from textual.widgets._footer import FooterKey
+from tuihelpers import NOW, screen_text, settle, wait_for
+
+SMALL = (80, 24)
+LARGE = (160, 45)
+
+
+def _on_screen(app, widget) -> bool:
+    """The whole widget is drawn, inside the screen and above the footer."""
+    region = widget.region
+    footer = app.screen.query_one(Footer).region
+    return region.area > 0 and app.screen.region.contains_region(region) and region.y < footer.y
+
+
+def _cut_footer_keys(app) -> list[str]:
+    footer = app.screen.query_one(Footer)
+    right = footer.region.right
+    cut = []
+    for key in footer.query(FooterKey):
+        if not key.display:
+            continue
+        if key.region.area == 0 or key.region.right > right:
+            cut.append(f"{key.key_display} {key.description}")
+    if footer.virtual_size.width > footer.size.width:
+        cut.append(f"(footer needs {footer.virtual_size.width} columns)")
+    return cut
+
+
+def _exam(services, answered: bool) -> int:
+    from labdeck.exam.compose import ExamSpec, create_exam
+    from labdeck.exam.grade import grade_exam
+    from labdeck.exam.session import ExamSession
+
+    spec = ExamSpec(chapters=["B2"], n=3, seed=4, time_per_question_s=60)
+    exam_id = create_exam(services.store, spec, now=lambda: NOW).exam_id
+    if answered:
+        session = ExamSession(services.store, exam_id, clock=lambda: NOW)
+        session.start()
+        session.set_answer("Queries meet keys in scaled dot products.")
+        session.submit()
+        grade_exam(services.store, exam_id, services.wait_grader(), now=lambda: NOW)
+    return exam_id
+
+
+async def test_no_footer_is_cut_at_80_columns(make_app, services) -> None:
+    from labdeck.tui.screens.exam import (
+        ExamContext,
+        ExamHistoryScreen,
+        ExamReportScreen,
+        ExamScreen,
+    )
+
+    sitting, graded = _exam(services, answered=False), _exam(services, answered=True)
+    ctx = ExamContext.from_services(services)
+    app = make_app()
+    cut: dict[str, list[str]] = {}
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        cut["home"] = _cut_footer_keys(app)
+        for key in ("b", "t", "d", "i", "comma", "question_mark", "e"):
+            await pilot.press(key)
+            await settle(pilot)
+            cut[type(app.screen).__name__] = _cut_footer_keys(app)
+            await pilot.press("escape")
+            await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: getattr(app.screen, "phase", "") == "answering")
+        cut["review"] = _cut_footer_keys(app)
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        for screen in (
+            ExamScreen(ctx, sitting),
+            ExamReportScreen(ctx, graded),
+            ExamHistoryScreen(ctx),
+        ):
+            app.push_screen(screen)
+            await settle(pilot)
+            cut[type(screen).__name__] = _cut_footer_keys(app)
+            app.pop_screen()
+            await settle(pilot)
+    assert len(cut) == 12
+    assert {name: keys for name, keys in cut.items() if keys} == {}
+
+
+async def test_exam_compose_form_fits_80x24(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        screen = app.screen
+        for widget_id in ("#setup-n", "#setup-per", "#setup-total", "#setup-seed"):
+            assert _on_screen(app, screen.query_one(widget_id, Input)), widget_id
+        for widget_id in ("#setup-weak", "#setup-self"):
+            assert _on_screen(app, screen.query_one(widget_id, Checkbox)), widget_id
+        assert _on_screen(app, screen.query_one("#setup-start", Button))
+        text = screen_text(app)
+        for words in ("untimed)", "above)", "Include self-graded cards", "Start (ctrl+s)"):
+            assert words in text, words  # labels wrap instead of being cut
+
+
+def _seed_run(services) -> None:
+    from labdeck.demos import history, registry
+    from labdeck.demos.runner import Outcome
+
+    params = registry.get("attention").resolve(None, "quick")
+    run_id = history.record_start(
+        services.store, "attention", params, device="cpu", now=lambda: NOW
+    )
+    outcome = Outcome(
+        "ok",
+        "finished in 2.0 s; 11/11 checks passed",
+        returncode=0,
+        result={"metrics": {"sdpa_max_abs_err": 2.98e-07}, "checks": {}},
+    )
+    history.record_end(services.store, run_id, outcome, now=lambda: NOW)
+
+
+def _visible_columns(table: DataTable) -> list[str]:
+    """Labels of the columns drawn in full in the table's width (no horizontal scroll)."""
+    room = table.scrollable_content_region.width
+    shown, used = [], 0
+    for column in table.ordered_columns:
+        used += column.get_render_width(table)
+        if used > room:
+            break
+        shown.append(str(column.label))
+    return shown
+
+
+async def test_demo_runs_table_shows_status(make_app, services) -> None:
+    _seed_run(services)
+    for size, wanted in ((SMALL, {"demo", "status"}), (LARGE, {"demo", "status", "metrics"})):
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            app.action_demos("attention")
+            await settle(pilot)
+            table = app.screen.query_one("#demo-runs", DataTable)
+            assert table.row_count == 1
+            assert wanted <= set(_visible_columns(table)), (size, _visible_columns(table))
+            if size == LARGE:
+                assert "sdpa_max_abs_err=2.980e-07" in screen_text(app)
+
+
+async def test_running_demo_shows_progress_at_80x24(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        app.action_demos("attention")
+        await settle(pilot)
+        screen = app.screen
+        seen: list[bool] = []
+        original = screen._ev_progress
+
+        async def spy(event):
+            await original(event)
+            seen.append(_on_screen(app, screen.query_one("#demo-progress")))
+
+        screen._ev_progress = spy
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: bool(seen), timeout=90)
+        assert seen[0], "the progress bar is below the fold"
+        assert _on_screen(app, screen.query_one("#demo-status"))
+        await wait_for(pilot, lambda: not screen.running, timeout=120)
+        await settle(pilot)
