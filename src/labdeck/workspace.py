@@ -157,4 +157,5 @@ class Workspace:
                 store = self.store
             except Exception:  # no database: grading still works, the cache is just memory
                 store = None
-        return build_grader(backend, model, threads=threads, store=store)
+        grader: Grader = build_grader(backend, model, threads=threads, store=store)
+        return grader

@@ -143,6 +143,7 @@ class MultiHeadAttention(nn.Module):
             (self.w_v, self_attn.value),
             (self.w_o, self_output.dense),
         ):
+            assert isinstance(src, nn.Linear)  # BertSelfAttention / BertSelfOutput layers
             lin.weight.copy_(src.weight)
             lin.bias.copy_(src.bias)
         return self
@@ -304,7 +305,8 @@ def compare_with_bert(x: Tensor, lengths: Tensor, heads: int) -> dict[str, float
         intermediate_size=2 * d_model,
         hidden_dropout_prob=0.0,
         attention_probs_dropout_prob=0.0,
-        attn_implementation="eager",
+        # Taken at run time by PreTrainedConfig; BertConfig's typed signature omits it.
+        attn_implementation="eager",  # type: ignore[call-arg]
     )
     layer = BertLayer(config).to(x.device).eval()  # random weights; nothing is downloaded
     ours = MultiHeadAttention(d_model, heads).to(x.device).eval()
@@ -327,7 +329,9 @@ def compare_with_bert(x: Tensor, lengths: Tensor, heads: int) -> dict[str, float
     }
 
 
-def influence(mha: MultiHeadAttention, x: Tensor, lengths: Tensor, gen: torch.Generator) -> dict:
+def influence(
+    mha: MultiHeadAttention, x: Tensor, lengths: Tensor, gen: torch.Generator
+) -> dict[str, Any]:
     """Change what must not matter and measure how much the output moves (should be exactly 0)."""
     b, length, _ = x.shape
     real = padding_mask(lengths, length)
@@ -361,7 +365,7 @@ def scaling_experiment(
     scale: bool = True,
     temperature: float = 1.0,
     device: Any = "cpu",
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Softmax of unit-variance q.k as d_k grows: the chosen scoring (``scaled`` True: by
     default 1/sqrt(d_k)) against raw, unscaled dot products (``scaled`` False)."""
     rows = []
@@ -378,6 +382,7 @@ def scaling_experiment(
             p = torch.softmax(s, dim=-1)
             ((p @ v) * g).sum().backward()  # a random downstream loss
             entropy = -(p * torch.log(p.clamp_min(1e-30))).sum(-1).mean().item()
+            assert s.grad is not None  # s requires grad and the loss used it
             rows.append(
                 {
                     "d_k": d_k,

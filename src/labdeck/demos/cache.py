@@ -17,10 +17,12 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
+
+M = TypeVar("M", bound=nn.Module)  # the model type a training function takes
 
 
 def cache_file(demo_id: str, key: Mapping[str, Any], seed: int, device: Any) -> Path:
@@ -40,8 +42,8 @@ def cache_file(demo_id: str, key: Mapping[str, Any], seed: int, device: Any) -> 
 def load_or_train(
     ctx: Any,
     key: Mapping[str, Any],
-    model: nn.Module,
-    train: Callable[[nn.Module], dict[str, Any]],
+    model: M,
+    train: Callable[[M], dict[str, Any]],
 ) -> dict[str, Any]:
     """Load ``model``'s trained weights from the cache, or ``train(model)`` and store them.
 

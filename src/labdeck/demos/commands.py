@@ -11,6 +11,8 @@ import argparse
 import json
 import sys
 import textwrap
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 from labdeck.demos import registry
@@ -237,7 +239,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     # Our own handlers, whatever we inherited: a shell that starts `labdeck demo run ... &`
     # hands us SIGINT ignored, and then Ctrl-C / kill -INT would leave the demo running.
-    previous = {}
+    previous: dict[signal.Signals, Callable[[int, FrameType | None], Any] | int | None] = {}
     handlers = {
         signal.SIGINT: signal.default_int_handler,
         signal.SIGTERM: _terminate,
@@ -280,8 +282,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if interrupted is not None or proc.outcome is None:
             proc.cancel()
             events.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
     outcome = proc.outcome or proc.wait()
     if renderer is not None:
         renderer.close()

@@ -238,7 +238,7 @@ def check_against_brute_force(
         ).item()
         loss_err = max(loss_err, abs(ours - ref))
         table = labelling_probs(lp)
-        best = max(table, key=table.get)
+        best = max(table, key=lambda labels: table[labels])
         found, _ = prefix_beam_search(lp, beam=256)
         beam_hits += found == best
         greedy_misses += greedy_decode(lp) != best

@@ -67,7 +67,8 @@ def make_pool(name: str, n: int, seed: int) -> np.ndarray:
         t = 1.5 * np.pi * (1.0 + 2.0 * rng.random(n))
         x = np.stack([t * np.cos(t), t * np.sin(t)], 1) + rng.normal(0.0, 0.3, (n, 2))
     x = (x - x.mean(0)) / x.std(0)
-    return x[rng.permutation(n)].astype(np.float32)
+    out: np.ndarray = x[rng.permutation(n)].astype(np.float32)
+    return out
 
 
 # ----------------------------------------------------------------------------- the model
@@ -98,7 +99,8 @@ class NoiseMLP(nn.Module):
         h = self.act(self.inp(x) + temb)
         for block in self.blocks:
             h = h + self.act(block(h))  # residual MLP blocks
-        return self.out(h)
+        out: Tensor = self.out(h)
+        return out
 
 
 class CountingModel:
@@ -109,7 +111,8 @@ class CountingModel:
 
     def __call__(self, x: Tensor, t: int) -> Tensor:
         self.calls += 1
-        return self.model(x, torch.full((x.shape[0],), t, device=x.device, dtype=torch.long))
+        out: Tensor = self.model(x, torch.full((x.shape[0],), t, device=x.device, dtype=torch.long))
+        return out
 
 
 # ----------------------------------------------------------------------------- samplers
@@ -306,7 +309,8 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     bandwidth = 0.2  # on standardised data (std 1 per axis)
     ref_mmd = mmd2_unbiased(heldout[:1000], heldout[1000:2000], bandwidth)
     ref_nn = mean_nn_distance(heldout[:1000], heldout[1000:])
-    rows, results = [], {}
+    rows: list[list[Any]] = []
+    results: dict[str, dict[str, Any]] = {}
     for i, (name, steps, eta) in enumerate(methods):
         emit.progress(i, len(methods), f"sampling {name}")
         counter = CountingModel(ema)

@@ -77,7 +77,8 @@ class CausalSelfAttention(nn.Module):
         kj = torch.arange(past + t, device=x.device)[None, :]
         att = att.masked_fill(kj > qi, float("-inf")).softmax(-1)
         y = (att @ v).transpose(1, 2).reshape(b, t, d)
-        return self.proj(y)
+        out: Tensor = self.proj(y)
+        return out
 
 
 class Block(nn.Module):
@@ -89,7 +90,8 @@ class Block(nn.Module):
 
     def forward(self, x: Tensor, cache: dict[str, Tensor] | None = None) -> Tensor:
         x = x + self.attn(self.ln1(x), cache)  # pre-norm residual blocks
-        return x + self.mlp(self.ln2(x))
+        out: Tensor = x + self.mlp(self.ln2(x))
+        return out
 
 
 class CharTransformer(nn.Module):
@@ -110,7 +112,8 @@ class CharTransformer(nn.Module):
         x = self.tok(idx) + self.pos(pos)
         for i, block in enumerate(self.blocks):
             x = block(x, caches[i] if caches is not None else None)
-        return self.head(self.ln(x))
+        out: Tensor = self.head(self.ln(x))
+        return out
 
     def new_caches(self) -> list[dict[str, Tensor]]:
         return [{} for _ in self.blocks]
@@ -159,7 +162,7 @@ def brute_force_filter(logits: list[float], temperature: float, k: int, p: float
     return probs
 
 
-def check_filters(gen: torch.Generator, settings: list[tuple[float, int, float]]) -> dict:
+def check_filters(gen: torch.Generator, settings: list[tuple[float, int, float]]) -> dict[str, Any]:
     """Vectorised filters vs the loop reference on random float64 logits (no ties)."""
     err = sum_err = 0.0
     rows = []
@@ -182,11 +185,14 @@ def check_filters(gen: torch.Generator, settings: list[tuple[float, int, float]]
 
 
 def _step_logits(model: CharTransformer, ids: list[int], dev: torch.device) -> Tensor:
-    return model(torch.tensor([ids], device=dev))[0, -1].double()
+    out: Tensor = model(torch.tensor([ids], device=dev))[0, -1].double()
+    return out
 
 
 @torch.no_grad()
-def greedy(model: CharTransformer, prompt: list[int], end: int, max_new: int, dev) -> list[int]:
+def greedy(
+    model: CharTransformer, prompt: list[int], end: int, max_new: int, dev: torch.device
+) -> list[int]:
     ids = list(prompt)
     for _ in range(max_new):
         nxt = int(_step_logits(model, ids, dev).argmax())
@@ -197,7 +203,7 @@ def greedy(model: CharTransformer, prompt: list[int], end: int, max_new: int, de
 
 
 def length_penalty(length: int, alpha: float) -> float:
-    return ((5 + length) / 6) ** alpha
+    return float(((5 + length) / 6) ** alpha)
 
 
 @torch.no_grad()
@@ -230,7 +236,7 @@ def beam_search(
         total = torch.tensor([s for _, s in live], dtype=torch.float64)[:, None] + logp
         vocab = total.shape[1]
         best = total.flatten().topk(min(2 * beams, total.numel()))
-        nxt_live = []
+        nxt_live: list[tuple[list[int], float]] = []
         for rank, (score, flat) in enumerate(
             zip(best.values.tolist(), best.indices.tolist(), strict=True)
         ):
@@ -254,12 +260,14 @@ def beam_search(
 
 
 @torch.no_grad()
-def sequence_logp(model: CharTransformer, prompt: list[int], seq: list[int], dev) -> float:
+def sequence_logp(
+    model: CharTransformer, prompt: list[int], seq: list[int], dev: torch.device
+) -> float:
     """sum_t log p(y_t | prompt, y_<t) at temperature 1 (one teacher-forced pass)."""
     ids = torch.tensor([prompt + seq], device=dev)
     logp = model(ids[:, :-1])[0].double().log_softmax(-1)
     tgt = ids[0, len(prompt) :]
-    return logp[len(prompt) - 1 :].gather(-1, tgt[:, None]).sum().item()
+    return float(logp[len(prompt) - 1 :].gather(-1, tgt[:, None]).sum().item())
 
 
 @torch.no_grad()
@@ -297,7 +305,9 @@ def distinct_n(seqs: list[list[int]], n: int) -> float:
 
 
 @torch.no_grad()
-def check_kv_cache(model: CharTransformer, prompt: list[int], steps: int, dev) -> dict:
+def check_kv_cache(
+    model: CharTransformer, prompt: list[int], steps: int, dev: torch.device
+) -> dict[str, Any]:
     """Logits with the cache vs a full recomputation of the prefix, for every generated step."""
     out = {}
     for name, dtype in (("float64", torch.float64), ("float32", torch.float32)):
@@ -413,9 +423,9 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     )
 
     # --- sampling at the chosen knobs --------------------------------------------------------
-    prompt = enc(PROMPTS[0])
+    prompt_ids = enc(PROMPTS[0])
     samples, chosen_entropy = sample(
-        model, prompt, 4, 40, p["temperature"], p["top_k"], p["top_p"], gen, dev
+        model, prompt_ids, 4, 40, p["temperature"], p["top_k"], p["top_p"], gen, dev
     )
     emit.text(
         f"samples at temperature {p['temperature']:g}, top-k {p['top_k'] or 'off'}, top-p "
@@ -426,8 +436,8 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     # --- diversity vs temperature ------------------------------------------------------------
     sweep = []
     for temp in SWEEP_T:
-        seqs, ent = sample(model, prompt, 16, 40, temp, p["top_k"], p["top_p"], gen, dev)
-        nll = -sum(sequence_logp(model, prompt, s, dev) for s in seqs) / (16 * 40)
+        seqs, ent = sample(model, prompt_ids, 16, 40, temp, p["top_k"], p["top_p"], gen, dev)
+        nll = -sum(sequence_logp(model, prompt_ids, s, dev) for s in seqs) / (16 * 40)
         sweep.append([temp, ent, distinct_n(seqs, 2), distinct_n(seqs, 3), nll])
     emit.table(
         "diversity vs temperature (16 samples x 40 chars; NLL under the model at T = 1)",

@@ -49,7 +49,8 @@ class LoRALinear(nn.Module):
         self.B = nn.Parameter(torch.zeros(d_out, r))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.base(x) + self.scale * (x @ self.A.T) @ self.B.T
+        out: Tensor = self.base(x) + self.scale * (x @ self.A.T) @ self.B.T
+        return out
 
     def merged(self) -> nn.Linear:
         """A plain layer with W + (alpha / r) B A."""
@@ -69,7 +70,8 @@ class Adapter(nn.Module):
         nn.init.zeros_(self.up.bias)
 
     def forward(self, h: Tensor) -> Tensor:
-        return h + self.up(F.relu(self.down(h)))
+        out: Tensor = h + self.up(F.relu(self.down(h)))
+        return out
 
 
 def base_mlp() -> nn.Sequential:
@@ -145,7 +147,7 @@ def fit(
 
 def accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
     with torch.no_grad():
-        return (model(x).argmax(-1) == y).float().mean().item()
+        return float((model(x).argmax(-1) == y).float().mean().item())
 
 
 # ----------------------------------------------------------------------------- the demo
@@ -171,7 +173,9 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         f"before adaptation. Each method then trains {steps} steps on B."
     )
 
-    rows, acc_b, counts = [], {}, {}
+    rows: list[list[Any]] = []
+    acc_b: dict[str, float] = {}
+    counts: dict[str, int] = {}
     snapshot = [q.detach().clone() for q in base.parameters()]
     ranks = sorted({*RANKS, p["rank"]})
     lora_models = {}

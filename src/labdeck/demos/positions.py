@@ -124,7 +124,8 @@ class TinyLM(nn.Module):
         att = att.masked_fill(causal, float("-inf")).softmax(-1)
         x = x + self.proj((att @ v).transpose(1, 2).reshape(b, t, d))
         x = x + self.mlp(self.ln2(x))
-        return self.head(x)
+        out: Tensor = self.head(x)
+        return out
 
 
 # ----------------------------------------------------------------------------- the data

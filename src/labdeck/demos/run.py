@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from labdeck.demos import registry
 from labdeck.demos.events import Collector, Emitter, settle
@@ -30,10 +30,10 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
-    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         raise UsageError(message or f"exit {status}")
 
 
@@ -64,7 +64,9 @@ def parse_args(argv: list[str]) -> tuple[registry.Demo, dict[str, Any], argparse
     p.add_argument("--preset", choices=registry.PRESETS, default=None)
     for prm in demo.params:
         names = {prm.flag, "--" + prm.name}
-        flag = {"nargs": "?", "const": "true"} if prm.type is bool else {}  # --no-scale alone
+        flag: dict[str, Any] = (
+            {"nargs": "?", "const": "true"} if prm.type is bool else {}
+        )  # --no-scale alone
         p.add_argument(*sorted(names), dest=f"param_{prm.name}", default=None, metavar="V", **flag)
     ns = p.parse_args(argv)
     if ns.threads < 1:

@@ -40,7 +40,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -305,7 +305,7 @@ class DemoProcess:
 
     # ------------------------------------------------------------------ events
 
-    def events(self) -> Iterator[dict[str, Any]]:
+    def events(self) -> Generator[dict[str, Any], None, None]:
         """Parsed events as they arrive; non-JSON output comes through as ``text`` events
         with ``"raw": true``. When the iterator ends, ``self.outcome`` is set. Leaving the loop
         early (``break``, an exception, Ctrl-C) cancels the child."""
@@ -403,15 +403,20 @@ class DemoProcess:
     def _decide(self, rc: int | None) -> Outcome:
         seconds = time.monotonic() - self._started if self._started else 0.0
         tail = "\n".join(self._stderr)
-        common = {
-            "returncode": rc,
-            "result": self._result,
-            "seconds": seconds,
-            "stderr_tail": tail,
-            "events": self._count,
-        }
+
+        def outcome(status: str, message: str) -> Outcome:
+            return Outcome(
+                status,
+                message,
+                returncode=rc,
+                result=self._result,
+                seconds=seconds,
+                stderr_tail=tail,
+                events=self._count,
+            )
+
         if self._launch_error is not None:
-            return Outcome(CRASHED, self._launch_error, **common)
+            return outcome(CRASHED, self._launch_error)
         if self._result is not None and (rc == 0 or (self._lingered and not self._cancelled)):
             passed, failed, changed = count_checks(self._result.get("checks") or {})
             msg = f"finished in {seconds:.1f} s; {passed}/{passed + failed} checks passed"
@@ -419,27 +424,24 @@ class DemoProcess:
                 msg += f"; {changed} expectation(s) changed by the parameters"
             if self._result.get("cached"):
                 msg += "; trained model from the cache"
-            return Outcome(OK, msg, **common)
+            return outcome(OK, msg)
         if self._cancelled:
-            return Outcome(
+            return outcome(
                 CANCELLED,
                 f"stopped after {seconds:.1f} s; the demo process group was killed",
-                **common,
             )
         if self._timed_out:
-            return Outcome(
+            return outcome(
                 TIMEOUT,
                 f"no result within {self.timeout:g} s; the demo process group was killed",
-                **common,
             )
         if self._error is not None:
-            return Outcome(FAILED, self._error, **common)
+            return outcome(FAILED, self._error)
         if self._lingered:
-            return Outcome(
+            return outcome(
                 CRASHED,
                 "the demo process closed its output without a result and "
                 "did not exit; it was killed",
-                **common,
             )
         if rc is not None and rc < 0:
             try:
@@ -450,7 +452,7 @@ class DemoProcess:
         else:
             why = f"the demo process exited with status {rc} without reporting a result"
         last = _last_meaningful(self._stderr)
-        return Outcome(CRASHED, why + (f" (last error output: {last})" if last else ""), **common)
+        return outcome(CRASHED, why + (f" (last error output: {last})" if last else ""))
 
     # ------------------------------------------------------------------ conveniences
 

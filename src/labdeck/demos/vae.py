@@ -72,7 +72,8 @@ class VAE(nn.Module):
         return mu, logvar
 
     def decode(self, z: Tensor) -> Tensor:
-        return self.decoder(z)
+        out: Tensor = self.decoder(z)
+        return out
 
     @staticmethod
     def reparameterise(mu: Tensor, logvar: Tensor) -> Tensor:

@@ -16,7 +16,7 @@ class ExamError(ValueError):
     """
 
     def __init__(self, message: str) -> None:
-        from labdeck.ingest.common import one_line
+        from labdeck.textfmt import one_line
 
         super().__init__(one_line(str(message)))
 

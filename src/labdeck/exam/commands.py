@@ -6,7 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from labdeck.store import Store
 
 
 def _print_json(data: object) -> None:
@@ -14,7 +17,7 @@ def _print_json(data: object) -> None:
     sys.stdout.write("\n")
 
 
-def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _store(args: argparse.Namespace) -> Store:
     from labdeck.workspace import Workspace
 
     return Workspace.from_args(args).store

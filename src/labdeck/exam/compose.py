@@ -16,9 +16,10 @@ import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from labdeck import clock as clock_mod
 from labdeck.exam import ExamError
@@ -123,11 +124,11 @@ def _match_deck(decks: list[Deck], wanted: str) -> Deck:
 
 def resolve_scope(session: Session, decks: list[str], chapters: list[str]) -> list[ScopeChapter]:
     """The chapters an exam covers, in syllabus order."""
-    all_decks = list(session.exec(select(Deck).order_by(Deck.position, Deck.key)).all())
+    all_decks = list(session.exec(select(Deck).order_by(col(Deck.position), col(Deck.key))).all())
     rows = session.exec(
         select(Chapter, Deck)
-        .join(Deck, Deck.id == Chapter.deck_id)
-        .order_by(Deck.position, Deck.key, Chapter.position, Chapter.code)
+        .join(Deck, col(Deck.id) == col(Chapter.deck_id))
+        .order_by(col(Deck.position), col(Deck.key), col(Chapter.position), col(Chapter.code))
     ).all()
     ordered = [
         ScopeChapter(d.key, d.name, c.id or 0, c.code, c.title) for c, d in rows if c.id is not None
@@ -233,17 +234,17 @@ def weakness_weights(session: Session, card_ids: list[int], now: datetime) -> di
         return {}
     states = {
         s.card_id: s
-        for s in session.exec(select(CardState).where(CardState.card_id.in_(card_ids))).all()  # type: ignore[attr-defined]
+        for s in session.exec(select(CardState).where(col(CardState.card_id).in_(card_ids))).all()
     }
     since = now - timedelta(days=RECENT_LAPSE_DAYS)
     recent = dict(
         session.exec(
-            select(ReviewLog.card_id, func.count(ReviewLog.id))
-            .where(ReviewLog.card_id.in_(card_ids))  # type: ignore[attr-defined]
+            select(col(ReviewLog.card_id), func.count(col(ReviewLog.id)))
+            .where(col(ReviewLog.card_id).in_(card_ids))
             .where(ReviewLog.quality < 3)
             .where(ReviewLog.undone == False)
             .where(ReviewLog.ts >= since)
-            .group_by(ReviewLog.card_id)
+            .group_by(col(ReviewLog.card_id))
         ).all()
     )
     weights = {}
@@ -273,7 +274,7 @@ class ComposedExam:
     requested: int
     available: int
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -288,9 +289,9 @@ def draw(
     code_of = {c.chapter_id: c.code for c in scope}
     cards = session.exec(
         select(Card)
-        .where(Card.chapter_id.in_(chapter_ids))  # type: ignore[attr-defined]
+        .where(col(Card.chapter_id).in_(chapter_ids))
         .where(Card.retired == False)
-        .order_by(Card.position, Card.key)
+        .order_by(col(Card.position), col(Card.key))
     ).all()
     pools: dict[str, list[Candidate]] = {c.code: [] for c in scope}
     for card in cards:

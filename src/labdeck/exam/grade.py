@@ -6,16 +6,16 @@ The grader is passed in (``labdeck.grading.grader.Grader``); nothing here loads 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import null
+from sqlalchemy import Connection, null
 from sqlalchemy import text as sql
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from labdeck import clock as clock_mod
 from labdeck.exam import ExamError
@@ -70,7 +70,7 @@ def _grade_items(grader: GraderLike, items: list[_Item]) -> list[Any]:
     ]
 
 
-def _feedback_from(result: Any) -> dict:
+def _feedback_from(result: Any) -> dict[str, Any]:
     points = [
         {
             "text": kp.text,
@@ -129,9 +129,9 @@ def grade_exam(
             raise ExamError(f"exam {exam_id} is already graded")
         rows = s.exec(
             select(ExamQuestion, Card)
-            .join(Card, Card.id == ExamQuestion.card_id)
+            .join(Card, col(Card.id) == col(ExamQuestion.card_id))
             .where(ExamQuestion.exam_id == exam_id)
-            .order_by(ExamQuestion.position)
+            .order_by(col(ExamQuestion.position))
         ).all()
         cards = {q.id: card for q, card in rows}
         seed = exam.seed
@@ -149,6 +149,7 @@ def grade_exam(
             card = cards[q.id]
             keep = {k: v for k, v in (q.feedback or {}).items() if k in ("marked", "applied")}
             reference = card.answer if (card.answer or "").strip() else None
+            feedback: dict[str, Any]
             if card.kind != "essay" and card.drill is not None:
                 drill = drill_feedback(card, q.answer, seed)
                 q.auto_quality = drill["quality"]
@@ -176,7 +177,7 @@ def grade_exam(
         return refresh_result(s, exam_id)
 
 
-def _graded_unapplied(s, exam_id: int, final_note: str = "") -> Exam:
+def _graded_unapplied(s: Session, exam_id: int, final_note: str = "") -> Exam:
     """The exam, provided it is graded and not yet applied to the schedule."""
     exam = s.get(Exam, exam_id)
     if exam is None:
@@ -194,7 +195,7 @@ def override(
     position: int,
     quality: int | None,
     *,
-    checklist: list[dict] | None = None,
+    checklist: list[dict[str, Any]] | None = None,
 ) -> ExamReport:
     """Set (or with ``None`` clear) the learner's own quality 0–5 for one question, with the
     key-point ticks it came from (``labdeck.grading.checklist.StoredTick`` rows), if any.
@@ -221,7 +222,8 @@ def override(
             n = len(s.exec(select(ExamQuestion.id).where(ExamQuestion.exam_id == exam_id)).all())
             raise ExamError(f"exam {exam_id} has no question {position} (questions 1–{n})")
         q.override_quality = quality
-        q.checklist = checklist if checklist is not None else null()  # SQL NULL, not 'null'
+        # SQL NULL, not JSON 'null': SQLAlchemy's null() stands in for the list.
+        q.checklist = checklist if checklist is not None else null()  # type: ignore[assignment]
         s.add(q)
         return refresh_result(s, exam_id)
 
@@ -234,7 +236,7 @@ class ApplyResult:
     skipped_ungraded: list[str]
     already_applied: list[str] = field(default_factory=list)  # recorded by an earlier apply
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "exam_id": self.exam_id,
             "applied": self.applied,
@@ -257,9 +259,21 @@ class ApplyResult:
 class AnsweringScheduler(Protocol):
     """What applying needs of ``labdeck.srs.scheduler.Scheduler``."""
 
-    def transaction(self) -> AbstractContextManager[Any]: ...
+    def transaction(self) -> AbstractContextManager[Connection]: ...
 
-    def answer(self, card_id: int, quality: int, **kwargs: Any) -> Any: ...
+    def answer(
+        self,
+        card_id: int,
+        quality: int,
+        *,
+        answer: str | None = ...,
+        score: float | None = ...,
+        suggested: int | None = ...,
+        duration_ms: int | None = ...,
+        mode: str | None = ...,
+        conn: Connection | None = ...,
+        checklist: Sequence[Any] | None = ...,
+    ) -> Any: ...
 
 
 def default_scheduler(
@@ -296,9 +310,9 @@ def apply_to_schedule(
         _graded_unapplied(s, exam_id)
         rows = s.exec(
             select(ExamQuestion, Card.key)
-            .join(Card, Card.id == ExamQuestion.card_id)
+            .join(Card, col(Card.id) == col(ExamQuestion.card_id))
             .where(ExamQuestion.exam_id == exam_id)
-            .order_by(ExamQuestion.position)
+            .order_by(col(ExamQuestion.position))
         ).all()
     scheduler = scheduler or default_scheduler(store, now)
     result = ApplyResult(exam_id, [], [], [])
@@ -352,8 +366,8 @@ def read_answers_jsonl(path: Path) -> list[ExternalAnswer]:
 
     ``card`` is accepted for ``key``; blank lines are skipped. Errors name ``file:line``.
     """
-    from labdeck.ingest.common import clean_text
     from labdeck.jsonl import json_lines
+    from labdeck.textfmt import clean_text
 
     try:
         raw = path.read_bytes()
@@ -416,9 +430,9 @@ def record_external_sitting(
             card.key: (card, chapter, deck)
             for card, chapter, deck in s.exec(
                 select(Card, Chapter, Deck)
-                .join(Chapter, Chapter.id == Card.chapter_id)
-                .join(Deck, Deck.id == Card.deck_id)
-                .where(Card.key.in_(keys))  # type: ignore[attr-defined]
+                .join(Chapter, col(Chapter.id) == col(Card.chapter_id))
+                .join(Deck, col(Deck.id) == col(Card.deck_id))
+                .where(col(Card.key).in_(keys))
             ).all()
         }
         for a in answers:
@@ -430,7 +444,7 @@ def record_external_sitting(
                 raise ExamError(f"no exam with id {exam_id}")
             if exam.status == "graded":
                 raise ExamError(f"exam {exam_id} is already graded")
-            questions = {
+            questions: dict[int | None, ExamQuestion] = {  # keyed like Card.id
                 q.card_id: q
                 for q in s.exec(select(ExamQuestion).where(ExamQuestion.exam_id == exam_id)).all()
             }

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from labdeck.exam import ExamError
 from labdeck.store import Store
@@ -26,7 +27,7 @@ class ExamSummary:
     applied: bool
     chapters: dict[str, float | None] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "exam_id": self.exam_id,
             "created_at": self.created_at.isoformat(),
@@ -46,12 +47,12 @@ def list_exams(store: Store, *, status: str | None = None) -> list[ExamSummary]:
     with store.session() as s:
         counts = dict(
             s.exec(
-                select(ExamQuestion.exam_id, func.count(ExamQuestion.id)).group_by(
-                    ExamQuestion.exam_id
+                select(col(ExamQuestion.exam_id), func.count(col(ExamQuestion.id))).group_by(
+                    col(ExamQuestion.exam_id)
                 )
             ).all()
         )
-        query = select(Exam).order_by(Exam.created_at.desc(), Exam.id.desc())  # type: ignore[attr-defined,union-attr]
+        query = select(Exam).order_by(col(Exam.created_at).desc(), col(Exam.id).desc())
         if status:
             query = query.where(Exam.status == status)
         out = []
@@ -66,7 +67,7 @@ def list_exams(store: Store, *, status: str | None = None) -> list[ExamSummary]:
                     created_at=exam.created_at,
                     scope=str((exam.scope or {}).get("label", "")),
                     status=exam.status,
-                    questions=counts.get(exam.id, 0),
+                    questions=counts.get(exam.id or 0, 0),
                     score=exam.score,
                     elapsed_s=exam.elapsed_s,
                     time_limit_s=exam.time_limit_s,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -28,7 +29,7 @@ PASS_QUALITY = 3
 
 
 def _clean(text: str | None) -> str:
-    from labdeck.ingest.common import clean_text
+    from labdeck.textfmt import clean_text
 
     return clean_text(text or "")
 
@@ -67,8 +68,8 @@ class QuestionReport:
     applied: bool = False
     # the grader's per-point verdicts ({"text", "covered", "contradicted", "span", ...}) and
     # the learner's ticks (``labdeck.grading.checklist.StoredTick`` rows) when they made some
-    key_points: list[dict] = field(default_factory=list)
-    checklist: list[dict] | None = None
+    key_points: list[dict[str, Any]] = field(default_factory=list)
+    checklist: list[dict[str, Any]] | None = None
 
     @property
     def answered(self) -> bool:
@@ -100,7 +101,7 @@ class QuestionReport:
         q = self.quality
         return None if q is None else q >= PASS_QUALITY
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.update(
             quality=self.quality,
@@ -126,7 +127,7 @@ class ChapterReport:
     quality: float | None
     time_s: float
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["score"] = None if self.score is None else round(self.score, 4)
         data["quality"] = None if self.quality is None else round(self.quality, 2)
@@ -171,7 +172,7 @@ class ExamReport:
     def passed(self) -> int:
         return sum(1 for q in self.questions if q.passed)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """What ``Exam.result`` stores: enough for history and trends without a rebuild."""
         return {
             "score": None if self.score is None else round(self.score, 4),
@@ -190,7 +191,7 @@ class ExamReport:
             },
         }
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "exam_id": self.exam_id,
             "created_at": self.created_at.isoformat(),
@@ -377,8 +378,8 @@ def _load(session: Session, exam_id: int) -> ExamReport:
             )
         )
     chapters: dict[str, list[QuestionReport]] = {}
-    for q in questions:
-        chapters.setdefault(q.chapter, []).append(q)
+    for question in questions:
+        chapters.setdefault(question.chapter, []).append(question)
     chapter_reports = []
     for code, qs in chapters.items():
         scores = [q.score for q in qs if q.score is not None]

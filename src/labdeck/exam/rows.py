@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from labdeck.exam import ExamError
 from labdeck.store.models import Card, Chapter, Deck, Exam, ExamQuestion
@@ -17,10 +17,10 @@ def exam_rows(session: Session, exam_id: int) -> tuple[Exam, list[QuestionRow]]:
         raise ExamError(f"no exam with id {exam_id}")
     rows = session.exec(
         select(ExamQuestion, Card, Chapter, Deck)
-        .join(Card, Card.id == ExamQuestion.card_id)
-        .join(Chapter, Chapter.id == Card.chapter_id)
-        .join(Deck, Deck.id == Card.deck_id)
+        .join(Card, col(Card.id) == col(ExamQuestion.card_id))
+        .join(Chapter, col(Chapter.id) == col(Card.chapter_id))
+        .join(Deck, col(Deck.id) == col(Card.deck_id))
         .where(ExamQuestion.exam_id == exam_id)
-        .order_by(ExamQuestion.position)
+        .order_by(col(ExamQuestion.position))
     ).all()
     return exam, list(rows)

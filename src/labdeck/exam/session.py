@@ -16,15 +16,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from labdeck import clock as clock_mod
 from labdeck.exam import ExamError
 from labdeck.exam.rows import exam_rows
 from labdeck.store import Store
-from labdeck.store.models import Exam, ExamQuestion
+from labdeck.store.models import Card, Exam, ExamQuestion
 
 
 @dataclass
@@ -56,7 +55,7 @@ _HOW_TO_ANSWER = {
 }
 
 
-def _question_text(card: Any, seed: int) -> str:
+def _question_text(card: Card, seed: int) -> str:
     """An essay's prompt; a drill's prompt with its options in this exam's order."""
     if card.kind == "essay" or card.drill is None:
         return card.prompt
@@ -232,7 +231,7 @@ class ExamSession:
     def set_answer(self, text: str) -> None:
         """Record the text typed for the current question (saved by the next ``save()``);
         control, bidi and zero-width characters are dropped (``ingest.common.clean_text``)."""
-        from labdeck.ingest.common import clean_text
+        from labdeck.textfmt import clean_text
 
         text = clean_text(text)
         self._require_sitting()
@@ -328,7 +327,7 @@ def sitting_exams(store: Store) -> list[int]:
         return [
             e.id
             for e in s.exec(
-                select(Exam).where(Exam.status == "sitting").order_by(Exam.id.desc())  # type: ignore[union-attr]
+                select(Exam).where(Exam.status == "sitting").order_by(col(Exam.id).desc())
             ).all()
             if e.id is not None
         ]

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labdeck.ankilib import (
     CARD_REVIEW,
@@ -47,6 +47,10 @@ from labdeck.export.rows import (
     group_notes,
     note_guid,
 )
+
+if TYPE_CHECKING:  # anki loads only when an export runs
+    from anki.collection import Collection
+    from anki.decks import DeckId
 
 BASIC = "labdeck Basic"
 CLOZE = "labdeck Cloze"
@@ -76,21 +80,31 @@ def _tags(values: Sequence[str]) -> list[str]:
     return [t.replace(" ", "_") for t in values if t.strip()]
 
 
-def _notetype(col: Any, name: str, stock: str, fields: list[str], afmt: str) -> dict:
+def _notetype(
+    col: Collection, name: str, stock: str, fields: list[str], afmt: str
+) -> dict[str, Any]:
     existing = col.models.by_name(name)
     if existing:
         return existing
-    model = col.models.copy(col.models.by_name(stock), add=False)
+    model = col.models.copy(_stock(col, stock), add=False)
     model["name"] = name
     for field_name in fields:
         if field_name not in col.models.field_names(model):
             col.models.add_field(model, col.models.new_field(field_name))
     model["tmpls"][0]["afmt"] = afmt
     col.models.add(model)
-    return col.models.by_name(name)
+    return _stock(col, name)
 
 
-def _basic_type(col: Any) -> dict:
+def _stock(col: Collection, name: str) -> dict[str, Any]:
+    """The collection's note type ``name`` (a fresh collection has Anki's stock ones)."""
+    found = col.models.by_name(name)
+    if found is None:
+        raise RuntimeError(f"the Anki collection has no note type {name!r}")
+    return found
+
+
+def _basic_type(col: Collection) -> dict[str, Any]:
     afmt = (
         "{{FrontSide}}<hr id=answer>{{Back}}"
         "{{#Key points}}<br><br><b>Key points</b><br>{{Key points}}{{/Key points}}"
@@ -99,7 +113,7 @@ def _basic_type(col: Any) -> dict:
     return _notetype(col, BASIC, "Basic", ["Key points", "Notes"], afmt)
 
 
-def _cloze_type(col: Any) -> dict:
+def _cloze_type(col: Collection) -> dict[str, Any]:
     afmt = (
         "{{cloze:Text}}<br>{{Back Extra}}{{#Notes}}<br><br><b>My notes</b><br>{{Notes}}{{/Notes}}"
     )
@@ -115,13 +129,14 @@ def _basic_fields(row: ExportCard) -> tuple[str, str, str]:
 def _cloze_extra(rows: list[ExportCard]) -> str:
     also = []
     for row in rows:
-        answers = list((row.card.drill or {}).get("answers", []))[1:]
+        drill = row.card.drill or {}
+        answers = list(drill.get("answers", []))[1:]
         if answers:
-            also.append(f"c{row.card.drill['number']}: " + ", ".join(answers))
+            also.append(f"c{drill['number']}: " + ", ".join(answers))
     return _h("Also accepted: " + "; ".join(also)) if also else ""
 
 
-def _anki_today_covering(col: Any, rows: list[ExportCard], today: date) -> int:
+def _anki_today_covering(col: Collection, rows: list[ExportCard], today: date) -> int:
     """Move the scratch collection's creation day back so every due day and review is >= 0."""
     earliest = today
     for row in rows:
@@ -157,7 +172,7 @@ def _schedule(anki_card: Any, row: ExportCard, today: date, anki_today: int) -> 
     return state.due is not None or state.suspended
 
 
-def _revlog(col: Any, cid: int, row: ExportCard, used: set[int]) -> int:
+def _revlog(col: Collection, cid: int, row: ExportCard, used: set[int]) -> int:
     written = 0
     for log in row.history:
         rid = _moment_ms(log.ts)
@@ -170,6 +185,7 @@ def _revlog(col: Any, cid: int, row: ExportCard, used: set[int]) -> int:
             kind = REVLOG_LEARN
         else:
             kind = REVLOG_REVIEW
+        assert col.db is not None  # an open collection
         col.db.execute(
             "insert into revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type) "
             "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -220,24 +236,26 @@ def export_apkg(
 
 
 def _fill(
-    col: Any, rows: list[ExportCard], today: date, with_schedule: bool
+    col: Collection, rows: list[ExportCard], today: date, with_schedule: bool
 ) -> tuple[int, int, int, int]:
     from anki.collection import AddNoteRequest
 
     basic, cloze = _basic_type(col), _cloze_type(col)
     anki_today = _anki_today_covering(col, rows, today) if with_schedule else 0
-    deck_ids: dict[str, int] = {}
+    deck_ids: dict[str, DeckId] = {}
     used: set[int] = set()
-    made: list[tuple[Any, list[ExportCard], int]] = []
+    made: list[tuple[Any, list[ExportCard], DeckId]] = []
     for group in group_notes(rows):
         first = group[0]
         name = anki_deck_name(first)
         if name not in deck_ids:
-            deck_ids[name] = col.decks.id(name)
+            deck_id = col.decks.id(name)  # creates the deck: never None
+            assert deck_id is not None
+            deck_ids[name] = deck_id
         leech = ["leech"] if any(r.state and r.state.leech for r in group) else []
         if first.card.kind == "cloze":
             note = col.new_note(cloze)
-            note["Text"] = _h(first.card.drill["text"])
+            note["Text"] = _h((first.card.drill or {})["text"])  # a cloze has its drill
             note["Back Extra"] = _cloze_extra(group)
             note.guid = note_guid(cloze_note_key(first.card.key))
         else:

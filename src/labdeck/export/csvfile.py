@@ -41,7 +41,7 @@ def export_csv(rows: list[ExportCard], out: Path) -> int:
         tags = " ".join(t.replace(" ", "_") for t in first.card.tags if t.strip())
         if first.card.kind == "cloze":
             guid, notetype = note_guid(cloze_note_key(first.card.key)), "Cloze"
-            front, back = first.card.drill["text"], ""
+            front, back = (first.card.drill or {})["text"], ""  # a cloze has its drill
         else:
             guid, notetype = note_guid(first.card.key), "Basic"
             front, back = basic_sides(first)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from labdeck.store import Store
 from labdeck.store.models import Card, CardState, Chapter, Deck, ReviewLog
@@ -23,7 +23,7 @@ def export_rows(store: Store, deck: str | None = None) -> list[ExportCard]:
     """Cards in deck/chapter/position order; ``deck`` is a deck key or name (else every deck).
     Retired cards and undone answers are left out."""
     with Session(store.engine, expire_on_commit=False) as session:
-        decks = session.exec(select(Deck).order_by(Deck.position, Deck.id)).all()
+        decks = session.exec(select(Deck).order_by(col(Deck.position), col(Deck.id))).all()
         if deck is not None:
             decks = [d for d in decks if deck in (d.key, d.name)]
             if not decks:
@@ -34,23 +34,23 @@ def export_rows(store: Store, deck: str | None = None) -> list[ExportCard]:
             cards = session.exec(
                 select(Card)
                 .where(Card.deck_id == d.id, Card.retired == False)
-                .order_by(Card.chapter_id, Card.position, Card.id)
+                .order_by(col(Card.chapter_id), col(Card.position), col(Card.id))
             ).all()
             cards = sorted(cards, key=lambda c: (chapters[c.chapter_id].position, c.position, c.id))
-            states = {
+            states: dict[int | None, CardState] = {
                 s.card_id: s
                 for s in session.exec(
-                    select(CardState).where(CardState.card_id.in_([c.id for c in cards]))  # type: ignore[union-attr]
+                    select(CardState).where(col(CardState.card_id).in_([c.id for c in cards]))
                 ).all()
             }
-            logs: dict[int, list[ReviewLog]] = {}
+            logs: dict[int | None, list[ReviewLog]] = {}  # keyed like Card.id
             for row in session.exec(
                 select(ReviewLog)
                 .where(
-                    ReviewLog.card_id.in_([c.id for c in cards]),  # type: ignore[union-attr]
+                    col(ReviewLog.card_id).in_([c.id for c in cards]),
                     ReviewLog.undone == False,
                 )
-                .order_by(ReviewLog.ts, ReviewLog.id)
+                .order_by(col(ReviewLog.ts), col(ReviewLog.id))
             ).all():
                 logs.setdefault(row.card_id, []).append(row)
             out.extend(
@@ -85,7 +85,7 @@ def cloze_note_key(key: str) -> str:
 
 def group_notes(rows: list[ExportCard]) -> list[list[ExportCard]]:
     """One group per Anki note: a cloze drill's cards together, every other card alone."""
-    groups: dict[tuple, list[ExportCard]] = {}
+    groups: dict[tuple[object, ...], list[ExportCard]] = {}
     for row in rows:
         card = row.card
         if card.kind == "cloze" and card.drill:

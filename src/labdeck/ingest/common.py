@@ -8,6 +8,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Text cleaning lives below the store (textfmt); importers use it through here too.
+from labdeck.textfmt import clean_text as clean_text
+from labdeck.textfmt import one_line as one_line
+
 
 class ImportError_(ValueError):
     """A document that cannot be imported. ``str()`` is a one-line message naming file:line.
@@ -25,43 +29,6 @@ class ImportError_(ValueError):
 
 
 ParseError = ImportError_
-
-# ANSI CSI/OSC/other escape sequences (never across a newline, so line numbers survive), then
-# the characters below.
-_ESCAPES = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
-    r"|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)"  # OSC
-    r"|\x1b[PX^_][^\x1b\n]*\x1b\\"  # DCS/SOS/PM/APC
-    r"|\x1b[@-Z\\-_]"  # two-byte escapes
-    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
-)
-# Characters that are dropped from all imported and typed text:
-# * C0 and C1 controls (all but \n and \t) and DEL;
-# * bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and the marks
-#   U+200E/U+200F/U+061C: they reorder what the terminal shows ("Trojan Source");
-# * zero-width characters U+200B-U+200D, U+2060-U+2064 and U+FEFF (inside text): invisible,
-#   they make two equal-looking strings differ. U+200D (ZWJ) and U+200C (ZWNJ) are dropped too:
-#   an emoji ZWJ sequence then shows as its separate emoji and a few scripts (Persian, Indic)
-#   shape slightly differently, which is acceptable for this app's English/Chinese study text;
-# * lone surrogates (U+D800-U+DFFF), which cannot be encoded to UTF-8 at all.
-_CONTROLS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064"
-    "\u2066-\u2069\ufeff\ud800-\udfff]"
-)
-
-
-def clean_text(text: str) -> str:
-    """Strip terminal control sequences, control characters, bidi and zero-width controls
-    and lone surrogates. Newline and tab survive; CR and CRLF become newlines; the Unicode
-    line/paragraph separators become spaces (editors do not count them as lines)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\u2028", " ").replace("\u2029", " ")
-    return _CONTROLS.sub("", _ESCAPES.sub("", text))
-
-
-def one_line(text: str) -> str:
-    """``clean_text`` for a message line: newlines and tabs become spaces."""
-    return re.sub(r"[ \t\n]+", " ", clean_text(text)).strip()
 
 
 def read_document(path: Path) -> str:

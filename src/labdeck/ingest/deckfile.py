@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from labdeck.ingest.common import (
     MAX_BODY_CHARS,
@@ -42,7 +44,7 @@ class ContentDrill:
     kind: str  # cloze | choice | truefalse
     prompt: str  # what the card shows (a cloze with its deletion blanked)
     answer: str  # the answer shown after grading
-    drill: dict
+    drill: dict[str, Any]
     line: int
     prompt_zh: str | None = None
     tags: list[str] = field(default_factory=list)
@@ -68,14 +70,14 @@ class ContentDeck:
     position: int = 0
     aliases: list[str] = field(default_factory=list)
     chapters: list[ContentChapter] = field(default_factory=list)
-    note_checks: dict[str, dict] = field(default_factory=dict)  # card id -> check
+    note_checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # card id -> check
 
     @property
     def card_count(self) -> int:
         return sum(len(c.cards) for c in self.chapters)
 
 
-def _load_toml(path: Path) -> tuple[dict, str]:
+def _load_toml(path: Path) -> tuple[dict[str, Any], str]:
     text = read_document(path)
     try:
         return tomllib.loads(text), text
@@ -91,7 +93,9 @@ def _line_of(text: str, pattern: str, default: int = 1) -> int:
     return text[: match.start()].count("\n") + 1 if match else default
 
 
-def _string(path: Path, line: int, table: dict, name: str, *, required: bool) -> str | None:
+def _string(
+    path: Path, line: int, table: dict[str, Any], name: str, *, required: bool
+) -> str | None:
     value = table.get(name)
     if value is None:
         if required:
@@ -110,7 +114,7 @@ def _string(path: Path, line: int, table: dict, name: str, *, required: bool) ->
     return value or None
 
 
-def _strings(path: Path, line: int, table: dict, name: str) -> list[str]:
+def _strings(path: Path, line: int, table: dict[str, Any], name: str) -> list[str]:
     value = table.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ImportError_(path, line, f"field '{name}' must be a list of strings")
@@ -222,13 +226,13 @@ def parse_deck_dir(directory: Path, known_demos: frozenset[str] | None = None) -
     return deck
 
 
-def _parse_note_checks(path: Path, essays: set[str]) -> dict[str, dict]:
+def _parse_note_checks(path: Path, essays: set[str]) -> dict[str, dict[str, Any]]:
     data, text = _load_toml(path)
     tables = data.get("checks", [])
     if not isinstance(tables, list):
         raise ImportError_(path, 1, "'checks' must be an array of tables ([[checks]])")
     starts = [m.start() for m in re.finditer(r"^\[\[checks\]\]", text, re.M)]
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     for index, table in enumerate(tables):
         line = text[: starts[index]].count("\n") + 1 if index < len(starts) else 1
         card = _string(path, line, table, "card", required=True) or ""
@@ -253,7 +257,7 @@ def _parse_note_checks(path: Path, essays: set[str]) -> dict[str, dict]:
 
 
 def _parse_drills(
-    path: Path, text: str, data: dict, seen_ids: dict[str, Path]
+    path: Path, text: str, data: dict[str, Any], seen_ids: dict[str, Path]
 ) -> list[ContentDrill]:
     from labdeck.drills import DRILL_KINDS
     from labdeck.drills import cloze as cz
@@ -279,13 +283,14 @@ def _parse_drills(
             raise ImportError_(
                 path, line, f"drill type {kind!r} is not one of: {', '.join(DRILL_KINDS)}"
             )
-        common = {
-            "parent": parent,
-            "kind": kind,
-            "line": line,
-            "prompt_zh": _string(path, line, table, "prompt_zh", required=False),
-            "tags": _strings(path, line, table, "tags"),
-        }
+        card = partial(
+            ContentDrill,
+            parent=parent,
+            kind=kind,
+            line=line,
+            prompt_zh=_string(path, line, table, "prompt_zh", required=False),
+            tags=_strings(path, line, table, "tags"),
+        )
         if kind == "cloze":
             body = _string(path, line, table, "text", required=True) or ""
             found = cz.deletions(body)
@@ -315,7 +320,7 @@ def _parse_drills(
                     clean_text(a).strip() for a in alternatives.get(name, []) if a.strip()
                 ]
                 out.append(
-                    ContentDrill(
+                    card(
                         id=f"{drill_id}.{name}",
                         prompt=cz.front(body, deletion.number),
                         answer=deletion.answers[0],
@@ -326,7 +331,6 @@ def _parse_drills(
                             "hint": deletion.hint,
                             "note": drill_id,
                         },
-                        **common,
                     )
                 )
         elif kind == "choice":
@@ -343,12 +347,11 @@ def _parse_drills(
                 )
             why = _string(path, line, table, "why", required=False)
             out.append(
-                ContentDrill(
+                card(
                     id=drill_id,
                     prompt=prompt,
                     answer="; ".join(correct),
                     drill={"options": options, "correct": correct, "why": why},
-                    **common,
                 )
             )
         else:
@@ -358,12 +361,11 @@ def _parse_drills(
                 raise ImportError_(path, line, "field 'verdict' must be true or false")
             why = _string(path, line, table, "why", required=True) or ""
             out.append(
-                ContentDrill(
+                card(
                     id=drill_id,
                     prompt=claim,
                     answer=("True" if verdict else "False") + f" — {why}",
                     drill={"verdict": verdict, "why": why},
-                    **common,
                 )
             )
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -63,7 +64,7 @@ class ExternalCard:
     prompt: str
     answer: str | None
     kind: str = "essay"
-    drill: dict | None = None
+    drill: dict[str, Any] | None = None
     tags: list[str] = field(default_factory=list)
     line: int | None = None
     schedule: ExternalSchedule | None = None
@@ -102,7 +103,11 @@ def store_external(store: Store, deck: ExternalDeck, *, dry_run: bool = False) -
     now = clock.now()
     with Session(store.engine, expire_on_commit=False) as session:
         row = session.exec(select(Deck).where(Deck.key == deck.key)).first()
-        values = {"name": deck.name, "source": deck.source, "source_path": str(deck.path)}
+        values: dict[str, Any] = {
+            "name": deck.name,
+            "source": deck.source,
+            "source_path": str(deck.path),
+        }
         if row is None:
             position = len(session.exec(select(Deck.id)).all()) + 1
             row = Deck(key=deck.key, position=position, **values)
@@ -146,6 +151,7 @@ def store_external(store: Store, deck: ExternalDeck, *, dry_run: bool = False) -
                 now,
             )
             report.items += 1
+            assert card.id is not None  # flushed
             moved = _apply_schedule(session, card.id, ext)
             if moved and ext.key not in report.created and ext.key not in report.updated:
                 report.updated.append(ext.key)

@@ -7,11 +7,14 @@ shipped deck (or whose chapter codes all belong to one) attaches its notes to th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from labdeck import clock
 from labdeck.ingest.common import (
@@ -56,7 +59,7 @@ class ImportReport:
 
     attached_changed: int = 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def summary(self) -> str:
@@ -102,10 +105,11 @@ def detect_and_parse(path: Path) -> ParsedDocument:
 
 def _ensure_state(session: Session, card: Card) -> None:
     if session.get(CardState, card.id) is None:
+        assert card.id is not None  # flushed
         session.add(CardState(card_id=card.id))
 
 
-def _set(obj: object, values: dict) -> bool:
+def _set(obj: object, values: dict[str, Any]) -> bool:
     changed = False
     for name, value in values.items():
         if getattr(obj, name) != value:
@@ -114,7 +118,9 @@ def _set(obj: object, values: dict) -> bool:
     return changed
 
 
-def _upsert_card(session: Session, report: ImportReport, key: str, values: dict, now) -> Card:
+def _upsert_card(
+    session: Session, report: ImportReport, key: str, values: dict[str, Any], now: datetime
+) -> Card:
     card = session.exec(select(Card).where(Card.key == key)).first()
     if card is None:
         card = Card(key=key, created_at=now, updated_at=now, **values)
@@ -132,11 +138,12 @@ def _upsert_card(session: Session, report: ImportReport, key: str, values: dict,
     return card
 
 
-def _upsert_chapter(session: Session, deck: Deck, values: dict) -> Chapter:
+def _upsert_chapter(session: Session, deck: Deck, values: dict[str, Any]) -> Chapter:
     chapter = session.exec(
         select(Chapter).where(Chapter.deck_id == deck.id, Chapter.code == values["code"])
     ).first()
     if chapter is None:
+        assert deck.id is not None  # flushed
         chapter = Chapter(deck_id=deck.id, **values)
         session.add(chapter)
         session.flush()
@@ -164,7 +171,7 @@ def _linked_deck(session: Session, doc: ParsedDocument) -> Deck | None:
 
 
 def _match_item(
-    doc: ParsedDocument, item: ParsedItem, code: str, candidates: list[Card], taken: set[int]
+    doc: ParsedDocument, item: ParsedItem, code: str, candidates: Sequence[Card], taken: set[int]
 ) -> Card | None:
     free = [c for c in candidates if c.id not in taken]
     if doc.kind == "qa":
@@ -194,7 +201,7 @@ def _own_item_values(
     pch: ParsedChapter,
     item: ParsedItem,
     pos: int,
-) -> dict:
+) -> dict[str, Any]:
     return {
         "deck_id": deck.id,
         "chapter_id": chapter.id,
@@ -225,12 +232,13 @@ def import_document(
             deck = linked
         else:
             key = slug(doc.title)
-            deck = session.exec(select(Deck).where(Deck.key == key)).first()
-            if deck is None:
+            found = session.exec(select(Deck).where(Deck.key == key)).first()
+            if found is None:
                 count = len(session.exec(select(Deck.id)).all())
-                deck = Deck(key=key, name=doc.title, source=doc.kind, position=100 + count)
-                session.add(deck)
+                found = Deck(key=key, name=doc.title, source=doc.kind, position=100 + count)
+                session.add(found)
                 session.flush()
+            deck = found
             if deck.source != "content":
                 _set(deck, {"name": doc.title, "source_path": source})
         report = ImportReport(
@@ -246,7 +254,9 @@ def import_document(
         attached_ids: set[int] = set()
         shipped_chapters = (
             session.exec(
-                select(Chapter).where(Chapter.deck_id == deck.id).order_by(Chapter.position)
+                select(Chapter)
+                .where(col(Chapter.deck_id) == deck.id)
+                .order_by(col(Chapter.position))
             ).all()
             if linked
             else []
@@ -286,6 +296,7 @@ def import_document(
                     _match_item(doc, item, pch.code, candidates, attached_ids) if linked else None
                 )
                 if match is not None:
+                    assert match.id is not None  # a stored card
                     attached_ids.add(match.id)
                     report.attached.append(match.key)
                     notes_values = {"notes": item.body, "notes_source": f"{source}:{item.line}"}
@@ -316,7 +327,9 @@ def import_document(
                 if retire:
                     card.retired = True
                     report.retired.append(card.key)
-        noted = select(Card).where(Card.notes_source.like(f"{source}:%"), Card.deck_id == deck.id)
+        noted = select(Card).where(
+            col(Card.notes_source).like(f"{source}:%"), Card.deck_id == deck.id
+        )
         for card in session.exec(noted).all():
             if card.id not in attached_ids:
                 report.removed.append(f"notes of {card.key}")
@@ -333,9 +346,11 @@ def import_document(
 # ---------------------------------------------------------------- shipped content
 
 
-def _import_content_deck(session: Session, parsed: ContentDeck, report: ImportReport, now) -> None:
+def _import_content_deck(
+    session: Session, parsed: ContentDeck, report: ImportReport, now: datetime
+) -> None:
     deck = session.exec(select(Deck).where(Deck.key == parsed.key)).first()
-    values = {
+    values: dict[str, Any] = {
         "name": parsed.name,
         "description": parsed.description,
         "position": parsed.position,
@@ -425,15 +440,15 @@ def _import_content_deck(session: Session, parsed: ContentDeck, report: ImportRe
             now,
         )
         report.items += 1
-    for card in session.exec(
+    for stale in session.exec(
         select(Card).where(
             Card.deck_id == deck.id, Card.source_path == "content", Card.retired == False
         )
     ).all():
-        if card.key not in seen:
-            card.retired = True
-            report.removed.append(card.key)
-            report.retired.append(card.key)
+        if stale.key not in seen:
+            stale.retired = True
+            report.removed.append(stale.key)
+            report.retired.append(stale.key)
 
 
 def import_content(

@@ -36,8 +36,9 @@ def scan(path: Path, text: str, start: int = 0) -> Iterator[Line]:
             yield Line(number, raw, True)
             continue
         if fence is not None:
-            closing = match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence)
-            if closing and not raw.strip()[len(match.group(1)) :].strip():
+            marker = match.group(1) if match else ""
+            closing = bool(marker) and marker[0] == fence[0] and len(marker) >= len(fence)
+            if closing and not raw.strip()[len(marker) :].strip():
                 fence = None
             yield Line(number, raw, True)
             continue

@@ -40,6 +40,7 @@ from labdeck.store.errors import (
 )
 
 if TYPE_CHECKING:  # sqlmodel (and pydantic) load only when a session is opened
+    from alembic.config import Config
     from sqlmodel import Session
 
 __all__ = [
@@ -69,7 +70,7 @@ def migrations_dir() -> Path:
     return path
 
 
-def _alembic_config(db_file: Path):
+def _alembic_config(db_file: Path) -> Config:
     from alembic.config import Config
 
     cfg = Config()
@@ -116,7 +117,7 @@ def _make_engine(db_file: Path) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
@@ -156,14 +157,14 @@ def _cache_file(db_file: Path) -> Path:
     return db_file.with_name(db_file.name + ".checked")
 
 
-def _identity(db_file: Path) -> list | None:
+def _identity(db_file: Path) -> list[int] | None:
     """What changes whenever the database's bytes may have changed: the main file's inode,
     size, mtime and ctime, and the WAL's when it holds frames."""
     try:
         st = db_file.stat()
     except OSError:
         return None
-    ident: list = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    ident: list[int] = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
     try:
         wal = db_file.with_name(db_file.name + "-wal").stat()
         if wal.st_size > 0:
@@ -173,7 +174,7 @@ def _identity(db_file: Path) -> list | None:
     return ident
 
 
-def _newest_change_ns(ident: list) -> int:
+def _newest_change_ns(ident: list[int]) -> int:
     return max(ident[3:5] + ident[7:9])
 
 

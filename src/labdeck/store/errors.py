@@ -51,7 +51,7 @@ class Problem:
 
 def one_line(text: str) -> str:
     """``text`` safe to print on one terminal line: control sequences and characters go."""
-    from labdeck.ingest.common import clean_text
+    from labdeck.textfmt import clean_text
 
     return " ".join(clean_text(str(text)).split())
 
@@ -136,7 +136,10 @@ def _os_message(err: OSError, db_file: Path | None) -> tuple[type[StoreError], s
         return StoreError, f"a part of {target} is a file, not a directory"
     if code == errno.EISDIR:
         return StoreError, f"{target} is a directory, expected a file"
-    return StoreError, f"cannot use {target}: {err.strerror or errno.errorcode.get(code, code)}"
+    return (
+        StoreError,
+        f"cannot use {target}: {err.strerror or errno.errorcode.get(code, code) if code is not None else None}",
+    )
 
 
 def _nearly_full(db_file: Path) -> bool:

@@ -7,6 +7,7 @@ Content (Deck, Chapter, Card) is kept apart from scheduling state (CardState) an
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -62,9 +63,9 @@ class Card(SQLModel, table=True):
     parent_id: int | None = Field(
         default=None, foreign_key="card.id", index=True, ondelete="SET NULL"
     )  # the essay card a drill belongs to
-    drill: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    drill: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # a shipped correction for a known mistake in the learner's notes on this item
-    note_check: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    note_check: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class CardState(SQLModel, table=True):
@@ -109,7 +110,9 @@ class ReviewLog(SQLModel, table=True):
     sure: bool | None = None  # the grader's verdict: True = sure, False = unsure, None = not graded
     # the learner's key-point ticks: [{"point": str, "grader": "covered|missed|contradicted",
     # "ticked": bool}], None when no checklist was shown
-    checklist: list[dict] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    checklist: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     prev_repetitions: int
     prev_ease: int
     prev_interval: int
@@ -143,15 +146,15 @@ class DemoRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     demo_id: str = Field(index=True)
     card_key: str | None = None
-    params: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     device: str = "cpu"
     seed: int = 0
     threads: int = 1
     started_at: datetime
     ended_at: datetime | None = None
     status: str = "running"
-    metrics: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    checks: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    checks: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     message: str | None = None
     pid: int | None = None  # the child process, to mark runs whose process is gone as stale
 
@@ -159,8 +162,8 @@ class DemoRun(SQLModel, table=True):
 class Exam(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime
-    scope: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    settings: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    scope: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     seed: int = 0
     time_limit_s: int = 0
     status: str = "sitting"  # sitting | submitted | graded
@@ -171,7 +174,7 @@ class Exam(SQLModel, table=True):
     graded_at: datetime | None = None
     score: float | None = None
     applied: bool = False
-    result: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class ExamQuestion(SQLModel, table=True):
@@ -188,9 +191,11 @@ class ExamQuestion(SQLModel, table=True):
     auto_score: float | None = None
     auto_quality: int | None = None
     override_quality: int | None = None
-    feedback: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    feedback: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     applied: bool = False  # set in the same transaction that records this question's review
-    checklist: list[dict] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    checklist: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
 
 class Meta(SQLModel, table=True):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import text as sql
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from labdeck.store.db import Store
 from labdeck.store.models import Card, Chapter, Deck
@@ -31,7 +32,7 @@ class DeckInfo:
     cards: int
     chapters: list[ChapterInfo] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -50,19 +51,21 @@ class CardInfo:
     notes: str | None = None
     id: int = 0
     kind: str = "essay"  # essay | cloze | choice | truefalse
-    drill: dict | None = None  # a drill's own data (see labdeck.ingest.deckfile.ContentDrill)
+    drill: dict[str, Any] | None = (
+        None  # a drill's own data (see labdeck.ingest.deckfile.ContentDrill)
+    )
     parent_key: str | None = None  # a drill's essay card
     reviews: int = 0  # answers so far: seeds the option order of a choice card per showing
-    note_check: dict | None = None  # a shipped correction for the learner's notes (raw)
+    note_check: dict[str, Any] | None = None  # a shipped correction for the learner's notes (raw)
 
     @property
     def note_flag(self) -> str | None:
         """'Check your note': the correction to show next to the notes, when they need it."""
-        from labdeck.ingest.notecheck import note_flag
+        from labdeck.notecheck import note_flag
 
         return note_flag(self.notes, self.note_check)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("id")
         data.pop("note_check")
@@ -72,20 +75,22 @@ class CardInfo:
 
 def list_decks(store: Store) -> list[DeckInfo]:
     with Session(store.engine) as s:
-        kinds: dict[int, dict[str, int]] = {}
+        kinds: dict[int | None, dict[str, int]] = {}  # keyed like Chapter.id
         for chapter_id, kind, n in s.exec(
-            select(Card.chapter_id, Card.kind, func.count(Card.id))
+            select(col(Card.chapter_id), col(Card.kind), func.count(col(Card.id)))
             .where(Card.retired == False)
-            .group_by(Card.chapter_id, Card.kind)
+            .group_by(col(Card.chapter_id), col(Card.kind))
         ).all():
             kinds.setdefault(chapter_id, {})[kind] = int(n)
         counts = {cid: sum(k.values()) for cid, k in kinds.items()}
         decks = []
-        for deck in s.exec(select(Deck).order_by(Deck.position, Deck.key)).all():
+        for deck in s.exec(select(Deck).order_by(col(Deck.position), col(Deck.key))).all():
             chapters = [
                 ChapterInfo(c.code, c.title, counts.get(c.id, 0), c.title_zh, kinds.get(c.id, {}))
                 for c in s.exec(
-                    select(Chapter).where(Chapter.deck_id == deck.id).order_by(Chapter.position)
+                    select(Chapter)
+                    .where(col(Chapter.deck_id) == deck.id)
+                    .order_by(col(Chapter.position))
                 ).all()
             ]
             chapters = [c for c in chapters if c.cards]
@@ -116,10 +121,16 @@ def list_cards(
     with Session(store.engine) as s:
         query = (
             select(Card, Deck.key, Chapter.code, Parent.key)
-            .join(Deck, Deck.id == Card.deck_id)
-            .join(Chapter, Chapter.id == Card.chapter_id)
-            .outerjoin(Parent, Parent.id == Card.parent_id)
-            .order_by(Deck.position, Deck.key, Chapter.position, Card.position, Card.id)
+            .join(Deck, col(Deck.id) == col(Card.deck_id))
+            .join(Chapter, col(Chapter.id) == col(Card.chapter_id))
+            .outerjoin(Parent, col(Parent.id) == col(Card.parent_id))
+            .order_by(
+                col(Deck.position),
+                col(Deck.key),
+                col(Chapter.position),
+                col(Card.position),
+                col(Card.id),
+            )
         )
         if kind:
             query = query.where(Card.kind == kind)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from rich.style import Style
 from rich.text import Text
 
-from labdeck.ingest.common import clean_text
+from labdeck.textfmt import clean_text
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
