@@ -14,7 +14,7 @@ def note_flag(notes: str | None, check: dict[str, Any] | None) -> str | None:
         return None
     pattern = check.get("pattern")
     if pattern:
-        from labdeck.grading.language import to_simplified
+        from labdeck.textfmt import to_simplified
 
         folded = to_simplified(unicodedata.normalize("NFKC", notes or "")).casefold()
         if not re.search(pattern, folded, re.IGNORECASE | re.S):

@@ -4,6 +4,7 @@ language detection (no UI imports, nothing from labdeck: every layer may use it)
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -90,3 +91,20 @@ def readable_math(text: str) -> str:
 
 def has_cjk(text: str) -> bool:
     return bool(re.search(r"[\u3400-\u9fff]", text))
+
+
+_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_T2S: Callable[[str], str] | None = None
+
+
+def to_simplified(text: str) -> str:
+    """Convert traditional Chinese characters to simplified (no-op for text without CJK).
+    OpenCC's ``t2s`` loads on first use."""
+    global _T2S
+    if not _CJK_RE.search(text):
+        return text
+    if _T2S is None:
+        import opencc
+
+        _T2S = opencc.OpenCC("t2s").convert
+    return _T2S(text)

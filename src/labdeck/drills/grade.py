@@ -50,7 +50,7 @@ _GREEK_RE = re.compile(r"\\(" + "|".join(sorted(_GREEK, key=len, reverse=True)) 
 
 def normalise(text: str) -> str:
     """The comparable form of a short answer or formula (see the module doc)."""
-    from labdeck.grading.language import to_simplified
+    from labdeck.textfmt import to_simplified
 
     out = _SUPERSCRIPT.sub(lambda m: "^" + unicodedata.normalize("NFKC", m.group(0)), text or "")
     out = unicodedata.normalize("NFKC", out).strip()
