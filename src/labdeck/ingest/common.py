@@ -120,23 +120,27 @@ def truncate(text: str, limit: int) -> str:
     return head.rstrip() + TRUNCATED_MARK
 
 
+def within_limit(text: str, limit: int, where: str, what: str, warnings: list[str]) -> str:
+    """``text`` cut to ``limit`` characters (see ``truncate``), with a warning when it was cut."""
+    if len(text) <= limit:
+        return text
+    warnings.append(f"{where}: {what} of {len(text):,} characters cut to {limit:,} (import limit)")
+    return truncate(text, limit)
+
+
 def bound_items(doc: ParsedDocument) -> ParsedDocument:
     """Apply the import limits to every item of ``doc``, adding a warning for each cut."""
     where = one_line(str(doc.path))
     for chapter in doc.chapters:
         for item in chapter.items:
-            if len(item.title) > MAX_TITLE_CHARS:
-                doc.warnings.append(
-                    f"{where}:{item.line}: question/title of {len(item.title):,} characters "
-                    f"cut to {MAX_TITLE_CHARS:,} (import limit)"
+            here = f"{where}:{item.line}"
+            item.title = within_limit(
+                item.title, MAX_TITLE_CHARS, here, "question/title", doc.warnings
+            )
+            if item.body is not None:
+                item.body = within_limit(
+                    item.body, MAX_BODY_CHARS, here, "answer/notes", doc.warnings
                 )
-                item.title = truncate(item.title, MAX_TITLE_CHARS)
-            if item.body is not None and len(item.body) > MAX_BODY_CHARS:
-                doc.warnings.append(
-                    f"{where}:{item.line}: answer/notes of {len(item.body):,} characters "
-                    f"cut to {MAX_BODY_CHARS:,} (import limit)"
-                )
-                item.body = truncate(item.body, MAX_BODY_CHARS)
     return doc
 
 

@@ -18,7 +18,13 @@ from typing import Any
 from sqlmodel import Session, select
 
 from labdeck import clock
-from labdeck.ingest.common import MAX_BODY_CHARS, MAX_TITLE_CHARS, one_line, slug, truncate
+from labdeck.ingest.common import (
+    MAX_BODY_CHARS,
+    MAX_TITLE_CHARS,
+    one_line,
+    slug,
+    within_limit,
+)
 from labdeck.ingest.load import ImportReport, _set, _upsert_card, _upsert_chapter
 from labdeck.store import Store
 from labdeck.store.models import CardState, Deck, ReviewLog
@@ -166,18 +172,9 @@ def store_external(store: Store, deck: ExternalDeck, *, dry_run: bool = False) -
 def _bound(ext: ExternalCard, report: ImportReport) -> None:
     """The import limits of the learner documents (labdeck.ingest.common) apply here too."""
     where = f"{report.path}:{ext.line}" if ext.line else report.path
-    if len(ext.prompt) > MAX_TITLE_CHARS:
-        report.warnings.append(
-            f"{where}: question of {len(ext.prompt):,} characters cut to "
-            f"{MAX_TITLE_CHARS:,} (import limit)"
-        )
-        ext.prompt = truncate(ext.prompt, MAX_TITLE_CHARS)
-    if ext.answer is not None and len(ext.answer) > MAX_BODY_CHARS:
-        report.warnings.append(
-            f"{where}: answer of {len(ext.answer):,} characters cut to "
-            f"{MAX_BODY_CHARS:,} (import limit)"
-        )
-        ext.answer = truncate(ext.answer, MAX_BODY_CHARS)
+    ext.prompt = within_limit(ext.prompt, MAX_TITLE_CHARS, where, "question", report.warnings)
+    if ext.answer is not None:
+        ext.answer = within_limit(ext.answer, MAX_BODY_CHARS, where, "answer", report.warnings)
 
 
 def _apply_schedule(session: Session, card_id: int, ext: ExternalCard) -> bool:
