@@ -89,6 +89,12 @@ def readable_math(text: str) -> str:
     return _MATH.sub(repl, text)
 
 
+@lru_cache(maxsize=4096)
+def math_as_text(text: str) -> str:
+    """``$…$`` spans replaced by their Unicode rendering, without markers (for one-line cells)."""
+    return _MATH.sub(lambda m: latex_to_text(m.group(1) or m.group(2)), text)
+
+
 def has_cjk(text: str) -> bool:
     return bool(re.search(r"[\u3400-\u9fff]", text))
 

@@ -55,3 +55,9 @@ def test_every_card_renders_without_raw_latex() -> None:
 
 def test_an_operator_right_after_a_symbol_keeps_both() -> None:
     assert latex_to_text(r"\beta\log\sigma(z)").split() == ["β", "log", "σ(z)"]
+
+
+def test_one_line_cells_render_math_without_markers() -> None:
+    from labdeck.textfmt import math_as_text
+
+    assert math_as_text(r"scores scaled by $\sqrt{d_k}$ first") == "scores scaled by √(d_k) first"

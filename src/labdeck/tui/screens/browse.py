@@ -28,7 +28,7 @@ from labdeck.store.queries import (
     review_history,
     search_cards,
 )
-from labdeck.textfmt import readable_math
+from labdeck.textfmt import math_as_text, readable_math
 from labdeck.tui.literal import literal
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
@@ -352,7 +352,7 @@ class BrowseScreen(LabdeckScreen):
             table.add_row(
                 fit(key, 16),
                 row.chapter,
-                fit(row.prompt, self._prompt_width),
+                fit(math_as_text(row.prompt), self._prompt_width),
                 Text(state, style=style),
                 due,
                 ease_text(sched.ease) if sched.due is not None else "—",
