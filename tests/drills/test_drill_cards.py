@@ -235,3 +235,20 @@ def test_a_note_check_for_an_unknown_card_is_an_error(home: Path) -> None:
 def test_latex_commands_are_matched_whole() -> None:
     assert normalise("K^\\top") == normalise("K^T") == normalise("Kᵀ")
     assert normalise("a \\to b") == normalise("a -> b")
+
+
+def test_browse_detail_shows_a_drills_type_parent_options_and_why(drill_store: Store) -> None:
+    from datetime import date
+
+    from labdeck.tui.screens.browse import CardDetail, detail_markdown, load_rows
+
+    rows = {r.key: r for r in load_rows(drill_store)}
+    text = detail_markdown(
+        CardDetail(rows["t:a1.2.concat"], rows["t:a1.2.concat"].card, []), date(2026, 3, 2)
+    )
+    assert "**Type** multiple choice · drills `t:a1.2`" in text
+    assert "- ✓ They are concatenated and projected by W_O." in text
+    assert "- · They are averaged." in text
+    assert "*Why:* MultiHead = Concat(head_1..head_h) W_O." in text
+    essay = detail_markdown(CardDetail(rows["t:a1.1"], rows["t:a1.1"].card, []), date(2026, 3, 2))
+    assert "**Type**" not in essay

@@ -140,7 +140,20 @@ def ease_text(permille: int) -> str:
 def detail_markdown(detail: CardDetail, today: date) -> str:
     row, info, sched = detail.row, detail.info, detail.row.schedule
     lines = [f"### {row.key}", "", f"Deck `{row.deck}` · chapter `{row.chapter}`", ""]
+    if info.kind != "essay":
+        label = {"cloze": "cloze", "choice": "multiple choice", "truefalse": "true/false"}
+        parent = f" · drills `{info.parent_key}`" if info.parent_key else ""
+        lines += [f"**Type** {label.get(info.kind, info.kind)}{parent}", ""]
     lines += ["**Prompt**", "", readable_math(info.prompt), ""]
+    if info.kind == "choice" and info.drill:
+        correct = set(info.drill.get("correct", []))
+        lines += [
+            f"- {'✓' if opt in correct else '·'} {readable_math(opt)}"
+            for opt in info.drill.get("options", [])
+        ]
+        lines.append("")
+    if info.drill and info.drill.get("why"):
+        lines += [f"*Why:* {readable_math(info.drill['why'])}", ""]
     if info.prompt_zh:
         lines += ["**提示 (中文)**", "", readable_math(info.prompt_zh), ""]
     lines += ["**Reference**", "", readable_math(info.answer) if info.answer else "*none*", ""]
@@ -149,7 +162,10 @@ def detail_markdown(detail: CardDetail, today: date) -> str:
         lines += [f"- {readable_math(p)}" for p in info.key_points]
         lines.append("")
     if info.notes:
-        lines += ["**My notes**", "", readable_math(info.notes), ""]
+        flag = info.note_flag
+        lines += ["**My notes**", ""]
+        lines += [f"> **Check your note:** {flag}", ""] if flag else []
+        lines += [readable_math(info.notes), ""]
     due = "new (never answered)" if sched.due is None else f"{sched.due:%Y-%m-%d}"
     if sched.due is not None:
         delta = (sched.due - today).days
