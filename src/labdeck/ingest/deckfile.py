@@ -93,6 +93,33 @@ def _line_of(text: str, pattern: str, default: int = 1) -> int:
     return text[: match.start()].count("\n") + 1 if match else default
 
 
+def _tables(
+    path: Path, text: str, data: dict[str, Any], name: str
+) -> list[tuple[int, dict[str, Any]]]:
+    """The ``[[name]]`` tables of a file, each with the line it starts on."""
+    tables = data.get(name, [])
+    if not isinstance(tables, list):
+        raise ImportError_(path, 1, f"'{name}' must be an array of tables ([[{name}]])")
+    starts = [m.start() for m in re.finditer(rf"^\[\[{name}\]\]", text, re.M)]
+    return [
+        (text[: starts[i]].count("\n") + 1 if i < len(starts) else 1, table)
+        for i, table in enumerate(tables)
+    ]
+
+
+def _claim_id(
+    path: Path, line: int, table: dict[str, Any], seen: dict[str, Path], what: str
+) -> str:
+    """The table's ``id``, checked for shape and for being unique within the deck."""
+    found = _string(path, line, table, "id", required=True) or ""
+    if not _KEY.match(found):
+        raise ImportError_(path, line, f"{what} id {found!r} must match [a-z0-9._-]")
+    if found in seen:
+        raise ImportError_(path, line, f"{what} id {found} already used in {seen[found].name}")
+    seen[found] = path
+    return found
+
+
 def _string(
     path: Path, line: int, table: dict[str, Any], name: str, *, required: bool
 ) -> str | None:
@@ -170,20 +197,8 @@ def parse_deck_dir(directory: Path, known_demos: frozenset[str] | None = None) -
             description=_string(path, line, head, "description", required=False) or "",
             path=path,
         )
-        cards = data.get("cards", [])
-        if not isinstance(cards, list):
-            raise ImportError_(path, 1, "'cards' must be an array of tables ([[cards]])")
-        starts = [m.start() for m in re.finditer(r"^\[\[cards\]\]", text, re.M)]
-        for index, table in enumerate(cards):
-            line = text[: starts[index]].count("\n") + 1 if index < len(starts) else 1
-            card_id = _string(path, line, table, "id", required=True) or ""
-            if not _KEY.match(card_id):
-                raise ImportError_(path, line, f"card id {card_id!r} must match [a-z0-9._-]")
-            if card_id in seen_ids:
-                raise ImportError_(
-                    path, line, f"card id {card_id} already used in {seen_ids[card_id].name}"
-                )
-            seen_ids[card_id] = path
+        for line, table in _tables(path, text, data, "cards"):
+            card_id = _claim_id(path, line, table, seen_ids, "card")
             key_points = _strings(path, line, table, "key_points")
             if not key_points:
                 raise ImportError_(path, line, "field 'key_points' needs at least one entry")
@@ -228,13 +243,8 @@ def parse_deck_dir(directory: Path, known_demos: frozenset[str] | None = None) -
 
 def _parse_note_checks(path: Path, essays: set[str]) -> dict[str, dict[str, Any]]:
     data, text = _load_toml(path)
-    tables = data.get("checks", [])
-    if not isinstance(tables, list):
-        raise ImportError_(path, 1, "'checks' must be an array of tables ([[checks]])")
-    starts = [m.start() for m in re.finditer(r"^\[\[checks\]\]", text, re.M)]
     out: dict[str, dict[str, Any]] = {}
-    for index, table in enumerate(tables):
-        line = text[: starts[index]].count("\n") + 1 if index < len(starts) else 1
+    for line, table in _tables(path, text, data, "checks"):
         card = _string(path, line, table, "card", required=True) or ""
         if card not in essays:
             raise ImportError_(path, line, f"note check for unknown card {card!r}")
@@ -262,21 +272,9 @@ def _parse_drills(
     from labdeck.drills import DRILL_KINDS
     from labdeck.drills import cloze as cz
 
-    tables = data.get("drills", [])
-    if not isinstance(tables, list):
-        raise ImportError_(path, 1, "'drills' must be an array of tables ([[drills]])")
-    starts = [m.start() for m in re.finditer(r"^\[\[drills\]\]", text, re.M)]
     out: list[ContentDrill] = []
-    for index, table in enumerate(tables):
-        line = text[: starts[index]].count("\n") + 1 if index < len(starts) else 1
-        drill_id = _string(path, line, table, "id", required=True) or ""
-        if not _KEY.match(drill_id):
-            raise ImportError_(path, line, f"drill id {drill_id!r} must match [a-z0-9._-]")
-        if drill_id in seen_ids:
-            raise ImportError_(
-                path, line, f"id {drill_id} already used in {seen_ids[drill_id].name}"
-            )
-        seen_ids[drill_id] = path
+    for line, table in _tables(path, text, data, "drills"):
+        drill_id = _claim_id(path, line, table, seen_ids, "drill")
         parent = _string(path, line, table, "parent", required=True) or ""
         kind = _string(path, line, table, "type", required=True) or ""
         if kind not in DRILL_KINDS:

@@ -65,7 +65,7 @@ class LabdeckApp(App):
             pass
         from labdeck.store.errors import classify, describe
 
-        problem = classify(cause, getattr(self.services._store, "path", None))
+        problem = classify(cause, self.services.store_path)
         self.notify(
             problem.message if problem else describe(cause),
             title="Something went wrong",

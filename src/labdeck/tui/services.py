@@ -35,17 +35,16 @@ class Services:
         now: Callable[[], datetime] = clock.now,
         grader_factory: Callable[[Settings], Grader] | None = None,
     ) -> None:
-        self._store = store
+        self._given_store = store  # tests hand in an open store; the app lets the workspace open it
         self.home = home
         self._settings = settings or Settings()
         self.now = now
         self.grader_factory = grader_factory
-        self.content_errors: list[str] = []
         # Unrated answers the learner left in Review, by card id (``review.Draft``): they come
         # back when the card is shown again, for as long as the app runs.
         self.drafts: dict[int, Draft] = {}
-        self._store_lock = threading.Lock()
         self._workspace: Workspace | None = None
+        self._workspace_lock = threading.Lock()
         self._grader: Grader | None = None
         self._grader_error: str | None = None
         self._grader_ready = threading.Event()
@@ -77,12 +76,23 @@ class Services:
 
     @property
     def store(self) -> Store:
-        """The database, opened (migrated, shipped deck synced) on first use."""
-        with self._store_lock:
-            if self._store is None:
-                self._store = self.workspace.store
-                self.content_errors = self.workspace.content_errors
-            return self._store
+        """The database, opened (migrated, shipped deck synced) on first use, by the
+        workspace."""
+        return self.workspace.store
+
+    @property
+    def store_path(self) -> Path | None:
+        """The database file, once the store is open (for error messages)."""
+        if self._workspace is None or not self._workspace.store_opened:
+            return None
+        return self._workspace.store.path
+
+    def take_content_errors(self) -> list[str]:
+        """Shipped-deck files that failed to load when the store was opened (each told once)."""
+        if self._workspace is None:
+            return []
+        errors, self._workspace.content_errors = self._workspace.content_errors, []
+        return errors
 
     @property
     def settings(self) -> Settings:
@@ -97,26 +107,25 @@ class Services:
     @property
     def workspace(self) -> Workspace:
         """The composition root the app's objects come from (``labdeck.workspace``)."""
-        if self._workspace is None:
-            from labdeck.workspace import Workspace
+        with self._workspace_lock:
+            if self._workspace is None:
+                from labdeck.workspace import Workspace
 
-            self._workspace = Workspace(
-                self.home,
-                settings=self.settings,
-                now=self.now,
-                store=self._store,
-                report=lambda _message: None,  # the app shows content errors itself
-            )
-        return self._workspace
+                self._workspace = Workspace(
+                    self.home,
+                    settings=self.settings,
+                    now=self.now,
+                    store=self._given_store,
+                    report=lambda _message: None,  # the app shows content errors itself
+                )
+            return self._workspace
 
     def close(self) -> None:
         """Close the store if it was opened (checkpointing its WAL into the main file)."""
-        with self._store_lock:
-            if self._store is not None:
-                self._store.close()
+        if self._workspace is not None:
+            self._workspace.close()
 
     def scheduler(self) -> Scheduler:
-        self.store  # noqa: B018  (opened, and content errors collected, through this object)
         return self.workspace.scheduler()
 
     # ------------------------------------------------------------ grader

@@ -135,9 +135,8 @@ class HomeScreen(LabdeckScreen):
         self.query_one("#heatmap", Heatmap).show(per_day, today)
         self._grader_status()
         self.app.ensure_grader_loading()
-        for error in self.services.content_errors:
+        for error in self.services.take_content_errors():
             self.notify(f"Shipped deck not loaded: {error}", severity="warning", timeout=10)
-        self.services.content_errors = []
 
     def _store_failed(self, message: str) -> None:
         self.query_one("#today", Static).update(
