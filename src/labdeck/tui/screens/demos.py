@@ -78,6 +78,8 @@ class DemosScreen(LabdeckScreen):
         self.proc = None  # the running DemoProcess
         self.running = False
         self.run_count = 0  # events of the current run go to the current output only
+        self.following = True  # the output pane follows the run until the learner scrolls up
+        self._scroll_pending = False  # a follow-scroll is queued and has not run yet
         self._charts: dict[str, tuple[Chart, dict[str, dict]]] = {}
         self._metric_rows: set[str] = set()
         self._runs: list = []
@@ -314,6 +316,7 @@ class DemosScreen(LabdeckScreen):
         self.query_one("#demo-params").display = False
         main = self.query_one("#demo-main", VerticalScroll)
         main.call_after_refresh(main.scroll_end, animate=False)  # then follow the output
+        self.following = True
         settings = self.services.settings
         self.running = True
         self._cancel_requested = False
@@ -423,13 +426,22 @@ class DemosScreen(LabdeckScreen):
         handler = getattr(self, f"_ev_{kind}", None)
         if handler is not None:
             main = self.query_one("#demo-main", VerticalScroll)
-            following = main.scroll_y >= main.max_scroll_y - 1  # the learner did not scroll up
+            # Still following unless the learner scrolled up since the last event (a
+            # scroll_end queued by the previous event may not have run yet: keep the flag).
+            if main.scroll_y < main.max_scroll_y - 1 and not self._scroll_pending:
+                self.following = False
             try:
                 await handler(event)
             except (NoMatches, TypeError, ValueError, KeyError) as exc:  # bad event: say so
                 self.notify(f"Ignored a malformed {kind} event: {exc}", severity="warning")
-            if following:
-                main.call_after_refresh(main.scroll_end, animate=False)
+            if self.following:
+                self._scroll_pending = True
+                main.call_after_refresh(self._scroll_to_end, main)
+
+    def _scroll_to_end(self, main: VerticalScroll) -> None:
+        self._scroll_pending = False
+        if self.following:
+            main.scroll_end(animate=False)
 
     async def _ev_progress(self, event: dict) -> None:
         step, total = int(event.get("step") or 0), int(event.get("total") or 0)
@@ -570,7 +582,7 @@ class DemosScreen(LabdeckScreen):
         severity = "information" if status in ("ok", "cancelled") else "error"
         self.notify(f"{self.demo_id}: {status} — {message}", severity=severity, timeout=5)
         main = self.query_one("#demo-main", VerticalScroll)
-        if main.scroll_y >= main.max_scroll_y - 1:  # followed to the end: show results from the top
+        if self.following:  # followed to the end: show the results from the top
             metrics = self.query_one("#demo-metrics")
             first = metrics if metrics.display else self.query_one("#demo-output")
             main.call_after_refresh(main.scroll_to_widget, first, top=True, animate=False)
