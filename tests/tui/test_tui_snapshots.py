@@ -11,9 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tuihelpers import freeze, seed_history, settle, wait_for
-
-from conftest import NOW
+from tuihelpers import NOW, freeze, seed_history, settle, wait_for
 
 SMALL = (80, 24)
 LARGE = (160, 45)
