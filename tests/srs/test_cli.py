@@ -183,3 +183,20 @@ def test_kill_between_cards_loses_nothing_answered(cli_home: Path) -> None:
         ).fetchall()
     assert [(k, q) for k, q, _ in rows] == list(zip(keys, (5, 4, 3), strict=True))
     assert all(due is not None for _, _, due in rows)
+
+
+def test_stats_prints_bands_forecast_and_time(cli_home: Path, capsys, monkeypatch) -> None:
+    assert run(capsys, "answer", K1, "5", "--json")[0] == 0
+    assert run(capsys, "answer", K2, "4")[0] == 0
+    monkeypatch.setenv("LABDECK_NOW", "2026-03-03T10:00")
+    assert run(capsys, "answer", K1, "2")[0] == 0  # a scheduled review at interval 1, failed
+    data = js(capsys, "stats")
+    bands = {b["band"]: b for b in data["retention_by_interval"]}
+    assert (bands["1-6 d"]["reviews"], bands["1-6 d"]["passed"]) == (1, 0)
+    assert [b["mature"] for b in data["retention_by_interval"]] == [False, False, True, True]
+    forecast = data["forecast_30d"]
+    assert len(forecast) == 30 and forecast[0]["day"] == "2026-03-03"
+    assert sum(f["due"] for f in forecast) >= 2  # K2 due tomorrow, K1 back again today
+    assert len(data["minutes_per_day_30d"]) == 30
+    code, out, _ = run(capsys, "stats")
+    assert code == 0 and "1-6 d 0% of 1" in out and "in 7 days" in out

@@ -102,11 +102,16 @@ def cmd_stats(args: argparse.Namespace) -> int:
     except SrsError as exc:
         return _fail(str(exc))
     today, month = stats.today(), stats.retention(30)
+    bands, forecast = stats.retention_by_interval(), sched.forecast(30)
+    minutes = stats.time_per_day(30)
     if args.json:
         _print_json(
             {
                 "today": today.to_dict(),
                 "retention_30d": {"reviews": month.reviews, "passed": month.passed},
+                "retention_by_interval": [b.to_dict() for b in bands],
+                "forecast_30d": [{"day": d.isoformat(), "due": n} for d, n in forecast],
+                "minutes_per_day_30d": [{"day": d.isoformat(), "minutes": m} for d, m in minutes],
                 "retrievability": [d.to_dict() for d in decks],
             }
         )
@@ -114,6 +119,18 @@ def cmd_stats(args: argparse.Namespace) -> int:
     print(f"today: {today.answered} answered, streak {today.streak}")
     rate = f"{month.rate:.0%}" if month.rate is not None else "-"
     print(f"retention (30 days): {rate} of {month.reviews} scheduled reviews")
+    print(
+        "true retention by interval (all time): "
+        + " · ".join(
+            f"{b.band} {b.rate:.0%} of {b.reviews}" if b.rate is not None else f"{b.band} -"
+            for b in bands
+        )
+    )
+    week = sum(n for _, n in forecast[:7])
+    print(
+        f"forecast: {forecast[0][1]} due today, {week} in 7 days, {sum(n for _, n in forecast)} in 30"
+    )
+    print(f"time: {minutes[-1][1]:.1f} min today, {sum(m for _, m in minutes):.1f} min in 30 days")
     for d in decks:
         mean = f"{d.mean:.1%}" if d.mean is not None else "-"
         print(f"{d.deck} [{d.scheduler}]: predicted retrievability {mean} over {d.cards} cards")

@@ -20,6 +20,14 @@ if TYPE_CHECKING:
     from labdeck.srs.scheduler import Scheduler
 
 KNOWN_REPETITIONS = 2  # passed two scheduled reviews in a row: interval ≥ 6 days
+MATURE_DAYS = 21  # Anki's line between young and mature cards (interval in days)
+# Bands of the interval a card had when it was reviewed: (label, lowest day, highest day).
+INTERVAL_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("1-6 d", 0, 6),
+    ("7-20 d", 7, MATURE_DAYS - 1),
+    ("21-89 d", MATURE_DAYS, 89),
+    ("90 d+", 90, None),
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,28 @@ class Retention:
     @property
     def rate(self) -> float | None:
         return self.passed / self.reviews if self.reviews else None
+
+
+@dataclass(frozen=True)
+class BandRetention:
+    """True retention of scheduled reviews whose card had an interval in one band."""
+
+    band: str
+    low: int  # days, inclusive
+    high: int | None  # days, inclusive; None: no upper bound
+    reviews: int
+    passed: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.passed / self.reviews if self.reviews else None
+
+    @property
+    def mature(self) -> bool:
+        return self.low >= MATURE_DAYS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "rate": self.rate, "mature": self.mature}
 
 
 @dataclass(frozen=True)
@@ -124,6 +154,59 @@ class StudyStats:
             f"SELECT count(*), sum(quality >= 3) FROM review_log WHERE {where}", **params
         )
         return Retention(int(reviews or 0), int(passed or 0))
+
+    def retention_by_interval(self, days: int | None = None) -> list[BandRetention]:
+        """True retention (share with q ≥ 3) of scheduled reviews by the interval the card had
+        when it was reviewed, in ``INTERVAL_BANDS`` (young < 21 d ≤ mature), last ``days``
+        days or all time. Re-drills and first answers of new cards are not reviews of memory."""
+        where = "undone = 0 AND mode != 'redrill' AND prev_due IS NOT NULL"
+        params: dict[str, Any] = {}
+        if days is not None:
+            today = self.scheduler.today()
+            where += " AND study_day >= :start AND study_day <= :end"
+            params = {
+                "start": (today - timedelta(days=max(days, 1) - 1)).isoformat(),
+                "end": today.isoformat(),
+            }
+        cases = " ".join(
+            f"WHEN prev_interval >= {low}"
+            + (f" AND prev_interval <= {high}" if high else "")
+            + f" THEN {i}"
+            for i, (_, low, high) in enumerate(INTERVAL_BANDS)
+        )
+        counts = {
+            int(band): (int(n), int(passed or 0))
+            for band, n, passed in self._rows(
+                f"SELECT CASE {cases} END AS band, count(*), sum(quality >= 3) "
+                f"FROM review_log WHERE {where} GROUP BY band",
+                **params,
+            )
+            if band is not None
+        }
+        return [
+            BandRetention(label, low, high, *counts.get(i, (0, 0)))
+            for i, (label, low, high) in enumerate(INTERVAL_BANDS)
+        ]
+
+    def time_per_day(self, days: int = 30) -> list[tuple[date, float]]:
+        """Minutes spent answering on each of the last ``days`` study days, oldest first: the
+        recorded time per answer (review screen: card shown → rated; exam: time on the
+        question), undone answers excluded; answers with no recorded time count 0."""
+        today = self.scheduler.today()
+        start = today - timedelta(days=max(days, 1) - 1)
+        spent = {
+            date.fromisoformat(str(day)[:10]): int(ms or 0) / 60_000
+            for day, ms in self._rows(
+                "SELECT study_day, sum(duration_ms) FROM review_log WHERE study_day >= :start "
+                "AND study_day <= :end AND undone = 0 GROUP BY study_day",
+                start=start.isoformat(),
+                end=today.isoformat(),
+            )
+        }
+        return [
+            (start + timedelta(days=i), round(spent.get(start + timedelta(days=i), 0.0), 2))
+            for i in range(max(days, 1))
+        ]
 
     def ease_distribution(self) -> list[tuple[Decimal, int]]:
         """(E-Factor, number of cards) over cards that have been reviewed, lowest EF first."""

@@ -1,6 +1,8 @@
-"""Statistics as plots: reviews per day, the 30-day due forecast, retention of scheduled reviews,
-E-Factor distribution and per-chapter mastery; a text line with FSRS's predicted recall today
-per deck. The numbers come from ``Scheduler.stats`` in a worker; the screen only draws them.
+"""Statistics as plots: answers and minutes per day, the 30-day due forecast, true retention by
+interval band (young / mature, as Anki's) and by time window, E-Factor distribution and
+per-chapter mastery; a text line with FSRS's predicted recall today per deck. Every chart names
+its series and units, and says so when it has no data yet. The numbers come from
+``Scheduler.stats`` in a worker; the screen only draws them.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class StatsData:
     per_day: list[tuple[date, int]]
     forecast: list[tuple[date, int]]
     retention: list[tuple[str, int, int]]  # window label, reviews, passed
+    bands: list  # stats.BandRetention, all time
+    minutes: list[tuple[date, float]]
     ease: list[tuple[Decimal, int]]
     mastery: list  # ChapterMastery
     streak: int
@@ -53,12 +57,22 @@ def load_stats(scheduler) -> StatsData:
         per_day=stats.reviews_per_day(REVIEW_DAYS),
         forecast=scheduler.forecast(FORECAST_DAYS),
         retention=retention,
+        bands=stats.retention_by_interval(),
+        minutes=stats.time_per_day(REVIEW_DAYS),
         ease=stats.ease_distribution(),
         mastery=stats.chapter_mastery(),
         streak=stats.streak(),
         summary=stats.today(),
         retrievability=stats.retrievability(),
     )
+
+
+def _share(bands: list) -> str:
+    """Pooled retention of some interval bands, e.g. "91% of 34", or "-" with no reviews."""
+    reviews = sum(b.reviews for b in bands)
+    if not reviews:
+        return "-"
+    return f"{sum(b.passed for b in bands) / reviews:.0%} of {reviews}"
 
 
 def _day_labels(days: list[date], every: int = 7) -> tuple[list[int], list[str]]:
@@ -80,7 +94,9 @@ class StatsScreen(LabdeckScreen):
         with VerticalScroll(id="stats-body"):
             with Grid(id="stats-grid"):
                 yield Chart(f"Answers per day, last {REVIEW_DAYS} days", id="chart-reviews")
-                yield Chart(f"Cards due, next {FORECAST_DAYS} days", id="chart-forecast")
+                yield Chart(f"Time spent per day, last {REVIEW_DAYS} days", id="chart-time")
+                yield Chart(f"Reviews due, next {FORECAST_DAYS} days", id="chart-forecast")
+                yield Chart("True retention by interval", id="chart-bands")
                 yield Chart("Retention of scheduled reviews, % with q ≥ 3", id="chart-retention")
                 yield Chart("E-Factor distribution (reviewed cards)", id="chart-ease")
             yield Chart(
@@ -138,15 +154,40 @@ class StatsScreen(LabdeckScreen):
         self.query_one("#chart-reviews", Chart).lines(
             [("answers", list(range(len(days))), [n for _, n in data.per_day], "line")],
             xticks=_day_labels(days),
+            ylabel="answers",
             empty="no answers yet",
+        )
+        minute_days = [d for d, _ in data.minutes]
+        self.query_one("#chart-time", Chart).bars(
+            list(range(len(minute_days))),
+            [m for _, m in data.minutes],
+            xticks=_day_labels(minute_days),
+            ylabel="minutes",
+            color="blue",
+            empty="no timed answers yet",
         )
         forecast_days = [d for d, _ in data.forecast]
         self.query_one("#chart-forecast", Chart).bars(
             list(range(len(forecast_days))),  # numbers, with dates as tick labels
             [n for _, n in data.forecast],
             xticks=_day_labels(forecast_days),
+            ylabel="cards due (overdue today)",
             color="green",
             empty="nothing scheduled",
+        )
+        bands = self.query_one("#chart-bands", Chart)
+        young = [b for b in data.bands if not b.mature]
+        mature = [b for b in data.bands if b.mature]
+        bands.chart_title = (
+            f"True retention by interval: young {_share(young)} · mature {_share(mature)}"
+        )
+        bands.bars(
+            [f"{b.band} n{b.reviews}" for b in data.bands],
+            [round(100 * b.rate, 1) if b.rate is not None else 0 for b in data.bands],
+            ylabel="% with q ≥ 3",
+            color="red",
+            ylim=(0, 100),
+            empty="no scheduled reviews yet",
         )
         retention = self.query_one("#chart-retention", Chart)
         counts = "/".join(str(n) for _, n, _ in data.retention)
@@ -154,6 +195,7 @@ class StatsScreen(LabdeckScreen):
         retention.bars(
             [label for label, _, _ in data.retention],
             [round(100 * p / n, 1) if n else 0 for _, n, p in data.retention],
+            ylabel="% with q ≥ 3",
             color="orange",
             ylim=(0, 100),
             empty="no scheduled reviews yet",
@@ -161,12 +203,14 @@ class StatsScreen(LabdeckScreen):
         self.query_one("#chart-ease", Chart).bars(
             [f"{ease:.2f}" for ease, _ in data.ease],
             [n for _, n in data.ease],
+            ylabel="cards",
             color="magenta",
             empty="no reviewed cards yet",
         )
         self.query_one("#chart-mastery", Chart).bars(
             [m.chapter for m in data.mastery],
             [round(100 * m.mastery, 1) for m in data.mastery],
+            ylabel="% known",
             color="cyan",
             ylim=(0, 100),
             empty="no card known yet",

@@ -1,0 +1,50 @@
+"""The Stats screen as Anki users read it: true retention by interval band (young / mature),
+minutes per day, the 30-day forecast, units on every chart and a note on each empty one."""
+
+from __future__ import annotations
+
+from tuihelpers import NOW, screen_text, seed_history, settle, wait_for
+
+from labdeck.tui.screens.stats import StatsScreen
+from labdeck.tui.widgets.plots import Chart
+
+
+async def _open_stats(app, pilot):
+    await settle(pilot)
+    await pilot.press("t")
+    await wait_for(pilot, lambda: isinstance(app.screen, StatsScreen))
+    await wait_for(
+        pilot, lambda: "streak" in str(app.screen.query_one("#stats-summary").render())
+    )
+    await settle(pilot)
+
+
+async def test_empty_charts_say_so(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _open_stats(app, pilot)
+        text = screen_text(app)
+        assert "no answers yet" in text
+        assert "no timed answers yet" in text
+        assert "no scheduled reviews yet" in text
+        assert "young - · mature -" in app.screen.query_one("#chart-bands", Chart).chart_title
+
+
+async def test_history_fills_bands_time_and_forecast(make_app, services):
+    seed_history(services, NOW, days=21, per_day=8)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _open_stats(app, pilot)
+        stats = app.services.scheduler().stats
+        bands = stats.retention_by_interval()
+        young = [b for b in bands if not b.mature]
+        reviews = sum(b.reviews for b in young)
+        assert reviews > 0
+        share = sum(b.passed for b in young) / reviews
+        title = app.screen.query_one("#chart-bands", Chart).chart_title
+        assert f"young {share:.0%} of {reviews}" in title
+        text = screen_text(app)
+        assert "no scheduled reviews yet" not in text
+        for unit in ("answers", "% with q ≥ 3", "cards due (overdue today)"):
+            assert unit in text
+        assert "Reviews due, next 30 days" in text and "Time spent per day" in text
