@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
+from datetime import date
 from pathlib import Path
 
 APP_NAME = "labdeck"
@@ -84,6 +85,8 @@ class Settings:
     # deck key -> "sm2" | "fsrs" (missing: sm2); switch with `labdeck deck scheduler`
     deck_schedulers: dict[str, str] = field(default_factory=dict)
     desired_retention: float = 0.9  # FSRS decks: the recall probability reviews aim at
+    # deck key -> exam day "YYYY-MM-DD"; set with `labdeck deck exam-date` (srs/exam_date.py)
+    exam_dates: dict[str, str] = field(default_factory=dict)
 
     def limits_for(self, deck_key: str) -> tuple[int, int]:
         """(new per day, reviews per day) for a deck, falling back to the global limits."""
@@ -130,6 +133,13 @@ def load_settings(override: Path | str | None = None) -> Settings:
             raise SettingsError(
                 f"{path}: deck_schedulers.{deck} must be one of {', '.join(SCHEDULERS)}"
             )
+    for deck, day in settings.exam_dates.items():
+        try:
+            date.fromisoformat(day)
+        except (TypeError, ValueError):
+            raise SettingsError(
+                f"{path}: exam_dates.{deck} must be a date as YYYY-MM-DD, got {day!r}"
+            ) from None
     return settings
 
 

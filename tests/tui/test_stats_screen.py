@@ -13,9 +13,7 @@ async def _open_stats(app, pilot):
     await settle(pilot)
     await pilot.press("t")
     await wait_for(pilot, lambda: isinstance(app.screen, StatsScreen))
-    await wait_for(
-        pilot, lambda: "streak" in str(app.screen.query_one("#stats-summary").render())
-    )
+    await wait_for(pilot, lambda: "streak" in str(app.screen.query_one("#stats-summary").render()))
     await settle(pilot)
 
 
@@ -48,3 +46,23 @@ async def test_history_fills_bands_time_and_forecast(make_app, services):
         for unit in ("answers", "% with q ≥ 3", "cards due (overdue today)"):
             assert unit in text
         assert "Reviews due, next 30 days" in text and "Time spent per day" in text
+
+
+async def test_home_shows_the_projected_recall_for_an_exam_date(make_services, make_app):
+    from datetime import timedelta
+
+    from labdeck.config import Settings
+    from labdeck.tui.screens.home import HomeScreen
+
+    exam = (NOW + timedelta(days=30)).date()
+    services = make_services(Settings(exam_dates={"exam-b": exam.isoformat()}))
+    seed_history(services, NOW, days=5, per_day=6)
+    app = make_app(services)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        await wait_for(pilot, lambda: "projected recall" in screen_text(app))
+        text = screen_text(app)
+        assert f"exam-b exam {exam:%d %b %Y} (in 30 d)" in text
+        line = next(x for x in text.splitlines() if "projected recall" in x)
+        assert "% · " in line and "unseen" in line

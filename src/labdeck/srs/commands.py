@@ -80,7 +80,10 @@ def cmd_due(args: argparse.Namespace) -> int:
                 decks[-1]["chapters"].append(
                     {"chapter": row.chapter, "title": row.title, **_counts_dict(row)}
                 )
-        _print_json({"day": day.isoformat(), "total": _counts_dict(total), "decks": decks})
+        exams = [p.to_dict() for p in sched.exam_projections(args.deck)]
+        _print_json(
+            {"day": day.isoformat(), "total": _counts_dict(total), "decks": decks, "exams": exams}
+        )
         return 0
     hour = sched.settings.rollover_hour
     print(f"Study day {day.isoformat()} (rolls over at {hour:02d}:00)")
@@ -96,6 +99,8 @@ def cmd_due(args: argparse.Namespace) -> int:
         print(f"{label:<{width}} {row.new:>5} {row.learning:>5} {row.due:>5}")
     if args.deck is None:
         print(f"{total.title:<{width}} {total.new:>5} {total.learning:>5} {total.due:>5}")
+    for projection in sched.exam_projections(args.deck):
+        print(projection.line())
     return 0
 
 

@@ -1,4 +1,4 @@
-"""``labdeck deck scheduler DECK sm2|fsrs``, ``labdeck fsrs optimize | retention`` and
+"""``labdeck deck scheduler DECK sm2|fsrs``, ``labdeck deck exam-date DECK [DATE]``, ``labdeck fsrs optimize | retention`` and
 ``labdeck stats`` (today, retention, FSRS's predicted retrievability per deck)."""
 
 from __future__ import annotations
@@ -36,6 +36,37 @@ def cmd_deck_scheduler(args: argparse.Namespace) -> int:
             f"{deck.key}: now scheduled by {args.scheduler}; {result.cards} cards rebuilt from "
             f"{result.reviews} scheduled answers (review log kept)"
         )
+    return 0
+
+
+def cmd_exam_date(args: argparse.Namespace) -> int:
+    from labdeck.config import save_settings
+    from labdeck.srs.exam_date import ExamDateError, parse_exam_date
+    from labdeck.srs.scheduler import SrsError
+
+    sched = _scheduler(args)
+    try:
+        with sched.repo.read() as conn:
+            (deck,) = sched.repo.decks(conn, args.deck)
+        if args.clear and args.date:
+            return _fail("give a date or --clear, not both")
+        dates = dict(sched.settings.exam_dates)
+        if args.clear:
+            dates.pop(deck.key, None)
+        elif args.date:
+            dates[deck.key] = parse_exam_date(args.date).isoformat()
+    except (SrsError, ExamDateError) as exc:
+        return _fail(str(exc))
+    if args.clear or args.date:
+        sched.settings = replace(sched.settings, exam_dates=dates)
+        save_settings(sched.settings)
+    found = sched.exam_projections(deck.key)
+    if args.json:
+        _print_json({"deck": deck.key, "exam": found[0].to_dict() if found else None})
+    elif found:
+        print(found[0].line())
+    else:
+        print(f"{deck.key}: no exam date")
     return 0
 
 
@@ -147,6 +178,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("scheduler", choices=("sm2", "fsrs"))
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_deck_scheduler)
+
+    e = deck_sub.add_parser(
+        "exam-date",
+        help="show, set or clear a deck's exam date (reviews are prioritised for that day)",
+    )
+    e.add_argument("deck", metavar="DECK", help="deck key or name")
+    e.add_argument("date", nargs="?", metavar="YYYY-MM-DD", help="the exam day")
+    e.add_argument("--clear", action="store_true", help="remove the deck's exam date")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_exam_date)
 
     p = sub.add_parser("fsrs", help="FSRS parameters and desired retention")
     fsrs_sub = p.add_subparsers(dest="fsrs_command", required=True)

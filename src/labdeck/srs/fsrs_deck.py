@@ -88,6 +88,16 @@ def deck_histories(conn: Connection, deck_id: int) -> dict[int, list[tuple[date,
     return histories
 
 
+def cards_histories(conn: Connection, card_ids: Sequence[int]) -> dict[int, list[tuple[date, int]]]:
+    """Card id → its scheduled, not-undone answers, for these cards only (empty: none)."""
+    histories: dict[int, list[tuple[date, int]]] = {int(c): [] for c in card_ids}
+    if histories:
+        where = f"AND rl.card_id IN ({','.join(str(c) for c in histories)})"
+        for cid, day, q in conn.execute(text(_HISTORY.format(where=where))):
+            histories[int(cid)].append((_day(day), int(q)))
+    return histories
+
+
 def step_for(conn: Connection, settings: Settings, card_id: int, day: date) -> StepFn:
     """The scheduled-review step for this card on ``day``: ``sm2.next_state`` for an SM-2
     deck, else FSRS with the card's memory rebuilt from its history. ``Scheduler.answer``

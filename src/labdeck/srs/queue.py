@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from labdeck.config import Settings
 from labdeck.srs import sm2
+from labdeck.srs.exam_date import PRIORITY_PROBE, exam_day, prioritise
 from labdeck.srs.outcomes import Counts, QueueEntry, SrsError
 from labdeck.srs.repo import Deck, Repo, day_of, ids
 
@@ -254,7 +255,7 @@ def build(
     scope = _scope(conn, deck, chapter)
     log = _today_log(conn, day)
     limits = _Limits(*_remaining(settings, scope.decks, log))
-    review_ids = _gather_due(conn, day, scope, limits)
+    review_ids = _gather_due(conn, settings, day, scope, limits)
     ready, waiting = _gather_redrills(conn, day, scope, log, set(review_ids))
     new_ids = _gather_new(conn, day, scope, limits)
     info = _entry_info(conn, review_ids + ready + waiting + new_ids)
@@ -270,14 +271,17 @@ def build(
     return Queue(entries, counts)
 
 
-def _gather_due(conn: Connection, day: date, scope: _Scope, limits: _Limits) -> list[int]:
+def _gather_due(
+    conn: Connection, settings: Settings, day: date, scope: _Scope, limits: _Limits
+) -> list[int]:
     """Due reviews, most overdue first (ties in card-id order): each deck's share within its
-    review limit, then the global cap."""
+    review limit, then the global cap. A deck with an exam date ahead takes its share by
+    exam-day gain instead (``exam_date.prioritise``) and comes first under the global cap."""
     params = {"day": day.isoformat()}
     chapter_clause = (
         f" AND c.chapter_id IN ({ids(scope.chapter_ids)})" if scope.chapter_ids is not None else ""
     )
-    due_rows: list[tuple[str, int]] = []
+    due_rows: list[tuple[int, str, int]] = []  # (0: exam deck | 1, order key, card id)
     n_due = -1
     for d in scope.decks:
         cap = limits.per_deck[d.id][1]
@@ -300,7 +304,9 @@ def _gather_due(conn: Connection, day: date, scope: _Scope, limits: _Limits) -> 
             if _smaller(conn, [d.id], n_due)
             else "card_state cs JOIN card c ON c.id = cs.card_id"
         )
-        due_rows.extend(
+        exam = exam_day(settings, d.key)
+        weigh = exam is not None and exam >= day
+        rows = [
             (str(due), int(cid))
             for cid, due in conn.execute(
                 text(
@@ -309,13 +315,18 @@ def _gather_due(conn: Connection, day: date, scope: _Scope, limits: _Limits) -> 
                     f"AND c.retired = 0 AND {_not_buried()}{chapter_clause} "
                     "ORDER BY cs.due, cs.card_id LIMIT :n"
                 ),
-                {**params, "deck": d.id, "n": cap},
+                {**params, "deck": d.id, "n": max(cap, PRIORITY_PROBE) if weigh else cap},
             )
-        )
+        ]
+        if weigh:
+            ranked = prioritise(conn, settings, d.key, day, [cid for _, cid in rows])
+            due_rows.extend((0, f"{rank:09d}", cid) for rank, cid in enumerate(ranked[:cap]))
+        else:
+            due_rows.extend((1, due, cid) for due, cid in rows)
     due_rows.sort()
     if scope.is_global:
         due_rows = due_rows[: limits.overall[1]]
-    return [cid for _, cid in due_rows]
+    return [cid for _, _, cid in due_rows]
 
 
 def _gather_redrills(

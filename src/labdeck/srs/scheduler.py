@@ -55,6 +55,7 @@ from labdeck.srs.step import MODES, SCHEDULED_MODES, Snapshot, Stale, Transition
 from labdeck.store.db import Store
 
 if TYPE_CHECKING:
+    from labdeck.srs.exam_date import ExamProjection
     from labdeck.srs.stats import StudyStats, TodaySummary
     from labdeck.store.queries import CardInfo
 
@@ -152,6 +153,20 @@ class Scheduler:
 
     def totals(self, deck: str | None = None) -> Counts:
         return self.overview(deck)[0]
+
+    def exam_projections(self, deck: str | None = None) -> list[ExamProjection]:
+        """Per deck in scope with an exam date: recall projected for that day
+        (``exam_date.projection``); decks without one are left out."""
+        from labdeck.srs import exam_date
+
+        day = self.today()
+        with self.repo.read() as conn:
+            found = (
+                exam_date.projection(conn, self.settings, d.id, d.key, day)
+                for d in self.repo.decks(conn, deck)
+                if d.key in self.settings.exam_dates
+            )
+            return [p for p in found if p is not None]
 
     def scope_counts(self, deck: str | None = None, chapter: str | None = None) -> Counts:
         """Counts of exactly what ``queue(deck, chapter)`` holds (for a review screen)."""

@@ -38,6 +38,8 @@ def counts_text(new: int, learn: int, due: int) -> Text:
 
 
 class HomeScreen(LabdeckScreen):
+    _today_text = Text()  # the day's summary as last shown (exam lines are added under it)
+
     BINDINGS = [
         Binding("enter", "study", "Study", priority=False),
         Binding("e", "app.exam", "Exam"),
@@ -91,6 +93,9 @@ class HomeScreen(LabdeckScreen):
         self.app.call_from_thread(self._show, total, counts, summary, per_day, today)
         total, counts = scheduler.overview()
         self.app.call_from_thread(self._show, total, counts, summary, per_day, today)
+        if scheduler.settings.exam_dates:  # FSRS's model of each card: only when asked for
+            lines = [p.short() for p in scheduler.exam_projections()]
+            self.app.call_from_thread(self._show_exams, lines)
         self.app.services.startup_chores()
 
     def _show(self, total, counts, summary, per_day, today) -> None:
@@ -131,12 +136,20 @@ class HomeScreen(LabdeckScreen):
         today_text.append(
             f"\n{left} card{'s' if left != 1 else ''} waiting" if left else "\nall done"
         )
+        self._today_text = today_text
         self.query_one("#today", Static).update(today_text)
         self.query_one("#heatmap", Heatmap).show(per_day, today)
         self._grader_status()
         self.app.ensure_grader_loading()
         for error in self.services.take_content_errors():
             self.notify(f"Shipped deck not loaded: {error}", severity="warning", timeout=10)
+
+    def _show_exams(self, lines: list[str]) -> None:
+        """Each exam date's projected recall under the day's summary (literal text)."""
+        text = self._today_text.copy()
+        for line in lines:
+            text.append("\n" + plain(line), style="yellow")
+        self.query_one("#today", Static).update(text)
 
     def _store_failed(self, message: str) -> None:
         self.query_one("#today", Static).update(
