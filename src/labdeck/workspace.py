@@ -45,11 +45,14 @@ class Workspace:
         store: Store | None = None,
         sync_content: bool = True,
         report: Callable[[str], None] = _to_stderr,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.home = Path(home) if home is not None else None
         self.now = now
         self.sync_content = sync_content
         self.report = report
+        # hears what opening the store is doing ("Loading the shipped deck: deck x (1/3)…")
+        self.progress = progress
         self.content_errors: list[str] = []
         self._settings = settings
         self._store = store
@@ -93,6 +96,7 @@ class Workspace:
         from labdeck.config import content_dir
         from labdeck.store import open_store
 
+        self._tell("Opening the database…")
         store = open_store(self.home)
         if store.backup_made:
             self.report(f"database upgraded; backup at {store.backup_made}")
@@ -103,10 +107,18 @@ class Workspace:
             if content_changed(store, root):
                 from labdeck.ingest.load import sync_content
 
-                _reports, self.content_errors = sync_content(store, root)
+                _reports, self.content_errors = sync_content(
+                    store,
+                    root,
+                    progress=lambda step: self._tell(f"Loading the shipped deck: {step}…"),
+                )
                 for error in self.content_errors:
                     self.report(f"shipped deck not loaded: {error}")
         return store
+
+    def _tell(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
 
     def close(self) -> None:
         """Close the store if it was opened (its WAL is checkpointed into the main file)."""

@@ -7,7 +7,7 @@ shipped deck (or whose chapter codes all belong to one) attaches its notes to th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -458,15 +458,19 @@ def import_content(
     dry_run: bool = False,
     errors: list[str] | None = None,
     only: Path | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> list[ImportReport]:
     """Load every deck folder under ``root``; each deck in its own transaction.
 
     With ``errors`` given, a deck that fails to parse is reported there and skipped;
-    otherwise the error propagates.
+    otherwise the error propagates. ``progress`` hears a line before each deck
+    ("deck exam-b (1/3)").
     """
     reports = []
     directories = [only] if only is not None else find_deck_dirs(root)
-    for directory in directories:
+    for number, directory in enumerate(directories, 1):
+        if progress is not None:
+            progress(f"deck {one_line(directory.name)} ({number}/{len(directories)})")
         try:
             parsed = parse_deck_dir(directory)
         except ImportError_ as exc:
@@ -491,7 +495,11 @@ def import_content(
 
 
 def sync_content(
-    store: Store, root: Path | None = None, *, force: bool = False
+    store: Store,
+    root: Path | None = None,
+    *,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[list[ImportReport], list[str]]:
     """Load the shipped deck when it changed since the last sync (fingerprint in ``meta``).
 
@@ -507,7 +515,7 @@ def sync_content(
         return [], []
     fingerprint = content_fingerprint(root)
     errors: list[str] = []
-    reports = import_content(store, root, errors=errors)
+    reports = import_content(store, root, errors=errors, progress=progress)
     if not errors:
         record_fingerprint(store, fingerprint)
     return reports, errors

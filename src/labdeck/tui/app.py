@@ -100,8 +100,22 @@ class LabdeckApp(App):
         if self._load_grader and not getattr(self, "_grader_requested", False):
             self._grader_requested = True
             self.run_worker(
-                self.services.load_grader, thread=True, group="grader", exit_on_error=False
+                self._load_grader_and_tell, thread=True, group="grader", exit_on_error=False
             )
+
+    def _load_grader_and_tell(self) -> None:
+        """Load the model, then let the screens that show its status say it is ready."""
+        try:
+            self.services.wait_grader()
+        except RuntimeError:
+            pass  # the status line says it is unavailable
+        finally:
+            self.call_from_thread(self._grader_loaded)
+
+    def _grader_loaded(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.grader_loaded()
 
     # ------------------------------------------------------------ navigation
 

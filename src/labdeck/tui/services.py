@@ -43,6 +43,9 @@ class Services:
         # Unrated answers the learner left in Review, by card id (``review.Draft``): they come
         # back when the card is shown again, for as long as the app runs.
         self.drafts: dict[int, Draft] = {}
+        # told what opening the store is doing, from the thread that opens it (the home
+        # screen shows it while the first run loads the shipped deck)
+        self.progress: Callable[[str], None] | None = None
         self._workspace: Workspace | None = None
         self._workspace_lock = threading.Lock()
         self._grader: Grader | None = None
@@ -117,8 +120,13 @@ class Services:
                     now=self.now,
                     store=self._given_store,
                     report=lambda _message: None,  # the app shows content errors itself
+                    progress=self._progress,
                 )
             return self._workspace
+
+    def _progress(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
 
     def close(self) -> None:
         """Close the store if it was opened (checkpointing its WAL into the main file)."""
@@ -149,6 +157,11 @@ class Services:
     @property
     def grader_ready(self) -> bool:
         return self._grader_ready.is_set()
+
+    @property
+    def grader_error(self) -> str | None:
+        """Why the model could not be loaded (None while loading or once loaded)."""
+        return self._grader_error
 
     def wait_grader(self, timeout: float | None = None) -> Grader:
         """The grader, waiting for it to load. Raises RuntimeError if loading failed."""

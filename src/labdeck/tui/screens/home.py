@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from rich.text import Text
 from textual import work
@@ -39,6 +40,7 @@ def counts_text(new: int, learn: int, due: int) -> Text:
 
 class HomeScreen(LabdeckScreen):
     _today_text = Text()  # the day's summary as last shown (exam lines are added under it)
+    _counts_shown = False
 
     BINDINGS = [
         Binding("enter", "study", "Study", priority=False),
@@ -72,6 +74,9 @@ class HomeScreen(LabdeckScreen):
         tree.show_root = True
         tree.auto_expand = False
         tree.root.data = Scope()  # Enter studies everything even before the counts arrive
+        if not self.services.workspace.store_opened:
+            tree.root.set_label(Text("Opening your decks…", style="italic"))
+        self.progress_shown: list[str] = []  # the progress lines shown, in order
         tree.focus()
         self.refresh_data()
 
@@ -80,8 +85,11 @@ class HomeScreen(LabdeckScreen):
 
     @work(thread=True, exclusive=True, group="home-refresh")
     def refresh_data(self) -> None:
+        services = self.services
+        if not services.workspace.store_opened:  # the first open may load the shipped deck
+            services.progress = partial(self.app.call_from_thread, self._show_progress)
         try:
-            scheduler = self.services.scheduler()
+            scheduler = services.scheduler()
         except Exception as exc:  # busy or damaged database: say so, stay usable
             self.app.call_from_thread(self._store_failed, str(exc))
             return
@@ -98,7 +106,15 @@ class HomeScreen(LabdeckScreen):
             self.app.call_from_thread(self._show_exams, lines)
         self.app.services.startup_chores()
 
+    def _show_progress(self, message: str) -> None:
+        """What opening the decks is doing, in the tree's place until the counts come."""
+        self.progress_shown.append(message)
+        if not self._counts_shown:
+            self.query_one("#decks", Tree).root.set_label(Text(message, style="italic"))
+
     def _show(self, total, counts, summary, per_day, today) -> None:
+        self._counts_shown = True
+        self.services.progress = None
         tree = self.query_one("#decks", Tree)
         expanded = {n.data for n in tree.root.children if n.is_expanded}
         cursor = tree.cursor_node.data if tree.cursor_node else None
@@ -157,10 +173,20 @@ class HomeScreen(LabdeckScreen):
         )
         self.notify(message, title="Database", severity="error", timeout=15)
 
+    def grader_loaded(self) -> None:
+        """The app says the model finished loading (or failed): say so now."""
+        if self.is_attached:
+            self._grader_status()
+
     def _grader_status(self) -> None:
         services = self.services
-        status = "grading model ready" if services.grader_ready else "loading grading model…"
-        self.query_one("#grader-status", Static).update(status)
+        if services.grader_error:
+            status = f"grading model unavailable ({services.grader_error}): self-grade with 0-5"
+        elif services.grader_ready:
+            status = "grading model ready"
+        else:
+            status = "loading grading model…"
+        self.query_one("#grader-status", Static).update(Text(status))
 
     def selected_scope(self) -> Scope:
         node = self.query_one("#decks", Tree).cursor_node
