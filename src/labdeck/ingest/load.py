@@ -78,11 +78,11 @@ class ImportReport:
             f"{len(self.created)} new, {len(self.updated)} updated, {self.unchanged} unchanged",
         ]
         if self.attached:
-            parts.append(f"; notes attached to {len(self.attached)} cards of the deck")
+            parts[-1] += f"; notes attached to {len(self.attached)} cards of the deck"
         if self.mismatches:
-            parts.append(f"; {len(self.mismatches)} items matched no card of the deck")
+            parts[-1] += f"; {len(self.mismatches)} items matched no card of the deck"
         if self.removed:
-            parts.append(f"; {len(self.removed)} no longer in the document")
+            parts[-1] += f"; {len(self.removed)} no longer in the document"
         if self.retired:
             parts.append(f"({len(self.retired)} retired)")
         lines = [" ".join(parts)]
