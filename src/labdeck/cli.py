@@ -300,13 +300,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     p.add_argument("--retire", action="store_true", help="retire cards gone from the document")
-    p.add_argument("--standalone", action="store_true", help="never attach to the shipped deck")
-    p.add_argument(
+    target = p.add_mutually_exclusive_group()
+    target.add_argument(
+        "--standalone", action="store_true", help="never attach to the shipped deck"
+    )
+    target.add_argument(
         "--into",
         metavar="DECK",
         help="attach the document to this existing deck (key, name or alias) as your notes",
     )
-    p.add_argument("-v", "--verbose", action="store_true", help="list every new/updated card")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="list the question of every new/updated card"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_import)
 
