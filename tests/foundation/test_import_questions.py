@@ -209,3 +209,10 @@ def test_preview_of_attached_notes_names_heading_and_card(seeds: Path, home: Pat
     assert len(attached) == 81
     assert attached[0].startswith("  ✎ Seq2seq 基础 → Describe the basic RNN encoder")
     assert not any("exam-b:b" in line for line in attached)
+
+
+def test_csv_dry_run_lists_questions_too(tmp_path: Path, empty_home, capsys) -> None:
+    csv = write(tmp_path, "words.csv", 'front,back\n"What is 2+2?",four\n词向量是什么？,向量\n')
+    code, out, err = run(capsys, "import", "--dry-run", str(csv))
+    assert code == 0, err
+    assert out.splitlines()[1:] == ["  + What is 2+2?", "  + 词向量是什么？"]
