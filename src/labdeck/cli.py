@@ -63,7 +63,14 @@ def cmd_import(args: argparse.Namespace) -> int:
             failures += 1
     if not parsed:
         return 1
-    store = _store(args)
+    from labdeck.ingest.prompts import EnglishTerms
+    from labdeck.workspace import Workspace
+
+    workspace = Workspace.from_args(args)
+    store = workspace.store
+    # The grading model, loaded only if a bare Chinese heading sits in a chapter with English
+    # text: it finds the English term that heading names.
+    english = EnglishTerms(lambda: workspace.grader().embedder.encode)
     into = None
     if args.into is not None:
         from labdeck.ingest.load import check_deck
@@ -93,6 +100,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                     retire=args.retire,
                     link=not args.standalone,
                     into=into,
+                    english=english,
                 )
             )
     if args.json:

@@ -216,3 +216,58 @@ def test_csv_dry_run_lists_questions_too(tmp_path: Path, empty_home, capsys) -> 
     code, out, err = run(capsys, "import", "--dry-run", str(csv))
     assert code == 0, err
     assert out.splitlines()[1:] == ["  + What is 2+2?", "  + 词向量是什么？"]
+
+
+ENGLISH_CHAPTER = """---
+title: Ling
+---
+
+# A1 Linguistic structure
+
+Morphology, syntax, word vectors and distributional semantics.
+
+## 语言结构
+
+## 词向量
+
+## 注意力
+
+# A2 注意力机制
+
+## 多头注意力
+"""
+
+
+def test_english_term_named_by_the_chapter_text_with_the_grading_model(
+    tmp_path: Path, empty_home, capsys
+) -> None:
+    """No gloss in the document: the English phrase of the chapter's title or description that
+    a Chinese heading translates is found with the (real) multilingual grading model."""
+    doc = write(tmp_path, "ling.md", ENGLISH_CHAPTER)
+    code, out, err = run(capsys, "import", "--dry-run", str(doc))
+    assert code == 0, err
+    assert out.splitlines()[1:] == [
+        "  + A1 Linguistic structure › 语言结构 (Linguistic structure)",
+        "  + A1 Linguistic structure › 词向量 (word vectors)",
+        "  + A1 Linguistic structure › 注意力",  # the chapter does not name it: no term
+        "  + A2 注意力机制 › 多头注意力",  # no English text in the chapter
+    ]
+
+
+def test_no_model_means_no_term_and_the_import_goes_on() -> None:
+    from labdeck.ingest.prompts import EnglishTerms
+
+    def unavailable():
+        raise RuntimeError("grading model unavailable")
+
+    finder = EnglishTerms(unavailable)
+    prompt = outline_prompt("语言结构", "A1", "Linguistic structure", [], None, finder)
+    assert prompt == "A1 Linguistic structure › 语言结构"
+
+
+def test_candidate_phrases_skip_function_words() -> None:
+    from labdeck.ingest.prompts import EnglishTerms
+
+    phrases = EnglishTerms(lambda: None).phrases("The role of scaling, and word vectors.")
+    assert "role of scaling" in phrases and "word vectors" in phrases
+    assert not any(p.lower().startswith(("the ", "and ")) or p.endswith(" of") for p in phrases)

@@ -73,7 +73,7 @@ async def test_preview_lists_questions_not_keys(make_app, services, learner_home
         await settle(pilot)
         report = str(screen.query_one("#import-report", Static).render())
         assert "Preview (dry run" in report
-        assert "+ A1 Linguistic structure › 语言结构" in report
+        assert "+ A1 Linguistic structure › 语言结构 (Linguistic structure)" in report
         assert "+ 什么是句法树？" in report
         assert "linguistics-notes:" not in report  # no card keys
 

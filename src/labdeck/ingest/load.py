@@ -29,7 +29,7 @@ from labdeck.ingest.common import (
 )
 from labdeck.ingest.deckfile import ContentDeck, ContentDrill, find_deck_dirs, parse_deck_dir
 from labdeck.ingest.fingerprint import content_changed, content_fingerprint, record_fingerprint
-from labdeck.ingest.prompts import outline_prompt
+from labdeck.ingest.prompts import EnglishTerms, outline_prompt
 from labdeck.store import Store
 from labdeck.store.models import Card, CardState, Chapter, Deck
 
@@ -243,13 +243,19 @@ def _match_item(
     return None
 
 
-def _prompt(doc: ParsedDocument, chapter: Chapter, pch: ParsedChapter, item: ParsedItem) -> str:
+def _prompt(
+    doc: ParsedDocument,
+    chapter: Chapter,
+    pch: ParsedChapter,
+    item: ParsedItem,
+    english: EnglishTerms | None,
+) -> str:
     """An item's prompt: a Q&A question as written; an outline heading that is a bare term
     with its chapter's context (the deck's chapter, in English where the deck has it)."""
     if doc.kind != "outline":
         return item.title
-    texts = [t for t in (chapter.description, pch.title, pch.description) if t]
-    return outline_prompt(item.title, chapter.code, chapter.title, texts, chapter.title_zh)
+    texts = list(dict.fromkeys(t for t in (chapter.description, pch.title, pch.description) if t))
+    return outline_prompt(item.title, chapter.code, chapter.title, texts, chapter.title_zh, english)
 
 
 def _own_item_values(
@@ -259,12 +265,13 @@ def _own_item_values(
     pch: ParsedChapter,
     item: ParsedItem,
     pos: int,
+    english: EnglishTerms | None = None,
 ) -> dict[str, Any]:
     return {
         "deck_id": deck.id,
         "chapter_id": chapter.id,
         "position": pos,
-        "prompt": _prompt(doc, chapter, pch, item),
+        "prompt": _prompt(doc, chapter, pch, item, english),
         "answer": item.body,
         "outline_ref": f"{pch.code}.{item.position}",
         "source_title": item.title if doc.kind == "outline" else str(item.number or item.position),
@@ -295,13 +302,15 @@ def import_document(
     retire: bool = False,
     link: bool = True,
     into: str | None = None,
+    english: EnglishTerms | None = None,
 ) -> ImportReport:
     """Write one parsed document in one transaction (rolled back for a dry run).
 
     The document's notes attach to the cards of a deck: the one named by ``into`` (key, name
     or alias; ``UnknownDeck`` when there is none), else, with ``link``, the shipped deck whose
     title or chapter codes it shares. Otherwise, or for the items that match no card, it gets
-    cards of its own.
+    cards of its own; ``english`` finds the English term of a bare Chinese heading in its
+    chapter's English text (``labdeck.ingest.prompts``).
     """
     now = clock.now()
     source = str(doc.path.resolve())
@@ -382,9 +391,8 @@ def import_document(
                 if linked is not None:
                     report.mismatches.append(f"{pch.code}.{item.position} {item.title[:60]}")
                 pos = item.position + (1000 if linked else 0)
-                _upsert_card(
-                    session, report, key, _own_item_values(doc, deck, target, pch, item, pos), now
-                )
+                values = _own_item_values(doc, deck, target, pch, item, pos, english)
+                _upsert_card(session, report, key, values, now)
         # cards this document created before but no longer contains
         for card in session.exec(
             select(Card).where(

@@ -11,6 +11,8 @@ list of known topics, so any learner's outline gets the same treatment.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from labdeck.ingest.common import fold as _fold
 from labdeck.textfmt import CJK_RE
@@ -109,15 +111,108 @@ def split_bilingual(title: str) -> tuple[str, str]:
     return cjk, latin if _LATIN_WORD.search(latin) else ""
 
 
+Encode = Callable[[list[str]], Any]  # texts -> an (n, d) array of sentence embeddings
+
+
+class EnglishTerms:
+    """Finds the English phrase of a chapter's English title or description that a Chinese
+    heading names ("语言结构" -> "Linguistic structure"), by cross-lingual embedding similarity.
+
+    ``encoder`` gives the embedding function when first needed (loading a model costs a second
+    or two, so a document whose chapters have no English text never loads one); when it fails
+    or gives None, no term is found and the import goes on. The bar is set for precision: a
+    phrase must reach MIN_SIMILARITY (cosine, measured with the default multilingual USE model:
+    true names 0.85-0.92, generic words such as "learning" for "对比学习" up to 0.76) and beat
+    the best phrase that shares no word with it by MIN_MARGIN ("encoder" 0.85 against
+    "decoder" 0.83 for "编码器" is too close to call).
+    """
+
+    MIN_SIMILARITY = 0.80
+    MIN_MARGIN = 0.03
+    MAX_WORDS = 4
+    MAX_PHRASES = 400
+
+    def __init__(self, encoder: Callable[[], Encode | None]) -> None:
+        self._encoder = encoder
+        self._encode: Encode | None = None
+        self._failed = False
+        self._phrases: dict[str, tuple[list[str], Any]] = {}
+
+    def _embed(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        if self._encode is None and not self._failed:
+            try:
+                self._encode = self._encoder()
+            except Exception:  # no model: no term, the import itself is unaffected
+                self._encode = None
+            self._failed = self._encode is None
+        if self._encode is None:
+            return None
+        try:
+            vectors = np.asarray(self._encode(texts), dtype=np.float64)
+        except Exception:
+            self._failed, self._encode = True, None
+            return None
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1.0, norms)
+
+    def phrases(self, text: str) -> list[str]:
+        """English candidate phrases of ``text``: runs of up to MAX_WORDS words within a
+        clause, neither starting nor ending with a function word."""
+        out: dict[str, None] = {}
+        for clause in re.split(r"[,;:.!?()\[\]（）、，；：。]|\s[–—-]\s|\s(?:and|or)\s", text):
+            if CJK_RE.search(clause):
+                clause = CJK_RE.sub(" ", clause)
+            words = [w for w in clause.split() if _LATIN_WORD.fullmatch(w.strip("'’"))]
+            for i in range(len(words)):
+                for j in range(i + 1, min(len(words), i + self.MAX_WORDS) + 1):
+                    first, last = words[i].lower(), words[j - 1].lower()
+                    if first in _PHRASE_STOP or last in _PHRASE_STOP or last == "of":
+                        continue
+                    out.setdefault(" ".join(words[i:j]), None)
+        return list(out)[: self.MAX_PHRASES]
+
+    def find(self, heading: str, texts: list[str]) -> str | None:
+        if self._failed:
+            return None
+        key = "\n".join(texts)
+        if key not in self._phrases:
+            candidates = [p for t in texts for p in self.phrases(t)]
+            candidates = list(dict.fromkeys(candidates))
+            vectors = self._embed(candidates) if candidates else None
+            self._phrases[key] = (candidates, vectors)
+        candidates, vectors = self._phrases[key]
+        if not candidates or vectors is None:
+            return None
+        query = self._embed([heading])
+        if query is None:
+            return None
+        scores = vectors @ query[0]
+        order = sorted(range(len(candidates)), key=lambda i: -float(scores[i]))
+        best = order[0]
+        if float(scores[best]) < self.MIN_SIMILARITY:
+            return None
+        words = {w.lower() for w in candidates[best].split()}
+        rival = next(
+            (i for i in order[1:] if not words & {w.lower() for w in candidates[i].split()}), None
+        )
+        if rival is not None and float(scores[best]) - float(scores[rival]) < self.MIN_MARGIN:
+            return None
+        return candidates[best]
+
+
 def english_term(
     heading: str,
     chapter_title: str,
     chapter_texts: list[str],
     chapter_title_zh: str | None = None,
+    finder: EnglishTerms | None = None,
 ) -> str | None:
     """The English term for a Chinese ``heading``, when the chapter's own text names it: a
-    "中文 (English)" gloss in the chapter title or texts, or the chapter's English title when
-    the heading is the chapter's Chinese title."""
+    "中文 (English)" gloss in the chapter title or texts, the chapter's English title when the
+    heading is the chapter's Chinese title, else (with ``finder``) the English phrase of the
+    chapter title or texts that the heading translates."""
     if not CJK_RE.search(heading):
         return None  # already English (or a formula)
     wanted = _fold(heading)
@@ -131,7 +226,17 @@ def english_term(
         en = en or chapter_title
     if en and zh and _fold(zh) == wanted and not CJK_RE.search(en):
         return en
-    return None
+    if finder is None:
+        return None
+    english = [t for t in (chapter_title, *chapter_texts) if _mostly_english(t)]
+    return finder.find(heading, english) if english else None
+
+
+def _mostly_english(text: str) -> bool:
+    """English text to search for a term: more Latin words than Chinese characters (a Chinese
+    description that names "InfoNCE" is not English text)."""
+    words = len(_LATIN_WORD.findall(text))
+    return words > 0 and words > len(CJK_RE.findall(text))
 
 
 def outline_prompt(
@@ -140,6 +245,7 @@ def outline_prompt(
     chapter_title: str,
     chapter_texts: list[str],
     chapter_title_zh: str | None = None,
+    finder: EnglishTerms | None = None,
 ) -> str:
     """The card prompt for an outline item: the heading as written, with the chapter's context
     (and the English term where the chapter names it) when the heading is a bare term."""
@@ -147,7 +253,7 @@ def outline_prompt(
         return heading
     context = f"{code} {chapter_title}".strip()
     prompt = f"{context}{CONTEXT_SEP}{heading}" if context else heading
-    english = english_term(heading, chapter_title, chapter_texts, chapter_title_zh)
+    english = english_term(heading, chapter_title, chapter_texts, chapter_title_zh, finder)
     if english and _fold(english) != _fold(heading):
         prompt += f" ({english})"
     return prompt

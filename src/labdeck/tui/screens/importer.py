@@ -188,16 +188,19 @@ class ImportScreen(LabdeckScreen):
     def run_import(self, path: Path, dry_run: bool) -> None:
         from labdeck.ingest.common import ImportError_
         from labdeck.ingest.load import detect_and_parse, import_document
+        from labdeck.ingest.prompts import EnglishTerms
 
         call = self.app.call_from_thread
         try:
             call(self._step, "reading and parsing")
             doc = detect_and_parse(path)
             call(self._step, "matching against the deck")
-            report = import_document(self.services.store, doc, dry_run=True)
+            # the app's grading model finds the English term of a bare Chinese heading
+            english = EnglishTerms(lambda: self.services.wait_grader(timeout=120).embedder.encode)
+            report = import_document(self.services.store, doc, dry_run=True, english=english)
             if not dry_run:
                 call(self._step, "writing")
-                report = import_document(self.services.store, doc, dry_run=False)
+                report = import_document(self.services.store, doc, dry_run=False, english=english)
         except ImportError_ as exc:
             call(self._done, None, str(exc))
             return
