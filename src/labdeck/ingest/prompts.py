@@ -2,10 +2,13 @@
 
 An outline heading such as "语言结构", "词向量" or "Attention" names a topic; on its own it is
 a poor question on a card. Such an item's prompt carries its chapter for context
-("A1 Linguistic structure › 语言结构") and, where the chapter's own text pairs the Chinese term
-with an English one, that English term too ("… › 词向量 (word vectors)"). "Bare" is decided by
-the heading's shape (short, no question mark, no question or instruction word), never by a
-list of known topics, so any learner's outline gets the same treatment.
+("A1 Linguistic structure › 语言结构") and, where the chapter names the topic in English, that
+English term too ("… › 词向量 (word vectors)"): a "中文 (English)" gloss in the chapter's text,
+the chapter's English title when the heading is its Chinese title, or (``EnglishTerms``, with
+the grading model) the phrase of the chapter's English title or description that the heading
+translates. "Bare" is decided by the heading's shape (short, no question mark, no question or
+instruction word), never by a list of known topics, so any learner's outline gets the same
+treatment.
 """
 
 from __future__ import annotations
