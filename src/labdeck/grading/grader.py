@@ -45,6 +45,7 @@ from labdeck.grading.contradict import compare
 from labdeck.grading.embedder import Embedder
 from labdeck.grading.language import to_simplified
 from labdeck.grading.signals import Signals
+from labdeck.textfmt import without_media
 
 __all__ = [
     "EmbeddingCache",
@@ -241,10 +242,13 @@ def _bounded(text: str | None, name: str, caps: list[InputCap]) -> str:
 
 
 def _prepare(item: GradeItem) -> _Prepared:
-    """Clean and bound every text first: nothing below sees more than the caps allow."""
+    """Clean and bound every text first: nothing below sees more than the caps allow.
+
+    The reference side (reference, key points, notes) loses its image and bare-URL lines here,
+    the one place every grading path passes: they stay on the card for display only."""
     caps: list[InputCap] = []
-    reference = _bounded(item.reference, "reference", caps)
-    given = [language.clean(k) for k in (item.key_points or [])]
+    reference = _bounded(without_media(item.reference or ""), "reference", caps)
+    given = [language.clean(without_media(k)) for k in (item.key_points or [])]
     given, kp_caps = bound_key_points([k for k in given if k])
     caps.extend(kp_caps)
     if not reference and not given:
@@ -258,7 +262,7 @@ def _prepare(item: GradeItem) -> _Prepared:
     simplified = to_simplified(answer)
     answer_lang = language.detect_language(answer, simplified)
     sides = [_make_side(reference, key_points)]
-    notes = _bounded(item.notes, "notes", caps)
+    notes = _bounded(without_media(item.notes or ""), "notes", caps)
     if notes:
         note_lang = language.detect_language(notes, to_simplified(notes))
         fam_a, fam_n = _family(answer_lang), _family(note_lang)

@@ -23,6 +23,16 @@ DOCUMENT_SUFFIXES = {".md", ".markdown", ".txt", ".text"}
 LIST_LIMIT = 30
 
 
+def start_folder() -> Path:
+    """Where the file picker opens: the home directory (where a learner's documents live),
+    or the working directory when there is no usable home."""
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError):  # no HOME and no passwd entry
+        return Path.cwd()
+    return home if home.is_dir() else Path.cwd()
+
+
 class DocumentTree(DirectoryTree):
     """A directory tree that shows folders and text documents, no hidden files."""
 
@@ -44,7 +54,8 @@ class DocumentTree(DirectoryTree):
 
 
 def report_text(report, *, error: str | None = None) -> Text:
-    """The ImportReport as readable text (created/updated keys, mismatches, removals); every
+    """The ImportReport as readable text: the questions of new and updated cards as the
+    document writes them, the notes attached (heading → card), mismatches and removals; every
     piece from the document or the file system is literal."""
     text = Text()
     if error:
@@ -65,12 +76,14 @@ def report_text(report, *, error: str | None = None) -> Text:
         if len(items) > LIST_LIMIT:
             text.append(f"   … and {len(items) - LIST_LIMIT} more\n", style="dim")
 
-    listing("New cards", report.created, "+", "green")
-    listing("Updated cards", report.updated, "~", "yellow")
-    attached = sorted(set(report.attached))
-    listing("Notes attached to shipped cards", attached, "✎", "blue")
-    listing("Items that matched no shipped card", report.mismatches, "?", "yellow")
-    listing("No longer in the document", report.removed, "-", "red")
+    def labels(keys: list[str]) -> list[str]:
+        return [report.label(key) for key in dict.fromkeys(keys)]
+
+    listing("New cards", labels(report.created), "+", "green")
+    listing("Updated cards", labels(report.updated), "~", "yellow")
+    listing(f"Notes attached to deck {report.deck}", labels(report.attached), "✎", "blue")
+    listing("Items that matched no card of the deck", report.mismatches, "?", "yellow")
+    listing("No longer in the document", labels(report.removed), "-", "red")
     if report.removed and not report.retired:
         text.append("(history is kept; retire them with `labdeck import --retire`)\n", style="dim")
     if report.dry_run:
@@ -88,7 +101,7 @@ class ImportScreen(LabdeckScreen):
 
     def __init__(self, root: Path | None = None) -> None:
         super().__init__()
-        self.root = Path(root) if root else Path.cwd()
+        self.root = Path(root) if root else start_folder()
         self.busy = False
         self.picked: Path | None = None  # the file chosen in the tree
 
@@ -175,16 +188,19 @@ class ImportScreen(LabdeckScreen):
     def run_import(self, path: Path, dry_run: bool) -> None:
         from labdeck.ingest.common import ImportError_
         from labdeck.ingest.load import detect_and_parse, import_document
+        from labdeck.ingest.prompts import EnglishTerms
 
         call = self.app.call_from_thread
         try:
             call(self._step, "reading and parsing")
             doc = detect_and_parse(path)
             call(self._step, "matching against the deck")
-            report = import_document(self.services.store, doc, dry_run=True)
+            # the app's grading model finds the English term of a bare Chinese heading
+            english = EnglishTerms(lambda: self.services.wait_grader(timeout=120).embedder.encode)
+            report = import_document(self.services.store, doc, dry_run=True, english=english)
             if not dry_run:
                 call(self._step, "writing")
-                report = import_document(self.services.store, doc, dry_run=False)
+                report = import_document(self.services.store, doc, dry_run=False, english=english)
         except ImportError_ as exc:
             call(self._done, None, str(exc))
             return
