@@ -370,6 +370,8 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     w0 = ddim_sample(GuidedEps(model, 0, 0.0), x_T, steps, eta, noise=noise)
     cond = ddim_sample(Eps(model, 0), x_T, steps, eta, noise=noise)
     w0_same = bool(torch.equal(w0, cond))
+    w_minus1 = ddim_sample(GuidedEps(model, 0, -1.0), x_T, steps, eta, noise=noise)
+    w_minus1_same = bool(torch.equal(w_minus1.cpu(), uncond))  # 0 eps(c) + 1 eps(null)
     model64 = copy.deepcopy(model).double()
     formula_err = check_formula(model64, gen, scales)
     emit.progress(1, 3, "exactness checks")
@@ -385,6 +387,7 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         ["check", "value"],
         [
             ["w = 0 sampler vs the conditional model's sampler: bit-identical", str(w0_same)],
+            ["w = -1 sampler vs the null label's sampler: bit-identical", str(w_minus1_same)],
             ["eps~ vs eps(null) + s (eps(c) - eps(null)), fp64, max |diff|", f"{formula_err:.1e}"],
             [f"guided DDIM-{steps} (w = {w_chosen:g}) vs the paper's step in plain floats, "
              "fp64, max |diff|", f"{step_err:.1e}"],
@@ -410,6 +413,9 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     chosen = stats[w_chosen]
     checks = {
         "exact_w0_equals_conditional_sampler": is_true(w0_same, "bit-identical", EXACT),
+        "exact_w_minus1_equals_unconditional_sampler": is_true(
+            w_minus1_same, "bit-identical", EXACT
+        ),
         "exact_guided_eps_formula": at_most(formula_err, 1e-12, EXACT),
         "exact_guided_ddim_matches_paper_step": at_most(step_err, 1e-10, EXACT),
         "w0_close_to_the_conditional_data": at_most(mmd_w0, 0.01),
