@@ -55,11 +55,15 @@ def test_vq_quick_meets_every_check_and_its_numbers_recompute() -> None:
     nz = usage[usage > 0]
     assert m["perplexity"] == pytest.approx(math.exp(-(nz * np.log(nz)).sum()), rel=1e-6)
     assert m["dead_codes"] == int((usage == 0).sum())
-    recon = next(e for e in of_type(events, "image") if e["title"].startswith("test digits"))
-    digits, recons = recon["grid"]
-    assert len(digits) == len(recons) == 16
-    assert {v for img in digits for row in img for v in row} <= {0.0, 1.0}  # binarised
-    codes = [list(map(int, c.split())) for c in recon["labels"][0]]
+    shown = next(e for e in of_type(events, "image") if e["title"].startswith("test digits"))
+    (pairs,) = shown["grid"]  # each cell: digit | blank column | reconstruction
+    assert len(pairs) == 16 and all(len(img) == 8 and len(img[0]) == 17 for img in pairs)
+    digits = np.array([[row[:8] for row in img] for img in pairs])
+    probs = np.clip(np.array([[row[9:] for row in img] for img in pairs]), 1e-6, 1 - 1e-6)
+    assert set(np.unique(digits)) <= {0.0, 1.0}  # binarised
+    shown_nats = -(digits * np.log(probs) + (1 - digits) * np.log(1 - probs)).sum((1, 2)).mean()
+    assert shown_nats < 0.8 * m["baseline_nats"]  # the shown reconstructions are far from mean
+    codes = [list(map(int, c.split(": ")[1].split())) for c in shown["labels"][0]]
     assert all(len(c) == 4 and all(0 <= k < 32 for k in c) for c in codes)
     # the reconstruction nats bound the thresholded pixel errors from above, image by image:
     # a wrong pixel costs at least log 2 nats
@@ -76,5 +80,5 @@ def test_gumbel_and_a_small_codebook_keep_every_exactness_check() -> None:
     assert m["distinct_test_codes"] <= 36  # 6^2 possible code sequences
     usage = usage_of(events)
     assert len(usage) == 6 and m["dead_codes"] == int((usage == 0).sum())
-    recon = next(e for e in of_type(events, "image") if e["title"].startswith("test digits"))
-    assert all(0 <= int(k) < 6 for c in recon["labels"][0] for k in c.split())
+    shown = next(e for e in of_type(events, "image") if e["title"].startswith("test digits"))
+    assert all(0 <= int(k) < 6 for c in shown["labels"][0] for k in c.split(": ")[1].split())
