@@ -19,6 +19,7 @@ EXACT = {
     "exact_w0_equals_conditional_sampler",
     "exact_w_minus1_equals_unconditional_sampler",
     "exact_guided_eps_formula",
+    "exact_noisy_classifier_gradient",
     "exact_guided_ddim_matches_paper_step",
 }
 
@@ -78,6 +79,9 @@ def test_guidance_quick_meets_every_check_and_its_numbers_recompute() -> None:
     assert ons == sorted(ons) and ons[-1] > ons[0] + 0.1  # guidance: more on the asked class
     assert m["w4_along"] < 0.5 * m["w0_along"]  # and narrower modes
     assert m["w4_recall"] < m["w0_recall"]
+    # classifier guidance with the exact noisy classifier: s = 1 is the conditional target
+    assert abs(m["w0_cg_on_class"] - bayes) < 0.05
+    assert m["w4_cg_on_class"] > 0.97 and m["w4_cg_recall"] < m["w0_cg_recall"]
     sweep = next(t for t in of_type(events, "table") if t["title"].startswith("guidance sweep"))
     assert [r[0] for r in sweep["rows"]] == ["0", "0.5", "1", "2", "3", "4", "data"]
     assert [r[1] for r in sweep["rows"][:-1]] == ["1", "1.5", "2", "3", "4", "5"]  # s = 1 + w
@@ -85,7 +89,7 @@ def test_guidance_quick_meets_every_check_and_its_numbers_recompute() -> None:
 
 def test_exactness_holds_at_other_knobs_and_a_missed_expectation_is_the_knob_effect() -> None:
     knobs = {"train_steps": 150, "p_uncond": 0.0, "steps": 7, "eta": 0.6, "samples": 60}
-    events, out = child_run("guidance", scale=-0.5, **knobs)
+    events, out = child_run("guidance", scale=-0.5, classifier="clean", **knobs)
     assert not failed(exact_checks(out)), failed(exact_checks(out))
     assert not [k for k, c in out.checks.items() if c["passed"] is False]  # changed, not failed
     changed = [c for c in out.checks.values() if c["passed"] is None]
@@ -96,4 +100,32 @@ def test_exactness_holds_at_other_knobs_and_a_missed_expectation_is_the_knob_eff
     assert m["calls_per_sample_run"] == 14
     assert "w-0.5_on_class" in m  # the chosen scale joined the sweep
     assert len(scatter(events, "-0.5", 1)) == 30
-    assert math.isfinite(m["w4_on_class"])
+    assert math.isfinite(m["w4_on_class"]) and math.isfinite(m["w4_cg_off_support"])
+
+
+def log_posterior(x: np.ndarray, abar: float, label: int) -> float:
+    """log p_t(label | x_t) of the noised mixture: mode k becomes N(sqrt(abar) mu_k, v I)."""
+    v = abar * STD**2 + 1 - abar
+    logit = -((x[None, :] - np.sqrt(abar) * CENTRES) ** 2).sum(-1) / (2 * v)
+    top = logit.max()
+    return float(np.log(np.exp(logit[label::2] - top).sum()) - np.log(np.exp(logit - top).sum()))
+
+
+def test_the_noisy_classifier_gradient_matches_finite_differences() -> None:
+    import torch
+
+    from labdeck.demos.guidance import noisy_class_grad
+
+    rng = np.random.default_rng(3)
+    h = 1e-6
+    for abar in (1.0, 0.6, 0.05):
+        x = 1.5 * rng.standard_normal((5, 2))
+        labels = rng.integers(0, 2, 5)
+        ours = noisy_class_grad(torch.tensor(x), abar, torch.tensor(labels)).numpy()
+        for i in range(5):
+            for d in range(2):
+                e = np.zeros(2)
+                e[d] = h
+                up = log_posterior(x[i] + e, abar, int(labels[i]))
+                down = log_posterior(x[i] - e, abar, int(labels[i]))
+                assert ours[i, d] == pytest.approx((up - down) / (2 * h), abs=1e-6)

@@ -151,16 +151,19 @@ class CondNoiseMLP(nn.Module):
 
 
 class Eps:
-    """eps(x, t) for one fixed label: the (x, t) interface ddim.ddim_sample calls. Counts calls."""
+    """eps(x, t) for fixed labels (one int for every point, or one per point): the (x, t)
+    interface ddim.ddim_sample calls. Counts calls."""
 
-    def __init__(self, model: nn.Module, label: int) -> None:
-        self.model, self.label, self.calls = model, label, 0
+    def __init__(self, model: nn.Module, labels: int | Tensor) -> None:
+        self.model, self.labels, self.calls = model, labels, 0
 
     def __call__(self, x: Tensor, t: int) -> Tensor:
         self.calls += 1
         n = x.shape[0]
         steps = torch.full((n,), t, device=x.device, dtype=torch.long)
-        labels = torch.full((n,), self.label, device=x.device, dtype=torch.long)
+        labels = self.labels
+        if isinstance(labels, int):
+            labels = torch.full((n,), labels, device=x.device, dtype=torch.long)
         out: Tensor = self.model(x, steps, labels)
         return out
 
@@ -168,8 +171,8 @@ class Eps:
 class GuidedEps:
     """eps~(x, t) = (1 + w) eps(x, t, c) - w eps(x, t, null): two calls per step."""
 
-    def __init__(self, model: nn.Module, label: int, w: float) -> None:
-        self.cond, self.null, self.w = Eps(model, label), Eps(model, NULL), w
+    def __init__(self, model: nn.Module, labels: int | Tensor, w: float) -> None:
+        self.cond, self.null, self.w = Eps(model, labels), Eps(model, NULL), w
 
     @property
     def calls(self) -> int:
@@ -177,6 +180,57 @@ class GuidedEps:
 
     def __call__(self, x: Tensor, t: int) -> Tensor:
         return (1.0 + self.w) * self.cond(x, t) - self.w * self.null(x, t)
+
+
+def noisy_class_grad(x: Tensor, abar: float, labels: Tensor) -> Tensor:
+    """grad_x log p_t(c | x_t) of the exact noisy classifier, c = ``labels`` (one per point).
+    Noising a mode keeps it Gaussian: x_t | k ~ N(sqrt(abar_t) mu_k, v I), v = abar_t S^2 + 1 -
+    abar_t, so with the mode responsibilities over the class's modes (r^c) and over all (r):
+        grad log p_t(c | x) = sum_k (r^c_k - r_k) (sqrt(abar_t) mu_k - x) / v"""
+    v = abar * STD**2 + 1.0 - abar
+    mu = math.sqrt(abar) * mode_centres().to(x)  # (8, 2)
+    logit = -(x[:, None, :] - mu[None]).pow(2).sum(-1) / (2 * v)  # (n, 8)
+    own = (torch.arange(MODES, device=x.device) % 2)[None, :] == labels[:, None]
+    r_own = logit.masked_fill(~own, -math.inf).softmax(1)
+    return ((r_own - logit.softmax(1))[:, :, None] * (mu[None] - x[:, None, :])).sum(1) / v
+
+
+class ClassifierGuidedEps:
+    """Classifier guidance (Dhariwal & Nichol, 2021) on the null label's prediction, with the
+    exact noisy classifier of the mixture instead of a trained one:
+        eps^ = eps(x_t, t, null) - s sqrt(1 - abar_t) grad log p_t(c | x_t)
+    s = 1 targets p(x | c); CFG with w matches it at s = 1 + w (its implicit classifier)."""
+
+    def __init__(self, model: nn.Module, labels: Tensor, s: float, clean: bool = False) -> None:
+        self.null, self.labels, self.s, self.clean = Eps(model, NULL), labels, s, clean
+        self.abar = schedule()["abar"].tolist()
+
+    @property
+    def calls(self) -> int:
+        return self.null.calls
+
+    def __call__(self, x: Tensor, t: int) -> Tensor:
+        # clean: the classifier of the noise-free data, p_0(c | x), applied to x_t (abar = 1)
+        seen = 1.0 if self.clean else self.abar[t]
+        grad = noisy_class_grad(x.double(), seen, self.labels).to(x.dtype)
+        return self.null(x, t) - self.s * math.sqrt(1.0 - self.abar[t]) * grad
+
+
+def check_class_grad(gen: torch.Generator) -> float:
+    """The closed-form gradient vs autograd through log p_t(c | x_t) written as logsumexps."""
+    abar = schedule()["abar"].tolist()
+    worst = 0.0
+    for t in (0, 250, 700, 999):
+        a = abar[t]
+        x = (2 * torch.randn(64, 2, generator=gen, dtype=torch.float64)).requires_grad_()
+        labels = torch.randint(0, 2, (64,), generator=gen)
+        mu = math.sqrt(a) * mode_centres()
+        logit = -(x[:, None, :] - mu[None]).pow(2).sum(-1) / (2 * (a * STD**2 + 1.0 - a))
+        per_class = torch.stack([logit[:, 0::2].logsumexp(1), logit[:, 1::2].logsumexp(1)], 1)
+        logp = per_class.gather(1, labels[:, None]).squeeze(1) - logit.logsumexp(1)
+        (grad,) = torch.autograd.grad(logp.sum(), x)
+        worst = max(worst, (grad - noisy_class_grad(x.detach(), a, labels)).abs().max().item())
+    return worst
 
 
 # ----------------------------------------------------------------------------- training
@@ -196,7 +250,7 @@ def train(
     opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * 0.05)
     ema = copy.deepcopy(model).eval().requires_grad_(False)  # sampled from, as in ddim.py
-    pairs = list(zip(ema.parameters(), model.parameters(), strict=True))
+    ema_params, params = list(ema.parameters()), list(model.parameters())
     xs: list[int] = []
     ys: list[float] = []
     running, dropped, every = 0.0, 0, max(1, steps // 100)
@@ -214,9 +268,8 @@ def train(
         loss.backward()
         opt.step()
         sched.step()
-        with torch.no_grad():
-            for e, w in pairs:
-                e.lerp_(w, 0.005)  # theta_ema <- theta_ema + (1 - 0.995) (theta - theta_ema)
+        with torch.no_grad():  # theta_ema <- theta_ema + (1 - 0.995) (theta - theta_ema)
+            torch._foreach_lerp_(ema_params, params, 0.005)
         running += loss.item()
         if step % every == 0:
             xs.append(step)
@@ -301,30 +354,36 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     model.eval().requires_grad_(False)
     emit.series("training loss (MSE on eps)", fitted["x"], fitted["y"], "step", "loss")
 
-    # --- the scale sweep: the same starting noise for every w -------------------------------
+    # --- the scale sweep: the same starting noise for every w and for both classes ---------
     gen = torch.Generator().manual_seed(ctx.seed + 1)  # sampling; training has its own
     scales = sorted({*SWEEP, w_chosen})
-    x_T = torch.randn(per_class, 2, generator=gen).to(dev)
-    noise = torch.randn(steps, per_class, 2, generator=gen).to(dev) if eta > 0 else None
+    x_T = torch.randn(per_class, 2, generator=gen).repeat(2, 1).to(dev)  # class 0, then 1
+    noise = None
+    if eta > 0:
+        noise = torch.randn(steps, per_class, 2, generator=gen).repeat(1, 2, 1).to(dev)
+    labels = torch.arange(2).repeat_interleave(per_class).to(dev)
     heldout = {c: sample_data(2000, gen, c)[0] for c in (0, 1)}
     rows: list[list[Any]] = []
     stats: dict[float, dict[str, float]] = {}
     out: dict[tuple[float, int], Tensor] = {}
 
-    def both(per: list[dict[str, float]]) -> dict[str, float]:
-        return {k: (per[0][k] + per[1][k]) / 2 for k in per[0]}  # mean over the two classes
+    def both(x: Tensor) -> dict[str, float]:
+        """describe() per class, averaged over the two classes."""
+        per = [describe(x[c * per_class : (c + 1) * per_class], c, heldout[c]) for c in (0, 1)]
+        return {k: (per[0][k] + per[1][k]) / 2 for k in per[0]}
 
     for i, w in enumerate(scales):
         emit.progress(i, len(scales) + 1, f"sampling w = {w:g}")
-        per: list[dict[str, float]] = []
-        for label in (0, 1):
-            guided = GuidedEps(model, label, w)
-            out[w, label] = ddim_sample(guided, x_T, steps, eta, noise=noise).cpu()
-            per.append(describe(out[w, label], label, heldout[label]))
+        guided = GuidedEps(model, labels, w)
+        x = ddim_sample(guided, x_T, steps, eta, noise=noise).cpu()
+        out[w, 0], out[w, 1] = x[:per_class], x[per_class:]
+        cg_eps = ClassifierGuidedEps(model, labels, 1.0 + w, clean=p["classifier"] == "clean")
+        cg = ddim_sample(cg_eps, x_T, steps, eta, noise=noise)
         tgen = torch.Generator().manual_seed(ctx.seed + 7)
-        tilt = both([tilted_target(c, w, tgen) for c in (0, 1)])
-        stats[w] = {**both(per), "calls": guided.calls}
-        stats[w].update({f"tilted_{k}": v for k, v in tilt.items()})
+        tilt = [tilted_target(c, w, tgen) for c in (0, 1)]
+        stats[w] = {**both(x), "calls": guided.calls}
+        stats[w].update({f"tilted_{k}": (tilt[0][k] + tilt[1][k]) / 2 for k in tilt[0]})
+        stats[w].update({f"cg_{k}": v for k, v in both(cg.cpu()).items()})
         s = stats[w]
         rows.append(
             [f"{w:g}", f"{1 + w:g}", f"{s['on_class']:.3f}", f"{s['tilted_on_class']:.3f}",
@@ -332,10 +391,10 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
              f"{s['recall']:.3f}", f"{s['off_support']:.3f}", int(s["calls"])]
         )  # fmt: skip
     # the unconditional sampler (null label) and as many true points, for reference
-    uncond = ddim_sample(Eps(model, NULL), x_T, steps, eta, noise=noise).cpu()
-    uncond_class0 = (class_posterior(uncond)[:, 0] > 0.5).double().mean().item()
+    uncond = ddim_sample(Eps(model, NULL), x_T, steps, eta, noise=noise)
+    uncond_class0 = (class_posterior(uncond[:per_class].cpu())[:, 0] > 0.5).double().mean().item()
     truth = {c: sample_data(per_class, gen, c)[0] for c in (0, 1)}
-    data = both([describe(truth[c], c, heldout[c]) for c in (0, 1)])
+    data = both(torch.cat([truth[0], truth[1]]))
     emit.progress(len(scales), len(scales) + 1, "sampling done")
     rows.append(
         ["data", "-", f"{data['on_class']:.3f}", "-", f"{data['along']:.3f}", "-",
@@ -355,6 +414,20 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         f"than 3 std from every mode. The null label alone gives {uncond_class0:.1%} class-0 "
         "samples: the unconditional model covers both classes."
     )
+    emit.table(
+        "classifier guidance for comparison: eps(null) - s sqrt(1 - abar_t) grad log p(c|x_t) "
+        + (
+            "with the exact noisy classifier p_t (a real one must be trained on noisy x_t)"
+            if p["classifier"] == "noisy"
+            else "with the clean-data classifier p_0 applied to noisy x_t"
+        ),
+        ["s", "on class", "along", "recall", "off", "calls"],
+        [
+            [f"{1 + w:g}", f"{st['cg_on_class']:.3f}", f"{st['cg_along']:.3f}",
+             f"{st['cg_recall']:.3f}", f"{st['cg_off_support']:.3f}", steps]
+            for w, st in stats.items()
+        ],
+    )  # fmt: skip
     centres = mode_centres()
     for w in scales:
         group = f"w = {w:g}"
@@ -367,13 +440,14 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
     # --- exactness (fp64 where it matters) --------------------------------------------------
     emit.progress(0, 3, "exactness checks")
-    w0 = ddim_sample(GuidedEps(model, 0, 0.0), x_T, steps, eta, noise=noise)
-    cond = ddim_sample(Eps(model, 0), x_T, steps, eta, noise=noise)
+    w0 = ddim_sample(GuidedEps(model, labels, 0.0), x_T, steps, eta, noise=noise)
+    cond = ddim_sample(Eps(model, labels), x_T, steps, eta, noise=noise)
     w0_same = bool(torch.equal(w0, cond))
-    w_minus1 = ddim_sample(GuidedEps(model, 0, -1.0), x_T, steps, eta, noise=noise)
-    w_minus1_same = bool(torch.equal(w_minus1.cpu(), uncond))  # 0 eps(c) + 1 eps(null)
+    w_minus1 = ddim_sample(GuidedEps(model, labels, -1.0), x_T, steps, eta, noise=noise)
+    w_minus1_same = bool(torch.equal(w_minus1, uncond))  # 0 eps(c) + 1 eps(null)
     model64 = copy.deepcopy(model).double()
     formula_err = check_formula(model64, gen, scales)
+    class_grad_err = check_class_grad(gen)
     emit.progress(1, 3, "exactness checks")
     n_chk = 8
     x64 = torch.randn(n_chk, 2, generator=gen, dtype=torch.float64).to(dev)
@@ -389,6 +463,7 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
             ["w = 0 vs the conditional sampler, bit-identical", str(w0_same)],
             ["w = -1 vs the null label's sampler, identical", str(w_minus1_same)],
             ["eps~ vs both written-out forms, fp64, max |diff|", f"{formula_err:.1e}"],
+            ["grad log p_t(c|x_t) vs autograd, fp64, max |diff|", f"{class_grad_err:.1e}"],
             [f"guided DDIM-{steps} vs the paper's step, plain floats", f"{step_err:.1e}"],
         ],
     )
@@ -403,6 +478,7 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "uncond_class0_share": uncond_class0,
         "w0_mmd2": mmd_w0,
         "formula_max_err": formula_err,
+        "class_grad_max_err": class_grad_err,
         "ddim_step_max_err": step_err,
         "calls_per_sample_run": int(lo["calls"]),
     }
@@ -416,6 +492,7 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
             w_minus1_same, "bit-identical", EXACT
         ),
         "exact_guided_eps_formula": at_most(formula_err, 1e-12, EXACT),
+        "exact_noisy_classifier_gradient": at_most(class_grad_err, 1e-10, EXACT),
         "exact_guided_ddim_matches_paper_step": at_most(step_err, 1e-10, EXACT),
         "w0_close_to_the_conditional_data": at_most(mmd_w0, 0.01),
         "w0_on_class": at_least(lo["on_class"], 0.7),
@@ -425,5 +502,8 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "guidance_lowers_recall": at_least(lo["recall"] - hi["recall"], 0.2),
         "null_label_covers_both_classes": at_most(abs(uncond_class0 - 0.5), 0.1),
         "chosen_scale_on_class": at_least(chosen["on_class"], 0.9),
+        "classifier_guidance_raises_class_accuracy": at_least(
+            hi["cg_on_class"] - lo["cg_on_class"], 0.05
+        ),
     }
     return metrics, checks

@@ -828,15 +828,19 @@ _GUIDANCE = Demo(
         "eps(null) + s (eps(c) - eps(null)) with s = 1 + w in Stable Diffusion's). The run "
         "sweeps w and shows, per w, a scatter of the samples, the share the true Bayes "
         "classifier puts on the requested class, the spread within a mode, the modes covered "
-        "and the share off the data, next to the tilted target p(x|c) p(c|x)^w. It checks that "
+        "and the share off the data, next to the tilted target p(x|c) p(c|x)^w, and the same "
+        "for classifier guidance, eps(null) - s sqrt(1 - abar_t) grad log p_t(c | x_t), with "
+        "the exact noisy classifier of the mixture (or, --classifier clean, the noise-free "
+        "one applied to noisy points). It checks that "
         "w = 0 is exactly the conditional sampler and w = -1 the unconditional one, the guided "
         "prediction against its formula, and the guided DDIM trajectory against the paper's "
         "step written out in plain floats."
     ),
     module="labdeck.demos.guidance",
-    topics=("C6.2",),
+    topics=("C6.1", "C6.2"),
     keywords=(
         "classifier-free guidance",
+        "classifier guidance",
         "cfg",
         "guidance",
         "guidance scale",
@@ -863,6 +867,13 @@ _GUIDANCE = Demo(
             min=0.0,
             max=1.0,
         ),
+        Param(
+            "classifier",
+            str,
+            "noisy",
+            "classifier guidance's classifier: exact on noisy x_t, or the clean-data one",
+            choices=("noisy", "clean"),
+        ),
         Param("steps", int, 50, "DDIM steps (two model calls each)", min=1, max=1000),
         Param("eta", float, 0.0, "DDIM stochasticity (1 over 1000 steps = DDPM)", min=0, max=1),
         Param("train_steps", int, 6000, "optimiser steps", min=1, max=200000),
@@ -875,6 +886,7 @@ _GUIDANCE = Demo(
     seconds=MappingProxyType({"quick": 8.5, "full": 20.0}),
     concepts=(
         "classifier-free guidance",
+        "classifier guidance",
         "guidance scale",
         "null token",
         "unconditional prediction",
@@ -886,7 +898,9 @@ _GUIDANCE = Demo(
         "the other class: more land on the requested class, and they crowd into a mode's far "
         "side (spread falls, some leave the data's support): fidelity bought with diversity.\n"
         "- Each step costs two network calls (conditional and null), and no classifier is "
-        "trained.\n"
+        "trained. Classifier guidance with scale s = 1 + w aims at the same target with an "
+        "explicit classifier's gradient; it must be the noisy-data classifier p_t(c | x_t) "
+        "(--classifier clean shows what a clean-data one does).\n"
         "- --p-uncond 0 never trains the null label: the unconditional prediction is "
         "meaningless and guidance extrapolates away from noise; --p-uncond 1 never trains the "
         "class labels."
