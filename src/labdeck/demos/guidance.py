@@ -27,6 +27,13 @@ of held-out true points with a sample nearby: diversity), and the share off the 
 Next to them: the same numbers for the tilted target p(x | c) p(c | x)^w (importance-weighted
 true samples). Guidance only approximates it: the tilted noisy scores at each t are not the
 scores of a noised tilted distribution, and strong guidance overshoots, off the data.
+
+Classifier guidance (Dhariwal & Nichol, 2021), for comparison, guides the null prediction with
+an explicit classifier's gradient, eps^ = eps(x_t, null) - s sqrt(1 - abar_t) grad log p_t(c |
+x_t) (s = 1 + w aims at the same target). The classifier must know the noise level: here it is
+the exact noisy posterior of the mixture (noisy_class_grad); --classifier clean uses the
+noise-free posterior p_0(c | x) on noisy points instead, whose over-confident gradients throw
+the samples off the data.
 """
 
 from __future__ import annotations

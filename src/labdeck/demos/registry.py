@@ -883,7 +883,7 @@ _GUIDANCE = Demo(
         Param("samples", int, 1000, "points per w (half per class)", min=20, max=20000),
     ),
     presets=_frozen({"quick": {"train_steps": 1500, "samples": 600}, "full": {}}),
-    seconds=MappingProxyType({"quick": 8.5, "full": 20.0}),
+    seconds=MappingProxyType({"quick": 9.0, "full": 22.0}),
     concepts=(
         "classifier-free guidance",
         "classifier guidance",
@@ -961,7 +961,7 @@ _VQ = Demo(
         Param("lr", float, 2e-3, "Adam learning rate (cosine-decayed)", min=1e-6, max=1.0),
     ),
     presets=_frozen({"quick": {"epochs": 60}, "full": {}}),
-    seconds=MappingProxyType({"quick": 7.5, "full": 12.5}),
+    seconds=MappingProxyType({"quick": 8.0, "full": 12.5}),
     concepts=(
         "vq-vae",
         "codebook",
