@@ -257,7 +257,8 @@ def train(
     opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * 0.05)
     ema = copy.deepcopy(model).eval().requires_grad_(False)  # sampled from, as in ddim.py
-    ema_params, params = list(ema.parameters()), list(model.parameters())
+    ema_params: list[Tensor] = list(ema.parameters())
+    params: list[Tensor] = list(model.parameters())
     xs: list[int] = []
     ys: list[float] = []
     running, dropped, every = 0.0, 0, max(1, steps // 100)
