@@ -11,8 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Packages and modules held to zero mypy errors (srs and grading join when they are typed).
-PACKAGES = ("store", "exam", "demos", "ingest", "drills", "export")
+# Packages and modules held to zero mypy errors.
+PACKAGES = ("store", "exam", "demos", "ingest", "drills", "export", "srs", "grading", "tui")
 MODULES = ("workspace", "config", "clock", "jsonl", "textfmt", "notecheck")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -14,6 +15,12 @@ from textual.widgets import Footer, Header, Static, Tree
 from labdeck.tui.literal import plain
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.heatmap import Heatmap
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from labdeck.srs.outcomes import Counts
+    from labdeck.srs.stats import TodaySummary
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,14 @@ class HomeScreen(LabdeckScreen):
         self.app.call_from_thread(self._show, total, counts, summary, per_day, today)
         self.app.services.startup_chores()
 
-    def _show(self, total, counts, summary, per_day, today) -> None:
+    def _show(
+        self,
+        total: Counts,
+        counts: list[Counts],
+        summary: TodaySummary,
+        per_day: dict[date, int],
+        today: date,
+    ) -> None:
         tree = self.query_one("#decks", Tree)
         expanded = {n.data for n in tree.root.children if n.is_expanded}
         cursor = tree.cursor_node.data if tree.cursor_node else None
@@ -156,7 +170,7 @@ class HomeScreen(LabdeckScreen):
     def action_study(self) -> None:
         self.app.action_study(self.selected_scope())
 
-    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Scope]) -> None:
         event.stop()
         if event.node is not None and event.node.data is not None:
             self.app.action_study(event.node.data)

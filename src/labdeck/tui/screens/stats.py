@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -18,6 +19,11 @@ from textual.widgets import Footer, Header, Static
 
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.plots import Chart
+
+if TYPE_CHECKING:
+    from labdeck.srs.fsrs_deck import DeckRetrievability
+    from labdeck.srs.scheduler import Scheduler
+    from labdeck.srs.stats import ChapterMastery, TodaySummary
 
 RETENTION_WINDOWS: tuple[tuple[str, int | None], ...] = (
     ("7 d", 7),
@@ -36,15 +42,15 @@ class StatsData:
     forecast: list[tuple[date, int]]
     retention: list[tuple[str, int, int]]  # window label, reviews, passed
     ease: list[tuple[Decimal, int]]
-    mastery: list  # ChapterMastery
+    mastery: list[ChapterMastery]
     streak: int
-    summary: object  # TodaySummary
-    retrievability: list = field(default_factory=list)  # fsrs_deck.DeckRetrievability
+    summary: TodaySummary
+    retrievability: list[DeckRetrievability] = field(default_factory=list)
 
 
-def load_stats(scheduler) -> StatsData:
+def load_stats(scheduler: Scheduler) -> StatsData:
     stats = scheduler.stats
-    retention = []
+    retention: list[tuple[str, int, int]] = []
     for label, days in RETENTION_WINDOWS:
         r = stats.retention(days)
         retention.append((label, r.reviews, r.passed))

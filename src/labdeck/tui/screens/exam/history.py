@@ -148,7 +148,7 @@ class ExamHistoryScreen(ExamScreenBase):
                 plt.plot(xs, ys, label=plain(name), marker="braille")
         total = self.trends.get("total", [])
         if total:
-            ticks = list(range(1, len(total) + 1))
+            ticks: list[float] = list(range(1, len(total) + 1))
             labels = [p.created_at.astimezone().strftime("%m-%d") for p in total]
             step = max(1, len(ticks) // 8)
             plt.xticks(ticks[::step], labels[::step])
