@@ -116,8 +116,8 @@ class _AnswerRow(NamedTuple):
     prev_interval: int
     prev_due: str | None
     prev_lapses: int
-    prev_leech: bool
-    prev_suspended: bool
+    prev_leech: int  # 0 or 1, as stored
+    prev_suspended: int
 
 
 def _latest_answer(conn: Connection) -> _AnswerRow | None:
