@@ -30,9 +30,7 @@ def _print_json(data: object) -> None:
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The command's store, from its workspace (opened, migrated, shipped deck synced)."""
-    from labdeck.workspace import Workspace
-
-    return Workspace.from_args(args).store
+    return args.workspace.store
 
 
 # ---------------------------------------------------------------- commands
@@ -374,6 +372,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.home is not None:
         os.environ["LABDECK_HOME"] = str(args.home)
+    from labdeck.workspace import Workspace
+
+    # The composition root for this command, built here and handed in: a feature's commands
+    # module cannot import the workspace that builds its own package (docs/architecture.md).
+    args.workspace = Workspace.from_args(args)  # opens nothing until first used
     func = getattr(args, "func", None) or cmd_tui
     try:
         return int(func(args) or 0)

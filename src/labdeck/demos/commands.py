@@ -13,10 +13,13 @@ import sys
 import textwrap
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from labdeck.demos import registry
 from labdeck.demos.events import count_checks
+
+if TYPE_CHECKING:
+    from labdeck.store import Store
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -24,6 +27,15 @@ EXIT_USAGE = 2
 EXIT_CRASHED = 3
 EXIT_TIMEOUT = 124
 EXIT_CANCELLED = 130
+
+
+class CommandWorkspace(Protocol):
+    """What these commands use of the workspace, which cli.py builds and passes in as
+    ``args.workspace``: the workspace checks cards' demos against the registry, so this module
+    may not import it."""
+
+    @property
+    def store(self) -> Store: ...
 
 
 def _param_index() -> dict[str, list[tuple[registry.Demo, registry.Param]]]:
@@ -174,12 +186,11 @@ def _exit_code(outcome: Any) -> int:
     return EXIT_CRASHED
 
 
-def _open_store(args: argparse.Namespace) -> Any:
+def _open_store(args: argparse.Namespace) -> Store | None:
     """The run history store, or None (with a warning): a demo still runs without it."""
     try:
-        from labdeck.workspace import Workspace
-
-        return Workspace.from_args(args).store
+        workspace: CommandWorkspace = args.workspace
+        return workspace.store
     except Exception as exc:
         print(
             f"labdeck: warning: run history unavailable ({exc}); the run is not recorded",
@@ -400,9 +411,9 @@ def clean_line(text: str) -> str:
 
 def cmd_history(args: argparse.Namespace) -> int:
     from labdeck.demos import history
-    from labdeck.workspace import Workspace
 
-    store = Workspace.from_args(args).store
+    workspace: CommandWorkspace = args.workspace
+    store = workspace.store
     history.mark_interrupted(store)
     runs = history.list_runs(store, limit=args.limit, demo_id=args.demo)
     if args.json:

@@ -24,9 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from labdeck.grading.calibration import Params
+    from labdeck.grading.fitting import EvalData
+    from labdeck.grading.signals import Sides
 
 CONFIDENCE_FEATURES: tuple[str, ...] = ("ordinal_margin", "pass_margin", "agree")
 TARGET_ACCURACY = 0.95  # pass/fail agreement wanted where the grader says sure
@@ -64,7 +69,9 @@ class ConfidenceModel:
         }
 
 
-def fit_confidence(inputs: np.ndarray, correct: np.ndarray, l2: float = 1.0) -> tuple:
+def fit_confidence(
+    inputs: np.ndarray, correct: np.ndarray, l2: float = 1.0
+) -> tuple[tuple[float, ...], float]:
     """Logistic regression of 'pass/fail right' on the inputs; weights may only raise the
     confidence (more margin, agreement: never less sure)."""
     from labdeck.grading.fitting import fit_logistic
@@ -173,7 +180,7 @@ def format_risk_coverage(
 # (calibration imports this module; its fitting functions are imported here lazily)
 
 
-def refit_base(template: Any, signals: list[Any], labels: np.ndarray) -> Any:
+def refit_base(template: Params, signals: Sequence[Sides], labels: np.ndarray) -> Params:
     """``template`` (a calibration.Params) with its ordinal and pass/fail models refit on the
     given training rows, and no confidence model."""
     from labdeck.grading import fitting as F
@@ -190,13 +197,16 @@ def refit_base(template: Any, signals: list[Any], labels: np.ndarray) -> Any:
     )
 
 
-def inputs_and_correct(params: Any, datas: Sequence[Any], index: Sequence[int]):
+def inputs_and_correct(
+    params: Params, datas: Sequence[EvalData], index: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Confidence inputs and 'pass/fail right' of ``params`` on the non-empty items ``index`` of
     each collection in ``datas`` (one per key-point condition); the best-scoring side wins."""
     from labdeck.grading import calibration as C
 
     pm = C._pass_model(params)
-    xs, ok = [], []
+    xs: list[np.ndarray] = []
+    ok: list[bool] = []
     for data in datas:
         for i in index:
             sides = data.signals[i]
@@ -213,13 +223,14 @@ def inputs_and_correct(params: Any, datas: Sequence[Any], index: Sequence[int]):
 
 
 def out_of_writer_rows(
-    template: Any, datas: Sequence[Any], writers: Sequence[str], index: Sequence[int]
-):
+    template: Params, datas: Sequence[EvalData], writers: Sequence[str], index: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Confidence inputs and correctness for every item of ``index``, each graded by base
     models fitted on the *other* writers within ``index`` (both key-point conditions)."""
     from labdeck.grading import fitting as F
 
-    xs, ok = [], []
+    xs: list[np.ndarray] = []
+    ok: list[np.ndarray] = []
     for writer in sorted({writers[i] for i in index}):
         train = [i for i in index if writers[i] != writer]
         test = [i for i in index if writers[i] == writer]
@@ -230,14 +241,19 @@ def out_of_writer_rows(
     return np.concatenate(xs), np.concatenate(ok)
 
 
-def fit_for(template: Any, datas: Sequence[Any], writers: Sequence[str], index=None):
+def fit_for(
+    template: Params,
+    datas: Sequence[EvalData],
+    writers: Sequence[str],
+    index: Sequence[int] | None = None,
+) -> ConfidenceModel:
     """The confidence model for base models trained on ``index`` (default: every item), fitted
     on those items' out-of-writer predictions."""
-    index = list(range(len(writers))) if index is None else list(index)
-    return fit_model(*out_of_writer_rows(template, datas, writers, index))
+    rows = list(range(len(writers))) if index is None else list(index)
+    return fit_model(*out_of_writer_rows(template, datas, writers, rows))
 
 
-def with_confidence(params: Any, model: ConfidenceModel) -> Any:
+def with_confidence(params: Params, model: ConfidenceModel) -> Params:
     return replace(
         params,
         confidence_weights=model.weights,
@@ -246,7 +262,9 @@ def with_confidence(params: Any, model: ConfidenceModel) -> Any:
     )
 
 
-def cross_validate_writers(template: Any, datas: Sequence[Any], writers: Sequence[str]):
+def cross_validate_writers(
+    template: Params, datas: Sequence[EvalData], writers: Sequence[str]
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Leave-one-writer-out CV of the whole grader, abstention included: for each writer, the
     base models are fitted on the other writers and the confidence model on *their*
     out-of-writer predictions (nested), then the held-out writer is graded. Returns, per
@@ -267,13 +285,13 @@ def cross_validate_writers(template: Any, datas: Sequence[Any], writers: Sequenc
     return out
 
 
-def cosine_assess(bparams: Any, baseline: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+def cosine_assess(bparams: Params, baseline: Sequence[Sides]) -> tuple[np.ndarray, np.ndarray]:
     """Plain cosine's qualities and confidence (distance of its latent from its own pass
     cut-point); empty answers: 0, most confident."""
     from labdeck.grading import calibration as C
 
     q, _ = C.predict(bparams.weights, bparams.cutpoints, baseline, bparams.features)
-    conf = []
+    conf: list[float] = []
     for sides in baseline:
         if not sides:
             conf.append(np.inf)
@@ -284,8 +302,8 @@ def cosine_assess(bparams: Any, baseline: Sequence[Any]) -> tuple[np.ndarray, np
 
 
 def cosine_cross_validate(
-    template: Any, baseline: Sequence[Any], labels: np.ndarray, writers: Sequence[str]
-):
+    template: Params, baseline: Sequence[Sides], labels: np.ndarray, writers: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """Plain cosine with its cut-points refit leaving each writer out: (qualities, confidence)."""
     from labdeck.grading import fitting as F
 

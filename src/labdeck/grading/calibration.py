@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from labdeck.grading.abstain import ConfidenceModel, confidence_inputs
-from labdeck.grading.signals import Signals
+from labdeck.grading.signals import Sides, Signals
 
 # Order of the signal vector. Signs: +1 weight >= 0, -1 weight <= 0, 0 free.
 FEATURES: tuple[str, ...] = (
@@ -105,13 +105,14 @@ def params_for(model_id: str, baseline: bool = False) -> Params:
     if key not in table:
         key = shipped.DEFAULT_MODEL
     raw = table[key]
+    low, high = raw.get("support_range", (0.2, 0.4))
     return Params(
         model_id=model_id,
         features=tuple(raw["features"]),
         weights=tuple(float(w) for w in raw["weights"]),
         cutpoints=tuple(float(c) for c in raw["cutpoints"]),
         cover_threshold=float(raw.get("cover_threshold", 0.5)),
-        support_range=tuple(raw.get("support_range", (0.2, 0.4))),  # type: ignore[arg-type]
+        support_range=(float(low), float(high)),
         pass_weights=(
             tuple(float(w) for w in raw["pass_weights"]) if raw.get("pass_weights") else None
         ),
@@ -145,7 +146,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def predict_z(weights: Sequence[float], cutpoints: Sequence[float], z: np.ndarray):
+def predict_z(
+    weights: Sequence[float] | np.ndarray, cutpoints: Sequence[float] | np.ndarray, z: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(quality, score) arrays for latent values ``z``."""
     c = np.asarray(cutpoints, dtype=np.float64)
     above = _sigmoid(z[:, None] - c[None, :])  # P(q > k) for k = 0..4
@@ -213,10 +216,14 @@ def predict_one(params: Params, sig: Signals) -> tuple[float, int]:
     return a.score, a.quality
 
 
-def assess_many(params: Params, signals) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def assess_many(
+    params: Params, signals: Sequence[Sides]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(qualities, confidences, sure) for items given as lists of Signals (the best-scoring
     side wins, as in the grader) or None (empty answer: 0, confidence 1, sure)."""
-    q, conf, sure = [], [], []
+    q: list[int] = []
+    conf: list[float] = []
+    sure: list[bool] = []
     for sides in signals:
         if not sides:
             q.append(0)
@@ -231,11 +238,16 @@ def assess_many(params: Params, signals) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def predict(
-    params_w: Sequence[float], params_c: Sequence[float], signals, features, pass_model=None
-):
+    params_w: Sequence[float] | np.ndarray,
+    params_c: Sequence[float] | np.ndarray,
+    signals: Sequence[Sides],
+    features: Sequence[str],
+    pass_model: tuple[Sequence[float], float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Quality and score for items given as lists of Signals (one per reference side; the best
     side wins) or None (empty answer → 0)."""
-    qualities, scores = [], []
+    qualities: list[int] = []
+    scores: list[float] = []
     w = np.asarray(params_w, dtype=np.float64)
     for sides in signals:
         if not sides:

@@ -367,9 +367,10 @@ class Grader:
         """One vector for a (possibly long) text: length-weighted mean of its chunk vectors."""
         mat = np.stack([vectors[c] for c in chunks])
         if len(chunks) == 1:
-            return mat[0]
+            only: np.ndarray = mat[0]
+            return only
         weights = np.array([max(language.units(c), 1.0) for c in chunks], dtype=np.float32)
-        mean = (mat * weights[:, None]).sum(axis=0)
+        mean: np.ndarray = (mat * weights[:, None]).sum(axis=0)
         norm = float(np.linalg.norm(mean))
         return mean / norm if norm > 0 else mean
 

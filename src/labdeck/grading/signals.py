@@ -7,6 +7,7 @@ neither has to import the other.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 
 @dataclass(frozen=True)
@@ -39,3 +40,8 @@ class Signals:
         if self.terms is not None:
             out["terms"] = self.terms
         return out
+
+
+Sides: TypeAlias = list[Signals] | None
+"""One answer's signals against each reference side (the best side wins); None: an empty
+answer, graded 0 by rule."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -401,7 +402,17 @@ def _new_cards(
     return found
 
 
-def _entry_info(conn: Connection, card_ids: list[int]) -> dict[int, tuple]:
+class _EntryInfo(NamedTuple):
+    """What a queue entry shows of its card."""
+
+    key: str
+    prompt: str
+    deck_key: str
+    code: str
+    due: str | None
+
+
+def _entry_info(conn: Connection, card_ids: list[int]) -> dict[int, _EntryInfo]:
     if not card_ids:
         return {}
     rows = conn.execute(
@@ -411,7 +422,7 @@ def _entry_info(conn: Connection, card_ids: list[int]) -> dict[int, tuple]:
             f"JOIN card_state cs ON cs.card_id = c.id WHERE c.id IN ({ids(card_ids)})"
         )
     )
-    return {int(r[0]): tuple(r[1:]) for r in rows}
+    return {int(r[0]): _EntryInfo(*r[1:]) for r in rows}
 
 
 def overview(

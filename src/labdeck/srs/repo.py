@@ -66,10 +66,14 @@ def ids(values: Sequence[int]) -> str:
     return ",".join(str(int(v)) for v in values) or "NULL"
 
 
-def _json(value: Any) -> list:
+def _json(value: str | bytes | Sequence[str] | None) -> list[str]:
+    """A JSON list-of-strings column (key points, demos, tags) as a list."""
     if value is None:
         return []
-    return json.loads(value) if isinstance(value, str | bytes) else list(value)
+    if isinstance(value, str | bytes):
+        decoded: list[str] = json.loads(value)
+        return decoded
+    return list(value)
 
 
 _STATE = (

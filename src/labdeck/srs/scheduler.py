@@ -55,6 +55,7 @@ from labdeck.srs.step import MODES, SCHEDULED_MODES, Snapshot, Stale, Transition
 from labdeck.store.db import Store
 
 if TYPE_CHECKING:
+    from labdeck.grading.checklist import StoredTick
     from labdeck.srs.exam_date import ExamProjection
     from labdeck.srs.stats import StudyStats, TodaySummary
     from labdeck.store.queries import CardInfo
@@ -378,13 +379,13 @@ class Scheduler:
         return self.stats.reviews_per_day(days)
 
 
-def _checked(checklist: Sequence[Any] | None) -> list[dict] | None:
+def _checked(checklist: Sequence[Any] | None) -> list[StoredTick] | None:
     """The learner's key-point ticks as stored rows (SrsError naming the bad field)."""
     if checklist is None:
         return None
     from labdeck.grading.checklist import check_stored
 
     try:
-        return [dict(row) for row in check_stored(list(checklist))]
+        return check_stored(list(checklist))
     except ValueError as exc:
         raise SrsError(str(exc)) from None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -102,8 +102,26 @@ def record(
     _save(conn, ops)
 
 
-def _latest_answer(conn: Connection) -> tuple | None:
-    return conn.execute(
+class _AnswerRow(NamedTuple):
+    """The newest not-undone review-log row, with the card state it replaced."""
+
+    log_id: int
+    card_id: int
+    key: str
+    quality: int
+    mode: str
+    study_day: str | None
+    prev_repetitions: int
+    prev_ease: int
+    prev_interval: int
+    prev_due: str | None
+    prev_lapses: int
+    prev_leech: int  # 0 or 1, as stored
+    prev_suspended: int
+
+
+def _latest_answer(conn: Connection) -> _AnswerRow | None:
+    row = conn.execute(
         text(
             "SELECT rl.id, rl.card_id, c.key, rl.quality, rl.mode, rl.study_day, "
             "rl.prev_repetitions, rl.prev_ease, rl.prev_interval, rl.prev_due, "
@@ -112,6 +130,7 @@ def _latest_answer(conn: Connection) -> tuple | None:
             "WHERE rl.undone = 0 ORDER BY rl.id DESC LIMIT 1"
         )
     ).first()
+    return None if row is None else _AnswerRow(*row)
 
 
 def undo_latest(conn: Connection, today: date) -> UndoOutcome | None:
@@ -122,7 +141,7 @@ def undo_latest(conn: Connection, today: date) -> UndoOutcome | None:
         return _undo_op(conn, ops)
     if row is None:
         return None
-    return _undo_answer(conn, tuple(row), today)
+    return _undo_answer(conn, row, today)
 
 
 def _undo_op(conn: Connection, ops: list[CardOp]) -> UndoOutcome:
@@ -155,7 +174,7 @@ def _undo_op(conn: Connection, ops: list[CardOp]) -> UndoOutcome:
     )
 
 
-def _undo_answer(conn: Connection, row: tuple, today: date) -> UndoOutcome:
+def _undo_answer(conn: Connection, row: _AnswerRow, today: date) -> UndoOutcome:
     log_id, cid, key, quality, mode, day = row[:6]
     reps, ease, interval, due, lapses, leech, suspended = row[6:]
     conn.execute(

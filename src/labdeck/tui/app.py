@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -22,7 +23,7 @@ from labdeck.tui.services import Services
 ERROR_LOG_LIMIT = 50
 
 
-class LabdeckApp(App):
+class LabdeckApp(App[None]):
     CSS_PATH = "labdeck.tcss"
     TITLE = "labdeck"
     # screens without their own get these classes (labdeck.tcss: the 80-column layout)
@@ -164,7 +165,7 @@ class LabdeckApp(App):
 
         self.push_screen(ExamHistoryScreen(ExamContext.from_services(self.services)))
 
-    def get_system_commands(self, screen: Screen):
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         entries: list[tuple[str, str, Callable[[], object]]] = [
             ("Study all decks", "Start today's review of every deck", self.action_study),

@@ -21,6 +21,7 @@ from labdeck.store import Store
 from labdeck.store.queries import (
     CardInfo,
     CardSchedule,
+    DeckInfo,
     ReviewEntry,
     card_schedules,
     list_cards,
@@ -290,13 +291,15 @@ class BrowseScreen(LabdeckScreen):
             return
         self.app.call_from_thread(self._loaded, rows, decks, today, select_id)
 
-    def _loaded(self, rows, decks, today, select_id) -> None:
+    def _loaded(
+        self, rows: list[CardRow], decks: list[DeckInfo], today: date, select_id: int | None
+    ) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
         self.rows, self.today = rows, today
         scope = self.query_one("#browse-scope", Select)
         current = scope.value
-        options = [("all decks", "")]
+        options: list[tuple[str | Text, str]] = [("all decks", "")]
         for deck in decks:
             options.append((literal(deck.name), f"deck:{deck.key}"))
             options += [
@@ -327,7 +330,16 @@ class BrowseScreen(LabdeckScreen):
         )
 
     @work(thread=True, exclusive=True, group="browse-filter")
-    def _filter(self, rows, scope, state, query, today, select_id, generation: int) -> None:
+    def _filter(
+        self,
+        rows: list[CardRow],
+        scope: str,
+        state: str,
+        query: str,
+        today: date,
+        select_id: int | None,
+        generation: int,
+    ) -> None:
         shown = filter_rows(rows, scope, state, query, today)
         self.app.call_from_thread(self._show_rows, shown, select_id, generation)
 
@@ -491,6 +503,6 @@ class BrowseScreen(LabdeckScreen):
             return
         self.app.action_demos(row.card.demos[0], row.key)
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         typing = self.focused is not None and isinstance(self.focused, Input)
         return not (typing and action in ("toggle_suspend", "demo", "cycle_state", "search"))

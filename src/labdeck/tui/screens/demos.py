@@ -9,7 +9,7 @@ posts each to the UI with ``call_from_thread``. Device and threads come from the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -38,6 +38,14 @@ from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.literal import LiteralTable
 from labdeck.tui.widgets.plots import Chart
 from labdeck.tui.widgets.shade import ShadeImage
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.notifications import SeverityLevel
+
+    from labdeck.demos.runner import DemoProcess, Outcome
+    from labdeck.store.models import DemoRun
 
 DEFAULT_PRESET = "quick"
 RUN_LIMIT = 30
@@ -75,14 +83,14 @@ class DemosScreen(LabdeckScreen):
         self.requested = demo_id
         self.card_key = card_key
         self.preset = DEFAULT_PRESET
-        self.proc = None  # the running DemoProcess
+        self.proc: DemoProcess | None = None  # the running one
         self.running = False
         self.run_count = 0  # events of the current run go to the current output only
         self.following = True  # the output pane follows the run until the learner scrolls up
         self._scroll_pending = False  # a follow-scroll is queued and has not run yet
-        self._charts: dict[str, tuple[Chart, dict[str, dict]]] = {}
+        self._charts: dict[str, tuple[Chart, dict[str, dict[str, Any]]]] = {}  # series events
         self._metric_rows: set[str] = set()
-        self._runs: list = []
+        self._runs: list[DemoRun] = []
         self._cancel_requested = False
         self.child_pid: int | None = None
 
@@ -159,7 +167,7 @@ class DemosScreen(LabdeckScreen):
             return
         if event.option.id and event.option.id != self.demo_id:
             await self.show_demo(event.option.id)
-        self.action_run()
+        await self.action_run()
 
     def _demo(self) -> registry.Demo:
         return registry.get(self.demo_id)
@@ -203,6 +211,7 @@ class DemosScreen(LabdeckScreen):
         for param in demo.params:
             row = Horizontal(classes="demo-param")
             row.compose_add_child(Label(literal(param.name)))
+            field: Select[Any] | Input
             if param.choices is not None or param.type is bool:
                 options = param.choices if param.choices is not None else (False, True)
                 field = Select(
@@ -273,9 +282,9 @@ class DemosScreen(LabdeckScreen):
         self.query_one("#param-preset", Select).value = nxt
 
     @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
+    async def _submitted(self, event: Input.Submitted) -> None:
         if event.input.id and event.input.id.startswith("param-"):
-            self.action_run()
+            await self.action_run()
 
     def action_focus_list(self) -> None:
         self.query_one("#demo-list").focus()
@@ -333,7 +342,7 @@ class DemosScreen(LabdeckScreen):
 
     @work(thread=True, exclusive=True, group="demo-run")
     def run_demo(
-        self, demo: registry.Demo, params: dict, preset: str, device: str, threads: int
+        self, demo: registry.Demo, params: dict[str, Any], preset: str, device: str, threads: int
     ) -> None:
         from labdeck.demos import history
         from labdeck.demos.runner import DemoProcess
@@ -384,7 +393,7 @@ class DemosScreen(LabdeckScreen):
             points = []
         self._post(self._finished, run_no, outcome, notice_lines(demo, self.card_key, points))
 
-    def _post(self, callback, *args, **kwargs) -> bool:
+    def _post(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
         """Run ``callback`` on the UI thread; False once the app or this screen has gone."""
         try:
             self.app.call_from_thread(callback, *args, **kwargs)
@@ -419,7 +428,7 @@ class DemosScreen(LabdeckScreen):
 
     # ------------------------------------------------------------ events
 
-    async def _on_event(self, run_no: int, event: dict) -> None:
+    async def _on_event(self, run_no: int, event: dict[str, Any]) -> None:
         if run_no != self.run_count or not self.is_attached:
             return
         kind = event.get("type")
@@ -443,7 +452,7 @@ class DemosScreen(LabdeckScreen):
         if self.following:
             main.scroll_end(animate=False)
 
-    async def _ev_progress(self, event: dict) -> None:
+    async def _ev_progress(self, event: dict[str, Any]) -> None:
         step, total = int(event.get("step") or 0), int(event.get("total") or 0)
         bar = self.query_one("#demo-progress", ProgressBar)
         if total > 0:
@@ -460,7 +469,7 @@ class DemosScreen(LabdeckScreen):
                 )
             )
 
-    async def _ev_metric(self, event: dict) -> None:
+    async def _ev_metric(self, event: dict[str, Any]) -> None:
         self._metric(str(event.get("name")), event.get("value"), event.get("step"))
 
     def _metric(self, name: str, value: Any, step: Any = None) -> None:
@@ -475,7 +484,7 @@ class DemosScreen(LabdeckScreen):
             self._metric_rows.add(name)
             table.add_row(name, *cells, key=name)
 
-    async def _ev_series(self, event: dict) -> None:
+    async def _ev_series(self, event: dict[str, Any]) -> None:
         name = clean(event.get("name") or "series")
         group = clean(event.get("group") or name)
         entry = self._charts.get(group)
@@ -496,12 +505,12 @@ class DemosScreen(LabdeckScreen):
             ylabel=clean(first.get("ylabel") or ""),
         )
 
-    async def _ev_image(self, event: dict) -> None:
+    async def _ev_image(self, event: dict[str, Any]) -> None:
         image = ShadeImage(classes="demo-image")
         await self.query_one("#demo-output", Vertical).mount(image)
         image.show_event(event)
 
-    async def _ev_table(self, event: dict) -> None:
+    async def _ev_table(self, event: dict[str, Any]) -> None:
         columns = [clean(c) for c in event.get("columns") or []]
         title = Static(
             Text(clean(event.get("title") or "table"), style="bold"), classes="demo-text"
@@ -513,14 +522,14 @@ class DemosScreen(LabdeckScreen):
             cells = [fmt_value(v) for v in row][: len(columns)]
             table.add_row(*cells, *[""] * (len(columns) - len(cells)))
 
-    async def _ev_text(self, event: dict) -> None:
+    async def _ev_text(self, event: dict[str, Any]) -> None:
         text = clean(event.get("text") or "")
         style = "dim" if event.get("raw") else ""
         await self.query_one("#demo-output", Vertical).mount(
             Static(Text(text, style=style), classes="demo-text")
         )
 
-    async def _ev_result(self, event: dict) -> None:
+    async def _ev_result(self, event: dict[str, Any]) -> None:
         for name, value in (event.get("metrics") or {}).items():
             self._metric(str(name), value)
         checks = event.get("checks") or {}
@@ -545,7 +554,7 @@ class DemosScreen(LabdeckScreen):
                 Static(text, classes="demo-text"), before=0
             )
 
-    async def _ev_error(self, event: dict) -> None:
+    async def _ev_error(self, event: dict[str, Any]) -> None:
         message = clean(event.get("message") or "the demo reported an error")
         self.notify(message, severity="error", timeout=8)
 
@@ -557,7 +566,9 @@ class DemosScreen(LabdeckScreen):
         else:
             self.app.pop_screen()  # the card's screen (review or browse) is underneath
 
-    async def _finished(self, run_no: int, outcome, notice: list[str] | None = None) -> None:
+    async def _finished(
+        self, run_no: int, outcome: Outcome | None, notice: list[str] | None = None
+    ) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
         if run_no != self.run_count:
@@ -579,7 +590,7 @@ class DemosScreen(LabdeckScreen):
             bar.update(progress=bar.total)
         style = {"ok": "bold green", "cancelled": "bold yellow"}.get(status, "bold red")
         self._status(Text.assemble((f"{status}: ", style), message))
-        severity = "information" if status in ("ok", "cancelled") else "error"
+        severity: SeverityLevel = "information" if status in ("ok", "cancelled") else "error"
         self.notify(f"{self.demo_id}: {status} — {message}", severity=severity, timeout=5)
         main = self.query_one("#demo-main", VerticalScroll)
         if self.following:  # followed to the end: show the results from the top
@@ -603,7 +614,7 @@ class DemosScreen(LabdeckScreen):
             return
         self._post(self._show_runs, runs)
 
-    def _show_runs(self, runs: list) -> None:
+    def _show_runs(self, runs: list[DemoRun]) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
         self._runs = runs

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, Static
@@ -121,7 +122,7 @@ def _key(binding: Binding) -> str:
     return " / ".join(keys)
 
 
-def _binding_rows(bindings) -> list[tuple[str, str]]:
+def _binding_rows(bindings: Sequence[BindingType]) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     seen: set[str] = set()
     digits = [b for b in bindings if isinstance(b, Binding) and b.key in "0123456789"]
@@ -177,7 +178,7 @@ def keys_panel(title: str, rows: list[tuple[str, str]]) -> Text:
     return text
 
 
-class HelpScreen(Screen):
+class HelpScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (140, "-xwide")]
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),

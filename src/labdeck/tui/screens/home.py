@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -15,6 +16,12 @@ from textual.widgets import Footer, Header, Static, Tree
 from labdeck.tui.literal import plain
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.heatmap import Heatmap
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from labdeck.srs.outcomes import Counts
+    from labdeck.srs.stats import TodaySummary
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,14 @@ class HomeScreen(LabdeckScreen):
         if not self._counts_shown:
             self.query_one("#decks", Tree).root.set_label(Text(message, style="italic"))
 
-    def _show(self, total, counts, summary, per_day, today) -> None:
+    def _show(
+        self,
+        total: Counts,
+        counts: list[Counts],
+        summary: TodaySummary,
+        per_day: dict[date, int],
+        today: date,
+    ) -> None:
         self._counts_shown = True
         self.services.progress = None
         tree = self.query_one("#decks", Tree)
@@ -195,7 +209,7 @@ class HomeScreen(LabdeckScreen):
     def action_study(self) -> None:
         self.app.action_study(self.selected_scope())
 
-    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Scope]) -> None:
         event.stop()
         if event.node is not None and event.node.data is not None:
             self.app.action_study(event.node.data)

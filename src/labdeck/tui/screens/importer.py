@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -17,6 +18,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DirectoryTree, Footer, Header, Input, ProgressBar, Static
 
 from labdeck.tui.literal import literal, plain
+
+if TYPE_CHECKING:
+    from labdeck.ingest.load import ImportReport
 from labdeck.tui.screens.base import LabdeckScreen
 
 DOCUMENT_SUFFIXES = {".md", ".markdown", ".txt", ".text"}
@@ -53,7 +57,7 @@ class DocumentTree(DirectoryTree):
         return super().process_label(literal(label))
 
 
-def report_text(report, *, error: str | None = None) -> Text:
+def report_text(report: ImportReport | None, *, error: str | None = None) -> Text:
     """The ImportReport as readable text: the questions of new and updated cards as the
     document writes them, the notes attached (heading → card), mismatches and removals; every
     piece from the document or the file system is literal."""
@@ -62,6 +66,7 @@ def report_text(report, *, error: str | None = None) -> Text:
         text.append("Cannot import\n", style="bold red")
         text.append(plain(error))
         return text
+    assert report is not None  # an import without an error has its report
     title = "Preview (dry run: nothing written)" if report.dry_run else "Imported"
     text.append(f"{title}\n", style="bold green" if not report.dry_run else "bold")
     text.append(plain(report.summary()) + "\n")
@@ -215,19 +220,22 @@ class ImportScreen(LabdeckScreen):
         self.query_one("#import-progress", ProgressBar).advance(1)
         self._status(f"{label}…")
 
-    def _done(self, report, error: str | None) -> None:
+    def _done(self, report: ImportReport | None, error: str | None) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
         self.busy = False
         bar = self.query_one("#import-progress", ProgressBar)
-        bar.update(progress=bar.total)
+        if bar.total is not None:
+            bar.update(progress=bar.total)
         bar.display = error is None and not (report is not None and report.dry_run)
         self.query_one("#import-report", Static).update(report_text(report, error=error))
         self.query_one("#import-report-scroll").scroll_home(animate=False)
         if error:
             self._status("The file was not imported: nothing was written.", "bold red")
             self.notify(error, severity="error", timeout=8)
-        elif report.dry_run:
+            return
+        assert report is not None  # an import without an error has its report
+        if report.dry_run:
             self._status("Preview ready: ctrl+s imports it.", "bold")
         else:
             self._status("Done.", "bold green")

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
@@ -43,6 +44,13 @@ from labdeck.tui.screens.home import Scope, counts_text
 from labdeck.tui.widgets.checklist import checklist_text, toggle_range
 from labdeck.tui.widgets.literal import CardMarkdown
 from labdeck.tui.widgets.scorebar import score_bar
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from labdeck.drills.grade import DrillResult
+    from labdeck.grading.grader import GradeResult
+    from labdeck.srs.outcomes import Counts
 
 QUALITY_WORDS = {
     0: "blackout",
@@ -92,7 +100,7 @@ class CardView:
     demos: list[str]
     chapter: str
     card_type: str = "essay"  # essay | cloze | choice | truefalse
-    drill: dict | None = None  # a drill card's own data
+    drill: dict[str, Any] | None = None  # a drill card's own data
     showing: Any = None  # a drill card as shown now (labdeck.drills.present.Showing)
     parent_answer: str | None = None  # a drill's essay reference, shown after checking
     note_flag: str | None = None  # 'check your note': a shipped correction for the notes
@@ -170,13 +178,13 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         super().__init__()
         self.scope = scope or Scope()
         self.card: CardView | None = None
-        self.result = None  # GradeResult of the current answer, if graded
+        self.result: GradeResult | None = None  # the current answer's, if graded
         self.shown_at = time.monotonic()
         self.answer_ms: int | None = None
         self.show_zh = False
         self.intervals: dict[int, int] = {}
         self.ticks: Ticks | None = None  # the checklist of the graded answer
-        self.drill_result: Any = None  # a drill card's exact verdict (DrillResult)
+        self.drill_result: DrillResult | None = None  # a drill card's exact verdict
         self.armed = False  # unsure: the learner confirmed the grader's ticks with enter once
         self.queued: list[tuple[str, int]] = []  # rating keys pressed while grading
 
@@ -240,7 +248,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         )
         self.app.call_from_thread(self._show_card, view, intervals, counts)
 
-    def _status(self, counts) -> None:
+    def _status(self, counts: Counts) -> None:
         text = Text.assemble(counts_text(counts.new, counts.redrill, counts.due), "   ")
         if self.card is not None:
             kind = {"new": "new card", "review": "review", "redrill": "re-drill"}[self.card.kind]
@@ -248,7 +256,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             text.append(f"{self.card.chapter} · {kind} · {self.card.key}", style="dim")
         self.query_one("#review-status", Static).update(text)
 
-    def _show_card(self, view: CardView, intervals: dict[int, int], counts) -> None:
+    def _show_card(self, view: CardView, intervals: dict[int, int], counts: Counts) -> None:
         if not self.is_attached:  # the learner left while a worker ran
             return
         self.card, self.result, self.intervals = view, None, intervals
@@ -305,13 +313,13 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         if not text.strip() and self.result is None:
             return False
         ticks = self.ticks if self.phase == "rating" else None
-        result = self.result if self.phase == "rating" else None
+        result: GradeResult | DrillResult | None = self.result if self.phase == "rating" else None
         if card.is_drill:
             result = self.drill_result if self.phase == "rating" else None
         self._drafts()[card.card_id] = Draft(text, result, ticks, self.answer_ms)
         return True
 
-    def _show_empty(self, forecast, counts) -> None:
+    def _show_empty(self, forecast: list[tuple[date, int]], counts: Counts) -> None:
         if not self.is_attached:  # the learner left while a worker ran
             return
         self.card = None
@@ -545,13 +553,13 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         )
         self._show_answer_panels(None)
 
-    def _graded(self, card_id: int, result) -> None:
+    def _graded(self, card_id: int, result: GradeResult) -> None:
         if not self.is_attached or self.card is None or self.card.card_id != card_id:
             return
         self.result = result
         self._show_answer_panels(result)
 
-    def _show_answer_panels(self, result, ticks: Ticks | None = None) -> None:
+    def _show_answer_panels(self, result: GradeResult | None, ticks: Ticks | None = None) -> None:
         card = self.card
         assert card is not None
         self.query_one("#grading").display = False
@@ -593,7 +601,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             else:
                 self.action_accept()
 
-    async def _open_checklist(self, updates: list) -> None:
+    async def _open_checklist(self, updates: list[AwaitComplete]) -> None:
         """Scroll the grade panel into view once the panels below it are laid out: all of it
         when it fits, else its top at the top of the screen (the rest a scroll away)."""
         for update in updates:
@@ -740,9 +748,22 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.save_answer(self.card, quality, box.text, result, self.ticks, self.answer_ms)
 
     @work(thread=True, exclusive=True, group="review-save")
-    def save_answer(self, card: CardView, quality: int, text: str, result, ticks, ms) -> None:
+    def save_answer(
+        self,
+        card: CardView,
+        quality: int,
+        text: str,
+        result: GradeResult | DrillResult | None,
+        ticks: Ticks | None,
+        ms: int | None,
+    ) -> None:
+        from labdeck.drills.grade import DrillResult
+
         scheduler = self.services.scheduler()
-        if card.is_drill and result is not None:  # exact grading: sure by construction
+        score: float | None
+        confidence: float | None
+        sure: bool | None
+        if isinstance(result, DrillResult):  # exact grading: sure by construction
             score, confidence, sure = (1.0 if result.correct else 0.0), 1.0, True
         elif result is not None:
             score, confidence, sure = result.score, result.confidence, result.sure
@@ -828,7 +849,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             return
         self.app.action_demos(self.card.demos[0], self.card.key)
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Single-letter keys belong to the answer box while the learner is typing.
         if action == "rate_prefix" and self.phase not in ("grading", "rating"):
             return False  # not in the footer either
