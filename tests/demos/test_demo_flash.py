@@ -90,3 +90,16 @@ def test_causal_small_tiles_skip_work_and_stay_exact() -> None:
     # small tiles move more data than the standard algorithm: the quality expectation notes it
     assert out.checks["fa1_fewer_hbm_accesses_than_naive"]["passed"] is None
     assert out.checks["fa1_fewer_hbm_accesses_than_naive"]["changed"].startswith("changed:")
+
+
+def test_the_flashattention_cards_link_the_demo_and_name_its_point() -> None:
+    from test_demo_links import _cards  # the shipped cards (skips without content/)
+
+    from labdeck.demos import notice, registry
+
+    cards = {card["id"]: card for _, card in _cards()}
+    demo = registry.get("flash")
+    for key in ("b10.7", "b5.3", "i5.3", "i2.6"):
+        assert "flash" in cards[key].get("demos", []), key
+        point = notice.card_point(demo, cards[key]["key_points"])
+        assert point is not None and "FlashAttention" in point, (key, point)

@@ -129,3 +129,15 @@ def test_greedy_knob_keeps_every_exactness_check() -> None:
     # resampling from p is no mistake when p is one-hot: the expectation reports the knob
     check = out.checks["chi2_rejects_resampling_from_p"]
     assert check["passed"] is None and "temperature=0.0" in check["changed"]
+
+
+def test_the_speculative_decoding_cards_link_the_demo_and_name_its_point() -> None:
+    from test_demo_links import _cards  # the shipped cards (skips without content/)
+
+    from labdeck.demos import notice, registry
+
+    cards = {card["id"]: card for _, card in _cards()}
+    demo = registry.get("speculative")
+    for key, word in (("b5.4", "draft model"), ("b5.5", "min(1, p(x)/q(x))")):
+        assert cards[key]["demos"] == ["speculative"], key
+        assert word in notice.card_point(demo, cards[key]["key_points"]), key

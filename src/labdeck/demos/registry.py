@@ -859,7 +859,6 @@ _FLASH = Demo(
         "flash attention",
         "online softmax",
         "io-aware",
-        "tiles",
         "tiling",
         "memory traffic",
     ),
@@ -932,7 +931,7 @@ _SPECULATIVE = Demo(
         "draft model",
         "draft token",
         "min(1, p(x)/q(x))",
-        "residual",
+        "residual distribution",
         "acceptance rate",
     ),
     notice=(
