@@ -853,7 +853,7 @@ _FLASH = Demo(
         Param("causal", bool, False, "causal mask: tiles above the diagonal are skipped"),
     ),
     presets=_frozen({"quick": {"seq_len": 512}, "full": {}}),
-    seconds=MappingProxyType({"quick": 4.0, "full": 8.0}),
+    seconds=MappingProxyType({"quick": 3.0, "full": 7.0}),
     concepts=(
         "flashattention",
         "flash attention",
@@ -923,7 +923,7 @@ _SPECULATIVE = Demo(
         Param("d_model", int, 48, "target model width (4 heads)", min=8, max=256),
     ),
     presets=_frozen({"quick": {"samples": 10000}, "full": {}}),
-    seconds=MappingProxyType({"quick": 8.0, "full": 14.0}),
+    seconds=MappingProxyType({"quick": 8.0, "full": 10.0}),
     constraints=(_multiple_of("d_model", 4),),
     concepts=(
         "speculative",

@@ -186,7 +186,7 @@ def residual(p: Dist, q: Dist) -> Dist:
 
 class Stats:
     def __init__(self) -> None:
-        self.target_calls = self.draft_calls = self.tokens = 0
+        self.target_calls = self.tokens = 0
         self.accepted = self.rejected = self.proposed = 0
         self.pairs: list[tuple[Dist, Dist]] = []  # every (p_i, q_i) a draft token was tested on
 
@@ -214,7 +214,6 @@ def speculative(
             qs.append(q)
         ps = target(seq + xs, gamma + 1, temperature)  # 2. one target call: p_1 .. p_{gamma+1}
         stats.target_calls += 1
-        stats.draft_calls += gamma
         stats.proposed += gamma
         out: list[int] = []
         for i, x in enumerate(xs):  # 3. accept with min(1, p/q), left to right
