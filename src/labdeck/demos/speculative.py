@@ -420,7 +420,9 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     # --- acceptance and tokens per target call, per draft and gamma ---------------------------
     gammas = sorted({*GAMMAS, gamma})
     rng = random.Random(ctx.seed)
-    rows, series, all_pairs = [], {k: [] for k in drafts}, []
+    rows: list[list[Any]] = []
+    series: dict[str, list[float]] = {k: [] for k in drafts}
+    all_pairs: list[tuple[Dist, Dist]] = []
     accepted_total = 0
     at_knob: dict[str, dict[str, float]] = {}
     sample_text = ""
