@@ -54,6 +54,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from labdeck.demos.events import at_least, at_most, exact, is_true
+from labdeck.demos.registry import FLASH_MAX_TILES
 
 HEADS = 4
 SWEEP_BLOCKS = (8, 16, 32, 64, 128, 256)
@@ -357,7 +358,8 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     )
 
     # --- memory traffic per tile size ---------------------------------------------------------
-    blocks = sorted({*(b for b in SWEEP_BLOCKS if b <= max(n, 8)), block})
+    fits = [b for b in SWEEP_BLOCKS if b <= max(n, 8) and -(-n // b) <= FLASH_MAX_TILES]
+    blocks = sorted({*fits, block})
     naive_r, naive_w = traffic_naive(n, d)
     traffic_rows, count_err = [], 0
     fa1_total, fa2_total = [], []

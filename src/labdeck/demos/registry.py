@@ -815,6 +815,19 @@ _LORA = Demo(
 )
 
 
+FLASH_MAX_TILES = 64  # tiles per side, ceil(N / B): the Python tile loop runs (N / B)^2 times
+
+
+def _flash_tiles(v: Mapping[str, Any]) -> tuple[str, str] | None:
+    tiles = -(-v["seq_len"] // v["block"])
+    if tiles > FLASH_MAX_TILES:
+        return "block", (
+            f"must give at most {FLASH_MAX_TILES} tiles per side (seq_len / block, rounded up; "
+            f"the tile loop runs that squared), got {tiles} for seq_len={v['seq_len']}"
+        )
+    return None
+
+
 _FLASH = Demo(
     id="flash",
     title="FlashAttention's forward: online softmax over tiles, exact, with counted memory traffic",
@@ -847,13 +860,14 @@ _FLASH = Demo(
         "exact attention",
     ),
     params=(
-        Param("seq_len", int, 1024, "sequence length N", min=1, max=4096),
-        Param("block", int, 128, "tile size B (rows of Q and of K/V per tile)", min=1, max=4096),
+        Param("seq_len", int, 1024, "sequence length N", min=1, max=2048),
+        Param("block", int, 128, "tile size B (rows of Q and of K/V per tile)", min=1, max=2048),
         Param("d_head", int, 64, "head width d", min=1, max=256),
         Param("causal", bool, False, "causal mask: tiles above the diagonal are skipped"),
     ),
     presets=_frozen({"quick": {"seq_len": 512}, "full": {}}),
-    seconds=MappingProxyType({"quick": 3.0, "full": 7.0}),
+    seconds=MappingProxyType({"quick": 3.0, "full": 4.0}),
+    constraints=(_flash_tiles,),
     concepts=(
         "flashattention",
         "flash attention",
