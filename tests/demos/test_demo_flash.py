@@ -103,3 +103,12 @@ def test_the_flashattention_cards_link_the_demo_and_name_its_point() -> None:
         assert "flash" in cards[key].get("demos", []), key
         point = notice.card_point(demo, cards[key]["key_points"])
         assert point is not None and "FlashAttention" in point, (key, point)
+
+
+def test_too_many_tiles_is_refused_before_a_run() -> None:
+    from labdeck.demos import registry
+
+    with pytest.raises(registry.InvalidParameter) as info:
+        registry.validate("flash", {"seq_len": 2048, "block": 16})
+    assert info.value.param == "block" and "got 128" in str(info.value)
+    assert registry.validate("flash", {"seq_len": 2048, "block": 32})["block"] == 32
