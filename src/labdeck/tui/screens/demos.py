@@ -4,10 +4,13 @@ events into a progress bar, a metrics table, plots, image grids, tables and text
 
 The child runs via ``labdeck.demos.runner.DemoProcess``; a thread worker iterates its events and
 posts each to the UI with ``call_from_thread``. Device and threads come from the settings.
+While the screen is open a warm child (``runner.prewarm``: torch already imported) waits for the
+next run, started when the screen opens and again after each run; closing the screen reaps it.
 """
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -141,10 +144,21 @@ class DemosScreen(LabdeckScreen):
             self.notify(f"Unknown demo {self.requested!r}.", severity="warning")
         await self.show_demo(self.demo_id)
         self.load_runs()
+        self._prewarm()
+
+    def _prewarm(self) -> None:
+        """A warm child for the next run (returns at once: a keeper thread starts it)."""
+        from labdeck.demos.runner import prewarm
+
+        with contextlib.suppress(Exception):  # a run then starts cold, as without it
+            prewarm(threads=self.services.settings.demo_threads)
 
     def on_unmount(self) -> None:
+        from labdeck.demos.runner import discard_warm
+
         if self.proc is not None:
             self.proc.cancel()
+        discard_warm(wait=False)
 
     # ------------------------------------------------------------ choosing a demo
 
@@ -374,6 +388,8 @@ class DemosScreen(LabdeckScreen):
                 proc.cancel()
         outcome = proc.outcome
         self.proc = None
+        if self.is_attached:
+            self._prewarm()  # for the next run, now that this one no longer needs the CPU
         try:
             history.record_end(services.store, run_id, outcome, now=services.now)
         except Exception as exc:
