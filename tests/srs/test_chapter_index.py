@@ -105,11 +105,13 @@ def test_migration_backfills_on_a_real_file_and_goes_down_and_up(
     home: Path, clock: Clock, monkeypatch
 ) -> None:
     monkeypatch.setenv("LABDECK_NO_CONTENT", "1")
+    below = db.known_revisions()["0008"]  # the revision 0008 migrates from
+    assert below is not None
     store = open_store(home, migrate=False)
-    db.upgrade(store.path, store.engine, "0006")
-    assert store.revision() == "0006"
+    db.upgrade(store.path, store.engine, below)
+    assert store.revision() == below
     sched = make(store, clock)
-    fill(store, sched.today())  # 3,000 cards in mixed states, 3 % retired, at 0006
+    fill(store, sched.today())  # 3,000 cards in mixed states, 3 % retired, before 0008
     conn = sqlite3.connect(store.path)
     before = conn.execute("SELECT * FROM card_state ORDER BY card_id").fetchall()
     conn.close()
@@ -121,8 +123,8 @@ def test_migration_backfills_on_a_real_file_and_goes_down_and_up(
     assert len(pairs) == 3000 and sum(got is None for _, got in pairs.values()) > 30
     counts = sched.overview()
 
-    db.downgrade(store.path, store.engine, "0006")
-    assert store.revision() == "0006"
+    db.downgrade(store.path, store.engine, below)
+    assert store.revision() == below
     conn = sqlite3.connect(store.path)
     columns = [r[1] for r in conn.execute("PRAGMA table_info(card_state)")]
     triggers = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
