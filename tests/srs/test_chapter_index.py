@@ -127,7 +127,9 @@ def test_migration_backfills_on_a_real_file_and_goes_down_and_up(
     assert store.revision() == below
     conn = sqlite3.connect(store.path)
     columns = [r[1] for r in conn.execute("PRAGMA table_info(card_state)")]
-    triggers = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    triggers = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'card_state_chapter%'"
+    ).fetchall()
     after = conn.execute("SELECT * FROM card_state ORDER BY card_id").fetchall()
     conn.close()
     assert "chapter_id" not in columns and triggers == []
