@@ -46,6 +46,15 @@ DEFAULT_PRESET = "quick"
 RUN_LIMIT = 30
 
 
+def prewarm_demo(threads: int) -> None:
+    """Have a warm demo child (torch imported) wait for the next run; returns at once (a
+    keeper thread starts it). For this screen, and for a screen showing a card with a demo."""
+    from labdeck.demos.runner import prewarm
+
+    with contextlib.suppress(Exception):  # no thread or process to spare: the run starts cold
+        prewarm(threads=threads)
+
+
 def _when(moment: datetime | None) -> str:
     return f"{moment:%m-%d %H:%M}" if moment else "—"
 
@@ -147,11 +156,8 @@ class DemosScreen(LabdeckScreen):
         self._prewarm()
 
     def _prewarm(self) -> None:
-        """A warm child for the next run (returns at once: a keeper thread starts it)."""
-        from labdeck.demos.runner import prewarm
-
-        with contextlib.suppress(Exception):  # a run then starts cold, as without it
-            prewarm(threads=self.services.settings.demo_threads)
+        with contextlib.suppress(Exception):  # a settings error: the run then starts cold
+            prewarm_demo(self.services.settings.demo_threads)
 
     def on_unmount(self) -> None:
         from labdeck.demos.runner import discard_warm
