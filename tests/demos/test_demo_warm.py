@@ -58,6 +58,7 @@ def attention_run() -> tuple[runner.DemoProcess, list[dict[str, Any]]]:
     return proc, events
 
 
+@pytest.mark.slow  # two real runs
 def test_a_warm_run_gives_the_cold_runs_events_and_result() -> None:
     cold, cold_events = attention_run()
     warm = runner.prewarm()

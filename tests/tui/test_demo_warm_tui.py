@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 from tuihelpers import settle, wait_for
 
@@ -19,6 +20,7 @@ def gone(pid: int) -> bool:
     return not Path(f"/proc/{pid}").exists()
 
 
+@pytest.mark.slow  # a real run, and two warm children importing torch
 async def test_the_demos_screen_runs_from_a_warm_child_and_reaps_it(make_app, services):
     app = make_app()
     try:
