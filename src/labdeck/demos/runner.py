@@ -145,8 +145,10 @@ def _popen(command: Sequence[str], env: Mapping[str, str]) -> tuple[subprocess.P
     try:
         proc = subprocess.Popen(
             list(command),
-            stdin=subprocess.PIPE,  # the run's arguments for a warm child; then its EOF tells
-            stdout=subprocess.PIPE,  # the child we are gone
+            # stdin carries a warm child's run arguments, nothing else: its EOF tells the
+            # child we are gone
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
