@@ -273,8 +273,11 @@ def cmd_db(args: argparse.Namespace) -> int:
     elif args.db_command == "backup":
         print(store.backup())
     elif args.db_command == "check":
+        from labdeck.store.sizes import format_report, size_report
+
         store.check()
         print(f"{store.path}: ok")
+        print("\n".join(format_report(size_report(store.path))))
     return 0
 
 
@@ -346,7 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     down.add_argument("--yes", action="store_true", help="confirm a downgrade that drops tables")
     dbsub.add_parser("current", help="show the schema revision")
     dbsub.add_parser("backup", help="make a verified backup next to the database")
-    dbsub.add_parser("check", help="verify every page of the database file")
+    dbsub.add_parser(
+        "check", help="verify every page of the database file; show rows and bytes per table"
+    )
     rest = dbsub.add_parser(
         "restore", help="replace the database by a backup (default: the latest good one)"
     )

@@ -69,10 +69,18 @@ class Card(SQLModel, table=True):
 
 
 class CardState(SQLModel, table=True):
-    """Scheduling state of one card. ease is the SM-2 E-Factor in per-mille (2500 = 2.5)."""
+    """Scheduling state of one card. ease is the SM-2 E-Factor in per-mille (2500 = 2.5).
+
+    ``chapter_id`` copies the card's chapter while the card is live (NULL once retired), so a
+    chapter's counts are one range of ``ix_card_state_chapter``. Triggers (migration 0008)
+    keep it in step with ``card``; no code writes it.
+    """
 
     __tablename__ = "card_state"
-    __table_args__ = (Index("ix_card_state_queue", "suspended", "due"),)
+    __table_args__ = (
+        Index("ix_card_state_queue", "suspended", "due"),
+        Index("ix_card_state_chapter", "chapter_id", "suspended", "due", "buried_until"),
+    )
 
     card_id: int = Field(foreign_key="card.id", primary_key=True, ondelete="CASCADE")
     repetitions: int = 0
@@ -85,6 +93,7 @@ class CardState(SQLModel, table=True):
     suspended: bool = False
     buried_until: date | None = None
     last_review: datetime | None = None
+    chapter_id: int | None = None  # the live card's chapter, kept by triggers (see above)
 
 
 class ReviewLog(SQLModel, table=True):

@@ -4,10 +4,13 @@ events into a progress bar, a metrics table, plots, image grids, tables and text
 
 The child runs via ``labdeck.demos.runner.DemoProcess``; a thread worker iterates its events and
 posts each to the UI with ``call_from_thread``. Device and threads come from the settings.
+While the screen is open a warm child (``runner.prewarm``: torch already imported) waits for the
+next run, started when the screen opens and again after each run; closing the screen reaps it.
 """
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +52,15 @@ if TYPE_CHECKING:
 
 DEFAULT_PRESET = "quick"
 RUN_LIMIT = 30
+
+
+def prewarm_demo(threads: int) -> None:
+    """Have a warm demo child (torch imported) wait for the next run; returns at once (a
+    keeper thread starts it). For this screen, and for a screen showing a card with a demo."""
+    from labdeck.demos.runner import prewarm
+
+    with contextlib.suppress(Exception):  # no thread or process to spare: the run starts cold
+        prewarm(threads=threads)
 
 
 def _when(moment: datetime | None) -> str:
@@ -149,10 +161,18 @@ class DemosScreen(LabdeckScreen):
             self.notify(f"Unknown demo {self.requested!r}.", severity="warning")
         await self.show_demo(self.demo_id)
         self.load_runs()
+        self._prewarm()
+
+    def _prewarm(self) -> None:
+        with contextlib.suppress(Exception):  # a settings error: the run then starts cold
+            prewarm_demo(self.services.settings.demo_threads)
 
     def on_unmount(self) -> None:
+        from labdeck.demos.runner import discard_warm
+
         if self.proc is not None:
             self.proc.cancel()
+        discard_warm(wait=False)
 
     # ------------------------------------------------------------ choosing a demo
 
@@ -383,6 +403,8 @@ class DemosScreen(LabdeckScreen):
                 proc.cancel()
         outcome = proc.outcome
         self.proc = None
+        if self.is_attached:
+            self._prewarm()  # for the next run, now that this one no longer needs the CPU
         try:
             history.record_end(services.store, run_id, outcome, now=services.now)
         except Exception as exc:
