@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from rich.text import Text
 from sqlalchemy import text
-from textual.widgets.data_table import ColumnKey
 from textual.widgets import DataTable, Input, Static, TextArea
+from textual.widgets.data_table import ColumnKey
 from tuihelpers import card_state, settle, wait_for
 
 from labdeck.ingest.load import sync_content
