@@ -228,18 +228,37 @@ class BrowseScreen(LabdeckScreen):
         # priority: handled as the key arrives, before the keys typed after it are handed to
         # the table (check_action lets "/" through to the search box itself)
         Binding("slash", "search", "Search", priority=True),
-        Binding("space", "mark", "Mark", key_display="space"),
-        Binding("ctrl+a", "select_all", "Mark all"),
-        Binding("s", "toggle_suspend", "Suspend/unsuspend"),
-        Binding("N", "reset", "Reset to new", key_display="N"),
-        Binding("e", "edit", "Edit"),
-        Binding("u", "undo", "Undo"),
-        Binding("greater_than_sign", "sort_next", "Sort", key_display=">"),
-        Binding("less_than_sign", "sort_reverse", "Reverse", key_display="<"),
-        Binding("f", "cycle_state", "Filter"),
-        Binding("d", "demo", "Demo"),
+        Binding("space", "mark", "Mark", tooltip="Mark / unmark the row"),
+        Binding(
+            "ctrl+a",
+            "select_all",
+            "Mark all",
+            show=False,
+            tooltip="Mark every match",
+        ),
+        Binding("s", "toggle_suspend", "Suspend", tooltip="Suspend / unsuspend"),
+        Binding("N", "reset", "Reset", show=False, tooltip="Reset to new (asks)"),
+        Binding("e", "edit", "Edit", tooltip="Edit the card / revert"),
+        Binding("u", "undo", "Undo", tooltip="Undo the last change"),
+        Binding(
+            "greater_than_sign",
+            "sort_next",
+            "Sort",
+            key_display=">",
+            tooltip="Sort by the next column",
+        ),
+        Binding(
+            "less_than_sign",
+            "sort_reverse",
+            "Reverse",
+            key_display="<",
+            show=False,
+            tooltip="Reverse the sort",
+        ),
+        Binding("f", "cycle_state", "Filter", show=False, tooltip="Filter by state"),
+        Binding("d", "demo", "Demo", show=False),
         Binding("enter", "detail", "Detail", show=False),
-        Binding("escape", "back", "Back"),
+        Binding("escape", "back", "Back", tooltip="Clear marks / back"),
         Binding("q", "app.pop_screen", "Back", show=False),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -280,6 +299,7 @@ class BrowseScreen(LabdeckScreen):
     def on_mount(self) -> None:
         self.title = "Browse"
         self.sub_title = "cards"
+        self.query_one("#browse-search", Input).tooltip = SEARCH_HELP
         self._columns()
         self.query_one("#browse-table", DataTable).focus()
         self.load()

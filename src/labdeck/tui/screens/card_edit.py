@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static, TextArea
 
@@ -34,16 +34,16 @@ class CardEditScreen(ModalScreen[EditRequest | None]):
 
     DEFAULT_CSS = """
     CardEditScreen { align: center middle; }
-    CardEditScreen > VerticalScroll {
+    CardEditScreen > Vertical {
         width: 100%; max-width: 110; height: 100%; max-height: 40;
         border: thick $primary 60%; background: $surface; padding: 0 1;
     }
-    CardEditScreen Label { margin-top: 1; color: $text-muted; }
-    CardEditScreen #edit-prompt { height: 4; }
-    CardEditScreen #edit-answer { height: 8; }
-    CardEditScreen #edit-points { height: 6; }
-    CardEditScreen #edit-error { color: $error; height: auto; }
-    CardEditScreen #edit-buttons { height: auto; margin-top: 1; }
+    CardEditScreen Label { color: $text-muted; }
+    CardEditScreen #edit-prompt { height: 5; }
+    CardEditScreen #edit-answer { height: 1fr; min-height: 5; }
+    CardEditScreen #edit-points { height: 5; }
+    CardEditScreen #edit-error { color: $error; display: none; }
+    CardEditScreen #edit-buttons { height: 3; }
     CardEditScreen #edit-buttons Button { margin-right: 1; }
     """
     BINDINGS = [
@@ -57,7 +57,7 @@ class CardEditScreen(ModalScreen[EditRequest | None]):
 
     def compose(self) -> ComposeResult:
         card = self.card
-        with VerticalScroll(id="edit-box"):
+        with Vertical(id="edit-box"):
             title = Text.assemble(("Edit ", "bold"), literal(card.key, style="bold"))
             if self.edited:
                 title.append("  (edited)", style="italic")
@@ -86,7 +86,9 @@ class CardEditScreen(ModalScreen[EditRequest | None]):
                 self.query_one("#edit-points", TextArea).text,
             )
         except EditError as exc:
-            self.query_one("#edit-error", Static).update(literal(str(exc)))
+            error = self.query_one("#edit-error", Static)
+            error.update(literal(str(exc)))
+            error.display = True
             return None
 
     def action_save(self) -> None:
