@@ -70,8 +70,8 @@ async def test_a_late_search_result_never_replaces_a_newer_one(make_app, monkeyp
     release = threading.Event()
     held: list[str] = []
 
-    def find_rows(store, search, today):
-        out = real(store, search, today)
+    def find_rows(store, search, today, total=None):
+        out = real(store, search, today, total)
         if search.node == parse("softmax"):  # this search's thread finishes last
             held.append("softmax")
             release.wait(timeout=30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func
@@ -389,7 +390,6 @@ class _Compiler:
 
     def __init__(self, conn: Any, today: date) -> None:
         self.conn, self.params = conn, {"today": today.isoformat()}
-        self.cjk = False
         self._decks: list[tuple[int, list[str]]] | None = None
         self._chapters: list[tuple[int, str]] | None = None
 
@@ -449,21 +449,48 @@ class _Compiler:
         return _STATE_SQL[value]  # "is": checked by the parser
 
     def text(self, value: str) -> str:
-        from labdeck.textfmt import CJK_RE, to_simplified
+        from labdeck.textfmt import CJK_RE
 
         if CJK_RE.search(value):  # simplified and traditional match each other
-            self.cjk = True
-            pattern = self.param(_like(to_simplified(value)))
-            wrap = "labdeck_t2s(coalesce({}, ''))"
+            test = f"GLOB {self.param(_cjk_glob(value))}"
         else:
-            pattern = self.param(_like(value))
-            wrap = "coalesce({}, '')"  # never NULL: "-word" keeps cards without notes
-        parts = [f"{wrap.format(col_)} LIKE {pattern} ESCAPE '\\'" for col_ in _TEXT_COLUMNS]
-        parts.append(
-            "EXISTS (SELECT 1 FROM json_each(c.key_points) k "
-            f"WHERE {wrap.format('k.value')} LIKE {pattern} ESCAPE '\\')"
-        )
+            test = f"LIKE {self.param(_like(value))} ESCAPE '\\'"
+        # coalesce: never NULL, so "-word" keeps the cards without notes
+        parts = [f"coalesce({col_}, '') {test}" for col_ in _TEXT_COLUMNS]
+        parts.append(f"EXISTS (SELECT 1 FROM json_each(c.key_points) k WHERE k.value {test})")
         return "(" + " OR ".join(parts) + ")"
+
+
+@lru_cache(maxsize=1)
+def _converters() -> tuple[Any, ...]:
+    import opencc
+
+    return tuple(opencc.OpenCC(name).convert for name in ("t2s", "s2t", "s2tw", "s2hk"))
+
+
+def _cjk_glob(value: str) -> str:
+    """A GLOB pattern for ``value`` anywhere, each Chinese character matching its simplified
+    and traditional forms (``[发發]``) and each ASCII letter either case: plain C matching in
+    SQLite, no per-row conversion."""
+    from labdeck.textfmt import CJK_RE
+
+    t2s, *to_traditional = _converters()
+    out = ["*"]
+    for ch in value:
+        if CJK_RE.match(ch):
+            simple = t2s(ch)
+            forms = dict.fromkeys([ch, simple, *(f(ch) for f in to_traditional)])
+            forms.update(dict.fromkeys(f(simple) for f in to_traditional))
+            chars = [f for f in forms if len(f) == 1]
+            out.append(ch if len(chars) == 1 else "[" + "".join(chars) + "]")
+        elif ch.isascii() and ch.isalpha():
+            out.append(f"[{ch.lower()}{ch.upper()}]")
+        elif ch in "*?[":
+            out.append(f"[{ch}]")
+        else:
+            out.append(ch)
+    out.append("*")
+    return "".join(out)
 
 
 def _json_list(value: Any) -> list[str]:
@@ -475,19 +502,9 @@ def _json_list(value: Any) -> list[str]:
     return [str(v) for v in data]
 
 
-def _t2s(value: str | None) -> str | None:
-    from labdeck.textfmt import to_simplified
-
-    return None if value is None else to_simplified(value)
-
-
 def _compiled(conn: Any, node: Any, today: date) -> tuple[str, dict[str, Any]]:
     compiler = _Compiler(conn, today)
-    where = compiler.where(node)
-    if compiler.cjk:  # per connection; only a query with Chinese text pays for it
-        raw = conn.connection.driver_connection
-        raw.create_function("labdeck_t2s", 1, _t2s, deterministic=True)
-    return where, compiler.params
+    return compiler.where(node), compiler.params
 
 
 def browse_page(
@@ -498,59 +515,67 @@ def browse_page(
     sort: str = "",
     descending: bool = False,
     limit: int = BROWSE_LIMIT,
+    total: int | None = None,
 ) -> BrowsePage:
     """The live cards ``node`` (a ``browse_query`` tree) matches, in ``sort`` order, at most
-    ``limit`` of them, with how many match and how many there are. One SQL query for the page
-    and one count: the cards' text never leaves SQLite except the shown rows' prompts."""
+    ``limit`` of them, with how many match and how many live cards there are (``total``, when
+    the caller knows it). SQL does the matching, counting and sorting: only the page's rows
+    (their prompts cut to 400 characters) reach Python."""
     if sort not in SORTS:
         raise ValueError(f"unknown sort column {sort!r}")
     direction = " DESC" if descending else ""
     order = ", ".join(f"{term}{direction}" for term in SORTS[sort])
     if sort:
         order += ", " + ", ".join(_DEFAULT_ORDER)
+    from labdeck.store.browse_query import EVERYTHING
+
     with store.engine.connect() as conn:
-        where, params = _compiled(conn, node, today)
         live = "c.retired = 0"
-        matching = int(
-            conn.execute(sql(f"SELECT count(*) {_FROM} WHERE {live} AND {where}"), params).scalar()
-            or 0
-        )
-        total = int(conn.execute(sql(f"SELECT count(*) FROM card c WHERE {live}")).scalar() or 0)
+        if total is None:
+            total = int(conn.execute(sql(f"SELECT count(*) FROM card c WHERE {live}")).scalar_one())
+        where, params = _compiled(conn, node, today)
+        # the page's ids and the number of matches from one scan (a narrow sort), then the
+        # page's rows
+        counted = "count(*) OVER ()" if node != EVERYTHING else str(total)
         result = conn.execute(
             sql(
-                "SELECT c.id, c.key, d.key, ch.code, c.kind, substr(c.prompt, 1, 400), "
-                "o.card_id IS NOT NULL, cs.repetitions, cs.ease, cs.interval, cs.due, "
-                "cs.lapses, cs.reviews, cs.leech, cs.suspended, cs.buried_until "
-                f"{_FROM} WHERE {live} AND {where} ORDER BY {order} LIMIT :limit"
+                f"SELECT c.id, {counted} {_FROM} WHERE {live} AND {where} ORDER BY {order} LIMIT :n"
             ),
-            {**params, "limit": int(limit)},
-        )
-        rows = [
-            BrowseRow(
-                int(r[0]),
-                r[1],
-                r[2],
-                r[3],
-                r[4] or "essay",
-                r[5] or "",
-                bool(r[6]),
-                CardSchedule()
-                if r[7] is None
-                else CardSchedule(
-                    int(r[7]),
-                    int(r[8]),
-                    int(r[9]),
-                    _day(r[10]),
-                    int(r[11]),
-                    int(r[12]),
-                    bool(r[13]),
-                    bool(r[14]),
-                    _day(r[15]),
-                ),
-            )
-            for r in result
-        ]
+            {**params, "n": int(limit)},
+        ).all()
+        page_ids = [int(r[0]) for r in result]
+        matching = int(result[0][1]) if result else 0
+        found: dict[int, BrowseRow] = {}
+        for start in range(0, len(page_ids), 500):  # statements of a modest length
+            chunk = ",".join(map(str, page_ids[start : start + 500]))
+            for r in conn.execute(
+                sql(
+                    "SELECT c.id, c.key, d.key, ch.code, c.kind, substr(c.prompt, 1, 400), "
+                    "o.card_id IS NOT NULL, cs.repetitions, cs.ease, cs.interval, cs.due, "
+                    f"cs.lapses, cs.reviews, cs.leech, cs.suspended, cs.buried_until {_FROM} "
+                    f"WHERE c.id IN ({chunk})"
+                )
+            ):
+                found[int(r[0])] = _browse_row(r)
+        rows = [found[i] for i in page_ids if i in found]
     return BrowsePage(rows, matching, total)
+
+
+def _browse_row(r: Any) -> BrowseRow:
+    schedule = CardSchedule()
+    if r[7] is not None:
+        schedule = CardSchedule(
+            int(r[7]),
+            int(r[8]),
+            int(r[9]),
+            _day(r[10]),
+            int(r[11]),
+            int(r[12]),
+            bool(r[13]),
+            bool(r[14]),
+            _day(r[15]),
+        )
+    return BrowseRow(int(r[0]), r[1], r[2], r[3], r[4] or "essay", r[5] or "", bool(r[6]), schedule)
 
 
 def browse_ids(store: Store, node: Any, today: date) -> list[int]:

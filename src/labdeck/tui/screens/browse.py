@@ -111,9 +111,12 @@ def scope_node(scope: str, state: str) -> Node:
     return both(*nodes)
 
 
-def find_rows(store: Store, search: Search, today: date) -> BrowsePage:
-    """The page of rows for ``search`` (runs in a thread worker)."""
-    return browse_page(store, search.node, today, sort=search.sort, descending=search.descending)
+def find_rows(store: Store, search: Search, today: date, total: int | None = None) -> BrowsePage:
+    """The page of rows for ``search`` (runs in a thread worker); ``total``, the live cards,
+    when known from the page before."""
+    return browse_page(
+        store, search.node, today, sort=search.sort, descending=search.descending, total=total
+    )
 
 
 # ---------------------------------------------------------------- display helpers
@@ -337,6 +340,7 @@ class BrowseScreen(LabdeckScreen):
         if not self.is_attached:  # the screen was closed meanwhile
             return
         self.today = today
+        self.page = None  # the next page counts the live cards again
         scope = self.query_one("#browse-scope", Select)
         current = scope.value
         options = [("all decks", "")]
@@ -377,12 +381,20 @@ class BrowseScreen(LabdeckScreen):
             self.marked.clear()  # marks belong to the search they were made in
         self.search = search
         self._filter_generation += 1
-        self._filter(search, self.today, select_id, self._filter_generation)
+        total = self.page.total if self.page is not None else None
+        self._filter(search, self.today, select_id, self._filter_generation, total)
 
     @work(thread=True, exclusive=True, group="browse-filter")
-    def _filter(self, search: Search, today: date, select_id: int | None, generation: int) -> None:
+    def _filter(
+        self,
+        search: Search,
+        today: date,
+        select_id: int | None,
+        generation: int,
+        total: int | None,
+    ) -> None:
         try:
-            page = find_rows(self.services.store, search, today)
+            page = find_rows(self.services.store, search, today, total)
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"Search failed: {exc}", severity="error")
             return
