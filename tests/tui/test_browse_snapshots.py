@@ -5,7 +5,9 @@ text diff."""
 from __future__ import annotations
 
 from test_tui_snapshots import SIZES, shoot
-from tuihelpers import settle
+from tuihelpers import settle, wait_for
+
+from labdeck.tui.screens.card_edit import CardEditScreen
 
 
 async def _browse(pilot, query: str) -> None:
@@ -34,5 +36,16 @@ def test_browse_edit_card(snap_compare, make_app, size):
     async def steps(pilot):
         await _browse(pilot, "deck:exam-b type:essay softmax")
         await pilot.press("e")
+        await settle(pilot)
+
+        def editing() -> bool:  # the editor is up, its prompt box focused (cursor drawn)
+            screen = pilot.app.screen
+            return (
+                isinstance(screen, CardEditScreen)
+                and screen.focused is not None
+                and (screen.focused.id == "edit-prompt")
+            )
+
+        await wait_for(pilot, editing)
 
     shoot(snap_compare, make_app(), steps, size)

@@ -679,12 +679,30 @@ class BrowseScreen(LabdeckScreen):
         self.app.call_from_thread(self.apply_filters, current.id if current else None)
 
     def action_edit(self) -> None:
+        row = self._current()
+        if row is not None:
+            self._open_editor(row)
+
+    @work(thread=True, exclusive=True, group="browse-editor")
+    def _open_editor(self, row: BrowseRow) -> None:
+        """Read the card as it is now (not the detail pane's copy, which may be on its way)
+        and open the editor on it."""
+        try:
+            info = self.services.scheduler().card(row.id)
+            with self.services.store.engine.connect() as conn:
+                edited = overrides.read(conn, row.id) is not None
+        except Exception as exc:
+            self.app.call_from_thread(self.notify, f"Could not open {row.key}: {exc}",
+                                      severity="error", markup=False)  # fmt: skip
+            return
+        self.app.call_from_thread(self._show_editor, row, info, edited)
+
+    def _show_editor(self, row: BrowseRow, info: CardInfo, edited: bool) -> None:
         from labdeck.tui.screens.card_edit import CardEditScreen, EditRequest
 
-        detail, row = self.detail, self._current()
-        if row is None or detail is None or detail.row.id != row.id:
-            return  # the detail (the card's full text) is still on its way
-        if detail.info.kind != "essay":
+        if not self.is_attached or self.app.screen is not self:
+            return
+        if info.kind != "essay":
             self.notify(
                 "Only essay cards are edited here: a drill's text and its answer key live in "
                 "its deck file.",
@@ -696,7 +714,7 @@ class BrowseScreen(LabdeckScreen):
             if request is not None:
                 self._store_edit(row, request)
 
-        self.app.push_screen(CardEditScreen(detail.info, detail.override is not None), done)
+        self.app.push_screen(CardEditScreen(info, edited), done)
 
     @work(thread=True, exclusive=True, group="browse-write")
     def _store_edit(self, row: BrowseRow, request: Any) -> None:

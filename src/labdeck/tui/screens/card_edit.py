@@ -46,6 +46,7 @@ class CardEditScreen(ModalScreen[EditRequest | None]):
     CardEditScreen #edit-buttons { height: 3; }
     CardEditScreen #edit-buttons Button { margin-right: 1; }
     """
+    AUTO_FOCUS = "#edit-prompt"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel", priority=True),
@@ -74,9 +75,6 @@ class CardEditScreen(ModalScreen[EditRequest | None]):
                 if self.edited:
                     yield Button("Revert to original", id="edit-revert", variant="warning")
                 yield Button("Cancel  esc", id="edit-cancel")
-
-    def on_mount(self) -> None:
-        self.set_focus(self.query_one("#edit-prompt", TextArea))
 
     def _values(self) -> dict[str, Any] | None:
         try:
