@@ -30,7 +30,7 @@ from labdeck.ingest.common import (
 from labdeck.ingest.deckfile import ContentDeck, ContentDrill, find_deck_dirs, parse_deck_dir
 from labdeck.ingest.fingerprint import content_changed, content_fingerprint, record_fingerprint
 from labdeck.ingest.prompts import EnglishTerms, outline_prompt
-from labdeck.store import Store
+from labdeck.store import Store, overrides
 from labdeck.store.models import Card, CardState, Chapter, Deck
 
 TITLE_MATCH = 85  # fuzzy ratio for "same item title"
@@ -139,8 +139,11 @@ def _upsert_card(
         _ensure_state(session, card)
         report.created.append(key)
         return card
-    values = {**values, "retired": False}
-    if _set(card, values):
+    # the learner's edited fields keep their text; the import updates their original
+    values, original_changed = overrides.route_import(
+        session, card, {**values, "retired": False}, now
+    )
+    if _set(card, values) or original_changed:
         card.updated_at = now
         report.updated.append(key)
     else:

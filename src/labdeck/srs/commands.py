@@ -220,7 +220,8 @@ def cmd_undo(args: argparse.Namespace) -> int:
         _print_json(outcome.to_dict())
         return 0
     if outcome.op != "answer":
-        print(f"undid {outcome.op} of {outcome.key} (on {outcome.day.isoformat()})")
+        what = f"{outcome.cards} cards" if outcome.cards > 1 else outcome.key
+        print(f"undid {outcome.op} of {what} (on {outcome.day.isoformat()})")
         return 0
     due = outcome.due.isoformat() if outcome.due else "new"
     mode = KIND_LABEL.get(outcome.mode or "", outcome.mode)

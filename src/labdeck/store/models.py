@@ -68,6 +68,19 @@ class Card(SQLModel, table=True):
     note_check: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+class CardOverride(SQLModel, table=True):
+    """The learner's edit of a card: the card's columns hold the edited text, ``original`` the
+    imported value of each edited field (prompt, answer, key_points), which re-imports update
+    instead of the card (see ``labdeck.store.overrides``)."""
+
+    __tablename__ = "card_override"
+
+    card_id: int = Field(foreign_key="card.id", primary_key=True, ondelete="CASCADE")
+    original: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    updated_at: datetime
+
+
 class CardState(SQLModel, table=True):
     """Scheduling state of one card. ease is the SM-2 E-Factor in per-mille (2500 = 2.5).
 
