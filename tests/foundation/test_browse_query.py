@@ -144,7 +144,8 @@ def test_fields_negation_phrases_and_or(store) -> None:
     assert keys(store, "tag:atten*") == everything[:2] and keys(store, "tag:atten") == []
     assert keys(store, "type:cloze") == ["A2:beam-search"]
     assert keys(store, "-type:cloze -deck:beta") == everything[:2]
-    assert keys(store, "attention") == [everything[0], "B3:multi-head-attention"]
+    # bare-term headings get the chapter's context: "A1 Attention › 注意力機制" matches too
+    assert keys(store, "attention") == [*everything[:2], "B3:multi-head-attention"]
     assert keys(store, '"attention heads"') == ["B3:multi-head-attention"]
     assert keys(store, "attention heads") == ["B3:multi-head-attention"]
     assert keys(store, "beam or denoised") == ["A2:beam-search", "B3:denoising"]
@@ -189,8 +190,10 @@ def test_states_and_sorting(store) -> None:
     for column in SORTS:
         up, down = keys(store, "", sort=column), keys(store, "", sort=column, descending=True)
         assert sorted(up) == sorted(down) == sorted(ids)
-    by_prompt = ["A2:beam-search", "B3:denoising", "A1:scaled-dot-product-attention"]
-    assert keys(store, "", sort="prompt")[:3] == by_prompt  # Beam < Denoising < Edited < …
+    # prompts carry their chapter ("A2 Decoding › Beam search"); the edited one is "Edited"
+    by_prompt = ["A1:注意力機制", "A2:beam-search", "B3:denoising"]
+    assert keys(store, "", sort="prompt")[:3] == by_prompt  # A1 … < A2 … < B3 Diffusion › D…
+    assert keys(store, "", sort="prompt")[-1] == "A1:scaled-dot-product-attention"  # Edited
     assert keys(store, "", sort="prompt", descending=True)[-3:] == by_prompt[::-1]
     assert keys(store, "", sort="due")[:2] == ["B3:denoising", "A2:beam-search"]
     assert keys(store, "", sort="state")[-1] == "B3:multi-head-attention"  # suspended last
