@@ -30,8 +30,10 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widgets import Footer, Header, LoadingIndicator, Markdown, Static, TextArea
 
 from labdeck.grading.checklist import Ticks, verdict_of
@@ -64,6 +66,19 @@ class AnswerBox(TextArea):
         """Enter in a drill card's one-line reply: check it."""
 
     single_line = False  # a drill card's reply: enter checks it instead of a new line
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # TextArea re-wraps on its Resize event, after the frame at the new width has been
+        # drawn from the old wrap (a wide character at the edge cut off), and then does not
+        # repaint; nor does it re-wrap when its own scroll bar comes or goes. So the wrap is
+        # checked against the width whenever lines are drawn (issue 15.6).
+        if self.soft_wrap and self.wrapped_document._width != self.wrap_width:
+            self._rewrap_and_refresh_virtual_size()
+        return super().render_lines(crop)
+
+    def _on_resize(self) -> None:
+        super()._on_resize()
+        self.refresh()  # the lines drawn before the re-wrap are stale
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "space" and not self.text.strip() and not self.read_only:
