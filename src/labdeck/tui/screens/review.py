@@ -30,6 +30,7 @@ into widgets that are already mounted.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -43,7 +44,7 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
-from textual.widgets import Footer, Header, LoadingIndicator, Static, TextArea
+from textual.widgets import Header, Static, TextArea
 
 from labdeck.grading.checklist import Ticks, verdict_of
 from labdeck.srs.step import Stale, Transition, preview_label
@@ -54,6 +55,7 @@ from labdeck.tui.screens.home import Scope, counts_text
 from labdeck.tui.widgets.cardtext import CardText, RenderedText
 from labdeck.tui.widgets.checklist import checklist_text, toggle_range
 from labdeck.tui.widgets.scorebar import score_bar
+from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 QUALITY_WORDS = {
     0: "blackout",
@@ -80,14 +82,11 @@ class AnswerBox(TextArea):
         # TextArea re-wraps on its Resize event, after the frame at the new width has been
         # drawn from the old wrap (a wide character at the edge cut off), and then does not
         # repaint; nor does it re-wrap when its own scroll bar comes or goes. So the wrap is
-        # checked against the width whenever lines are drawn (issue 15.6).
+        # checked against the width whenever lines are drawn, in the frame that draws them
+        # (issue 15.6).
         if self.soft_wrap and self.wrapped_document._width != self.wrap_width:
             self._rewrap_and_refresh_virtual_size()
         return super().render_lines(crop)
-
-    def _on_resize(self) -> None:
-        super()._on_resize()
-        self.refresh()  # the lines drawn before the re-wrap are stale
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "space" and not self.text.strip() and not self.read_only:
@@ -141,6 +140,7 @@ class Prepared:
 
 PREPARED_KEPT = 16  # rendered cards kept (the next ones in the queue, re-drills coming back)
 PREFETCH = 2  # queue entries after the current one rendered ahead
+PREFETCH_AFTER = 0.5  # seconds after a card is shown (its own frames drawn first)
 
 
 @dataclass
@@ -239,6 +239,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.show_zh = False
         self.prepared: Prepared | None = None  # the card shown now, rendered
         self._prepared: dict[int, Prepared] = {}  # by card id, oldest first
+        self._prepared_lock = threading.Lock()
         self.previews: dict[int, Transition] = {}  # quality -> what rating with it applies
         self.ticks: Ticks | None = None  # the checklist of the graded answer
         self.drill_result: Any = None  # a drill card's exact verdict (DrillResult)
@@ -251,13 +252,14 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         with VerticalScroll(id="review-body"):
             yield CardText(id="prompt")
             yield AnswerBox(id="answer", soft_wrap=True, tab_behavior="focus")
-            yield LoadingIndicator(id="grading")
+            # not an animated LoadingIndicator: its frames competed with the grader for the CPU
+            yield Static("Grading your answer…", id="grading")
             yield Static(id="grade", classes="panel")
             yield CardText(id="reference")
             yield CardText(id="notes")
             yield Static(id="intervals")
         yield Static(id="review-keys")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = "Review"
@@ -282,9 +284,15 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         entry = queue.entries[0]
         prepared = self._prepare(scheduler, entry)
         previews = scheduler.preview(entry.card_id)
-        self.app.call_from_thread(self._show_card, prepared, previews, queue.counts)
-        for upcoming in queue.entries[1 : 1 + PREFETCH]:
-            self._prepare(scheduler, upcoming)
+        upcoming = queue.entries[1 : 1 + PREFETCH]
+        self.app.call_from_thread(self._show_card, prepared, previews, queue.counts, upcoming)
+
+    @work(thread=True, exclusive=True, group="review-prefetch")
+    def prefetch(self, entries: list) -> None:
+        """Render the cards likely to come next while this one is studied."""
+        scheduler = self.services.scheduler()
+        for entry in entries:
+            self._prepare(scheduler, entry)
 
     def _prepare(self, scheduler, entry) -> Prepared:
         """The card of ``entry`` with its texts rendered; reused while its content is the
@@ -293,7 +301,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         parent_answer = None
         if card.kind != "essay" and card.parent_key:
             parent_answer = scheduler.card(card.parent_key).answer
-        kept = self._prepared.get(entry.card_id)
+        with self._prepared_lock:
+            kept = self._prepared.get(entry.card_id)
         if kept is not None and kept.source == (card, parent_answer):
             return replace(kept, view=replace(kept.view, kind=entry.kind, chapter=entry.chapter))
         showing = None
@@ -328,10 +337,11 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             reference=_reference(view),
             notes=_notes(view),
         )
-        self._prepared.pop(entry.card_id, None)
-        self._prepared[entry.card_id] = prepared
-        while len(self._prepared) > PREPARED_KEPT:
-            self._prepared.pop(next(iter(self._prepared)))
+        with self._prepared_lock:  # the load and the prefetch workers both render
+            self._prepared.pop(entry.card_id, None)
+            self._prepared[entry.card_id] = prepared
+            while len(self._prepared) > PREPARED_KEPT:
+                self._prepared.pop(next(iter(self._prepared)))
         return prepared
 
     def _status(self, counts) -> None:
@@ -340,11 +350,15 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             kind = {"new": "new card", "review": "review", "redrill": "re-drill"}[self.card.kind]
             kind = f"{DRILL_LABELS[self.card.card_type]} · {kind}" if self.card.is_drill else kind
             text.append(f"{self.card.chapter} · {kind} · {self.card.key}", style="dim")
-        self.query_one("#review-status", Static).update(text)
+        self.query_one("#review-status", Static).update(text, layout=False)
 
-    def _show_card(self, prepared: Prepared, previews: dict[int, Transition], counts) -> None:
+    def _show_card(
+        self, prepared: Prepared, previews: dict[int, Transition], counts, upcoming=()
+    ) -> None:
         if not self.is_attached:  # the learner left while a worker ran
             return
+        if upcoming:
+            self.set_timer(PREFETCH_AFTER, lambda: self.prefetch(list(upcoming)))
         view = prepared.view
         self.prepared, self.previews = prepared, previews
         self.card, self.result = view, None
@@ -367,8 +381,10 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self._status(counts)
         self.shown_at = time.monotonic()
         self.answer_ms = None
-        box.focus()
-        self.query_one("#review-body").scroll_home(animate=False)
+        # Focus and scroll now, not after the next frame: one frame shows the new card
+        # (the footer's keys for typing included).
+        self.set_focus(box, scroll_visible=False)
+        self.query_one("#review-body").scroll_home(animate=False, immediate=True)
         draft = self._drafts().pop(view.card_id, None)
         if draft is not None:
             self._restore(draft)
@@ -473,7 +489,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                 if self.ticks is not None
                 else "u undo · r demo · s suspend · b bury · esc back"
             )
-        self.query_one("#review-keys", Static).update(hint)
+        self.query_one("#review-keys", Static).update(hint, layout=False)
 
     # ------------------------------------------------------------ answering
 
@@ -627,7 +643,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.query_one("#intervals", Static).display = True
         self.phase = "rating"
         self._render_intervals(result.quality if result is not None else None)
-        self.query_one("#review-body").focus()
+        self.set_focus(self.query_one("#review-body"), scroll_visible=False)
 
     def _grading_failed(self, message: str) -> None:
         if not self.is_attached:  # the learner left while a worker ran
@@ -661,7 +677,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self._show_text("#notes", prepared.notes if prepared else None)
         self.query_one("#intervals", Static).display = True
         self.phase = "rating"
-        self.query_one("#review-body").focus()
+        self.set_focus(self.query_one("#review-body"), scroll_visible=False)
         if result is not None:
             self.call_after_refresh(self._open_checklist)
         queued, self.queued = self.queued, []
@@ -689,7 +705,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         body = self.query_one("#review-body")
         if grade.display and self.phase == "rating":
             tall = grade.outer_size.height > body.scrollable_content_region.height
-            body.scroll_to_widget(grade, animate=False, top=tall)
+            body.scroll_to_widget(grade, animate=False, top=tall, immediate=True)
 
     def _render_grade(self) -> None:
         """The grade panel (score, sure/unsure, what enter does, the checklist) and the
@@ -754,7 +770,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                 self._render_grade()
 
     def on_screen_resume(self) -> None:
-        self._prepared.clear()  # another screen may have edited cards
+        with self._prepared_lock:
+            self._prepared.clear()  # another screen may have edited cards
 
     # ------------------------------------------------------------ rating
 
@@ -949,8 +966,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # Single-letter keys belong to the answer box while the learner is typing.
-        if action == "rate_prefix" and self.phase not in ("grading", "rating"):
-            return False  # not in the footer either
+        if action == "rate_prefix" and self.phase not in ("grading", "rating", "saving"):
+            return False  # not in the footer either (kept while saving: no footer change)
         return not (
             action
             in (
