@@ -1,9 +1,11 @@
 """Issue 15.6: the answer box re-wraps whenever its width changes, so no character of a long
-Chinese answer is cut at the right edge when the feedback panel (and with it a scroll bar)
-appears. Real app, real store, real grader; the screen is read as drawn."""
+Chinese answer is cut at the right edge when the feedback panel appears (its scroll bar used to
+narrow the box) or the terminal is resized. Real app, real store, real grader; the screen is
+read as drawn."""
 
 from __future__ import annotations
 
+import pytest
 from rich.cells import cell_len
 from tuihelpers import screen_text, settle, wait_for
 
@@ -22,7 +24,7 @@ def drawn_lines(app, widget) -> list[str]:
     """The rows of ``widget``'s content region as the screen draws them (wide characters
     whole; a character cut by the edge is not there)."""
     rows = screen_text(app).splitlines()
-    region = widget.content_region.intersection(app.screen.region)
+    region = widget.scrollable_content_region.intersection(app.screen.region)
     lines = []
     for y in range(region.y, region.bottom):
         x, kept = 0, []
@@ -35,7 +37,11 @@ def drawn_lines(app, widget) -> list[str]:
     return lines
 
 
-async def test_a_long_chinese_answer_is_whole_after_the_feedback_appears(make_app) -> None:
+@pytest.mark.parametrize("gutter", ["stable", "auto"])
+async def test_a_long_chinese_answer_is_whole_after_the_feedback_appears(make_app, gutter) -> None:
+    """``stable``: the screen as shipped (the scroll bar's room kept, so the feedback does not
+    narrow the box); ``auto``: the scroll bar takes its room when the feedback appears, and the
+    box must re-wrap to the narrower width."""
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
@@ -44,6 +50,8 @@ async def test_a_long_chinese_answer_is_whole_after_the_feedback_appears(make_ap
         screen = app.screen
         assert isinstance(screen, ReviewScreen)
         await wait_for(pilot, lambda: screen.phase == "answering")
+        screen.query_one("#review-body").styles.scrollbar_gutter = gutter
+        await settle(pilot)
         box = screen.query_one("#answer", AnswerBox)
         box.insert(ANSWER_ZH)
         await settle(pilot)
@@ -52,9 +60,21 @@ async def test_a_long_chinese_answer_is_whole_after_the_feedback_appears(make_ap
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
         await settle(pilot)
-        assert box.content_region.width < width_typing  # the panels' scroll bar narrowed it
-        screen.query_one("#review-body").scroll_home(animate=False)
+        if gutter == "auto":
+            assert box.content_region.width < width_typing  # the scroll bar narrowed it
+        body = screen.query_one("#review-body")
+        body.scroll_home(animate=False)
         await settle(pilot)
         lines = drawn_lines(app, box)
         assert "".join(lines) == ANSWER_ZH, "\n".join(lines)
         assert len([line for line in lines if line]) >= 3  # it did wrap
+        # Any later change of width (the terminal, here) re-wraps it too, one column at a time
+        # so that a wide character lands on the edge.
+        for width in (79, 78, 77):
+            await pilot.resize_terminal(width, 24)
+            await settle(pilot)
+            body.scroll_home(animate=False)
+            await settle(pilot)
+            assert box.content_region.width < width_typing
+            lines = drawn_lines(app, box)
+            assert "".join(lines) == ANSWER_ZH, (width, "\n".join(lines))
