@@ -8,11 +8,12 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from textual.widgets._footer import FooterKey
 from tuihelpers import SureGrader, settle, wait_for
 
 from labdeck.tui.screens.review import AnswerBox, ReviewScreen
 from labdeck.tui.widgets.cardtext import CardText, render_card_text
-from labdeck.tui.widgets.steadyfooter import merge
+from labdeck.tui.widgets.steadyfooter import SteadyFooter, merge
 
 ANSWER = (
     "The encoder RNN reads the source tokens and compresses them into a final hidden state, "
@@ -76,6 +77,15 @@ def test_merge_keeps_known_keys_in_their_places() -> None:
     ]
 
 
+def footer_shows_the_active_keys(screen) -> None:
+    """The keys laid out in the footer are the screen's active ones (as Textual's Footer would
+    show them), in their order: a key shown again is laid out again, a key gone is not."""
+    footer = screen.query_one(SteadyFooter)
+    wanted = [w.slot for w in footer._wanted()]
+    laid_out = [(k.key, k.action) for k in footer.query_children(FooterKey) if k.region.width]
+    assert laid_out == wanted
+
+
 def widgets(screen) -> set[int]:
     return {id(w) for w in screen.walk_children(with_self=False)}
 
@@ -84,6 +94,12 @@ async def grade_and_accept(pilot, screen: ReviewScreen, before: set[int] | None)
     """Type, grade, accept; with ``before``, the widgets stay the very same at each step."""
     await wait_for(pilot, lambda: screen.phase == "answering" and screen.card is not None)
     await settle(pilot)
+    footer_shows_the_active_keys(screen)
+    for key in ("escape", "w"):  # out of the box and back in: the footer follows each time
+        await pilot.press(key)
+        await settle(pilot)
+        footer_shows_the_active_keys(screen)
+    assert screen.query_one("#answer", AnswerBox).has_focus
     if before is not None:
         assert widgets(screen) == before
     screen.query_one("#answer", AnswerBox).insert(ANSWER)
@@ -95,12 +111,14 @@ async def grade_and_accept(pilot, screen: ReviewScreen, before: set[int] | None)
     assert reference.display and reference.source.startswith("### ")
     heading = reference.source.splitlines()[0].removeprefix("### ")
     assert reference.rendered is not None and heading in reference.rendered.blocks.plain
+    footer_shows_the_active_keys(screen)
     if before is not None:
         assert widgets(screen) == before
     key = screen.card.key
     await pilot.press("enter")
     await wait_for(pilot, lambda: screen.card is not None and screen.card.key != key)
     await settle(pilot)
+    footer_shows_the_active_keys(screen)
     if before is not None:
         assert widgets(screen) == before
 

@@ -739,8 +739,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                     )
                 else:
                     text.append(f"enter accepts {offer} · {keys} tick to correct\n", style="dim")
-                # panel border and padding (4), and room for the scroll bar (2)
-                width = self.query_one("#review-body").scrollable_content_region.width - 6
+                # panel border and padding (4); the scroll bar's room is kept outside
+                width = self.query_one("#review-body").scrollable_content_region.width - 4
                 spans = [k.span for k in result.key_points]
                 text.append_text(checklist_text(ticks, spans, width if width > 20 else 72))
         else:

@@ -32,6 +32,17 @@ class Wanted:
     palette: bool = False
 
 
+def hide(key: FooterKey, hidden: bool) -> None:
+    """Hide a key by an inline rule, or drop that rule (the stylesheet decides again: the
+    narrow screen's CSS hides the palette key)."""
+    if hidden != key.styles.inline.has_rule("display"):
+        if hidden:
+            key.styles.display = "none"
+        else:
+            key.styles.clear_rule("display")  # (clearing a rule does not refresh by itself)
+            key.refresh(layout=True)
+
+
 def merge(known: list[Slot], wanted: list[Slot]) -> list[Slot]:
     """``wanted`` in its order, with the other ``known`` slots kept where they stood."""
     out: list[Slot] = []
@@ -114,7 +125,8 @@ class SteadyFooter(Footer):
         )
         if not state.palette:
             key.data_bind(compact=Footer.compact)
-        key.display = now is not None
+        if now is None:
+            hide(key, True)
         return key
 
     def bindings_changed(self, screen) -> None:
@@ -145,8 +157,7 @@ class SteadyFooter(Footer):
         now = {w.slot: w for w in wanted}
         for slot, key in mounted.items():  # each change costs a layout: only the changes
             state = now.get(slot)
-            if key.display != (state is not None):
-                key.display = state is not None
+            hide(key, state is None)
             if state is not None and key._disabled == state.enabled:  # enabled state flipped
                 key._disabled = not state.enabled
                 key.set_class(not state.enabled, "-disabled")
