@@ -4,8 +4,9 @@ Textual's ``Footer`` removes and mounts all its keys on every bindings change (e
 the review screen, each focus change). Styling the new keys was most of the wait after grading
 and after accepting an answer (issue 19.1). ``SteadyFooter`` shows the same keys, in the same
 order, from the same ``screen.active_bindings``; a key that goes is hidden, one that comes back
-is shown again, one whose enabled state flips is restyled. It recomposes only for a key it has
-not shown before (a few times per screen), keeping the keys it knows in their order, hidden.
+is shown again, one whose enabled state flips is restyled. It composes every key the screen
+and the app could show at once (hidden until active), and recomposes only for a key it has
+never seen.
 Grouped bindings (``Binding.group``) are left to ``Footer``'s own composition.
 """
 
@@ -96,6 +97,21 @@ class SteadyFooter(Footer):
                 wanted.append(Wanted(slot, binding, enabled, tooltip, palette=True))
         return wanted
 
+    def _every_key(self) -> list[Wanted]:
+        """Every key the screen and the app could show, in their order, so that the first
+        composition has them all (hidden until active) and no later phase recomposes. (The
+        binding maps are Textual's own, as ``Screen._binding_chain`` reads them.)"""
+        seen: set[str] = set()
+        out: list[Wanted] = []
+        for node in (self.screen, self.app):
+            for bindings in node._bindings.key_to_bindings.values():
+                for binding in bindings:
+                    if binding.show and binding.group is None and binding.action not in seen:
+                        seen.add(binding.action)
+                        slot = (binding.key, binding.action)
+                        out.append(Wanted(slot, binding, True, binding.tooltip))
+        return out
+
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
@@ -105,6 +121,10 @@ class SteadyFooter(Footer):
             self._order = []
             yield from super().compose()
             return
+        if not self._known:
+            seed = self._every_key()
+            self._known.update((w.slot, w) for w in seed)
+            self._order = [w.slot for w in seed]
         self._known.update((w.slot, w) for w in wanted)
         self._order = merge(self._order, [w.slot for w in wanted])
         now = {w.slot: w for w in wanted}
