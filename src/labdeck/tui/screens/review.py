@@ -879,7 +879,11 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                 previewed=previewed,
             )
         except Stale:  # answered elsewhere, or a new study day: show what rating does now
-            previews = scheduler.preview(card.card_id)
+            try:
+                previews = scheduler.preview(card.card_id)
+            except Exception as exc:
+                self.app.call_from_thread(self._save_failed, str(exc))
+                return
             self.app.call_from_thread(self._previews_changed, card.card_id, previews)
             return
         except Exception as exc:
