@@ -13,6 +13,8 @@ with it, in the same run, does not swing as much. The rows and their floors:
 * ``labdeck due`` end to end: a process that only imports sqlalchemy;
 * TUI first frame and counts on screen (``bench_startup``): a hello-world Textual app timed
   the same way;
+* review: grade key → feedback settled and accept → next card settled (``bench_review``): the
+  grading call timed inside the same press, and ``answer`` + ``next_card``;
 * grading model load in a fresh process (warm-start cache warmed first): importing numpy;
 * one answer graded (5 key points, references cached): the embedding calls it makes;
 * the embedding-cache write of a 50-question exam (``DbEmbeddingCache.put``, 300 vectors): the
@@ -46,6 +48,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bench_grading  # noqa: E402  (also puts the project's src/ first on sys.path)
+import bench_review  # noqa: E402
 import bench_srs  # noqa: E402
 import bench_startup  # noqa: E402
 
@@ -423,6 +426,7 @@ def main() -> int:
     for cards in (int(x) for x in args.sizes.split(",") if x.strip()):
         rows += srs_rows(cards, args.runs)
     rows += startup_rows(args.runs)
+    rows += bench_review.rows(args.runs)
     if not args.no_grading:
         rows += grading_rows(args.runs)
     if not args.no_demos:
