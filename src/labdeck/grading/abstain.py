@@ -218,13 +218,15 @@ def out_of_writer_rows(
     """Confidence inputs and correctness for every item of ``index``, each graded by base
     models fitted on the *other* writers within ``index`` (both key-point conditions)."""
     from labdeck.grading import fitting as F
+    from labdeck.grading import probefit
 
     xs, ok = [], []
     for writer in sorted({writers[i] for i in index}):
         train = [i for i in index if writers[i] != writer]
         test = [i for i in index if writers[i] == writer]
-        params = refit_base(template, *F.joint_training_set(datas, train))
-        x, y = inputs_and_correct(params, datas, test)
+        ridge, fold = probefit.fold(template.features, datas, writers, train, test)
+        params = refit_base(probefit.with_ridge(template, ridge), *F.joint_training_set(fold, train))
+        x, y = inputs_and_correct(params, fold, test)
         xs.append(x)
         ok.append(y)
     return np.concatenate(xs), np.concatenate(ok)
@@ -253,15 +255,17 @@ def cross_validate_writers(template: Any, datas: Sequence[Any], writers: Sequenc
     collection in ``datas``, (qualities, confidences, sure)."""
     from labdeck.grading import calibration as C
     from labdeck.grading import fitting as F
+    from labdeck.grading import probefit
 
     n = len(writers)
     out = [(np.zeros(n, dtype=int), np.zeros(n), np.zeros(n, dtype=bool)) for _ in datas]
     for writer in sorted(set(writers)):
         train = [i for i in range(n) if writers[i] != writer]
         test = [i for i in range(n) if writers[i] == writer]
-        base = refit_base(template, *F.joint_training_set(datas, train))
+        ridge, fold = probefit.fold(template.features, datas, writers, train, test)
+        base = refit_base(probefit.with_ridge(template, ridge), *F.joint_training_set(fold, train))
         params = with_confidence(base, fit_for(template, datas, writers, train))
-        for data, (q, conf, sure) in zip(datas, out, strict=True):
+        for data, (q, conf, sure) in zip(fold, out, strict=True):
             tq, tc, ts = C.assess_many(params, [data.signals[i] for i in test])
             q[test], conf[test], sure[test] = tq, tc, ts
     return out

@@ -253,16 +253,20 @@ def cross_validate_both(
     each condition. Folds group items by question unless ``groups`` says otherwise (by author:
     pass the sources and k = their number). Returns (predictions with given key points, with
     derived key points)."""
+    from labdeck.grading import probefit
+
     labels = np.asarray(given.labels)
     folds = folds_by_group(given.groups if groups is None else groups, k, seed)
+    crossfit = [str(f) for f in folds]  # the probe is cross-fitted by the same folds
     preds = (np.zeros(len(labels), dtype=int), np.zeros(len(labels), dtype=int))
     for f in range(k):
         train = [i for i in range(len(labels)) if folds[i] != f]
         test = [i for i in range(len(labels)) if folds[i] == f]
-        sig, lab = joint_training_set((given, derived), train)
+        _ridge, datas = probefit.fold(features, (given, derived), crossfit, train, test)
+        sig, lab = joint_training_set(datas, train)
         w, c = fit(sig, lab, features, l2=l2)
         pm = fit_pass(sig, lab, features)
-        for data, pred in zip((given, derived), preds, strict=True):
+        for data, pred in zip(datas, preds, strict=True):
             q, _ = predict(w, c, [data.signals[i] for i in test], features, pm)
             pred[test] = q
     return preds
@@ -561,15 +565,27 @@ def risk_coverage_sections(
 # --- refit ------------------------------------------------------------------------------------
 
 
-def fit_shipped(given: EvalData, derived: EvalData):
+def fit_shipped(given: EvalData, derived: EvalData, features: Sequence[str] = FEATURES):
     """The shipped ordinal and pass/fail models: fitted on every item twice over, with its key
     points as given and with key points derived from the reference, so that one parameter set
-    serves cards with and without key points."""
+    serves cards with and without key points. With the ``probe`` feature, the probe's ridge is
+    fitted on every item and the calibration on its cross-fitted values (``probefit.fold``).
+    Returns (weights, cutpoints, pass weights, pass bias, ridge or None)."""
+    from labdeck.grading import probefit
+
     datas = (given, derived) if derived is not given else (given,)
-    signals, labels = joint_training_set(datas)
-    w, c = fit(signals, labels, FEATURES)
-    pw, pb = fit_pass(signals, labels, FEATURES)
-    return w, c, pw, pb
+    everything = range(len(given.labels))
+    ridge, fold = probefit.fold(features, datas, sources_of(given.items), everything)
+    signals, labels = joint_training_set(fold)
+    w, c = fit(signals, labels, features)
+    pw, pb = fit_pass(signals, labels, features)
+    return w, c, pw, pb, ridge
+
+
+def shipped_features(grader: Any) -> tuple[str, ...]:
+    """The signals a grader's parameters weight: the standard set, plus ``probe`` when the
+    grader reads answer and key points together (``e5probe.py``)."""
+    return (*FEATURES, "probe") if getattr(grader, "reader", None) is not None else FEATURES
 
 
 def fit_shipped_confidence(template: Params, given: EvalData, derived: EvalData):
@@ -582,14 +598,17 @@ def fit_shipped_confidence(template: Params, given: EvalData, derived: EvalData)
 
 
 def refit(grader: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
+    from labdeck.grading import probefit
+
     data, derived = collect_both(grader, items)
-    w, c, pw, pb = fit_shipped(data, derived)
+    features = shipped_features(grader)
+    w, c, pw, pb, ridge = fit_shipped(data, derived, features)
     bw, bc = fit(data.baseline, data.labels, BASELINE_FEATURES)
     keep = [i for i, s in enumerate(data.signals) if s]
     cover = fit_cover_threshold([data.coverages[i] for i in keep], data.labels[keep].tolist())
     params = Params(
         grader.model_id,
-        FEATURES,
+        features,
         tuple(w),
         tuple(c),
         cover,
@@ -597,6 +616,7 @@ def refit(grader: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
         pass_weights=pw,
         pass_bias=pb,
     )
+    params = probefit.with_ridge(params, ridge)
     conf = fit_shipped_confidence(params, data, derived)
     params = replace(
         params,
