@@ -225,7 +225,9 @@ def out_of_writer_rows(
         train = [i for i in index if writers[i] != writer]
         test = [i for i in index if writers[i] == writer]
         ridge, fold = probefit.fold(template.features, datas, writers, train, test)
-        params = refit_base(probefit.with_ridge(template, ridge), *F.joint_training_set(fold, train))
+        params = refit_base(
+            probefit.with_ridge(template, ridge), *F.joint_training_set(fold, train)
+        )
         x, y = inputs_and_correct(params, fold, test)
         xs.append(x)
         ok.append(y)

@@ -643,7 +643,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - mainte
     parser.add_argument("--data", default=str(default_data))
     parser.add_argument("--write", action="store_true", help="rewrite params.py")
     parser.add_argument("--threads", type=int, default=1, help="compute threads (default 1)")
-    parser.add_argument("--backend", action="append", choices=("use", "st"))
+    parser.add_argument("--backend", action="append", choices=("use", "e5", "st"))
     args = parser.parse_args(argv)
     items = load_jsonl(args.data)
     from labdeck.grading import params as shipped

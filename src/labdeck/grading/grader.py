@@ -286,6 +286,11 @@ def _prepare(item: GradeItem) -> _Prepared:
 # --- the grader -------------------------------------------------------------------------------
 
 
+def model_id_of(embedder: Embedder, reader: PairReader | None = None) -> str:
+    """The grader's model id: the embedder's, joined by the pair reader's when there is one."""
+    return embedder.model_id if reader is None else f"{embedder.model_id}+{reader.model_id}"
+
+
 class Grader:
     """Grades answers with one embedder; reference-side embeddings go through ``cache``."""
 
@@ -300,9 +305,7 @@ class Grader:
         # With the e5 pair reader the grader is a different model (its own parameters, its own
         # id in results and personal records); reference-side vectors are still the embedder's.
         self.reader = reader
-        self.model_id = (
-            embedder.model_id if reader is None else f"{embedder.model_id}+{reader.model_id}"
-        )
+        self.model_id = model_id_of(embedder, reader)
         self.cache: EmbeddingCache = cache if cache is not None else MemoryCache()
         self.params = params or calibration.params_for(self.model_id)
 
