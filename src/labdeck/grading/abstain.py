@@ -29,6 +29,11 @@ from typing import Any
 import numpy as np
 
 CONFIDENCE_FEATURES: tuple[str, ...] = ("ordinal_margin", "pass_margin", "agree")
+# With the e5 pair probe (``probefit.py``) two more: its distance from the pass boundary
+# (label 2.5) over 2.5, capped at 1, and whether it agrees with the pass/fail model.
+PROBE_CONFIDENCE_FEATURES: tuple[str, ...] = ("probe_margin", "probe_agree")
+PROBE_INPUTS = True
+PROBE_PASS = 2.5
 TARGET_ACCURACY = 0.95  # pass/fail agreement wanted where the grader says sure
 COVERAGES: tuple[float, ...] = (1.0, 0.8, 0.6, 0.5, 0.4)
 PASS = 3
@@ -38,13 +43,30 @@ def _sigmoid(x: float) -> float:
     return 0.5 * (1.0 + float(np.tanh(0.5 * x)))
 
 
-def confidence_inputs(z: float, cutpoints: Sequence[float], pass_logit: float | None) -> np.ndarray:
+def confidence_inputs(
+    z: float, cutpoints: Sequence[float], pass_logit: float | None, probe: float | None = None
+) -> np.ndarray:
     """The confidence model's inputs for one answer (see module doc). Without a pass/fail
-    model the ordinal model's margin stands in for both."""
+    model the ordinal model's margin stands in for both. With ``probe`` (the e5 pair probe's
+    value, for parameter sets that weight it) two more inputs follow."""
     p_ord = _sigmoid(z - float(cutpoints[PASS - 1]))
     p_pass = p_ord if pass_logit is None else _sigmoid(pass_logit)
     agree = float((p_ord > 0.5) == (p_pass > 0.5))
-    return np.array([abs(2 * p_ord - 1), abs(2 * p_pass - 1), agree], dtype=np.float64)
+    out = [abs(2 * p_ord - 1), abs(2 * p_pass - 1), agree]
+    if probe is not None:
+        out += [
+            min(1.0, abs(probe - PROBE_PASS) / PROBE_PASS),
+            float((probe > PROBE_PASS) == (p_pass > 0.5)),
+        ]
+    return np.array(out, dtype=np.float64)
+
+
+def probe_input(params: Any, sig: Any) -> float | None:
+    """The probe value the confidence model reads for ``sig`` under ``params`` (None when the
+    parameter set does not weight the probe)."""
+    if not PROBE_INPUTS or "probe" not in params.features:
+        return None
+    return 0.0 if sig.probe is None else float(sig.probe)
 
 
 @dataclass(frozen=True)
@@ -206,10 +228,13 @@ def inputs_and_correct(params: Any, datas: Sequence[Any], index: Sequence[int]):
             x = C.vector(best, params.features)
             z = float(np.dot(params.weights, x))
             logit = None if pm is None else float(np.dot(pm[0], x)) + pm[1]
-            xs.append(confidence_inputs(z, params.cutpoints, logit))
+            xs.append(confidence_inputs(z, params.cutpoints, logit, probe_input(params, best)))
             q = C.assess_one(params, best).quality
             ok.append((q >= PASS) == (int(data.labels[i]) >= PASS))
-    return np.array(xs).reshape(-1, len(CONFIDENCE_FEATURES)), np.array(ok, dtype=bool)
+    width = len(CONFIDENCE_FEATURES)
+    if PROBE_INPUTS and "probe" in params.features:
+        width += len(PROBE_CONFIDENCE_FEATURES)
+    return np.array(xs).reshape(-1, width), np.array(ok, dtype=bool)
 
 
 def out_of_writer_rows(

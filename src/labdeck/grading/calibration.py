@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from labdeck.grading.abstain import ConfidenceModel, confidence_inputs
+from labdeck.grading.abstain import ConfidenceModel, confidence_inputs, probe_input
 from labdeck.grading.signals import Signals
 
 # Order of the signal vector. Signs: +1 weight >= 0, -1 weight <= 0, 0 free.
@@ -224,7 +224,7 @@ def assess_one(params: Params, sig: Signals) -> Assessment:
     if model is None:
         return Assessment(float(score[0]), q, 1.0, True)
     logit = None if pm is None else float(np.dot(pm[0], x)) + pm[1]
-    conf = model.confidence(confidence_inputs(z, params.cutpoints, logit))
+    conf = model.confidence(confidence_inputs(z, params.cutpoints, logit, probe_input(params, sig)))
     return Assessment(float(score[0]), q, conf, conf >= model.threshold)
 
 

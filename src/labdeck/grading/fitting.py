@@ -598,9 +598,15 @@ def fit_shipped_confidence(template: Params, given: EvalData, derived: EvalData)
 
 
 def refit(grader: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The shipped parameters and baseline for ``grader``'s model, fitted on ``items``."""
+    data, derived = collect_both(grader, items)
+    return refit_collected(grader, data, derived)
+
+
+def refit_collected(grader: Any, data: EvalData, derived: EvalData) -> dict[str, Any]:
+    """``refit`` on signals already collected by ``collect_both(grader, ...)``."""
     from labdeck.grading import probefit
 
-    data, derived = collect_both(grader, items)
     features = shipped_features(grader)
     w, c, pw, pb, ridge = fit_shipped(data, derived, features)
     bw, bc = fit(data.baseline, data.labels, BASELINE_FEATURES)

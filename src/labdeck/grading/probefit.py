@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-# Ridge penalty on the (L2-normalised) pair vectors, chosen by leave-one-writer-out CV on the
-# dev set (docs/grading.md).
-RIDGE_ALPHA = 1.0
+# Ridge penalty on the standardised pair vectors (each of the 384 dimensions scaled to unit
+# variance over the training rows), chosen by leave-one-writer-out CV of the probe alone on the
+# dev set: 30 → ρ 0.46, 100 → 0.48, 300 → 0.48, 1000 → 0.44 (key points as given).
+RIDGE_ALPHA = 100.0
 
 
 def uses_probe(features: Sequence[str]) -> bool:
@@ -43,12 +44,16 @@ def _rows(datas: Sequence[Any], index: Sequence[int]) -> tuple[np.ndarray, np.nd
 
 
 def fit_ridge(
-    x: np.ndarray, y: np.ndarray, alpha: float = RIDGE_ALPHA
+    x: np.ndarray, y: np.ndarray, alpha: float | None = None
 ) -> tuple[tuple[float, ...], float]:
-    """Ridge regression with an unpenalised intercept: (weights, bias)."""
+    """Ridge regression on standardised columns with an unpenalised intercept, returned on the
+    raw scale: (weights, bias)."""
+    alpha = RIDGE_ALPHA if alpha is None else alpha
     mu, y_mu = x.mean(axis=0), float(y.mean())
-    xc = x - mu
-    w = np.linalg.solve(xc.T @ xc + alpha * np.eye(x.shape[1]), xc.T @ (y - y_mu))
+    sd = x.std(axis=0)
+    sd[sd < 1e-9] = 1.0
+    z = (x - mu) / sd
+    w = np.linalg.solve(z.T @ z + alpha * np.eye(x.shape[1]), z.T @ (y - y_mu)) / sd
     return tuple(float(v) for v in w), y_mu - float(mu @ w)
 
 
