@@ -32,7 +32,6 @@ CONFIDENCE_FEATURES: tuple[str, ...] = ("ordinal_margin", "pass_margin", "agree"
 # With the e5 pair probe (``probefit.py``) two more: its distance from the pass boundary
 # (label 2.5) over 2.5, capped at 1, and whether it agrees with the pass/fail model.
 PROBE_CONFIDENCE_FEATURES: tuple[str, ...] = ("probe_margin", "probe_agree")
-PROBE_INPUTS = True
 PROBE_PASS = 2.5
 TARGET_ACCURACY = 0.95  # pass/fail agreement wanted where the grader says sure
 COVERAGES: tuple[float, ...] = (1.0, 0.8, 0.6, 0.5, 0.4)
@@ -64,7 +63,7 @@ def confidence_inputs(
 def probe_input(params: Any, sig: Any) -> float | None:
     """The probe value the confidence model reads for ``sig`` under ``params`` (None when the
     parameter set does not weight the probe)."""
-    if not PROBE_INPUTS or "probe" not in params.features:
+    if "probe" not in params.features:
         return None
     return 0.0 if sig.probe is None else float(sig.probe)
 
@@ -232,7 +231,7 @@ def inputs_and_correct(params: Any, datas: Sequence[Any], index: Sequence[int]):
             q = C.assess_one(params, best).quality
             ok.append((q >= PASS) == (int(data.labels[i]) >= PASS))
     width = len(CONFIDENCE_FEATURES)
-    if PROBE_INPUTS and "probe" in params.features:
+    if "probe" in params.features:
         width += len(PROBE_CONFIDENCE_FEATURES)
     return np.array(xs).reshape(-1, width), np.array(ok, dtype=bool)
 
