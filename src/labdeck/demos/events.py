@@ -187,10 +187,14 @@ def exact(check: dict[str, Any]) -> dict[str, Any]:
 
 
 def kind_of(name: str, check: Any) -> str:
-    """A check's kind; unmarked checks are exact when named ``exact_...``, else quality."""
+    """A check's kind. A check named ``exact_...`` is exact whatever its dict says (``at_most``
+    and friends default to quality, and a name that promises exactness must never turn into a
+    "changed" note); otherwise its declared kind, and quality when it declares none."""
+    if str(name).startswith("exact_"):
+        return EXACT
     if isinstance(check, dict) and check.get("kind") in (EXACT, QUALITY):
         return str(check["kind"])
-    return EXACT if str(name).startswith("exact_") else QUALITY
+    return QUALITY
 
 
 def settle(checks: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]:
