@@ -116,6 +116,7 @@ def test_selftest_prints_one_line_per_demo(cli) -> None:
     (line,) = done.stdout.splitlines()
     assert line.split()[:2] == ["attention", "ok"]
     assert "device cpu" in line and "checks 11/11" in line and "estimate 1.5 s" in line
+    assert "(8 exact, tolerance 1e-05)" in line  # the loosest exactness limit on this device
     bad = cli("demo", "selftest", "--demo", "gan")
     assert bad.returncode == 2 and "unknown demo 'gan'" in bad.stderr
 

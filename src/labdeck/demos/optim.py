@@ -46,7 +46,8 @@ class _Eager:
         _ZERO_GRAD(self, set_to_none)
 
     def state_dict(self) -> dict[str, Any]:
-        return _STATE_DICT(self)
+        state: dict[str, Any] = _STATE_DICT(self)
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         _LOAD_STATE_DICT(self, state_dict)
