@@ -230,3 +230,21 @@ def count_checks(checks: Any) -> tuple[int, int, int]:
         else:
             failed += 1
     return passed, failed, changed
+
+
+def exact_tolerance(checks: Any) -> tuple[int, float | None]:
+    """(number of exactness checks, the loosest ``<= x`` limit among them): the tolerance a
+    run's exactness was held to on its device (None when no exactness check has a limit)."""
+    if not isinstance(checks, dict):
+        return 0, None
+    n, loosest = 0, None
+    for name, c in checks.items():
+        if kind_of(name, c) != EXACT:
+            continue
+        n += 1
+        target = c.get("target") if isinstance(c, dict) else None
+        if isinstance(target, str) and target.startswith("<= "):
+            limit = _num(target[3:])
+            if isinstance(limit, float) and (loosest is None or limit > loosest):
+                loosest = limit
+    return n, loosest
