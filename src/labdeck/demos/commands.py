@@ -380,13 +380,13 @@ def cmd_selftest(args: argparse.Namespace) -> int:
             f"{demo.id:<12} {status:<8} {outcome.seconds:6.1f} s (estimate {est:g} s)  "
             f"device {device:<7} checks {passed}/{total}"
         )
-        if outcome.ok:
-            line += f" ({n_exact} exact, tolerance {'-' if tol is None else f'{tol:g}'})"
         if not outcome.ok:
             line += f"  {clean_line(outcome.message)}"
-        elif passed < total:
-            failed = [k for k, c in outcome.checks.items() if c.get("passed") is False]
-            line += "  failed: " + ", ".join(failed)
+        else:
+            line += f" ({n_exact} exact, tolerance {'-' if tol is None else f'{tol:g}'})"
+            if passed < total:
+                failed = [k for k, c in outcome.checks.items() if c.get("passed") is False]
+                line += "  failed: " + ", ".join(failed)
         print(line, flush=True)
         if status != "ok":
             worst = EXIT_USAGE if outcome.returncode == EXIT_USAGE else EXIT_FAILED
