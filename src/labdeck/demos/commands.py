@@ -362,6 +362,9 @@ def _print_notice(demo: registry.Demo, card_key: str | None, store: Any) -> None
 
 
 def cmd_selftest(args: argparse.Namespace) -> int:
+    """Every registry demo's quick preset, one line each: status, time, device, checks and the
+    loosest tolerance its exactness checks were held to on that device."""
+    from labdeck.demos.events import exact_tolerance
     from labdeck.demos.runner import DemoProcess
 
     try:
@@ -383,7 +386,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
             outcome = proc.run()
         except KeyboardInterrupt:
             proc.cancel()
-            print(f"{demo.id:<10} cancelled", flush=True)
+            print(f"{demo.id:<12} cancelled", flush=True)
             return EXIT_CANCELLED
         passed, total = outcome.checks_passed()
         device = str((outcome.result or {}).get("device") or args.device)
@@ -393,15 +396,18 @@ def cmd_selftest(args: argparse.Namespace) -> int:
             else (outcome.status if not outcome.ok else "FAILED")
         )
         est = demo.seconds["quick"]
+        n_exact, tol = exact_tolerance(outcome.checks)
         line = (
-            f"{demo.id:<10} {status:<8} {outcome.seconds:6.1f} s (estimate {est:g} s)  "
+            f"{demo.id:<12} {status:<8} {outcome.seconds:6.1f} s (estimate {est:g} s)  "
             f"device {device:<7} checks {passed}/{total}"
         )
         if not outcome.ok:
             line += f"  {clean_line(outcome.message)}"
-        elif passed < total:
-            failed = [k for k, c in outcome.checks.items() if c.get("passed") is False]
-            line += "  failed: " + ", ".join(failed)
+        else:
+            line += f" ({n_exact} exact, tolerance {'-' if tol is None else f'{tol:g}'})"
+            if passed < total:
+                failed = [k for k, c in outcome.checks.items() if c.get("passed") is False]
+                line += "  failed: " + ", ".join(failed)
         print(line, flush=True)
         if status != "ok":
             worst = EXIT_USAGE if outcome.returncode == EXIT_USAGE else EXIT_FAILED
