@@ -21,7 +21,7 @@ from labdeck.demos.registry import all_demos
 SRC = Path(labdeck.__file__).resolve().parent.parent
 UI = ("labdeck.tui", "labdeck.serve")
 # Imported only by the demo modules, in the child (its docstring says so).
-CHILD_ONLY = {"labdeck.demos.cache"}
+CHILD_ONLY = {"labdeck.demos.cache", "labdeck.demos.optim"}
 FORBIDDEN = (
     "textual",
     "torch",

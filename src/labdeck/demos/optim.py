@@ -16,6 +16,8 @@ The classes below are torch's own optimisers (same update code, same state, acce
 ``torch.optim`` (a test checks it). A step with a closure, or a differentiable optimiser, takes
 torch's own path. Where a future torch stops setting ``__wrapped__``, the wrapped methods are
 used: slower to start, never wrong.
+
+Imported only by the demo modules, in the child process (it imports torch).
 """
 
 from __future__ import annotations
