@@ -208,5 +208,21 @@ def run_app(home: Path | None = None) -> int:
     try:
         LabdeckApp(services).run()
     finally:
-        services.close()  # checkpoint the WAL before the CLI's os._exit
+        close_services(services)
     return 0
+
+
+def close_services(services: Services) -> None:
+    """End of a session: close the store (checkpointing the WAL before the CLI's os._exit),
+    then leave the home screen's snapshot for the next start's first frame (``home_view``)."""
+    from labdeck.tui import home_view
+
+    view = None
+    if services.workspace.store_opened:
+        try:
+            view = home_view.read(services.scheduler())
+        except Exception:  # a busy or damaged store: the next start reads it, as without one
+            view = None
+    services.close()
+    if view is not None:
+        home_view.save(services.home, view, services.settings)
