@@ -106,13 +106,13 @@ async def main():
     home = lambda: isinstance(app.screen, HomeScreen)
     WAITING["mounted"] = home
     WAITING["interactive"] = lambda: home() and text_of(app.screen, "#today")
-    WAITING["from_store"] = lambda: home() and app.screen.counts_source == "store"
+    WAITING["from_store"] = lambda: home() and "store" in app.screen.counts_sources
     async with app.run_test(size=(120, 36)) as pilot:
         await drawn("mounted")
         MARKS["torch_at_mount"] = any(m in sys.modules for m in HEAVY)
         await drawn("interactive")
         MARKS["heavy_at_interactive"] = sorted(m for m in HEAVY if m in sys.modules)
-        MARKS["source"] = app.screen.counts_source
+        MARKS["source"] = app.screen.counts_sources[0]
         await drawn("from_store")
         await pilot.pause(0.3)  # the chapters' rows and the start-up chores settle
 

@@ -78,16 +78,16 @@ class HomeScreen(LabdeckScreen):
         tree.auto_expand = False
         tree.root.data = Scope()  # Enter studies everything even before the counts arrive
         self.progress_shown: list[str] = []  # the progress lines shown, in order
-        # where the counts on screen came from: None (none yet), "snapshot" (the last
+        # where each showing of the counts came from, in order: "snapshot" (the last
         # session's, still valid: home_view), "store" (read by the worker)
-        self.counts_source: str | None = None
+        self.counts_sources: list[str] = []
         if not self.services.workspace.store_opened:
             services = self.services
             day = study_day(services.now(), services.settings.rollover_hour)
             snapshot = home_view.load(services.home, services.settings, day)
             if snapshot is not None:
                 self._show_view(snapshot)
-                self.counts_source = "snapshot"
+                self.counts_sources.append("snapshot")
             else:
                 tree.root.set_label(Text("Opening your decks…", style="italic"))
         tree.focus()
@@ -125,7 +125,7 @@ class HomeScreen(LabdeckScreen):
 
     def _show(self, view: HomeView) -> None:
         """Counts read from the store: shown, then the grader may load."""
-        self.counts_source = "store"
+        self.counts_sources.append("store")
         self.services.progress = None
         self._show_view(view)
         self._grader_status()
