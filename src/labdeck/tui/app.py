@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -20,6 +22,9 @@ from labdeck.tui.services import Services
 # At most this many distinct errors are written to errors.log per session; a repeat of the
 # error just logged is counted, not written again (a failing repaint must not fill the disk).
 ERROR_LOG_LIMIT = 50
+# The app counts as idle (the model may load) after this long without a key or a click.
+IDLE_S = 1.5
+IDLE_CHECK_S = 0.5
 
 
 class LabdeckApp(App):
@@ -91,14 +96,34 @@ class LabdeckApp(App):
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
         self._grader_requested = False
-        # Load the model once the home screen has its counts (HomeScreen calls
-        # ensure_grader_loading), or after a moment at the latest: never during the first frame.
-        self.set_timer(2.0, self.ensure_grader_loading)
+        self._last_input = time.monotonic()
+        # The model (1–2 s of CPU, holding the GIL) loads when a review screen opens
+        # (ReviewScreen calls ensure_grader_loading) or once the app is idle, never while the
+        # learner is moving around: Browse opened during the load took 2–4 s instead of 0.3 s.
+        self._idle_timer = self.set_interval(IDLE_CHECK_S, self._warm_up_when_idle)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _warm_up_when_idle(self) -> None:
+        """Once the home counts are on screen and no key was pressed for ``IDLE_S``: import
+        the screens' modules (Enter and ``b`` then open them without ~0.15 s of imports
+        each) and load the grading model."""
+        if time.monotonic() - self._last_input < IDLE_S:
+            return
+        home = self.screen
+        if isinstance(home, HomeScreen) and "store" not in home.counts_sources:
+            return  # the store is still being opened: it comes first
+        self._idle_timer.stop()
+        self.ensure_grader_loading()
 
     def ensure_grader_loading(self) -> None:
-        """Load the grading model in a background thread (once)."""
+        """Import the screens and load the grading model in a background thread (once)."""
         if self._load_grader and not getattr(self, "_grader_requested", False):
             self._grader_requested = True
+            self._idle_timer.stop()
             self.run_worker(
                 self._load_grader_and_tell, thread=True, group="grader", exit_on_error=False
             )
@@ -106,6 +131,9 @@ class LabdeckApp(App):
     def _load_grader_and_tell(self) -> None:
         """Load the model, then let the screens that show its status say it is ready."""
         try:
+            import labdeck.tui.screens.browse
+            import labdeck.tui.screens.review  # noqa: F401
+
             self.services.wait_grader()
         except RuntimeError:
             pass  # the status line says it is unavailable

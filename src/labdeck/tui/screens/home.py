@@ -129,7 +129,6 @@ class HomeScreen(LabdeckScreen):
         self.services.progress = None
         self._show_view(view)
         self._grader_status()
-        self.app.ensure_grader_loading()
         for error in self.services.take_content_errors():
             self.notify(f"Shipped deck not loaded: {error}", severity="warning", timeout=10)
 
