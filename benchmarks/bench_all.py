@@ -13,13 +13,22 @@ with it, in the same run, does not swing as much. The rows and their floors:
 * ``labdeck due`` end to end: a process that only imports sqlalchemy;
 * TUI first frame and counts on screen (``bench_startup``): a hello-world Textual app timed
   the same way;
+* review: grade key → feedback settled and accept → next card settled (``bench_review``): the
+  grading call timed inside the same press, and ``answer`` + ``next_card``;
 * grading model load in a fresh process (warm-start cache warmed first): importing numpy;
 * one answer graded (5 key points, references cached): the embedding calls it makes;
 * the embedding-cache write of a 50-question exam (``DbEmbeddingCache.put``, 300 vectors): the
-  same rows by one ``sqlite3`` ``executemany``.
+  same rows by one ``sqlite3`` ``executemany``;
+* a cached vector's bytes on disk (its row, page share and key index, from ``db check``'s size
+  report): the vector's float32 values (4 bytes a dimension);
+* demo key → first progress line (``DemoProcess`` built and started, to its first ``progress``
+  event; attention, quick preset), from a warm child (``runner.prewarm``, waited on until it
+  sits reading its stdin) and cold: the cold start, and a fresh process importing torch.
 
 Databases are built once by ``bench_srs.build`` (a migrated store, bulk ``INSERT … SELECT``)
-and kept in ``$TMPDIR/labdeck-bench-cache`` for reruns. Prints a Markdown table.
+and kept in ``$TMPDIR/labdeck-bench-cache`` for reruns, one folder per build version and schema
+head (a checkout at another revision never opens, or migrates, another's). Prints a Markdown
+table.
 """
 
 from __future__ import annotations
@@ -39,12 +48,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bench_grading  # noqa: E402  (also puts the project's src/ first on sys.path)
+import bench_review  # noqa: E402
 import bench_srs  # noqa: E402
 import bench_startup  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "labdeck-bench-cache"
 BUILD_VERSION = "1"  # bump when bench_srs.build changes what it builds
-Row = tuple[str, str, float, float, str, str]  # what, size, time (s), floor (s), its name, goal
+# what, size, value, floor, the floor's name, goal, unit ("s" or "B")
+Row = tuple[str, str, float, float, str, str, str]
 
 
 def median_of(fn: Callable[[], object], runs: int) -> float:
@@ -67,7 +78,9 @@ def alternate(a: Callable[[], object], b: Callable[[], object], runs: int) -> tu
 
 def home_for(cards: int) -> Path:
     """A built store with ``cards`` cards and as many log rows, cached between runs."""
-    home = CACHE / f"cards-{cards}"
+    from labdeck.store.db import head_revision
+
+    home = CACHE / f"cards-{cards}-v{BUILD_VERSION}-r{head_revision()}"
     marker = home / f"built-v{BUILD_VERSION}"
     if not marker.exists():
         if home.exists():
@@ -144,12 +157,13 @@ def srs_rows(cards: int, runs: int) -> list[Row]:
 
     due(), bare()
     due_t, bare_t = alternate(due, bare, runs)
+    core = "queue's core SQL"
     return [
-        ("home counts, decks (shown first)", size, decks, floor_d, "queue's core SQL", "≤ 20 ms"),
-        ("home counts, decks and chapters", size, counts, floor, "queue's core SQL", ""),
-        ("today's queue (`queue()`)", size, queue, floor_q, "queue's core SQL", ""),
-        ("answer + next card", size, answer, write, "one-row commit", ""),
-        ("`labdeck due`, end to end", size, due_t, bare_t, "`import sqlalchemy`", "≤ 1.2×"),
+        ("home counts, decks (shown first)", size, decks, floor_d, core, "≤ 20 ms", "s"),
+        ("home counts, decks and chapters", size, counts, floor, core, "≤ 20 ms", "s"),
+        ("today's queue (`queue()`)", size, queue, floor_q, core, "", "s"),
+        ("answer + next card", size, answer, write, "one-row commit", "", "s"),
+        ("`labdeck due`, end to end", size, due_t, bare_t, "`import sqlalchemy`", "≤ 1.2×", "s"),
     ]
 
 
@@ -162,7 +176,15 @@ def startup_rows(runs: int) -> list[Row]:
         app, hello = bench_startup.measure(home, runs)
     med = bench_startup.median
     return [
-        ("TUI first frame", "shipped", med(app, "mounted"), med(hello, "mounted"), HELLO, "≤ 1.5×"),
+        (
+            "TUI first frame",
+            "shipped",
+            med(app, "mounted"),
+            med(hello, "mounted"),
+            HELLO,
+            "≤ 1.5×",
+            "s",
+        ),
         (
             "TUI counts on screen (last session's, still valid)",
             "shipped",
@@ -170,6 +192,7 @@ def startup_rows(runs: int) -> list[Row]:
             med(hello, "interactive"),
             HELLO,
             "≤ 2×",
+            "s",
         ),
         (
             "TUI counts read from the store",
@@ -208,10 +231,11 @@ class _TimedEmbedder:
 def grading_rows(runs: int) -> list[Row]:
     import numpy as np
 
-    from labdeck.grading.dbcache import DbEmbeddingCache
+    from labdeck.grading.dbcache import DbEmbeddingCache, encode_vector
     from labdeck.grading.embedder import load_embedder
     from labdeck.grading.grader import Grader
     from labdeck.store import open_store
+    from labdeck.store.sizes import size_report
 
     env = {**os.environ, "LABDECK_CACHE": str(CACHE / "model")}
 
@@ -234,6 +258,7 @@ def grading_rows(runs: int) -> list[Row]:
             statistics.median(numpys),
             "`import numpy`",
             "",
+            "s",
         )
     ]
 
@@ -256,6 +281,7 @@ def grading_rows(runs: int) -> list[Row]:
             statistics.median(encodes),
             "its embedding calls",
             "",
+            "s",
         )
     )
 
@@ -276,7 +302,7 @@ def grading_rows(runs: int) -> list[Row]:
             cache.put(embedder.model_id, vectors)
             puts.append(time.perf_counter() - t)
             rows_raw = [
-                ("floor", f"{run}-{i}", 512, v.tobytes(), "2026-01-01 00:00:00.000000")
+                ("floor", f"{run}-{i}", 512, encode_vector(v), "2026-01-01 00:00:00.000000")
                 for i, v in enumerate(vectors.values())
             ]
             t = time.perf_counter()
@@ -288,8 +314,12 @@ def grading_rows(runs: int) -> list[Row]:
                 )
             floors.append(time.perf_counter() - t)
         assert cache.errors == 0, "the embedding cache failed to write"
+        raw.execute("DELETE FROM embedding_cache WHERE model_id = 'floor'")
+        raw.commit()
+        raw.execute("VACUUM")
         raw.close()
         store.close()
+        sizes = size_report(store.path)
     rows.append(
         (
             "embedding-cache write, 50-question exam",
@@ -298,12 +328,94 @@ def grading_rows(runs: int) -> list[Row]:
             statistics.median(floors),
             "same rows, one executemany",
             "",
+            "s",
+        )
+    )
+    rows.append(
+        (
+            "a cached vector on disk (512-d)",
+            f"{sizes.vectors:,} vectors",
+            sizes.vector_on_disk or 0.0,
+            4.0 * 512,
+            "its float32 values",
+            "several a page",
+            "B",
         )
     )
     return rows
 
 
-def fmt(seconds: float) -> str:
+def _waiting_on_stdin(pid: int) -> bool:
+    try:
+        return "pipe" in Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return False
+
+
+def demo_rows(runs: int) -> list[Row]:
+    """Demo key → first progress line, warm and cold, alternately."""
+    from labdeck.demos import runner
+
+    def first_progress() -> tuple[float, bool]:
+        t = time.perf_counter()
+        proc = runner.DemoProcess("attention", device="cpu", preset="quick", timeout=240)
+        proc.start()
+        for event in proc.events():
+            if event.get("type") == "progress":
+                elapsed = time.perf_counter() - t
+                break
+        else:
+            raise RuntimeError(f"attention gave no progress event: {proc.outcome}")
+        proc.cancel()
+        proc.wait()
+        return elapsed, proc.warm
+
+    def torch_import() -> float:
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import torch"], check=True)
+        return time.perf_counter() - t
+
+    warm_t, cold_t, torch_t = [], [], []
+    for _ in range(max(3, runs // 2)):
+        warm = runner.prewarm()
+        end = time.monotonic() + 60
+        while time.monotonic() < end and not (warm.pid and _waiting_on_stdin(warm.pid)):
+            time.sleep(0.05)
+        elapsed, used = first_progress()
+        assert used, "the run did not use the warm child"
+        warm_t.append(elapsed)
+        elapsed, used = first_progress()
+        assert not used
+        cold_t.append(elapsed)
+        torch_t.append(torch_import())
+    runner.discard_warm()
+    med = statistics.median
+    return [
+        (
+            "demo key → first progress line, warm child",
+            "attention",
+            med(warm_t),
+            med(cold_t),
+            "the same run started cold",
+            "≤ 0.5 s",
+            "s",
+        ),
+        (
+            "demo key → first progress line, cold",
+            "attention",
+            med(cold_t),
+            med(torch_t),
+            "a process importing torch",
+            "",
+            "s",
+        ),
+    ]
+
+
+def fmt(value: float, unit: str = "s") -> str:
+    if unit == "B":
+        return f"{value:,.0f} B"
+    seconds = value
     if seconds < 0.001:
         return f"{seconds * 1e6:.0f} µs"
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
@@ -314,6 +426,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000,100000,1000000", help="card counts")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--no-grading", action="store_true", help="skip the grading rows")
+    parser.add_argument("--no-demos", action="store_true", help="skip the demo start-up rows")
     args = parser.parse_args()
     os.environ["LABDECK_CACHE"] = str(CACHE / "model")
     started = time.perf_counter()
@@ -321,15 +434,18 @@ def main() -> int:
     for cards in (int(x) for x in args.sizes.split(",") if x.strip()):
         rows += srs_rows(cards, args.runs)
     rows += startup_rows(args.runs)
+    rows += bench_review.rows(args.runs)
     if not args.no_grading:
         rows += grading_rows(args.runs)
+    if not args.no_demos:
+        rows += demo_rows(args.runs)
     first = {what: i for i, what in reversed(list(enumerate(r[0] for r in rows)))}
     rows.sort(key=lambda r: first[r[0]])  # one block per measure, its sizes in order
     print("| what | cards | time | floor | floor time | ratio | goal |")
     print("|---|---|---|---|---|---|---|")
-    for what, size, value, floor, name, goal in rows:
+    for what, size, value, floor, name, goal, unit in rows:
         print(
-            f"| {what} | {size} | {fmt(value)} | {name} | {fmt(floor)} | "
+            f"| {what} | {size} | {fmt(value, unit)} | {name} | {fmt(floor, unit)} | "
             f"{value / floor:.2f}× | {goal} |"
         )
     print(f"\n(medians of {args.runs}; {time.perf_counter() - started:.0f} s in all)")

@@ -30,9 +30,7 @@ def _print_json(data: object) -> None:
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The command's store, from its workspace (opened, migrated, shipped deck synced)."""
-    from labdeck.workspace import Workspace
-
-    return Workspace.from_args(args).store
+    return args.workspace.store
 
 
 # ---------------------------------------------------------------- commands
@@ -63,7 +61,26 @@ def cmd_import(args: argparse.Namespace) -> int:
             failures += 1
     if not parsed:
         return 1
-    store = _store(args)
+    from labdeck.ingest.prompts import EnglishTerms
+    from labdeck.workspace import Workspace
+
+    workspace = Workspace.from_args(args)
+    store = workspace.store
+    # The grading model, loaded only if a bare Chinese heading sits in a chapter with English
+    # text: it finds the English term that heading names.
+    english = EnglishTerms(lambda: workspace.grader().embedder.encode)
+    into = None
+    if args.into is not None:
+        from labdeck.ingest.load import check_deck
+
+        if any(kind != "doc" for kind, _item in parsed):
+            print(
+                "labdeck: --into attaches outline / Q&A documents; deck folders, Anki and "
+                "CSV files bring their own decks",
+                file=sys.stderr,
+            )
+            return 2
+        into = check_deck(store, args.into)  # an unknown deck: one line, nothing written
     reports = []
     for kind, item in parsed:
         if kind == "content":
@@ -80,6 +97,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                     dry_run=args.dry_run,
                     retire=args.retire,
                     link=not args.standalone,
+                    into=into,
+                    english=english,
                 )
             )
     if args.json:
@@ -89,20 +108,31 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(report.summary())
             if args.verbose or args.dry_run:
                 for key in report.created:
-                    print(f"  + {key}")
+                    print(f"  + {_preview_line(report.label(key))}")
                 for key in report.updated:
-                    print(f"  ~ {key}")
+                    print(f"  ~ {_preview_line(report.label(key))}")
+                for key in dict.fromkeys(report.attached):
+                    print(f"  ✎ {_preview_line(report.label(key))}")
             for line in report.mismatches:
-                print(f"  ? no shipped card for {line}")
+                print(f"  ? no card in the deck for {line}")
             for key in report.removed:
                 mark = "retired" if key in report.retired else "gone from the document"
-                print(f"  - {key} ({mark})")
+                print(f"  - {_preview_line(report.label(key))} ({mark})")
             if report.removed and not report.retired:
                 print("  (run again with --retire to retire them; history is kept)")
     return 1 if failures else 0
 
 
 FOREIGN_SUFFIXES = (".apkg", ".colpkg", ".csv", ".tsv")
+PREVIEW_WIDTH = 110  # characters of a question shown per preview line
+
+
+def _preview_line(text: str) -> str:
+    """One preview line: the question on one line, cut with an ellipsis when long."""
+    from labdeck.textfmt import one_line
+
+    line = one_line(text)
+    return line if len(line) <= PREVIEW_WIDTH else line[: PREVIEW_WIDTH - 1].rstrip() + "…"
 
 
 def _parse_foreign(path: Path, args: argparse.Namespace) -> list:
@@ -243,8 +273,11 @@ def cmd_db(args: argparse.Namespace) -> int:
     elif args.db_command == "backup":
         print(store.backup())
     elif args.db_command == "check":
+        from labdeck.store.sizes import format_report, size_report
+
         store.check()
         print(f"{store.path}: ok")
+        print("\n".join(format_report(size_report(store.path))))
     return 0
 
 
@@ -276,8 +309,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     p.add_argument("--retire", action="store_true", help="retire cards gone from the document")
-    p.add_argument("--standalone", action="store_true", help="never attach to the shipped deck")
-    p.add_argument("-v", "--verbose", action="store_true", help="list every new/updated card")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument(
+        "--standalone", action="store_true", help="never attach to the shipped deck"
+    )
+    target.add_argument(
+        "--into",
+        metavar="DECK",
+        help="attach the document to this existing deck (key, name or alias) as your notes",
+    )
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="list the question of every new/updated card"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_import)
 
@@ -306,7 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     down.add_argument("--yes", action="store_true", help="confirm a downgrade that drops tables")
     dbsub.add_parser("current", help="show the schema revision")
     dbsub.add_parser("backup", help="make a verified backup next to the database")
-    dbsub.add_parser("check", help="verify every page of the database file")
+    dbsub.add_parser(
+        "check", help="verify every page of the database file; show rows and bytes per table"
+    )
     rest = dbsub.add_parser(
         "restore", help="replace the database by a backup (default: the latest good one)"
     )
@@ -332,6 +377,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.home is not None:
         os.environ["LABDECK_HOME"] = str(args.home)
+    from labdeck.workspace import Workspace
+
+    # The composition root for this command, built here and handed in: a feature's commands
+    # module cannot import the workspace that builds its own package (docs/architecture.md).
+    args.workspace = Workspace.from_args(args)  # opens nothing until first used
     func = getattr(args, "func", None) or cmd_tui
     try:
         return int(func(args) or 0)

@@ -114,3 +114,40 @@ def to_simplified(text: str) -> str:
 
         _T2S = opencc.OpenCC("t2s").convert
     return _T2S(text)
+
+
+# Lines that only point at media: a Markdown image, an HTML <img>, the importers' own
+# "[image: alt — path]" reference, a bare URL or a link whose text is its URL, optionally
+# under a short label ("Image source:", "图片来源：").
+_MEDIA_PIECES = re.compile(
+    r"!\[[^\]]*\]\([^)]*\)"  # ![alt](src "title")
+    r"|<img\b[^>]*>"  # <img src=...>
+    r"|\[image: [^\]]*\]"  # images_as_references (labdeck.ingest.common)
+    r"|\[(?:https?://|www\.)[^\]]*\]\([^)]*\)"  # [https://…](https://…)
+    r"|<(?:https?://|www\.)[^>\s]*>"  # <https://…>
+    r"|(?:https?://|www\.)\S+",  # a bare URL
+    re.I,
+)
+_EDGE_PUNCT = " \t.,;。，；、!！()（）[]*_`'\"-"
+
+
+def is_media_line(line: str) -> bool:
+    """True for a line that only shows or points at media (an image, an ``<img>``, a URL,
+    optionally after a short label such as "Image source:"): kept for display, never graded."""
+    stripped = line.strip().lstrip(">-*+ \t")
+    if not _MEDIA_PIECES.search(stripped):
+        return False
+    rest = _MEDIA_PIECES.sub(" ", stripped).strip(_EDGE_PUNCT)
+    return not rest or (rest[-1] in ":：" and len(rest) <= 25 and "\n" not in rest)
+
+
+_INLINE_IMAGES = re.compile(r"!\[[^\]]*\]\([^)]*\)|<img\b[^>]*>|\[image: [^\]]*\]", re.I)
+
+
+def without_media(text: str) -> str:
+    """``text`` as the grader should see it: media lines (``is_media_line``) dropped and images
+    inside other lines removed; everything else unchanged."""
+    if not _MEDIA_PIECES.search(text):
+        return text
+    kept = (line for line in text.split("\n") if not is_media_line(line))
+    return "\n".join(_INLINE_IMAGES.sub("", line) for line in kept)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from child_runs import child_run, exact_checks, failed, of_type
+from child_runs import changed, child_run, exact_checks, failed, of_type
 
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
@@ -35,6 +35,7 @@ def test_lora_quick_meets_every_check() -> None:
 def test_an_odd_rank_joins_the_sweep_and_exactness_holds_for_another_task() -> None:
     knobs = {"task_b": "invert", "rank": 3, "alpha": 2.0, "pretrain_steps": 40, "adapt_steps": 20}
     _, out = child_run("lora", **knobs)
-    assert not failed(exact_checks(out)), failed(exact_checks(out))
+    assert exact_checks(out) and not failed(out.checks), failed(out.checks)
+    assert changed(out.checks)  # the short training moved an expectation: not a failure
     assert out.metrics["trainable_lora_r3"] == 3 * PER_RANK
     assert out.metrics["lora_start_err"] == 0.0

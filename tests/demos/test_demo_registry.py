@@ -30,7 +30,16 @@ def test_light_modules_import_nothing_heavy() -> None:
     assert json.loads(out.stdout) == []
 
 
-NEW_DEMOS = ["decoding", "positions", "contrastive", "lora"]
+NEW_DEMOS = [
+    "decoding",
+    "positions",
+    "contrastive",
+    "lora",
+    "guidance",
+    "vq",
+    "flash",
+    "speculative",
+]
 
 
 def test_the_demos_are_registered() -> None:

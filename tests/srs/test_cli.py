@@ -54,7 +54,7 @@ def test_a_scripted_two_day_run(cli_home: Path, capsys, monkeypatch) -> None:
 
     card = js(capsys, "next")
     assert (card["key"], card["kind"], card["chapter"]) == (K1, "new", "N1")
-    assert card["prompt"] == "N1 item 1"
+    assert card["prompt"] == "N1 Chapter N1 › N1 item 1"  # a bare heading, with its chapter
     code, out, _ = run(capsys, "answer", K1, "2", "--text", "no idea")
     assert code == 0 and "again today" in out
     # the failed card waits its turn: a few other cards first, never straight back

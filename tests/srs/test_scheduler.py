@@ -411,7 +411,7 @@ def test_helpers_for_the_screens(store, two_decks, clock):
         key(a, "A1", 2),
         a,
         "A1",
-        "A1 item 2",
+        "A1 Chapter A1 › A1 item 2",  # a bare outline heading gets its chapter (ingest.prompts)
     )
     assert card.answer == "Notes for A1 item 2." and card.key_points == [] and card.demos == []
     summary = sched.today_summary()

@@ -19,6 +19,11 @@ from .test_cli import K1, K2, cli_home, js, run  # noqa: F401 (cli_home: a fixtu
 from .test_scheduler import state_row
 
 
+def state_id(store: Store, k: str) -> int:
+    with sqlite3.connect(store.path) as conn:
+        return int(conn.execute("SELECT id FROM card WHERE key = ?", (k,)).fetchone()[0])
+
+
 def meta_log(store: Store) -> list[dict]:
     with sqlite3.connect(store.path) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (undo.KEY,)).fetchone()
@@ -102,7 +107,10 @@ def test_no_op_is_not_recorded_and_the_log_is_bounded(store, two_decks, clock):
         sched.unsuspend(k1)
     log = meta_log(store)
     assert len(log) == undo.KEEP and log[-1]["op"] == "unsuspend"
-    assert log[-1]["before"] is True and log[-1]["after"] == 0
+    assert log[-1]["cards"] == [
+        {"card": state_id(store, k1), "key": k1, "before": {"suspended": True}}
+    ]
+    assert log[-1]["after"] == 0
 
 
 @pytest.mark.usefixtures("cli_home")

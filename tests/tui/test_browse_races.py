@@ -1,7 +1,7 @@
 """Browse search is race-free and takes the keys typed right after ``/`` (issue 15.8).
 
 Real app and store. The one thing controlled here is *when* a search worker's thread finishes:
-``filter_rows`` is wrapped so the search for "b2" waits until the newer search's result is
+``find_rows`` is wrapped so the search for "softmax" waits until the newer search's result is
 on screen, which is the order fast typing produces on a busy machine.
 """
 
@@ -15,7 +15,8 @@ from textual.widgets import DataTable, Input
 from tuihelpers import settle, wait_for
 
 import labdeck.tui.screens.browse as browse
-from labdeck.tui.screens.browse import BrowseScreen, CardDetail
+from labdeck.store.browse_query import parse
+from labdeck.tui.screens.browse import BrowseScreen, CardDetail, Search
 
 SIZE = (120, 36)
 
@@ -65,29 +66,30 @@ async def test_letters_typed_right_after_slash_go_to_the_search_box(make_app, se
 
 
 async def test_a_late_search_result_never_replaces_a_newer_one(make_app, monkeypatch):
-    real = browse.filter_rows
+    real = browse.find_rows
     release = threading.Event()
     held: list[str] = []
 
-    def filter_rows(rows, scope, state, query, today):
-        out = real(rows, scope, state, query, today)
-        if query == "b2":  # this search's thread finishes last
-            held.append(query)
+    def find_rows(store, search, today, total=None):
+        out = real(store, search, today, total)
+        if search.node == parse("softmax"):  # this search's thread finishes last
+            held.append("softmax")
             release.wait(timeout=30)
         return out
 
-    monkeypatch.setattr(browse, "filter_rows", filter_rows)
+    monkeypatch.setattr(browse, "find_rows", find_rows)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_browse(pilot)
-        await pilot.press("slash", "b", "2")
-        await wait_for(pilot, lambda: held == ["b2"])
-        await pilot.press("backspace", "1", "full_stop", "1")
-        wanted = [r.id for r in real(screen.rows, "", "all", "b1.1", screen.today)]
+        await pilot.press("slash", *"softmax")
+        await wait_for(pilot, lambda: held == ["softmax"])
+        await pilot.press(*" deck:exam-c")
+        newer = Search(parse("softmax deck:exam-c"))
+        wanted = [r.id for r in real(screen.services.store, newer, screen.today).rows]
         assert wanted
         await wait_for(pilot, lambda: [r.id for r in screen.shown] == wanted)
         await wait_for(pilot, lambda: _detail_key(screen) == screen.shown[0].key)
-        release.set()  # the stale "b2" result lands now
+        release.set()  # the stale "softmax" result lands now
         await settle(pilot)
         assert [r.id for r in screen.shown] == wanted
         table = screen.query_one("#browse-table", DataTable)
@@ -107,7 +109,8 @@ async def test_a_late_detail_never_replaces_the_highlighted_card(make_app):
         await settle(pilot)
         assert _detail_key(screen) == first.key
         # the second card's worker, finishing late, hands its result to the screen
-        screen._show_detail(CardDetail(second, second.card, [], []))
+        info = screen.services.scheduler().card(second.id)
+        screen._show_detail(CardDetail(second, info, [], []))
         await settle(pilot)
         assert _detail_key(screen) == first.key
         assert first.key in screen.query_one("#browse-card").source

@@ -3,10 +3,11 @@ grader), enter accepts the verdict's quality, and the essay's reference is shown
 
 from __future__ import annotations
 
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 from tuihelpers import review_log, review_rows, screen_text, settle, wait_for
 
 from labdeck.tui.screens.review import AnswerBox, ReviewScreen
+from labdeck.tui.widgets.cardtext import CardText
 
 SIZE = (120, 36)
 SMALL = (80, 24)
@@ -71,7 +72,7 @@ async def test_each_drill_type_is_checked_exactly(make_services, make_app) -> No
                 await wait_for(pilot, lambda: screen.phase == "rating")
                 grade = str(screen.query_one("#grade", Static).render())
                 assert "✓ right" in grade, (card.key, grade)
-                reference = screen.query_one("#reference", Markdown)
+                reference = screen.query_one("#reference", CardText)
                 assert reference.display  # the parent essay's reference
                 assert screen.offered_quality() == 5
                 await pilot.press("enter")

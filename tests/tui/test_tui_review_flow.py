@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 from tuihelpers import card_state, review_rows, settle, wait_for
 
 from labdeck.config import Settings
 from labdeck.tui.screens.review import AnswerBox, ReviewScreen
+from labdeck.tui.widgets.cardtext import CardText
 
 SIZE = (120, 36)
 ANSWER = (
@@ -70,7 +71,7 @@ async def test_classic_reveal_then_digit(make_app, services):
         first = screen.card
         await pilot.press("space")  # space on an empty box reveals the reference
         await wait_for(pilot, lambda: screen.phase == "rating")
-        reference = screen.query_one("#reference", Markdown)
+        reference = screen.query_one("#reference", CardText)
         assert reference.display
         await pilot.press("4")
         await wait_for(pilot, lambda: screen.phase == "answering" and screen.card is not None)
@@ -124,7 +125,7 @@ async def test_empty_queue_shows_a_message_and_the_forecast(make_services):
         screen = app.screen
         assert isinstance(screen, ReviewScreen)
         await wait_for(pilot, lambda: screen.phase == "empty")
-        prompt = screen.query_one("#prompt", Markdown)
+        prompt = screen.query_one("#prompt", CardText)
         source = prompt.source
         assert "Nothing left for today" in source
         assert "Tomorrow" in source and ": 0 cards" in source  # the forecast, day by day

@@ -207,7 +207,9 @@ async def test_browse_search_filter_and_suspend(make_app, services):
         await settle(pilot)
         assert 0 < table.row_count < total
         first = screen.shown[0]
-        assert "attention" in (first.prompt + " ".join(first.card.tags)).lower()
+        info = screen.services.scheduler().card(first.id)
+        text = " ".join([info.prompt, info.answer or "", *info.key_points, info.notes or ""])
+        assert "multi-head" in text.lower() and "attention" in text.lower()
         detail = screen.query_one("#browse-card", Markdown).source
         assert first.key in detail and "**Schedule**" in detail and "Review history" in detail
         await pilot.press("enter")  # leave the search box for the table

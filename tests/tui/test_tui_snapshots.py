@@ -114,7 +114,7 @@ def test_import(snap_compare, make_app, tmp_path, monkeypatch, size):
     (notes / "outline-exam-C.md").write_text("# C1 Chapter\n\n## item\n\nbody\n")
     (notes / "interview.md").write_text("1. Question?\n   - Answer: yes\n")
     (notes / "picture.png").write_bytes(b"\x89PNG")
-    monkeypatch.chdir(notes)
+    monkeypatch.setenv("HOME", str(notes))  # the file picker opens in the home directory
 
     async def steps(pilot):
         await pilot.press("i")

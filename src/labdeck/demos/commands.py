@@ -13,10 +13,13 @@ import sys
 import textwrap
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from labdeck.demos import registry
 from labdeck.demos.events import count_checks
+
+if TYPE_CHECKING:
+    from labdeck.store import Store
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -24,6 +27,15 @@ EXIT_USAGE = 2
 EXIT_CRASHED = 3
 EXIT_TIMEOUT = 124
 EXIT_CANCELLED = 130
+
+
+class CommandWorkspace(Protocol):
+    """What these commands use of the workspace, which cli.py builds and passes in as
+    ``args.workspace``: the workspace checks cards' demos against the registry, so this module
+    may not import it."""
+
+    @property
+    def store(self) -> Store: ...
 
 
 def _param_index() -> dict[str, list[tuple[registry.Demo, registry.Param]]]:
@@ -57,7 +69,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("demo_id", metavar="ID", help=f"one of: {ids}")
     p.add_argument("--device", choices=registry.DEVICES, default="auto")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default 1: two ran 4–13× slower on 2 cores)",
+    )
     p.add_argument(
         "--preset",
         choices=registry.PRESETS,
@@ -99,7 +116,12 @@ def register(subparsers: Any) -> None:
         "one line per demo. Exit status 0 when every demo finished with all checks passed.",
     )
     p.add_argument("--device", choices=registry.DEVICES, default="auto")
-    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default 1: two ran 4–13× slower on 2 cores)",
+    )
     p.add_argument("--demo", metavar="ID", action="append", default=None, help="only these")
     p.set_defaults(func=cmd_selftest)
 
@@ -174,12 +196,11 @@ def _exit_code(outcome: Any) -> int:
     return EXIT_CRASHED
 
 
-def _open_store(args: argparse.Namespace) -> Any:
+def _open_store(args: argparse.Namespace) -> Store | None:
     """The run history store, or None (with a warning): a demo still runs without it."""
     try:
-        from labdeck.workspace import Workspace
-
-        return Workspace.from_args(args).store
+        workspace: CommandWorkspace = args.workspace
+        return workspace.store
     except Exception as exc:
         print(
             f"labdeck: warning: run history unavailable ({exc}); the run is not recorded",
@@ -341,6 +362,9 @@ def _print_notice(demo: registry.Demo, card_key: str | None, store: Any) -> None
 
 
 def cmd_selftest(args: argparse.Namespace) -> int:
+    """Every registry demo's quick preset, one line each: status, time, device, checks and the
+    loosest tolerance its exactness checks were held to on that device."""
+    from labdeck.demos.events import exact_tolerance
     from labdeck.demos.runner import DemoProcess
 
     try:
@@ -362,7 +386,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
             outcome = proc.run()
         except KeyboardInterrupt:
             proc.cancel()
-            print(f"{demo.id:<10} cancelled", flush=True)
+            print(f"{demo.id:<12} cancelled", flush=True)
             return EXIT_CANCELLED
         passed, total = outcome.checks_passed()
         device = str((outcome.result or {}).get("device") or args.device)
@@ -372,15 +396,18 @@ def cmd_selftest(args: argparse.Namespace) -> int:
             else (outcome.status if not outcome.ok else "FAILED")
         )
         est = demo.seconds["quick"]
+        n_exact, tol = exact_tolerance(outcome.checks)
         line = (
-            f"{demo.id:<10} {status:<8} {outcome.seconds:6.1f} s (estimate {est:g} s)  "
+            f"{demo.id:<12} {status:<8} {outcome.seconds:6.1f} s (estimate {est:g} s)  "
             f"device {device:<7} checks {passed}/{total}"
         )
         if not outcome.ok:
             line += f"  {clean_line(outcome.message)}"
-        elif passed < total:
-            failed = [k for k, c in outcome.checks.items() if c.get("passed") is False]
-            line += "  failed: " + ", ".join(failed)
+        else:
+            line += f" ({n_exact} exact, tolerance {'-' if tol is None else f'{tol:g}'})"
+            if passed < total:
+                failed = [k for k, c in outcome.checks.items() if c.get("passed") is False]
+                line += "  failed: " + ", ".join(failed)
         print(line, flush=True)
         if status != "ok":
             worst = EXIT_USAGE if outcome.returncode == EXIT_USAGE else EXIT_FAILED
@@ -400,9 +427,9 @@ def clean_line(text: str) -> str:
 
 def cmd_history(args: argparse.Namespace) -> int:
     from labdeck.demos import history
-    from labdeck.workspace import Workspace
 
-    store = Workspace.from_args(args).store
+    workspace: CommandWorkspace = args.workspace
+    store = workspace.store
     history.mark_interrupted(store)
     runs = history.list_runs(store, limit=args.limit, demo_id=args.demo)
     if args.json:

@@ -28,7 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from labdeck.demos.events import at_least, at_most, is_true
+from labdeck.demos import optim
+from labdeck.demos.events import at_least, at_most, exact, is_true
 
 LATENT, DIM_A, DIM_B, EMBED = 6, 32, 24, 32
 EVAL_SIZES = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -100,7 +101,7 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     data = TwoViews(p["noise"], gen)
     model = CLIP(p["hidden"], p["temperature"]).to(dev)
     steps, batch = p["train_steps"], p["batch"]
-    opt = torch.optim.AdamW(model.parameters(), lr=p["lr"], weight_decay=1e-4)
+    opt = optim.AdamW(model.parameters(), lr=p["lr"], weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, p["lr"], total_steps=steps, pct_start=0.1)
     temp_desc = "learnable (init 0.07)" if p["temperature"] == 0 else f"fixed {p['temperature']:g}"
     emit.text(
@@ -216,10 +217,12 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "gap_large_n": gaps[-1],
     }
     checks = {
-        "exact_loss_matches_cross_entropy_both_directions": at_most(ce_err, 1e-12),
-        "exact_symmetric_loss_is_the_mean_of_both": at_most(sym_err, 1e-12),
-        "exact_constant_logits_give_log_n": at_most(abs(flat - math.log(64)), 1e-12),
-        "exact_estimate_never_exceeds_log_n": is_true(bound_ok, "log N - loss <= log N for all N"),
+        "exact_loss_matches_cross_entropy_both_directions": exact(at_most(ce_err, 1e-12)),
+        "exact_symmetric_loss_is_the_mean_of_both": exact(at_most(sym_err, 1e-12)),
+        "exact_constant_logits_give_log_n": exact(at_most(abs(flat - math.log(64)), 1e-12)),
+        "exact_estimate_never_exceeds_log_n": exact(
+            is_true(bound_ok, "log N - loss <= log N for all N")
+        ),
         "recall_at_1_a_to_b": at_least(rec["a_to_b_r1"], 0.3),
         "recall_at_1_b_to_a": at_least(rec["b_to_a_r1"], 0.3),
         "bound_tight_for_small_n": at_most(gaps[0], 0.05),

@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from labdeck.demos import optim
 from labdeck.demos.events import EXACT, at_least, at_most, is_true
 
 BLANK = 0
@@ -307,7 +308,7 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     def fit(model: BiGRUTagger) -> dict[str, Any]:
         rng = np.random.default_rng(ctx.seed)
         ctc = nn.CTCLoss(blank=BLANK, reduction="mean", zero_infinity=True)
-        opt = torch.optim.Adam(model.parameters(), lr=p["lr"])
+        opt = optim.Adam(model.parameters(), lr=p["lr"])
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=p["lr"], total_steps=steps, pct_start=0.15
         )

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from labdeck.demos import optim
 from labdeck.demos.events import EXACT, at_least, at_most, is_true
 
 T = 1000
@@ -231,7 +232,7 @@ def train(
     gen: torch.Generator,
 ) -> tuple[NoiseMLP, list[int], list[float]]:
     abar = schedule(torch.float32)["abar"].to(data.device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    opt = optim.Adam(model.parameters(), lr=lr, fused=True)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * 0.05)
     # Exponential moving average of the weights (sampled from; steadier than the raw weights):
     # theta_ema <- theta_ema + (1 - decay) (theta - theta_ema)

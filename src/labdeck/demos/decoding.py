@@ -37,7 +37,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from labdeck.demos.events import at_least, at_most, is_true
+from labdeck.demos import optim
+from labdeck.demos.events import at_least, at_most, exact, is_true
 
 CONTEXT = 64  # training window; prompts plus generated text stay within it
 END = "."  # a sentence ends here (the "end of sequence" token for beam search)
@@ -349,7 +350,7 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     unigram = -(counts / counts.sum() * (counts / counts.sum()).log()).sum().item()
     model = CharTransformer(len(chars), p["d_model"], 4).to(dev)
     steps, batch = p["train_steps"], 16
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.01)
+    opt = optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, 1e-2, total_steps=steps, pct_start=0.1)
     emit.text(
         f"{len(text)} characters of English, vocabulary {len(chars)}; a 2-layer Transformer "
@@ -485,11 +486,11 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "length_alpha2": lp_rows[-1][1],
     }
     checks = {
-        "exact_kv_cache_equals_recompute": at_most(kv["float64"], 1e-9),
-        "exact_filters_match_brute_force": at_most(filt["err"], 1e-12),
-        "exact_filtered_rows_sum_to_one": at_most(filt["sum_err"], 1e-12),
-        "exact_beam1_equals_greedy": is_true(
-            beam1_same, f"beams = 1, alpha = 0: all {len(PROMPTS)} prompts"
+        "exact_kv_cache_equals_recompute": exact(at_most(kv["float64"], 1e-9)),
+        "exact_filters_match_brute_force": exact(at_most(filt["err"], 1e-12)),
+        "exact_filtered_rows_sum_to_one": exact(at_most(filt["sum_err"], 1e-12)),
+        "exact_beam1_equals_greedy": exact(
+            is_true(beam1_same, f"beams = 1, alpha = 0: all {len(PROMPTS)} prompts")
         ),
         "model_beats_unigram": at_most(ys[-1], unigram - 0.8),
         "beam_more_likely_than_greedy_on_average": at_least(

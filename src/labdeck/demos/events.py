@@ -187,10 +187,14 @@ def exact(check: dict[str, Any]) -> dict[str, Any]:
 
 
 def kind_of(name: str, check: Any) -> str:
-    """A check's kind; unmarked checks are exact when named ``exact_...``, else quality."""
+    """A check's kind. A check named ``exact_...`` is exact whatever its dict says (``at_most``
+    and friends default to quality, and a name that promises exactness must never turn into a
+    "changed" note); otherwise its declared kind, and quality when it declares none."""
+    if str(name).startswith("exact_"):
+        return EXACT
     if isinstance(check, dict) and check.get("kind") in (EXACT, QUALITY):
         return str(check["kind"])
-    return EXACT if str(name).startswith("exact_") else QUALITY
+    return QUALITY
 
 
 def settle(checks: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]:
@@ -226,3 +230,21 @@ def count_checks(checks: Any) -> tuple[int, int, int]:
         else:
             failed += 1
     return passed, failed, changed
+
+
+def exact_tolerance(checks: Any) -> tuple[int, float | None]:
+    """(number of exactness checks, the loosest ``<= x`` limit among them): the tolerance a
+    run's exactness was held to on its device (None when no exactness check has a limit)."""
+    if not isinstance(checks, dict):
+        return 0, None
+    n, loosest = 0, None
+    for name, c in checks.items():
+        if kind_of(name, c) != EXACT:
+            continue
+        n += 1
+        target = c.get("target") if isinstance(c, dict) else None
+        if isinstance(target, str) and target.startswith("<= "):
+            limit = _num(target[3:])
+            if isinstance(limit, float) and (loosest is None or limit > loosest):
+                loosest = limit
+    return n, loosest

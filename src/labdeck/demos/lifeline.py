@@ -45,26 +45,41 @@ def tie_to_parent(environ: dict[str, str] | None = None) -> bool:
 
     Returns False (doing nothing) when the variable is absent, e.g. the child was started by
     hand. Does not return when the parent is already gone."""
+    tie = arm(environ)
+    if tie is None:
+        return False
+    watch(*tie)
+    return True
+
+
+def arm(environ: dict[str, str] | None = None) -> tuple[int, int] | None:
+    """The first half of ``tie_to_parent``: the death signal, and the check that the runner
+    still lives. Returns (runner pid, parent pid at start) for ``watch``; None without the
+    variable. A warm child (``run --warm``) arms at once and watches only after it has read
+    its run's arguments from stdin, which the watcher would otherwise consume."""
     raw = (os.environ if environ is None else environ).get(PARENT_ENV, "")
     try:
         expected = int(raw)
     except ValueError:
-        return False
+        return None
     if expected <= 1:
-        return False
+        return None
     _set_pdeathsig()
     first = os.getppid()
     if first != expected and not _exists(expected):
         _die()  # the runner died before (or while) the death signal was armed
-    watch_stdin = _stdin_is_pipe()
+    return expected, first
+
+
+def watch(expected: int, first: int) -> None:
+    """The second half: a daemon thread that kills the child once the runner is gone."""
     thread = threading.Thread(
         target=_watch,
-        args=(expected, first, watch_stdin),
+        args=(expected, first, _stdin_is_pipe()),
         name="labdeck-parent-watch",
         daemon=True,
     )
     thread.start()
-    return True
 
 
 def _set_pdeathsig() -> None:

@@ -27,7 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from labdeck.demos.events import at_least, at_most, is_true
+from labdeck.demos import optim
+from labdeck.demos.events import at_least, at_most, exact, is_true
 
 HIDDEN = 256
 RANKS = (1, 2, 4, 8)
@@ -132,7 +133,7 @@ def fit(
     model: nn.Module, x: Tensor, y: Tensor, steps: int, lr: float, gen: torch.Generator
 ) -> None:
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = optim.Adam(params, lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     model.train()
     for _ in range(steps):
@@ -292,15 +293,15 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "train_seconds": train_seconds,
     }
     checks = {
-        "exact_lora_starts_as_the_base_model": at_most(start_err, 0.0),
-        "exact_adapter_starts_as_the_base_model": at_most(adapter_start_err, 0.0),
-        "exact_merged_equals_unmerged_f64": at_most(merge_err64, 1e-10),
-        "exact_merged_equals_unmerged_f32": at_most(merge_err32 / max(scale32, 1.0), 1e-5),
-        "exact_lora_trainable_count_is_r_times_d_plus_k": is_true(
-            count_ok, "sum over layers of r (d_in + d_out)"
+        "exact_lora_starts_as_the_base_model": exact(at_most(start_err, 0.0)),
+        "exact_adapter_starts_as_the_base_model": exact(at_most(adapter_start_err, 0.0)),
+        "exact_merged_equals_unmerged_f64": exact(at_most(merge_err64, 1e-10)),
+        "exact_merged_equals_unmerged_f32": exact(at_most(merge_err32 / max(scale32, 1.0), 1e-5)),
+        "exact_lora_trainable_count_is_r_times_d_plus_k": exact(
+            is_true(count_ok, "sum over layers of r (d_in + d_out)")
         ),
-        "exact_adapter_trainable_count": is_true(adapter_count_ok, "2 (2 d m + d + m)"),
-        "exact_base_weights_unchanged": is_true(frozen_ok, "bitwise equal after adapting"),
+        "exact_adapter_trainable_count": exact(is_true(adapter_count_ok, "2 (2 d m + d + m)")),
+        "exact_base_weights_unchanged": exact(is_true(frozen_ok, "bitwise equal after adapting")),
         "adaptation_helps": at_least(best_lora - base_b, 0.2),
         "lora_r8_close_to_full_fine_tuning": at_least(acc_b["lora_r8"] - acc_b["full"], -0.05),
         "full_fine_tuning_forgets_task_a": at_least(base_a - full_a, 0.05),

@@ -37,7 +37,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from labdeck.demos.events import at_least, at_most
+from labdeck.demos import optim
+from labdeck.demos.events import at_least, at_most, exact
 
 ENCODINGS = ("none", "sinusoidal", "learned", "rope", "alibi")
 
@@ -269,7 +270,7 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     for enc in ENCODINGS:
         torch.manual_seed(ctx.seed)
         model = TinyLM(vocab, d, heads, enc, max(lengths)).to(dev)
-        opt = torch.optim.AdamW(model.parameters(), lr=p["lr"], weight_decay=0.0)
+        opt = optim.AdamW(model.parameters(), lr=p["lr"], weight_decay=0.0)
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt, p["lr"], total_steps=p["train_steps"], pct_start=0.1
         )
@@ -315,7 +316,7 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     for name, scale in (("rope + PI + fine-tune", train_len / long), ("rope + fine-tune", 1.0)):
         model = copy.deepcopy(models["rope"]).train()
         model.position_scale = scale
-        opt = torch.optim.AdamW(model.parameters(), lr=p["lr"] / 10)
+        opt = optim.AdamW(model.parameters(), lr=p["lr"] / 10)
         for _ in range(ft_steps):
             x = chain.sample(8, long, gen).to(dev)
             logits = model(x[:, :-1])[:, 1:]
@@ -409,13 +410,13 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         **{f"exact_err_{k}": v for k, v in ex.items()},
     }
     checks = {
-        "exact_sinusoid_matches_formula": at_most(ex["sinusoid_formula"], 1e-12),
-        "exact_sinusoid_shift_is_a_rotation": at_most(ex["sinusoid_shift"], 1e-12),
-        "exact_rope_score_depends_only_on_offset": at_most(ex["rope_relative"], 1e-12),
-        "exact_rope_matches_complex_form": at_most(ex["rope_complex"], 1e-12),
-        "exact_alibi_slopes_geometric": at_most(ex["alibi_slopes"], 1e-12),
-        "exact_alibi_bias_linear_in_distance": at_most(ex["alibi_bias"], 1e-6),
-        "exact_pi_positions_inside_training_window": at_most(pi_last - train_len, -1e-9),
+        "exact_sinusoid_matches_formula": exact(at_most(ex["sinusoid_formula"], 1e-12)),
+        "exact_sinusoid_shift_is_a_rotation": exact(at_most(ex["sinusoid_shift"], 1e-12)),
+        "exact_rope_score_depends_only_on_offset": exact(at_most(ex["rope_relative"], 1e-12)),
+        "exact_rope_matches_complex_form": exact(at_most(ex["rope_complex"], 1e-12)),
+        "exact_alibi_slopes_geometric": exact(at_most(ex["alibi_slopes"], 1e-12)),
+        "exact_alibi_bias_linear_in_distance": exact(at_most(ex["alibi_bias"], 1e-6)),
+        "exact_pi_positions_inside_training_window": exact(at_most(pi_last - train_len, -1e-9)),
         "positions_close_most_of_the_gap_at_train_length": at_least(min(closed.values()), 0.7),
         "no_positions_cannot_find_previous_token": at_least(gap_train["none"], 0.15),
         "relative_encodings_extrapolate_better_than_learned": at_least(

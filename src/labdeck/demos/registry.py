@@ -815,6 +815,324 @@ _LORA = Demo(
 )
 
 
+_GUIDANCE = Demo(
+    id="guidance",
+    title="Classifier-free guidance: one conditional diffusion model, a guidance-scale sweep",
+    explanation=(
+        "Two classes of 2-D points: eight Gaussian modes on a ring, alternately class 0 and "
+        "class 1, neighbours overlapping. One noise-prediction network eps(x_t, t, c) is trained "
+        "with the simple DDPM loss while each label is replaced by a null label with "
+        "probability --p-uncond, so it learns the conditional and the unconditional prediction "
+        "at once. Sampling runs ddim.py's DDIM sampler on the guided prediction "
+        "eps~ = (1 + w) eps(x_t, c) - w eps(x_t, null) (Ho & Salimans' convention; it is "
+        "eps(null) + s (eps(c) - eps(null)) with s = 1 + w in Stable Diffusion's). The run "
+        "sweeps w and shows, per w, a scatter of the samples, the share the true Bayes "
+        "classifier puts on the requested class, the spread within a mode, the modes covered "
+        "and the share off the data, next to the tilted target p(x|c) p(c|x)^w, and the same "
+        "for classifier guidance, eps(null) - s sqrt(1 - abar_t) grad log p_t(c | x_t), with "
+        "the exact noisy classifier of the mixture (or, --classifier clean, the noise-free "
+        "one applied to noisy points). It checks that "
+        "w = 0 is exactly the conditional sampler and w = -1 the unconditional one, the guided "
+        "prediction against its formula, and the guided DDIM trajectory against the paper's "
+        "step written out in plain floats."
+    ),
+    module="labdeck.demos.guidance",
+    topics=("C6.1", "C6.2"),
+    keywords=(
+        "classifier-free guidance",
+        "classifier guidance",
+        "cfg",
+        "guidance",
+        "guidance scale",
+        "conditional diffusion",
+        "null token",
+        "condition dropout",
+        "diffusion",
+        "ddim",
+    ),
+    params=(
+        Param(
+            "scale",
+            float,
+            3.0,
+            "guidance weight w of eps~ = (1 + w) eps(c) - w eps(null); joins the sweep 0..4",
+            min=-1.0,
+            max=20.0,
+        ),
+        Param(
+            "p_uncond",
+            float,
+            0.2,
+            "probability a training label is replaced by the null label",
+            min=0.0,
+            max=1.0,
+        ),
+        Param(
+            "classifier",
+            str,
+            "noisy",
+            "classifier guidance's classifier: exact on noisy x_t, or the clean-data one",
+            choices=("noisy", "clean"),
+        ),
+        Param("steps", int, 50, "DDIM steps (two model calls each)", min=1, max=1000),
+        Param("eta", float, 0.0, "DDIM stochasticity (1 over 1000 steps = DDPM)", min=0, max=1),
+        Param("train_steps", int, 6000, "optimiser steps", min=1, max=200000),
+        Param("hidden", int, 64, "hidden units per layer of the noise MLP", min=8, max=1024),
+        Param("batch", int, 256, "minibatch size", min=8, max=8192),
+        Param("lr", float, 1e-2, "Adam learning rate (cosine-decayed)", min=1e-6, max=1.0),
+        Param("samples", int, 1000, "points per w (half per class)", min=20, max=20000),
+    ),
+    presets=_frozen({"quick": {"train_steps": 1500, "samples": 600}, "full": {}}),
+    seconds=MappingProxyType({"quick": 9.0, "full": 22.0}),
+    concepts=(
+        "classifier-free guidance",
+        "classifier guidance",
+        "guidance scale",
+        "null token",
+        "unconditional prediction",
+    ),
+    notice=(
+        "- One network, two predictions: dropping the label to a null token during training "
+        "teaches eps(x, null) next to eps(x, c).\n"
+        "- w = 0 (s = 1) is exactly the conditional sampler; raising w pushes samples away from "
+        "the other class: more land on the requested class, and they crowd into a mode's far "
+        "side (spread falls, some leave the data's support): fidelity bought with diversity.\n"
+        "- Each step costs two network calls (conditional and null), and no classifier is "
+        "trained. Classifier guidance with scale s = 1 + w aims at the same target with an "
+        "explicit classifier's gradient; it must be the noisy-data classifier p_t(c | x_t) "
+        "(--classifier clean shows what a clean-data one does).\n"
+        "- --p-uncond 0 never trains the null label: the unconditional prediction is "
+        "meaningless and guidance extrapolates away from noise; --p-uncond 1 never trains the "
+        "class labels."
+    ),
+)
+
+
+_VQ = Demo(
+    id="vq",
+    title="Discrete latents: VQ-VAE (straight-through) and Gumbel-softmax on 8x8 digits",
+    explanation=(
+        "Each binarised 8x8 digit is encoded as a few tokens, each one of K codebook vectors. "
+        "The VQ-VAE replaces each encoder output z_e by its nearest code e_k; argmin has no "
+        "gradient, so the straight-through estimator z_q = z_e + sg(e_k - z_e) copies the "
+        "decoder's gradient to the encoder, and the codebook learns from || sg(z_e) - e_k ||^2 "
+        "while a commitment term beta || z_e - sg(e_k) ||^2 keeps the encoder near its codes. "
+        "The Gumbel-softmax variant (DALL-E's dVAE) samples a code per token from softmax "
+        "logits with Gumbel noise, relaxed to softmax((l + g) / tau) with tau annealed towards "
+        "0; with hard=True the forward pass is one-hot and the gradient is the soft sample's; "
+        "a KL term to a uniform prior keeps the codes in use. The run reports the test "
+        "reconstruction in nats against the 0-nat floor of binary pixels and the mean-image "
+        "baseline, codebook perplexity and dead codes, and draws digits, their codes and "
+        "reconstructions. It checks the straight-through gradient with autograd, the "
+        "quantizer against torch.cdist, and the hard Gumbel-softmax's one-hot forward pass, "
+        "its gradient and its sampling distribution."
+    ),
+    module="labdeck.demos.vq",
+    topics=("C3.5", "C3.6", "C5.2"),
+    keywords=(
+        "vq-vae",
+        "vector quantization",
+        "vector quantisation",
+        "codebook",
+        "straight-through estimator",
+        "commitment loss",
+        "gumbel-softmax",
+        "discrete vae",
+        "dvae",
+        "discrete latents",
+        "visual tokens",
+    ),
+    params=(
+        Param("quantizer", str, "vq", "how tokens are chosen", choices=("vq", "gumbel")),
+        Param("codebook", int, 32, "codebook size K", min=2, max=1024),
+        Param(
+            "beta",
+            float,
+            0.25,
+            "commitment weight (vq) or KL-to-uniform weight (gumbel)",
+            min=0.0,
+            max=10.0,
+        ),
+        Param("tokens", int, 4, "tokens per digit L", min=1, max=16),
+        Param("code_dim", int, 8, "dimension D of each code vector", min=1, max=64),
+        Param("tau_min", float, 0.1, "final Gumbel-softmax temperature (from 1)", min=0.01, max=1),
+        Param("epochs", int, 150, "training epochs over the 1437 training digits", min=1, max=5000),
+        Param("hidden", int, 256, "hidden units in encoder and decoder", min=8, max=4096),
+        Param("lr", float, 2e-3, "Adam learning rate (cosine-decayed)", min=1e-6, max=1.0),
+    ),
+    presets=_frozen({"quick": {"epochs": 60}, "full": {}}),
+    seconds=MappingProxyType({"quick": 8.0, "full": 12.5}),
+    concepts=(
+        "vq-vae",
+        "codebook",
+        "straight-through",
+        "gumbel-softmax",
+        "discrete vae",
+        "dvae",
+        "commitment loss",
+    ),
+    notice=(
+        "- A digit becomes a few integers: the decoder sees only the chosen codes, and at most "
+        "L log K nats get through.\n"
+        "- argmin has no gradient: the straight-through copy z_e + sg(e_k - z_e) passes the "
+        "decoder's gradient to the encoder unchanged; the codebook learns only from its own "
+        "term, the encoder is held near its codes by the commitment term.\n"
+        "- Codes never chosen get no gradient and stay dead; perplexity counts the codes in "
+        "use.\n"
+        "- Gumbel-softmax with hard=True is one-hot forward with the soft sample's gradient; "
+        "annealing tau trades gradient bias for variance.\n"
+        "- Decoding random codes gives scribbles: generation needs a learned prior over tokens "
+        "(PixelCNN, or DALL-E's Transformer)."
+    ),
+)
+
+
+FLASH_MAX_TILES = 64  # tiles per side, ceil(N / B): the Python tile loop runs (N / B)^2 times
+
+
+def _flash_tiles(v: Mapping[str, Any]) -> tuple[str, str] | None:
+    tiles = -(-v["seq_len"] // v["block"])
+    if tiles > FLASH_MAX_TILES:
+        return "block", (
+            f"must give at most {FLASH_MAX_TILES} tiles per side (seq_len / block, rounded up; "
+            f"the tile loop runs that squared), got {tiles} for seq_len={v['seq_len']}"
+        )
+    return None
+
+
+_FLASH = Demo(
+    id="flash",
+    title="FlashAttention's forward: online softmax over tiles, exact, with counted memory traffic",
+    explanation=(
+        "Exact attention computed tile by tile, as FlashAttention does on a GPU: blocks of "
+        "queries, keys and values are brought on chip, and each query row's softmax is built "
+        "from a running maximum m and a running sum l; when a new key block raises the "
+        "maximum, the partial sum and the output accumulator are rescaled by e^(m_old - m_new), "
+        "so the result equals softmax(Q K^T / sqrt(d)) V without the N x N score matrix ever "
+        "being stored. Both loop orders are written out (the paper's Algorithm 1 and "
+        "FlashAttention-2's) against a model of GPU memory (HBM) that counts every element read "
+        "or written. The run compares them with torch's scaled_dot_product_attention and the "
+        "naive formula in float64 and float32, shows the online softmax of one row tile by "
+        "tile, shows that large scores do not overflow, and tabulates HBM reads and writes of "
+        "the standard algorithm (Theta(N d + N^2)) and the tiled ones (Theta(N^2 d^2 / M)) per "
+        "tile size, checked against the closed forms."
+    ),
+    module="labdeck.demos.flash",
+    topics=("B10.7", "B5.3", "I2.6", "I5.3"),
+    keywords=(
+        "flashattention",
+        "flash attention",
+        "online softmax",
+        "tiling",
+        "io-aware",
+        "memory-bound",
+        "hbm",
+        "sram",
+        "attention",
+        "exact attention",
+    ),
+    params=(
+        Param("seq_len", int, 1024, "sequence length N", min=1, max=2048),
+        Param("block", int, 128, "tile size B (rows of Q and of K/V per tile)", min=1, max=2048),
+        Param("d_head", int, 64, "head width d", min=1, max=256),
+        Param("causal", bool, False, "causal mask: tiles above the diagonal are skipped"),
+    ),
+    presets=_frozen({"quick": {"seq_len": 512}, "full": {}}),
+    seconds=MappingProxyType({"quick": 3.0, "full": 4.0}),
+    constraints=(_flash_tiles,),
+    concepts=(
+        "flashattention",
+        "flash attention",
+        "online softmax",
+        "io-aware",
+        "tiling",
+        "memory traffic",
+    ),
+    notice=(
+        "- Tiled attention is exact: it matches torch SDPA to rounding (float64 ~1e-15), "
+        "because every partial sum is rescaled to the running maximum.\n"
+        "- The running max keeps every exponent <= 0: scores far beyond e^88 do not overflow.\n"
+        "- The standard algorithm moves Theta(N^2) elements through HBM (S and P); the tiled "
+        "ones move Theta(N^2 d / B): larger tiles (more SRAM) mean less traffic.\n"
+        "- The FLOPs are the same 4 N^2 d (fewer when causal tiles are skipped): the win is "
+        "memory traffic and O(N) extra memory, not arithmetic."
+    ),
+)
+
+
+_SPECULATIVE = Demo(
+    id="speculative",
+    title="Speculative decoding: draft, verify in one target call, accept with min(1, p/q)",
+    explanation=(
+        "A small draft model q proposes gamma tokens; the target model p scores all of them "
+        "in one parallel pass; each draft token x is accepted with probability "
+        "min(1, p(x)/q(x)), the first rejected one is replaced by a sample from the normalised "
+        "residual max(0, p - q), and when all are accepted one bonus token is drawn from p. "
+        "Since min(p, q) + (1 - beta) norm(max(0, p - q)) = p, with beta = sum min(p, q) the "
+        "acceptance probability, every token is an exact sample from the target. The target is "
+        "a 2-layer character Transformer trained in the demo on labdeck's shipped text; the "
+        "drafts are unigram, bigram and trigram counts of the same text. The run tabulates the "
+        "acceptance rate and the tokens per target call against draft quality and gamma (with "
+        "the i.i.d. prediction (1 - a^(g+1)) / (1 - a)), checks the identity on every (p, q) "
+        "pair met, that at temperature 0 the output equals greedy decoding with the target "
+        "(assisted generation), and runs a chi-squared goodness-of-fit test on a 4-token "
+        "vocabulary with exactly known target and draft, where two planted mistakes fail."
+    ),
+    module="labdeck.demos.speculative",
+    topics=("B5.4", "B5.5"),
+    keywords=(
+        "speculative decoding",
+        "speculative sampling",
+        "assisted generation",
+        "draft model",
+        "rejection sampling",
+        "acceptance rate",
+        "llm inference",
+        "decoding",
+    ),
+    params=(
+        Param(
+            "gamma", int, 4, "draft length: tokens the draft proposes per target call", min=1, max=8
+        ),
+        Param(
+            "temperature",
+            float,
+            1.0,
+            "temperature of target and draft (0 = greedy: assisted generation)",
+            min=0.0,
+            max=5.0,
+        ),
+        Param(
+            "samples", int, 40000, "sequences drawn for the chi-squared test", min=100, max=200000
+        ),
+        Param("train_steps", int, 250, "optimiser steps for the target model", min=1, max=20000),
+        Param("d_model", int, 48, "target model width (4 heads)", min=8, max=256),
+    ),
+    presets=_frozen({"quick": {"samples": 10000}, "full": {}}),
+    seconds=MappingProxyType({"quick": 8.0, "full": 10.0}),
+    constraints=(_multiple_of("d_model", 4),),
+    concepts=(
+        "speculative",
+        "assisted generation",
+        "draft model",
+        "draft token",
+        "min(1, p(x)/q(x))",
+        "residual distribution",
+        "acceptance rate",
+    ),
+    notice=(
+        "- Every emitted token is an exact sample from the target, whatever the draft: the "
+        "chi-squared test cannot tell the two apart, while the planted mistakes fail it.\n"
+        "- A better draft is accepted more often (unigram < bigram < trigram), so each target "
+        "call yields more tokens; the acceptance rate is the mean of sum min(p, q).\n"
+        "- Longer drafts (gamma) help while acceptance is high, with diminishing returns "
+        "towards 1 / (1 - alpha); rejected drafts are wasted draft calls.\n"
+        "- At temperature 0 the rule is assisted generation: the output is identical to "
+        "greedy decoding with the target alone."
+    ),
+)
+
+
 _DEMOS: dict[str, Demo] = {
     d.id: d
     for d in (
@@ -826,6 +1144,10 @@ _DEMOS: dict[str, Demo] = {
         _POSITIONS,
         _CONTRASTIVE,
         _LORA,
+        _GUIDANCE,
+        _VQ,
+        _FLASH,
+        _SPECULATIVE,
     )
 }
 

@@ -190,12 +190,39 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_OK
 
 
+WARM = "--warm"  # the one argument of a warm child (see ``runner.prewarm``)
+
+
+def wait_warm() -> list[str]:
+    """A warm child: armed to die with the runner, it imports torch (most of a run's start-up)
+    and then waits for its run's arguments, one JSON list on one stdin line (the same argv a
+    cold child gets on its command line). EOF instead means the runner has gone or let the
+    child go unused: it exits."""
+    import json
+
+    from labdeck.demos import lifeline
+
+    tie = lifeline.arm()
+    import numpy  # noqa: F401
+    import torch  # noqa: F401
+
+    line = sys.stdin.buffer.readline()
+    if not line.strip():
+        sys.exit(EXIT_OK)
+    argv = json.loads(line)
+    if tie is not None:
+        lifeline.watch(*tie)  # from here on, as a cold child: stdin EOF or a gone runner kills
+    return [str(a) for a in argv]
+
+
 if __name__ == "__main__":
     from labdeck.demos.lifeline import tie_to_parent
 
-    tie_to_parent()  # die with the labdeck process that started us, even on its kill -9
+    warm = sys.argv[1:] == [WARM]
+    if not warm:
+        tie_to_parent()  # die with the labdeck process that started us, even on its kill -9
     try:
-        code = main()
+        code = main(wait_warm() if warm else None)
         sys.stdout.flush()
     except BrokenPipeError:  # the parent went away; nothing left to tell
         devnull = os.open(os.devnull, os.O_WRONLY)

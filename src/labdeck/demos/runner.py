@@ -22,6 +22,13 @@ Ctrl-C in the terminal reaches only the parent, which decides what to do. Nothin
 the child (an exception, ``kill -9``, a hang, garbage on stdout) raises here. ``cancel()`` may be
 called from another thread (e.g. the UI thread while a Textual thread worker iterates events).
 
+A run may start from a warm child instead (``prewarm``): the same command's interpreter, flags,
+environment, private directory and session, started ahead and waiting with torch imported
+(``run --warm``); ``start()`` hands it the run's arguments on stdin, so the first event comes
+without the interpreter's and torch's start-up. Any difference in interpreter or environment
+(threads, an ``env`` override) makes the run start cold. An unused warm child is reaped when
+``discard_warm`` is called, after ``WARM_IDLE_S`` or at exit.
+
 Standard library only: the TUI and CLI import this at start-up.
 """
 
@@ -54,6 +61,8 @@ STATUSES = (OK, FAILED, CANCELLED, TIMEOUT, CRASHED)
 _EOF = object()
 _LIVE: weakref.WeakSet[DemoProcess] = weakref.WeakSet()  # children to kill if we exit first
 _SRC = Path(__file__).resolve().parents[2]  # the directory that holds the labdeck package
+WARM_FLAG = "--warm"  # ``labdeck.demos.run``'s one argument for a warm child
+WARM_IDLE_S = 600.0  # a warm child nobody used is reaped after this long
 
 
 @dataclass
@@ -105,10 +114,7 @@ def child_command(
     python: str | None = None,
 ) -> list[str]:
     cmd = [
-        python or sys.executable,
-        "-P",  # never put the working directory (or the script's) first on sys.path
-        "-m",
-        "labdeck.demos.run",
+        *_interpreter(python),
         demo_id,
         "--device",
         device,
@@ -122,6 +128,47 @@ def child_command(
     for name, value in params.items():
         cmd += ["--" + name.replace("_", "-"), _arg(value)]
     return cmd
+
+
+def _interpreter(python: str | None = None) -> list[str]:
+    """How every demo child starts, cold or warm: the module, never the working directory
+    (or the script's) first on ``sys.path``."""
+    return [python or sys.executable, "-P", "-m", lifeline.CHILD_MODULE]
+
+
+def _popen(command: Sequence[str], env: Mapping[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """Start a demo child (cold or warm) the one way: pipes, a private empty working directory,
+    its own session. Returns (process, working directory); raises OSError."""
+    import tempfile  # here, not at module level: the CLI and TUI import this at start-up
+
+    workdir = tempfile.mkdtemp(prefix="labdeck-demo-")
+    try:
+        proc = subprocess.Popen(
+            list(command),
+            # stdin carries a warm child's run arguments, nothing else: its EOF tells the
+            # child we are gone
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
+            env=dict(env),
+            cwd=workdir,  # private and empty: nothing to import or overwrite
+            start_new_session=True,  # own process group: killpg reaches every descendant
+        )
+    except OSError:
+        _remove_dir(workdir)
+        raise
+    return proc, workdir
+
+
+def _remove_dir(path: str | None) -> None:
+    if path is not None:
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def child_environment(base: Mapping[str, str], threads: int = 1) -> dict[str, str]:
@@ -222,6 +269,7 @@ class DemoProcess:
         self._launch_error: str | None = None
         self._done = threading.Event()
         self._workdir: str | None = None
+        self.warm = False  # started from a warm child (``prewarm``)
         self.outcome: Outcome | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -241,32 +289,33 @@ class DemoProcess:
         self._started = time.monotonic()
         if self.timeout is not None:
             self._deadline = self._started + self.timeout
-        import tempfile  # here, not at module level: the CLI and TUI import this at start-up
-
-        try:
-            self._workdir = tempfile.mkdtemp(prefix="labdeck-demo-")
-            self._proc = subprocess.Popen(
-                self.command,
-                stdin=subprocess.PIPE,  # never written: its EOF tells the child we are gone
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-                bufsize=1,
-                env=env,
-                cwd=self._workdir,  # private and empty: nothing to import or overwrite
-                start_new_session=True,  # own process group: killpg reaches every descendant
-            )
-        except OSError as exc:
-            self._launch_error = f"could not start the demo process: {exc}"
-            self._remove_workdir()
-            self._queue.put(_EOF)
-            return self
+        prefix = _interpreter(self.command[0])
+        if self.command[: len(prefix)] == prefix:
+            self._adopt(_take_warm(self.command[0], env))
+        if self._proc is None:
+            try:
+                self._proc, self._workdir = _popen(self.command, env)
+            except OSError as exc:
+                self._launch_error = f"could not start the demo process: {exc}"
+                self._queue.put(_EOF)
+                return self
         _LIVE.add(self)
         threading.Thread(target=self._pump_stdout, daemon=True).start()
         threading.Thread(target=self._pump_stderr, daemon=True).start()
         return self
+
+    def _adopt(self, warm: WarmChild | None) -> None:
+        """Run in ``warm``'s process: send it this run's arguments (its command line's tail)."""
+        if warm is None or warm.proc is None:
+            return
+        try:
+            assert warm.proc.stdin is not None
+            warm.proc.stdin.write(json.dumps(self.command[len(_interpreter()) :]) + "\n")
+            warm.proc.stdin.flush()
+        except (OSError, ValueError):  # it died meanwhile: reap it, start cold
+            warm.reap()
+            return
+        self._proc, self._workdir, self.warm = warm.proc, warm.workdir, True
 
     def _pump_stdout(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None
@@ -394,11 +443,8 @@ class DemoProcess:
         _LIVE.discard(self)
 
     def _remove_workdir(self) -> None:
-        if self._workdir is not None:
-            import shutil
-
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
+        _remove_dir(self._workdir)
+        self._workdir = None
 
     def _decide(self, rc: int | None) -> Outcome:
         seconds = time.monotonic() - self._started if self._started else 0.0
@@ -487,8 +533,149 @@ def _last_meaningful(lines: Sequence[str]) -> str:
     return ""
 
 
+# ---------------------------------------------------------------------- warm children
+
+
+class WarmChild:
+    """A demo child started before its run: ``python -P -m labdeck.demos.run --warm`` with the
+    environment a cold child of the same settings gets, in its own private directory and
+    session. It imports torch, then waits for one line: the run's arguments.
+
+    A keeper thread starts it and lives as long as it does (Linux ties the child's death
+    signal to the thread that started it, see ``lifeline``); unused, the keeper reaps it when
+    it is discarded, when ``idle`` seconds pass or when it dies on its own."""
+
+    def __init__(self, python: str, env: dict[str, str], idle: float = WARM_IDLE_S) -> None:
+        self.python, self.env, self.idle = python, env, idle
+        self.proc: subprocess.Popen[str] | None = None
+        self.workdir: str | None = None
+        self.error: str | None = None
+        self._lock = threading.Lock()
+        self._claimed = threading.Event()  # taken by a run, or discarded
+        self._taken = False
+        self._reaped = False
+        self.thread = threading.Thread(target=self._keep, name="labdeck-demo-warm", daemon=True)
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def matches(self, python: str, env: Mapping[str, str]) -> bool:
+        return self.python == python and self.env == dict(env)
+
+    def waiting(self) -> bool:
+        """Still free to take: not taken, not discarded, and not dead."""
+        with self._lock:
+            dead = self.proc is not None and self.proc.poll() is not None
+            return not self._claimed.is_set() and not dead and self.error is None
+
+    def _keep(self) -> None:
+        try:
+            proc, workdir = _popen([*_interpreter(self.python), WARM_FLAG], self.env)
+        except OSError as exc:
+            self.error = f"could not start a warm demo process: {exc}"
+            return
+        with self._lock:
+            self.proc, self.workdir = proc, workdir
+        deadline = time.monotonic() + self.idle
+        while not self._claimed.wait(0.25):
+            if proc.poll() is not None or time.monotonic() >= deadline:
+                break
+        if self._taken:
+            proc.wait()  # the run owns it now; this thread must outlive it
+        else:
+            self.reap()
+
+    def take(self) -> WarmChild | None:
+        """This child for a run (None when it is no longer free)."""
+        with self._lock:
+            if self._claimed.is_set() or self.proc is None or self.proc.poll() is not None:
+                return None
+            self._taken = True
+            self._claimed.set()
+            return self
+
+    def discard(self, wait: bool = True) -> None:
+        """Let it go unused: killed and reaped now (``wait``), or by its keeper within a
+        quarter second (never blocking the caller)."""
+        with self._lock:
+            if self._taken:
+                return
+            self._claimed.set()
+        if wait:
+            self.reap()
+
+    def reap(self) -> None:
+        """Kill its process group, wait for it (no zombie) and remove its directory. Before
+        the keeper has started the process there is nothing yet: the keeper reaps it then."""
+        with self._lock:
+            self._claimed.set()
+            if self._reaped or self.proc is None:
+                return
+            self._reaped = True
+            proc, workdir = self.proc, self.workdir
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        _remove_dir(workdir)
+
+
+_WARM_LOCK = threading.Lock()
+_warm: WarmChild | None = None
+
+
+def prewarm(
+    *,
+    threads: int = 1,
+    python: str | None = None,
+    env: Mapping[str, str] | None = None,
+    idle: float = WARM_IDLE_S,
+) -> WarmChild:
+    """Have a warm child wait for the next run with these settings (the ones ``DemoProcess``
+    gets), unless one already does. Returns at once: the keeper thread starts the process."""
+    global _warm
+    python = python or sys.executable
+    wanted = child_environment(os.environ if env is None else env, threads)
+    with _WARM_LOCK:
+        if _warm is not None and _warm.matches(python, wanted) and _warm.waiting():
+            return _warm
+        old, _warm = _warm, WarmChild(python, wanted, idle)
+        _warm.thread.start()
+        fresh = _warm
+    if old is not None:
+        old.discard(wait=False)
+    return fresh
+
+
+def discard_warm(wait: bool = True) -> None:
+    """Reap the waiting warm child, if any (the Demos screen closing, the app exiting)."""
+    global _warm
+    with _WARM_LOCK:
+        old, _warm = _warm, None
+    if old is not None:
+        old.discard(wait)
+
+
+def _take_warm(python: str, env: Mapping[str, str]) -> WarmChild | None:
+    global _warm
+    with _WARM_LOCK:
+        warm = _warm
+        if warm is None or not warm.matches(python, env):
+            return None
+        _warm = None  # taken, or no longer usable
+    taken = warm.take()
+    if taken is None:
+        warm.discard(wait=False)
+    return taken
+
+
 @atexit.register
 def _kill_orphans() -> None:
     """If the parent exits while demos still run (e.g. the app is closed), stop them."""
+    discard_warm()
     for proc in list(_LIVE):
         proc.cancel()

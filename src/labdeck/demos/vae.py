@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from labdeck.demos import optim
 from labdeck.demos.events import EXACT, at_least, at_most
 
 N_TEST = 360  # of the 1797 bundled digits; the other 1437 train
@@ -138,7 +139,7 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     def fit(model: VAE) -> dict[str, Any]:
         torch.manual_seed(ctx.seed)
         gen = torch.Generator().manual_seed(ctx.seed)
-        opt = torch.optim.Adam(model.parameters(), lr=p["lr"], fused=True)
+        opt = optim.Adam(model.parameters(), lr=p["lr"], fused=True)
         epochs, batch = p["epochs"], p["batch"]
         steps_per_epoch = math.ceil(len(x_train) / batch)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)

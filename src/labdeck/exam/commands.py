@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from labdeck.grading.grader import Grader
     from labdeck.store import Store
 
 
@@ -23,7 +24,7 @@ def _store(args: argparse.Namespace) -> Store:
     return Workspace.from_args(args).store
 
 
-def load_grader(store: Any = None) -> Any:
+def load_grader(store: Store | None = None) -> Grader:
     """The grader configured in the settings, with ``store``'s embedding cache when given
     (built by the workspace, the one place that builds graders)."""
     from labdeck.exam import ExamError

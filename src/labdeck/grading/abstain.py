@@ -24,11 +24,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from labdeck.grading.calibration import Params
+    from labdeck.grading.fitting import EvalData
+    from labdeck.grading.signals import Sides, Signals
+
 CONFIDENCE_FEATURES: tuple[str, ...] = ("ordinal_margin", "pass_margin", "agree")
+# With the e5 pair probe (``probefit.py``) two more: its distance from the pass boundary
+# (label 2.5) over 2.5, capped at 1, and whether it agrees with the pass/fail model.
+PROBE_CONFIDENCE_FEATURES: tuple[str, ...] = ("probe_margin", "probe_agree")
+PROBE_PASS = 2.5
 TARGET_ACCURACY = 0.95  # pass/fail agreement wanted where the grader says sure
 COVERAGES: tuple[float, ...] = (1.0, 0.8, 0.6, 0.5, 0.4)
 PASS = 3
@@ -38,13 +47,30 @@ def _sigmoid(x: float) -> float:
     return 0.5 * (1.0 + float(np.tanh(0.5 * x)))
 
 
-def confidence_inputs(z: float, cutpoints: Sequence[float], pass_logit: float | None) -> np.ndarray:
+def confidence_inputs(
+    z: float, cutpoints: Sequence[float], pass_logit: float | None, probe: float | None = None
+) -> np.ndarray:
     """The confidence model's inputs for one answer (see module doc). Without a pass/fail
-    model the ordinal model's margin stands in for both."""
+    model the ordinal model's margin stands in for both. With ``probe`` (the e5 pair probe's
+    value, for parameter sets that weight it) two more inputs follow."""
     p_ord = _sigmoid(z - float(cutpoints[PASS - 1]))
     p_pass = p_ord if pass_logit is None else _sigmoid(pass_logit)
     agree = float((p_ord > 0.5) == (p_pass > 0.5))
-    return np.array([abs(2 * p_ord - 1), abs(2 * p_pass - 1), agree], dtype=np.float64)
+    out = [abs(2 * p_ord - 1), abs(2 * p_pass - 1), agree]
+    if probe is not None:
+        out += [
+            min(1.0, abs(probe - PROBE_PASS) / PROBE_PASS),
+            float((probe > PROBE_PASS) == (p_pass > 0.5)),
+        ]
+    return np.array(out, dtype=np.float64)
+
+
+def probe_input(params: Params, sig: Signals) -> float | None:
+    """The probe value the confidence model reads for ``sig`` under ``params`` (None when the
+    parameter set does not weight the probe)."""
+    if "probe" not in params.features:
+        return None
+    return 0.0 if sig.probe is None else float(sig.probe)
 
 
 @dataclass(frozen=True)
@@ -64,7 +90,9 @@ class ConfidenceModel:
         }
 
 
-def fit_confidence(inputs: np.ndarray, correct: np.ndarray, l2: float = 1.0) -> tuple:
+def fit_confidence(
+    inputs: np.ndarray, correct: np.ndarray, l2: float = 1.0
+) -> tuple[tuple[float, ...], float]:
     """Logistic regression of 'pass/fail right' on the inputs; weights may only raise the
     confidence (more margin, agreement: never less sure)."""
     from labdeck.grading.fitting import fit_logistic
@@ -173,7 +201,7 @@ def format_risk_coverage(
 # (calibration imports this module; its fitting functions are imported here lazily)
 
 
-def refit_base(template: Any, signals: list[Any], labels: np.ndarray) -> Any:
+def refit_base(template: Params, signals: Sequence[Sides], labels: np.ndarray) -> Params:
     """``template`` (a calibration.Params) with its ordinal and pass/fail models refit on the
     given training rows, and no confidence model."""
     from labdeck.grading import fitting as F
@@ -190,13 +218,16 @@ def refit_base(template: Any, signals: list[Any], labels: np.ndarray) -> Any:
     )
 
 
-def inputs_and_correct(params: Any, datas: Sequence[Any], index: Sequence[int]):
+def inputs_and_correct(
+    params: Params, datas: Sequence[EvalData], index: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Confidence inputs and 'pass/fail right' of ``params`` on the non-empty items ``index`` of
     each collection in ``datas`` (one per key-point condition); the best-scoring side wins."""
     from labdeck.grading import calibration as C
 
     pm = C._pass_model(params)
-    xs, ok = [], []
+    xs: list[np.ndarray] = []
+    ok: list[bool] = []
     for data in datas:
         for i in index:
             sides = data.signals[i]
@@ -206,38 +237,51 @@ def inputs_and_correct(params: Any, datas: Sequence[Any], index: Sequence[int]):
             x = C.vector(best, params.features)
             z = float(np.dot(params.weights, x))
             logit = None if pm is None else float(np.dot(pm[0], x)) + pm[1]
-            xs.append(confidence_inputs(z, params.cutpoints, logit))
+            xs.append(confidence_inputs(z, params.cutpoints, logit, probe_input(params, best)))
             q = C.assess_one(params, best).quality
             ok.append((q >= PASS) == (int(data.labels[i]) >= PASS))
-    return np.array(xs).reshape(-1, len(CONFIDENCE_FEATURES)), np.array(ok, dtype=bool)
+    width = len(CONFIDENCE_FEATURES)
+    if "probe" in params.features:
+        width += len(PROBE_CONFIDENCE_FEATURES)
+    return np.array(xs).reshape(-1, width), np.array(ok, dtype=bool)
 
 
 def out_of_writer_rows(
-    template: Any, datas: Sequence[Any], writers: Sequence[str], index: Sequence[int]
-):
+    template: Params, datas: Sequence[EvalData], writers: Sequence[str], index: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Confidence inputs and correctness for every item of ``index``, each graded by base
     models fitted on the *other* writers within ``index`` (both key-point conditions)."""
     from labdeck.grading import fitting as F
+    from labdeck.grading import probefit
 
-    xs, ok = [], []
+    xs: list[np.ndarray] = []
+    ok: list[np.ndarray] = []
     for writer in sorted({writers[i] for i in index}):
         train = [i for i in index if writers[i] != writer]
         test = [i for i in index if writers[i] == writer]
-        params = refit_base(template, *F.joint_training_set(datas, train))
-        x, y = inputs_and_correct(params, datas, test)
+        ridge, fold = probefit.fold(template.features, datas, writers, train, test)
+        params = refit_base(
+            probefit.with_ridge(template, ridge), *F.joint_training_set(fold, train)
+        )
+        x, y = inputs_and_correct(params, fold, test)
         xs.append(x)
         ok.append(y)
     return np.concatenate(xs), np.concatenate(ok)
 
 
-def fit_for(template: Any, datas: Sequence[Any], writers: Sequence[str], index=None):
+def fit_for(
+    template: Params,
+    datas: Sequence[EvalData],
+    writers: Sequence[str],
+    index: Sequence[int] | None = None,
+) -> ConfidenceModel:
     """The confidence model for base models trained on ``index`` (default: every item), fitted
     on those items' out-of-writer predictions."""
-    index = list(range(len(writers))) if index is None else list(index)
-    return fit_model(*out_of_writer_rows(template, datas, writers, index))
+    rows = list(range(len(writers))) if index is None else list(index)
+    return fit_model(*out_of_writer_rows(template, datas, writers, rows))
 
 
-def with_confidence(params: Any, model: ConfidenceModel) -> Any:
+def with_confidence(params: Params, model: ConfidenceModel) -> Params:
     return replace(
         params,
         confidence_weights=model.weights,
@@ -246,34 +290,38 @@ def with_confidence(params: Any, model: ConfidenceModel) -> Any:
     )
 
 
-def cross_validate_writers(template: Any, datas: Sequence[Any], writers: Sequence[str]):
+def cross_validate_writers(
+    template: Params, datas: Sequence[EvalData], writers: Sequence[str]
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Leave-one-writer-out CV of the whole grader, abstention included: for each writer, the
     base models are fitted on the other writers and the confidence model on *their*
     out-of-writer predictions (nested), then the held-out writer is graded. Returns, per
     collection in ``datas``, (qualities, confidences, sure)."""
     from labdeck.grading import calibration as C
     from labdeck.grading import fitting as F
+    from labdeck.grading import probefit
 
     n = len(writers)
     out = [(np.zeros(n, dtype=int), np.zeros(n), np.zeros(n, dtype=bool)) for _ in datas]
     for writer in sorted(set(writers)):
         train = [i for i in range(n) if writers[i] != writer]
         test = [i for i in range(n) if writers[i] == writer]
-        base = refit_base(template, *F.joint_training_set(datas, train))
+        ridge, fold = probefit.fold(template.features, datas, writers, train, test)
+        base = refit_base(probefit.with_ridge(template, ridge), *F.joint_training_set(fold, train))
         params = with_confidence(base, fit_for(template, datas, writers, train))
-        for data, (q, conf, sure) in zip(datas, out, strict=True):
+        for data, (q, conf, sure) in zip(fold, out, strict=True):
             tq, tc, ts = C.assess_many(params, [data.signals[i] for i in test])
             q[test], conf[test], sure[test] = tq, tc, ts
     return out
 
 
-def cosine_assess(bparams: Any, baseline: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+def cosine_assess(bparams: Params, baseline: Sequence[Sides]) -> tuple[np.ndarray, np.ndarray]:
     """Plain cosine's qualities and confidence (distance of its latent from its own pass
     cut-point); empty answers: 0, most confident."""
     from labdeck.grading import calibration as C
 
     q, _ = C.predict(bparams.weights, bparams.cutpoints, baseline, bparams.features)
-    conf = []
+    conf: list[float] = []
     for sides in baseline:
         if not sides:
             conf.append(np.inf)
@@ -284,8 +332,8 @@ def cosine_assess(bparams: Any, baseline: Sequence[Any]) -> tuple[np.ndarray, np
 
 
 def cosine_cross_validate(
-    template: Any, baseline: Sequence[Any], labels: np.ndarray, writers: Sequence[str]
-):
+    template: Params, baseline: Sequence[Sides], labels: np.ndarray, writers: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """Plain cosine with its cut-points refit leaving each writer out: (qualities, confidence)."""
     from labdeck.grading import fitting as F
 

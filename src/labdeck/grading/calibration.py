@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from labdeck.grading.abstain import ConfidenceModel, confidence_inputs
-from labdeck.grading.signals import Signals
+from labdeck.grading.abstain import ConfidenceModel, confidence_inputs, probe_input
+from labdeck.grading.signals import Sides, Signals
 
 # Order of the signal vector. Signs: +1 weight >= 0, -1 weight <= 0, 0 free.
 FEATURES: tuple[str, ...] = (
@@ -47,6 +47,7 @@ SIGNS: dict[str, int] = {
     "swaps": -1,
     "negations": -1,
     "derived": 0,
+    "probe": 1,
 }
 BASELINE_FEATURES: tuple[str, ...] = ("sim",)
 N_LEVELS = 6  # qualities 0..5
@@ -69,6 +70,10 @@ class Params:
     confidence_weights: tuple[float, ...] | None = None
     confidence_bias: float = 0.0
     sure_threshold: float = 0.0
+    # The e5 pair probe (``e5probe.py``, ``probefit.py``): ridge weights over the pair
+    # reader's vector and a bias; its output is the signal ``probe``. None without one.
+    probe_weights: tuple[float, ...] | None = None
+    probe_bias: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -85,7 +90,16 @@ class Params:
             out["confidence_weights"] = [round(float(w), 5) for w in self.confidence_weights]
             out["confidence_bias"] = round(float(self.confidence_bias), 5)
             out["sure_threshold"] = round(float(self.sure_threshold), 4)
+        if self.probe_weights is not None:
+            out["probe_weights"] = [round(float(w), 5) for w in self.probe_weights]
+            out["probe_bias"] = round(float(self.probe_bias), 5)
         return out
+
+    def probe_of(self, pair: Any) -> float | None:
+        """The probe signal for one pair vector (None without a probe or a vector)."""
+        if self.probe_weights is None or pair is None:
+            return None
+        return float(np.dot(self.probe_weights, pair)) + self.probe_bias
 
     def confidence_model(self) -> ConfidenceModel | None:
         if self.confidence_weights is None:
@@ -105,13 +119,14 @@ def params_for(model_id: str, baseline: bool = False) -> Params:
     if key not in table:
         key = shipped.DEFAULT_MODEL
     raw = table[key]
+    low, high = raw.get("support_range", (0.2, 0.4))
     return Params(
         model_id=model_id,
         features=tuple(raw["features"]),
         weights=tuple(float(w) for w in raw["weights"]),
         cutpoints=tuple(float(c) for c in raw["cutpoints"]),
         cover_threshold=float(raw.get("cover_threshold", 0.5)),
-        support_range=tuple(raw.get("support_range", (0.2, 0.4))),  # type: ignore[arg-type]
+        support_range=(float(low), float(high)),
         pass_weights=(
             tuple(float(w) for w in raw["pass_weights"]) if raw.get("pass_weights") else None
         ),
@@ -123,6 +138,10 @@ def params_for(model_id: str, baseline: bool = False) -> Params:
         ),
         confidence_bias=float(raw.get("confidence_bias", 0.0)),
         sure_threshold=float(raw.get("sure_threshold", 0.0)),
+        probe_weights=(
+            tuple(float(w) for w in raw["probe_weights"]) if raw.get("probe_weights") else None
+        ),
+        probe_bias=float(raw.get("probe_bias", 0.0)),
     )
 
 
@@ -132,6 +151,8 @@ def params_for(model_id: str, baseline: bool = False) -> Params:
 def feature_value(sig: Signals, name: str) -> float:
     if name == "terms":
         return 0.0 if sig.terms is None else sig.terms - 0.5
+    if name == "probe":
+        return 0.0 if sig.probe is None else sig.probe
     if name in ("swaps", "negations"):
         return float(min(getattr(sig, name), 2))
     return float(getattr(sig, name))
@@ -145,7 +166,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def predict_z(weights: Sequence[float], cutpoints: Sequence[float], z: np.ndarray):
+def predict_z(
+    weights: Sequence[float] | np.ndarray, cutpoints: Sequence[float] | np.ndarray, z: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(quality, score) arrays for latent values ``z``."""
     c = np.asarray(cutpoints, dtype=np.float64)
     above = _sigmoid(z[:, None] - c[None, :])  # P(q > k) for k = 0..4
@@ -204,7 +227,7 @@ def assess_one(params: Params, sig: Signals) -> Assessment:
     if model is None:
         return Assessment(float(score[0]), q, 1.0, True)
     logit = None if pm is None else float(np.dot(pm[0], x)) + pm[1]
-    conf = model.confidence(confidence_inputs(z, params.cutpoints, logit))
+    conf = model.confidence(confidence_inputs(z, params.cutpoints, logit, probe_input(params, sig)))
     return Assessment(float(score[0]), q, conf, conf >= model.threshold)
 
 
@@ -213,10 +236,14 @@ def predict_one(params: Params, sig: Signals) -> tuple[float, int]:
     return a.score, a.quality
 
 
-def assess_many(params: Params, signals) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def assess_many(
+    params: Params, signals: Sequence[Sides]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(qualities, confidences, sure) for items given as lists of Signals (the best-scoring
     side wins, as in the grader) or None (empty answer: 0, confidence 1, sure)."""
-    q, conf, sure = [], [], []
+    q: list[int] = []
+    conf: list[float] = []
+    sure: list[bool] = []
     for sides in signals:
         if not sides:
             q.append(0)
@@ -231,11 +258,16 @@ def assess_many(params: Params, signals) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def predict(
-    params_w: Sequence[float], params_c: Sequence[float], signals, features, pass_model=None
-):
+    params_w: Sequence[float] | np.ndarray,
+    params_c: Sequence[float] | np.ndarray,
+    signals: Sequence[Sides],
+    features: Sequence[str],
+    pass_model: tuple[Sequence[float], float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Quality and score for items given as lists of Signals (one per reference side; the best
     side wins) or None (empty answer → 0)."""
-    qualities, scores = [], []
+    qualities: list[int] = []
+    scores: list[float] = []
     w = np.asarray(params_w, dtype=np.float64)
     for sides in signals:
         if not sides:

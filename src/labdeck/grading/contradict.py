@@ -226,7 +226,7 @@ def _bindings(cls: tuple[Clause, ...]) -> dict[tuple[int, str], set[int]]:
     """(pair, concept) → the sides of that pair the concept is bound to."""
     bound: dict[tuple[int, str], set[int]] = defaultdict(set)
     for clause in cls:
-        eff = {}
+        eff: dict[int, list[tuple[int, int]]] = {}  # pair → (effective side, position)
         for i, s, p in clause.sides:
             eff.setdefault(i, []).append((1 - s if clause.negated and not PAIRS[i].role else s, p))
         attrs = list(clause.words) + clause.side_tokens(effective=True)

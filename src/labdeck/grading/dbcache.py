@@ -1,8 +1,12 @@
 """The embedding cache in the database (table ``embedding_cache``).
 
-Rows are keyed by (model id, sha256 of the exact text embedded); the vector is float32
-little-endian bytes. A changed reference or key point hashes differently, so stale rows are
-simply never read again. The cache is best-effort: a busy or broken database never stops
+Rows are keyed by (model id, sha256 of the exact text embedded). A vector is stored as
+float16 little-endian after a 4-byte format marker (``F16_MARK``): 1 KB for the 512-d model
+instead of 2 KB, so a database page holds three vectors instead of one. Rows written before
+(bare float32, exactly ``4 * dim`` bytes) still read. float16 keeps ~3 significant digits: the
+cosines grading takes from them move by ~1e-4, and the labelled data's verdicts do not change
+(tests/grading/test_compact_vectors.py). A changed reference or key point hashes differently,
+so stale rows are simply never read again. The cache is best-effort: a busy or broken database never stops
 grading, the vectors are then just computed again.
 """
 
@@ -21,15 +25,22 @@ if TYPE_CHECKING:
 _BATCH = 400  # keep IN (...) lists well under SQLite's variable limit
 
 
+F16_MARK = b"\x00f16"  # the two forms differ in length for any dim above 2
+
+
 def encode_vector(vec: np.ndarray) -> bytes:
-    return np.asarray(vec, dtype="<f4").tobytes()
+    """The stored form: ``F16_MARK`` + float16 little-endian (``2 * dim + 4`` bytes)."""
+    return F16_MARK + np.asarray(vec, dtype="<f2").tobytes()
 
 
 def decode_vector(raw: bytes, dim: int) -> np.ndarray | None:
-    vec = np.frombuffer(raw, dtype="<f4")
-    if vec.shape[0] != dim:
-        return None
-    return vec.astype(np.float32)
+    """float32 from either stored form (marked float16, or bare float32 from before); None
+    for a blob of the wrong size."""
+    if len(raw) == 4 + 2 * dim and raw[:4] == F16_MARK:
+        return np.frombuffer(raw, dtype="<f2", offset=4).astype(np.float32)
+    if len(raw) == 4 * dim:
+        return np.frombuffer(raw, dtype="<f4").astype(np.float32)
+    return None
 
 
 class DbEmbeddingCache:

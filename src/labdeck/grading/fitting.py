@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from labdeck.grading.abstain import ConfidenceModel
 from labdeck.grading.calibration import (
     BASELINE_FEATURES,
     FEATURES,
@@ -30,7 +31,10 @@ from labdeck.grading.calibration import (
     predict,
     vector,
 )
-from labdeck.grading.signals import Signals
+from labdeck.grading.signals import Sides, Signals
+
+if TYPE_CHECKING:
+    from labdeck.grading.grader import Grader
 
 
 def fit_ordinal(
@@ -120,27 +124,38 @@ def fit_logistic(
     ]
     bounds.append((None, None))
     res = minimize(objective, np.zeros(d + 1), jac=True, method="L-BFGS-B", bounds=bounds)
-    w_std, b_std = res.x[:d], float(res.x[d])
+    theta: np.ndarray = res.x
+    w_std, b_std = theta[:d], float(theta[d])
     return w_std / sd, b_std - float(np.dot(w_std, mu / sd))
 
 
-def fit_pass(signals, labels, features: Sequence[str] = FEATURES, l2: float = 1.0):
+def fit_pass(
+    signals: Sequence[Sides],
+    labels: Sequence[int] | np.ndarray,
+    features: Sequence[str] = FEATURES,
+    l2: float = 1.0,
+) -> tuple[tuple[float, ...], float]:
     """The pass/fail model (quality >= 3), fitted on the non-empty items."""
     keep = [i for i, s in enumerate(signals) if s]
-    x = _design([signals[i] for i in keep], features)
+    x = _design([s for s in signals if s], features)
     y = (np.asarray([labels[i] for i in keep]) >= PASS).astype(float)
     w, b = fit_logistic(x, y, [SIGNS[f] for f in features], l2=l2)
     return tuple(float(v) for v in w), float(b)
 
 
-def _design(signals, features: Sequence[str]) -> np.ndarray:
+def _design(signals: Sequence[list[Signals]], features: Sequence[str]) -> np.ndarray:
     return np.array([vector(s[0], features) for s in signals])
 
 
-def fit(signals, labels, features: Sequence[str] = FEATURES, l2: float = 1.0):
+def fit(
+    signals: Sequence[Sides],
+    labels: Sequence[int] | np.ndarray,
+    features: Sequence[str] = FEATURES,
+    l2: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Fit on the non-empty items (empty answers are graded 0 by rule)."""
     keep = [i for i, s in enumerate(signals) if s]
-    x = _design([signals[i] for i in keep], features)
+    x = _design([s for s in signals if s], features)
     y = np.asarray([labels[i] for i in keep])
     signs = [SIGNS[f] for f in features]
     return fit_ordinal(x, y, signs, l2=l2)
@@ -211,28 +226,28 @@ def folds_by_group(groups: Sequence[str], k: int = 5, seed: int = 13) -> np.ndar
 
 
 def cross_validate(
-    signals,
-    labels,
-    groups,
-    features=FEATURES,
+    signals: Sequence[Sides],
+    labels: Sequence[int] | np.ndarray,
+    groups: Sequence[str],
+    features: Sequence[str] = FEATURES,
     k: int = 5,
     l2: float = 1.0,
     pass_model: bool | None = None,
-):
+) -> np.ndarray:
     """Predicted qualities with ``k`` folds grouped by question; every model (the ordinal one
     and, unless ``pass_model`` is False, the pass/fail one) is refit inside each fold. By
     default the pass/fail model is used for the full signal set, not for the cosine baseline."""
     if pass_model is None:
         pass_model = tuple(features) != tuple(BASELINE_FEATURES)
-    labels = np.asarray(labels)
+    y = np.asarray(labels)
     folds = folds_by_group(groups, k)
-    pred = np.zeros(len(labels), dtype=int)
+    pred = np.zeros(len(y), dtype=int)
     for f in range(k):
-        train = [i for i in range(len(labels)) if folds[i] != f]
-        test = [i for i in range(len(labels)) if folds[i] == f]
+        train = [i for i in range(len(y)) if folds[i] != f]
+        test = [i for i in range(len(y)) if folds[i] == f]
         train_signals = [signals[i] for i in train]
-        w, c = fit(train_signals, labels[train], features, l2=l2)
-        pm = fit_pass(train_signals, labels[train], features) if pass_model else None
+        w, c = fit(train_signals, y[train], features, l2=l2)
+        pm = fit_pass(train_signals, y[train], features) if pass_model else None
         q, _ = predict(w, c, [signals[i] for i in test], features, pm)
         pred[test] = q
     return pred
@@ -241,7 +256,7 @@ def cross_validate(
 def cross_validate_both(
     given: EvalData,
     derived: EvalData,
-    features=FEATURES,
+    features: Sequence[str] = FEATURES,
     k: int = 5,
     l2: float = 1.0,
     seed: int = 13,
@@ -253,25 +268,31 @@ def cross_validate_both(
     each condition. Folds group items by question unless ``groups`` says otherwise (by author:
     pass the sources and k = their number). Returns (predictions with given key points, with
     derived key points)."""
+    from labdeck.grading import probefit
+
     labels = np.asarray(given.labels)
     folds = folds_by_group(given.groups if groups is None else groups, k, seed)
+    crossfit = [str(f) for f in folds]  # the probe is cross-fitted by the same folds
     preds = (np.zeros(len(labels), dtype=int), np.zeros(len(labels), dtype=int))
     for f in range(k):
         train = [i for i in range(len(labels)) if folds[i] != f]
         test = [i for i in range(len(labels)) if folds[i] == f]
-        sig, lab = joint_training_set((given, derived), train)
+        _ridge, datas = probefit.fold(features, (given, derived), crossfit, train, test)
+        sig, lab = joint_training_set(datas, train)
         w, c = fit(sig, lab, features, l2=l2)
         pm = fit_pass(sig, lab, features)
-        for data, pred in zip((given, derived), preds, strict=True):
+        for data, pred in zip(datas, preds, strict=True):
             q, _ = predict(w, c, [data.signals[i] for i in test], features, pm)
             pred[test] = q
     return preds
 
 
-def joint_training_set(datas, index=None) -> tuple[list[Any], np.ndarray]:
+def joint_training_set(
+    datas: Sequence[EvalData], index: Sequence[int] | None = None
+) -> tuple[list[Sides], np.ndarray]:
     """Signals and labels of several collections of the same items (one per key-point
     condition) stacked, restricted to ``index`` when given."""
-    signals: list[Any] = []
+    signals: list[Sides] = []
     labels: list[int] = []
     for data in datas:
         idx = range(len(data.labels)) if index is None else index
@@ -289,7 +310,7 @@ def has_key_points(items: list[dict[str, Any]]) -> bool:
     return any(any(str(k).strip() for k in it.get("key_points") or []) for it in items)
 
 
-def collect_both(grader: Any, items: list[dict[str, Any]]) -> tuple[EvalData, EvalData]:
+def collect_both(grader: Grader, items: list[dict[str, Any]]) -> tuple[EvalData, EvalData]:
     """Signals with the key points as given and with key points derived from the reference
     (the same object twice when no item has key points)."""
     given = collect(grader, items)
@@ -304,8 +325,8 @@ class EvalData:
     labels: np.ndarray
     groups: list[str]
     pairings: list[str]
-    signals: list[Any]  # list[list[Signals] | None]
-    baseline: list[Any]  # plain cosine signals (card reference only)
+    signals: list[Sides]
+    baseline: list[Sides]  # plain cosine signals (card reference only)
     coverages: list[list[float]]
 
 
@@ -334,14 +355,14 @@ def pairing_of(item: Mapping[str, Any], result_lang: str, ref_lang: str) -> str:
     return f"{fam.get(ref_lang, ref_lang)}-{fam.get(result_lang, result_lang)}"
 
 
-def collect(grader: Any, items: list[dict[str, Any]]) -> EvalData:
+def collect(grader: Grader, items: list[dict[str, Any]]) -> EvalData:
     from labdeck.grading import language
 
     graded = grader.grade_with_signals(items)
     results = [r for r, _s in graded]
     signals = [s for _r, s in graded]
-    baseline = []
-    coverages = []
+    baseline: list[Sides] = []
+    coverages: list[list[float]] = []
     for sides, res in zip(signals, results, strict=True):
         if not sides:
             baseline.append(None)
@@ -361,7 +382,12 @@ def collect(grader: Any, items: list[dict[str, Any]]) -> EvalData:
     return EvalData(items, labels, groups, pairings, signals, baseline, coverages)
 
 
-def table_rows(data: EvalData, pred: np.ndarray, base: np.ndarray) -> list[tuple[str, dict, dict]]:
+Figures = dict[str, float]  # ``metrics``: n, spearman, accuracy, mae
+
+
+def table_rows(
+    data: EvalData, pred: np.ndarray, base: np.ndarray
+) -> list[tuple[str, Figures, Figures]]:
     rows = [("overall", metrics(pred, data.labels), metrics(base, data.labels))]
     for p in sorted(set(data.pairings)):
         idx = [i for i, q in enumerate(data.pairings) if q == p]
@@ -369,7 +395,7 @@ def table_rows(data: EvalData, pred: np.ndarray, base: np.ndarray) -> list[tuple
     return rows
 
 
-def format_table(title: str, rows: list[tuple[str, dict, dict]]) -> str:
+def format_table(title: str, rows: list[tuple[str, Figures, Figures]]) -> str:
     def f(v: float) -> str:
         return "  –  " if v != v else f"{v:5.2f}"
 
@@ -392,7 +418,7 @@ def sources_of(items: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def evaluate(
-    grader: Any,
+    grader: Grader,
     items: list[dict[str, Any]],
     k: int = 5,
     holdout: list[dict[str, Any]] | None = None,
@@ -472,7 +498,7 @@ def evaluate(
         for name, data in h_conditions:
             q, _ = predict(shipped.weights, shipped.cutpoints, data.signals, shipped.features, pm)
             section(
-                f"{holdout_name.capitalize()} ({len(holdout)} items never used for fitting), "
+                f"{holdout_name.capitalize()} ({len(h_given.items)} items never used for fitting), "
                 f"as shipped — {name}",
                 data,
                 q,
@@ -498,7 +524,7 @@ def evaluate(
 
 
 def risk_coverage_sections(
-    grader: Any,
+    grader: Grader,
     given: EvalData,
     derived: EvalData,
     sources: Sequence[str] | None,
@@ -561,18 +587,34 @@ def risk_coverage_sections(
 # --- refit ------------------------------------------------------------------------------------
 
 
-def fit_shipped(given: EvalData, derived: EvalData):
+def fit_shipped(
+    given: EvalData, derived: EvalData, features: Sequence[str] = FEATURES
+) -> tuple[
+    np.ndarray, np.ndarray, tuple[float, ...], float, tuple[tuple[float, ...], float] | None
+]:
     """The shipped ordinal and pass/fail models: fitted on every item twice over, with its key
     points as given and with key points derived from the reference, so that one parameter set
-    serves cards with and without key points."""
+    serves cards with and without key points. With the ``probe`` feature, the probe's ridge is
+    fitted on every item and the calibration on its cross-fitted values (``probefit.fold``).
+    Returns (weights, cutpoints, pass weights, pass bias, ridge or None)."""
+    from labdeck.grading import probefit
+
     datas = (given, derived) if derived is not given else (given,)
-    signals, labels = joint_training_set(datas)
-    w, c = fit(signals, labels, FEATURES)
-    pw, pb = fit_pass(signals, labels, FEATURES)
-    return w, c, pw, pb
+    everything = range(len(given.labels))
+    ridge, fold = probefit.fold(features, datas, sources_of(given.items), everything)
+    signals, labels = joint_training_set(fold)
+    w, c = fit(signals, labels, features)
+    pw, pb = fit_pass(signals, labels, features)
+    return w, c, pw, pb, ridge
 
 
-def fit_shipped_confidence(template: Params, given: EvalData, derived: EvalData):
+def shipped_features(grader: Any) -> tuple[str, ...]:
+    """The signals a grader's parameters weight: the standard set, plus ``probe`` when the
+    grader reads answer and key points together (``e5probe.py``)."""
+    return (*FEATURES, "probe") if getattr(grader, "reader", None) is not None else FEATURES
+
+
+def fit_shipped_confidence(template: Params, given: EvalData, derived: EvalData) -> ConfidenceModel:
     """The shipped confidence model: fitted on every item's out-of-writer predictions (base
     models refit leaving each writer out, ``abstain.out_of_writer_rows``)."""
     from labdeck.grading import abstain
@@ -581,15 +623,24 @@ def fit_shipped_confidence(template: Params, given: EvalData, derived: EvalData)
     return abstain.fit_for(template, datas, sources_of(given.items))
 
 
-def refit(grader: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
+def refit(grader: Grader, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The shipped parameters and baseline for ``grader``'s model, fitted on ``items``."""
     data, derived = collect_both(grader, items)
-    w, c, pw, pb = fit_shipped(data, derived)
+    return refit_collected(grader, data, derived)
+
+
+def refit_collected(grader: Any, data: EvalData, derived: EvalData) -> dict[str, Any]:
+    """``refit`` on signals already collected by ``collect_both(grader, ...)``."""
+    from labdeck.grading import probefit
+
+    features = shipped_features(grader)
+    w, c, pw, pb, ridge = fit_shipped(data, derived, features)
     bw, bc = fit(data.baseline, data.labels, BASELINE_FEATURES)
     keep = [i for i, s in enumerate(data.signals) if s]
     cover = fit_cover_threshold([data.coverages[i] for i in keep], data.labels[keep].tolist())
     params = Params(
         grader.model_id,
-        FEATURES,
+        features,
         tuple(w),
         tuple(c),
         cover,
@@ -597,6 +648,7 @@ def refit(grader: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
         pass_weights=pw,
         pass_bias=pb,
     )
+    params = probefit.with_ridge(params, ridge)
     conf = fit_shipped_confidence(params, data, derived)
     params = replace(
         params,
@@ -623,7 +675,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - mainte
     parser.add_argument("--data", default=str(default_data))
     parser.add_argument("--write", action="store_true", help="rewrite params.py")
     parser.add_argument("--threads", type=int, default=1, help="compute threads (default 1)")
-    parser.add_argument("--backend", action="append", choices=("use", "st"))
+    parser.add_argument("--backend", action="append", choices=("use", "e5", "st"))
     args = parser.parse_args(argv)
     items = load_jsonl(args.data)
     from labdeck.grading import params as shipped

@@ -26,13 +26,16 @@ boundary (``calibration.py``, parameters in ``params.py``):
 not weighted: on answers by other writers it fired on right answers as often as on wrong ones.
 The learner's notes act as a second reference when the answer is in the notes' language; the
 better of the two is kept. An empty answer gets quality 0 without calling the model.
+
+With the e5 pair reader (``e5probe.py``, backend ``e5``) one more signal, ``probe``: a ridge
+probe on answer and key points read together by multilingual-e5-small (``probefit.py``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -42,9 +45,11 @@ from labdeck.grading.bounds import InputCap, bound_key_points, bound_text
 from labdeck.grading.cache import EmbeddingCache, MemoryCache
 from labdeck.grading.checklist import checklist_rows, verdict_of
 from labdeck.grading.contradict import compare
+from labdeck.grading.e5probe import PairReader, pair_text
 from labdeck.grading.embedder import Embedder
 from labdeck.grading.language import to_simplified
 from labdeck.grading.signals import Signals
+from labdeck.textfmt import without_media
 
 __all__ = [
     "EmbeddingCache",
@@ -241,10 +246,13 @@ def _bounded(text: str | None, name: str, caps: list[InputCap]) -> str:
 
 
 def _prepare(item: GradeItem) -> _Prepared:
-    """Clean and bound every text first: nothing below sees more than the caps allow."""
+    """Clean and bound every text first: nothing below sees more than the caps allow.
+
+    The reference side (reference, key points, notes) loses its image and bare-URL lines here,
+    the one place every grading path passes: they stay on the card for display only."""
     caps: list[InputCap] = []
-    reference = _bounded(item.reference, "reference", caps)
-    given = [language.clean(k) for k in (item.key_points or [])]
+    reference = _bounded(without_media(item.reference or ""), "reference", caps)
+    given = [language.clean(without_media(k)) for k in (item.key_points or [])]
     given, kp_caps = bound_key_points([k for k in given if k])
     caps.extend(kp_caps)
     if not reference and not given:
@@ -258,7 +266,7 @@ def _prepare(item: GradeItem) -> _Prepared:
     simplified = to_simplified(answer)
     answer_lang = language.detect_language(answer, simplified)
     sides = [_make_side(reference, key_points)]
-    notes = _bounded(item.notes, "notes", caps)
+    notes = _bounded(without_media(item.notes or ""), "notes", caps)
     if notes:
         note_lang = language.detect_language(notes, to_simplified(notes))
         fam_a, fam_n = _family(answer_lang), _family(note_lang)
@@ -285,6 +293,11 @@ def _prepare(item: GradeItem) -> _Prepared:
 # --- the grader -------------------------------------------------------------------------------
 
 
+def model_id_of(embedder: Embedder, reader: PairReader | None = None) -> str:
+    """The grader's model id: the embedder's, joined by the pair reader's when there is one."""
+    return embedder.model_id if reader is None else f"{embedder.model_id}+{reader.model_id}"
+
+
 class Grader:
     """Grades answers with one embedder; reference-side embeddings go through ``cache``."""
 
@@ -293,9 +306,13 @@ class Grader:
         embedder: Embedder,
         cache: EmbeddingCache | None = None,
         params: calibration.Params | None = None,
+        reader: PairReader | None = None,
     ) -> None:
         self.embedder = embedder
-        self.model_id = embedder.model_id
+        # With the e5 pair reader the grader is a different model (its own parameters, its own
+        # id in results and personal records); reference-side vectors are still the embedder's.
+        self.reader = reader
+        self.model_id = model_id_of(embedder, reader)
         self.cache: EmbeddingCache = cache if cache is not None else MemoryCache()
         self.params = params or calibration.params_for(self.model_id)
 
@@ -315,7 +332,8 @@ class Grader:
     ) -> list[GradeResult]:
         prepared = [_prepare(_coerce(item)) for item in items]
         vectors = self._embed_all(prepared)
-        return [self._evaluate(p, vectors)[0] for p in prepared]
+        pairs = self._read_pairs(prepared)
+        return [self._evaluate(p, vectors, v)[0] for p, v in zip(prepared, pairs, strict=True)]
 
     def grade_with_signals(
         self, items: Iterable[GradeItem | Mapping[str, Any] | Sequence[Any]]
@@ -324,9 +342,23 @@ class Grader:
         used to fit and evaluate the calibration."""
         prepared = [_prepare(_coerce(item)) for item in items]
         vectors = self._embed_all(prepared)
-        return [self._evaluate(p, vectors) for p in prepared]
+        pairs = self._read_pairs(prepared)
+        return [self._evaluate(p, vectors, v) for p, v in zip(prepared, pairs, strict=True)]
 
     # embedding ---------------------------------------------------------------------------
+
+    def _read_pairs(self, prepared: list[_Prepared]) -> list[np.ndarray | None]:
+        """The pair reader's vector per answer (answer and key points read together), or None
+        for an empty answer or a grader without the reader."""
+        out: list[np.ndarray | None] = [None] * len(prepared)
+        if self.reader is None:
+            return out
+        todo = [i for i, p in enumerate(prepared) if not p.empty]
+        if todo:
+            texts = [pair_text(prepared[i].answer, prepared[i].key_points) for i in todo]
+            for i, vec in zip(todo, self.reader.encode(texts), strict=True):
+                out[i] = vec
+        return out
 
     def _embed_all(self, prepared: list[_Prepared]) -> dict[str, np.ndarray]:
         ref_texts: list[str] = []
@@ -350,11 +382,11 @@ class Grader:
     def _embed_cached(self, texts: list[str]) -> dict[str, np.ndarray]:
         if not texts:
             return {}
-        found = dict(self.cache.get(self.model_id, texts))
+        found = dict(self.cache.get(self.embedder.model_id, texts))
         missing = [t for t in texts if t not in found]
         if missing:
             fresh = dict(zip(missing, self.embedder.encode(missing), strict=True))
-            self.cache.put(self.model_id, fresh)
+            self.cache.put(self.embedder.model_id, fresh)
             found.update(fresh)
         return found
 
@@ -363,9 +395,10 @@ class Grader:
         """One vector for a (possibly long) text: length-weighted mean of its chunk vectors."""
         mat = np.stack([vectors[c] for c in chunks])
         if len(chunks) == 1:
-            return mat[0]
+            only: np.ndarray = mat[0]
+            return only
         weights = np.array([max(language.units(c), 1.0) for c in chunks], dtype=np.float32)
-        mean = (mat * weights[:, None]).sum(axis=0)
+        mean: np.ndarray = (mat * weights[:, None]).sum(axis=0)
         norm = float(np.linalg.norm(mean))
         return mean / norm if norm > 0 else mean
 
@@ -535,7 +568,7 @@ class Grader:
         return covered, spans
 
     def _evaluate(
-        self, p: _Prepared, vectors: Mapping[str, np.ndarray]
+        self, p: _Prepared, vectors: Mapping[str, np.ndarray], pair: np.ndarray | None = None
     ) -> tuple[GradeResult, list[Signals] | None]:
         if p.empty:
             return GradeResult(
@@ -551,6 +584,9 @@ class Grader:
             ), None
         coverage = self._coverage(p, vectors)
         all_signals = [self._signals(p, side, coverage, vectors) for side in p.sides]
+        if pair is not None:  # one reading of answer and key points serves every side
+            probe = self.params.probe_of(pair)
+            all_signals = [replace(sig, probe=probe, pair=pair) for sig in all_signals]
         assessed = [calibration.assess_one(self.params, sig) for sig in all_signals]
         best = max(range(len(assessed)), key=lambda k: assessed[k].score)
         verdict = assessed[best]

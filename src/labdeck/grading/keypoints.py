@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from labdeck.grading.language import CJK_RE, clean, has_content, units
+from labdeck.grading.language import clean, has_content, units
 from labdeck.grading.segment import BULLET_RE, sentences
 from labdeck.grading.terms import key_terms, zh_bigrams
+from labdeck.textfmt import CJK_RE
 
 # A card without key points gets claims cut from its reference: sentences and bullet items,
 # long sentences split further at ';', at a ':' that introduces a clause or a list, and at

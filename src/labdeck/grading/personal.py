@@ -24,9 +24,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from labdeck.grading import calibration as C
+from labdeck.grading.signals import Sides, Signals
 
 if TYPE_CHECKING:
     from labdeck.grading import fitting as F
+    from labdeck.grading.grader import Grader
+    from labdeck.store.db import Store
 
 META_KEY = "grading.personal"
 MIN_REVIEWS = 30
@@ -111,10 +114,11 @@ class Record:
 # --- fitting ------------------------------------------------------------------------------------
 
 
-def _latents(params: C.Params, signals: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+def _latents(params: C.Params, signals: Sequence[list[Signals]]) -> tuple[np.ndarray, np.ndarray]:
     """Ordinal latent z and pass logit ℓ of the best-scoring side of each non-empty item."""
     pm = C._pass_model(params)
-    zs, logits = [], []
+    zs: list[float] = []
+    logits: list[float] = []
     for sides in signals:
         best = max(sides, key=lambda s: C.assess_one(params, s).score)
         x = C.vector(best, params.features)
@@ -138,11 +142,13 @@ def _sig(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def fit_recalibration(params: C.Params, signals: Sequence[Any], labels: Sequence[int]):
+def fit_recalibration(
+    params: C.Params, signals: Sequence[Sides], labels: Sequence[int] | np.ndarray
+) -> Recalibration:
     """The MAP recalibration of ``params`` for the learner's (non-empty) answers."""
     keep = [i for i, s in enumerate(signals) if s]
     y = np.asarray([int(labels[i]) for i in keep])
-    z, logit = _latents(params, [signals[i] for i in keep])
+    z, logit = _latents(params, [s for s in signals if s])
     cuts = np.asarray(params.cutpoints)
     lo = np.where(y == 0, -np.inf, cuts[np.clip(y - 1, 0, len(cuts) - 1)])
     hi = np.where(y == len(cuts), np.inf, cuts[np.clip(y, 0, len(cuts) - 1)])
@@ -161,7 +167,7 @@ def fit_recalibration(params: C.Params, signals: Sequence[Any], labels: Sequence
     return Recalibration(scale, offset, pass_scale, pass_offset)
 
 
-def _figures(params: C.Params, signals: Sequence[Any], labels: np.ndarray) -> dict[str, float]:
+def _figures(params: C.Params, signals: Sequence[Sides], labels: np.ndarray) -> dict[str, float]:
     from labdeck.grading.fitting import metrics
 
     q, _conf, _sure = C.assess_many(params, signals)
@@ -174,7 +180,7 @@ def _beats(personal: dict[str, float], shipped: dict[str, float]) -> bool:
 
 
 def decide(
-    params: C.Params, signals: Sequence[Any], labels: Sequence[int], model_id: str
+    params: C.Params, signals: Sequence[Sides], labels: Sequence[int], model_id: str
 ) -> Record:
     """Fit on the older reviews, judge on the newest ``HOLD_BACK`` share, adopt if it beats the
     shipped parameters there (then refit on all). ``signals``/``labels`` in review order."""
@@ -198,22 +204,22 @@ def decide(
 # --- the learner's reviews ----------------------------------------------------------------------
 
 
-def learner_items(store: Any) -> list[dict[str, Any]]:
+def learner_items(store: Store) -> list[dict[str, Any]]:
     """The learner's graded reviews, oldest first, as grader items with ``label`` = the quality
     they finally gave: answers typed and suggested by the grader, not undone, on cards that
     still have a reference or key points."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from labdeck.store.models import Card, ReviewLog
 
     with store.session() as session:
         rows = session.exec(
             select(ReviewLog, Card)
-            .join(Card, Card.id == ReviewLog.card_id)
+            .join(Card, col(Card.id) == col(ReviewLog.card_id))
             .where(ReviewLog.undone == False)
-            .where(ReviewLog.answer.is_not(None))  # type: ignore[union-attr]
-            .where(ReviewLog.suggested.is_not(None))  # type: ignore[union-attr]
-            .order_by(ReviewLog.ts, ReviewLog.id)  # type: ignore[arg-type]
+            .where(col(ReviewLog.answer).is_not(None))
+            .where(col(ReviewLog.suggested).is_not(None))
+            .order_by(col(ReviewLog.ts), col(ReviewLog.id))
         ).all()
     items = []
     for log, card in rows:
@@ -233,7 +239,7 @@ def learner_items(store: Any) -> list[dict[str, Any]]:
     return items
 
 
-def load_record(store: Any) -> Record | None:
+def load_record(store: Store) -> Record | None:
     from labdeck.store.models import Meta
 
     try:
@@ -244,7 +250,7 @@ def load_record(store: Any) -> Record | None:
         return None
 
 
-def save_record(store: Any, record: Record) -> None:
+def save_record(store: Store, record: Record) -> None:
     from labdeck.store.models import Meta
 
     with store.session() as session:
@@ -256,7 +262,7 @@ def save_record(store: Any, record: Record) -> None:
             session.add(row)
 
 
-def personal_params(store: Any, shipped: C.Params) -> C.Params | None:
+def personal_params(store: Store, shipped: C.Params) -> C.Params | None:
     """The learner's adopted parameters for ``shipped.model_id``, or None (use the shipped)."""
     record = load_record(store)
     if record is None or not record.adopted or record.model_id != shipped.model_id:
@@ -264,7 +270,7 @@ def personal_params(store: Any, shipped: C.Params) -> C.Params | None:
     return record.recalibration.apply(shipped)
 
 
-def refit_mine(grader: Any, store: Any, shipped: C.Params) -> Record:
+def refit_mine(grader: Grader, store: Store, shipped: C.Params) -> Record:
     """Refit (or decline) the learner's personal calibration from their reviews and store the
     record. ``grader`` grades with ``shipped``."""
     items = learner_items(store)
@@ -274,7 +280,7 @@ def refit_mine(grader: Any, store: Any, shipped: C.Params) -> Record:
     return record
 
 
-def report_mine(grader: Any, store: Any, shipped: C.Params) -> str:
+def report_mine(grader: Grader, store: Store, shipped: C.Params) -> str:
     """Shipped vs personal figures on the learner's own reviews (``grade-eval --mine``)."""
     items = learner_items(store)
     record = load_record(store)
@@ -330,7 +336,7 @@ def simulate(
     shipped) is that writer's 'shipped' grader; the first half of their answers (file order)
     are 'their reviews' (the personal fit and its adoption decision see only these); the
     second half is scored with both. A held-out set's writer uses the shipped parameters."""
-    from labdeck.grading import abstain
+    from labdeck.grading import abstain, probefit
     from labdeck.grading import fitting as F
 
     datas = (given,) if derived is None or derived is given else (given, derived)
@@ -338,16 +344,18 @@ def simulate(
     cases: list[tuple[str, C.Params, F.EvalData, list[int]]] = []
     for writer in sorted(set(writers)):
         train = [i for i in range(len(writers)) if writers[i] != writer]
-        base = abstain.refit_base(template, *F.joint_training_set(datas, train))
+        mine = [i for i in range(len(writers)) if writers[i] == writer]
+        ridge, fold = probefit.fold(template.features, datas, writers, train, mine)
+        base = abstain.refit_base(
+            probefit.with_ridge(template, ridge), *F.joint_training_set(fold, train)
+        )
         base = replace(
             base,
             confidence_weights=template.confidence_weights,
             confidence_bias=template.confidence_bias,
             sure_threshold=template.sure_threshold,
         )
-        cases.append(
-            (writer, base, given, [i for i in range(len(writers)) if writers[i] == writer])
-        )
+        cases.append((writer, base, fold[0], mine))
     if holdout is not None:
         for writer in sorted(set(F.sources_of(holdout.items))):
             mine = [i for i, w in enumerate(F.sources_of(holdout.items)) if w == writer]

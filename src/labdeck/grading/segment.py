@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from labdeck.grading.language import CJK_RE, has_content, units
+from labdeck.grading.language import has_content, units
+from labdeck.textfmt import CJK_RE
 
 # Chunking: a text longer than this (in "units": Latin words, or CJK characters / 1.5) is
 # embedded as several chunks whose vectors are averaged, never silently truncated.

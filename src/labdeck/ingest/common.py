@@ -11,6 +11,7 @@ from pathlib import Path
 # Text cleaning lives below the store (textfmt); importers use it through here too.
 from labdeck.textfmt import clean_text as clean_text
 from labdeck.textfmt import one_line as one_line
+from labdeck.textfmt import to_simplified
 
 
 class ImportError_(ValueError):
@@ -68,8 +69,9 @@ def slug(text: str, limit: int = 48) -> str:
 
 
 def fold(text: str) -> str:
-    """Normalise a title for comparison: width, case and spacing folded."""
-    norm = unicodedata.normalize("NFKC", text).casefold()
+    """Normalise a title for comparison: width, case, script (traditional Chinese to
+    simplified) and spacing folded."""
+    norm = unicodedata.normalize("NFKC", to_simplified(text)).casefold()
     return re.sub(r"[\s*_`]+", "", norm)
 
 

@@ -29,7 +29,8 @@ from labdeck.ingest.common import (
 )
 from labdeck.ingest.deckfile import ContentDeck, ContentDrill, find_deck_dirs, parse_deck_dir
 from labdeck.ingest.fingerprint import content_changed, content_fingerprint, record_fingerprint
-from labdeck.store import Store
+from labdeck.ingest.prompts import EnglishTerms, outline_prompt
+from labdeck.store import Store, overrides
 from labdeck.store.models import Card, CardState, Chapter, Deck
 
 TITLE_MATCH = 85  # fuzzy ratio for "same item title"
@@ -52,6 +53,9 @@ class ImportReport:
     retired: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # "file:line: message", imported anyway
     dry_run: bool = False
+    # card key -> the question as the learner reads it (the document's own language), for
+    # previews: a new or updated card's prompt; for attached notes, the heading -> the card.
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -62,6 +66,10 @@ class ImportReport:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def label(self, key: str) -> str:
+        """What a preview shows for ``key``: the question, or the key when none is known."""
+        return self.labels.get(key) or key
+
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
         parts = [
@@ -70,11 +78,11 @@ class ImportReport:
             f"{len(self.created)} new, {len(self.updated)} updated, {self.unchanged} unchanged",
         ]
         if self.attached:
-            parts.append(f"; notes attached to {len(self.attached)} shipped cards")
+            parts[-1] += f"; notes attached to {len(self.attached)} cards of the deck"
         if self.mismatches:
-            parts.append(f"; {len(self.mismatches)} items matched no shipped card")
+            parts[-1] += f"; {len(self.mismatches)} items matched no card of the deck"
         if self.removed:
-            parts.append(f"; {len(self.removed)} no longer in the document")
+            parts[-1] += f"; {len(self.removed)} no longer in the document"
         if self.retired:
             parts.append(f"({len(self.retired)} retired)")
         lines = [" ".join(parts)]
@@ -122,6 +130,8 @@ def _upsert_card(
     session: Session, report: ImportReport, key: str, values: dict[str, Any], now: datetime
 ) -> Card:
     card = session.exec(select(Card).where(Card.key == key)).first()
+    if "prompt" in values:
+        report.labels[key] = one_line(values["prompt"])
     if card is None:
         card = Card(key=key, created_at=now, updated_at=now, **values)
         session.add(card)
@@ -129,8 +139,11 @@ def _upsert_card(
         _ensure_state(session, card)
         report.created.append(key)
         return card
-    values = {**values, "retired": False}
-    if _set(card, values):
+    # the learner's edited fields keep their text; the import updates their original
+    values, original_changed = overrides.route_import(
+        session, card, {**values, "retired": False}, now
+    )
+    if _set(card, values) or original_changed:
         card.updated_at = now
         report.updated.append(key)
     else:
@@ -155,11 +168,36 @@ def _upsert_chapter(session: Session, deck: Deck, values: dict[str, Any]) -> Cha
 # ---------------------------------------------------------------- learner documents
 
 
+class UnknownDeck(ValueError):
+    """``--into`` names no deck; the message lists the decks there are."""
+
+
+def _named(deck: Deck, wanted: str) -> bool:
+    """``wanted`` is the deck's key, name or one of its aliases (folded: width, case, script)."""
+    folded = fold(wanted)
+    return any(fold(name) == folded for name in (deck.key, deck.name, *deck.aliases) if name)
+
+
+def find_deck(session: Session, name: str) -> Deck:
+    """The deck called ``name`` (key, name or alias), or ``UnknownDeck``."""
+    decks = session.exec(select(Deck).order_by(col(Deck.position), col(Deck.key))).all()
+    for deck in decks:
+        if _named(deck, name):
+            return deck
+    known = ", ".join(d.key for d in decks) or "none yet"
+    raise UnknownDeck(f"--into {one_line(name)!r}: no such deck (decks: {known})")
+
+
+def check_deck(store: Store, name: str) -> str:
+    """The key of the deck ``name`` names (see ``find_deck``); raises ``UnknownDeck``."""
+    with Session(store.engine) as session:
+        return find_deck(session, name).key
+
+
 def _linked_deck(session: Session, doc: ParsedDocument) -> Deck | None:
     decks = session.exec(select(Deck).where(Deck.source == "content")).all()
-    wanted = fold(doc.title)
     for deck in decks:
-        if any(fold(alias) == wanted for alias in deck.aliases):
+        if any(fold(alias) == fold(doc.title) for alias in (deck.name, *deck.aliases)):
             return deck
     if doc.kind == "outline":
         codes = {c.code for c in doc.chapters}
@@ -168,6 +206,20 @@ def _linked_deck(session: Session, doc: ParsedDocument) -> Deck | None:
             if codes and codes <= own:
                 return deck
     return None
+
+
+def _target_chapter(
+    doc: ParsedDocument, pch: ParsedChapter, chapters: Sequence[Chapter]
+) -> Chapter | None:
+    """The deck's chapter a document chapter's notes go to: an outline's by code; a Q&A
+    section by its title in either language (traditional or simplified), else by position."""
+    if doc.kind == "outline":
+        return next((c for c in chapters if c.code == pch.code), None)
+    wanted = fold(pch.title)
+    for chapter in chapters:
+        if any(fold(t) == wanted for t in (chapter.title, chapter.title_zh) if t):
+            return chapter
+    return chapters[pch.position - 1] if pch.position <= len(chapters) else None
 
 
 def _match_item(
@@ -194,6 +246,21 @@ def _match_item(
     return None
 
 
+def _prompt(
+    doc: ParsedDocument,
+    chapter: Chapter,
+    pch: ParsedChapter,
+    item: ParsedItem,
+    english: EnglishTerms | None,
+) -> str:
+    """An item's prompt: a Q&A question as written; an outline heading that is a bare term
+    with its chapter's context (the deck's chapter, in English where the deck has it)."""
+    if doc.kind != "outline":
+        return item.title
+    texts = list(dict.fromkeys(t for t in (chapter.description, pch.title, pch.description) if t))
+    return outline_prompt(item.title, chapter.code, chapter.title, texts, chapter.title_zh, english)
+
+
 def _own_item_values(
     doc: ParsedDocument,
     deck: Deck,
@@ -201,18 +268,33 @@ def _own_item_values(
     pch: ParsedChapter,
     item: ParsedItem,
     pos: int,
+    english: EnglishTerms | None = None,
 ) -> dict[str, Any]:
     return {
         "deck_id": deck.id,
         "chapter_id": chapter.id,
         "position": pos,
-        "prompt": item.title,
+        "prompt": _prompt(doc, chapter, pch, item, english),
         "answer": item.body,
         "outline_ref": f"{pch.code}.{item.position}",
         "source_title": item.title if doc.kind == "outline" else str(item.number or item.position),
         "source_path": str(doc.path.resolve()),
         "source_line": item.line,
     }
+
+
+def _own_deck(session: Session, doc: ParsedDocument, source: str) -> Deck:
+    """The document's own deck (created on first import), named by its title."""
+    key = slug(doc.title)
+    deck = session.exec(select(Deck).where(Deck.key == key)).first()
+    if deck is None:
+        count = len(session.exec(select(Deck.id)).all())
+        deck = Deck(key=key, name=doc.title, source=doc.kind, position=100 + count)
+        session.add(deck)
+        session.flush()
+    if deck.source != "content":
+        _set(deck, {"name": doc.title, "source_path": source})
+    return deck
 
 
 def import_document(
@@ -222,25 +304,25 @@ def import_document(
     dry_run: bool = False,
     retire: bool = False,
     link: bool = True,
+    into: str | None = None,
+    english: EnglishTerms | None = None,
 ) -> ImportReport:
-    """Write one parsed document in one transaction (rolled back for a dry run)."""
+    """Write one parsed document in one transaction (rolled back for a dry run).
+
+    The document's notes attach to the cards of a deck: the one named by ``into`` (key, name
+    or alias; ``UnknownDeck`` when there is none), else, with ``link``, the shipped deck whose
+    title or chapter codes it shares. Otherwise, or for the items that match no card, it gets
+    cards of its own; ``english`` finds the English term of a bare Chinese heading in its
+    chapter's English text (``labdeck.ingest.prompts``).
+    """
     now = clock.now()
     source = str(doc.path.resolve())
     with Session(store.engine, expire_on_commit=False) as session:
-        linked = _linked_deck(session, doc) if link else None
-        if linked is not None:
-            deck = linked
+        if into is not None:
+            linked: Deck | None = find_deck(session, into)
         else:
-            key = slug(doc.title)
-            found = session.exec(select(Deck).where(Deck.key == key)).first()
-            if found is None:
-                count = len(session.exec(select(Deck.id)).all())
-                found = Deck(key=key, name=doc.title, source=doc.kind, position=100 + count)
-                session.add(found)
-                session.flush()
-            deck = found
-            if deck.source != "content":
-                _set(deck, {"name": doc.title, "source_path": source})
+            linked = _linked_deck(session, doc) if link else None
+        deck = linked if linked is not None else _own_deck(session, doc, source)
         report = ImportReport(
             path=one_line(str(doc.path)),
             kind=doc.kind,
@@ -252,7 +334,7 @@ def import_document(
         )
         seen: set[str] = set()
         attached_ids: set[int] = set()
-        shipped_chapters = (
+        deck_chapters = (
             session.exec(
                 select(Chapter)
                 .where(col(Chapter.deck_id) == deck.id)
@@ -262,12 +344,7 @@ def import_document(
             else []
         )
         for pch in doc.chapters:
-            target: Chapter | None = None
-            if linked is not None:
-                if doc.kind == "outline":
-                    target = next((c for c in shipped_chapters if c.code == pch.code), None)
-                elif pch.position <= len(shipped_chapters):
-                    target = shipped_chapters[pch.position - 1]
+            target = _target_chapter(doc, pch, deck_chapters) if linked is not None else None
             if target is None:
                 target = _upsert_chapter(
                     session,
@@ -279,12 +356,15 @@ def import_document(
                         "position": pch.position + (1000 if linked else 0),
                     },
                 )
+            # Notes attach to the deck's essays from elsewhere (the shipped deck, another
+            # document), never to drills or to this document's own cards.
             candidates = (
                 session.exec(
                     select(Card).where(
                         Card.chapter_id == target.id,
-                        Card.source_path == "content",
-                        Card.kind == "essay",  # notes attach to essays, never to their drills
+                        col(Card.source_path).is_distinct_from(source),
+                        Card.kind == "essay",
+                        Card.retired == False,
                     )
                 ).all()
                 if linked
@@ -299,6 +379,7 @@ def import_document(
                     assert match.id is not None  # a stored card
                     attached_ids.add(match.id)
                     report.attached.append(match.key)
+                    report.labels[match.key] = f"{one_line(item.title)} → {one_line(match.prompt)}"
                     notes_values = {"notes": item.body, "notes_source": f"{source}:{item.line}"}
                     if _set(match, notes_values):
                         match.updated_at = now
@@ -313,9 +394,8 @@ def import_document(
                 if linked is not None:
                     report.mismatches.append(f"{pch.code}.{item.position} {item.title[:60]}")
                 pos = item.position + (1000 if linked else 0)
-                _upsert_card(
-                    session, report, key, _own_item_values(doc, deck, target, pch, item, pos), now
-                )
+                values = _own_item_values(doc, deck, target, pch, item, pos, english)
+                _upsert_card(session, report, key, values, now)
         # cards this document created before but no longer contains
         for card in session.exec(
             select(Card).where(
@@ -324,6 +404,7 @@ def import_document(
         ).all():
             if card.key not in seen:
                 report.removed.append(card.key)
+                report.labels.setdefault(card.key, one_line(card.prompt))
                 if retire:
                     card.retired = True
                     report.retired.append(card.key)
@@ -333,6 +414,7 @@ def import_document(
         for card in session.exec(noted).all():
             if card.id not in attached_ids:
                 report.removed.append(f"notes of {card.key}")
+                report.labels[f"notes of {card.key}"] = f"notes of {one_line(card.prompt)}"
                 if retire:
                     card.notes, card.notes_source = None, None
                     report.retired.append(f"notes of {card.key}")

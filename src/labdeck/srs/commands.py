@@ -11,10 +11,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from labdeck.srs.scheduler import Counts, Scheduler
+
+
+class CommandWorkspace(Protocol):
+    """What these commands use of the workspace, which cli.py builds and passes in as
+    ``args.workspace``: the workspace builds the scheduler, so this module may not import it."""
+
+    def scheduler(self) -> Scheduler: ...
+
 
 KIND_LABEL = {"review": "review", "redrill": "re-drill", "new": "new"}
 
@@ -25,9 +33,8 @@ def _print_json(data: object) -> None:
 
 
 def _scheduler(args: argparse.Namespace) -> Scheduler:
-    from labdeck.workspace import Workspace
-
-    return Workspace.from_args(args).scheduler()
+    workspace: CommandWorkspace = args.workspace
+    return workspace.scheduler()
 
 
 def _quality(raw: str) -> int:
@@ -51,8 +58,10 @@ def _checklist(raw: str | None) -> list[Any] | None:
         return None
     try:
         value = json.loads(raw)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise SrsError(f"--checklist: not valid JSON ({exc.msg}, column {exc.colno})") from None
+    except ValueError as exc:  # e.g. an integer past Python's digit limit
+        raise SrsError(f"--checklist: not valid JSON ({exc})") from None
     if not isinstance(value, list):
         raise SrsError('--checklist: expected a JSON list of {"point", "grader", "ticked"}')
     return value
@@ -211,7 +220,8 @@ def cmd_undo(args: argparse.Namespace) -> int:
         _print_json(outcome.to_dict())
         return 0
     if outcome.op != "answer":
-        print(f"undid {outcome.op} of {outcome.key} (on {outcome.day.isoformat()})")
+        what = f"{outcome.cards} cards" if outcome.cards > 1 else outcome.key
+        print(f"undid {outcome.op} of {what} (on {outcome.day.isoformat()})")
         return 0
     due = outcome.due.isoformat() if outcome.due else "new"
     mode = KIND_LABEL.get(outcome.mode or "", outcome.mode)
@@ -254,7 +264,7 @@ def cmd_unbury(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- parser
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("due", help="today's counts (new / learning / due) per deck and chapter")
     p.add_argument("--deck", help="deck key or name")
     p.add_argument("--json", action="store_true")

@@ -169,12 +169,16 @@ def projection(
         ),
         {"d": deck_id},
     ).all()
-    seen = {int(cid): day_of(due) for cid, due in rows if due is not None}
+    seen: dict[int, date] = {}
+    for cid, due in rows:
+        when = day_of(due)
+        if when is not None:
+            seen[int(cid)] = when
     unseen = len(rows) - len(seen)
     if exam < day:
         return ExamProjection(deck_key, exam, (exam - day).days, len(seen), unseen, None)
     scheduler = deck_scheduler(conn, settings, deck_key)
-    values = []
+    values: list[float] = []
     for cid, history in cards_histories(conn, list(seen)).items():
         card = fsrs_step.memory(scheduler, history)
         if card.last_review is None:

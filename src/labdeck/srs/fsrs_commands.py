@@ -168,7 +168,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("deck", help="per-deck settings")
     deck_sub = p.add_subparsers(dest="deck_command", required=True)
     s = deck_sub.add_parser(

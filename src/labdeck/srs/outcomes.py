@@ -107,8 +107,9 @@ class AnswerOutcome:
 
 @dataclass(frozen=True)
 class UndoOutcome:
-    """What ``undo`` reversed: an answer (``op == "answer"``), or a suspend / unsuspend / bury /
-    unbury of a card (then ``log_id`` is 0 and ``quality`` and ``mode`` are None)."""
+    """What ``undo`` reversed: an answer (``op == "answer"``), or a card operation — suspend,
+    unsuspend, bury, unbury, reset, edit, revert — of ``cards`` cards (then ``log_id`` is 0,
+    ``quality`` and ``mode`` are None, and the card fields describe the first card)."""
 
     log_id: int
     card_id: int
@@ -121,13 +122,16 @@ class UndoOutcome:
     lapses: int
     leech: bool
     suspended: bool
-    op: str = "answer"  # answer | suspend | unsuspend | bury | unbury
+    op: str = "answer"  # answer | suspend | unsuspend | bury | unbury | reset | edit | revert
+    cards: int = 1  # cards the undone operation touched
 
     @property
     def summary(self) -> str:
         """One line for the learner: what was undone."""
         if self.op == "answer":
             return f"Undid the answer to {self.key}."
+        if self.cards > 1:
+            return f"Undid {self.op} of {self.cards} cards."
         return f"Undid {self.op} of {self.key}."
 
     def to_dict(self) -> dict[str, Any]:
@@ -142,6 +146,7 @@ class UndoOutcome:
             "lapses": self.lapses,
             "leech": self.leech,
             "suspended": self.suspended,
+            "cards": self.cards,
         }
 
 

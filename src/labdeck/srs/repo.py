@@ -66,10 +66,14 @@ def ids(values: Sequence[int]) -> str:
     return ",".join(str(int(v)) for v in values) or "NULL"
 
 
-def _json(value: Any) -> list:
+def _json(value: str | bytes | Sequence[str] | None) -> list[str]:
+    """A JSON list-of-strings column (key points, demos, tags) as a list."""
     if value is None:
         return []
-    return json.loads(value) if isinstance(value, str | bytes) else list(value)
+    if isinstance(value, str | bytes):
+        decoded: list[str] = json.loads(value)
+        return decoded
+    return list(value)
 
 
 _STATE = (
@@ -259,6 +263,51 @@ class Repo:
         ).one()
         conn.execute(statements().update_state, {"cid": cid, field: value})
         return key, before
+
+    @staticmethod
+    def set_many(conn: Connection, card_ids: Sequence[int], values: dict[str, Any]) -> list[Any]:
+        """Set ``card_state`` fields on many cards (a state row is made for a card without
+        one); returns an ``undo.Change`` with the values before for each card that changed."""
+        from labdeck.srs.undo import STATE_FIELDS, Change
+
+        names = sorted(values)
+        assert set(names) <= STATE_FIELDS, names  # field names go into the SQL text
+        wanted = sorted({int(c) for c in card_ids})
+        changes: list[Any] = []
+        for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
+            chunk = wanted[start : start + 500]
+            conn.execute(
+                text(
+                    "INSERT INTO card_state (card_id, repetitions, ease, interval, lapses, "
+                    "reviews, leech, suspended) SELECT id, 0, 2500, 0, 0, 0, 0, 0 FROM card "
+                    f"WHERE id IN ({ids(chunk)}) AND id NOT IN (SELECT card_id FROM card_state)"
+                )
+            )
+            rows = conn.execute(
+                text(
+                    f"SELECT c.id, c.key, {', '.join(f'cs.{n}' for n in names)} FROM card c "
+                    f"JOIN card_state cs ON cs.card_id = c.id WHERE c.id IN ({ids(chunk)})"
+                )
+            ).all()
+            for row in rows:
+                before = dict(zip(names, row[2:], strict=True))
+                if "due" in before or "buried_until" in before:
+                    for day_field in ("due", "buried_until"):
+                        if before.get(day_field) is not None:
+                            before[day_field] = str(before[day_field])[:10]
+                for flag in ("suspended", "leech"):
+                    if flag in before:
+                        before[flag] = bool(before[flag])
+                if all(before[n] == values[n] for n in names):
+                    continue
+                changes.append(Change(int(row[0]), str(row[1]), before))
+        if changes:
+            sets = ", ".join(f"{n} = :{n}" for n in names)
+            conn.execute(
+                text(f"UPDATE card_state SET {sets} WHERE card_id = :card"),
+                [{**values, "card": c.card_id} for c in changes],
+            )
+        return changes
 
     # ------------------------------------------------------------ reads for stats
 

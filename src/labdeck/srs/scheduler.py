@@ -43,6 +43,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from labdeck import clock
@@ -52,9 +53,11 @@ from labdeck.srs.outcomes import AnswerOutcome, Counts, QueueEntry, SrsError, Un
 from labdeck.srs.queue import PLAN_PROBE, REDRILL_GAP, Queue
 from labdeck.srs.repo import Repo
 from labdeck.srs.step import MODES, SCHEDULED_MODES, Snapshot, Stale, Transition
+from labdeck.store import overrides
 from labdeck.store.db import Store
 
 if TYPE_CHECKING:
+    from labdeck.grading.checklist import StoredTick
     from labdeck.srs.exam_date import ExamProjection
     from labdeck.srs.stats import StudyStats, TodaySummary
     from labdeck.store.queries import CardInfo
@@ -313,7 +316,7 @@ class Scheduler:
         ``labdeck.srs.undo`` replays the operation log in reverse."""
         today = self.today()
         with self.repo.write() as conn:
-            return undo.undo_latest(conn, today)
+            return undo.undo_latest(conn, today, self.now())
 
     # ------------------------------------------------------------ suspend / bury
 
@@ -348,6 +351,59 @@ class Scheduler:
     def unbury(self, card_id: int | str) -> None:
         self._set_state(card_id, "unbury", None)
 
+    # ------------------------------------------------------------ many cards, one undo step
+
+    def suspend_many(self, card_ids: Sequence[int], on: bool = True) -> int:
+        """Suspend (or unsuspend) every card in ``card_ids`` as one operation ``u`` undoes in
+        one step; returns how many cards changed."""
+        op = "suspend" if on else "unsuspend"
+        with self.repo.write() as conn:
+            changes = self.repo.set_many(conn, card_ids, {"suspended": bool(on)})
+            undo.record_changes(conn, op, changes, self.today())
+        return len(changes)
+
+    def reset_many(self, card_ids: Sequence[int]) -> int:
+        """Reset cards to new (Anki's "Forget"): repetitions, ease, interval, due, lapses, the
+        leech flag and a burial go back to a new card's; the review log, the answer count and
+        a suspension stay. One undo step; returns how many cards changed."""
+        fresh = {"repetitions": 0, "ease": 2500, "interval": 0, "due": None, "lapses": 0}
+        fresh |= {"leech": False, "buried_until": None}
+        with self.repo.write() as conn:
+            changes = self.repo.set_many(conn, card_ids, fresh)
+            undo.record_changes(conn, "reset", changes, self.today())
+        return len(changes)
+
+    # ------------------------------------------------------------ the learner's edits
+
+    def edit(
+        self, card_id: int | str, prompt: str, answer: str | None, key_points: list[str] | str
+    ) -> bool:
+        """Store the learner's text for a card (``labdeck.store.overrides``: it survives
+        re-import); an undo step. False when nothing changed; EditError names a bad field."""
+        values = overrides.clean_edit(prompt, answer, key_points)
+        return self._content(
+            "edit", card_id, lambda conn, cid: overrides.edit(conn, cid, values, self.now())
+        )
+
+    def revert(self, card_id: int | str) -> bool:
+        """Put a card's imported text back (an undo step); False when it was not edited."""
+        return self._content(
+            "revert", card_id, lambda conn, cid: overrides.revert(conn, cid, self.now())
+        )
+
+    def _content(
+        self, op: str, card_id: int | str, change: Callable[[Connection, int], Any]
+    ) -> bool:
+        with self.repo.write() as conn:
+            cid = self.repo.resolve(conn, card_id)
+            before = change(conn, cid)
+            if before is None:
+                return False
+            key = conn.execute(text("SELECT key FROM card WHERE id = :c"), {"c": cid}).scalar_one()
+            change_ = undo.Change(cid, str(key), {undo.CONTENT: before})
+            undo.record_changes(conn, op, [change_], self.today())
+        return True
+
     # ------------------------------------------------------------ forecast / stats
 
     def forecast(self, days: int = 30) -> list[tuple[date, int]]:
@@ -378,13 +434,13 @@ class Scheduler:
         return self.stats.reviews_per_day(days)
 
 
-def _checked(checklist: Sequence[Any] | None) -> list[dict] | None:
+def _checked(checklist: Sequence[Any] | None) -> list[StoredTick] | None:
     """The learner's key-point ticks as stored rows (SrsError naming the bad field)."""
     if checklist is None:
         return None
     from labdeck.grading.checklist import check_stored
 
     try:
-        return [dict(row) for row in check_stored(list(checklist))]
+        return check_stored(list(checklist))
     except ValueError as exc:
         raise SrsError(str(exc)) from None

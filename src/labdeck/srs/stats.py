@@ -117,7 +117,8 @@ class StudyStats:
     def __init__(self, scheduler: Scheduler) -> None:
         self.scheduler = scheduler
 
-    def _rows(self, sql: str, **params: Any) -> list[tuple]:
+    def _rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        """Raw rows (SQLite values: counts and sums, None over no rows)."""
         with self.scheduler.repo.read() as conn:
             return [tuple(r) for r in conn.execute(text(sql), params)]
 

@@ -5,8 +5,9 @@ when it is answered: the scheduled step (SM-2's ``sm2.next_state``, or FSRS thro
 ``fsrs_deck.step_for`` builds for an FSRS deck), the due day, a lapse (q < 3 on a card that
 had graduated), the leech points (at ``leech_threshold`` lapses, then every ``leech_every``
 more: flagged and suspended) and a re-drill (logged, never moving the schedule). The interval
-preview shows ``answer`` for each quality and ``Scheduler.answer`` applies the same
-``Transition``, refusing it when the card's state is no longer its ``before`` (``Stale``).
+preview shows ``answer`` for each quality (worded by ``preview_label``) and ``Scheduler.answer``
+applies the same ``Transition``, refusing it when the card's state is no longer its ``before``
+(``Stale``).
 
 A new card state or SM-2 mode is added here (and where it is shown); ``repo`` writes whatever
 a Transition says.
@@ -82,6 +83,12 @@ class Transition:
         """Study days until the card is due after this answer (0 when it has no due day)."""
         return max(0, (self.after.due - self.day).days) if self.after.due else 0
 
+    @property
+    def again_today(self) -> bool:
+        """The card comes back later today as a re-drill (q < 4, the queue's rule), unless this
+        answer suspended it as a leech (``AnswerOutcome.again_today`` says the same)."""
+        return self.quality < sm2.REDRILL_BELOW and not self.after.suspended
+
     def log_columns(self) -> dict[str, Any]:
         """The review-log row's columns that the transition decides."""
         return {
@@ -129,3 +136,26 @@ def require_current(transition: Transition, current: Snapshot, day: date) -> Non
             "the card changed since its intervals were shown (answered elsewhere, "
             "or a new study day); show it again"
         )
+
+
+def span_text(days: int) -> str:
+    """A number of days as Anki writes an interval: ``6d``, ``1.5mo``, ``2.1y``."""
+    if days < 30:
+        return f"{days}d"
+    value, unit = (days / 30, "mo") if days < 365 else (days / 365, "y")
+    return f"{value:.1f}".removesuffix(".0") + unit
+
+
+def preview_label(transition: Transition) -> str:
+    """What answering with this transition's quality does, in a few cells (the review screen's
+    interval on each rating, after Anki's buttons): ``today, 1d`` when the card comes back as a
+    re-drill later today and its schedule makes it due in a day; ``again today`` for an answer
+    to a re-drill that brings it back once more (a re-drill never moves the schedule); ``6d``
+    when it is next seen in six days; ``leech: suspended`` when the answer suspends it."""
+    if transition.became_leech:
+        return "leech: suspended"
+    if transition.again_today:
+        if not transition.scheduled:
+            return "again today"
+        return f"today, {span_text(transition.days)}"
+    return span_text(transition.days)

@@ -68,11 +68,32 @@ class Card(SQLModel, table=True):
     note_check: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+class CardOverride(SQLModel, table=True):
+    """The learner's edit of a card: the card's columns hold the edited text, ``original`` the
+    imported value of each edited field (prompt, answer, key_points), which re-imports update
+    instead of the card (see ``labdeck.store.overrides``)."""
+
+    __tablename__ = "card_override"
+
+    card_id: int = Field(foreign_key="card.id", primary_key=True, ondelete="CASCADE")
+    original: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    updated_at: datetime
+
+
 class CardState(SQLModel, table=True):
-    """Scheduling state of one card. ease is the SM-2 E-Factor in per-mille (2500 = 2.5)."""
+    """Scheduling state of one card. ease is the SM-2 E-Factor in per-mille (2500 = 2.5).
+
+    ``chapter_id`` copies the card's chapter while the card is live (NULL once retired), so a
+    chapter's counts are one range of ``ix_card_state_chapter``. Triggers (migration 0008)
+    keep it in step with ``card``; no code writes it.
+    """
 
     __tablename__ = "card_state"
-    __table_args__ = (Index("ix_card_state_queue", "suspended", "due"),)
+    __table_args__ = (
+        Index("ix_card_state_queue", "suspended", "due"),
+        Index("ix_card_state_chapter", "chapter_id", "suspended", "due", "buried_until"),
+    )
 
     card_id: int = Field(foreign_key="card.id", primary_key=True, ondelete="CASCADE")
     repetitions: int = 0
@@ -85,6 +106,7 @@ class CardState(SQLModel, table=True):
     suspended: bool = False
     buried_until: date | None = None
     last_review: datetime | None = None
+    chapter_id: int | None = None  # the live card's chapter, kept by triggers (see above)
 
 
 class ReviewLog(SQLModel, table=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func
@@ -304,3 +305,284 @@ def review_history(store: Store, card_id: int) -> list[ReviewEntry]:
             )
             for r in result
         ]
+
+
+# ---------------------------------------------------------------- Browse: query, sort, page
+
+
+BROWSE_LIMIT = 2000  # rows handed to the table at once; the count covers every match
+
+# sort column -> its SQL terms (ties fall back to the deck / chapter / content order)
+_DEFAULT_ORDER = ("d.position", "d.key", "ch.position", "c.position", "c.id")
+_STATE_RANK = (
+    "CASE WHEN coalesce(cs.suspended, 0) = 1 THEN 5 WHEN coalesce(cs.leech, 0) = 1 THEN 4 "
+    "WHEN cs.due IS NULL THEN 1 WHEN cs.buried_until > :today THEN 3 "
+    "WHEN cs.due <= :today THEN 0 ELSE 2 END"
+)
+SORTS: dict[str, tuple[str, ...]] = {
+    "": _DEFAULT_ORDER,
+    "deck": ("d.key",),
+    "ch": ("d.position", "d.key", "ch.position"),
+    "type": ("c.kind",),
+    "prompt": ("c.prompt COLLATE NOCASE",),
+    "state": (_STATE_RANK,),
+    "due": ("cs.due IS NULL", "cs.due"),
+    "ef": ("coalesce(cs.ease, 2500)",),
+    "ivl": ("coalesce(cs.interval, 0)",),
+    "lapses": ("coalesce(cs.lapses, 0)",),
+}
+
+_FROM = (
+    "FROM card c JOIN deck d ON d.id = c.deck_id JOIN chapter ch ON ch.id = c.chapter_id "
+    "LEFT JOIN card_state cs ON cs.card_id = c.id "
+    "LEFT JOIN card_override o ON o.card_id = c.id "
+)
+
+_STATE_SQL = {
+    "new": "(cs.due IS NULL AND coalesce(cs.suspended, 0) = 0)",
+    "due": "(coalesce(cs.suspended, 0) = 0 AND cs.due IS NOT NULL AND cs.due <= :today "
+    "AND (cs.buried_until IS NULL OR cs.buried_until <= :today))",
+    "suspended": "(coalesce(cs.suspended, 0) = 1)",
+    "leech": "(coalesce(cs.leech, 0) = 1)",
+    "buried": "(cs.buried_until IS NOT NULL AND cs.buried_until > :today)",
+    "edited": "(o.card_id IS NOT NULL)",
+}
+_TEXT_COLUMNS = ("c.prompt", "c.prompt_zh", "c.answer", "c.notes")
+
+
+@dataclass
+class BrowseRow:
+    """One card as Browse's table shows it (the detail pane reads the whole card)."""
+
+    id: int
+    key: str
+    deck: str
+    chapter: str
+    kind: str
+    prompt: str
+    edited: bool
+    schedule: CardSchedule
+
+
+@dataclass
+class BrowsePage:
+    rows: list[BrowseRow]
+    matching: int  # every card the query matches (rows holds at most ``limit`` of them)
+    total: int  # every live card
+
+
+def _like(value: str) -> str:
+    """A LIKE pattern for ``value`` anywhere (``%``, ``_`` and ``\\`` taken literally)."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _glob_like(value: str) -> str:
+    """A whole-value LIKE pattern where ``*`` is the only wildcard."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%")
+
+
+class _Compiler:
+    """A parsed query as one SQL condition with its parameters. Deck and chapter names are
+    resolved against the (few) decks and chapters first, so the card scan filters by the
+    indexed ``deck_id`` / ``chapter_id``."""
+
+    def __init__(self, conn: Any, today: date) -> None:
+        self.conn, self.params = conn, {"today": today.isoformat()}
+        self._decks: list[tuple[int, list[str]]] | None = None
+        self._chapters: list[tuple[int, str]] | None = None
+
+    def param(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def decks(self) -> list[tuple[int, list[str]]]:
+        if self._decks is None:
+            self._decks = []
+            for deck_id, key, name, aliases in self.conn.execute(
+                sql("SELECT id, key, name, aliases FROM deck")
+            ):
+                names = [key, name, *_json_list(aliases)]
+                self._decks.append((int(deck_id), [n.casefold() for n in names if n]))
+        return self._decks
+
+    def chapters(self) -> list[tuple[int, str]]:
+        if self._chapters is None:
+            rows = self.conn.execute(sql("SELECT id, code FROM chapter"))
+            self._chapters = [(int(i), str(code).casefold()) for i, code in rows]
+        return self._chapters
+
+    def where(self, node: Any) -> str:
+        from fnmatch import fnmatchcase
+
+        from labdeck.store import browse_query as q
+
+        if isinstance(node, q.All):
+            return (
+                "(" + " AND ".join(self.where(n) for n in node.nodes) + ")" if node.nodes else "1"
+            )
+        if isinstance(node, q.Any_):
+            return "(" + " OR ".join(self.where(n) for n in node.nodes) + ")"
+        if isinstance(node, q.Not):
+            return f"(NOT {self.where(node.node)})"
+        if isinstance(node, q.Text):
+            return self.text(node.value)
+        name, value = node.name, node.value
+        if name == "deck":
+            wanted = value.casefold()
+            ids_ = [i for i, names in self.decks() if any(fnmatchcase(n, wanted) for n in names)]
+            return f"(c.deck_id IN ({','.join(map(str, ids_)) or 'NULL'}))"
+        if name == "chapter":
+            wanted = value.casefold()
+            ids_ = [i for i, code in self.chapters() if fnmatchcase(code, wanted)]
+            return f"(c.chapter_id IN ({','.join(map(str, ids_)) or 'NULL'}))"
+        if name == "tag":
+            pattern = self.param(_glob_like(value))
+            return (
+                "(EXISTS (SELECT 1 FROM json_each(c.tags) t "
+                f"WHERE t.value LIKE {pattern} ESCAPE '\\'))"
+            )
+        if name == "type":
+            return f"(c.kind = {self.param(value)})"
+        return _STATE_SQL[value]  # "is": checked by the parser
+
+    def text(self, value: str) -> str:
+        from labdeck.textfmt import CJK_RE
+
+        if CJK_RE.search(value):  # simplified and traditional match each other
+            test = f"GLOB {self.param(_cjk_glob(value))}"
+        else:
+            test = f"LIKE {self.param(_like(value))} ESCAPE '\\'"
+        # coalesce: never NULL, so "-word" keeps the cards without notes
+        parts = [f"coalesce({col_}, '') {test}" for col_ in _TEXT_COLUMNS]
+        parts.append(f"EXISTS (SELECT 1 FROM json_each(c.key_points) k WHERE k.value {test})")
+        return "(" + " OR ".join(parts) + ")"
+
+
+@lru_cache(maxsize=1)
+def _converters() -> tuple[Any, ...]:
+    import opencc
+
+    return tuple(opencc.OpenCC(name).convert for name in ("t2s", "s2t", "s2tw", "s2hk"))
+
+
+def _cjk_glob(value: str) -> str:
+    """A GLOB pattern for ``value`` anywhere, each Chinese character matching its simplified
+    and traditional forms (``[发發]``) and each ASCII letter either case: plain C matching in
+    SQLite, no per-row conversion."""
+    from labdeck.textfmt import CJK_RE
+
+    t2s, *to_traditional = _converters()
+    out = ["*"]
+    for ch in value:
+        if CJK_RE.match(ch):
+            simple = t2s(ch)
+            forms = dict.fromkeys([ch, simple, *(f(ch) for f in to_traditional)])
+            forms.update(dict.fromkeys(f(simple) for f in to_traditional))
+            chars = [f for f in forms if len(f) == 1]
+            out.append(ch if len(chars) == 1 else "[" + "".join(chars) + "]")
+        elif ch.isascii() and ch.isalpha():
+            out.append(f"[{ch.lower()}{ch.upper()}]")
+        elif ch in "*?[":
+            out.append(f"[{ch}]")
+        else:
+            out.append(ch)
+    out.append("*")
+    return "".join(out)
+
+
+def _json_list(value: Any) -> list[str]:
+    import json
+
+    if value is None:
+        return []
+    data = json.loads(value) if isinstance(value, str | bytes) else value
+    return [str(v) for v in data]
+
+
+def _compiled(conn: Any, node: Any, today: date) -> tuple[str, dict[str, Any]]:
+    compiler = _Compiler(conn, today)
+    return compiler.where(node), compiler.params
+
+
+def browse_page(
+    store: Store,
+    node: Any,
+    today: date,
+    *,
+    sort: str = "",
+    descending: bool = False,
+    limit: int = BROWSE_LIMIT,
+    total: int | None = None,
+) -> BrowsePage:
+    """The live cards ``node`` (a ``browse_query`` tree) matches, in ``sort`` order, at most
+    ``limit`` of them, with how many match and how many live cards there are (``total``, when
+    the caller knows it). SQL does the matching, counting and sorting: only the page's rows
+    (their prompts cut to 400 characters) reach Python."""
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort column {sort!r}")
+    direction = " DESC" if descending else ""
+    order = ", ".join(f"{term}{direction}" for term in SORTS[sort])
+    if sort:
+        order += ", " + ", ".join(_DEFAULT_ORDER)
+    from labdeck.store.browse_query import EVERYTHING
+
+    with store.engine.connect() as conn:
+        live = "c.retired = 0"
+        if total is None:
+            total = int(conn.execute(sql(f"SELECT count(*) FROM card c WHERE {live}")).scalar_one())
+        where, params = _compiled(conn, node, today)
+        # the page's ids and the number of matches from one scan (a narrow sort), then the
+        # page's rows
+        counted = "count(*) OVER ()" if node != EVERYTHING else str(total)
+        result = conn.execute(
+            sql(
+                f"SELECT c.id, {counted} {_FROM} WHERE {live} AND {where} ORDER BY {order} LIMIT :n"
+            ),
+            {**params, "n": int(limit)},
+        ).all()
+        page_ids = [int(r[0]) for r in result]
+        matching = int(result[0][1]) if result else 0
+        found: dict[int, BrowseRow] = {}
+        for start in range(0, len(page_ids), 500):  # statements of a modest length
+            chunk = ",".join(map(str, page_ids[start : start + 500]))
+            for r in conn.execute(
+                sql(
+                    "SELECT c.id, c.key, d.key, ch.code, c.kind, substr(c.prompt, 1, 400), "
+                    "o.card_id IS NOT NULL, cs.repetitions, cs.ease, cs.interval, cs.due, "
+                    f"cs.lapses, cs.reviews, cs.leech, cs.suspended, cs.buried_until {_FROM} "
+                    f"WHERE c.id IN ({chunk})"
+                )
+            ):
+                found[int(r[0])] = _browse_row(r)
+        rows = [found[i] for i in page_ids if i in found]
+    return BrowsePage(rows, matching, total)
+
+
+def _browse_row(r: Any) -> BrowseRow:
+    schedule = CardSchedule()
+    if r[7] is not None:
+        schedule = CardSchedule(
+            int(r[7]),
+            int(r[8]),
+            int(r[9]),
+            _day(r[10]),
+            int(r[11]),
+            int(r[12]),
+            bool(r[13]),
+            bool(r[14]),
+            _day(r[15]),
+        )
+    return BrowseRow(int(r[0]), r[1], r[2], r[3], r[4] or "essay", r[5] or "", bool(r[6]), schedule)
+
+
+def browse_ids(store: Store, node: Any, today: date) -> list[int]:
+    """The ids of every live card ``node`` matches (for "mark all matching")."""
+    with store.engine.connect() as conn:
+        where, params = _compiled(conn, node, today)
+        result = conn.execute(
+            sql(f"SELECT c.id {_FROM} WHERE c.retired = 0 AND {where} ORDER BY c.id"), params
+        )
+        return [int(r[0]) for r in result]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -29,7 +30,7 @@ IDLE_CHECK_S = 0.1
 WANTED_WAIT_S = 2.0
 
 
-class LabdeckApp(App):
+class LabdeckApp(App[None]):
     CSS_PATH = "labdeck.tcss"
     TITLE = "labdeck"
     # screens without their own get these classes (labdeck.tcss: the 80-column layout)
@@ -203,7 +204,7 @@ class LabdeckApp(App):
 
         self.push_screen(ExamHistoryScreen(ExamContext.from_services(self.services)))
 
-    def get_system_commands(self, screen: Screen):
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         entries: list[tuple[str, str, Callable[[], object]]] = [
             ("Study all decks", "Start today's review of every deck", self.action_study),

@@ -59,7 +59,14 @@ KEY_MEANINGS: dict[str, tuple[str, frozenset[str]]] = {
     "d": ("demos (the card's demo)", frozenset({"app.demos", "demo"})),
     "r": ("run the demo", frozenset({"run", "run_demo"})),
     "h": ("history (exams, demo runs)", frozenset({"history", "focus_runs"})),
-    "e": ("mock exam: compose one", frozenset({"app.exam", "new"})),
+    "e": (
+        "mock exam: compose one (home, exam history); edit the card (Browse, Anki's e)",
+        frozenset({"app.exam", "new", "edit"}),
+    ),
+    "space": (
+        "act on the thing under the cursor: reveal the answer (review), mark the row (Browse)",
+        frozenset({"reveal", "mark"}),
+    ),
 }
 
 # Keys whose meaning is local to a screen by convention: digits rate / tick / choose, enter

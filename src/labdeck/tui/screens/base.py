@@ -9,13 +9,26 @@ screens take an ``ExamContext``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.screen import Screen
 
 from labdeck.tui.services import Services
 
+if TYPE_CHECKING:
+    from textual import getters
 
-class LabdeckScreen(Screen):
+    from labdeck.tui.app import LabdeckApp
+
+
+class LabdeckScreen(Screen[None]):
     """A screen that uses the app's :class:`Services`."""
+
+    if TYPE_CHECKING:
+        # For the type checker only: ``self.app`` is the labdeck app, so its actions
+        # (``action_study``, ``ensure_grader_loading``…) are checked. At run time the attribute
+        # stays Textual's own, so a test app that provides the same names can host a screen.
+        app = getters.app(LabdeckApp)
 
     @property
     def services(self) -> Services:

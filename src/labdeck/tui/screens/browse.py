@@ -1,13 +1,18 @@
-"""Browse: every card in a table with fuzzy search and filters; the highlighted card's text,
-schedule, review history and demos below; keys to suspend / unsuspend and to open a demo.
+"""Browse: the cards an Anki-style search matches, in a table sortable by any column; the
+highlighted card's text, schedule, review history, demos and edit below; keys to mark rows,
+suspend / unsuspend / reset them in bulk, edit a card in place and undo.
 
-Reading the cards, their scheduling state and a card's history happens in thread workers.
+The search (``labdeck.store.browse_query``) runs as SQL (``store.queries.browse_page``) in a
+thread worker; so do the detail pane's reads and every write. Each result says what it was
+computed for, and one that lands after a newer search (or for a row no longer highlighted) is
+dropped.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -17,16 +22,18 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
-from labdeck.store import Store
+from labdeck.store import Store, overrides
+from labdeck.store.browse_query import Field, Node, QueryError, both, parse
+from labdeck.store.overrides import LABELS, Override
 from labdeck.store.queries import (
+    BrowsePage,
+    BrowseRow,
     CardInfo,
-    CardSchedule,
     ReviewEntry,
-    card_schedules,
-    list_cards,
+    browse_ids,
+    browse_page,
     list_decks,
     review_history,
-    search_cards,
 )
 from labdeck.textfmt import math_as_text, readable_math
 from labdeck.tui.literal import literal
@@ -42,79 +49,74 @@ STATES: tuple[tuple[str, str], ...] = (
 )
 STATE_ORDER = [value for _, value in STATES]
 
+# (sort key, header, width; 0 = the prompt, which takes the rest) in table order
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("mark", "", 1),
+    ("ch", "ch", 4),
+    ("type", "type", 5),
+    ("prompt", "prompt", 0),
+    ("state", "state", 10),
+    ("due", "due", 10),
+    ("ef", "EF", 4),
+    ("ivl", "ivl", 4),
+)
+SORTABLE = [key for key, _, _ in COLUMNS if key != "mark"]
+FIXED = sum(w + 2 for _, _, w in COLUMNS) + 2 + 2  # cell padding, the prompt's, a scrollbar
+TYPE_LABEL = {"essay": "essay", "cloze": "cloze", "choice": "mc", "truefalse": "tf"}
+STATE_STYLE = {
+    "due": "green",
+    "new": "blue",
+    "suspended": "yellow",
+    "leech": "red",
+    "leech·susp": "red",
+}
+
+SEARCH_HELP = (
+    'Search like Anki: words and "phrases" · deck:exam-b · chapter:B3 · tag:attention · '
+    "is:new/due/suspended/leech/buried/edited · type:essay/cloze/choice/tf · -negate · a or b"
+)
+
 
 # ---------------------------------------------------------------- data (plain reads)
 
 
-@dataclass
-class CardRow:
-    id: int
-    key: str
-    deck: str
-    chapter: str
-    prompt: str
-    prompt_zh: str | None
-    card: CardInfo  # for the fuzzy search and the detail pane
-    schedule: CardSchedule = field(default_factory=CardSchedule)
+@dataclass(frozen=True)
+class Search:
+    """What a page of rows was computed for."""
 
-    def state(self, today: date) -> str:
-        return self.schedule.state(today)
-
-    def matches(self, state: str, today: date) -> bool:
-        if state == "due":
-            return self.schedule.is_due(today)
-        if state == "new":
-            return self.schedule.is_new()
-        if state == "suspended":
-            return self.schedule.suspended
-        if state == "leech":
-            return self.schedule.leech
-        return True
+    node: Node
+    sort: str = ""
+    descending: bool = False
 
 
 @dataclass
 class CardDetail:
-    row: CardRow
+    row: BrowseRow
     info: CardInfo
     history: list[ReviewEntry] = field(default_factory=list)
     demos: list[tuple[str, str]] = field(default_factory=list)  # (id, title)
+    override: Override | None = None
 
 
-def load_rows(store: Store) -> list[CardRow]:
-    """Every card (not retired) with its scheduling state, in deck / chapter / content order."""
-    schedules = card_schedules(store)
-    return [
-        CardRow(
-            card.id,
-            card.key,
-            card.deck,
-            card.chapter,
-            card.prompt,
-            card.prompt_zh,
-            card,
-            schedules.get(card.id) or CardSchedule(),
-        )
-        for card in list_cards(store)
-    ]
-
-
-def filter_rows(
-    rows: list[CardRow], scope: str, state: str, query: str, today: date
-) -> list[CardRow]:
-    """Scope ("", "deck:KEY" or "chapter:KEY:CODE"), state filter, then fuzzy search order."""
-    out = rows
+def scope_node(scope: str, state: str) -> Node:
+    """The scope and state menus as search terms ("deck:KEY", "chapter:KEY:CODE"; a state)."""
+    nodes: list[Node] = []
     if scope.startswith("deck:"):
-        deck = scope[5:]
-        out = [r for r in out if r.deck == deck]
+        nodes.append(Field("deck", scope[5:]))
     elif scope.startswith("chapter:"):
         _, deck, code = scope.split(":", 2)
-        out = [r for r in out if r.deck == deck and r.chapter == code]
-    out = [r for r in out if r.matches(state, today)]
-    if query.strip():
-        by_id = {r.id: r for r in out}
-        found = search_cards([r.card for r in out], query, limit=len(out) or 1)
-        out = [by_id[c.id] for c in found if c.id in by_id]
-    return out
+        nodes += [Field("deck", deck), Field("chapter", code)]
+    if state in STATE_ORDER and state != "all":
+        nodes.append(Field("is", state))
+    return both(*nodes)
+
+
+def find_rows(store: Store, search: Search, today: date, total: int | None = None) -> BrowsePage:
+    """The page of rows for ``search`` (runs in a thread worker); ``total``, the live cards,
+    when known from the page before."""
+    return browse_page(
+        store, search.node, today, sort=search.sort, descending=search.descending, total=total
+    )
 
 
 # ---------------------------------------------------------------- display helpers
@@ -137,9 +139,24 @@ def ease_text(permille: int) -> str:
     return f"{permille / 1000:.2f}"
 
 
+def _edit_lines(info: CardInfo, override: Override) -> list[str]:
+    changed = ", ".join(LABELS[f] for f in override.fields)
+    lines = [f"**Edited** {override.updated_at[:16]} — {changed} (`e` edits or reverts)", ""]
+    for name in override.fields:
+        before = override.original[name]
+        if name == "key_points":
+            shown = "\n".join(f"- {readable_math(p)}" for p in before) if before else "*none*"
+        else:
+            shown = readable_math(before) if before else "*none*"
+        lines += [f"*Imported {LABELS[name]} (before your edit):*", "", shown, ""]
+    return lines
+
+
 def detail_markdown(detail: CardDetail, today: date) -> str:
     row, info, sched = detail.row, detail.info, detail.row.schedule
     lines = [f"### {row.key}", "", f"Deck `{row.deck}` · chapter `{row.chapter}`", ""]
+    if detail.override is not None:
+        lines += _edit_lines(info, detail.override)
     if info.kind != "essay":
         label = {"cloze": "cloze", "choice": "multiple choice", "truefalse": "true/false"}
         parent = f" · drills `{info.parent_key}`" if info.parent_key else ""
@@ -214,11 +231,37 @@ class BrowseScreen(LabdeckScreen):
         # priority: handled as the key arrives, before the keys typed after it are handed to
         # the table (check_action lets "/" through to the search box itself)
         Binding("slash", "search", "Search", priority=True),
-        Binding("f", "cycle_state", "Filter"),
-        Binding("s", "toggle_suspend", "Suspend/unsuspend"),
-        Binding("d", "demo", "Demo"),
+        Binding("space", "mark", "Mark", tooltip="Mark / unmark the row"),
+        Binding(
+            "ctrl+a",
+            "select_all",
+            "Mark all",
+            show=False,
+            tooltip="Mark every match",
+        ),
+        Binding("s", "toggle_suspend", "Suspend", tooltip="Suspend / unsuspend"),
+        Binding("N", "reset", "Reset", show=False, tooltip="Reset to new (asks)"),
+        Binding("e", "edit", "Edit", tooltip="Edit the card / revert"),
+        Binding("u", "undo", "Undo", tooltip="Undo the last change"),
+        Binding(
+            "greater_than_sign",
+            "sort_next",
+            "Sort",
+            key_display=">",
+            tooltip="Sort by the next column",
+        ),
+        Binding(
+            "less_than_sign",
+            "sort_reverse",
+            "Reverse",
+            key_display="<",
+            show=False,
+            tooltip="Reverse the sort",
+        ),
+        Binding("f", "cycle_state", "Filter", show=False, tooltip="Filter by state"),
+        Binding("d", "demo", "Demo", show=False),
         Binding("enter", "detail", "Detail", show=False),
-        Binding("escape", "back", "Back"),
+        Binding("escape", "back", "Back", tooltip="Clear marks / back"),
         Binding("q", "app.pop_screen", "Back", show=False),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -226,10 +269,14 @@ class BrowseScreen(LabdeckScreen):
     def __init__(self, query: str = "") -> None:
         super().__init__()
         self.initial_query = query
-        self.rows: list[CardRow] = []
-        self.shown: list[CardRow] = []
+        self.shown: list[BrowseRow] = []
+        self.page: BrowsePage | None = None
         self.today: date | None = None
         self.detail: CardDetail | None = None
+        self.marked: set[int] = set()
+        self.sort, self.descending = "", False
+        self.search: Search | None = None  # what is on screen (or on its way)
+        self.error: str | None = None
         self._prompt_width = 0
         # Filtering and the detail pane run in thread workers that cannot be stopped: each
         # result says what it was computed for, and a result for an older search (or a row no
@@ -239,7 +286,11 @@ class BrowseScreen(LabdeckScreen):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         with Horizontal(id="browse-filters"):
-            yield Input(self.initial_query, placeholder="/ fuzzy search", id="browse-search")
+            yield Input(
+                self.initial_query,
+                placeholder="/ search: words deck: chapter: tag: is: type: -not or",
+                id="browse-search",
+            )
             yield Select([("all decks", "")], value="", allow_blank=False, id="browse-scope")
             yield Select(STATES, value="all", allow_blank=False, id="browse-state")
         yield Static(id="browse-count")
@@ -251,27 +302,23 @@ class BrowseScreen(LabdeckScreen):
     def on_mount(self) -> None:
         self.title = "Browse"
         self.sub_title = "cards"
-        table = self.query_one("#browse-table", DataTable)
+        self.query_one("#browse-search", Input).tooltip = SEARCH_HELP
         self._columns()
-        table.focus()
+        self.query_one("#browse-table", DataTable).focus()
         self.load()
 
     def _columns(self) -> None:
         table = self.query_one("#browse-table", DataTable)
         table.clear(columns=True)
-        width = max(20, (self.size.width or 120) - 66)
-        self._prompt_width = width
-        table.add_column("key", width=16, key="key")
-        table.add_column("ch", width=4, key="ch")
-        table.add_column("prompt", width=width, key="prompt")
-        table.add_column("state", width=10, key="state")
-        table.add_column("due", width=10, key="due")
-        table.add_column("EF", width=4, key="ef")
-        table.add_column("ivl", width=4, key="ivl")
+        self._prompt_width = max(16, (self.size.width or 120) - FIXED)
+        for key, label, width in COLUMNS:
+            if key == self.sort:
+                label = f"{label} {'▼' if self.descending else '▲'}"
+            table.add_column(label, width=width or self._prompt_width, key=key)
 
     def on_resize(self) -> None:
-        width = max(20, self.size.width - 66)
-        if self.rows and width != self._prompt_width:
+        width = max(16, self.size.width - FIXED)
+        if self.shown and width != self._prompt_width:
             cursor = self.query_one("#browse-table", DataTable).cursor_row
             self._columns()
             self._fill(keep=cursor)
@@ -282,21 +329,21 @@ class BrowseScreen(LabdeckScreen):
     def load(self, select_id: int | None = None) -> None:
         services = self.services
         try:
-            rows = load_rows(services.store)
             decks = list_decks(services.store)
             today = services.scheduler().today()
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"Could not load cards: {exc}", severity="error")
             return
-        self.app.call_from_thread(self._loaded, rows, decks, today, select_id)
+        self.app.call_from_thread(self._loaded, decks, today, select_id)
 
-    def _loaded(self, rows, decks, today, select_id) -> None:
+    def _loaded(self, decks: list[Any], today: date, select_id: int | None) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
-        self.rows, self.today = rows, today
+        self.today = today
+        self.page = None  # the next page counts the live cards again
         scope = self.query_one("#browse-scope", Select)
         current = scope.value
-        options = [("all decks", "")]
+        options: list[tuple[str | Text, str]] = [("all decks", "")]
         for deck in decks:
             options.append((literal(deck.name), f"deck:{deck.key}"))
             options += [
@@ -309,72 +356,99 @@ class BrowseScreen(LabdeckScreen):
             scope.value = current if current in values else ""
         self.apply_filters(select_id)
 
+    def _search_now(self) -> Search | None:
+        """The search the box and menus say, or None (and the error line) when unreadable."""
+        scope = self.query_one("#browse-scope", Select).value
+        state = self.query_one("#browse-state", Select).value
+        text = self.query_one("#browse-search", Input).value
+        try:
+            typed = parse(text)
+        except QueryError as exc:
+            self.error = str(exc)
+            self._show_count()
+            return None
+        self.error = None
+        menus = scope_node(scope if isinstance(scope, str) else "", str(state))
+        return Search(both(typed, menus), self.sort, self.descending)
+
     def apply_filters(self, select_id: int | None = None) -> None:
         if self.today is None:
             return
-        scope = self.query_one("#browse-scope", Select).value
-        state = self.query_one("#browse-state", Select).value
-        query = self.query_one("#browse-search", Input).value
+        search = self._search_now()
+        if search is None:
+            return
+        if self.search is None or search.node != self.search.node:
+            self.marked.clear()  # marks belong to the search they were made in
+        self.search = search
         self._filter_generation += 1
-        self._filter(
-            self.rows,
-            scope if isinstance(scope, str) else "",
-            state if isinstance(state, str) else "all",
-            query,
-            self.today,
-            select_id,
-            self._filter_generation,
-        )
+        total = self.page.total if self.page is not None else None
+        self._filter(search, self.today, select_id, self._filter_generation, total)
 
     @work(thread=True, exclusive=True, group="browse-filter")
-    def _filter(self, rows, scope, state, query, today, select_id, generation: int) -> None:
-        shown = filter_rows(rows, scope, state, query, today)
-        self.app.call_from_thread(self._show_rows, shown, select_id, generation)
+    def _filter(
+        self,
+        search: Search,
+        today: date,
+        select_id: int | None,
+        generation: int,
+        total: int | None,
+    ) -> None:
+        try:
+            page = find_rows(self.services.store, search, today, total)
+        except Exception as exc:
+            self.app.call_from_thread(self.notify, f"Search failed: {exc}", severity="error")
+            return
+        self.app.call_from_thread(self._show_rows, page, select_id, generation)
 
-    def _show_rows(self, shown: list[CardRow], select_id: int | None, generation: int) -> None:
+    def _show_rows(self, page: BrowsePage, select_id: int | None, generation: int) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
         if generation != self._filter_generation:  # a newer search or filter is on its way
             return
-        self.shown = shown
+        self.page, self.shown = page, page.rows
         keep = None
         if select_id is not None:
-            keep = next((i for i, r in enumerate(shown) if r.id == select_id), None)
+            keep = next((i for i, r in enumerate(self.shown) if r.id == select_id), None)
         self._fill(keep=keep if keep is not None else 0)
-        total = len(self.rows)
-        self.query_one("#browse-count", Static).update(
-            Text(f"{len(shown)} of {total} cards", style="dim")
-        )
-        if not shown:
+        self._show_count()
+        if not self.shown:
             self.detail = None
             self.query_one("#browse-card", CardMarkdown).update("*No card matches.*")
+
+    def _show_count(self) -> None:
+        line = Text()
+        if self.error is not None:
+            line.append("⚠ ", style="bold red")
+            line.append(self.error, style="red")
+        elif self.page is not None:
+            page = self.page
+            shown = f"first {len(page.rows)} of " if len(page.rows) < page.matching else ""
+            line.append(f"{shown}{page.matching} of {page.total} cards", style="dim")
+            if self.marked:
+                line.append(f" · {len(self.marked)} marked", style="bold")
+        self.query_one("#browse-count", Static).update(line)
+
+    def _cells(self, row: BrowseRow, today: date) -> list[Any]:
+        sched = row.schedule
+        state = sched.state(today)
+        prompt = math_as_text(row.prompt)
+        return [
+            Text("●", style="bold magenta") if row.id in self.marked else "",
+            row.chapter,
+            TYPE_LABEL.get(row.kind, row.kind) + ("*" if row.edited else ""),
+            fit(prompt, self._prompt_width),
+            Text(state, style=STATE_STYLE.get(state, "")),
+            "—" if sched.due is None else f"{sched.due:%Y-%m-%d}",
+            ease_text(sched.ease) if sched.due is not None else "—",
+            str(sched.interval) if sched.due is not None else "—",
+        ]
 
     def _fill(self, keep: int | None = 0) -> None:
         table = self.query_one("#browse-table", DataTable)
         table.clear()
         today = self.today or date.today()
         for row in self.shown:
-            sched = row.schedule
-            key = row.key.split(":", 1)[-1]
-            due = "—" if sched.due is None else f"{sched.due:%Y-%m-%d}"
-            state = row.state(today)
-            style = {
-                "due": "green",
-                "new": "blue",
-                "suspended": "yellow",
-                "leech": "red",
-                "leech·susp": "red",
-            }.get(state, "")
-            table.add_row(
-                fit(key, 16),
-                row.chapter,
-                fit(math_as_text(row.prompt), self._prompt_width),
-                Text(state, style=style),
-                due,
-                ease_text(sched.ease) if sched.due is not None else "—",
-                str(sched.interval) if sched.due is not None else "—",
-                key=str(row.id),
-            )
+            table.add_row(*self._cells(row, today), key=str(row.id))
         if self.shown and keep is not None:
             table.move_cursor(row=min(keep, len(self.shown) - 1), animate=False)
             self.show_detail(self.shown[min(keep, len(self.shown) - 1)])
@@ -391,23 +465,26 @@ class BrowseScreen(LabdeckScreen):
             self.show_detail(row)
 
     @work(thread=True, exclusive=True, group="browse-detail")
-    def show_detail(self, row: CardRow) -> None:
+    def show_detail(self, row: BrowseRow) -> None:
         from labdeck.demos import registry
 
+        store = self.services.store
         try:
-            history = review_history(self.services.store, row.id)
+            info = self.services.scheduler().card(row.id)  # the one reader of a card's content
+            history = review_history(store, row.id)
+            with store.engine.connect() as conn:
+                override = overrides.read(conn, row.id)
         except Exception as exc:
-            self.app.call_from_thread(
-                self.notify, f"Could not load history: {exc}", severity="error"
-            )
-            history = []
+            self.app.call_from_thread(self.notify, f"Could not load {row.key}: {exc}",
+                                      severity="error")  # fmt: skip
+            return
         demos = []
-        for demo_id in row.card.demos:
+        for demo_id in info.demos:
             try:
                 demos.append((demo_id, registry.get(demo_id).title))
             except KeyError:
                 demos.append((demo_id, "(unknown demo)"))
-        detail = CardDetail(row, row.card, history, demos)
+        detail = CardDetail(row, info, history, demos, override)
         self.app.call_from_thread(self._show_detail, detail)
 
     def _show_detail(self, detail: CardDetail) -> None:
@@ -422,7 +499,7 @@ class BrowseScreen(LabdeckScreen):
         )
         self.query_one("#browse-detail").scroll_home(animate=False)
 
-    # ------------------------------------------------------------ filters
+    # ------------------------------------------------------------ filters and sorting
 
     @on(Input.Changed, "#browse-search")
     def _search_changed(self) -> None:
@@ -435,6 +512,26 @@ class BrowseScreen(LabdeckScreen):
     @on(Select.Changed)
     def _select_changed(self) -> None:
         self.apply_filters()
+
+    @on(DataTable.HeaderSelected, "#browse-table")
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        key = event.column_key.value or ""
+        if key in SORTABLE:
+            self._sort_by(key, not self.descending if key == self.sort else False)
+
+    def _sort_by(self, column: str, descending: bool) -> None:
+        self.sort, self.descending = column, descending
+        current = self._current()
+        self._columns()
+        self.apply_filters(current.id if current else None)
+
+    def action_sort_next(self) -> None:
+        """Sort by the next column (content order → ch → type → prompt → … → content order)."""
+        order = ["", *SORTABLE]
+        self._sort_by(order[(order.index(self.sort) + 1) % len(order)], False)
+
+    def action_sort_reverse(self) -> None:
+        self._sort_by(self.sort, not self.descending)
 
     def action_search(self) -> None:
         # At once, not after a refresh (``Widget.focus``): the keys typed right after ``/``
@@ -454,43 +551,214 @@ class BrowseScreen(LabdeckScreen):
         if self.focused is not None and self.focused.id in ("browse-search", "browse-detail"):
             self.set_focus(self.query_one("#browse-table", DataTable))
             return
+        if self.marked:  # the first esc clears the marks
+            self._set_marks(set())
+            return
         self.app.pop_screen()
 
-    # ------------------------------------------------------------ card actions
+    # ------------------------------------------------------------ marks
 
-    def _current(self) -> CardRow | None:
+    def _current(self) -> BrowseRow | None:
         table = self.query_one("#browse-table", DataTable)
         if not self.shown or table.cursor_row is None or table.cursor_row >= len(self.shown):
             return None
         return self.shown[table.cursor_row]
 
-    def action_toggle_suspend(self) -> None:
+    def _set_marks(self, marked: set[int]) -> None:
+        changed = self.marked ^ marked
+        self.marked = marked
+        table = self.query_one("#browse-table", DataTable)
+        for row in self.shown:
+            if row.id in changed:
+                mark = Text("●", style="bold magenta") if row.id in marked else ""
+                table.update_cell(str(row.id), "mark", mark)
+        self._show_count()
+
+    def action_mark(self) -> None:
         row = self._current()
         if row is None:
             return
-        self._suspend(row, not row.schedule.suspended)
+        self._set_marks(self.marked ^ {row.id})
+        table = self.query_one("#browse-table", DataTable)
+        if table.cursor_row < len(self.shown) - 1:
+            table.move_cursor(row=table.cursor_row + 1, animate=False)
 
-    @work(thread=True, exclusive=True, group="browse-suspend")
-    def _suspend(self, row: CardRow, on: bool) -> None:
-        try:
-            self.services.scheduler().suspend(row.id, on)
-        except Exception as exc:
-            self.app.call_from_thread(self.notify, f"Could not change {row.key}: {exc}",
-                                      severity="error")  # fmt: skip
+    def action_select_all(self) -> None:
+        """Mark every card the search matches (all of them, not only the rows shown); again
+        clears the marks."""
+        if self.search is None or self.today is None or self.page is None:
             return
-        verb = "Suspended" if on else "Unsuspended"
-        self.app.call_from_thread(self.notify, f"{verb} {row.key}.", timeout=3)
-        self.app.call_from_thread(self.load, row.id)
+        if self.marked and len(self.marked) >= self.page.matching:
+            self._set_marks(set())
+            return
+        self._mark_all(self.search, self.today)
+
+    @work(thread=True, exclusive=True, group="browse-mark")
+    def _mark_all(self, search: Search, today: date) -> None:
+        found = set(browse_ids(self.services.store, search.node, today))
+        self.app.call_from_thread(self._marked_all, search, found)
+
+    def _marked_all(self, search: Search, found: set[int]) -> None:
+        if self.is_attached and self.search is not None and search.node == self.search.node:
+            self._set_marks(found)
+
+    # ------------------------------------------------------------ card actions
+
+    def action_toggle_suspend(self) -> None:
+        if self.marked:
+            by_id = {r.id: r for r in self.shown}
+            states = [by_id[i].schedule.suspended for i in self.marked if i in by_id]
+            on = not (states and all(states))  # all shown marked rows suspended: unsuspend
+            self._bulk("suspend" if on else "unsuspend", sorted(self.marked))
+            return
+        row = self._current()
+        if row is not None:
+            self._bulk("unsuspend" if row.schedule.suspended else "suspend", [row.id], row)
+
+    def action_reset(self) -> None:
+        from labdeck.tui.screens.exam.common import ConfirmScreen
+
+        ids = sorted(self.marked) if self.marked else []
+        row = self._current()
+        if not ids and row is not None:
+            ids = [row.id]
+        if not ids:
+            return
+        what = (
+            f"{len(ids)} cards"
+            if len(ids) > 1
+            else (row.key if row and not self.marked else "1 card")
+        )
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._bulk("reset", ids, row if len(ids) == 1 and not self.marked else None)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Reset {what} to new?",
+                "Their schedule starts over (n, EF, interval, due, lapses, leech); the review "
+                "history stays. u undoes it.",
+            ),
+            confirmed,
+        )
+
+    @work(thread=True, exclusive=True, group="browse-write")
+    def _bulk(self, op: str, ids: list[int], row: BrowseRow | None = None) -> None:
+        scheduler = self.services.scheduler()
+        try:
+            if op == "reset":
+                n = scheduler.reset_many(ids)
+            else:
+                n = scheduler.suspend_many(ids, on=op == "suspend")
+        except Exception as exc:
+            self.app.call_from_thread(self.notify, f"Could not {op}: {exc}", severity="error")
+            return
+        verb = {"suspend": "Suspended", "unsuspend": "Unsuspended", "reset": "Reset"}[op]
+        what = row.key if row is not None else f"{n} card{'s' if n != 1 else ''}"
+        message = f"{verb} {what}." if n else f"Nothing to {op}."
+        self.app.call_from_thread(self.notify, message, timeout=3, markup=False)
+        current = self._current()
+        self.app.call_from_thread(self.apply_filters, current.id if current else None)
+
+    def action_undo(self) -> None:
+        self._undo()
+
+    @work(thread=True, exclusive=True, group="browse-write")
+    def _undo(self) -> None:
+        try:
+            outcome = self.services.scheduler().undo()
+        except Exception as exc:
+            self.app.call_from_thread(self.notify, f"Could not undo: {exc}", severity="error")
+            return
+        if outcome is None:
+            self.app.call_from_thread(self.notify, "Nothing to undo.", timeout=2)
+            return
+        self.app.call_from_thread(self.notify, outcome.summary, timeout=3, markup=False)
+        current = self._current()
+        self.app.call_from_thread(self.apply_filters, current.id if current else None)
+
+    def action_edit(self) -> None:
+        row = self._current()
+        if row is not None:
+            self._open_editor(row)
+
+    @work(thread=True, exclusive=True, group="browse-editor")
+    def _open_editor(self, row: BrowseRow) -> None:
+        """Read the card as it is now (not the detail pane's copy, which may be on its way)
+        and open the editor on it."""
+        try:
+            info = self.services.scheduler().card(row.id)
+            with self.services.store.engine.connect() as conn:
+                edited = overrides.read(conn, row.id) is not None
+        except Exception as exc:
+            self.app.call_from_thread(self.notify, f"Could not open {row.key}: {exc}",
+                                      severity="error", markup=False)  # fmt: skip
+            return
+        self.app.call_from_thread(self._show_editor, row, info, edited)
+
+    def _show_editor(self, row: BrowseRow, info: CardInfo, edited: bool) -> None:
+        from labdeck.tui.screens.card_edit import CardEditScreen, EditRequest
+
+        if not self.is_attached or self.app.screen is not self:
+            return
+        if info.kind != "essay":
+            self.notify(
+                "Only essay cards are edited here: a drill's text and its answer key live in "
+                "its deck file.",
+                timeout=4,
+            )
+            return
+
+        def done(request: EditRequest | None) -> None:
+            if request is not None:
+                self._store_edit(row, request)
+
+        self.app.push_screen(CardEditScreen(info, edited), done)
+
+    @work(thread=True, exclusive=True, group="browse-write")
+    def _store_edit(self, row: BrowseRow, request: Any) -> None:
+        scheduler = self.services.scheduler()
+        try:
+            if request.action == "revert":
+                changed = scheduler.revert(row.id)
+                message = f"Reverted {row.key} to its imported text." if changed else "Not edited."
+            else:
+                values = request.values
+                changed = scheduler.edit(
+                    row.id, values["prompt"], values["answer"], values["key_points"]
+                )
+                message = f"Edited {row.key} (u undoes)." if changed else "Nothing changed."
+        except Exception as exc:
+            self.app.call_from_thread(self.notify, f"Could not save: {exc}", severity="error",
+                                      markup=False)  # fmt: skip
+            return
+        self.app.call_from_thread(self.notify, message, timeout=3, markup=False)
+        self.app.call_from_thread(self.apply_filters, row.id)
 
     def action_demo(self) -> None:
-        row = self._current()
+        row, detail = self._current(), self.detail
         if row is None:
             return
-        if not row.card.demos:
+        demos = detail.info.demos if detail is not None and detail.row.id == row.id else []
+        if not demos:
             self.notify("This card has no linked demo.", timeout=2)
             return
-        self.app.action_demos(row.card.demos[0], row.key)
+        self.app.action_demos(demos[0], row.key)
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         typing = self.focused is not None and isinstance(self.focused, Input)
-        return not (typing and action in ("toggle_suspend", "demo", "cycle_state", "search"))
+        table_only = (
+            "toggle_suspend",
+            "demo",
+            "cycle_state",
+            "search",
+            "mark",
+            "select_all",
+            "reset",
+            "edit",
+            "undo",
+            "sort_next",
+            "sort_reverse",
+        )
+        return not (typing and action in table_only)

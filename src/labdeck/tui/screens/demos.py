@@ -4,12 +4,15 @@ events into a progress bar, a metrics table, plots, image grids, tables and text
 
 The child runs via ``labdeck.demos.runner.DemoProcess``; a thread worker iterates its events and
 posts each to the UI with ``call_from_thread``. Device and threads come from the settings.
+While the screen is open a warm child (``runner.prewarm``: torch already imported) waits for the
+next run, started when the screen opens and again after each run; closing the screen reaps it.
 """
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -39,8 +42,25 @@ from labdeck.tui.widgets.literal import LiteralTable
 from labdeck.tui.widgets.plots import Chart
 from labdeck.tui.widgets.shade import ShadeImage
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.notifications import SeverityLevel
+
+    from labdeck.demos.runner import DemoProcess, Outcome
+    from labdeck.store.models import DemoRun
+
 DEFAULT_PRESET = "quick"
 RUN_LIMIT = 30
+
+
+def prewarm_demo(threads: int) -> None:
+    """Have a warm demo child (torch imported) wait for the next run; returns at once (a
+    keeper thread starts it). For this screen, and for a screen showing a card with a demo."""
+    from labdeck.demos.runner import prewarm
+
+    with contextlib.suppress(Exception):  # no thread or process to spare: the run starts cold
+        prewarm(threads=threads)
 
 
 def _when(moment: datetime | None) -> str:
@@ -75,14 +95,14 @@ class DemosScreen(LabdeckScreen):
         self.requested = demo_id
         self.card_key = card_key
         self.preset = DEFAULT_PRESET
-        self.proc = None  # the running DemoProcess
+        self.proc: DemoProcess | None = None  # the running one
         self.running = False
         self.run_count = 0  # events of the current run go to the current output only
         self.following = True  # the output pane follows the run until the learner scrolls up
         self._scroll_pending = False  # a follow-scroll is queued and has not run yet
-        self._charts: dict[str, tuple[Chart, dict[str, dict]]] = {}
+        self._charts: dict[str, tuple[Chart, dict[str, dict[str, Any]]]] = {}  # series events
         self._metric_rows: set[str] = set()
-        self._runs: list = []
+        self._runs: list[DemoRun] = []
         self._cancel_requested = False
         self.child_pid: int | None = None
 
@@ -141,10 +161,18 @@ class DemosScreen(LabdeckScreen):
             self.notify(f"Unknown demo {self.requested!r}.", severity="warning")
         await self.show_demo(self.demo_id)
         self.load_runs()
+        self._prewarm()
+
+    def _prewarm(self) -> None:
+        with contextlib.suppress(Exception):  # a settings error: the run then starts cold
+            prewarm_demo(self.services.settings.demo_threads)
 
     def on_unmount(self) -> None:
+        from labdeck.demos.runner import discard_warm
+
         if self.proc is not None:
             self.proc.cancel()
+        discard_warm(wait=False)
 
     # ------------------------------------------------------------ choosing a demo
 
@@ -159,7 +187,7 @@ class DemosScreen(LabdeckScreen):
             return
         if event.option.id and event.option.id != self.demo_id:
             await self.show_demo(event.option.id)
-        self.action_run()
+        await self.action_run()
 
     def _demo(self) -> registry.Demo:
         return registry.get(self.demo_id)
@@ -203,6 +231,7 @@ class DemosScreen(LabdeckScreen):
         for param in demo.params:
             row = Horizontal(classes="demo-param")
             row.compose_add_child(Label(literal(param.name)))
+            field: Select[Any] | Input
             if param.choices is not None or param.type is bool:
                 options = param.choices if param.choices is not None else (False, True)
                 field = Select(
@@ -273,9 +302,9 @@ class DemosScreen(LabdeckScreen):
         self.query_one("#param-preset", Select).value = nxt
 
     @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
+    async def _submitted(self, event: Input.Submitted) -> None:
         if event.input.id and event.input.id.startswith("param-"):
-            self.action_run()
+            await self.action_run()
 
     def action_focus_list(self) -> None:
         self.query_one("#demo-list").focus()
@@ -333,7 +362,7 @@ class DemosScreen(LabdeckScreen):
 
     @work(thread=True, exclusive=True, group="demo-run")
     def run_demo(
-        self, demo: registry.Demo, params: dict, preset: str, device: str, threads: int
+        self, demo: registry.Demo, params: dict[str, Any], preset: str, device: str, threads: int
     ) -> None:
         from labdeck.demos import history
         from labdeck.demos.runner import DemoProcess
@@ -374,6 +403,8 @@ class DemosScreen(LabdeckScreen):
                 proc.cancel()
         outcome = proc.outcome
         self.proc = None
+        if self.is_attached:
+            self._prewarm()  # for the next run, now that this one no longer needs the CPU
         try:
             history.record_end(services.store, run_id, outcome, now=services.now)
         except Exception as exc:
@@ -384,7 +415,7 @@ class DemosScreen(LabdeckScreen):
             points = []
         self._post(self._finished, run_no, outcome, notice_lines(demo, self.card_key, points))
 
-    def _post(self, callback, *args, **kwargs) -> bool:
+    def _post(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
         """Run ``callback`` on the UI thread; False once the app or this screen has gone."""
         try:
             self.app.call_from_thread(callback, *args, **kwargs)
@@ -419,7 +450,7 @@ class DemosScreen(LabdeckScreen):
 
     # ------------------------------------------------------------ events
 
-    async def _on_event(self, run_no: int, event: dict) -> None:
+    async def _on_event(self, run_no: int, event: dict[str, Any]) -> None:
         if run_no != self.run_count or not self.is_attached:
             return
         kind = event.get("type")
@@ -443,7 +474,7 @@ class DemosScreen(LabdeckScreen):
         if self.following:
             main.scroll_end(animate=False)
 
-    async def _ev_progress(self, event: dict) -> None:
+    async def _ev_progress(self, event: dict[str, Any]) -> None:
         step, total = int(event.get("step") or 0), int(event.get("total") or 0)
         bar = self.query_one("#demo-progress", ProgressBar)
         if total > 0:
@@ -460,7 +491,7 @@ class DemosScreen(LabdeckScreen):
                 )
             )
 
-    async def _ev_metric(self, event: dict) -> None:
+    async def _ev_metric(self, event: dict[str, Any]) -> None:
         self._metric(str(event.get("name")), event.get("value"), event.get("step"))
 
     def _metric(self, name: str, value: Any, step: Any = None) -> None:
@@ -475,7 +506,7 @@ class DemosScreen(LabdeckScreen):
             self._metric_rows.add(name)
             table.add_row(name, *cells, key=name)
 
-    async def _ev_series(self, event: dict) -> None:
+    async def _ev_series(self, event: dict[str, Any]) -> None:
         name = clean(event.get("name") or "series")
         group = clean(event.get("group") or name)
         entry = self._charts.get(group)
@@ -496,12 +527,12 @@ class DemosScreen(LabdeckScreen):
             ylabel=clean(first.get("ylabel") or ""),
         )
 
-    async def _ev_image(self, event: dict) -> None:
+    async def _ev_image(self, event: dict[str, Any]) -> None:
         image = ShadeImage(classes="demo-image")
         await self.query_one("#demo-output", Vertical).mount(image)
         image.show_event(event)
 
-    async def _ev_table(self, event: dict) -> None:
+    async def _ev_table(self, event: dict[str, Any]) -> None:
         columns = [clean(c) for c in event.get("columns") or []]
         title = Static(
             Text(clean(event.get("title") or "table"), style="bold"), classes="demo-text"
@@ -513,14 +544,14 @@ class DemosScreen(LabdeckScreen):
             cells = [fmt_value(v) for v in row][: len(columns)]
             table.add_row(*cells, *[""] * (len(columns) - len(cells)))
 
-    async def _ev_text(self, event: dict) -> None:
+    async def _ev_text(self, event: dict[str, Any]) -> None:
         text = clean(event.get("text") or "")
         style = "dim" if event.get("raw") else ""
         await self.query_one("#demo-output", Vertical).mount(
             Static(Text(text, style=style), classes="demo-text")
         )
 
-    async def _ev_result(self, event: dict) -> None:
+    async def _ev_result(self, event: dict[str, Any]) -> None:
         for name, value in (event.get("metrics") or {}).items():
             self._metric(str(name), value)
         checks = event.get("checks") or {}
@@ -545,7 +576,7 @@ class DemosScreen(LabdeckScreen):
                 Static(text, classes="demo-text"), before=0
             )
 
-    async def _ev_error(self, event: dict) -> None:
+    async def _ev_error(self, event: dict[str, Any]) -> None:
         message = clean(event.get("message") or "the demo reported an error")
         self.notify(message, severity="error", timeout=8)
 
@@ -557,7 +588,9 @@ class DemosScreen(LabdeckScreen):
         else:
             self.app.pop_screen()  # the card's screen (review or browse) is underneath
 
-    async def _finished(self, run_no: int, outcome, notice: list[str] | None = None) -> None:
+    async def _finished(
+        self, run_no: int, outcome: Outcome | None, notice: list[str] | None = None
+    ) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
         if run_no != self.run_count:
@@ -579,7 +612,7 @@ class DemosScreen(LabdeckScreen):
             bar.update(progress=bar.total)
         style = {"ok": "bold green", "cancelled": "bold yellow"}.get(status, "bold red")
         self._status(Text.assemble((f"{status}: ", style), message))
-        severity = "information" if status in ("ok", "cancelled") else "error"
+        severity: SeverityLevel = "information" if status in ("ok", "cancelled") else "error"
         self.notify(f"{self.demo_id}: {status} — {message}", severity=severity, timeout=5)
         main = self.query_one("#demo-main", VerticalScroll)
         if self.following:  # followed to the end: show the results from the top
@@ -603,7 +636,7 @@ class DemosScreen(LabdeckScreen):
             return
         self._post(self._show_runs, runs)
 
-    def _show_runs(self, runs: list) -> None:
+    def _show_runs(self, runs: list[DemoRun]) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
         self._runs = runs

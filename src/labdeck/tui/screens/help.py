@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, Static
@@ -37,9 +38,31 @@ KEY_NAMES = {
     "minus": "-",
     "plus": "+",
     "equals_sign": "=",
+    "greater_than_sign": ">",
+    "less_than_sign": "<",
 }
 
 GRADING = """\
+## Browse: searching like Anki
+
+Terms side by side must all match; `or` between terms matches either (`and` binds tighter);
+`-` before a term leaves it out; `( )` group.
+
+| term | matches |
+|---|---|
+| `softmax`, `"multi head"` | prompt, answer, key points or notes contain it (中文: 简体 and 繁體 match each other) |
+| `deck:exam-b` | the deck's key, alias or name (`*` wildcard: `deck:exam*`, `deck:"Exam B*"`) |
+| `chapter:B3` | the chapter code (`chapter:B*`) |
+| `tag:attention` | a tag (`tag:atten*`) |
+| `is:new` `is:due` `is:suspended` `is:leech` `is:buried` `is:edited` | the card's state |
+| `type:essay` `type:cloze` `type:choice` `type:tf` | the card's kind |
+
+`deck:exam-b tag:attention is:due`, `-is:suspended (beam or greedy)`. A query that cannot be
+read says why on the line under the search box. `>` sorts by the next column (or click a
+header), `<` reverses; `space` marks a row, `ctrl+a` marks every match; `s`, `N` (reset to new)
+act on the marked rows; `e` edits a card's text (kept across re-imports; revert in the
+editor); `u` undoes the last change, a bulk one in one step.
+
 ## How typed answers are graded
 
 Your answer and the card's reference answer are turned into sentence embeddings by a
@@ -121,7 +144,7 @@ def _key(binding: Binding) -> str:
     return " / ".join(keys)
 
 
-def _binding_rows(bindings) -> list[tuple[str, str]]:
+def _binding_rows(bindings: Sequence[BindingType]) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     seen: set[str] = set()
     digits = [b for b in bindings if isinstance(b, Binding) and b.key in "0123456789"]
@@ -177,7 +200,7 @@ def keys_panel(title: str, rows: list[tuple[str, str]]) -> Text:
     return text
 
 
-class HelpScreen(Screen):
+class HelpScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (140, "-xwide")]
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),

@@ -208,7 +208,7 @@ class HomeScreen(LabdeckScreen):
     def action_study(self) -> None:
         self.app.action_study(self.selected_scope())
 
-    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Scope]) -> None:
         event.stop()
         if event.node is not None and event.node.data is not None:
             self.app.action_study(event.node.data)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -17,10 +18,23 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DirectoryTree, Footer, Header, Input, ProgressBar, Static
 
 from labdeck.tui.literal import literal, plain
+
+if TYPE_CHECKING:
+    from labdeck.ingest.load import ImportReport
 from labdeck.tui.screens.base import LabdeckScreen
 
 DOCUMENT_SUFFIXES = {".md", ".markdown", ".txt", ".text"}
 LIST_LIMIT = 30
+
+
+def start_folder() -> Path:
+    """Where the file picker opens: the home directory (where a learner's documents live),
+    or the working directory when there is no usable home."""
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError):  # no HOME and no passwd entry
+        return Path.cwd()
+    return home if home.is_dir() else Path.cwd()
 
 
 class DocumentTree(DirectoryTree):
@@ -43,14 +57,16 @@ class DocumentTree(DirectoryTree):
         return super().process_label(literal(label))
 
 
-def report_text(report, *, error: str | None = None) -> Text:
-    """The ImportReport as readable text (created/updated keys, mismatches, removals); every
+def report_text(report: ImportReport | None, *, error: str | None = None) -> Text:
+    """The ImportReport as readable text: the questions of new and updated cards as the
+    document writes them, the notes attached (heading → card), mismatches and removals; every
     piece from the document or the file system is literal."""
     text = Text()
     if error:
         text.append("Cannot import\n", style="bold red")
         text.append(plain(error))
         return text
+    assert report is not None  # an import without an error has its report
     title = "Preview (dry run: nothing written)" if report.dry_run else "Imported"
     text.append(f"{title}\n", style="bold green" if not report.dry_run else "bold")
     text.append(plain(report.summary()) + "\n")
@@ -65,12 +81,14 @@ def report_text(report, *, error: str | None = None) -> Text:
         if len(items) > LIST_LIMIT:
             text.append(f"   … and {len(items) - LIST_LIMIT} more\n", style="dim")
 
-    listing("New cards", report.created, "+", "green")
-    listing("Updated cards", report.updated, "~", "yellow")
-    attached = sorted(set(report.attached))
-    listing("Notes attached to shipped cards", attached, "✎", "blue")
-    listing("Items that matched no shipped card", report.mismatches, "?", "yellow")
-    listing("No longer in the document", report.removed, "-", "red")
+    def labels(keys: list[str]) -> list[str]:
+        return [report.label(key) for key in dict.fromkeys(keys)]
+
+    listing("New cards", labels(report.created), "+", "green")
+    listing("Updated cards", labels(report.updated), "~", "yellow")
+    listing(f"Notes attached to deck {report.deck}", labels(report.attached), "✎", "blue")
+    listing("Items that matched no card of the deck", report.mismatches, "?", "yellow")
+    listing("No longer in the document", labels(report.removed), "-", "red")
     if report.removed and not report.retired:
         text.append("(history is kept; retire them with `labdeck import --retire`)\n", style="dim")
     if report.dry_run:
@@ -88,7 +106,7 @@ class ImportScreen(LabdeckScreen):
 
     def __init__(self, root: Path | None = None) -> None:
         super().__init__()
-        self.root = Path(root) if root else Path.cwd()
+        self.root = Path(root) if root else start_folder()
         self.busy = False
         self.picked: Path | None = None  # the file chosen in the tree
 
@@ -175,16 +193,19 @@ class ImportScreen(LabdeckScreen):
     def run_import(self, path: Path, dry_run: bool) -> None:
         from labdeck.ingest.common import ImportError_
         from labdeck.ingest.load import detect_and_parse, import_document
+        from labdeck.ingest.prompts import EnglishTerms
 
         call = self.app.call_from_thread
         try:
             call(self._step, "reading and parsing")
             doc = detect_and_parse(path)
             call(self._step, "matching against the deck")
-            report = import_document(self.services.store, doc, dry_run=True)
+            # the app's grading model finds the English term of a bare Chinese heading
+            english = EnglishTerms(lambda: self.services.wait_grader(timeout=120).embedder.encode)
+            report = import_document(self.services.store, doc, dry_run=True, english=english)
             if not dry_run:
                 call(self._step, "writing")
-                report = import_document(self.services.store, doc, dry_run=False)
+                report = import_document(self.services.store, doc, dry_run=False, english=english)
         except ImportError_ as exc:
             call(self._done, None, str(exc))
             return
@@ -199,19 +220,22 @@ class ImportScreen(LabdeckScreen):
         self.query_one("#import-progress", ProgressBar).advance(1)
         self._status(f"{label}…")
 
-    def _done(self, report, error: str | None) -> None:
+    def _done(self, report: ImportReport | None, error: str | None) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
         self.busy = False
         bar = self.query_one("#import-progress", ProgressBar)
-        bar.update(progress=bar.total)
+        if bar.total is not None:
+            bar.update(progress=bar.total)
         bar.display = error is None and not (report is not None and report.dry_run)
         self.query_one("#import-report", Static).update(report_text(report, error=error))
         self.query_one("#import-report-scroll").scroll_home(animate=False)
         if error:
             self._status("The file was not imported: nothing was written.", "bold red")
             self.notify(error, severity="error", timeout=8)
-        elif report.dry_run:
+            return
+        assert report is not None  # an import without an error has its report
+        if report.dry_run:
             self._status("Preview ready: ctrl+s imports it.", "bold")
         else:
             self._status("Done.", "bold green")

@@ -17,32 +17,54 @@ review.
 
 Leaving with an unrated answer (``esc``/``q`` after grading, ``u`` undo) keeps it as a draft
 (``Services.drafts``): it comes back, graded and ticked as it was, when the card is shown again.
+
+Each rating shows what it does next (``Next: 0 → today, 1d … 5 → 6d``): the wording of the very
+transitions ``Scheduler.preview`` computes, and the one picked is the one ``answer`` applies
+(``previewed=``; if the card changed meanwhile the intervals are shown again).
+
+Speed (issue 19.1): the card's texts (prompt, reference, notes) are rendered to literal Rich
+text in the worker that loads the card (``Prepared``), and the next cards in the queue are
+rendered there too while this one is studied, so grading and accepting only put prepared text
+into widgets that are already mounted.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Footer, Header, LoadingIndicator, Markdown, Static, TextArea
+from textual.strip import Strip
+from textual.widgets import Header, Static, TextArea
 
 from labdeck.grading.checklist import Ticks, verdict_of
-from labdeck.textfmt import readable_math
+from labdeck.srs.step import Stale, Transition, preview_label
 from labdeck.tui.bindings import RATE_BINDINGS, RatingKeys
 from labdeck.tui.literal import plain
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.screens.home import Scope, counts_text
+from labdeck.tui.widgets.cardtext import CardText, RenderedText
 from labdeck.tui.widgets.checklist import checklist_text, toggle_range
-from labdeck.tui.widgets.literal import CardMarkdown
 from labdeck.tui.widgets.scorebar import score_bar
+from labdeck.tui.widgets.steadyfooter import SteadyFooter
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from labdeck.drills.grade import DrillResult
+    from labdeck.grading.grader import GradeResult
+    from labdeck.srs.outcomes import Counts, QueueEntry
+    from labdeck.srs.scheduler import Scheduler
 
 QUALITY_WORDS = {
     0: "blackout",
@@ -64,6 +86,16 @@ class AnswerBox(TextArea):
         """Enter in a drill card's one-line reply: check it."""
 
     single_line = False  # a drill card's reply: enter checks it instead of a new line
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # TextArea re-wraps on its Resize event, after the frame at the new width has been
+        # drawn from the old wrap (a wide character at the edge cut off), and then does not
+        # repaint; nor does it re-wrap when its own scroll bar comes or goes. So the wrap is
+        # checked against the width whenever lines are drawn, in the frame that draws them
+        # (issue 15.6).
+        if self.soft_wrap and self.wrapped_document._width != self.wrap_width:
+            self._rewrap_and_refresh_virtual_size()
+        return super().render_lines(crop)
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "space" and not self.text.strip() and not self.read_only:
@@ -92,7 +124,7 @@ class CardView:
     demos: list[str]
     chapter: str
     card_type: str = "essay"  # essay | cloze | choice | truefalse
-    drill: dict | None = None  # a drill card's own data
+    drill: dict[str, Any] | None = None  # a drill card's own data
     showing: Any = None  # a drill card as shown now (labdeck.drills.present.Showing)
     parent_answer: str | None = None  # a drill's essay reference, shown after checking
     note_flag: str | None = None  # 'check your note': a shipped correction for the notes
@@ -100,6 +132,24 @@ class CardView:
     @property
     def is_drill(self) -> bool:
         return self.showing is not None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A card ready to show: its view and its texts rendered (in a worker), with the content
+    they were rendered from (a card edited or answered since is rendered again)."""
+
+    source: tuple[Any, str | None]  # (CardInfo, the parent essay's answer)
+    view: CardView
+    prompt: RenderedText
+    prompt_zh: RenderedText | None
+    reference: RenderedText | None
+    notes: RenderedText | None
+
+
+PREPARED_KEPT = 16  # rendered cards kept (the next ones in the queue, re-drills coming back)
+PREFETCH = 2  # queue entries after the current one rendered ahead
+PREFETCH_AFTER = 0.5  # seconds after a card is shown (its own frames drawn first)
 
 
 @dataclass
@@ -132,6 +182,28 @@ def _drill_prompt(card: CardView, prompt: str) -> str:
     else:
         lines.append("*Type the missing text.*")
     return "\n".join(lines)
+
+
+def _prompt_source(card: CardView, prompt: str) -> str:
+    return _drill_prompt(card, prompt) if card.is_drill else prompt
+
+
+def _reference(card: CardView) -> RenderedText | None:
+    """The reference panel: an essay's reference answer, a drill's essay reference."""
+    if card.is_drill:
+        if not card.parent_answer:
+            return None
+        return RenderedText.of("### From the essay card\n\n" + card.parent_answer)
+    if card.answer:
+        return RenderedText.of("### Reference\n\n" + card.answer)
+    return RenderedText.of("### Reference\n\n*No reference answer yet (self-graded card).*")
+
+
+def _notes(card: CardView) -> RenderedText | None:
+    if not card.notes:
+        return None
+    flag = f"> **Check your note:** {card.note_flag}\n\n" if card.note_flag else ""
+    return RenderedText.of("### My notes\n\n" + flag + card.notes)
 
 
 def ticks_of(result: Any) -> Ticks | None:
@@ -170,13 +242,16 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         super().__init__()
         self.scope = scope or Scope()
         self.card: CardView | None = None
-        self.result = None  # GradeResult of the current answer, if graded
+        self.result: GradeResult | None = None  # the current answer's, if graded
         self.shown_at = time.monotonic()
         self.answer_ms: int | None = None
         self.show_zh = False
-        self.intervals: dict[int, int] = {}
+        self.prepared: Prepared | None = None  # the card shown now, rendered
+        self._prepared: dict[int, Prepared] = {}  # by card id, oldest first
+        self._prepared_lock = threading.Lock()
+        self.previews: dict[int, Transition] = {}  # quality -> what rating with it applies
         self.ticks: Ticks | None = None  # the checklist of the graded answer
-        self.drill_result: Any = None  # a drill card's exact verdict (DrillResult)
+        self.drill_result: DrillResult | None = None  # a drill card's exact verdict
         self.armed = False  # unsure: the learner confirmed the grader's ticks with enter once
         self.queued: list[tuple[str, int]] = []  # rating keys pressed while grading
 
@@ -184,15 +259,16 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         yield Header()
         yield Static(id="review-status")
         with VerticalScroll(id="review-body"):
-            yield CardMarkdown(id="prompt")
+            yield CardText(id="prompt")
             yield AnswerBox(id="answer", soft_wrap=True, tab_behavior="focus")
-            yield LoadingIndicator(id="grading")
+            # not an animated LoadingIndicator: its frames competed with the grader for the CPU
+            yield Static("Grading your answer…", id="grading")
             yield Static(id="grade", classes="panel")
-            yield CardMarkdown(id="reference")
-            yield CardMarkdown(id="notes")
+            yield CardText(id="reference")
+            yield CardText(id="notes")
             yield Static(id="intervals")
         yield Static(id="review-keys")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = "Review"
@@ -205,22 +281,44 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
 
     @work(thread=True, exclusive=True, group="review-load")
     def load_next(self) -> None:
-        scheduler = self.services.scheduler()
-        entry = scheduler.next_card(self.scope.deck, self.scope.chapter)
-        counts = scheduler.scope_counts(self.scope.deck, self.scope.chapter)
-        if entry is None:
+        self._load(self.services.scheduler())
+
+    def _load(self, scheduler: Scheduler) -> None:
+        """Show the queue's first card (in a worker thread), then render the next ones."""
+        queue = scheduler.queue_and_counts(self.scope.deck, self.scope.chapter)
+        if not queue.entries:
             forecast = scheduler.forecast(days=7)
-            self.app.call_from_thread(self._show_empty, forecast, counts)
+            self.app.call_from_thread(self._show_empty, forecast, queue.counts)
             return
+        entry = queue.entries[0]
+        prepared = self._prepare(scheduler, entry)
+        previews = scheduler.preview(entry.card_id)
+        upcoming = queue.entries[1 : 1 + PREFETCH]
+        self.app.call_from_thread(self._show_card, prepared, previews, queue.counts, upcoming)
+
+    @work(thread=True, exclusive=True, group="review-prefetch")
+    def prefetch(self, entries: list[QueueEntry]) -> None:
+        """Render the cards likely to come next while this one is studied."""
+        scheduler = self.services.scheduler()
+        for entry in entries:
+            self._prepare(scheduler, entry)
+
+    def _prepare(self, scheduler: Scheduler, entry: QueueEntry) -> Prepared:
+        """The card of ``entry`` with its texts rendered; reused while its content is the
+        same (a worker thread calls this; Rich text is built without the UI)."""
         card = scheduler.card(entry.card_id)
-        intervals = scheduler.intervals_preview(entry.card_id)
-        showing, parent_answer = None, None
+        parent_answer = None
+        if card.kind != "essay" and card.parent_key:
+            parent_answer = scheduler.card(card.parent_key).answer
+        with self._prepared_lock:
+            kept = self._prepared.get(entry.card_id)
+        if kept is not None and kept.source == (card, parent_answer):
+            return replace(kept, view=replace(kept.view, kind=entry.kind, chapter=entry.chapter))
+        showing = None
         if card.kind != "essay" and card.drill is not None:
             from labdeck.drills.present import show
 
             showing = show(card.key, card.kind, card.prompt, card.drill, card.reviews)
-            if card.parent_key:
-                parent_answer = scheduler.card(card.parent_key).answer
         view = CardView(
             card_id=entry.card_id,
             key=card.key,
@@ -238,20 +336,45 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             parent_answer=parent_answer,
             note_flag=card.note_flag,
         )
-        self.app.call_from_thread(self._show_card, view, intervals, counts)
+        prepared = Prepared(
+            source=(card, parent_answer),
+            view=view,
+            prompt=RenderedText.of(_prompt_source(view, view.prompt)),
+            prompt_zh=RenderedText.of(_prompt_source(view, view.prompt_zh))
+            if view.prompt_zh
+            else None,
+            reference=_reference(view),
+            notes=_notes(view),
+        )
+        with self._prepared_lock:  # the load and the prefetch workers both render
+            self._prepared.pop(entry.card_id, None)
+            self._prepared[entry.card_id] = prepared
+            while len(self._prepared) > PREPARED_KEPT:
+                self._prepared.pop(next(iter(self._prepared)))
+        return prepared
 
-    def _status(self, counts) -> None:
+    def _status(self, counts: Counts) -> None:
         text = Text.assemble(counts_text(counts.new, counts.redrill, counts.due), "   ")
         if self.card is not None:
             kind = {"new": "new card", "review": "review", "redrill": "re-drill"}[self.card.kind]
             kind = f"{DRILL_LABELS[self.card.card_type]} · {kind}" if self.card.is_drill else kind
             text.append(f"{self.card.chapter} · {kind} · {self.card.key}", style="dim")
-        self.query_one("#review-status", Static).update(text)
+        self.query_one("#review-status", Static).update(text, layout=False)
 
-    def _show_card(self, view: CardView, intervals: dict[int, int], counts) -> None:
+    def _show_card(
+        self,
+        prepared: Prepared,
+        previews: dict[int, Transition],
+        counts: Counts,
+        upcoming: Sequence[QueueEntry] = (),
+    ) -> None:
         if not self.is_attached:  # the learner left while a worker ran
             return
-        self.card, self.result, self.intervals = view, None, intervals
+        if upcoming:
+            self.set_timer(PREFETCH_AFTER, lambda: self.prefetch(list(upcoming)))
+        view = prepared.view
+        self.prepared, self.previews = prepared, previews
+        self.card, self.result = view, None
         self.drill_result = None
         self.ticks, self.armed, self.queued = None, False, []
         self.rate_prefix_armed = False
@@ -271,8 +394,10 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self._status(counts)
         self.shown_at = time.monotonic()
         self.answer_ms = None
-        box.focus()
-        self.query_one("#review-body").scroll_home(animate=False)
+        # Focus and scroll now, not after the next frame: one frame shows the new card
+        # (the footer's keys for typing included).
+        self.set_focus(box, scroll_visible=False)
+        self.query_one("#review-body").scroll_home(animate=False, immediate=True)
         draft = self._drafts().pop(view.card_id, None)
         if draft is not None:
             self._restore(draft)
@@ -305,34 +430,33 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         if not text.strip() and self.result is None:
             return False
         ticks = self.ticks if self.phase == "rating" else None
-        result = self.result if self.phase == "rating" else None
+        result: GradeResult | DrillResult | None = self.result if self.phase == "rating" else None
         if card.is_drill:
             result = self.drill_result if self.phase == "rating" else None
         self._drafts()[card.card_id] = Draft(text, result, ticks, self.answer_ms)
         return True
 
-    def _show_empty(self, forecast, counts) -> None:
+    def _show_empty(self, forecast: list[tuple[date, int]], counts: Counts) -> None:
         if not self.is_attached:  # the learner left while a worker ran
             return
-        self.card = None
+        self.card, self.prepared = None, None
         self.phase = "empty"
         lines = ["# Nothing left for today", "", "Tomorrow and the days after:", ""]
         for day, n in forecast:
             lines.append(f"- {day:%a %d %b}: {n} card{'s' if n != 1 else ''}")
-        self.query_one("#prompt", Markdown).update("\n".join(lines))
+        self.query_one("#prompt", CardText).show_markdown("\n".join(lines))
         for widget_id in ("#answer", "#grade", "#reference", "#notes", "#intervals"):
             self.query_one(widget_id).display = False
         self._status(counts)
         self.query_one("#review-body").focus()
 
     def _render_prompt(self) -> None:
-        card = self.card
-        if card is None:
+        prepared = self.prepared
+        if prepared is None:
             return
-        prompt = card.prompt_zh if self.show_zh and card.prompt_zh else card.prompt
-        if card.is_drill:
-            prompt = _drill_prompt(card, prompt)
-        self.query_one("#prompt", Markdown).update(readable_math(prompt))
+        zh = self.show_zh and prepared.prompt_zh is not None
+        shown = prepared.prompt_zh if zh and prepared.prompt_zh else prepared.prompt
+        self.query_one("#prompt", CardText).show(shown)
 
     def watch_phase(self, phase: str) -> None:
         if self.is_mounted:
@@ -378,7 +502,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                 if self.ticks is not None
                 else "u undo · r demo · s suspend · b bury · esc back"
             )
-        self.query_one("#review-keys", Static).update(hint)
+        self.query_one("#review-keys", Static).update(hint, layout=False)
 
     # ------------------------------------------------------------ answering
 
@@ -527,15 +651,12 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             text.append("\n")
         self.query_one("#grade", Static).update(text)
         self.query_one("#grade", Static).display = True
-        reference = self.query_one("#reference", Markdown)
-        reference.display = bool(card.parent_answer)
-        if card.parent_answer:
-            reference.update("### From the essay card\n\n" + readable_math(card.parent_answer))
+        self._show_text("#reference", self.prepared.reference if self.prepared else None)
         self.query_one("#notes").display = False
         self.query_one("#intervals", Static).display = True
         self.phase = "rating"
         self._render_intervals(result.quality if result is not None else None)
-        self.query_one("#review-body").focus()
+        self.set_focus(self.query_one("#review-body"), scroll_visible=False)
 
     def _grading_failed(self, message: str) -> None:
         if not self.is_attached:  # the learner left while a worker ran
@@ -545,13 +666,13 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         )
         self._show_answer_panels(None)
 
-    def _graded(self, card_id: int, result) -> None:
+    def _graded(self, card_id: int, result: GradeResult) -> None:
         if not self.is_attached or self.card is None or self.card.card_id != card_id:
             return
         self.result = result
         self._show_answer_panels(result)
 
-    def _show_answer_panels(self, result, ticks: Ticks | None = None) -> None:
+    def _show_answer_panels(self, result: GradeResult | None, ticks: Ticks | None = None) -> None:
         card = self.card
         assert card is not None
         self.query_one("#grading").display = False
@@ -564,24 +685,14 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         grade = self.query_one("#grade", Static)
         grade.display = True
         box.set_class(result is not None, "-graded")
-        reference = self.query_one("#reference", Markdown)
-        if card.answer:
-            updates = [reference.update("### Reference\n\n" + readable_math(card.answer))]
-        else:
-            updates = [
-                reference.update("### Reference\n\n*No reference answer yet (self-graded card).*")
-            ]
-        reference.display = True
-        notes = self.query_one("#notes", Markdown)
-        notes.display = bool(card.notes)
-        if card.notes:
-            flag = f"> **Check your note:** {card.note_flag}\n\n" if card.note_flag else ""
-            updates.append(notes.update("### My notes\n\n" + flag + readable_math(card.notes)))
+        prepared = self.prepared
+        self._show_text("#reference", prepared.reference if prepared else None)
+        self._show_text("#notes", prepared.notes if prepared else None)
         self.query_one("#intervals", Static).display = True
         self.phase = "rating"
-        self.query_one("#review-body").focus()
+        self.set_focus(self.query_one("#review-body"), scroll_visible=False)
         if result is not None:
-            self.call_later(self._open_checklist, updates)
+            self.call_after_refresh(self._open_checklist)
         queued, self.queued = self.queued, []
         for action, value in queued:
             if self.phase != "rating":
@@ -593,20 +704,21 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             else:
                 self.action_accept()
 
-    async def _open_checklist(self, updates: list) -> None:
+    def _show_text(self, selector: str, rendered: RenderedText | None) -> None:
+        """A prepared text in its panel (hidden when there is none)."""
+        panel = self.query_one(selector, CardText)
+        panel.display = rendered is not None
+        if rendered is not None:
+            panel.show(rendered)
+
+    def _open_checklist(self) -> None:
         """Scroll the grade panel into view once the panels below it are laid out: all of it
         when it fits, else its top at the top of the screen (the rest a scroll away)."""
-        for update in updates:
-            await update
-
-        def scroll() -> None:
-            grade = self.query_one("#grade")
-            body = self.query_one("#review-body")
-            if grade.display and self.phase == "rating":
-                tall = grade.outer_size.height > body.scrollable_content_region.height
-                body.scroll_to_widget(grade, animate=False, top=tall)
-
-        self.call_after_refresh(scroll)
+        grade = self.query_one("#grade")
+        body = self.query_one("#review-body")
+        if grade.display and self.phase == "rating":
+            tall = grade.outer_size.height > body.scrollable_content_region.height
+            body.scroll_to_widget(grade, animate=False, top=tall, immediate=True)
 
     def _render_grade(self) -> None:
         """The grade panel (score, sure/unsure, what enter does, the checklist) and the
@@ -640,8 +752,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                     )
                 else:
                     text.append(f"enter accepts {offer} · {keys} tick to correct\n", style="dim")
-                # panel border and padding (4), and room for the scroll bar (2)
-                width = self.query_one("#review-body").scrollable_content_region.width - 6
+                # panel border and padding (4); the scroll bar's room is kept outside
+                width = self.query_one("#review-body").scrollable_content_region.width - 4
                 spans = [k.span for k in result.key_points]
                 text.append_text(checklist_text(ticks, spans, width if width > 20 else 72))
         else:
@@ -657,21 +769,22 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
     def _render_intervals(self, offer: int | None) -> None:
         card = self.card
         assert card is not None
-        line = Text("Next interval: ", style="bold")
-        for quality in range(6):
-            days = self.intervals.get(quality)
-            style = "reverse" if quality == offer else ""
-            label = f"{quality} → {days}d" if days is not None else f"{quality}"
-            line.append(label, style=style)
-            line.append("  ")
-        if card.kind == "redrill":
-            line.append("(re-drill: schedule unchanged)", style="dim")
-        self.query_one("#intervals", Static).update(line)
+        width = self.query_one("#review-body").scrollable_content_region.width
+        self.query_one("#intervals", Static).update(
+            intervals_text(self.previews, offer, card.kind == "redrill", width)
+        )
         self._update_hint()
 
     def on_resize(self) -> None:
-        if self.phase == "rating" and self.card is not None and not self.card.is_drill:
-            self._render_grade()
+        if self.phase == "rating" and self.card is not None:
+            if self.card.is_drill:
+                self._render_intervals(self.offered_quality())
+            else:
+                self._render_grade()
+
+    def on_screen_resume(self) -> None:
+        with self._prepared_lock:
+            self._prepared.clear()  # another screen may have edited cards
 
     # ------------------------------------------------------------ rating
 
@@ -737,12 +850,34 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.phase = "saving"
         box = self.query_one("#answer", AnswerBox)
         result = self.drill_result if self.card.is_drill else self.result
-        self.save_answer(self.card, quality, box.text, result, self.ticks, self.answer_ms)
+        self.save_answer(
+            self.card,
+            quality,
+            box.text,
+            result,
+            self.ticks,
+            self.answer_ms,
+            self.previews.get(quality),
+        )
 
     @work(thread=True, exclusive=True, group="review-save")
-    def save_answer(self, card: CardView, quality: int, text: str, result, ticks, ms) -> None:
+    def save_answer(
+        self,
+        card: CardView,
+        quality: int,
+        text: str,
+        result: GradeResult | DrillResult | None,
+        ticks: Ticks | None,
+        ms: int | None,
+        previewed: Transition | None = None,
+    ) -> None:
+        from labdeck.drills.grade import DrillResult
+
         scheduler = self.services.scheduler()
-        if card.is_drill and result is not None:  # exact grading: sure by construction
+        score: float | None
+        confidence: float | None
+        sure: bool | None
+        if isinstance(result, DrillResult):  # exact grading: sure by construction
             score, confidence, sure = (1.0 if result.correct else 0.0), 1.0, True
         elif result is not None:
             score, confidence, sure = result.score, result.confidence, result.sure
@@ -759,7 +894,16 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                 confidence=confidence,
                 sure=sure,
                 checklist=ticks.stored() if ticks is not None else None,
+                previewed=previewed,
             )
+        except Stale:  # answered elsewhere, or a new study day: show what rating does now
+            try:
+                previews = scheduler.preview(card.card_id)
+            except Exception as exc:
+                self.app.call_from_thread(self._save_failed, str(exc))
+                return
+            self.app.call_from_thread(self._previews_changed, card.card_id, previews)
+            return
         except Exception as exc:
             self.app.call_from_thread(self._save_failed, str(exc))
             return
@@ -772,7 +916,20 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                 timeout=8,
                 markup=False,
             )
-        self.load_next()
+        self._load(scheduler)
+
+    def _previews_changed(self, card_id: int, previews: dict[int, Transition]) -> None:
+        if not self.is_attached or self.card is None or self.card.card_id != card_id:
+            return
+        self.previews = previews
+        self.phase = "rating"
+        self._render_intervals(self.offered_quality())
+        self.notify(
+            "This card changed since its intervals were shown (answered elsewhere, or a new "
+            "study day): they are shown again; rate it again.",
+            severity="warning",
+            timeout=6,
+        )
 
     def _save_failed(self, message: str) -> None:
         if not self.is_attached:  # the learner left while a worker ran
@@ -793,12 +950,13 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
 
     @work(thread=True, exclusive=True, group="review-save")
     def undo_last(self) -> None:
-        outcome = self.services.scheduler().undo()
+        scheduler = self.services.scheduler()
+        outcome = scheduler.undo()
         if outcome is None:
             self.app.call_from_thread(self.notify, "Nothing to undo.", timeout=2)
             return
         self.app.call_from_thread(self.notify, outcome.summary, timeout=3, markup=False)
-        self.load_next()
+        self._load(scheduler)
 
     def action_suspend(self) -> None:
         if self.card is not None and self.phase in ("answering", "rating"):
@@ -818,7 +976,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             scheduler.bury(card.card_id)
             message = f"Buried {card.key} until tomorrow."
         self.app.call_from_thread(self.notify, message, timeout=3)
-        self.load_next()
+        self._load(scheduler)
 
     def action_run_demo(self) -> None:
         if self.card is None:
@@ -828,10 +986,10 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             return
         self.app.action_demos(self.card.demos[0], self.card.key)
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Single-letter keys belong to the answer box while the learner is typing.
-        if action == "rate_prefix" and self.phase not in ("grading", "rating"):
-            return False  # not in the footer either
+        if action == "rate_prefix" and self.phase not in ("grading", "rating", "saving"):
+            return False  # not in the footer either (kept while saving: no footer change)
         return not (
             action
             in (
@@ -848,3 +1006,29 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             )
             and self._typing()
         )
+
+
+def intervals_text(
+    previews: dict[int, Transition], offer: int | None, redrill: bool, width: int
+) -> Text:
+    """``Next: 0 → today, 1d  1 → …`` with the quality on offer lit; an entry is never split
+    across lines (they wrap as wholes to ``width``, under the first)."""
+    head = "Next: "
+    entries = [
+        Text(f"{q} → {preview_label(previews[q])}", style="reverse" if q == offer else "")
+        for q in sorted(previews)
+    ]
+    if redrill:
+        entries.append(Text("(re-drill: schedule unchanged)", style="dim"))
+    width = width if width > 20 else 76
+    text = Text(head, style="bold")
+    used = len(head)
+    for n, entry in enumerate(entries):
+        gap = 2 if n else 0
+        if n and used + gap + entry.cell_len > width:
+            text.append("\n" + " " * len(head))
+            used, gap = len(head), 0
+        text.append(" " * gap)
+        text.append_text(entry)
+        used += gap + entry.cell_len
+    return text

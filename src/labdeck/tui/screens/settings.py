@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
+from textual.dom import DOMNode
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
 from labdeck.config import Settings, save_settings
@@ -44,9 +44,9 @@ class SettingsForm:
     """Reads and validates the widgets into a new Settings (no I/O)."""
 
     @staticmethod
-    def parse(screen: Screen, current: Settings) -> tuple[Settings | None, list[str]]:
+    def parse(screen: DOMNode, current: Settings) -> tuple[Settings | None, list[str]]:
         errors: list[str] = []
-        values: dict[str, object] = {}
+        values: dict[str, int | str] = {}
         for name, (label, lo, hi, _help) in INT_FIELDS.items():
             raw = screen.query_one(f"#set-{name}", Input).value.strip()
             try:
@@ -59,13 +59,15 @@ class SettingsForm:
                 continue
             values[name] = value
         for name in ("grading_backend", "demo_device", "theme"):
-            value = screen.query_one(f"#set-{name}", Select).value
-            if isinstance(value, str):
-                values[name] = value
+            choice = screen.query_one(f"#set-{name}", Select).value
+            if isinstance(choice, str):
+                values[name] = choice
         values["grading_model"] = screen.query_one("#set-grading_model", Input).value.strip()
         if errors:
             return None, errors
-        return replace(current, **values), []
+        # Each key is a Settings field of the value's type (the int fields range-checked above);
+        # mypy cannot follow names taken from INT_FIELDS.
+        return replace(current, **values), []  # type: ignore[arg-type]
 
 
 class SettingsScreen(LabdeckScreen):
@@ -123,7 +125,9 @@ class SettingsScreen(LabdeckScreen):
             yield Static(id="settings-message")
         yield Footer()
 
-    def _int_row(self, name: str, label: str, lo: int, hi: int, help_text: str, value: int):
+    def _int_row(
+        self, name: str, label: str, lo: int, hi: int, help_text: str, value: int
+    ) -> Horizontal:
         row = Horizontal(classes="settings-row")
         row.compose_add_child(Label(label, classes="settings-label"))
         row.compose_add_child(

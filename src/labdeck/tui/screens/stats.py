@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -20,6 +21,11 @@ from textual.widgets import Footer, Header, Static
 
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.plots import Chart
+
+if TYPE_CHECKING:
+    from labdeck.srs.fsrs_deck import DeckRetrievability
+    from labdeck.srs.scheduler import Scheduler
+    from labdeck.srs.stats import BandRetention, ChapterMastery, TodaySummary
 
 RETENTION_WINDOWS: tuple[tuple[str, int | None], ...] = (
     ("7 d", 7),
@@ -37,18 +43,18 @@ class StatsData:
     per_day: list[tuple[date, int]]
     forecast: list[tuple[date, int]]
     retention: list[tuple[str, int, int]]  # window label, reviews, passed
-    bands: list  # stats.BandRetention, all time
+    bands: list[BandRetention]  # all time
     minutes: list[tuple[date, float]]
     ease: list[tuple[Decimal, int]]
-    mastery: list  # ChapterMastery
+    mastery: list[ChapterMastery]
     streak: int
-    summary: object  # TodaySummary
-    retrievability: list = field(default_factory=list)  # fsrs_deck.DeckRetrievability
+    summary: TodaySummary
+    retrievability: list[DeckRetrievability] = field(default_factory=list)
 
 
-def load_stats(scheduler) -> StatsData:
+def load_stats(scheduler: Scheduler) -> StatsData:
     stats = scheduler.stats
-    retention = []
+    retention: list[tuple[str, int, int]] = []
     for label, days in RETENTION_WINDOWS:
         r = stats.retention(days)
         retention.append((label, r.reviews, r.passed))
@@ -67,7 +73,7 @@ def load_stats(scheduler) -> StatsData:
     )
 
 
-def _share(bands: list) -> str:
+def _share(bands: list[BandRetention]) -> str:
     """Pooled retention of some interval bands, e.g. "91% of 34", or "-" with no reviews."""
     reviews = sum(b.reviews for b in bands)
     if not reviews:

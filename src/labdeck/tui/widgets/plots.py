@@ -6,10 +6,12 @@ would become a style or a hyperlink: every string is passed through ``plain`` fi
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.cells import cell_len
+from textual.app import RenderResult
 from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
 
 from labdeck.tui.literal import plain
 
@@ -33,9 +35,9 @@ class Chart(PlotextPlot):
     def __init__(self, title: str = "", *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
         self.chart_title = title
-        self._draw = None
+        self._draw: Callable[[Plot], None] | None = None
 
-    def render(self):
+    def render(self) -> RenderResult:
         # Rebuild the figure from the kept data on every render: plotext keeps layout state
         # between builds, so drawing once and re-rendering at another size is not repeatable.
         plt = self.plt
@@ -62,9 +64,10 @@ class Chart(PlotextPlot):
     ) -> None:
         """Vertical bars. String labels are placed at 1..n and thinned so none overlap
         (plotext would otherwise drop overlapping labels in a hash-dependent order)."""
-        labels, values = list(labels), list(values)
+        given: list[str | float] = list(labels)  # copies: the caller may reuse its lists
+        values = list(values)
 
-        def draw(plt) -> None:
+        def draw(plt: Plot) -> None:
             if not values or not any(values):
                 plt.title(plain(f"{self.chart_title} — {empty}"))
                 plt.ylim(0, 1)
@@ -72,17 +75,18 @@ class Chart(PlotextPlot):
                 plt.ylim(*ylim)
             if not values:
                 return
-            named = any(isinstance(label, str) for label in labels)
-            xs = list(range(1, len(values) + 1)) if named else labels
+            named = any(isinstance(label, str) for label in given)
+            positions = list(range(1, len(values) + 1))
+            xs = positions if named else given
             plt.bar(xs, values, color=color, width=0.6)
             if xticks is not None:
                 plt.xticks(list(xticks[0]), [plain(t) for t in xticks[1]])
             elif named:
-                names = [plain(label) for label in labels]
+                names = [plain(label) for label in given]
                 room = max(8, self.size.width - 10) / len(names)
                 longest = max(cell_len(name) for name in names) + 1
                 step = max(1, math.ceil(longest / room))
-                plt.xticks(xs[::step], names[::step])
+                plt.xticks(list[float](positions[::step]), names[::step])
             plt.xlabel(plain(xlabel))
             plt.ylabel(plain(ylabel))
 
@@ -102,7 +106,7 @@ class Chart(PlotextPlot):
         """Each series is (name, x, y, kind) with kind "line" or "scatter"."""
         series = [(name, list(x), list(y), kind) for name, x, y, kind in series]
 
-        def draw(plt) -> None:
+        def draw(plt: Plot) -> None:
             if not any(any(y) for _, _, y, _ in series):
                 plt.title(plain(f"{self.chart_title} — {empty}"))
                 plt.ylim(0, 1)

@@ -9,6 +9,7 @@ pixel so that pixels stay square.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -182,9 +183,9 @@ class ShadeImage(Static):
     }
     """
 
-    _event: dict | None = None
+    _event: dict[str, Any] | None = None
 
-    def show_event(self, event: dict) -> None:
+    def show_event(self, event: dict[str, Any]) -> None:
         self._event = event
         self._draw()
 

@@ -87,7 +87,7 @@ class ExamContext:
         return config.home_dir() / "exports"
 
 
-class ExamScreenBase(Screen):
+class ExamScreenBase(Screen[None]):
     """A mock-exam screen: built from an :class:`ExamContext`, which it passes on."""
 
     def __init__(self, ctx: ExamContext) -> None:

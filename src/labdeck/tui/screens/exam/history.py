@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -17,6 +17,9 @@ from labdeck.tui.screens.exam.report import ExamReportScreen
 from labdeck.tui.screens.exam.setup import ExamSetupScreen
 from labdeck.tui.screens.exam.sitting import ExamScreen
 from labdeck.tui.widgets.literal import LiteralTable
+
+if TYPE_CHECKING:
+    from labdeck.exam.history import ExamSummary, TrendPoint
 
 
 class ExamHistoryScreen(ExamScreenBase):
@@ -39,8 +42,8 @@ class ExamHistoryScreen(ExamScreenBase):
 
     def __init__(self, ctx: ExamContext) -> None:
         super().__init__(ctx)
-        self.exams: list[Any] = []
-        self.trends: dict[str, list[Any]] = {}
+        self.exams: list[ExamSummary] = []
+        self.trends: dict[str, list[TrendPoint]] = {}
 
     def compose(self) -> ComposeResult:
         from textual_plotext import PlotextPlot
@@ -76,7 +79,7 @@ class ExamHistoryScreen(ExamScreenBase):
         trends = score_trends(self.ctx.store)
         self.app.call_from_thread(self._show, exams, trends)
 
-    def _show(self, exams: list[Any], trends: dict[str, list[Any]]) -> None:
+    def _show(self, exams: list[ExamSummary], trends: dict[str, list[TrendPoint]]) -> None:
         self.exams, self.trends = exams, trends
         table = self.query_one("#history-table", DataTable)
         row = table.cursor_row
@@ -102,7 +105,7 @@ class ExamHistoryScreen(ExamScreenBase):
         table.focus()
         self._plot()
 
-    def selected(self) -> Any:
+    def selected(self) -> ExamSummary | None:
         if not self.exams:
             return None
         row = self.query_one("#history-table", DataTable).cursor_row
@@ -148,7 +151,7 @@ class ExamHistoryScreen(ExamScreenBase):
                 plt.plot(xs, ys, label=plain(name), marker="braille")
         total = self.trends.get("total", [])
         if total:
-            ticks = list(range(1, len(total) + 1))
+            ticks: list[float] = list(range(1, len(total) + 1))
             labels = [p.created_at.astimezone().strftime("%m-%d") for p in total]
             step = max(1, len(ticks) // 8)
             plt.xticks(ticks[::step], labels[::step])

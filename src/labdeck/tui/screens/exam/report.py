@@ -70,7 +70,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         self.report: ExamReport | None = None
         self.busy = True
         # the latest ticks per question position, written in order by ``_store_ticks``
-        self.pending_ticks: dict[int, tuple[int, list[dict]]] = {}
+        self.pending_ticks: dict[int, tuple[int, list[dict[str, Any]]]] = {}
         self._ticks_lock = threading.Lock()
 
     def compose(self) -> ComposeResult:

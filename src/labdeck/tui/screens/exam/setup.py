@@ -113,7 +113,9 @@ class ExamSetupScreen(ExamScreenBase):
     def _show_decks(self, decks: list[DeckInfo], unfinished: int | None) -> None:
         self.decks, self.unfinished = decks, unfinished
         select = self.query_one("#setup-deck", Select)
-        options = [(literal(f"{d.name} ({d.cards})"), d.key) for d in decks]
+        options: list[tuple[str | Text, str]] = [
+            (literal(f"{d.name} ({d.cards})"), d.key) for d in decks
+        ]
         options.append(("All decks", ALL_DECKS))
         select.set_options(options)
         if decks:

@@ -1,0 +1,252 @@
+"""The review screen's two waits, each as a ratio to its floor measured in the same run.
+
+    python benchmarks/bench_review.py [--cards 6] [--size 80x24]
+
+The real app runs headless on a fresh home (the shipped deck, the real grader loaded first),
+and a learner's session is played: type an answer, ctrl+s, read the feedback, enter. Times
+are taken from just before the key is sent to the last frame the screen paints before it goes
+quiet (no frame for ``QUIET`` seconds, no worker running) — "settled", everything the key set
+off drawn, the deferred scroll and the footer included:
+
+* grade key → feedback settled, against the grading call itself (``Grader.grade`` timed
+  inside the same press); goal ≤ 1.3×;
+* accept → next card settled, against ``Scheduler.answer`` + ``Scheduler.next_card`` on the
+  same store, timed alternately afterwards (each answer undone); goal ≤ 50 ms.
+
+The grader is the workspace's own, wrapped to time its calls and to be sure of each verdict
+(so enter accepts the suggestion in one key). Drill cards are rated by reveal, not measured.
+Prints a Markdown table; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if os.environ.get("LABDECK_BENCH_KEEP_PATH") != "1":  # set it to time another checkout
+    sys.path.insert(0, str(ROOT / "src"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+QUIET = 0.3  # seconds without a frame (and no worker running): the screen has settled
+POLL = 0.01
+
+
+class TimedGrader:
+    """The real grader; each call's time kept, each verdict made sure."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.calls: list[float] = []
+
+    def grade(self, *args, **kwargs):
+        t = time.perf_counter()
+        result = self.inner.grade(*args, **kwargs)
+        self.calls.append(time.perf_counter() - t)
+        return dataclasses.replace(result, sure=True)
+
+
+class Frames:
+    """Timestamps of the frames the app paints (headless: ``App._display`` still runs)."""
+
+    def __init__(self, app) -> None:
+        self.last = time.perf_counter()
+        original = app._display
+
+        def display(screen, renderable):
+            if renderable is not None:
+                self.last = time.perf_counter()
+            return original(screen, renderable)
+
+        app._display = display
+
+
+async def settled(pilot, frames: Frames, ready, t0: float, timeout: float = 60.0) -> float:
+    """Seconds from ``t0`` to the last frame before the screen went quiet with ``ready()``."""
+    app = pilot.app
+    while True:
+        await asyncio.sleep(POLL)
+        now = time.perf_counter()
+        if now - t0 > timeout:
+            raise RuntimeError("the screen did not settle")
+        busy = any(not w.is_finished for w in app.workers if w.name != "_loader")
+        if ready() and not busy and now - frames.last >= QUIET:
+            return frames.last - t0
+
+
+def answer_for(card) -> str:
+    """A plausible typed answer: the reference's first sentences, reworded a little."""
+    text = (card.answer or card.prompt).replace("\n", " ")
+    return text[:260].rsplit(" ", 1)[0].replace(" the ", " a ")
+
+
+async def session(home: Path, cards: int, size: tuple[int, int]) -> dict[str, list[float]]:
+    from labdeck.config import load_settings
+    from labdeck.tui.app import LabdeckApp
+    from labdeck.tui.screens.review import ReviewScreen
+    from labdeck.tui.services import Services
+
+    services: Services | None = None
+
+    def factory(_settings):
+        assert services is not None
+        return TimedGrader(services.workspace.grader())
+
+    services = Services(home=home, settings=load_settings(home), grader_factory=factory)
+    _ = services.store  # migrate and load the shipped deck before the clock starts
+    services.load_grader()
+    grader = services.wait_grader()
+    out: dict[str, list[float]] = {"grade": [], "grading": [], "accept": []}
+    app = LabdeckApp(services, load_grader=False)
+    async with app.run_test(size=size) as pilot:
+        frames = Frames(app)
+        await pilot.pause()
+        await pilot.press("enter")  # home: study all decks
+        screen = app.screen
+        while not (isinstance(screen, ReviewScreen) and screen.phase == "answering"):
+            await asyncio.sleep(POLL)
+            screen = app.screen
+        box = screen.query_one("#answer")
+        box.cursor_blink = False  # a blinking cursor paints a frame every half second
+        measured = 0
+        while measured < cards:
+            await settled(pilot, frames, lambda: screen.phase == "answering", time.perf_counter())
+            card = screen.card
+            if card is None:
+                break
+            if card.card_type != "essay" or not card.answer:
+                await pilot.press("escape", "space")
+                await settled(pilot, frames, lambda: screen.phase == "rating", time.perf_counter())
+                await pilot.press("4")
+                continue
+            box.insert(answer_for(card))
+            await pilot.pause()
+            calls = len(grader.calls)
+            t0 = time.perf_counter()
+            await pilot.press("ctrl+s")
+            out["grade"].append(await settled(pilot, frames, lambda: screen.phase == "rating", t0))
+            out["grading"].append(sum(grader.calls[calls:]))
+            key = card.card_id
+            t0 = time.perf_counter()
+            await pilot.press("enter")
+            out["accept"].append(
+                await settled(
+                    pilot,
+                    frames,
+                    lambda k=key: (
+                        screen.phase == "answering"
+                        and screen.card is not None
+                        and screen.card.card_id != k
+                    ),
+                    t0,
+                )
+            )
+            measured += 1
+    services.close()
+    return out
+
+
+def answer_floor(home: Path, runs: int) -> float:
+    """``answer()`` + ``next_card()`` on the session's store, each answer undone."""
+    from labdeck.workspace import Workspace
+
+    workspace = Workspace(home, report=lambda _m: None)
+    scheduler = workspace.scheduler()
+    times = []
+    for _ in range(runs):
+        entry = scheduler.next_card()
+        if entry is None:
+            break
+        t = time.perf_counter()
+        scheduler.answer(entry.card_id, 4, answer="bench", duration_ms=1)
+        scheduler.next_card()
+        times.append(time.perf_counter() - t)
+        scheduler.undo()
+    workspace.close()
+    return statistics.median(times)
+
+
+def measure(cards: int, size: tuple[int, int] = (80, 24)) -> dict[str, float]:
+    """Medians of one played session on a fresh home: the two waits and their floors."""
+    with tempfile.TemporaryDirectory(prefix="labdeck-bench-review-") as tmp:
+        home = Path(tmp)
+        before = os.environ.get("LABDECK_HOME")
+        os.environ["LABDECK_HOME"] = str(home)
+        try:
+            out = asyncio.run(session(home, cards, size))
+            floor = answer_floor(home, max(5, cards))
+        finally:
+            if before is None:
+                os.environ.pop("LABDECK_HOME", None)
+            else:
+                os.environ["LABDECK_HOME"] = before
+    ratios = [g / c for g, c in zip(out["grade"], out["grading"], strict=True)]
+    return {
+        "cards": len(out["grade"]),
+        "grade": statistics.median(out["grade"]),
+        "grading": statistics.median(out["grading"]),
+        "grade_ratio": statistics.median(ratios),
+        "accept": statistics.median(out["accept"]),
+        "answer_next": floor,
+    }
+
+
+def rows(cards: int) -> list[tuple[str, str, float, float, str, str]]:
+    """The two rows in ``bench_all``'s table format."""
+    m = measure(cards)
+    return [
+        (
+            "grade key → feedback settled",
+            "shipped",
+            m["grade"],
+            m["grading"],
+            "the grading call",
+            "≤ 1.3×",
+        ),
+        (
+            "accept → next card settled",
+            "shipped",
+            m["accept"],
+            m["answer_next"],
+            "`answer()` + `next_card()`",
+            "≤ 50 ms",
+        ),
+    ]
+
+
+def fmt(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds >= 0.01 else f"{seconds * 1000:.1f} ms"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cards", type=int, default=6, help="essay cards graded and accepted")
+    parser.add_argument("--size", default="80x24", help="terminal size, WxH")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
+    m = measure(args.cards, (width, height))
+    print(f"{m['cards']} essay cards at {width}×{height}, medians")
+    print()
+    print("| what | time | floor | floor time | ratio | goal |")
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| grade key → feedback settled | {fmt(m['grade'])} | the grading call | "
+        f"{fmt(m['grading'])} | {m['grade_ratio']:.2f}× | ≤ 1.3× |"
+    )
+    print(
+        f"| accept → next card settled | {fmt(m['accept'])} | `answer()` + `next_card()` | "
+        f"{fmt(m['answer_next'])} | {m['accept'] / m['answer_next']:.1f}× | ≤ 50 ms |"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""A footer that changes its keys in place instead of recomposing.
+
+Textual's ``Footer`` removes and mounts all its keys on every bindings change (each phase of
+the review screen, each focus change). Styling the new keys was most of the wait after grading
+and after accepting an answer (issue 19.1). ``SteadyFooter`` shows the same keys, in the same
+order, from the same ``screen.active_bindings``; a key that goes is hidden, one that comes back
+is shown again, one whose enabled state flips is restyled. It composes every key the screen
+and the app could show at once (hidden until active), and recomposes only for a key it has
+never seen.
+Grouped bindings (``Binding.group``) are left to ``Footer``'s own composition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+Slot = tuple[str, str]  # (key, action) of one footer key
+PALETTE = "-command-palette"
+
+
+@dataclass(frozen=True)
+class Wanted:
+    slot: Slot
+    binding: Binding
+    enabled: bool
+    tooltip: str
+    palette: bool = False
+
+
+def hide(key: FooterKey, hidden: bool) -> None:
+    """Hide a key by an inline rule, or drop that rule (the stylesheet decides again: the
+    narrow screen's CSS hides the palette key)."""
+    if hidden != key.styles.inline.has_rule("display"):
+        if hidden:
+            key.styles.display = "none"
+        else:
+            key.styles.clear_rule("display")  # (clearing a rule does not refresh by itself)
+            key.refresh(layout=True)
+
+
+def merge(known: list[Slot], wanted: list[Slot]) -> list[Slot]:
+    """``wanted`` in its order, with the other ``known`` slots kept where they stood."""
+    out: list[Slot] = []
+    seen: set[Slot] = set()
+    want = set(wanted)
+    position = 0
+    for slot in wanted:
+        if slot in known:
+            index = known.index(slot)
+            for old in known[position:index]:
+                if old not in want and old not in seen:
+                    out.append(old)
+                    seen.add(old)
+            position = max(position, index + 1)
+        out.append(slot)
+        seen.add(slot)
+    out += [old for old in known[position:] if old not in want and old not in seen]
+    return out
+
+
+class SteadyFooter(Footer):
+    """``Footer`` with its keys updated in place (see the module docstring)."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._order: list[Slot] = []  # the keys mounted, in order
+        self._known: dict[Slot, Wanted] = {}
+        self._sync_pending = False
+        self._grouped = False
+
+    def _wanted(self) -> list[Wanted] | None:
+        """The keys ``Footer`` would show now, in its order (None: grouped bindings)."""
+        active = self.screen.active_bindings
+        wanted: list[Wanted] = []
+        actions: set[str] = set()
+        for _node, binding, enabled, tooltip in active.values():
+            if not binding.show:
+                continue
+            if binding.group is not None:
+                return None
+            if binding.action in actions:  # Footer shows an action's first key
+                continue
+            actions.add(binding.action)
+            wanted.append(Wanted((binding.key, binding.action), binding, enabled, tooltip))
+        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            palette = active.get(self.app.COMMAND_PALETTE_BINDING)
+            if palette is not None:
+                _node, binding, enabled, tooltip = palette
+                slot = (binding.key, binding.action)
+                tooltip = binding.tooltip or binding.description
+                wanted.append(Wanted(slot, binding, enabled, tooltip, palette=True))
+        return wanted
+
+    def _every_key(self) -> list[Wanted]:
+        """Every key the screen and the app could show, in their order, so that the first
+        composition has them all (hidden until active) and no later phase recomposes. (The
+        binding maps are Textual's own, as ``Screen._binding_chain`` reads them.)"""
+        seen: set[str] = set()
+        out: list[Wanted] = []
+        for node in (self.screen, self.app):
+            for bindings in node._bindings.key_to_bindings.values():
+                for binding in bindings:
+                    if binding.show and binding.group is None and binding.action not in seen:
+                        seen.add(binding.action)
+                        slot = (binding.key, binding.action)
+                        out.append(Wanted(slot, binding, True, binding.tooltip))
+        return out
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        wanted = self._wanted()
+        self._grouped = wanted is None
+        if wanted is None:
+            self._order = []
+            yield from super().compose()
+            return
+        if not self._known:
+            seed = self._every_key()
+            self._known.update((w.slot, w) for w in seed)
+            self._order = [w.slot for w in seed]
+        self._known.update((w.slot, w) for w in wanted)
+        self._order = merge(self._order, [w.slot for w in wanted])
+        now = {w.slot: w for w in wanted}
+        for slot in self._order:
+            yield self._key(self._known[slot], now.get(slot))
+
+    def _key(self, known: Wanted, now: Wanted | None) -> FooterKey:
+        state = now or known
+        binding = state.binding
+        key = FooterKey(
+            binding.key,
+            self.app.get_key_display(binding),
+            binding.description,
+            binding.action,
+            disabled=not state.enabled,
+            tooltip=state.tooltip or "",
+            classes=PALETTE if state.palette else "",
+        )
+        if not state.palette:
+            key.data_bind(compact=Footer.compact)
+        if now is None:
+            hide(key, True)
+        return key
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._sync_pending:
+            self._sync_pending = True
+            self.call_later(self._sync)  # with the change that caused it, in the same frame
+
+    def _keys(self) -> Iterator[FooterKey]:
+        return iter(self.query_children(FooterKey))
+
+    async def _sync(self) -> None:
+        self._sync_pending = False
+        if not self.is_attached:
+            return
+        wanted = self._wanted()
+        if wanted is None or self._grouped:
+            await self.recompose()
+            return
+        slots = [w.slot for w in wanted]
+        mounted = {(k.key, k.action): k for k in self._keys()}
+        in_order = [slot for slot in self._order if slot in set(slots)]
+        if any(slot not in mounted for slot in slots) or in_order != slots:
+            await self.recompose()
+            return
+        now = {w.slot: w for w in wanted}
+        for slot, key in mounted.items():  # each change costs a layout: only the changes
+            state = now.get(slot)
+            hide(key, state is None)
+            if state is not None and key._disabled == state.enabled:  # enabled state flipped
+                key._disabled = not state.enabled
+                key.set_class(not state.enabled, "-disabled")

@@ -1,0 +1,181 @@
+"""``labdeck import FILE --into DECK`` and deck aliases: a document attaches to an existing
+deck as the learner's notes instead of becoming a duplicate deck (real files, real SQLite)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, select
+
+from labdeck.cli import main
+from labdeck.ingest.common import read_document
+from labdeck.store import open_store
+from labdeck.store.models import Card, Deck
+
+ENGLISH_TITLE = "Common Generative AI Interview Questions"
+
+# Written for this test: the shape of an English interview list (sections, numbered questions,
+# answer bullets), not its text.
+ENGLISH_LIST = f"""# {ENGLISH_TITLE}
+
+## Generative Models
+
+1. **How do generative and discriminative models differ?**
+- Answer:
+    - One models the data, the other the boundary.
+
+        ![fig](img/fig_1.png)
+
+---
+
+2. **How do the two networks of a GAN train together?**
+- Answer:
+    They play a minimax game.
+
+## Large Language Models
+
+1. What is transfer learning?
+- Answer: Reusing a pretrained model.
+"""
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / "docs" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def state(home: Path) -> tuple[list[str], int, dict[str, str]]:
+    """Deck keys, card count, and the notes attached (card key -> notes)."""
+    with Session(open_store(home).engine) as session:
+        decks = list(session.exec(select(Deck.key).order_by(col(Deck.key))).all())
+        cards = session.exec(select(Card)).all()
+        notes = {c.key: c.notes for c in cards if c.notes}
+    return decks, len(cards), notes
+
+
+def imported(capsys, *args: str) -> dict:
+    code, out, err = run(capsys, "import", "--json", *args)
+    assert code == 0, err
+    return json.loads(out)[0]
+
+
+# ---------------------------------------------------------------- the English title
+
+
+def test_english_titled_interview_list_attaches_to_the_shipped_deck(
+    tmp_path: Path, home: Path, capsys
+) -> None:
+    doc = write(tmp_path, "interview-en.md", ENGLISH_LIST)
+    run(capsys, "decks")  # the shipped deck, synced
+    decks, count, _ = state(home)
+    report = imported(capsys, str(doc))
+    assert report["deck"] == "interview"
+    assert report["attached"] == ["interview:i1.1", "interview:i1.2", "interview:i2.1"]
+    assert not report["created"] and not report["mismatches"]
+    after, after_count, notes = state(home)
+    assert (after, after_count) == (decks, count)  # no duplicate deck, no new cards
+    assert notes["interview:i1.2"] == "They play a minimax game."
+    assert "![fig](img/fig_1.png)" not in notes["interview:i1.1"]  # a reference to the file
+    assert "img/fig_1.png" in notes["interview:i1.1"]
+
+
+def test_the_shipped_english_original_attaches_when_present(
+    seeds: Path, home: Path, capsys
+) -> None:
+    originals = [
+        p
+        for p in sorted(seeds.glob("*.md"))
+        if read_document(p).lstrip().startswith(f"# {ENGLISH_TITLE}")
+    ]
+    if not originals:
+        pytest.skip(f"no English original ('# {ENGLISH_TITLE}') in ../shared/seeds")
+    run(capsys, "decks")
+    decks, count, _ = state(home)
+    report = imported(capsys, str(originals[0]))
+    assert report["deck"] == "interview"
+    assert len(report["attached"]) >= 50
+    assert state(home)[:2] == (decks, count + len(report["created"]))
+    assert len(state(home)[0]) == len(decks)
+
+
+def test_a_simplified_copy_of_the_traditional_title_attaches_too(
+    tmp_path: Path, home: Path, capsys
+) -> None:
+    doc = write(tmp_path, "simplified.md", "# 常见生成式 AI 面试问题\n\n## 生成模型\n\n"
+                "1. 生成模型和判别模型的区别？\n- 答案: 一个建模数据分布。\n")  # fmt: skip
+    report = imported(capsys, str(doc))
+    assert (report["deck"], report["attached"]) == ("interview", ["interview:i1.1"])
+
+
+# ---------------------------------------------------------------- --into
+
+
+def test_into_attaches_a_document_with_its_own_title_to_a_shipped_deck(
+    tmp_path: Path, home: Path, capsys
+) -> None:
+    doc = write(tmp_path, "prep.md", ENGLISH_LIST.replace(ENGLISH_TITLE, "My prep"))
+    without = imported(capsys, "--dry-run", str(doc))
+    assert without["deck"] == "my-prep"  # by its title alone it would be a deck of its own
+    decks, count, _ = state(home)
+    report = imported(capsys, "--into", "Interview · Generative AI", str(doc))  # by name
+    assert report["deck"] == "interview" and len(report["attached"]) == 3
+    assert state(home)[:2] == (decks, count)
+
+
+def test_into_a_learners_own_deck_matches_by_question_number(
+    tmp_path: Path, home: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LABDECK_NO_CONTENT", "1")
+    first = write(
+        tmp_path,
+        "mine.md",
+        "# 我的问题\n\n## 基础\n\n1. 什么是注意力？\n- 答案: 加权求和。\n\n"
+        "2. 什么是丢弃法？\n- 答案: 随机丢弃单元。\n",
+    )
+    assert imported(capsys, str(first))["deck"] == "我的问题"
+    notes = write(
+        tmp_path,
+        "notes.md",
+        "# Notes in English\n\n## Basics\n\n1. What is attention?\n- Answer: A weighted sum.\n",
+    )
+    decks, count, _ = state(home)
+    report = imported(capsys, "--into", "我的问题", str(notes))
+    assert report["attached"] == ["我的问题:S1:什么是注意力"]
+    assert report["labels"]["我的问题:S1:什么是注意力"] == "What is attention? → 什么是注意力？"
+    after, after_count, attached = state(home)
+    assert (after, after_count) == (decks, count)
+    assert attached == {"我的问题:S1:什么是注意力": "A weighted sum."}
+    # re-importing is idempotent
+    again = imported(capsys, "--into", "我的问题", str(notes))
+    assert again["attached_changed"] == 0 and state(home)[:2] == (decks, count)
+
+
+def test_into_an_unknown_deck_is_one_line_and_writes_nothing(
+    tmp_path: Path, home: Path, capsys
+) -> None:
+    doc = write(tmp_path, "prep.md", ENGLISH_LIST)
+    run(capsys, "decks")
+    before = state(home)
+    code, out, err = run(capsys, "import", "--into", "exam-z", str(doc))
+    assert code == 1 and not out
+    assert err.strip() == (
+        "labdeck: --into 'exam-z': no such deck (decks: exam-b, exam-c, interview)"
+    )
+    assert "Traceback" not in err
+    assert state(home) == before
+
+
+def test_into_refuses_files_that_bring_their_own_deck(tmp_path: Path, home: Path, capsys) -> None:
+    csv = write(tmp_path, "cards.csv", "front,back\nq,a\n")
+    code, _, err = run(capsys, "import", "--into", "interview", str(csv))
+    assert code == 2 and "--into attaches outline / Q&A documents" in err

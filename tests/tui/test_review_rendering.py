@@ -1,0 +1,151 @@
+"""Issue 19.1: the review screen's card texts are pre-rendered literal Rich text, so grading and
+accepting put prepared text into widgets that are already mounted: no widget is mounted or
+removed from the second card on (the footer included), and the next card's texts are the ones
+rendered while the learner studied this one. Real app, real store, real grader."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from textual.widgets._footer import FooterKey
+from tuihelpers import SureGrader, settle, wait_for
+
+from labdeck.tui.screens.review import AnswerBox, ReviewScreen
+from labdeck.tui.widgets.cardtext import CardText, render_card_text
+from labdeck.tui.widgets.steadyfooter import SteadyFooter, merge
+
+ANSWER = (
+    "The encoder RNN reads the source tokens and compresses them into a final hidden state, "
+    "a fixed context vector. The decoder RNN starts from that vector and generates the output "
+    "one token at a time."
+)
+
+
+def drawn(renderable, width: int) -> str:
+    console = Console(width=width, file=io.StringIO(), record=True, color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_card_text_is_literal_and_keeps_its_shape() -> None:
+    source = (
+        "# Title [bold]x[/] [@click=app.quit]q[/]\n\n"
+        "Text with **bold**, `code`, $\\alpha + \\beta$ and [a link](https://e.vil) and "
+        "<b>html</b>.\x1b[31m\n\n"
+        "1. a first item long enough to wrap onto a second line at this width\n"
+        "2. two\n"
+        "   - nested item\n\n"
+        "> quoted\n\n"
+        "| Property | GAN |\n|---|---|\n| Likelihood | none (implicit) |\n"
+    )
+    out = drawn(render_card_text(source), 40)
+    lines = out.splitlines()
+    assert lines[0].strip() == "Title [bold]x[/] [@click=app.quit]q[/]"  # never markup
+    flat = " ".join(out.split())
+    assert "[a link](https://e.vil)" in flat and "<b>html</b>" in flat  # links, HTML: text
+    assert "\x1b" not in out and "α" in out and "β" in out and "$" not in out
+    first = next(i for i, line in enumerate(lines) if line.startswith("1. a first"))
+    assert lines[first + 1].startswith("   ") and lines[first + 1].strip()  # hanging indent
+    assert any(line.startswith("   ◦ nested item") for line in lines)
+    assert any(line.startswith("▌ quoted") for line in lines)
+    assert any("Likelihood" in line and "none (implicit)" in line for line in lines)
+
+
+def test_no_text_is_cut_at_any_width() -> None:
+    source = "编码器RNN逐个读取源序列的词元，把整个输入压缩成一个固定长度的上下文向量。\n\n- " + (
+        "word " * 30
+    )
+    rendered = render_card_text(source)
+    for width in (20, 33, 78):
+        out = drawn(rendered, width)
+        assert all(len(line) <= width for line in out.splitlines())
+        flat = "".join(line.strip() for line in out.splitlines())
+        assert "编码器RNN逐个读取源序列的词元，把整个输入压缩成一个固定长度的上下文向量。" in flat
+        assert flat.count("word") == 30
+
+
+def test_merge_keeps_known_keys_in_their_places() -> None:
+    known = [("a", "1"), ("b", "2"), ("c", "3"), ("d", "4")]
+    assert merge(known, [("a", "1"), ("d", "4")]) == known
+    assert merge(known, [("b", "2"), ("e", "5")]) == [
+        ("a", "1"),
+        ("b", "2"),
+        ("e", "5"),
+        ("c", "3"),
+        ("d", "4"),
+    ]
+
+
+def footer_shows_the_active_keys(screen) -> None:
+    """The keys laid out in the footer are the screen's active ones (as Textual's Footer would
+    show them), in their order: a key shown again is laid out again, a key gone is not."""
+    footer = screen.query_one(SteadyFooter)
+    wanted = [w.slot for w in footer._wanted()]
+    laid_out = [(k.key, k.action) for k in footer.query_children(FooterKey) if k.region.width]
+    assert laid_out == wanted
+
+
+def widgets(screen) -> set[int]:
+    return {id(w) for w in screen.walk_children(with_self=False)}
+
+
+async def grade_and_accept(pilot, screen: ReviewScreen, before: set[int] | None) -> None:
+    """Type, grade, accept; with ``before``, the widgets stay the very same at each step."""
+    await wait_for(pilot, lambda: screen.phase == "answering" and screen.card is not None)
+    await settle(pilot)
+    footer_shows_the_active_keys(screen)
+    for key in ("escape", "w"):  # out of the box and back in: the footer follows each time
+        await pilot.press(key)
+        await settle(pilot)
+        footer_shows_the_active_keys(screen)
+    assert screen.query_one("#answer", AnswerBox).has_focus
+    if before is not None:
+        assert widgets(screen) == before
+    screen.query_one("#answer", AnswerBox).insert(ANSWER)
+    await pilot.press("ctrl+s")
+    await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+    await settle(pilot)
+    reference = screen.query_one("#reference", CardText)
+    # an essay's reference, or a drill's essay reference
+    assert reference.display and reference.source.startswith("### ")
+    heading = reference.source.splitlines()[0].removeprefix("### ")
+    assert reference.rendered is not None and heading in reference.rendered.blocks.plain
+    footer_shows_the_active_keys(screen)
+    if before is not None:
+        assert widgets(screen) == before
+    key = screen.card.key
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: screen.card is not None and screen.card.key != key)
+    await settle(pilot)
+    footer_shows_the_active_keys(screen)
+    if before is not None:
+        assert widgets(screen) == before
+
+
+async def test_grading_and_accepting_mount_no_widget(make_services, grader) -> None:
+    from labdeck.tui.app import LabdeckApp
+
+    services = make_services()
+    services.reset_grader()
+    services.grader_factory = lambda _settings: SureGrader(grader)
+    services.load_grader()
+    app = LabdeckApp(services, load_grader=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        await grade_and_accept(pilot, screen, None)  # the footer meets the rating keys once
+        await wait_for(pilot, lambda: screen.phase == "answering")
+        await wait_for(pilot, lambda: len(screen._prepared) >= 2)  # the next ones, rendered
+        await settle(pilot)
+        upcoming = {cid: p for cid, p in screen._prepared.items() if cid != screen.card.card_id}
+        before = widgets(screen)
+        await grade_and_accept(pilot, screen, before)
+        shown = screen.prepared
+        assert shown is not None and shown.view.card_id in upcoming
+        assert shown.prompt is upcoming[shown.view.card_id].prompt  # rendered ahead, reused
+        prompt = screen.query_one("#prompt", CardText)
+        assert prompt.source.startswith(screen.card.prompt)  # (a drill: then its options)
