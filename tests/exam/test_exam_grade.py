@@ -187,3 +187,29 @@ def test_self_graded_questions_wait_for_the_learner(
     assert report.pending == 0 and report.questions[own].score == pytest.approx(0.8)
     result = apply_to_schedule(store, exam_id, scheduler_factory())
     assert result.applied == ["notes:b11-own"]
+
+
+def test_undoing_an_applied_exam_review_lets_that_question_apply_again(
+    store: Store, fake_clock: FakeClock, grader: Any, scheduler_factory: Callable[[], Any]
+) -> None:
+    exam_id = _sit(store, fake_clock, [_full, _partial])
+    grade_exam(store, exam_id, grader, now=fake_clock)
+    scheduler = scheduler_factory()
+    first = apply_to_schedule(store, exam_id, scheduler)
+    assert len(first.applied) == 2
+    undone = scheduler.undo()  # the newest: the second question's review
+    assert undone is not None and undone.mode == "exam" and undone.key == first.applied[1]
+    with store.session() as s:
+        exam = s.get(Exam, exam_id)
+        assert exam is not None and not exam.applied  # no longer fully applied
+    again = apply_to_schedule(store, exam_id, scheduler_factory())
+    assert again.applied == [first.applied[1]] and again.already_applied == [first.applied[0]]
+    with store.session() as s:
+        logs = s.exec(select(ReviewLog).order_by(ReviewLog.id)).all()
+        assert [(log.mode, log.undone) for log in logs] == [
+            ("exam", False),
+            ("exam", True),
+            ("exam", False),
+        ]
+        exam = s.get(Exam, exam_id)
+        assert exam is not None and exam.applied

@@ -52,3 +52,29 @@ async def test_the_demos_screen_runs_from_a_warm_child_and_reaps_it(make_app, se
             await wait_for(pilot, lambda: gone(pid), timeout=30)
     finally:
         runner.discard_warm()
+
+
+@pytest.mark.slow  # a warm child importing torch
+async def test_grading_a_card_with_a_demo_readies_a_warm_child(make_app, services):
+    from labdeck.tui.screens.home import Scope
+    from labdeck.tui.screens.review import ReviewScreen
+
+    app = make_app()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            app.action_study(Scope("exam-b", "B2"))  # b2.1 first: it links `attention`
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, ReviewScreen)
+            await wait_for(pilot, lambda: screen.phase == "answering")
+            assert screen.card is not None and screen.card.demos == ["attention"]
+            assert runner._warm is None  # showing the card alone starts nothing
+            await pilot.press(*"attention weighs values")
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+            warm = runner._warm
+            assert warm is not None  # `r` would now run in a child with torch imported
+            await wait_for(pilot, lambda: warm.pid is not None, timeout=30)
+    finally:
+        runner.discard_warm()

@@ -46,6 +46,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from labdeck.demos import optim
 from labdeck.demos.ddim import (
     T,
     ddim_sample,
@@ -254,7 +255,7 @@ def train(
 ) -> tuple[CondNoiseMLP, list[int], list[float], float]:
     dev = next(model.parameters()).device
     abar = schedule(torch.float32)["abar"].to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    opt = optim.Adam(model.parameters(), lr=lr, fused=True)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * 0.05)
     ema = copy.deepcopy(model).eval().requires_grad_(False)  # sampled from, as in ddim.py
     ema_params: list[Tensor] = list(ema.parameters())

@@ -53,6 +53,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from labdeck.demos import optim
 from labdeck.demos.cache import load_or_train
 from labdeck.demos.decoding import CONTEXT, PROMPTS, CharTransformer, load_text
 from labdeck.demos.events import at_least, at_most, exact, is_true
@@ -346,7 +347,7 @@ def train_target(
 ) -> Callable[[CharTransformer], dict[str, Any]]:
     def train(model: CharTransformer) -> dict[str, Any]:
         dev = next(model.parameters()).device
-        opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01)
+        opt = optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, LR, total_steps=steps, pct_start=0.1)
         losses = []
         for step in range(1, steps + 1):

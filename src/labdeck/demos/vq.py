@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from labdeck.demos import optim
 from labdeck.demos.events import EXACT, at_least, at_most, is_true
 from labdeck.demos.vae import load_data, mean_image_baseline, recon_nll
 
@@ -206,7 +207,7 @@ def run(ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
                 pick = torch.randint(0, len(xt), (K,), generator=gen).to(dev)
                 slot = torch.randint(0, L, (K,), generator=gen).to(dev)
                 model.codebook.copy_(model.encode(xt[pick])[torch.arange(K, device=dev), slot])
-        opt = torch.optim.Adam(model.parameters(), lr=p["lr"])
+        opt = optim.Adam(model.parameters(), lr=p["lr"])
         epochs, batch = p["epochs"], 128
         total = epochs * math.ceil(len(xt) / batch)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)

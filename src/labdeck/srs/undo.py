@@ -9,7 +9,8 @@ it changed (suspend, unsuspend, bury, unbury, reset), or the card's text and ove
 (edit, revert; ``labdeck.store.overrides``) — and ``after``, the highest ``review_log`` id when
 it happened, which orders it against the answers. ``undo`` reverses whichever is newest: the
 last operation when no not-undone answer came after it, else the last answer. Exam apply's
-answers are review-log rows and are undone as answers.
+answers are review-log rows and are undone as answers; undoing one also marks its exam question
+(and the exam) not applied, so the exam can be applied again.
 """
 
 from __future__ import annotations
@@ -225,6 +226,29 @@ def _undo_op(conn: Connection, ops: list[CardOp], now: datetime) -> UndoOutcome:
     )
 
 
+def _unapply_exam_question(conn: Connection, card_id: int) -> None:
+    """An exam's review of this card was undone: its question (the newest applied one of the
+    card: undo runs newest first) and its exam are no longer applied, so the exam can be
+    applied again and that question records its review anew."""
+    row = conn.execute(
+        text(
+            "SELECT id, exam_id FROM exam_question WHERE card_id = :c AND (applied = 1 OR "
+            "coalesce(json_extract(feedback, '$.applied'), 0)) ORDER BY id DESC LIMIT 1"
+        ),
+        {"c": card_id},
+    ).first()
+    if row is None:
+        return
+    conn.execute(
+        text(
+            "UPDATE exam_question SET applied = 0, feedback = CASE WHEN feedback IS NULL "
+            "THEN NULL ELSE json_remove(feedback, '$.applied') END WHERE id = :q"
+        ),
+        {"q": row[0]},
+    )
+    conn.execute(text("UPDATE exam SET applied = 0 WHERE id = :e"), {"e": row[1]})
+
+
 def _undo_answer(conn: Connection, row: _AnswerRow, today: date) -> UndoOutcome:
     log_id, cid, key, quality, mode, day = row[:6]
     reps, ease, interval, due, lapses, leech, suspended = row[6:]
@@ -249,6 +273,8 @@ def _undo_answer(conn: Connection, row: _AnswerRow, today: date) -> UndoOutcome:
         },
     )
     conn.execute(text("UPDATE review_log SET undone = 1 WHERE id = :log"), {"log": log_id})
+    if mode == "exam":
+        _unapply_exam_question(conn, int(cid))
     return UndoOutcome(
         log_id=int(log_id),
         card_id=int(cid),

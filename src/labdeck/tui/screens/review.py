@@ -691,6 +691,10 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.query_one("#intervals", Static).display = True
         self.phase = "rating"
         self.set_focus(self.query_one("#review-body"), scroll_visible=False)
+        if card.demos:  # `r` is a likely next key: have a demo child ready (issue 19.6)
+            from labdeck.tui.screens.demos import prewarm_demo
+
+            prewarm_demo(self.services.settings.demo_threads)
         if result is not None:
             self.call_after_refresh(self._open_checklist)
         queued, self.queued = self.queued, []
