@@ -186,13 +186,21 @@ def startup_rows(runs: int) -> list[Row]:
             "s",
         ),
         (
-            "TUI counts on screen",
+            "TUI counts on screen (last session's, still valid)",
             "shipped",
             med(app, "interactive"),
             med(hello, "interactive"),
             HELLO,
             "≤ 2×",
             "s",
+        ),
+        (
+            "TUI counts read from the store",
+            "shipped",
+            med(app, "from_store"),
+            med(hello, "interactive"),
+            HELLO,
+            "",
         ),
     ]
 

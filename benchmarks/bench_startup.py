@@ -1,18 +1,29 @@
-"""Start-up time of the TUI: process start to the home screen, median of 5 fresh processes.
+"""Start-up and responsiveness of the TUI, as ratios to a hello-world Textual app.
 
-Each run is a new ``python`` process that imports the app, opens the store (a prepared home, so
-no first-run migration or content load is measured), runs the app headless at 120x36 and
-records, relative to the moment the parent spawned it:
+Each run is a fresh ``python`` process on a prepared home (migrated, shipped deck loaded, so no
+first-run work is measured), running the app headless at 120x36. Every figure is the moment a
+*frame* showing the thing was drawn (``App._display`` is wrapped in the child, for both apps),
+not when a widget was mounted or a value computed:
 
-* ``mounted``     the HomeScreen is mounted (the first frame can be drawn);
-* ``interactive`` the home screen's counts are on screen (its refresh worker finished);
-* whether torch / sentence-transformers were imported by then (they must not be).
+* ``mounted``     process spawn → the home screen's first frame;
+* ``interactive`` process spawn → the first frame with the deck counts (today's summary);
+* ``card``        Enter on Home → the first frame with the review card's text;
+* ``feedback``    ctrl+s on a typed answer → the frame with the grade (model loaded first);
+* ``next``        the rating key (``=`` then ``3``) → the frame with the next card;
+* ``browse``      ``b`` on Home → the frame with Browse's table filled;
+* whether torch / sentence-transformers were imported by the first frame (they must not be).
 
-The floor is a hello-world Textual app timed the same way (its one Static stands for the
-counts), run alternately with labdeck so both see the same machine load. It asserts nothing;
-it prints the figures and the ratios (goals: first frame ≤ 1.5×, counts ≤ 2× the floor).
+The floor is a hello-world Textual app timed the same way in the same run, alternated with
+labdeck so both see the same machine load: spawn → its first frame, spawn → its one Static
+drawn (stands for the counts), and a key → the frame with its Static updated (stands for each
+action). It asserts nothing; it prints the table the README shows (goals: first frame ≤ 1.5×,
+counts ≤ 2× the floor; each action ≤ 100 ms).
 
-    python benchmarks/bench_startup.py [--runs 5]
+With ``--warm`` the keys are pressed once the idle warm-up (the screens' modules imported,
+the grading model loaded) is done, as after a learner has looked at Home for a moment;
+without it 0.3 s after the counts, while nothing is warm.
+
+    python benchmarks/bench_startup.py [--runs 5] [--warm]
 """
 
 from __future__ import annotations
@@ -26,63 +37,161 @@ import sys
 import tempfile
 import time
 
-CHILD = r"""
+# Both children start with this: the frame hook and the helpers that wait on it.
+HOOK = r"""
 import asyncio, json, sys, time
-t_import = time.time()
-from labdeck.tui.app import LabdeckApp
+t_spawned = time.time()
+from textual.app import App
+
+MARKS = {"imported": t_spawned}
+WAITING = {}
+
+_display = App._display
+
+def _hooked(self, screen, renderable):
+    _display(self, screen, renderable)
+    if renderable is None or self._batch_count:
+        return
+    now = time.time()
+    for name, ready in list(WAITING.items()):
+        try:
+            done = ready()
+        except Exception:
+            done = False
+        if done:
+            MARKS[name] = now
+            del WAITING[name]
+
+App._display = _hooked
+
+async def drawn(name, ready=None, timeout=60.0):
+    # the first frame drawn once ready() holds (registered here unless None)
+    if ready is not None:
+        WAITING[name] = ready
+    end = time.time() + timeout
+    while name in WAITING:
+        if time.time() > end:
+            raise SystemExit(f"timed out waiting for {name}")
+        await asyncio.sleep(0.01)  # coarse: the frame hook takes the time, not this loop
+
+async def after(pilot, name, keys, ready):
+    # seconds from pressing the keys to the first frame drawn once ready() holds
+    WAITING[name] = ready
+    t = time.time()
+    await pilot.press(*keys)
+    await drawn(name)
+    MARKS[name] -= t
+"""
+
+CHILD = (
+    HOOK
+    + r"""
+from labdeck.tui.app import LabdeckApp, close_services
 from labdeck.tui.screens.home import HomeScreen
 from labdeck.tui.services import Services
 
+HEAVY = ("torch", "sentence_transformers", "transformers")
+WARM = bool(int(sys.argv[1])) if len(sys.argv) > 1 else False
+
+def grader_loaded(services):
+    try:
+        services.wait_grader(120)
+    except RuntimeError:
+        return False
+    return True
+
+def text_of(screen, selector):
+    return str(screen.query_one(selector).render()).strip()
+
 async def main():
-    t_open = time.time()
+    MARKS["imported"] = time.time()
     services = Services.open(None)
     app = LabdeckApp(services)
-    marks = {"imported": t_open, "opened": time.time()}
+    MARKS["opened"] = time.time()
+    home = lambda: isinstance(app.screen, HomeScreen)
+    WAITING["mounted"] = home
+    WAITING["interactive"] = lambda: home() and text_of(app.screen, "#today")
+    WAITING["from_store"] = lambda: home() and "store" in app.screen.counts_sources
     async with app.run_test(size=(120, 36)) as pilot:
-        while not (isinstance(app.screen, HomeScreen) and app.screen.is_mounted):
-            await asyncio.sleep(0.002)
-        marks["mounted"] = time.time()
-        marks["torch_at_mount"] = "torch" in sys.modules
-        today = app.screen.query_one("#today")
-        while not str(today.render()).strip():
-            await asyncio.sleep(0.02)  # coarse polling: a busy loop would starve the worker
-        marks["interactive"] = time.time()
-        marks["heavy_at_interactive"] = sorted(
-            m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules
-        )
-    print("BENCH " + json.dumps(marks))
+        await drawn("mounted")
+        MARKS["torch_at_mount"] = any(m in sys.modules for m in HEAVY)
+        await drawn("interactive")
+        MARKS["heavy_at_interactive"] = sorted(m for m in HEAVY if m in sys.modules)
+        MARKS["source"] = app.screen.counts_sources[0]
+        await drawn("from_store")
+        await pilot.pause(0.3)  # the chapters' rows and the start-up chores settle
+        if WARM:  # --warm: the learner looked at Home until the idle warm-up was done
+            await asyncio.to_thread(grader_loaded, services)
+
+        await after(pilot, "browse", ["b"],
+                    lambda: type(app.screen).__name__ == "BrowseScreen"
+                    and app.screen.query_one("#browse-table").row_count > 0)
+        await app.pop_screen()
+        await drawn("home_again", home)
+
+        review = lambda: type(app.screen).__name__ == "ReviewScreen"
+        await after(pilot, "card", ["enter"],
+                    lambda: review() and app.screen.card is not None
+                    and app.screen.phase == "answering")
+        screen = app.screen
+        MARKS["card_type"] = screen.card.card_type
+        if not await asyncio.to_thread(grader_loaded, services):
+            MARKS["feedback"] = None
+        else:
+            box = screen.query_one("#answer")
+            box.text = screen.card.answer or "softmax of scaled dot products"
+            await pilot.pause()
+            await after(pilot, "feedback", ["ctrl+s"], lambda: screen.phase == "rating")
+        if screen.phase == "rating":
+            await pilot.press("equals_sign")
+            first = screen.card
+            await after(pilot, "next", ["3"],
+                        lambda: screen.card is not first and screen.phase == "answering")
+        else:
+            MARKS["next"] = None
+    close_services(services)  # as `labdeck` ends a session (the next run's snapshot)
+    print("BENCH " + json.dumps(MARKS))
 
 asyncio.run(main())
 """
+)
 
-
-HELLO = r"""
-import asyncio, json, sys, time
-t_import = time.time()
-from textual.app import App
+HELLO = (
+    HOOK
+    + r"""
 from textual.widgets import Static
 
 class Hello(App):
+    BINDINGS = [("x", "press", "Press")]
+    presses = 0
+
     def compose(self):
         yield Static("hello, world", id="today")
 
+    def action_press(self):
+        self.presses += 1
+        self.query_one("#today", Static).update(f"pressed {self.presses}")
+
 async def main():
+    MARKS["imported"] = time.time()
     app = Hello()
-    marks = {"imported": t_import, "opened": time.time()}
+    MARKS["opened"] = time.time()
+    WAITING["mounted"] = lambda: app.screen.is_mounted
+    WAITING["interactive"] = lambda: str(app.query_one("#today").render()).strip()
     async with app.run_test(size=(120, 36)) as pilot:
-        while not app.screen.is_mounted:
-            await asyncio.sleep(0.002)
-        marks["mounted"] = time.time()
-        marks["torch_at_mount"] = False
-        today = app.screen.query_one("#today")
-        while not str(today.render()).strip():
-            await asyncio.sleep(0.02)
-        marks["interactive"] = time.time()
-        marks["heavy_at_interactive"] = []
-    print("BENCH " + json.dumps(marks))
+        await drawn("mounted")
+        MARKS["torch_at_mount"] = False
+        await drawn("interactive")
+        MARKS["heavy_at_interactive"] = []
+        await pilot.pause(0.3)
+        await after(pilot, "key", ["x"], lambda: str(app.query_one("#today").render()) == "pressed 1")
+    print("BENCH " + json.dumps(MARKS))
 
 asyncio.run(main())
 """
+)
+
+ACTIONS = ("card", "feedback", "next", "browse")
 
 
 def prepare(home: str) -> None:
@@ -99,67 +208,119 @@ def prepare(home: str) -> None:
     )
 
 
-def one_run(home: str, child: str = CHILD) -> dict:
+def one_run(home: str, child: str = CHILD, *, warm: bool = False) -> dict:
     env = dict(os.environ, LABDECK_HOME=home)
     env.pop("LABDECK_NOW", None)
     start = time.time()
     out = subprocess.run(
-        [sys.executable, "-c", child], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", child, str(int(warm))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH ")), None)
     if line is None:
         raise SystemExit(f"benchmark child failed:\n{out.stdout}\n{out.stderr}")
     marks = json.loads(line[6:])
-    return {
+    run = {
         "imported": marks["imported"] - start,
         "store_open": marks["opened"] - marks["imported"],
         "mounted": marks["mounted"] - start,
         "interactive": marks["interactive"] - start,
+        "from_store": marks.get("from_store", marks["interactive"]) - start,
+        "source": marks.get("source"),
         "torch_at_mount": marks["torch_at_mount"],
         "heavy_at_interactive": marks["heavy_at_interactive"],
     }
+    for key in (*ACTIONS, "key", "card_type"):
+        if key in marks:
+            run[key] = marks[key]
+    return run
 
 
-def measure(home: str, runs: int) -> tuple[list[dict], list[dict]]:
-    """(labdeck runs, hello-world runs), alternated; ``home`` must be prepared."""
+def measure(home: str, runs: int, *, warm: bool = False) -> tuple[list[dict], list[dict]]:
+    """(labdeck runs, hello-world runs), alternated; ``home`` must be prepared. With ``warm``
+    the actions start once the idle warm-up (screens imported, model loaded) is done."""
     one_run(home, HELLO)  # warm the file cache for both
     one_run(home)
     app, hello = [], []
     for _ in range(runs):
-        app.append(one_run(home))
+        app.append(one_run(home, warm=warm))
         hello.append(one_run(home, HELLO))
     return app, hello
 
 
 def median(runs: list[dict], key: str) -> float:
-    return statistics.median(r[key] for r in runs)
+    """The median of ``key`` over the runs that measured it (NaN when none did)."""
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return statistics.median(values) if values else float("nan")
+
+
+# (row, labdeck's key, hello-world's key, goal as a ratio, goal in seconds after the action)
+ROWS = (
+    ("first frame (spawn →)", "mounted", "mounted", 1.5, None),
+    ("deck counts on screen (spawn →)", "interactive", "interactive", 2.0, None),
+    ("counts read from the store (spawn →)", "from_store", "interactive", None, None),
+    ("review card text (Enter →)", "card", "key", None, 0.1),
+    ("Browse open, table filled (b →)", "browse", "key", None, 0.1),
+    ("grade key → feedback (ctrl+s →)", "feedback", "key", None, None),
+    ("rate → next card (= 3 →)", "next", "key", None, 0.1),
+)
+
+
+def table(runs: list[dict], hello: list[dict]) -> list[str]:
+    """The README's start-up table (markdown)."""
+    lines = [
+        "| what | labdeck | hello-world Textual, same run | ratio | goal |",
+        "|---|---|---|---|---|",
+    ]
+    for what, key, floor_key, ratio_goal, seconds_goal in ROWS:
+        app, floor = median(runs, key), median(hello, floor_key)
+        floor_what = "its first frame" if key == "mounted" else "its Static drawn"
+        if floor_key == "key":
+            floor_what = "key → Static updated"
+        goal = f"≤ {ratio_goal}×" if ratio_goal else ""
+        if seconds_goal:
+            goal = f"≤ {seconds_goal * 1000:.0f} ms"
+        lines.append(
+            f"| {what} | {app * 1000:.0f} ms | {floor_what} {floor * 1000:.0f} ms "
+            f"| {app / floor:.2f}× | {goal} |"
+        )
+    return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="press the keys once the idle warm-up is done (default: 0.3 s after the counts)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="labdeck-bench-") as home:
         prepare(home)
-        runs, hello = measure(home, args.runs)
-    print(f"labdeck start-up, {args.runs} runs (seconds from process spawn):")
-    for key in ("imported", "store_open", "mounted", "interactive"):
-        values = [r[key] for r in runs]
-        print(
-            f"  {key:<12} median {statistics.median(values):.3f}  "
-            f"min {min(values):.3f}  max {max(values):.3f}"
-        )
+        runs, hello = measure(home, args.runs, warm=args.warm)
+    when = "after the idle warm-up" if args.warm else "0.3 s after the counts"
+    print(f"labdeck start-up, {args.runs} runs (seconds; spawn-relative or after the action):")
+    print(f"  actions {when}")
+    for key in ("imported", "store_open", "mounted", "interactive", "from_store", *ACTIONS):
+        values = [r[key] for r in runs if r.get(key) is not None]
+        if values:
+            print(
+                f"  {key:<12} median {statistics.median(values):.3f}  "
+                f"min {min(values):.3f}  max {max(values):.3f}"
+            )
+    sources = [r["source"] for r in runs]
+    print(f"  first counts shown from: {', '.join(str(s) for s in sources)}")
+    kinds = sorted({r.get("card_type", "?") for r in runs})
+    print(f"  cards graded: {', '.join(kinds)}")
     heavy = sorted({m for r in runs for m in r["heavy_at_interactive"]})
-    print(
-        f"  torch imported before the home screen mounted: {any(r['torch_at_mount'] for r in runs)}"
-    )
-    print(f"  heavy modules loaded by the time it was interactive: {heavy or 'none'}")
-    for key, goal in (("mounted", 1.5), ("interactive", 2.0)):
-        app, floor = median(runs, key), median(hello, key)
-        print(
-            f"  {key:<12} {app:.3f} s vs hello-world Textual {floor:.3f} s: "
-            f"{app / floor:.2f}×  (goal ≤ {goal}×)"
-        )
+    print(f"  torch imported by the first frame: {any(r['torch_at_mount'] for r in runs)}")
+    print(f"  heavy modules loaded by the counts: {heavy or 'none'}")
+    print()
+    print("\n".join(table(runs, hello)))
     return 0
 
 

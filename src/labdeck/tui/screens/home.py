@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -13,15 +12,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Static, Tree
 
+from labdeck.clock import study_day
+from labdeck.tui import home_view
+from labdeck.tui.home_view import HomeView
 from labdeck.tui.literal import plain
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.heatmap import Heatmap
-
-if TYPE_CHECKING:
-    from datetime import date
-
-    from labdeck.srs.outcomes import Counts
-    from labdeck.srs.stats import TodaySummary
 
 
 @dataclass(frozen=True)
@@ -81,14 +77,26 @@ class HomeScreen(LabdeckScreen):
         tree.show_root = True
         tree.auto_expand = False
         tree.root.data = Scope()  # Enter studies everything even before the counts arrive
-        if not self.services.workspace.store_opened:
-            tree.root.set_label(Text("Opening your decks…", style="italic"))
         self.progress_shown: list[str] = []  # the progress lines shown, in order
+        # where each showing of the counts came from, in order: "snapshot" (the last
+        # session's, still valid: home_view), "store" (read by the worker)
+        self.counts_sources: list[str] = []
+        if not self.services.workspace.store_opened:
+            services = self.services
+            day = study_day(services.now(), services.settings.rollover_hour)
+            snapshot = home_view.load(services.home, services.settings, day)
+            if snapshot is not None:
+                self._show_view(snapshot)
+                self.counts_sources.append("snapshot")
+            else:
+                tree.root.set_label(Text("Opening your decks…", style="italic"))
         tree.focus()
-        self.refresh_data()
 
     def on_screen_resume(self) -> None:
-        self.refresh_data()
+        # Pushing the screen resumes it too (that starts the first refresh). The store is
+        # opened (SQLAlchemy imported, migrations checked) after the frame is drawn: a worker
+        # started before it shares the GIL with that frame and delays it.
+        self.call_after_refresh(self.refresh_data)
 
     @work(thread=True, exclusive=True, group="home-refresh")
     def refresh_data(self) -> None:
@@ -101,13 +109,9 @@ class HomeScreen(LabdeckScreen):
             self.app.call_from_thread(self._store_failed, str(exc))
             return
         # the decks' counts first (bounded by the limits alone), then the chapters' rows
-        total, counts = scheduler.overview(chapters=False)
-        summary = scheduler.today_summary()
-        per_day = dict(scheduler.reviews_per_day(days=7 * 12))
-        today = scheduler.today()
-        self.app.call_from_thread(self._show, total, counts, summary, per_day, today)
-        total, counts = scheduler.overview()
-        self.app.call_from_thread(self._show, total, counts, summary, per_day, today)
+        view = home_view.read(scheduler, chapters=False)
+        self.app.call_from_thread(self._show, view)
+        self.app.call_from_thread(self._show, home_view.read(scheduler, like=view))
         if scheduler.settings.exam_dates:  # FSRS's model of each card: only when asked for
             lines = [p.short() for p in scheduler.exam_projections()]
             self.app.call_from_thread(self._show_exams, lines)
@@ -119,29 +123,28 @@ class HomeScreen(LabdeckScreen):
         if not self._counts_shown:
             self.query_one("#decks", Tree).root.set_label(Text(message, style="italic"))
 
-    def _show(
-        self,
-        total: Counts,
-        counts: list[Counts],
-        summary: TodaySummary,
-        per_day: dict[date, int],
-        today: date,
-    ) -> None:
-        self._counts_shown = True
+    def _show(self, view: HomeView) -> None:
+        """Counts read from the store: shown, then the grader may load."""
+        self.counts_sources.append("store")
         self.services.progress = None
+        self._show_view(view)
+        self._grader_status()
+        for error in self.services.take_content_errors():
+            self.notify(f"Shipped deck not loaded: {error}", severity="warning", timeout=10)
+
+    def _show_view(self, view: HomeView) -> None:
+        self._counts_shown = True
         tree = self.query_one("#decks", Tree)
         expanded = {n.data for n in tree.root.children if n.is_expanded}
         cursor = tree.cursor_node.data if tree.cursor_node else None
         tree.clear()
-        totals = [total.new, total.redrill, total.due]
-        decks = [c for c in counts if c.chapter is None]
-        for deck in decks:
+        for deck in (r for r in view.rows if r.chapter is None):
             label = Text.assemble(
                 counts_text(deck.new, deck.redrill, deck.due), "  ", plain(deck.name)
             )
             scope = Scope(deck.deck)
             node = tree.root.add(label, data=scope, expand=scope in expanded)
-            for chapter in (c for c in counts if c.deck == deck.deck and c.chapter is not None):
+            for chapter in (r for r in view.rows if r.deck == deck.deck and r.chapter is not None):
                 text = Text.assemble(
                     counts_text(chapter.new, chapter.redrill, chapter.due),
                     "  ",
@@ -149,7 +152,7 @@ class HomeScreen(LabdeckScreen):
                     plain(chapter.name),
                 )
                 node.add_leaf(text, data=Scope(deck.deck, chapter.chapter))
-        tree.root.set_label(Text.assemble(counts_text(*totals), "  All decks"))
+        tree.root.set_label(Text.assemble(counts_text(*view.total), "  All decks"))
         tree.root.data = Scope()
         tree.root.expand()
         if cursor is not None:
@@ -158,21 +161,17 @@ class HomeScreen(LabdeckScreen):
                     tree.move_cursor(node)
         today_text = Text()
         today_text.append("Today\n", style="bold")
-        today_text.append(f"answered {summary.answered}")
-        if summary.answered:
-            today_text.append(f" · {summary.pass_rate:.0%} with q ≥ 3")
-        today_text.append(f"\nstreak {summary.streak} day{'s' if summary.streak != 1 else ''}")
-        left = sum(totals)
+        today_text.append(f"answered {view.answered}")
+        if view.answered and view.pass_rate is not None:
+            today_text.append(f" · {view.pass_rate:.0%} with q ≥ 3")
+        today_text.append(f"\nstreak {view.streak} day{'s' if view.streak != 1 else ''}")
+        left = sum(view.total)
         today_text.append(
             f"\n{left} card{'s' if left != 1 else ''} waiting" if left else "\nall done"
         )
         self._today_text = today_text
         self.query_one("#today", Static).update(today_text)
-        self.query_one("#heatmap", Heatmap).show(per_day, today)
-        self._grader_status()
-        self.app.ensure_grader_loading()
-        for error in self.services.take_content_errors():
-            self.notify(f"Shipped deck not loaded: {error}", severity="warning", timeout=10)
+        self.query_one("#heatmap", Heatmap).show(view.per_day, view.day)
 
     def _show_exams(self, lines: list[str]) -> None:
         """Each exam date's projected recall under the day's summary (literal text)."""
