@@ -199,8 +199,8 @@ def measure(cards: int, size: tuple[int, int] = (80, 24)) -> dict[str, float]:
     }
 
 
-def rows(cards: int) -> list[tuple[str, str, float, float, str, str]]:
-    """The two rows in ``bench_all``'s table format."""
+def rows(cards: int) -> list[tuple[str, str, float, float, str, str, str]]:
+    """The two rows in ``bench_all``'s table format (the last field: the unit, seconds)."""
     m = measure(cards)
     return [
         (
@@ -210,6 +210,7 @@ def rows(cards: int) -> list[tuple[str, str, float, float, str, str]]:
             m["grading"],
             "the grading call",
             "≤ 1.3×",
+            "s",
         ),
         (
             "accept → next card settled",
@@ -218,6 +219,7 @@ def rows(cards: int) -> list[tuple[str, str, float, float, str, str]]:
             m["answer_next"],
             "`answer()` + `next_card()`",
             "≤ 50 ms",
+            "s",
         ),
     ]
 
