@@ -240,15 +240,21 @@ def test_latex_commands_are_matched_whole() -> None:
 def test_browse_detail_shows_a_drills_type_parent_options_and_why(drill_store: Store) -> None:
     from datetime import date
 
-    from labdeck.tui.screens.browse import CardDetail, detail_markdown, load_rows
+    from labdeck.config import Settings
+    from labdeck.srs.scheduler import Scheduler
+    from labdeck.store.browse_query import EVERYTHING
+    from labdeck.tui.screens.browse import CardDetail, Search, detail_markdown, find_rows
 
-    rows = {r.key: r for r in load_rows(drill_store)}
-    text = detail_markdown(
-        CardDetail(rows["t:a1.2.concat"], rows["t:a1.2.concat"].card, []), date(2026, 3, 2)
-    )
+    today = date(2026, 3, 2)
+    rows = {r.key: r for r in find_rows(drill_store, Search(EVERYTHING), today).rows}
+    sched = Scheduler(drill_store, Settings())
+
+    def detail(key: str) -> str:
+        return detail_markdown(CardDetail(rows[key], sched.card(rows[key].id), []), today)
+
+    text = detail("t:a1.2.concat")
     assert "**Type** multiple choice · drills `t:a1.2`" in text
     assert "- ✓ They are concatenated and projected by W_O." in text
     assert "- · They are averaged." in text
     assert "*Why:* MultiHead = Concat(head_1..head_h) W_O." in text
-    essay = detail_markdown(CardDetail(rows["t:a1.1"], rows["t:a1.1"].card, []), date(2026, 3, 2))
-    assert "**Type**" not in essay
+    assert "**Type**" not in detail("t:a1.1")

@@ -35,7 +35,7 @@ async def test_the_demos_screen_runs_from_a_warm_child_and_reaps_it(make_app, se
             assert first is not None
             await wait_for(pilot, lambda: first.pid is not None, timeout=30)
             await pilot.press("ctrl+s")
-            await wait_for(pilot, lambda: screen.running, timeout=30)
+            await wait_for(pilot, lambda: screen.run_count >= 1, timeout=30)
             await wait_for(pilot, lambda: not screen.running, timeout=120)
             await settle(pilot)
             status = str(screen.query_one("#demo-status", Static).render())

@@ -84,7 +84,7 @@ async def test_demo_run_ends_with_what_to_notice_and_c_returns_to_the_card(make_
         screen = app.screen
         assert "from card exam-b:b2.2" in screen.sub_title
         await pilot.press("ctrl+s")  # run (ctrl+s submits on every screen)
-        await wait_for(pilot, lambda: screen.running, timeout=30)
+        await wait_for(pilot, lambda: screen.run_count >= 1, timeout=30)
         await wait_for(pilot, lambda: not screen.running, timeout=120)
         await settle(pilot)
         status = str(screen.query_one("#demo-status", Static).render())
