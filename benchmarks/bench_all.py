@@ -201,6 +201,7 @@ def startup_rows(runs: int) -> list[Row]:
             med(hello, "interactive"),
             HELLO,
             "",
+            "s",
         ),
     ]
 
