@@ -133,25 +133,32 @@ class ExamProjection:
             "recall": self.recall,
         }
 
+    @property
+    def _when(self) -> str:
+        return "today" if self.days_left == 0 else f"in {self.days_left} d"
+
+    @property
+    def _recall(self) -> str:
+        return f"{self.recall:.0%}" if self.recall is not None else "-"
+
     def short(self) -> str:
         """Two short lines for a narrow panel (the home screen)."""
-        when = "today" if self.days_left == 0 else f"in {self.days_left} d"
         if self.days_left < 0:
             return f"{self.deck}: exam passed ({self.exam:%d %b})"
-        recall = f"{self.recall:.0%}" if self.recall is not None else "-"
         unseen = f" · {self.unseen} unseen" if self.unseen else ""
-        return f"{self.deck} exam {self.exam:%d %b %Y} ({when})\nprojected recall {recall}{unseen}"
+        return (
+            f"{self.deck} exam {self.exam:%d %b %Y} ({self._when})\n"
+            f"projected recall {self._recall}{unseen}"
+        )
 
     def line(self) -> str:
-        """One line for the home screen and ``labdeck due``."""
-        when = "today" if self.days_left == 0 else f"in {self.days_left} d"
+        """One line for ``labdeck due`` and ``labdeck deck exam-date``."""
         if self.days_left < 0:
             return f"{self.deck}: exam {self.exam.isoformat()} has passed"
-        recall = f"{self.recall:.0%}" if self.recall is not None else "-"
         unseen = f", {self.unseen} not yet seen" if self.unseen else ""
         return (
-            f"{self.deck}: exam {self.exam.isoformat()} ({when}), projected recall {recall} "
-            f"of {self.reviewed} reviewed cards{unseen}"
+            f"{self.deck}: exam {self.exam.isoformat()} ({self._when}), projected recall "
+            f"{self._recall} of {self.reviewed} reviewed cards{unseen}"
         )
 
 

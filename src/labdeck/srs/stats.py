@@ -140,17 +140,20 @@ class StudyStats:
             for i in range(max(days, 1))
         ]
 
+    def _scheduled_reviews(self, days: int | None) -> tuple[str, dict[str, Any]]:
+        """The WHERE clause (and its parameters) of scheduled reviews of seen cards, in the
+        last ``days`` study days (None: all time)."""
+        where = "undone = 0 AND mode != 'redrill' AND prev_due IS NOT NULL"
+        if days is None:
+            return where, {}
+        today = self.scheduler.today()
+        start = (today - timedelta(days=max(days, 1) - 1)).isoformat()
+        where += " AND study_day >= :start AND study_day <= :end"
+        return where, {"start": start, "end": today.isoformat()}
+
     def retention(self, days: int | None = 30) -> Retention:
         """Share of scheduled reviews (of seen cards) answered with q ≥ 3, last ``days`` days."""
-        where = "undone = 0 AND mode != 'redrill' AND prev_due IS NOT NULL"
-        params: dict[str, Any] = {}
-        if days is not None:
-            today = self.scheduler.today()
-            where += " AND study_day >= :start AND study_day <= :end"
-            params = {
-                "start": (today - timedelta(days=max(days, 1) - 1)).isoformat(),
-                "end": today.isoformat(),
-            }
+        where, params = self._scheduled_reviews(days)
         ((reviews, passed),) = self._rows(
             f"SELECT count(*), sum(quality >= 3) FROM review_log WHERE {where}", **params
         )
@@ -160,15 +163,7 @@ class StudyStats:
         """True retention (share with q ≥ 3) of scheduled reviews by the interval the card had
         when it was reviewed, in ``INTERVAL_BANDS`` (young < 21 d ≤ mature), last ``days``
         days or all time. Re-drills and first answers of new cards are not reviews of memory."""
-        where = "undone = 0 AND mode != 'redrill' AND prev_due IS NOT NULL"
-        params: dict[str, Any] = {}
-        if days is not None:
-            today = self.scheduler.today()
-            where += " AND study_day >= :start AND study_day <= :end"
-            params = {
-                "start": (today - timedelta(days=max(days, 1) - 1)).isoformat(),
-                "end": today.isoformat(),
-            }
+        where, params = self._scheduled_reviews(days)
         cases = " ".join(
             f"WHEN prev_interval >= {low}"
             + (f" AND prev_interval <= {high}" if high else "")
