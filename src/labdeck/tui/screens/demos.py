@@ -672,7 +672,12 @@ class DemosScreen(LabdeckScreen):
         text.append(f"\nparams: {params}\n", style="dim")
         if run.message:
             text.append(clean(run.message) + "\n")
-        await self.query_one("#demo-output", Vertical).mount(Static(text, classes="demo-text"))
+        header = Static(text, classes="demo-text")
+        await self.query_one("#demo-output", Vertical).mount(header)
         for name, value in (run.metrics or {}).items():
             self._metric(str(name), value)
         await self._ev_result({"checks": run.checks or {}})
+        # open the past run at its header, wherever the pane was scrolled for the last one
+        self.following = False
+        main = self.query_one("#demo-main", VerticalScroll)
+        main.call_after_refresh(main.scroll_to_widget, header, top=True, animate=False)
