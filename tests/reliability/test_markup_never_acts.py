@@ -336,7 +336,7 @@ async def test_imported_markup_is_shown_literally_and_never_acts(app, evil) -> N
         sentence = f"{QUIT} {LINK} [/] is here"
         demos.query_one("#param-sentence", Input).value = sentence
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: demos.running)
+        await wait_for(pilot, lambda: demos.run_count >= 1)  # started (a warm run is quick)
         await wait_for(pilot, lambda: not demos.running, timeout=120)
         await settle(pilot)
         check_screen(app, "[@click=app.quit]quit[/]", "[link=https://e.vil/x]z[/link]")
