@@ -75,3 +75,22 @@ def test_grading_from_stored_vectors_keeps_every_verdict(
         ]
         for ka, kb in zip(a.key_points, b.key_points, strict=True):
             assert kb.similarity == pytest.approx(ka.similarity, abs=SCORE_TOLERANCE)
+
+
+def test_a_batch_of_mixed_sizes_reads_back_through_the_orm(store: Any) -> None:
+    """``put`` writes at driver level: its rows must read back as the model's rows (the
+    created_at stamp in SQLAlchemy's own form) and as the same vectors, whatever their size."""
+    from sqlmodel import select
+
+    from labdeck.store.models import EmbeddingCache as Row
+
+    rng = np.random.default_rng(5)
+    vectors = {f"text {i}": rng.standard_normal(512 if i % 3 else 384) for i in range(9)}
+    DbEmbeddingCache(store).put("m", vectors)
+    with store.session() as s:
+        rows = s.exec(select(Row).where(Row.model_id == "m")).all()
+    assert len(rows) == 9 and all(r.created_at.year >= 2000 for r in rows)
+    assert {r.dim for r in rows} == {384, 512}
+    back = DbEmbeddingCache(store).get("m", list(vectors))
+    for text, vec in vectors.items():
+        np.testing.assert_allclose(back[text], vec, rtol=1e-3, atol=1e-3)

@@ -42,6 +42,14 @@ def test_cached_model_gives_identical_vectors(built: UseEmbedder, cache_dir: Pat
     assert np.array_equal(built.encode(TEXTS), again.encode(TEXTS))
 
 
+def test_warm_arrays_are_views_of_the_file_not_copies(built: UseEmbedder) -> None:
+    """The ~80 MB of weights are mapped, not read and copied (format 1 copied them twice)."""
+    again = UseEmbedder()
+    table = again._use._backend.table
+    assert again.from_cache and table.nbytes > 10_000_000
+    assert not table.flags.owndata and not table.flags.writeable
+
+
 @pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "header"])
 def test_damaged_cache_is_rebuilt(built: UseEmbedder, cache_dir: Path, damage: str) -> None:
     path = model_cache.cache_path(cache_dir)

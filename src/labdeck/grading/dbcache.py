@@ -43,6 +43,26 @@ def decode_vector(raw: bytes, dim: int) -> np.ndarray | None:
     return None
 
 
+_STAMP = "%Y-%m-%d %H:%M:%S.%f"
+_UPSERT = (
+    "INSERT OR REPLACE INTO embedding_cache (model_id, text_hash, dim, vector, created_at) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def _encode_all(vectors: Mapping[str, np.ndarray]) -> list[tuple[str, int, bytes]]:
+    """(text, dim, stored bytes) for each vector; one float16 conversion per run of equal
+    dims instead of one per vector."""
+    flat = [np.asarray(v, dtype=np.float32).ravel() for v in vectors.values()]
+    dims = {len(v) for v in flat}
+    if len(dims) == 1 and flat:
+        packed = np.stack(flat).astype("<f2")
+        blobs = [F16_MARK + row.tobytes() for row in packed]
+    else:
+        blobs = [encode_vector(v) for v in flat]
+    return [(text, len(v), blob) for text, v, blob in zip(vectors, flat, blobs, strict=True)]
+
+
 class DbEmbeddingCache:
     """``EmbeddingCache`` backed by the store, with an in-memory layer in front."""
 
@@ -100,26 +120,17 @@ class DbEmbeddingCache:
         return out
 
     def _upsert(self, model_id: str, vectors: Mapping[str, np.ndarray]) -> None:
-        """One transaction, one ``executemany`` (a merge per row cost 1.4 ms a vector)."""
+        """One transaction, one driver-level ``executemany`` over ready tuples (a merge per
+        row cost 1.4 ms a vector; SQLAlchemy's per-row bind processing another ~30 %)."""
         from labdeck.clock import now
-        from labdeck.store.models import EmbeddingCache as Row
 
-        stamp = now()
-        rows = []
-        for text, vec in vectors.items():
-            arr = np.asarray(vec, dtype=np.float32).ravel()
-            rows.append(
-                {
-                    "model_id": model_id,
-                    "text_hash": text_hash(text),
-                    "dim": int(arr.shape[0]),
-                    "vector": encode_vector(arr),
-                    "created_at": stamp,
-                }
-            )
-        insert = Row.__table__.insert().prefix_with("OR REPLACE")  # type: ignore[attr-defined]
+        stamp = now().strftime(_STAMP)  # the form SQLAlchemy's SQLite DateTime stores
+        rows = [
+            (model_id, text_hash(text), dim, blob, stamp)
+            for text, dim, blob in _encode_all(vectors)
+        ]
         with self.store.engine.begin() as conn:
-            conn.execute(insert, rows)
+            conn.exec_driver_sql(_UPSERT, rows)
 
     def count(self, model_id: str | None = None) -> int:
         """Rows in the table (optionally for one model)."""

