@@ -162,8 +162,8 @@ def store(directory: Path, use: Any) -> Path | None:
     try:
         raw: list[pickle.PickleBuffer] = []
         pickled = pickle.dumps((use._sp, state), protocol=5, buffer_callback=raw.append)
-        parts = [pickled]
-        spans = []
+        parts: list[bytes | memoryview] = [pickled]
+        spans: list[list[int]] = []
         offset = len(pickled)
         for buffer in raw:
             view = buffer.raw()
