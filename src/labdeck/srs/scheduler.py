@@ -32,7 +32,8 @@ Rules (issue 3):
   ``fsrs_deck.step_for`` — SM-2, or FSRS with its memory rebuilt from the card's history
   (``labdeck.srs.fsrs_step``). Every rule above holds for FSRS decks unchanged.
 
-Reads use plain SQL aggregates over the indexes ``ix_card_state_queue`` (suspended, due),
+Reads use plain SQL over the indexes ``ix_card_state_chapter`` (chapter, suspended, due,
+card id, buried: the queue's due cards and the counts), ``ix_card_state_queue`` (suspended, due),
 ``ix_review_log_day`` (study_day), ``ix_review_log_card_ts`` and ``ix_card_deck_order``.
 """
 
@@ -50,7 +51,7 @@ from labdeck import clock
 from labdeck.config import Settings, load_settings
 from labdeck.srs import fsrs_deck, queue, sm2, step, undo
 from labdeck.srs.outcomes import AnswerOutcome, Counts, QueueEntry, SrsError, UndoOutcome
-from labdeck.srs.queue import PLAN_PROBE, REDRILL_GAP, Queue
+from labdeck.srs.queue import REDRILL_GAP, Queue
 from labdeck.srs.repo import Repo
 from labdeck.srs.step import MODES, SCHEDULED_MODES, Snapshot, Stale, Transition
 from labdeck.store import overrides
@@ -65,7 +66,6 @@ if TYPE_CHECKING:
 __all__ = [
     "KINDS",
     "MODES",
-    "PLAN_PROBE",
     "REDRILL_GAP",
     "SCHEDULED_MODES",
     "AnswerOutcome",
