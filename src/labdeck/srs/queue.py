@@ -24,11 +24,11 @@ from sqlalchemy.engine import Connection
 
 from labdeck.config import Settings
 from labdeck.srs import sm2
-from labdeck.srs.exam_date import PRIORITY_PROBE, exam_day, prioritise
 from labdeck.srs.outcomes import Counts, QueueEntry, SrsError
 from labdeck.srs.repo import Deck, Repo, day_of, fetch, ids
 
 REDRILL_GAP = 3  # answers to other cards before a failed card comes back the same day
+PRIORITY_PROBE = 400  # due cards weighed per deck with an exam date (``exam_date.prioritise``)
 MERGE_ARMS = 200  # chapters merged by one statement (SQLite allows 500 terms in a compound)
 
 
@@ -267,13 +267,16 @@ def _gather_due(
             cap = min(cap, limits.overall[1])
         if cap <= 0:
             continue
-        exam = exam_day(settings, d.key)
-        weigh = exam is not None and exam >= day
-        rows = _due_cards(
-            conn, day, scope.chapters[d.id], max(cap, PRIORITY_PROBE) if weigh else cap
-        )
+        weigh = False
+        if d.key in settings.exam_dates:  # (exam_date and FSRS are imported only then)
+            from labdeck.srs import exam_date
+
+            exam = exam_date.exam_day(settings, d.key)
+            weigh = exam is not None and exam >= day
+        probe = max(cap, PRIORITY_PROBE) if weigh else cap
+        rows = _due_cards(conn, day, scope.chapters[d.id], probe)
         if weigh:
-            ranked = prioritise(conn, settings, d.key, day, [cid for _, cid in rows])
+            ranked = exam_date.prioritise(conn, settings, d.key, day, [cid for _, cid in rows])
             due_rows.extend((0, f"{rank:09d}", cid) for rank, cid in enumerate(ranked[:cap]))
         else:
             due_rows.extend((1, due, cid) for due, cid in rows)

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, null, text
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from labdeck.srs import sm2
@@ -66,8 +66,9 @@ def ids(values: Sequence[int]) -> str:
     return ",".join(str(int(v)) for v in values) or "NULL"
 
 
-def fetch(conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> list[Row[Any]]:
-    """The rows of ``sql`` (``:name`` parameters), run through the driver as it is.
+def fetch(conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+    """The rows of ``sql`` (``:name`` parameters; each row a tuple-like ``Row``), run through
+    the driver as it is.
 
     For the queue's and counts' statements, run on every review: ``text()`` parses each
     statement's text for its parameters and compiles it on every call (~0.1 ms a statement,
