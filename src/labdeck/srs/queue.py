@@ -302,19 +302,26 @@ def _due_cards(
     """
     if n <= 0 or not chapter_ids:
         return []
-    found = []
-    for start in range(0, len(chapter_ids), MERGE_ARMS):
-        arms = " UNION ALL ".join(
-            "SELECT cs.due, cs.card_id FROM card_state cs INDEXED BY ix_card_state_chapter "
-            f"WHERE cs.chapter_id = {int(ch)} AND cs.suspended = 0 AND cs.due <= :day "
-            f"AND {_not_buried()}"
-            for ch in chapter_ids[start : start + MERGE_ARMS]
+    found = [
+        fetch(
+            conn, due_sql(chapter_ids[start : start + MERGE_ARMS]), {"day": day.isoformat(), "n": n}
         )
-        found.append(
-            fetch(conn, f"{arms} ORDER BY 1, 2 LIMIT :n", {"day": day.isoformat(), "n": n})
-        )
+        for start in range(0, len(chapter_ids), MERGE_ARMS)
+    ]
     merged = found[0] if len(found) == 1 else list(islice(heapq.merge(*found), n))
     return [(str(due), int(cid)) for due, cid in merged]
+
+
+def due_sql(chapter_ids: list[int]) -> str:
+    """The statement ``_due_cards`` runs for these chapters (``:day``, ``:n``): one arm a
+    chapter, merged in (due, card id) order."""
+    arms = " UNION ALL ".join(
+        "SELECT cs.due, cs.card_id FROM card_state cs INDEXED BY ix_card_state_chapter "
+        f"WHERE cs.chapter_id = {int(ch)} AND cs.suspended = 0 AND cs.due <= :day "
+        f"AND {_not_buried()}"
+        for ch in chapter_ids
+    )
+    return f"{arms} ORDER BY 1, 2 LIMIT :n"
 
 
 def _gather_redrills(
