@@ -186,6 +186,7 @@ def bench(home: Path, args: argparse.Namespace) -> int:
     )
 
     env = {**os.environ, "LABDECK_NO_CONTENT": "1"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # from bytecode, as an installed labdeck runs
     cmd = labdeck_command()
     subprocess.run([*cmd, "due"], env=env, check=True, capture_output=True)  # warm the cache
 
