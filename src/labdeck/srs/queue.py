@@ -2,10 +2,11 @@
 
 Stages of ``build``: the scope (decks, chapter) and today's log (limits used, re-drill
 membership, ``surfaced_drills``); gather the due reviews within each deck's and the global
-review limit, most overdue first; the re-drills (ready ones after ``REDRILL_GAP`` other
-answers, the rest waiting behind the new cards); the new cards within the new-card limits, in
-deck / chapter / content order; then the order: reviews, ready re-drills, new, waiting
-re-drills. ``Queue`` holds the entries and their counts. ``overview`` gives the deck list's
+review limit, most overdue first (``_due_cards``: one merge of the deck's chapter ranges of
+``ix_card_state_chapter``, bounded by the limit whatever the deck's size); the re-drills
+(ready ones after ``REDRILL_GAP`` other answers, the rest waiting behind the new cards); the
+new cards within the new-card limits, in deck / chapter / content order; then the order:
+reviews, ready re-drills, new, waiting re-drills. ``Queue`` holds the entries and their counts. ``overview`` gives the deck list's
 counts (capped per chapter, one statement per deck; see ``_capped``). ``answer_mode`` says
 whether an answer to a card now is a scheduled review or a re-drill, by the same rules.
 """
