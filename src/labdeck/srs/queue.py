@@ -130,10 +130,16 @@ def _capped(which: str, cap: str, chapters: str) -> str:
 NEW, DUE = "cs.due IS NULL", "cs.due <= :day"
 
 
-def _scope(conn: Connection, deck: str | None, chapter: str | None) -> _Scope:
+def _scope(
+    conn: Connection, deck: str | None, chapter: str | None, *, chapters_read: bool = True
+) -> _Scope:
+    """The decks and chapters in scope; ``chapters_read=False`` (the counts, which read the
+    chapters with their counts) leaves ``chapters`` empty when no chapter is chosen."""
     decks = Repo.decks(conn, deck)
     chapters: dict[int, list[int]] = {d.id: [] for d in decks}
     wanted = chapter.strip().upper() if chapter is not None else None
+    if wanted is None and not chapters_read:
+        return _Scope(decks, None, deck is None, chapters)
     for chapter_id, deck_id, code in fetch(
         conn,
         f"SELECT id, deck_id, upper(code) FROM chapter WHERE deck_id IN ({ids(list(chapters))}) "
@@ -424,7 +430,7 @@ def overview(
     ``chapters=False`` leaves the chapter rows out and counts each deck directly, bounded
     by its limits alone (the home screen shows these first).
     """
-    scope = _scope(conn, deck, None)
+    scope = _scope(conn, deck, None, chapters_read=False)
     log = _today_log(conn, day)
     per_deck, overall = _remaining(settings, scope.decks, log)
     redrills = Counter(
