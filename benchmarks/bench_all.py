@@ -41,8 +41,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -54,8 +55,32 @@ import bench_startup  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "labdeck-bench-cache"
 BUILD_VERSION = "1"  # bump when bench_srs.build changes what it builds
-# what, size, value, floor, the floor's name, goal, unit ("s" or "B")
-Row = tuple[str, str, float, float, str, str, str]
+
+
+class Row(NamedTuple):
+    """One row of the table: a measure and the floor it is divided by."""
+
+    what: str
+    size: str  # the deck's size, or what was measured ("shipped", "attention", …)
+    value: float
+    floor: float
+    floor_name: str
+    goal: str
+    unit: str = "s"  # "s" (seconds) or "B" (bytes)
+
+
+def as_rows(block: Iterable[tuple[object, ...]], source: str) -> list[Row]:
+    """Another script's rows as ``Row``s, checked when they arrive (not at print time, after
+    every benchmark has run): 6 fields (seconds) or 7, a known unit."""
+    rows = []
+    for raw in block:
+        if len(raw) not in (6, 7):
+            raise SystemExit(f"{source}: a row has {len(raw)} fields, not 6 or 7: {raw!r}")
+        row = Row(*raw)  # type: ignore[arg-type]
+        if row.unit not in ("s", "B"):
+            raise SystemExit(f"{source}: unknown unit {row.unit!r} in {raw!r}")
+        rows.append(row)
+    return rows
 
 
 def median_of(fn: Callable[[], object], runs: int) -> float:
@@ -147,6 +172,10 @@ def srs_rows(cards: int, runs: int) -> list[Row]:
     store.close()
 
     env = {**os.environ, "LABDECK_NO_CONTENT": "1", "LABDECK_NOW": bench_srs.NOW.isoformat()}
+    # as an installed labdeck runs: from its bytecode (written by the first run), not compiling
+    # every module on every start as PYTHONDONTWRITEBYTECODE=1 does to an editable checkout
+    # (the floor's sqlalchemy is bytecode either way)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     cmd = bench_srs.labdeck_command()
 
     def due() -> None:
@@ -159,11 +188,11 @@ def srs_rows(cards: int, runs: int) -> list[Row]:
     due_t, bare_t = alternate(due, bare, runs)
     core = "queue's core SQL"
     return [
-        ("home counts, decks (shown first)", size, decks, floor_d, core, "≤ 20 ms", "s"),
-        ("home counts, decks and chapters", size, counts, floor, core, "≤ 20 ms", "s"),
-        ("today's queue (`queue()`)", size, queue, floor_q, core, "", "s"),
-        ("answer + next card", size, answer, write, "one-row commit", "", "s"),
-        ("`labdeck due`, end to end", size, due_t, bare_t, "`import sqlalchemy`", "≤ 1.2×", "s"),
+        Row("home counts, decks (shown first)", size, decks, floor_d, core, "≤ 20 ms"),
+        Row("home counts, decks and chapters", size, counts, floor, core, "≤ 20 ms"),
+        Row("today's queue (`queue()`)", size, queue, floor_q, core, ""),
+        Row("answer + next card", size, answer, write, "one-row commit", ""),
+        Row("`labdeck due`, end to end", size, due_t, bare_t, "`import sqlalchemy`", "≤ 1.2×"),
     ]
 
 
@@ -176,7 +205,7 @@ def startup_rows(runs: int) -> list[Row]:
         app, hello = bench_startup.measure(home, runs)
     med = bench_startup.median
     return [
-        (
+        Row(
             "TUI first frame",
             "shipped",
             med(app, "mounted"),
@@ -185,7 +214,7 @@ def startup_rows(runs: int) -> list[Row]:
             "≤ 1.5×",
             "s",
         ),
-        (
+        Row(
             "TUI counts on screen (last session's, still valid)",
             "shipped",
             med(app, "interactive"),
@@ -194,7 +223,7 @@ def startup_rows(runs: int) -> list[Row]:
             "≤ 2×",
             "s",
         ),
-        (
+        Row(
             "TUI counts read from the store",
             "shipped",
             med(app, "from_store"),
@@ -252,7 +281,7 @@ def grading_rows(runs: int) -> list[Row]:
         loads.append(child(LOAD))
         numpys.append(child(NUMPY))
     rows: list[Row] = [
-        (
+        Row(
             "grading model load (warm-start cache)",
             "",
             statistics.median(loads),
@@ -275,7 +304,7 @@ def grading_rows(runs: int) -> list[Row]:
         totals.append(time.perf_counter() - t)
         encodes.append(embedder.spent)
     rows.append(
-        (
+        Row(
             "one answer graded, 5 key points",
             "",
             statistics.median(totals),
@@ -322,7 +351,7 @@ def grading_rows(runs: int) -> list[Row]:
         store.close()
         sizes = size_report(store.path)
     rows.append(
-        (
+        Row(
             "embedding-cache write, 50-question exam",
             "",
             statistics.median(puts),
@@ -333,7 +362,7 @@ def grading_rows(runs: int) -> list[Row]:
         )
     )
     rows.append(
-        (
+        Row(
             "a cached vector on disk (512-d)",
             f"{sizes.vectors:,} vectors",
             sizes.vector_on_disk or 0.0,
@@ -392,7 +421,7 @@ def demo_rows(runs: int) -> list[Row]:
     runner.discard_warm()
     med = statistics.median
     return [
-        (
+        Row(
             "demo key → first progress line, warm child",
             "attention",
             med(warm_t),
@@ -401,7 +430,7 @@ def demo_rows(runs: int) -> list[Row]:
             "≤ 0.5 s",
             "s",
         ),
-        (
+        Row(
             "demo key → first progress line, cold",
             "attention",
             med(cold_t),
@@ -435,19 +464,19 @@ def main() -> int:
     for cards in (int(x) for x in args.sizes.split(",") if x.strip()):
         rows += srs_rows(cards, args.runs)
     rows += startup_rows(args.runs)
-    rows += bench_review.rows(args.runs)
+    rows += as_rows(bench_review.rows(args.runs), "bench_review")
     if not args.no_grading:
         rows += grading_rows(args.runs)
     if not args.no_demos:
         rows += demo_rows(args.runs)
-    first = {what: i for i, what in reversed(list(enumerate(r[0] for r in rows)))}
-    rows.sort(key=lambda r: first[r[0]])  # one block per measure, its sizes in order
+    first = {what: i for i, what in reversed(list(enumerate(r.what for r in rows)))}
+    rows.sort(key=lambda r: first[r.what])  # one block per measure, its sizes in order
     print("| what | cards | time | floor | floor time | ratio | goal |")
     print("|---|---|---|---|---|---|---|")
-    for what, size, value, floor, name, goal, unit in rows:
+    for r in rows:
         print(
-            f"| {what} | {size} | {fmt(value, unit)} | {name} | {fmt(floor, unit)} | "
-            f"{value / floor:.2f}× | {goal} |"
+            f"| {r.what} | {r.size} | {fmt(r.value, r.unit)} | {r.floor_name} | "
+            f"{fmt(r.floor, r.unit)} | {r.value / r.floor:.2f}× | {r.goal} |"
         )
     print(f"\n(medians of {args.runs}; {time.perf_counter() - started:.0f} s in all)")
     return 0

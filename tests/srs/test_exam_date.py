@@ -12,7 +12,7 @@ import pytest
 
 from labdeck.cli import main
 from labdeck.config import Settings, SettingsError, load_settings
-from labdeck.srs import fsrs_deck, fsrs_step
+from labdeck.srs import exam_date, fsrs_deck, fsrs_step
 from labdeck.srs.scheduler import Scheduler
 from labdeck.store import open_store
 
@@ -141,3 +141,46 @@ def test_projection_counts_reviewed_and_unseen_cards(store, home) -> None:
     ]
     assert after.recall > sum(stop_now) / 2
     assert Scheduler(store, Settings(), now=clock).exam_projections() == []
+
+
+def test_cached_gains_order_the_queue_as_fresh_ones_across_answer_undo_and_day_change(
+    store, home
+) -> None:
+    """``exam_date`` keeps each card's gain between queue builds; the order must be the one
+    computed afresh. Yesterday's failed answer undone today is the hard case: the card stays
+    due today with another history, so a gain kept per card and day would be stale."""
+    clock = Clock(START)
+    deck = _backlog(store, home, clock)  # 30 cards, all due
+    exam = clock().date() + timedelta(days=12)
+    settings = Settings(new_per_day=0, reviews_per_day=100, exam_dates={deck: exam.isoformat()})
+    sched = Scheduler(store, settings, now=clock)
+
+    def order() -> tuple[list[str], int]:
+        """(the queue's due reviews built with the cache as it is, gains computed while
+        building it), after checking the whole queue against a build with every gain afresh.
+        (Cards with the same history share one gain.)"""
+        misses = exam_date._gain.cache_info().misses
+        cached = sched.queue()
+        computed = exam_date._gain.cache_info().misses - misses
+        exam_date._gain.cache_clear()
+        assert sched.queue() == cached
+        return [e.key for e in cached if e.kind == "review"], computed
+
+    first, computed = order()
+    assert len(first) == 30 and computed > 1
+    again, computed = order()
+    assert again == first and computed == 0  # nothing changed: every gain kept
+
+    failed = first[-1]  # the least to gain: a failure moves it up
+    sched.answer(failed, 1)  # due tomorrow again (a re-drill today)
+    after_answer, computed = order()
+    assert failed not in after_answer and computed == 0
+
+    clock.next_day()
+    next_day, computed = order()
+    assert failed in next_day and computed > 1  # a new study day: every gain is new
+
+    sched.undo()  # yesterday's answer: the card is still due, its history one shorter
+    after_undo, computed = order()
+    assert failed in after_undo and computed <= 1
+    assert after_undo.index(failed) != next_day.index(failed)  # its gain did change

@@ -9,9 +9,15 @@ same history is the scale both are measured on.
   cards whose review today raises their expected recall on the exam day the most:
   ``gain = p·R_exam(Good today) + (1 − p)·R_exam(Again today) − R_exam(no review)``, with p the
   recall predicted today. A card FSRS has no memory of (answered only in re-drills) comes first:
-  its recall on the exam day is unknown. Only the first ``PRIORITY_PROBE`` due cards (most
+  its recall on the exam day is unknown. Only the first ``queue.PRIORITY_PROBE`` due cards (most
   overdue first) are weighed, which bounds the cost on a large backlog. Within the limit, the
   order is the same rule; with no exam date (or after it) the queue is as before.
+  Each gain is kept (``_gain``) under everything it is computed from: the deck's parameters
+  and desired retention, the card's scheduled history, the study day and the exam day. The
+  queue is built again after every answer; only the answered card's history has changed, so
+  only its gain is computed again (an undo brings the old history back, and its old value;
+  a new study day, a new exam date or a refit are new keys). The history is read every time,
+  so a cached gain can never outlive what it was computed from.
 * **Projection.** The expected recall on the exam day of every reviewed card, if each review
   that falls due before the exam is done on its due day (Good or Again with the predicted
   probability, then Good reviews as they fall due), averaged over reviewed cards. Cards never
@@ -23,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
@@ -30,15 +37,15 @@ from sqlalchemy.engine import Connection
 
 from labdeck.config import Settings
 from labdeck.srs import fsrs_step
-from labdeck.srs.fsrs_deck import cards_histories, deck_scheduler
+from labdeck.srs.fsrs_deck import cards_histories, deck_scheduler, parameters
 from labdeck.srs.repo import day_of
 
 if TYPE_CHECKING:
     import fsrs
 
-PRIORITY_PROBE = 400  # due cards weighed per deck when more are due than the limit takes
 _AGAIN, _GOOD = 1, 4  # labdeck qualities for FSRS's Again and Good
 _MAX_STEPS = 64  # Good reviews simulated before an exam (intervals only grow: a bound)
+GAINS_KEPT = 8192  # cached gains (20 decks' worth of weighed due cards)
 
 
 class ExamDateError(ValueError):
@@ -99,6 +106,23 @@ def gain(
     return _expected(scheduler, card, day, exam) - _recall(scheduler, card, exam)
 
 
+@lru_cache(maxsize=16)
+def _scheduler(params: tuple[float, ...] | None, retention: float) -> fsrs.Scheduler:
+    return fsrs_step.make_scheduler(params, retention)
+
+
+@lru_cache(maxsize=GAINS_KEPT)
+def _gain(
+    params: tuple[float, ...] | None,
+    retention: float,
+    history: tuple[tuple[date, int], ...],
+    day: date,
+    exam: date,
+) -> float:
+    """``gain`` kept under every input it is computed from (see the module's doc)."""
+    return gain(_scheduler(params, retention), history, day, exam)
+
+
 def prioritise(
     conn: Connection, settings: Settings, deck_key: str, day: date, card_ids: Sequence[int]
 ) -> list[int]:
@@ -107,10 +131,12 @@ def prioritise(
     exam = exam_day(settings, deck_key)
     if exam is None or exam < day or len(card_ids) < 2:
         return list(card_ids)
-    scheduler = deck_scheduler(conn, settings, deck_key)
+    fitted = parameters(conn, deck_key)
+    params = tuple(fitted) if fitted is not None else None
+    retention = settings.desired_retention
     found = cards_histories(conn, card_ids)
     order = {cid: i for i, cid in enumerate(card_ids)}
-    gains = {cid: gain(scheduler, found[cid], day, exam) for cid in card_ids}
+    gains = {cid: _gain(params, retention, tuple(found[cid]), day, exam) for cid in card_ids}
     return sorted(card_ids, key=lambda c: (-round(gains[c], 9), order[c]))
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from labdeck.config import SCHEDULERS, Settings
 from labdeck.srs import fsrs_step, sm2
+from labdeck.srs.repo import fetch
 
 if TYPE_CHECKING:
     import fsrs
@@ -89,11 +90,20 @@ def deck_histories(conn: Connection, deck_id: int) -> dict[int, list[tuple[date,
 
 
 def cards_histories(conn: Connection, card_ids: Sequence[int]) -> dict[int, list[tuple[date, int]]]:
-    """Card id → its scheduled, not-undone answers, for these cards only (empty: none)."""
+    """Card id → its scheduled, not-undone answers, for these cards only (empty: none).
+
+    Read on every queue build of a deck with an exam date (``exam_date.prioritise``): one
+    range of ``ix_review_log_card_ts`` a card, without the join to ``card`` that the deck-wide
+    read needs, run through the driver (``repo.fetch``)."""
     histories: dict[int, list[tuple[date, int]]] = {int(c): [] for c in card_ids}
     if histories:
-        where = f"AND rl.card_id IN ({','.join(str(c) for c in histories)})"
-        for cid, day, q in conn.execute(text(_HISTORY.format(where=where))):
+        rows = fetch(
+            conn,
+            "SELECT rl.card_id, rl.study_day, rl.quality FROM review_log rl "
+            f"WHERE rl.card_id IN ({','.join(str(c) for c in histories)}) "
+            "AND rl.undone = 0 AND rl.mode != 'redrill' ORDER BY rl.card_id, rl.id",
+        )
+        for cid, day, q in rows:
             histories[int(cid)].append((_day(day), int(q)))
     return histories
 

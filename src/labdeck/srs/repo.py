@@ -9,7 +9,7 @@ from a ``step.Transition`` (the row's before/after columns are the transition's 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -64,6 +64,18 @@ def day_of(value: Any) -> date | None:
 def ids(values: Sequence[int]) -> str:
     """An SQL ``IN`` list of integers (``NULL`` when empty)."""
     return ",".join(str(int(v)) for v in values) or "NULL"
+
+
+def fetch(conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+    """The rows of ``sql`` (``:name`` parameters; each row a tuple-like ``Row``), run through
+    the driver as it is.
+
+    For the queue's and counts' statements, run on every review: ``text()`` parses each
+    statement's text for its parameters and compiles it on every call (~0.1 ms a statement,
+    more for the ones that embed id lists, whose text is new each time); the driver's own
+    statement cache keeps them prepared. Errors are still SQLAlchemy's ``DBAPIError``.
+    """
+    return list(conn.exec_driver_sql(sql, dict(params or {})).all())
 
 
 def _json(value: str | bytes | Sequence[str] | None) -> list[str]:

@@ -32,7 +32,8 @@ Rules (issue 3):
   ``fsrs_deck.step_for`` — SM-2, or FSRS with its memory rebuilt from the card's history
   (``labdeck.srs.fsrs_step``). Every rule above holds for FSRS decks unchanged.
 
-Reads use plain SQL aggregates over the indexes ``ix_card_state_queue`` (suspended, due),
+Reads use plain SQL over the indexes ``ix_card_state_chapter`` (chapter, suspended, due,
+card id, buried: the queue's due cards and the counts), ``ix_card_state_queue`` (suspended, due),
 ``ix_review_log_day`` (study_day), ``ix_review_log_card_ts`` and ``ix_card_deck_order``.
 """
 
@@ -48,12 +49,11 @@ from sqlalchemy.engine import Connection
 
 from labdeck import clock
 from labdeck.config import Settings, load_settings
-from labdeck.srs import fsrs_deck, queue, sm2, step, undo
+from labdeck.srs import queue, sm2, step
 from labdeck.srs.outcomes import AnswerOutcome, Counts, QueueEntry, SrsError, UndoOutcome
-from labdeck.srs.queue import PLAN_PROBE, REDRILL_GAP, Queue
+from labdeck.srs.queue import REDRILL_GAP, Queue
 from labdeck.srs.repo import Repo
 from labdeck.srs.step import MODES, SCHEDULED_MODES, Snapshot, Stale, Transition
-from labdeck.store import overrides
 from labdeck.store.db import Store
 
 if TYPE_CHECKING:
@@ -65,7 +65,6 @@ if TYPE_CHECKING:
 __all__ = [
     "KINDS",
     "MODES",
-    "PLAN_PROBE",
     "REDRILL_GAP",
     "SCHEDULED_MODES",
     "AnswerOutcome",
@@ -160,6 +159,8 @@ class Scheduler:
     def exam_projections(self, deck: str | None = None) -> list[ExamProjection]:
         """Per deck in scope with an exam date: recall projected for that day
         (``exam_date.projection``); decks without one are left out."""
+        if not self.settings.exam_dates:
+            return []
         from labdeck.srs import exam_date
 
         day = self.today()
@@ -178,6 +179,8 @@ class Scheduler:
     # ------------------------------------------------------------ answers
 
     def _rules(self, conn: Connection, cid: int, day: date) -> step.Rules:
+        from labdeck.srs import fsrs_deck
+
         return step.Rules(
             fsrs_deck.step_for(conn, self.settings, cid, day),
             self.settings.leech_threshold,
@@ -314,6 +317,8 @@ class Scheduler:
     def undo(self) -> UndoOutcome | None:
         """Undo the newest answer or card operation (suspend, unsuspend, bury, unbury):
         ``labdeck.srs.undo`` replays the operation log in reverse."""
+        from labdeck.srs import undo
+
         today = self.today()
         with self.repo.write() as conn:
             return undo.undo_latest(conn, today, self.now())
@@ -322,6 +327,8 @@ class Scheduler:
 
     def _set_state(self, card_id: int | str, op: str, value: Any) -> int:
         """Set the field ``op`` changes and remember the value before for ``undo``."""
+        from labdeck.srs import undo
+
         field = undo.FIELDS[op]
         day = self.today()
         with self.repo.write() as conn:
@@ -356,6 +363,8 @@ class Scheduler:
     def suspend_many(self, card_ids: Sequence[int], on: bool = True) -> int:
         """Suspend (or unsuspend) every card in ``card_ids`` as one operation ``u`` undoes in
         one step; returns how many cards changed."""
+        from labdeck.srs import undo
+
         op = "suspend" if on else "unsuspend"
         with self.repo.write() as conn:
             changes = self.repo.set_many(conn, card_ids, {"suspended": bool(on)})
@@ -366,6 +375,8 @@ class Scheduler:
         """Reset cards to new (Anki's "Forget"): repetitions, ease, interval, due, lapses, the
         leech flag and a burial go back to a new card's; the review log, the answer count and
         a suspension stay. One undo step; returns how many cards changed."""
+        from labdeck.srs import undo
+
         fresh = {"repetitions": 0, "ease": 2500, "interval": 0, "due": None, "lapses": 0}
         fresh |= {"leech": False, "buried_until": None}
         with self.repo.write() as conn:
@@ -380,6 +391,8 @@ class Scheduler:
     ) -> bool:
         """Store the learner's text for a card (``labdeck.store.overrides``: it survives
         re-import); an undo step. False when nothing changed; EditError names a bad field."""
+        from labdeck.store import overrides
+
         values = overrides.clean_edit(prompt, answer, key_points)
         return self._content(
             "edit", card_id, lambda conn, cid: overrides.edit(conn, cid, values, self.now())
@@ -387,6 +400,8 @@ class Scheduler:
 
     def revert(self, card_id: int | str) -> bool:
         """Put a card's imported text back (an undo step); False when it was not edited."""
+        from labdeck.store import overrides
+
         return self._content(
             "revert", card_id, lambda conn, cid: overrides.revert(conn, cid, self.now())
         )
@@ -394,6 +409,8 @@ class Scheduler:
     def _content(
         self, op: str, card_id: int | str, change: Callable[[Connection, int], Any]
     ) -> bool:
+        from labdeck.srs import undo
+
         with self.repo.write() as conn:
             cid = self.repo.resolve(conn, card_id)
             before = change(conn, cid)

@@ -85,14 +85,15 @@ class CardState(SQLModel, table=True):
     """Scheduling state of one card. ease is the SM-2 E-Factor in per-mille (2500 = 2.5).
 
     ``chapter_id`` copies the card's chapter while the card is live (NULL once retired), so a
-    chapter's counts are one range of ``ix_card_state_chapter``. Triggers (migration 0008)
-    keep it in step with ``card``; no code writes it.
+    chapter's counts, and its due cards in queue order (due, card id), are one range of
+    ``ix_card_state_chapter`` (migration 0009). Triggers (migration 0008) keep it in step with
+    ``card``; no code writes it.
     """
 
     __tablename__ = "card_state"
     __table_args__ = (
         Index("ix_card_state_queue", "suspended", "due"),
-        Index("ix_card_state_chapter", "chapter_id", "suspended", "due", "buried_until"),
+        Index("ix_card_state_chapter", "chapter_id", "suspended", "due", "card_id", "buried_until"),
     )
 
     card_id: int = Field(foreign_key="card.id", primary_key=True, ondelete="CASCADE")
