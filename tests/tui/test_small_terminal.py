@@ -174,3 +174,37 @@ async def test_running_demo_shows_progress_at_80x24(make_app) -> None:
         assert _on_screen(app, screen.query_one("#demo-status"))
         await wait_for(pilot, lambda: not screen.running, timeout=120)
         await settle(pilot)
+
+
+def _in_view(container, widget) -> bool:
+    """Some of ``widget`` is drawn inside ``container``'s visible region."""
+    return container.region.intersection(widget.region).area > 0
+
+
+async def test_exam_report_fits_80x24_and_ticks_stay_in_view(make_app, services) -> None:
+    """Every column of both report tables is drawn at 80×24, and ticking a key point (1–9)
+    brings the checklist into view: at this size it starts below the prompt and answer."""
+    from labdeck.tui.screens.exam import ExamContext, ExamReportScreen
+
+    graded = _exam(services, answered=True)
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        screen = ExamReportScreen(ExamContext.from_services(services), graded)
+        app.push_screen(screen)
+        await wait_for(pilot, lambda: screen.report is not None and not screen.busy)
+        await settle(pilot)
+        for table_id in ("#report-questions", "#report-chapters"):
+            table = screen.query_one(table_id, DataTable)
+            labels = [str(c.label) for c in table.ordered_columns]
+            assert _visible_columns(table) == labels, table_id
+        detail = screen.query_one("#report-detail")
+        points = screen.query_one("#detail-points")
+        assert not _in_view(detail, points)  # the premise: below the fold at this size
+        await pilot.press("1")
+        await wait_for(pilot, lambda: screen.report.questions[0].checklist is not None)
+        await settle(pilot)
+        assert _in_view(detail, points), "ticked a key point that is not on screen"
+        await pilot.press("down")  # the next question is read from its top
+        await settle(pilot)
+        assert detail.scroll_y == 0
