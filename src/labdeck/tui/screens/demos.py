@@ -18,7 +18,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import (
     DataTable,
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 DEFAULT_PRESET = "quick"
 RUN_LIMIT = 30
+NAME_WIDTH = max(len(d.id) for d in registry.all_demos()) + 1  # "speculative ~8 s"
 
 
 def prewarm_demo(threads: int) -> None:
@@ -110,12 +111,11 @@ class DemosScreen(LabdeckScreen):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
-        with Horizontal(id="demos"):
-            with Vertical(id="demo-side"):
-                yield OptionList(
-                    *[Option(self._option(d), id=d.id) for d in self.demos], id="demo-list"
-                )
-                yield LiteralTable(id="demo-runs", cursor_type="row", zebra_stripes=True)
+        # a grid: list | pane over runs (labdeck.tcss places them for the terminal's width)
+        with Container(id="demos"):
+            yield OptionList(
+                *[Option(self._option(d), id=d.id) for d in self.demos], id="demo-list"
+            )
             with Vertical(id="demo-pane"):
                 with VerticalScroll(id="demo-main"):
                     yield Static(id="demo-title")
@@ -126,12 +126,13 @@ class DemosScreen(LabdeckScreen):
                 # below the scrolling pane, so a run's progress is on screen at any size
                 yield Static(id="demo-status")
                 yield ProgressBar(total=None, show_eta=False, id="demo-progress")
+            yield LiteralTable(id="demo-runs", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     @staticmethod
     def _option(demo: registry.Demo) -> Text:
         text = Text()
-        text.append(f"{demo.id:<10}", style="bold")
+        text.append(f"{demo.id:<{NAME_WIDTH}}", style="bold")
         text.append(f"~{demo.seconds.get(DEFAULT_PRESET, 0):g} s", style="dim")
         return text
 
@@ -143,11 +144,7 @@ class DemosScreen(LabdeckScreen):
             else "runnable micro-demos"
         )
         runs = self.query_one("#demo-runs", DataTable)
-        # most telling first: a narrow side pane cuts the last columns
-        runs.add_column("demo", width=9)
-        runs.add_column("status", width=9)
-        runs.add_column("metrics")
-        runs.add_column("when", width=11)
+        runs.add_columns("demo", "status", "metrics", "when")
         metrics = self.query_one("#demo-metrics", DataTable)
         metrics.add_column("metric", key="metric")
         metrics.add_column("value", key="value")
@@ -470,9 +467,11 @@ class DemosScreen(LabdeckScreen):
                 main.call_after_refresh(self._scroll_to_end, main)
 
     def _scroll_to_end(self, main: VerticalScroll) -> None:
+        # immediate: a deferred scroll would still be pending when the flag drops, and the
+        # next event would take the unscrolled pane for the learner scrolling up
         self._scroll_pending = False
         if self.following:
-            main.scroll_end(animate=False)
+            main.scroll_end(animate=False, immediate=True)
 
     async def _ev_progress(self, event: dict[str, Any]) -> None:
         step, total = int(event.get("step") or 0), int(event.get("total") or 0)
@@ -618,7 +617,10 @@ class DemosScreen(LabdeckScreen):
         if self.following:  # followed to the end: show the results from the top
             metrics = self.query_one("#demo-metrics")
             first = metrics if metrics.display else self.query_one("#demo-output")
-            main.call_after_refresh(main.scroll_to_widget, first, top=True, animate=False)
+            main.call_after_refresh(
+                main.scroll_to_widget, first, top=True, animate=False, immediate=True
+            )
+            self.following = False  # no follow-scroll still queued moves the results away
         self.load_runs()
 
     # ------------------------------------------------------------ history
@@ -673,10 +675,16 @@ class DemosScreen(LabdeckScreen):
         if run.message:
             text.append(clean(run.message) + "\n")
         header = Static(text, classes="demo-text")
-        await self.query_one("#demo-output", Vertical).mount(header)
-        for name, value in (run.metrics or {}).items():
-            self._metric(str(name), value)
-        await self._ev_result({"checks": run.checks or {}})
+        output = self.query_one("#demo-output", Vertical)
+        await self._ev_result({"checks": run.checks or {}})  # mounted first in the output
+        # then, above the checks: the header and the run's metrics, in that order
+        await output.mount(header, before=0)
+        if run.metrics:
+            table = LiteralTable(classes="demo-table", show_cursor=False, zebra_stripes=True)
+            await output.mount(table, after=header)
+            table.add_columns("metric", "value")
+            for name, value in run.metrics.items():
+                table.add_row(clean(str(name)), fmt_value(value))
         # open the past run at its header, wherever the pane was scrolled for the last one
         self.following = False
         main = self.query_one("#demo-main", VerticalScroll)
