@@ -124,3 +124,21 @@ async def test_a_past_run_opens_with_its_header_then_metrics_then_checks(make_ap
         main = screen.query_one("#demo-main")
         header = output.children[0]
         assert main.region.y <= header.region.y <= main.region.y + 1, "header not at the top"
+
+
+async def test_parameter_help_is_drawn_whole_at_100x32(make_app, services) -> None:
+    """A parameter's help that wraps past two lines makes its row taller instead of being cut
+    (at 100 columns "sentence whose attention weights are drawn (2-16 …" lost its end)."""
+    from textual.widgets import Static
+
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        app.action_demos("attention")
+        await settle(pilot)
+        helps = list(app.screen.query(".param-help").results(Static))
+        assert helps
+        for help_text in helps:
+            row = help_text.parent
+            # the help's own box (as tall as its text) lies inside its row: no line clipped
+            assert help_text.outer_size.height <= row.size.height, str(help_text.render())
