@@ -258,6 +258,11 @@ async def test_report_override_apply_export_history(
         await pilot.press("y")
         await settle(pilot)
         assert screen.report.applied
+        # the grades are final: the footer offers no grading key any more (dimmed)
+        enabled = {key: active.enabled for key, active in app.active_bindings.items()}
+        for key in ("a", "x", "enter", "equals_sign"):
+            assert enabled[key] is False, key
+        assert enabled["m"] and enabled["h"]
         with store.session() as s:
             logs = s.exec(select(ReviewLog)).all()
             assert [log.mode for log in logs] == ["exam"]  # only the answered question

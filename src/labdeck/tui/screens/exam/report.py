@@ -105,6 +105,15 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         self._set_busy(True, "Loading the report…")
         self.load()
 
+    # once applied the grades are final: the footer shows these keys dimmed (digits, not
+    # shown there, still say why with a notification)
+    FINAL_ACTIONS = frozenset({"record_ticks", "rate", "rate_prefix", "apply"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.FINAL_ACTIONS and self.report is not None and self.report.applied:
+            return None
+        return True
+
     def _set_busy(self, busy: bool, message: str = "") -> None:
         self.busy = busy
         self.query_one("#report-loading").display = busy
@@ -137,6 +146,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
 
     def _show(self, report: ExamReport, keep_row: int | None = None) -> None:
         self.report = report
+        self.refresh_bindings()  # applied or not: which keys the footer offers
         self._set_busy(False)
         summary = Text()
         summary.append(f"Score {fmt_score(report.score)}", style="bold")
