@@ -208,3 +208,43 @@ async def test_exam_report_fits_80x24_and_ticks_stay_in_view(make_app, services)
         await pilot.press("down")  # the next question is read from its top
         await settle(pilot)
         assert detail.scroll_y == 0
+
+
+def _wide_exam(services) -> int:
+    """A graded exam over eight chapters (one question each, the first answered)."""
+    from labdeck.exam.compose import ExamSpec, create_exam
+    from labdeck.exam.grade import grade_exam
+    from labdeck.exam.session import ExamSession
+
+    chapters = [f"B{i}" for i in range(1, 9)]
+    spec = ExamSpec(chapters=chapters, n=8, seed=3, time_per_question_s=60)
+    exam_id = create_exam(services.store, spec, now=lambda: NOW).exam_id
+    session = ExamSession(services.store, exam_id, clock=lambda: NOW)
+    session.start()
+    session.set_answer("Attention weighs the encoder states by their similarity to the query.")
+    session.submit()
+    grade_exam(services.store, exam_id, services.wait_grader(), now=lambda: NOW)
+    return exam_id
+
+
+async def test_exam_history_legend_leaves_the_plot_visible_at_80x24(make_app, services) -> None:
+    """plotext draws the legend inside the plot, one line a series: at 80×24 seven series
+    (total + six chapters) covered the whole plot. A short plot draws fewer chapters."""
+    from labdeck.tui.screens.exam import ExamContext, ExamHistoryScreen
+
+    _wide_exam(services)
+    drawn = {}
+    for size in (SMALL, LARGE):
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            screen = ExamHistoryScreen(ExamContext.from_services(services))
+            app.push_screen(screen)
+            await wait_for(pilot, lambda s=screen: bool(s.exams))
+            await settle(pilot)
+            plot = screen.query_one("#history-plot")
+            drawn[size] = len(screen.series())
+            legend_rows = drawn[size]
+            assert legend_rows * 3 <= plot.size.height, (size, legend_rows, plot.size)
+    assert drawn[LARGE] == 1 + ExamHistoryScreen.MAX_SERIES  # total and six of eight chapters
+    assert drawn[SMALL] < drawn[LARGE]
