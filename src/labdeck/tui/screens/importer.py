@@ -115,7 +115,7 @@ class ImportScreen(LabdeckScreen):
         with Horizontal(id="import"):
             with Vertical(id="import-pick"):
                 yield Input(
-                    placeholder="path of a document or folder",  # whole at 80 columns
+                    placeholder="file or folder path",  # whole at 80 columns
                     id="import-path",
                 )
                 yield DocumentTree(self.root, id="import-tree")
