@@ -65,7 +65,7 @@ class Chart(PlotextPlot):
         """Counts get whole-number ticks (not 0.17, 0.33… when the largest count is 1)."""
         top = math.ceil(max(values, default=0))
         step = max(1, math.ceil(top / 5))
-        ticks = list(range(0, max(top, 1) + step, step))
+        ticks: list[float] = list(range(0, max(top, 1) + step, step))
         if ticks[-2] >= max(top, 1):  # the top is a tick already
             ticks.pop()
         plt.ylim(0, ticks[-1])  # the last tick on the plot's top edge, not above it
