@@ -100,7 +100,7 @@ class DemosScreen(LabdeckScreen):
         self.running = False
         self.run_count = 0  # events of the current run go to the current output only
         self.following = True  # the output pane follows the run until the learner scrolls up
-        self._scroll_pending = False  # a follow-scroll is queued and has not run yet
+        self._follow_y = 0.0  # where the last follow-scroll left the pane
         self._charts: dict[str, tuple[Chart, dict[str, dict[str, Any]]]] = {}  # series events
         self._metric_rows: set[str] = set()
         self._runs: list[DemoRun] = []
@@ -341,8 +341,9 @@ class DemosScreen(LabdeckScreen):
         # the run's output replaces the parameter form on screen (e shows the form again)
         self.query_one("#demo-params").display = False
         main = self.query_one("#demo-main", VerticalScroll)
-        main.call_after_refresh(main.scroll_end, animate=False)  # then follow the output
         self.following = True
+        self._follow_y = 0.0
+        main.call_after_refresh(self._scroll_to_end, main)  # then follow the output
         settings = self.services.settings
         self.running = True
         self._cancel_requested = False
@@ -454,24 +455,23 @@ class DemosScreen(LabdeckScreen):
         handler = getattr(self, f"_ev_{kind}", None)
         if handler is not None:
             main = self.query_one("#demo-main", VerticalScroll)
-            # Still following unless the learner scrolled up since the last event (a
-            # scroll_end queued by the previous event may not have run yet: keep the flag).
-            if main.scroll_y < main.max_scroll_y - 1 and not self._scroll_pending:
+            # Still following unless the learner scrolled up: above where the last
+            # follow-scroll left the pane (output only grows during a run, so nothing else
+            # moves it up; comparing with the end would take a follow-scroll that has not
+            # run yet, or ran before the layout grew, for the learner scrolling away)
+            if main.scroll_y < self._follow_y - 1:
                 self.following = False
             try:
                 await handler(event)
             except (NoMatches, TypeError, ValueError, KeyError) as exc:  # bad event: say so
                 self.notify(f"Ignored a malformed {kind} event: {exc}", severity="warning")
             if self.following:
-                self._scroll_pending = True
                 main.call_after_refresh(self._scroll_to_end, main)
 
     def _scroll_to_end(self, main: VerticalScroll) -> None:
-        # immediate: a deferred scroll would still be pending when the flag drops, and the
-        # next event would take the unscrolled pane for the learner scrolling up
-        self._scroll_pending = False
         if self.following:
             main.scroll_end(animate=False, immediate=True)
+            self._follow_y = max(self._follow_y, main.scroll_y)
 
     async def _ev_progress(self, event: dict[str, Any]) -> None:
         step, total = int(event.get("step") or 0), int(event.get("total") or 0)
