@@ -142,3 +142,33 @@ async def test_parameter_help_is_drawn_whole_at_100x32(make_app, services) -> No
             row = help_text.parent
             # the help's own box (as tall as its text) lies inside its row: no line clipped
             assert help_text.outer_size.height <= row.size.height, str(help_text.render())
+
+
+async def test_scrolling_up_during_a_run_stops_the_pane_following(make_app, services) -> None:
+    """The learner scrolls back to the explanation while the run is going: the output no longer
+    pulls the pane down, and the end of the run leaves it where the learner put it."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.action_demos("attention")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DemosScreen)
+        main = screen.query_one("#demo-main")
+        original = screen._on_event
+        scrolled: list[float] = []
+
+        async def spy(run_no, event):
+            await original(run_no, event)
+            if not scrolled and main.scroll_y > 0:  # followed once: now the learner scrolls up
+                scrolled.append(main.scroll_y)
+                main.scroll_home(animate=False, immediate=True)
+
+        screen._on_event = spy
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen.run_count == 1 and not screen.running, timeout=120)
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert scrolled, "the pane never followed the run"
+        assert main.scroll_y == 0
+        assert main.region.intersection(screen.query_one("#demo-title").region).area > 0

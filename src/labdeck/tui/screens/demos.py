@@ -469,6 +469,8 @@ class DemosScreen(LabdeckScreen):
                 main.call_after_refresh(self._scroll_to_end, main)
 
     def _scroll_to_end(self, main: VerticalScroll) -> None:
+        if main.scroll_y < self._follow_y - 1:  # scrolled up while this scroll was queued
+            self.following = False
         if self.following:
             main.scroll_end(animate=False, immediate=True)
             self._follow_y = max(self._follow_y, main.scroll_y)
