@@ -185,6 +185,29 @@ async def test_setup_composes_and_starts(store: Store, fake_clock: FakeClock, gr
         assert {q.chapter for q in load_questions(store, exam.id or 0)[1]} == {"B3", "B4"}
 
 
+async def test_setup_form_by_keyboard_tab_reaches_fields_and_ctrl_a_stays_in_them(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """Tab goes from the chapters straight to the first field (the form's scroll container is
+    no stop of its own); in a field ctrl+a is the field's (cursor home), not "all chapters"."""
+    app = Host(lambda: ExamSetupScreen(ExamContext(store, lambda: grader, clock=fake_clock)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        chapters = screen.query_one("#setup-chapters", SelectionList)
+        await wait_for(pilot, lambda: chapters.option_count == 14)
+        await settle(pilot)
+        assert app.focused is chapters
+        await pilot.press("tab")
+        field = screen.query_one("#setup-n", Input)
+        assert app.focused is field
+        await pilot.press("ctrl+a", "2")
+        assert field.value == "210"
+        assert len(chapters.selected) == 14, "ctrl+a in a field toggled the chapters"
+        await pilot.press("shift+tab", "ctrl+a")  # on the chapters it still toggles them all
+        assert len(chapters.selected) == 0
+
+
 async def test_report_override_apply_export_history(
     store: Store,
     fake_clock: FakeClock,
@@ -235,6 +258,11 @@ async def test_report_override_apply_export_history(
         await pilot.press("y")
         await settle(pilot)
         assert screen.report.applied
+        # the grades are final: the footer offers no grading key any more (dimmed)
+        enabled = {key: active.enabled for key, active in app.active_bindings.items()}
+        for key in ("a", "x", "enter", "equals_sign"):
+            assert enabled[key] is False, key
+        assert enabled["m"] and enabled["h"]
         with store.session() as s:
             logs = s.exec(select(ReviewLog)).all()
             assert [log.mode for log in logs] == ["exam"]  # only the answered question

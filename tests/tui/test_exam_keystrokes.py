@@ -169,3 +169,27 @@ async def test_a_pause_in_typing_is_saved_without_waiting_for_a_move(sitting) ->
             typed = _box(app)
             assert _stored(services, exam_id)[0] == typed
         assert typed == "softmax of scores"
+
+
+async def test_typing_after_coming_back_to_a_question_continues_its_answer(sitting) -> None:
+    """Back on an answered question (ctrl+b, or the exam resumed), the cursor is at the end of
+    the answer: the next keys continue it instead of landing in front of it."""
+    services, exam_id, clock = sitting
+    app = _app(services, exam_id, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        burst(pilot, *"first", "ctrl+n", *"second", "ctrl+b", *" more")
+        await settle(pilot)
+        assert _box(app) == "first more"
+        await pilot.press("escape")  # pause and leave
+        await settle(pilot)
+    assert _stored(services, exam_id) == ["first more", "second", ""]
+    app = _app(services, exam_id, clock)  # resumed: it opens on the question left last
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        burst(pilot, *" again")
+        await settle(pilot)
+        assert _box(app) == "first more again"
+        await pilot.press("escape")
+        await settle(pilot)
+    assert _stored(services, exam_id) == ["first more again", "second", ""]

@@ -93,3 +93,32 @@ async def test_preview_of_notes_names_heading_and_card(make_app, services, seed_
         assert "Notes attached to deck exam-c" in report
         assert "✎ 基于能量的建模 → " in report
         assert "exam-c:c1." not in report
+
+
+async def test_a_typed_folder_opens_in_the_picker(
+    make_app, services, learner_home: Path, tmp_path: Path
+) -> None:
+    """The tree cannot climb above the home directory: typing a folder's path and enter shows
+    that folder, and a file picked there previews as usual."""
+    elsewhere = tmp_path / "elsewhere"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        await pilot.press("ctrl+l")
+        screen.query_one("#import-path", Input).value = str(elsewhere)
+        await pilot.press("enter")
+        await settle(pilot)
+        tree = screen.query_one("#import-tree")
+        assert Path(tree.path) == elsewhere
+        await wait_for(pilot, lambda: len(tree.root.children) == 1)
+        assert [str(n.label) for n in tree.root.children] == ["not-here.md"]
+        assert app.focused is tree
+        assert "Cannot import" not in str(screen.query_one("#import-report", Static).render())
+        await pilot.press("down", "enter")  # the file: a dry run
+        await wait_for(pilot, lambda: screen.picked is not None and not screen.busy)
+        await settle(pilot)
+        assert screen.picked == elsewhere / "not-here.md"

@@ -174,3 +174,77 @@ async def test_running_demo_shows_progress_at_80x24(make_app) -> None:
         assert _on_screen(app, screen.query_one("#demo-status"))
         await wait_for(pilot, lambda: not screen.running, timeout=120)
         await settle(pilot)
+
+
+def _in_view(container, widget) -> bool:
+    """Some of ``widget`` is drawn inside ``container``'s visible region."""
+    return container.region.intersection(widget.region).area > 0
+
+
+async def test_exam_report_fits_80x24_and_ticks_stay_in_view(make_app, services) -> None:
+    """Every column of both report tables is drawn at 80×24, and ticking a key point (1–9)
+    brings the checklist into view: at this size it starts below the prompt and answer."""
+    from labdeck.tui.screens.exam import ExamContext, ExamReportScreen
+
+    graded = _exam(services, answered=True)
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        screen = ExamReportScreen(ExamContext.from_services(services), graded)
+        app.push_screen(screen)
+        await wait_for(pilot, lambda: screen.report is not None and not screen.busy)
+        await settle(pilot)
+        for table_id in ("#report-questions", "#report-chapters"):
+            table = screen.query_one(table_id, DataTable)
+            labels = [str(c.label) for c in table.ordered_columns]
+            assert _visible_columns(table) == labels, table_id
+        detail = screen.query_one("#report-detail")
+        points = screen.query_one("#detail-points")
+        assert not _in_view(detail, points)  # the premise: below the fold at this size
+        await pilot.press("1")
+        await wait_for(pilot, lambda: screen.report.questions[0].checklist is not None)
+        await settle(pilot)
+        assert _in_view(detail, points), "ticked a key point that is not on screen"
+        await pilot.press("down")  # the next question is read from its top
+        await settle(pilot)
+        assert detail.scroll_y == 0
+
+
+def _wide_exam(services) -> int:
+    """A graded exam over eight chapters (one question each, the first answered)."""
+    from labdeck.exam.compose import ExamSpec, create_exam
+    from labdeck.exam.grade import grade_exam
+    from labdeck.exam.session import ExamSession
+
+    chapters = [f"B{i}" for i in range(1, 9)]
+    spec = ExamSpec(chapters=chapters, n=8, seed=3, time_per_question_s=60)
+    exam_id = create_exam(services.store, spec, now=lambda: NOW).exam_id
+    session = ExamSession(services.store, exam_id, clock=lambda: NOW)
+    session.start()
+    session.set_answer("Attention weighs the encoder states by their similarity to the query.")
+    session.submit()
+    grade_exam(services.store, exam_id, services.wait_grader(), now=lambda: NOW)
+    return exam_id
+
+
+async def test_exam_history_legend_leaves_the_plot_visible_at_80x24(make_app, services) -> None:
+    """plotext draws the legend inside the plot, one line a series: at 80×24 seven series
+    (total + six chapters) covered the whole plot. A short plot draws fewer chapters."""
+    from labdeck.tui.screens.exam import ExamContext, ExamHistoryScreen
+
+    _wide_exam(services)
+    drawn = {}
+    for size in (SMALL, LARGE):
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            screen = ExamHistoryScreen(ExamContext.from_services(services))
+            app.push_screen(screen)
+            await wait_for(pilot, lambda s=screen: bool(s.exams))
+            await settle(pilot)
+            plot = screen.query_one("#history-plot")
+            drawn[size] = len(screen.series())
+            legend_rows = drawn[size]
+            assert legend_rows * 3 <= plot.size.height, (size, legend_rows, plot.size)
+    assert drawn[LARGE] == 1 + ExamHistoryScreen.MAX_SERIES  # total and six of eight chapters
+    assert drawn[SMALL] < drawn[LARGE]

@@ -66,3 +66,23 @@ async def test_home_shows_the_projected_recall_for_an_exam_date(make_services, m
         assert f"exam-b exam {exam:%d %b %Y} (in 30 d)" in text
         line = next(x for x in text.splitlines() if "projected recall" in x)
         assert "% · " in line and "unseen" in line
+
+
+async def test_every_chart_keeps_its_title_and_counts_tick_whole_at_80x24(make_app, services):
+    """At 80 columns a title wider than its plot is cut with … (plotext dropped it: the mastery
+    chart had none), and a chart of counts ticks whole numbers (not 0.17 cards)."""
+    import re
+
+    entry = services.scheduler().next_card()
+    services.scheduler().answer(entry.card_id, 4)  # one answer: counts of 1, the worst case
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_stats(app, pilot)
+        assert "1 answer in 30 days" in str(app.screen.query_one("#stats-summary").render())
+        for chart in app.screen.query(Chart):
+            drawn = chart.render().plain
+            head = chart.chart_title[:12]
+            assert head in drawn, (chart.id, chart.chart_title)
+            if chart.id in ("chart-reviews", "chart-forecast", "chart-ease"):
+                ticks = re.findall(r"^\s*([\d.]+)┤", drawn, re.M)
+                assert ticks and all("." not in t for t in ticks), (chart.id, ticks)

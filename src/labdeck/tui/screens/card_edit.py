@@ -30,7 +30,11 @@ class EditRequest:
 
 
 class CardEditScreen(ModalScreen[EditRequest | None]):
-    """The card's prompt, answer and key points, editable; ctrl+s saves, esc cancels."""
+    """The card's prompt, answer and key points, editable; ctrl+s saves, esc cancels.
+
+    Each box opens with the cursor after its text (typing adds to it, as in Anki's editor).
+    Esc with unsaved changes asks first: a second esc discards them, ctrl+s saves.
+    """
 
     DEFAULT_CSS = """
     CardEditScreen { align: center middle; }
@@ -52,9 +56,13 @@ class CardEditScreen(ModalScreen[EditRequest | None]):
         Binding("escape", "cancel", "Cancel", priority=True),
     ]
 
+    AREAS = ("#edit-prompt", "#edit-answer", "#edit-points")
+
     def __init__(self, card: CardInfo, edited: bool) -> None:
         super().__init__()
         self.card, self.edited = card, edited
+        self._opened: tuple[str, ...] = ()
+        self._discard_armed = False  # esc pressed once with unsaved changes
 
     def compose(self) -> ComposeResult:
         card = self.card
@@ -76,6 +84,20 @@ class CardEditScreen(ModalScreen[EditRequest | None]):
                     yield Button("Revert to original", id="edit-revert", variant="warning")
                 yield Button("Cancel  esc", id="edit-cancel")
 
+    def on_mount(self) -> None:
+        for selector in self.AREAS:
+            area = self.query_one(selector, TextArea)
+            area.move_cursor(area.document.end)
+        self._opened = self._texts()
+
+    def _texts(self) -> tuple[str, ...]:
+        return tuple(self.query_one(s, TextArea).text for s in self.AREAS)
+
+    def _say(self, message: str) -> None:
+        error = self.query_one("#edit-error", Static)
+        error.update(literal(message))
+        error.display = True
+
     def _values(self) -> dict[str, Any] | None:
         try:
             return clean_edit(
@@ -84,9 +106,7 @@ class CardEditScreen(ModalScreen[EditRequest | None]):
                 self.query_one("#edit-points", TextArea).text,
             )
         except EditError as exc:
-            error = self.query_one("#edit-error", Static)
-            error.update(literal(str(exc)))
-            error.display = True
+            self._say(str(exc))
             return None
 
     def action_save(self) -> None:
@@ -95,7 +115,17 @@ class CardEditScreen(ModalScreen[EditRequest | None]):
             self.dismiss(EditRequest("save", values))
 
     def action_cancel(self) -> None:
+        if self._texts() != self._opened and not self._discard_armed:
+            self._discard_armed = True
+            self._say("Unsaved changes: esc again discards them, ctrl+s saves.")
+            return
         self.dismiss(None)
+
+    @on(TextArea.Changed)
+    def _changed(self) -> None:
+        if self._discard_armed:  # typing on: the next esc asks again
+            self._discard_armed = False
+            self.query_one("#edit-error", Static).display = False
 
     @on(Button.Pressed, "#edit-save")
     def _save_pressed(self) -> None:

@@ -18,7 +18,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import (
     DataTable,
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 DEFAULT_PRESET = "quick"
 RUN_LIMIT = 30
+NAME_WIDTH = max(len(d.id) for d in registry.all_demos()) + 1  # "speculative ~8 s"
 
 
 def prewarm_demo(threads: int) -> None:
@@ -99,7 +100,7 @@ class DemosScreen(LabdeckScreen):
         self.running = False
         self.run_count = 0  # events of the current run go to the current output only
         self.following = True  # the output pane follows the run until the learner scrolls up
-        self._scroll_pending = False  # a follow-scroll is queued and has not run yet
+        self._follow_y = 0.0  # where the last follow-scroll left the pane
         self._charts: dict[str, tuple[Chart, dict[str, dict[str, Any]]]] = {}  # series events
         self._metric_rows: set[str] = set()
         self._runs: list[DemoRun] = []
@@ -110,12 +111,11 @@ class DemosScreen(LabdeckScreen):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
-        with Horizontal(id="demos"):
-            with Vertical(id="demo-side"):
-                yield OptionList(
-                    *[Option(self._option(d), id=d.id) for d in self.demos], id="demo-list"
-                )
-                yield LiteralTable(id="demo-runs", cursor_type="row", zebra_stripes=True)
+        # a grid: list | pane over runs (labdeck.tcss places them for the terminal's width)
+        with Container(id="demos"):
+            yield OptionList(
+                *[Option(self._option(d), id=d.id) for d in self.demos], id="demo-list"
+            )
             with Vertical(id="demo-pane"):
                 with VerticalScroll(id="demo-main"):
                     yield Static(id="demo-title")
@@ -126,12 +126,13 @@ class DemosScreen(LabdeckScreen):
                 # below the scrolling pane, so a run's progress is on screen at any size
                 yield Static(id="demo-status")
                 yield ProgressBar(total=None, show_eta=False, id="demo-progress")
+            yield LiteralTable(id="demo-runs", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     @staticmethod
     def _option(demo: registry.Demo) -> Text:
         text = Text()
-        text.append(f"{demo.id:<10}", style="bold")
+        text.append(f"{demo.id:<{NAME_WIDTH}}", style="bold")
         text.append(f"~{demo.seconds.get(DEFAULT_PRESET, 0):g} s", style="dim")
         return text
 
@@ -143,11 +144,7 @@ class DemosScreen(LabdeckScreen):
             else "runnable micro-demos"
         )
         runs = self.query_one("#demo-runs", DataTable)
-        # most telling first: a narrow side pane cuts the last columns
-        runs.add_column("demo", width=9)
-        runs.add_column("status", width=9)
-        runs.add_column("metrics")
-        runs.add_column("when", width=11)
+        runs.add_columns("demo", "status", "metrics", "when")
         metrics = self.query_one("#demo-metrics", DataTable)
         metrics.add_column("metric", key="metric")
         metrics.add_column("value", key="value")
@@ -344,8 +341,9 @@ class DemosScreen(LabdeckScreen):
         # the run's output replaces the parameter form on screen (e shows the form again)
         self.query_one("#demo-params").display = False
         main = self.query_one("#demo-main", VerticalScroll)
-        main.call_after_refresh(main.scroll_end, animate=False)  # then follow the output
         self.following = True
+        self._follow_y = 0.0
+        main.call_after_refresh(self._scroll_to_end, main)  # then follow the output
         settings = self.services.settings
         self.running = True
         self._cancel_requested = False
@@ -457,22 +455,25 @@ class DemosScreen(LabdeckScreen):
         handler = getattr(self, f"_ev_{kind}", None)
         if handler is not None:
             main = self.query_one("#demo-main", VerticalScroll)
-            # Still following unless the learner scrolled up since the last event (a
-            # scroll_end queued by the previous event may not have run yet: keep the flag).
-            if main.scroll_y < main.max_scroll_y - 1 and not self._scroll_pending:
+            # Still following unless the learner scrolled up: above where the last
+            # follow-scroll left the pane (output only grows during a run, so nothing else
+            # moves it up; comparing with the end would take a follow-scroll that has not
+            # run yet, or ran before the layout grew, for the learner scrolling away)
+            if main.scroll_y < self._follow_y - 1:
                 self.following = False
             try:
                 await handler(event)
             except (NoMatches, TypeError, ValueError, KeyError) as exc:  # bad event: say so
                 self.notify(f"Ignored a malformed {kind} event: {exc}", severity="warning")
             if self.following:
-                self._scroll_pending = True
                 main.call_after_refresh(self._scroll_to_end, main)
 
     def _scroll_to_end(self, main: VerticalScroll) -> None:
-        self._scroll_pending = False
+        if main.scroll_y < self._follow_y - 1:  # scrolled up while this scroll was queued
+            self.following = False
         if self.following:
-            main.scroll_end(animate=False)
+            main.scroll_end(animate=False, immediate=True)
+            self._follow_y = max(self._follow_y, main.scroll_y)
 
     async def _ev_progress(self, event: dict[str, Any]) -> None:
         step, total = int(event.get("step") or 0), int(event.get("total") or 0)
@@ -618,7 +619,10 @@ class DemosScreen(LabdeckScreen):
         if self.following:  # followed to the end: show the results from the top
             metrics = self.query_one("#demo-metrics")
             first = metrics if metrics.display else self.query_one("#demo-output")
-            main.call_after_refresh(main.scroll_to_widget, first, top=True, animate=False)
+            main.call_after_refresh(
+                main.scroll_to_widget, first, top=True, animate=False, immediate=True
+            )
+            self.following = False  # no follow-scroll still queued moves the results away
         self.load_runs()
 
     # ------------------------------------------------------------ history
@@ -673,10 +677,16 @@ class DemosScreen(LabdeckScreen):
         if run.message:
             text.append(clean(run.message) + "\n")
         header = Static(text, classes="demo-text")
-        await self.query_one("#demo-output", Vertical).mount(header)
-        for name, value in (run.metrics or {}).items():
-            self._metric(str(name), value)
-        await self._ev_result({"checks": run.checks or {}})
+        output = self.query_one("#demo-output", Vertical)
+        await self._ev_result({"checks": run.checks or {}})  # mounted first in the output
+        # then, above the checks: the header and the run's metrics, in that order
+        await output.mount(header, before=0)
+        if run.metrics:
+            table = LiteralTable(classes="demo-table", show_cursor=False, zebra_stripes=True)
+            await output.mount(table, after=header)
+            table.add_columns("metric", "value")
+            for name, value in run.metrics.items():
+                table.add_row(clean(str(name)), fmt_value(value))
         # open the past run at its header, wherever the pane was scrolled for the last one
         self.following = False
         main = self.query_one("#demo-main", VerticalScroll)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -190,14 +192,15 @@ def screen_keys() -> list[tuple[str, list[tuple[str, str]]]]:
     return out
 
 
-def keys_panel(title: str, rows: list[tuple[str, str]]) -> Text:
-    text = Text(no_wrap=False)
-    text.append(f"{title}\n", style="bold")
-    width = min(14, max(len(k) for k, _ in rows))
+def keys_panel(title: str, rows: list[tuple[str, str]]) -> Group:
+    """The screen's title over a key column and a description column: a description that
+    wraps stays in its column, under its first line (never under the keys)."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(justify="right", style="bold", max_width=16, overflow="fold")
+    table.add_column(ratio=1, overflow="fold")
     for key, description in rows:
-        text.append(f"{key:>{width}} ", style="bold")
-        text.append(f"{description}\n")
-    return text
+        table.add_row(Text(key), Text(description))
+    return Group(Text(title, style="bold"), table, Text(""))
 
 
 class HelpScreen(Screen[None]):

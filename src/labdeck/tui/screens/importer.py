@@ -115,7 +115,8 @@ class ImportScreen(LabdeckScreen):
         with Horizontal(id="import"):
             with Vertical(id="import-pick"):
                 yield Input(
-                    placeholder="path to an outline or Q&A file (.md, .txt)", id="import-path"
+                    placeholder="file or folder path",  # whole at 80 columns
+                    id="import-path",
                 )
                 yield DocumentTree(self.root, id="import-tree")
             with Vertical(id="import-result"):
@@ -133,7 +134,8 @@ class ImportScreen(LabdeckScreen):
         tree.focus()
         self.query_one("#import-progress").display = False
         self._status(
-            "Pick a file (enter) or type its path; the preview is a dry run. ctrl+s imports it."
+            "Pick a file (enter) or type its path (or a folder to open); the preview is a dry "
+            "run. ctrl+s imports it."
         )
 
     def _status(self, message: str, style: str = "") -> None:
@@ -160,7 +162,26 @@ class ImportScreen(LabdeckScreen):
 
     @on(Input.Submitted, "#import-path")
     def _path_submitted(self) -> None:
+        raw = self.query_one("#import-path", Input).value.strip()
+        folder = Path(raw).expanduser() if raw else None
+        if folder is not None and not folder.is_absolute():
+            folder = self.root / folder
+        if folder is not None and folder.is_dir():  # a folder: the picker opens there
+            self.open_folder(folder)
+            return
         self.action_preview()
+
+    def open_folder(self, folder: Path) -> None:
+        """Show ``folder`` in the file picker (the tree cannot climb above its root, so a typed
+        folder is how to reach documents outside the home directory)."""
+        self.root = folder.resolve()
+        tree = self.query_one("#import-tree", DocumentTree)
+        tree.path = self.root
+        tree.root.set_label(literal(f"{self.root.name or self.root}/"))
+        tree.focus()
+        self.picked = None
+        self.query_one("#import-path", Input).value = ""
+        self._status(f"Showing {self.root}: pick a file (enter), or type another path.")
 
     def action_focus_path(self) -> None:
         self.query_one("#import-path", Input).focus()

@@ -21,7 +21,7 @@ from labdeck.tui.literal import literal
 from labdeck.tui.screens.base import LabdeckScreen
 
 BACKENDS = (
-    ("use — multilingual Universal Sentence Encoder", "use"),
+    ("use — Universal Sentence Encoder", "use"),  # one line in the field at 80 columns
     ("st — sentence-transformers", "st"),
 )
 DEVICES = (("auto (CUDA when available)", "auto"), ("cpu", "cpu"), ("cuda", "cuda"))
@@ -101,7 +101,7 @@ class SettingsScreen(LabdeckScreen):
                 yield Label("Model", classes="settings-label")
                 yield Input(
                     settings.grading_model,
-                    placeholder="default model of the backend (name or local path)",
+                    placeholder="backend default (name or path)",
                     id="set-grading_model",
                 )
             yield Static("Demos", classes="settings-section")

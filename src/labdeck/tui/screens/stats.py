@@ -105,9 +105,7 @@ class StatsScreen(LabdeckScreen):
                 yield Chart("True retention by interval", id="chart-bands")
                 yield Chart("Retention of scheduled reviews, % with q ≥ 3", id="chart-retention")
                 yield Chart("E-Factor distribution (reviewed cards)", id="chart-ease")
-            yield Chart(
-                "Mastery per chapter (% of cards known: 2+ passes in a row)", id="chart-mastery"
-            )
+            yield Chart("Mastery per chapter, % known (2+ passes in a row)", id="chart-mastery")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -144,7 +142,7 @@ class StatsScreen(LabdeckScreen):
         if summary.answered:
             text.append(f" ({summary.passed_share:.0%} with q ≥ 3)")
         text.append(f" · streak {data.streak} day{'s' if data.streak != 1 else ''}")
-        text.append(f" · {total} answers in {REVIEW_DAYS} days")
+        text.append(f" · {total} answer{'s' if total != 1 else ''} in {REVIEW_DAYS} days")
         month = next((r for r in data.retention if r[0] == "30 d"), None)
         if month and month[1]:
             text.append(f" · 30-day retention {month[2] / month[1]:.0%} of {month[1]}")
@@ -162,6 +160,7 @@ class StatsScreen(LabdeckScreen):
             xticks=_day_labels(days),
             ylabel="answers",
             empty="no answers yet",
+            counts=True,
         )
         minute_days = [d for d, _ in data.minutes]
         self.query_one("#chart-time", Chart).bars(
@@ -180,6 +179,7 @@ class StatsScreen(LabdeckScreen):
             ylabel="cards due (overdue today)",
             color="green",
             empty="nothing scheduled",
+            counts=True,
         )
         bands = self.query_one("#chart-bands", Chart)
         young = [b for b in data.bands if not b.mature]
@@ -212,6 +212,7 @@ class StatsScreen(LabdeckScreen):
             ylabel="cards",
             color="magenta",
             empty="no reviewed cards yet",
+            counts=True,
         )
         self.query_one("#chart-mastery", Chart).bars(
             [m.chapter for m in data.mastery],

@@ -42,13 +42,34 @@ class Chart(PlotextPlot):
         # between builds, so drawing once and re-rendering at another size is not repeatable.
         plt = self.plt
         plt.clear_figure()
-        plt.title(plain(self.chart_title))
+        self._title(plt, self.chart_title)
         if self._draw is not None:
             self._draw(plt)
         return super().render()
 
     def _redraw(self) -> None:
         self.refresh()
+
+    def _title(self, plt: Plot, title: str) -> None:
+        """plotext drops a title wider than the plot: cut it to fit instead, marked with …"""
+        title = plain(title)
+        room = self.size.width - 2
+        if room > 1 and cell_len(title) > room:
+            while title and cell_len(title) > room - 1:
+                title = title[:-1]
+            title = title.rstrip() + "…"
+        plt.title(title)
+
+    @staticmethod
+    def _whole_yticks(plt: Plot, values: Sequence[float]) -> None:
+        """Counts get whole-number ticks (not 0.17, 0.33… when the largest count is 1)."""
+        top = math.ceil(max(values, default=0))
+        step = max(1, math.ceil(top / 5))
+        ticks: list[float] = list(range(0, max(top, 1) + step, step))
+        if ticks[-2] >= max(top, 1):  # the top is a tick already
+            ticks.pop()
+        plt.ylim(0, ticks[-1])  # the last tick on the plot's top edge, not above it
+        plt.yticks(ticks)
 
     def bars(
         self,
@@ -61,18 +82,22 @@ class Chart(PlotextPlot):
         empty: str = "no data yet",
         xticks: tuple[Sequence[float], Sequence[str]] | None = None,
         ylim: tuple[float, float] | None = None,
+        counts: bool = False,
     ) -> None:
         """Vertical bars. String labels are placed at 1..n and thinned so none overlap
-        (plotext would otherwise drop overlapping labels in a hash-dependent order)."""
+        (plotext would otherwise drop overlapping labels in a hash-dependent order).
+        ``counts``: the values are whole numbers, ticked as such."""
         given: list[str | float] = list(labels)  # copies: the caller may reuse its lists
         values = list(values)
 
         def draw(plt: Plot) -> None:
             if not values or not any(values):
-                plt.title(plain(f"{self.chart_title} — {empty}"))
+                self._title(plt, f"{self.chart_title} — {empty}")
                 plt.ylim(0, 1)
             elif ylim is not None:
                 plt.ylim(*ylim)
+            if counts:
+                self._whole_yticks(plt, values)
             if not values:
                 return
             named = any(isinstance(label, str) for label in given)
@@ -102,14 +127,18 @@ class Chart(PlotextPlot):
         xticks: tuple[Sequence[float], Sequence[str]] | None = None,
         ylim: tuple[float, float] | None = None,
         empty: str = "no data yet",
+        counts: bool = False,
     ) -> None:
-        """Each series is (name, x, y, kind) with kind "line" or "scatter"."""
+        """Each series is (name, x, y, kind) with kind "line" or "scatter"; ``counts``: the
+        y values are whole numbers, ticked as such."""
         series = [(name, list(x), list(y), kind) for name, x, y, kind in series]
 
         def draw(plt: Plot) -> None:
             if not any(any(y) for _, _, y, _ in series):
-                plt.title(plain(f"{self.chart_title} — {empty}"))
+                self._title(plt, f"{self.chart_title} — {empty}")
                 plt.ylim(0, 1)
+            if counts:
+                self._whole_yticks(plt, [v for _, _, y, _ in series for v in y])
             labelled = len(series) > 1
             for i, (name, x, y, kind) in enumerate(series):
                 if not y:

@@ -103,7 +103,7 @@ class ExamHistoryScreen(ExamScreenBase):
         if exams:
             table.move_cursor(row=min(max(row, 0), len(exams) - 1))
         table.focus()
-        self._plot()
+        self.call_after_refresh(self._plot)  # once the table's new height has left the room
 
     def selected(self) -> ExamSummary | None:
         if not self.exams:
@@ -115,6 +115,19 @@ class ExamHistoryScreen(ExamScreenBase):
     def _highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._plot()
 
+    def on_resize(self) -> None:
+        if self.exams:
+            self._plot()  # a taller or shorter plot has room for more or fewer chapters
+
+    def series_limit(self) -> int:
+        """How many chapters the plot draws beside the total: plotext puts the legend (one line
+        a series) inside the plot, so a short plot (80×24) shows fewer than it would cover."""
+        height = self.query_one("#history-plot").size.height
+        if not height:  # not laid out yet
+            return self.MAX_SERIES
+        room = height - 5  # title, axis, tick labels and x label take the rest
+        return max(1, min(self.MAX_SERIES, room // 3))  # the legend covers a third at most
+
     def series(self) -> dict[str, tuple[list[int], list[float]]]:
         """What the plot shows: total plus the highlighted exam's chapters (x = exam order)."""
         order = {p.exam_id: i + 1 for i, p in enumerate(self.trends.get("total", []))}
@@ -125,7 +138,7 @@ class ExamHistoryScreen(ExamScreenBase):
                 (c for c in self.trends if c != "total"), key=lambda c: -len(self.trends[c])
             )
         out: dict[str, tuple[list[int], list[float]]] = {}
-        for name in ["total", *codes[: self.MAX_SERIES]]:
+        for name in ["total", *codes[: self.series_limit()]]:
             points = [p for p in self.trends.get(name, []) if p.exam_id in order]
             if points:
                 out[name] = (

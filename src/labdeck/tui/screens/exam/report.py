@@ -47,7 +47,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
     DEFAULT_CSS = """
     ExamReportScreen #report-summary { height: auto; padding: 0 1; }
     ExamReportScreen #report-main { height: 1fr; }
-    ExamReportScreen #report-left { width: 2fr; min-width: 40; }
+    ExamReportScreen #report-left { width: 2fr; min-width: 44; }
     ExamReportScreen #report-questions { height: 2fr; border: round $primary 40%; }
     ExamReportScreen #report-chapters { height: 1fr; border: round $primary 40%; }
     ExamReportScreen #report-detail { width: 3fr; padding: 0 1; border: round $primary 20%; }
@@ -72,6 +72,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         # the latest ticks per question position, written in order by ``_store_ticks``
         self.pending_ticks: dict[int, tuple[int, list[dict[str, Any]]]] = {}
         self._ticks_lock = threading.Lock()
+        self._detail_row = -1  # the question the detail pane shows
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -97,11 +98,21 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         self.title = "Exam report"
         self.sub_title = f"exam {self.exam_id}"
         questions = self.query_one("#report-questions", DataTable)
-        questions.add_columns("#", "Ch.", "Verdict", "Quality", "Score", "Time")
+        # short headers: every column fits the left pane at 80 columns
+        questions.add_columns("#", "Ch.", "Verdict", "Q", "Score", "Time")
         chapters = self.query_one("#report-chapters", DataTable)
-        chapters.add_columns("Chapter", "Score", "Answered", "Mean q.", "Time")
+        chapters.add_columns("Ch.", "Score", "Done", "Avg q", "Time")
         self._set_busy(True, "Loading the report…")
         self.load()
+
+    # once applied the grades are final: the footer shows these keys dimmed (digits, not
+    # shown there, still say why with a notification)
+    FINAL_ACTIONS = frozenset({"record_ticks", "rate", "rate_prefix", "apply"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.FINAL_ACTIONS and self.report is not None and self.report.applied:
+            return None
+        return True
 
     def _set_busy(self, busy: bool, message: str = "") -> None:
         self.busy = busy
@@ -135,6 +146,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
 
     def _show(self, report: ExamReport, keep_row: int | None = None) -> None:
         self.report = report
+        self.refresh_bindings()  # applied or not: which keys the footer offers
         self._set_busy(False)
         summary = Text()
         summary.append(f"Score {fmt_score(report.score)}", style="bold")
@@ -192,6 +204,9 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
 
     @on(DataTable.RowHighlighted, "#report-questions")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row != self._detail_row:  # another question: read it from the top
+            self._detail_row = event.cursor_row
+            self.query_one("#report-detail").scroll_home(animate=False)
         self._show_detail(event.cursor_row)
 
     def selected(self) -> QuestionReport | None:
@@ -313,7 +328,12 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
 
     def _record(self, q: QuestionReport, ticks: Ticks) -> None:
         q.checklist = [dict(row) for row in ticks.stored()]  # shown at once; stored next
-        self.query_one("#detail-points", Static).update(self._points_text(q))
+        points = self.query_one("#detail-points", Static)
+        points.update(self._points_text(q))
+        # the ticks being changed are in view, wherever the pane was (at 80×24 they start
+        # below the prompt and the answer)
+        detail = self.query_one("#report-detail")
+        detail.call_after_refresh(detail.scroll_to_widget, points, top=True, animate=False)
         self.pending_ticks[q.position] = (ticks.quality(), [dict(r) for r in ticks.stored()])
         self._store_ticks(q.position)
 

@@ -50,7 +50,8 @@ class ExamSetupScreen(ExamScreenBase):
         Binding("ctrl+s", "start", "Start exam", priority=True),
         Binding("ctrl+r", "resume", "Resume unfinished", priority=True),
         Binding("ctrl+o", "history", "History", priority=True),
-        Binding("ctrl+a", "select_all", "All chapters", priority=True),
+        # not a priority: in a number field ctrl+a is the field's own (cursor to the start)
+        Binding("ctrl+a", "select_all", "All chapters"),
         Binding("escape", "app.pop_screen", "Back"),
     ]
 
@@ -73,7 +74,7 @@ class ExamSetupScreen(ExamScreenBase):
                 )
                 yield Label("Chapters (space toggles · ctrl+a all)", classes="setup-label")
                 yield SelectionList(id="setup-chapters")
-            with VerticalScroll(id="setup-form"):
+            with VerticalScroll(id="setup-form", can_focus=False):  # tab goes to its fields
                 yield Label("Questions", classes="setup-label")
                 yield Input("10", id="setup-n", type="integer", compact=True)
                 yield Label("Seconds per question (0 = untimed)", classes="setup-label")

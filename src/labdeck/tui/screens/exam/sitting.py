@@ -162,6 +162,8 @@ class ExamScreen(OneExamScreen):
         area = self.query_one("#exam-answer", TextArea)
         if area.text != q.answer:
             area.load_text(q.answer)
+            # typing on, as after a move back or a resume, continues the answer, not its start
+            area.move_cursor(area.document.end)
         area.read_only = False
         area.focus()
         self.query_one("#exam-body").scroll_home(animate=False)
