@@ -151,6 +151,7 @@ def _parse_foreign(path: Path, args: argparse.Namespace) -> list:
 
 def cmd_decks(args: argparse.Namespace) -> int:
     from labdeck.store.queries import list_decks
+    from labdeck.textfmt import counted
 
     decks = list_decks(_store(args))
     if args.json:
@@ -175,7 +176,8 @@ def cmd_decks(args: argparse.Namespace) -> int:
     for deck in decks:
         kinds = _kinds_text(_sum_kinds(c.by_kind for c in deck.chapters))
         print(
-            f"{deck.name}  [{deck.key}]  {len(deck.chapters)} chapters, {deck.cards} cards{kinds}"
+            f"{deck.name}  [{deck.key}]  {counted(len(deck.chapters), 'chapter')}, "
+            f"{counted(deck.cards, 'card')}{kinds}"
         )
         if args.chapters:
             for chapter in deck.chapters:

@@ -151,3 +151,8 @@ def without_media(text: str) -> str:
         return text
     kept = (line for line in text.split("\n") if not is_media_line(line))
     return "\n".join(_INLINE_IMAGES.sub("", line) for line in kept)
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``"1 chapter"``, ``"2 chapters"``: a count with its noun in the right number."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"

@@ -248,3 +248,13 @@ def test_version_and_errors_without_traceback(home: Path, tmp_path: Path) -> Non
         text=True,
     )
     assert out.returncode == 1 and "no such file" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_summaries_count_in_the_right_number(empty_home: Path, tmp_path: Path, capsys) -> None:
+    one = tmp_path / "one.md"
+    one.write_text("# B1 Chapter\n\n## Item\n\nA body.\n", encoding="utf-8")
+    code, out, _ = run(capsys, "import", str(one), "--dry-run")
+    assert code == 0 and "1 chapter, 1 item;" in out
+    assert run(capsys, "import", str(one))[0] == 0
+    _code, out, _ = run(capsys, "decks")
+    assert "1 chapter, 1 card" in out and "1 chapters" not in out

@@ -32,6 +32,7 @@ from labdeck.ingest.fingerprint import content_changed, content_fingerprint, rec
 from labdeck.ingest.prompts import EnglishTerms, outline_prompt
 from labdeck.store import Store, overrides
 from labdeck.store.models import Card, CardState, Chapter, Deck
+from labdeck.textfmt import counted
 
 TITLE_MATCH = 85  # fuzzy ratio for "same item title"
 POSITION_MATCH = 50  # weaker title check when matching by position
@@ -74,7 +75,7 @@ class ImportReport:
         verb = "would import" if self.dry_run else "imported"
         parts = [
             f"{verb} {self.path} ({self.kind}) into deck {self.deck!r}:",
-            f"{self.chapters} chapters, {self.items} items;",
+            f"{counted(self.chapters, 'chapter')}, {counted(self.items, 'item')};",
             f"{len(self.created)} new, {len(self.updated)} updated, {self.unchanged} unchanged",
         ]
         if self.attached:
