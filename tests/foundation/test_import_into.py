@@ -179,3 +179,38 @@ def test_into_refuses_files_that_bring_their_own_deck(tmp_path: Path, home: Path
     csv = write(tmp_path, "cards.csv", "front,back\nq,a\n")
     code, _, err = run(capsys, "import", "--into", "interview", str(csv))
     assert code == 2 and "--into attaches outline / Q&A documents" in err
+
+
+# ---------------------------------------------------------------- outlines linked by chapter
+
+
+OWN_OUTLINE = """# B1 Bad habits of mine
+
+## Sleeping late
+
+Go to bed at ten.
+"""
+
+SAME_CHAPTERS = """# B1 Attention mechanism
+
+## 瓶颈问题
+
+The fixed-length vector is a bottleneck.
+"""
+
+
+def test_an_outline_reusing_a_chapter_code_only_is_a_deck_of_its_own(
+    tmp_path: Path, home: Path, capsys
+) -> None:
+    """"B1" alone is no sign of exam B: the chapter's title must agree too."""
+    report = imported(capsys, str(write(tmp_path, "mine.md", OWN_OUTLINE)))
+    assert report["deck"] != "exam-b" and report["attached"] == []
+    decks, _cards, notes = state(home)
+    assert report["deck"] in decks and not any(k.startswith("exam-b:") for k in notes)
+
+
+def test_an_outline_with_the_exams_chapters_attaches_to_it(
+    tmp_path: Path, home: Path, capsys
+) -> None:
+    report = imported(capsys, str(write(tmp_path, "notes.md", SAME_CHAPTERS)))
+    assert report["deck"] == "exam-b" and report["attached"] == ["exam-b:b1.2"]

@@ -200,13 +200,26 @@ def _linked_deck(session: Session, doc: ParsedDocument) -> Deck | None:
     for deck in decks:
         if any(fold(alias) == fold(doc.title) for alias in (deck.name, *deck.aliases)):
             return deck
-    if doc.kind == "outline":
-        codes = {c.code for c in doc.chapters}
+    if doc.kind == "outline" and doc.chapters:
         for deck in decks:
-            own = set(session.exec(select(Chapter.code).where(Chapter.deck_id == deck.id)).all())
-            if codes and codes <= own:
+            own = {
+                c.code: c for c in session.exec(select(Chapter).where(Chapter.deck_id == deck.id))
+            }
+            if not all(c.code in own for c in doc.chapters):
+                continue
+            # Codes alone ("B1") are too weak a sign: most chapters must also be titled alike,
+            # or a learner's own outline that numbers its chapters B1, B2 would file its notes
+            # under the shipped exam's chapters.
+            alike = sum(_same_chapter_title(c, own[c.code]) for c in doc.chapters)
+            if 2 * alike >= len(doc.chapters):
                 return deck
     return None
+
+
+def _same_chapter_title(pch: ParsedChapter, chapter: Chapter) -> bool:
+    wanted = fold(pch.title)
+    titles = (chapter.title, chapter.title_zh)
+    return any(t and fuzz.ratio(wanted, fold(t)) >= TITLE_MATCH for t in titles)
 
 
 def _target_chapter(
