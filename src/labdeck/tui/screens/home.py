@@ -57,6 +57,15 @@ class HomeScreen(LabdeckScreen):
         Binding("q", "app.quit", "Quit"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.progress_shown: list[str] = []  # the progress lines shown, in order
+        # where each showing of the counts came from, in order: "snapshot" (the last
+        # session's, still valid: home_view), "store" (read by the worker). Set here, not in
+        # ``on_mount``: the app's idle check reads it from its first tick, which can come
+        # before the screen is mounted on a loaded machine.
+        self.counts_sources: list[str] = []
+
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         with Horizontal(id="home"):
@@ -77,10 +86,6 @@ class HomeScreen(LabdeckScreen):
         tree.show_root = True
         tree.auto_expand = False
         tree.root.data = Scope()  # Enter studies everything even before the counts arrive
-        self.progress_shown: list[str] = []  # the progress lines shown, in order
-        # where each showing of the counts came from, in order: "snapshot" (the last
-        # session's, still valid: home_view), "store" (read by the worker)
-        self.counts_sources: list[str] = []
         if not self.services.workspace.store_opened:
             services = self.services
             day = study_day(services.now(), services.settings.rollover_hour)
