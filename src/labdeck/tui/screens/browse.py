@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
-from rich.cells import cell_len
+from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 
 from labdeck.store import Store, overrides
 from labdeck.store.browse_query import Field, Node, QueryError, both, parse
@@ -39,6 +40,7 @@ from labdeck.textfmt import math_as_text, readable_math
 from labdeck.tui.literal import literal
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
+from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 STATES: tuple[tuple[str, str], ...] = (
     ("any state", "all"),
@@ -61,6 +63,13 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("ivl", "ivl", 4),
 )
 SORTABLE = [key for key, _, _ in COLUMNS if key != "mark"]
+# Rows put in the table with its first frame (more than a tall terminal shows); the rest of
+# the page follows in batches of MORE_ROWS, FILL_GAP_S apart (a frame is drawn in between:
+# ``call_after_refresh`` ran before it), so the first rows are drawn at once and keys are
+# handled between batches (the shipped deck's 970 rows at once held the screen 0.4 s).
+FIRST_ROWS = 80
+MORE_ROWS = 200
+FILL_GAP_S = 0.03
 FIXED = sum(w + 2 for _, _, w in COLUMNS) + 2 + 2  # cell padding, the prompt's, a scrollbar
 TYPE_LABEL = {"essay": "essay", "cloze": "cloze", "choice": "mc", "truefalse": "tf"}
 STATE_STYLE = {
@@ -127,12 +136,12 @@ def fit(value: str, width: int) -> str:
     value = " ".join(value.split())
     if cell_len(value) <= width:
         return value
-    out = ""
-    for ch in value:
-        if cell_len(out + ch) > width - 1:
-            break
-        out += ch
-    return out + "…"
+    used = 0  # one pass, each character measured once (it measured the growing prefix)
+    for index, ch in enumerate(value):
+        used += get_character_cell_size(ch)
+        if used > width - 1:
+            return value[:index] + "…"
+    return value + "…"
 
 
 def ease_text(permille: int) -> str:
@@ -282,6 +291,7 @@ class BrowseScreen(LabdeckScreen):
         # result says what it was computed for, and a result for an older search (or a row no
         # longer highlighted) is dropped when it lands late.
         self._filter_generation = 0
+        self._fill_generation = 0  # a fill still adding rows stops when a newer one starts
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -297,7 +307,7 @@ class BrowseScreen(LabdeckScreen):
         yield LiteralTable(id="browse-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="browse-detail"):
             yield CardMarkdown(id="browse-card")
-        yield Footer()
+        yield SteadyFooter()  # Footer recomposed (and restyled) its keys on each focus change
 
     def on_mount(self) -> None:
         self.title = "Browse"
@@ -444,14 +454,45 @@ class BrowseScreen(LabdeckScreen):
         ]
 
     def _fill(self, keep: int | None = 0) -> None:
+        """Put ``self.shown`` in the table: the first rows (through the one to keep the
+        cursor on) now, the rest a batch per frame (``_fill_more``)."""
         table = self.query_one("#browse-table", DataTable)
         table.clear()
+        self._fill_generation += 1
+        cursor = min(keep, len(self.shown) - 1) if self.shown and keep is not None else None
+        first = max(FIRST_ROWS, (cursor or 0) + table.size.height + 1)
+        self._add_rows(0, first)
+        if cursor is not None:
+            table.move_cursor(row=cursor, animate=False)
+            # the detail pane (a Markdown of many blocks to style) after the rows are drawn
+            self.call_after_refresh(self._detail_of_current)
+        if first < len(self.shown):
+            self.set_timer(FILL_GAP_S, partial(self._fill_more, self._fill_generation, first))
+
+    def _add_rows(self, start: int, end: int) -> None:
+        table = self.query_one("#browse-table", DataTable)
         today = self.today or date.today()
-        for row in self.shown:
+        for row in self.shown[start:end]:
             table.add_row(*self._cells(row, today), key=str(row.id))
-        if self.shown and keep is not None:
-            table.move_cursor(row=min(keep, len(self.shown) - 1), animate=False)
-            self.show_detail(self.shown[min(keep, len(self.shown) - 1)])
+
+    def _fill_more(self, generation: int, start: int) -> None:
+        """The next batch of rows, unless a newer fill replaced these rows meanwhile."""
+        if not self.is_attached or generation != self._fill_generation:
+            return
+        end = start + MORE_ROWS
+        self._add_rows(start, end)
+        if end < len(self.shown):
+            self.set_timer(FILL_GAP_S, partial(self._fill_more, generation, end))
+
+    def _detail_of_current(self) -> None:
+        row = self._current() if self.is_attached else None
+        if row is not None and (self.detail is None or self.detail.row is not row):
+            self.show_detail(row)
+
+    def rows_filled(self) -> bool:
+        """Every row of the page is in the table (the last batch was added)."""
+        table = self.query_one("#browse-table", DataTable)
+        return table.row_count == len(self.shown)
 
     # ------------------------------------------------------------ detail
 
@@ -569,7 +610,8 @@ class BrowseScreen(LabdeckScreen):
         self.marked = marked
         table = self.query_one("#browse-table", DataTable)
         for row in self.shown:
-            if row.id in changed:
+            # a row not in the table yet (``_fill_more``) gets its mark when it is added
+            if row.id in changed and str(row.id) in table.rows:
                 mark = Text("●", style="bold magenta") if row.id in marked else ""
                 table.update_cell(str(row.id), "mark", mark)
         self._show_count()

@@ -121,6 +121,10 @@ class HomeScreen(LabdeckScreen):
             lines = [p.short() for p in scheduler.exam_projections()]
             self.app.call_from_thread(self._show_exams, lines)
         self.app.services.startup_chores()
+        # Browse's module (its queries, the ORM models the chores just imported, DataTable,
+        # Select, Markdown) while the learner reads the counts: pressing `b` then costs the
+        # screen, not 0.2-0.3 s of imports (the idle warm-up came only after 1.5 s idle).
+        import labdeck.tui.screens.browse  # noqa: F401
 
     def _show_progress(self, message: str) -> None:
         """What opening the decks is doing, in the tree's place until the counts come."""
