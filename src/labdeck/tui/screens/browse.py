@@ -40,7 +40,7 @@ from labdeck.textfmt import math_as_text, readable_math
 from labdeck.tui.literal import literal
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
-from labdeck.tui.widgets.steadyfooter import SteadyFooter
+from labdeck.tui.widgets.quickfooter import QuickFooter
 
 STATES: tuple[tuple[str, str], ...] = (
     ("any state", "all"),
@@ -307,7 +307,7 @@ class BrowseScreen(LabdeckScreen):
         yield LiteralTable(id="browse-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="browse-detail"):
             yield CardMarkdown(id="browse-card")
-        yield SteadyFooter()  # Footer recomposed (and restyled) its keys on each focus change
+        yield QuickFooter()  # Footer recomposed (and restyled) its keys on each focus change
 
     def on_mount(self) -> None:
         self.title = "Browse"
@@ -464,8 +464,7 @@ class BrowseScreen(LabdeckScreen):
         self._add_rows(0, first)
         if cursor is not None:
             table.move_cursor(row=cursor, animate=False)
-            # the detail pane (a Markdown of many blocks to style) after the rows are drawn
-            self.call_after_refresh(self._detail_of_current)
+            self.show_detail(self.shown[cursor])
         if first < len(self.shown):
             self.set_timer(FILL_GAP_S, partial(self._fill_more, self._fill_generation, first))
 
@@ -483,11 +482,6 @@ class BrowseScreen(LabdeckScreen):
         self._add_rows(start, end)
         if end < len(self.shown):
             self.set_timer(FILL_GAP_S, partial(self._fill_more, generation, end))
-
-    def _detail_of_current(self) -> None:
-        row = self._current() if self.is_attached else None
-        if row is not None and (self.detail is None or self.detail.row is not row):
-            self.show_detail(row)
 
     def rows_filled(self) -> bool:
         """Every row of the page is in the table (the last batch was added)."""

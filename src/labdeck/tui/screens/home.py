@@ -10,7 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Static, Tree
+from textual.widgets import Header, Static, Tree
 
 from labdeck.clock import study_day
 from labdeck.tui import home_view
@@ -18,6 +18,7 @@ from labdeck.tui.home_view import HomeView
 from labdeck.tui.literal import plain
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.heatmap import Heatmap
+from labdeck.tui.widgets.quickfooter import QuickFooter
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class Scope:
         if self.chapter:
             return f"{self.deck} · {self.chapter}"
         return self.deck or "all decks"
+
+
+# Refreshes the store's opening waits for the footer's keys at most (they take 2-3).
+FOOTER_WAITS = 8
 
 
 def counts_text(new: int, learn: int, due: int) -> Text:
@@ -77,7 +82,7 @@ class HomeScreen(LabdeckScreen):
                 yield Static("Reviews, last 12 weeks", classes="subtitle")
                 yield Heatmap(id="heatmap", classes="panel")
                 yield Static(id="grader-status", classes="dim")
-        yield Footer()
+        yield QuickFooter()
 
     def on_mount(self) -> None:
         self.title = "labdeck"
@@ -98,10 +103,20 @@ class HomeScreen(LabdeckScreen):
         tree.focus()
 
     def on_screen_resume(self) -> None:
-        # Pushing the screen resumes it too (that starts the first refresh). The store is
-        # opened (SQLAlchemy imported, migrations checked) after the frame is drawn: a worker
-        # started before it shares the GIL with that frame and delays it.
-        self.call_after_refresh(self.refresh_data)
+        # Being shown first resumes the screen too (that starts the first refresh). The store
+        # is opened (SQLAlchemy imported, migrations checked) after the first frame is drawn
+        # and the footer has its keys: a worker started before shares the GIL with that work
+        # and delays it (the footer's keys came 0.3 s after the first frame, not 1-2 frames).
+        self.call_after_refresh(self._refresh_after_footer)
+
+    def _refresh_after_footer(self, tries: int = 0) -> None:
+        """``refresh_data`` once the footer shows its keys (Textual's ``Footer`` composes
+        them after the first refresh, when the focus has set the bindings), or after
+        ``FOOTER_WAITS`` refreshes without them."""
+        if tries < FOOTER_WAITS and not self.query_one(QuickFooter).children:
+            self.call_after_refresh(self._refresh_after_footer, tries + 1)
+            return
+        self.refresh_data()
 
     @work(thread=True, exclusive=True, group="home-refresh")
     def refresh_data(self) -> None:
