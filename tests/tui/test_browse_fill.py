@@ -62,7 +62,8 @@ async def test_a_newer_search_stops_the_older_fill(make_app, monkeypatch):
 
 
 async def test_marks_made_before_a_row_was_added_show_on_it(make_app, monkeypatch):
-    _slow_batches(monkeypatch)
+    monkeypatch.setattr(browse, "MORE_ROWS", 2000)  # the rest in one batch…
+    monkeypatch.setattr(browse, "FILL_GAP_S", 2.0)  # …well after the marks are made
     async with make_app().run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
         table = screen.query_one("#browse-table", DataTable)

@@ -64,9 +64,11 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 SORTABLE = [key for key, _, _ in COLUMNS if key != "mark"]
 # Rows put in the table with its first frame (more than a tall terminal shows); the rest of
-# the page follows in batches of MORE_ROWS, FILL_GAP_S apart (a frame is drawn in between:
-# ``call_after_refresh`` ran before it), so the first rows are drawn at once and keys are
-# handled between batches (the shipped deck's 970 rows at once held the screen 0.4 s).
+# the page follows in batches of MORE_ROWS, each FILL_GAP_S after the frame that laid out the
+# one before (``screen_layout_refresh_signal``), so the first rows are drawn at once and keys
+# are handled between batches. (The shipped deck's 970 rows at once held the screen 0.4 s;
+# batches on a plain timer starved the frame on a loaded machine: ``call_after_refresh`` and
+# the timer both ran before it.)
 FIRST_ROWS = 80
 MORE_ROWS = 200
 FILL_GAP_S = 0.03
@@ -292,6 +294,7 @@ class BrowseScreen(LabdeckScreen):
         # longer highlighted) is dropped when it lands late.
         self._filter_generation = 0
         self._fill_generation = 0  # a fill still adding rows stops when a newer one starts
+        self._fill_next: tuple[int, int] | None = None  # (generation, first row) to add next
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -315,7 +318,8 @@ class BrowseScreen(LabdeckScreen):
         self.query_one("#browse-search", Input).tooltip = SEARCH_HELP
         self._columns()
         self.query_one("#browse-table", DataTable).focus()
-        self.load()
+        self.screen_layout_refresh_signal.subscribe(self, self._laid_out)
+        self.load(self._search_now())
 
     def _columns(self) -> None:
         table = self.query_one("#browse-table", DataTable)
@@ -336,17 +340,27 @@ class BrowseScreen(LabdeckScreen):
     # ------------------------------------------------------------ loading
 
     @work(thread=True, exclusive=True, group="browse-load")
-    def load(self, select_id: int | None = None) -> None:
+    def load(self, search: Search | None, select_id: int | None = None) -> None:
+        """The decks (for the scope menu), the study day and, for ``search`` (what the box and
+        menus said when the screen opened), the first page of rows: one trip to a thread."""
         services = self.services
         try:
             decks = list_decks(services.store)
             today = services.scheduler().today()
+            page = find_rows(services.store, search, today) if search is not None else None
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"Could not load cards: {exc}", severity="error")
             return
-        self.app.call_from_thread(self._loaded, decks, today, select_id)
+        self.app.call_from_thread(self._loaded, decks, today, select_id, search, page)
 
-    def _loaded(self, decks: list[Any], today: date, select_id: int | None) -> None:
+    def _loaded(
+        self,
+        decks: list[Any],
+        today: date,
+        select_id: int | None,
+        search: Search | None = None,
+        page: BrowsePage | None = None,
+    ) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
         self.today = today
@@ -364,6 +378,12 @@ class BrowseScreen(LabdeckScreen):
             scope.set_options(options)
             values = {v for _, v in options}
             scope.value = current if current in values else ""
+        if page is not None and search is not None and self._search_now() == search:
+            # nothing was typed or chosen meanwhile: the page read with the decks is current
+            self.search = search
+            self._filter_generation += 1
+            self._show_rows(page, select_id, self._filter_generation)
+            return
         self.apply_filters(select_id)
 
     def _search_now(self) -> Search | None:
@@ -465,14 +485,20 @@ class BrowseScreen(LabdeckScreen):
         if cursor is not None:
             table.move_cursor(row=cursor, animate=False)
             self.show_detail(self.shown[cursor])
-        if first < len(self.shown):
-            self.set_timer(FILL_GAP_S, partial(self._fill_more, self._fill_generation, first))
+        self._fill_next = (self._fill_generation, first) if first < len(self.shown) else None
 
     def _add_rows(self, start: int, end: int) -> None:
         table = self.query_one("#browse-table", DataTable)
         today = self.today or date.today()
         for row in self.shown[start:end]:
             table.add_row(*self._cells(row, today), key=str(row.id))
+
+    def _laid_out(self, _screen: object) -> None:
+        """A frame laid out the rows added so far: the next batch (if any) a moment later."""
+        if self._fill_next is not None:
+            generation, start = self._fill_next
+            self._fill_next = None
+            self.set_timer(FILL_GAP_S, partial(self._fill_more, generation, start))
 
     def _fill_more(self, generation: int, start: int) -> None:
         """The next batch of rows, unless a newer fill replaced these rows meanwhile."""
@@ -481,7 +507,7 @@ class BrowseScreen(LabdeckScreen):
         end = start + MORE_ROWS
         self._add_rows(start, end)
         if end < len(self.shown):
-            self.set_timer(FILL_GAP_S, partial(self._fill_more, generation, end))
+            self._fill_next = (generation, end)  # after the frame that lays these out
 
     def rows_filled(self) -> bool:
         """Every row of the page is in the table (the last batch was added)."""
