@@ -13,7 +13,10 @@ not when a widget was mounted or a value computed:
 * ``feedback``    ctrl+s on a typed answer → the frame with the grade (model loaded first);
 * ``next``        the rating key (``=`` then ``3``) → the frame with the next card;
 * ``browse``      ``b`` on Home → the frame with Browse's table filled;
-* whether torch / sentence-transformers were imported by the first frame (they must not be).
+* whether torch / sentence-transformers were imported by the first frame (they must not be);
+* the child's CPU time (``time.process_time``, every thread) at the first frame and at the
+  store's counts, against hello-world's at its first frame: on a loaded machine the wall-clock
+  ratios swing by ±0.4× between runs, the CPU ones by a few hundredths.
 
 The floor is a hello-world Textual app timed the same way in the same run, alternated with
 labdeck so both see the same machine load: spawn → its first frame, spawn → its one Static
@@ -46,6 +49,7 @@ t_spawned = time.time()
 from textual.app import App
 
 MARKS = {"imported": t_spawned}
+CPU = {}  # the child's CPU time (all threads) at each mark: steadier than wall time under load
 WAITING = {}
 
 _display = App._display
@@ -62,6 +66,7 @@ def _hooked(self, screen, renderable):
             done = False
         if done:
             MARKS[name] = now
+            CPU[name] = time.process_time()
             del WAITING[name]
 
 App._display = _hooked
@@ -154,6 +159,7 @@ async def main():
         else:
             MARKS["next"] = None
     close_services(services)  # as `labdeck` ends a session (the next run's snapshot)
+    MARKS["cpu"] = CPU
     print("BENCH " + json.dumps(MARKS))
 
 asyncio.run(main())
@@ -189,6 +195,7 @@ async def main():
         MARKS["heavy_at_interactive"] = []
         await pilot.pause(0.3)
         await after(pilot, "key", ["x"], lambda: str(app.query_one("#today").render()) == "pressed 1")
+    MARKS["cpu"] = CPU
     print("BENCH " + json.dumps(MARKS))
 
 asyncio.run(main())
@@ -241,6 +248,9 @@ def one_run(home: str, child: str = CHILD, *, warm: bool = False) -> dict:
     for key in (*ACTIONS, "key", "card_type"):
         if key in marks:
             run[key] = marks[key]
+    for key in ("mounted", "interactive", "from_store"):
+        if key in marks["cpu"]:
+            run[f"cpu_{key}"] = marks["cpu"][key]
     return run
 
 
@@ -268,6 +278,8 @@ ROWS = (
     ("… with the footer's keys (spawn →)", "footer", "mounted", None, None),
     ("deck counts on screen (spawn →)", "interactive", "interactive", 2.0, None),
     ("counts read from the store (spawn →)", "from_store", "interactive", None, None),
+    ("first frame, the process's CPU time", "cpu_mounted", "cpu_mounted", 1.5, None),
+    ("counts from the store, CPU time", "cpu_from_store", "cpu_interactive", None, None),
     ("review card text (Enter →)", "card", "key", None, 0.1),
     ("Browse open, table filled (b →)", "browse", "key", None, 0.1),
     ("grade key → feedback (ctrl+s →)", "feedback", "key", None, None),
@@ -283,7 +295,7 @@ def table(runs: list[dict], hello: list[dict]) -> list[str]:
     ]
     for what, key, floor_key, ratio_goal, seconds_goal in ROWS:
         app, floor = median(runs, key), median(hello, floor_key)
-        floor_what = "its first frame" if floor_key == "mounted" else "its Static drawn"
+        floor_what = "its first frame" if floor_key.endswith("mounted") else "its Static drawn"
         if floor_key == "key":
             floor_what = "key → Static updated"
         goal = f"≤ {ratio_goal}×" if ratio_goal else ""
