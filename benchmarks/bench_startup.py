@@ -6,12 +6,17 @@ first-run work is measured), running the app headless at 120x36. Every figure is
 not when a widget was mounted or a value computed:
 
 * ``mounted``     process spawn → the home screen's first frame;
+* ``footer``      process spawn → the first frame with the footer's keys (Textual's ``Footer``
+  composes its keys once the bindings are known, after the first refresh: a frame later);
 * ``interactive`` process spawn → the first frame with the deck counts (today's summary);
 * ``card``        Enter on Home → the first frame with the review card's text;
 * ``feedback``    ctrl+s on a typed answer → the frame with the grade (model loaded first);
 * ``next``        the rating key (``=`` then ``3``) → the frame with the next card;
 * ``browse``      ``b`` on Home → the frame with Browse's table filled;
-* whether torch / sentence-transformers were imported by the first frame (they must not be).
+* whether torch / sentence-transformers were imported by the first frame (they must not be);
+* the child's CPU time (``time.process_time``, every thread) at the first frame and at the
+  store's counts, against hello-world's at its first frame: on a loaded machine the wall-clock
+  ratios swing by ±0.4× between runs, the CPU ones by a few hundredths.
 
 The floor is a hello-world Textual app timed the same way in the same run, alternated with
 labdeck so both see the same machine load: spawn → its first frame, spawn → its one Static
@@ -44,6 +49,7 @@ t_spawned = time.time()
 from textual.app import App
 
 MARKS = {"imported": t_spawned}
+CPU = {}  # the child's CPU time (all threads) at each mark: steadier than wall time under load
 WAITING = {}
 
 _display = App._display
@@ -60,6 +66,7 @@ def _hooked(self, screen, renderable):
             done = False
         if done:
             MARKS[name] = now
+            CPU[name] = time.process_time()
             del WAITING[name]
 
 App._display = _hooked
@@ -110,6 +117,7 @@ async def main():
     MARKS["opened"] = time.time()
     home = lambda: isinstance(app.screen, HomeScreen)
     WAITING["mounted"] = home
+    WAITING["footer"] = lambda: home() and len(app.screen.query("FooterKey")) > 0
     WAITING["interactive"] = lambda: home() and text_of(app.screen, "#today")
     WAITING["from_store"] = lambda: home() and "store" in app.screen.counts_sources
     async with app.run_test(size=(120, 36)) as pilot:
@@ -119,6 +127,7 @@ async def main():
         MARKS["heavy_at_interactive"] = sorted(m for m in HEAVY if m in sys.modules)
         MARKS["source"] = app.screen.counts_sources[0]
         await drawn("from_store")
+        await drawn("footer")
         await pilot.pause(0.3)  # the chapters' rows and the start-up chores settle
         if WARM:  # --warm: the learner looked at Home until the idle warm-up was done
             await asyncio.to_thread(grader_loaded, services)
@@ -150,6 +159,7 @@ async def main():
         else:
             MARKS["next"] = None
     close_services(services)  # as `labdeck` ends a session (the next run's snapshot)
+    MARKS["cpu"] = CPU
     print("BENCH " + json.dumps(MARKS))
 
 asyncio.run(main())
@@ -185,6 +195,7 @@ async def main():
         MARKS["heavy_at_interactive"] = []
         await pilot.pause(0.3)
         await after(pilot, "key", ["x"], lambda: str(app.query_one("#today").render()) == "pressed 1")
+    MARKS["cpu"] = CPU
     print("BENCH " + json.dumps(MARKS))
 
 asyncio.run(main())
@@ -227,6 +238,7 @@ def one_run(home: str, child: str = CHILD, *, warm: bool = False) -> dict:
         "imported": marks["imported"] - start,
         "store_open": marks["opened"] - marks["imported"],
         "mounted": marks["mounted"] - start,
+        "footer": marks.get("footer", marks["mounted"]) - start,
         "interactive": marks["interactive"] - start,
         "from_store": marks.get("from_store", marks["interactive"]) - start,
         "source": marks.get("source"),
@@ -236,6 +248,9 @@ def one_run(home: str, child: str = CHILD, *, warm: bool = False) -> dict:
     for key in (*ACTIONS, "key", "card_type"):
         if key in marks:
             run[key] = marks[key]
+    for key in ("mounted", "interactive", "from_store"):
+        if key in marks["cpu"]:
+            run[f"cpu_{key}"] = marks["cpu"][key]
     return run
 
 
@@ -260,8 +275,11 @@ def median(runs: list[dict], key: str) -> float:
 # (row, labdeck's key, hello-world's key, goal as a ratio, goal in seconds after the action)
 ROWS = (
     ("first frame (spawn →)", "mounted", "mounted", 1.5, None),
+    ("… with the footer's keys (spawn →)", "footer", "mounted", None, None),
     ("deck counts on screen (spawn →)", "interactive", "interactive", 2.0, None),
     ("counts read from the store (spawn →)", "from_store", "interactive", None, None),
+    ("first frame, the process's CPU time", "cpu_mounted", "cpu_mounted", 1.5, None),
+    ("counts from the store, CPU time", "cpu_from_store", "cpu_interactive", None, None),
     ("review card text (Enter →)", "card", "key", None, 0.1),
     ("Browse open, table filled (b →)", "browse", "key", None, 0.1),
     ("grade key → feedback (ctrl+s →)", "feedback", "key", None, None),
@@ -277,7 +295,7 @@ def table(runs: list[dict], hello: list[dict]) -> list[str]:
     ]
     for what, key, floor_key, ratio_goal, seconds_goal in ROWS:
         app, floor = median(runs, key), median(hello, floor_key)
-        floor_what = "its first frame" if key == "mounted" else "its Static drawn"
+        floor_what = "its first frame" if floor_key.endswith("mounted") else "its Static drawn"
         if floor_key == "key":
             floor_what = "key → Static updated"
         goal = f"≤ {ratio_goal}×" if ratio_goal else ""
@@ -305,7 +323,8 @@ def main() -> int:
     when = "after the idle warm-up" if args.warm else "0.3 s after the counts"
     print(f"labdeck start-up, {args.runs} runs (seconds; spawn-relative or after the action):")
     print(f"  actions {when}")
-    for key in ("imported", "store_open", "mounted", "interactive", "from_store", *ACTIONS):
+    keys = ("imported", "store_open", "mounted", "footer", "interactive", "from_store")
+    for key in (*keys, *ACTIONS):
         values = [r[key] for r in runs if r.get(key) is not None]
         if values:
             print(

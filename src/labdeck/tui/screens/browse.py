@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
-from rich.cells import cell_len
+from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 
 from labdeck.store import Store, overrides
 from labdeck.store.browse_query import Field, Node, QueryError, both, parse
@@ -39,6 +40,7 @@ from labdeck.textfmt import math_as_text, readable_math
 from labdeck.tui.literal import literal
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
+from labdeck.tui.widgets.quickfooter import QuickFooter
 
 STATES: tuple[tuple[str, str], ...] = (
     ("any state", "all"),
@@ -61,6 +63,15 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("ivl", "ivl", 4),
 )
 SORTABLE = [key for key, _, _ in COLUMNS if key != "mark"]
+# Rows put in the table with its first frame (more than a tall terminal shows); the rest of
+# the page follows in batches of MORE_ROWS, each FILL_GAP_S after the frame that laid out the
+# one before (``screen_layout_refresh_signal``), so the first rows are drawn at once and keys
+# are handled between batches. (The shipped deck's 970 rows at once held the screen 0.4 s;
+# batches on a plain timer starved the frame on a loaded machine: ``call_after_refresh`` and
+# the timer both ran before it.)
+FIRST_ROWS = 80
+MORE_ROWS = 200
+FILL_GAP_S = 0.03
 FIXED = sum(w + 2 for _, _, w in COLUMNS) + 2 + 2  # cell padding, the prompt's, a scrollbar
 TYPE_LABEL = {"essay": "essay", "cloze": "cloze", "choice": "mc", "truefalse": "tf"}
 STATE_STYLE = {
@@ -127,12 +138,12 @@ def fit(value: str, width: int) -> str:
     value = " ".join(value.split())
     if cell_len(value) <= width:
         return value
-    out = ""
-    for ch in value:
-        if cell_len(out + ch) > width - 1:
-            break
-        out += ch
-    return out + "…"
+    used = 0  # one pass, each character measured once (it measured the growing prefix)
+    for index, ch in enumerate(value):
+        used += get_character_cell_size(ch)
+        if used > width - 1:
+            return value[:index] + "…"
+    return value + "…"
 
 
 def ease_text(permille: int) -> str:
@@ -282,6 +293,8 @@ class BrowseScreen(LabdeckScreen):
         # result says what it was computed for, and a result for an older search (or a row no
         # longer highlighted) is dropped when it lands late.
         self._filter_generation = 0
+        self._fill_generation = 0  # a fill still adding rows stops when a newer one starts
+        self._fill_next: tuple[int, int] | None = None  # (generation, first row) to add next
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -297,7 +310,7 @@ class BrowseScreen(LabdeckScreen):
         yield LiteralTable(id="browse-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="browse-detail"):
             yield CardMarkdown(id="browse-card")
-        yield Footer()
+        yield QuickFooter()  # Footer recomposed (and restyled) its keys on each focus change
 
     def on_mount(self) -> None:
         self.title = "Browse"
@@ -305,7 +318,8 @@ class BrowseScreen(LabdeckScreen):
         self.query_one("#browse-search", Input).tooltip = SEARCH_HELP
         self._columns()
         self.query_one("#browse-table", DataTable).focus()
-        self.load()
+        self.screen_layout_refresh_signal.subscribe(self, self._laid_out)
+        self.load(self._search_now())
 
     def _columns(self) -> None:
         table = self.query_one("#browse-table", DataTable)
@@ -326,17 +340,27 @@ class BrowseScreen(LabdeckScreen):
     # ------------------------------------------------------------ loading
 
     @work(thread=True, exclusive=True, group="browse-load")
-    def load(self, select_id: int | None = None) -> None:
+    def load(self, search: Search | None, select_id: int | None = None) -> None:
+        """The decks (for the scope menu), the study day and, for ``search`` (what the box and
+        menus said when the screen opened), the first page of rows: one trip to a thread."""
         services = self.services
         try:
             decks = list_decks(services.store)
             today = services.scheduler().today()
+            page = find_rows(services.store, search, today) if search is not None else None
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"Could not load cards: {exc}", severity="error")
             return
-        self.app.call_from_thread(self._loaded, decks, today, select_id)
+        self.app.call_from_thread(self._loaded, decks, today, select_id, search, page)
 
-    def _loaded(self, decks: list[Any], today: date, select_id: int | None) -> None:
+    def _loaded(
+        self,
+        decks: list[Any],
+        today: date,
+        select_id: int | None,
+        search: Search | None = None,
+        page: BrowsePage | None = None,
+    ) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
         self.today = today
@@ -354,6 +378,12 @@ class BrowseScreen(LabdeckScreen):
             scope.set_options(options)
             values = {v for _, v in options}
             scope.value = current if current in values else ""
+        if page is not None and search is not None and self._search_now() == search:
+            # nothing was typed or chosen meanwhile: the page read with the decks is current
+            self.search = search
+            self._filter_generation += 1
+            self._show_rows(page, select_id, self._filter_generation)
+            return
         self.apply_filters(select_id)
 
     def _search_now(self) -> Search | None:
@@ -444,14 +474,45 @@ class BrowseScreen(LabdeckScreen):
         ]
 
     def _fill(self, keep: int | None = 0) -> None:
+        """Put ``self.shown`` in the table: the first rows (through the one to keep the
+        cursor on) now, the rest a batch per frame (``_fill_more``)."""
         table = self.query_one("#browse-table", DataTable)
         table.clear()
+        self._fill_generation += 1
+        cursor = min(keep, len(self.shown) - 1) if self.shown and keep is not None else None
+        first = max(FIRST_ROWS, (cursor or 0) + table.size.height + 1)
+        self._add_rows(0, first)
+        if cursor is not None:
+            table.move_cursor(row=cursor, animate=False)
+            self.show_detail(self.shown[cursor])
+        self._fill_next = (self._fill_generation, first) if first < len(self.shown) else None
+
+    def _add_rows(self, start: int, end: int) -> None:
+        table = self.query_one("#browse-table", DataTable)
         today = self.today or date.today()
-        for row in self.shown:
+        for row in self.shown[start:end]:
             table.add_row(*self._cells(row, today), key=str(row.id))
-        if self.shown and keep is not None:
-            table.move_cursor(row=min(keep, len(self.shown) - 1), animate=False)
-            self.show_detail(self.shown[min(keep, len(self.shown) - 1)])
+
+    def _laid_out(self, _screen: object) -> None:
+        """A frame laid out the rows added so far: the next batch (if any) a moment later."""
+        if self._fill_next is not None:
+            generation, start = self._fill_next
+            self._fill_next = None
+            self.set_timer(FILL_GAP_S, partial(self._fill_more, generation, start))
+
+    def _fill_more(self, generation: int, start: int) -> None:
+        """The next batch of rows, unless a newer fill replaced these rows meanwhile."""
+        if not self.is_attached or generation != self._fill_generation:
+            return
+        end = start + MORE_ROWS
+        self._add_rows(start, end)
+        if end < len(self.shown):
+            self._fill_next = (generation, end)  # after the frame that lays these out
+
+    def rows_filled(self) -> bool:
+        """Every row of the page is in the table (the last batch was added)."""
+        table = self.query_one("#browse-table", DataTable)
+        return table.row_count == len(self.shown)
 
     # ------------------------------------------------------------ detail
 
@@ -569,7 +630,8 @@ class BrowseScreen(LabdeckScreen):
         self.marked = marked
         table = self.query_one("#browse-table", DataTable)
         for row in self.shown:
-            if row.id in changed:
+            # a row not in the table yet (``_fill_more``) gets its mark when it is added
+            if row.id in changed and str(row.id) in table.rows:
                 mark = Text("●", style="bold magenta") if row.id in marked else ""
                 table.update_cell(str(row.id), "mark", mark)
         self._show_count()

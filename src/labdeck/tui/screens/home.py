@@ -10,7 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Static, Tree
+from textual.widgets import Header, Static, Tree
 
 from labdeck.clock import study_day
 from labdeck.tui import home_view
@@ -18,6 +18,7 @@ from labdeck.tui.home_view import HomeView
 from labdeck.tui.literal import plain
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.heatmap import Heatmap
+from labdeck.tui.widgets.quickfooter import QuickFooter
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class Scope:
         if self.chapter:
             return f"{self.deck} · {self.chapter}"
         return self.deck or "all decks"
+
+
+# Refreshes the store's opening waits for the footer's keys at most (they take 2-3).
+FOOTER_WAITS = 8
 
 
 def counts_text(new: int, learn: int, due: int) -> Text:
@@ -57,6 +62,15 @@ class HomeScreen(LabdeckScreen):
         Binding("q", "app.quit", "Quit"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.progress_shown: list[str] = []  # the progress lines shown, in order
+        # where each showing of the counts came from, in order: "snapshot" (the last
+        # session's, still valid: home_view), "store" (read by the worker). Set here, not in
+        # ``on_mount``: the app's idle check reads it from its first tick, which can come
+        # before the screen is mounted on a loaded machine.
+        self.counts_sources: list[str] = []
+
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         with Horizontal(id="home"):
@@ -68,7 +82,7 @@ class HomeScreen(LabdeckScreen):
                 yield Static("Reviews, last 12 weeks", classes="subtitle")
                 yield Heatmap(id="heatmap", classes="panel")
                 yield Static(id="grader-status", classes="dim")
-        yield Footer()
+        yield QuickFooter()
 
     def on_mount(self) -> None:
         self.title = "labdeck"
@@ -77,10 +91,6 @@ class HomeScreen(LabdeckScreen):
         tree.show_root = True
         tree.auto_expand = False
         tree.root.data = Scope()  # Enter studies everything even before the counts arrive
-        self.progress_shown: list[str] = []  # the progress lines shown, in order
-        # where each showing of the counts came from, in order: "snapshot" (the last
-        # session's, still valid: home_view), "store" (read by the worker)
-        self.counts_sources: list[str] = []
         if not self.services.workspace.store_opened:
             services = self.services
             day = study_day(services.now(), services.settings.rollover_hour)
@@ -93,10 +103,20 @@ class HomeScreen(LabdeckScreen):
         tree.focus()
 
     def on_screen_resume(self) -> None:
-        # Pushing the screen resumes it too (that starts the first refresh). The store is
-        # opened (SQLAlchemy imported, migrations checked) after the frame is drawn: a worker
-        # started before it shares the GIL with that frame and delays it.
-        self.call_after_refresh(self.refresh_data)
+        # Being shown first resumes the screen too (that starts the first refresh). The store
+        # is opened (SQLAlchemy imported, migrations checked) after the first frame is drawn
+        # and the footer has its keys: a worker started before shares the GIL with that work
+        # and delays it (the footer's keys came 0.3 s after the first frame, not 1-2 frames).
+        self.call_after_refresh(self._refresh_after_footer)
+
+    def _refresh_after_footer(self, tries: int = 0) -> None:
+        """``refresh_data`` once the footer shows its keys (Textual's ``Footer`` composes
+        them after the first refresh, when the focus has set the bindings), or after
+        ``FOOTER_WAITS`` refreshes without them."""
+        if tries < FOOTER_WAITS and not self.query_one(QuickFooter).children:
+            self.call_after_refresh(self._refresh_after_footer, tries + 1)
+            return
+        self.refresh_data()
 
     @work(thread=True, exclusive=True, group="home-refresh")
     def refresh_data(self) -> None:
@@ -116,6 +136,10 @@ class HomeScreen(LabdeckScreen):
             lines = [p.short() for p in scheduler.exam_projections()]
             self.app.call_from_thread(self._show_exams, lines)
         self.app.services.startup_chores()
+        # Browse's module (its queries, the ORM models the chores just imported, DataTable,
+        # Select, Markdown) while the learner reads the counts: pressing `b` then costs the
+        # screen, not 0.2-0.3 s of imports (the idle warm-up came only after 1.5 s idle).
+        import labdeck.tui.screens.browse  # noqa: F401
 
     def _show_progress(self, message: str) -> None:
         """What opening the decks is doing, in the tree's place until the counts come."""

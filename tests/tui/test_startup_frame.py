@@ -1,0 +1,43 @@
+"""Start-up: Home is the app's first screen, and the app's idle check may look at a Home that
+is not mounted yet (its first tick can come first on a loaded machine)."""
+
+from __future__ import annotations
+
+from tuihelpers import settle, wait_for
+
+import labdeck.tui.app as app_module
+from labdeck.tui.app import LabdeckApp
+from labdeck.tui.screens.home import HomeScreen
+
+
+async def test_home_is_the_first_screen_with_nothing_blank_below(make_services):
+    app = LabdeckApp(make_services(), load_grader=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        assert app.screen_stack == [home]  # no blank default screen under it
+        await wait_for(pilot, lambda: "store" in home.counts_sources)
+        await pilot.press("b")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "BrowseScreen"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is home and app.screen_stack == [home]
+
+
+async def test_the_idle_check_on_a_home_not_mounted_yet(make_services, monkeypatch):
+    """Before the fix the check raised AttributeError (``counts_sources`` was set in
+    ``on_mount``), which the app turned into a "Something went wrong" notification."""
+    monkeypatch.setattr(app_module, "IDLE_S", 0.0)
+    app = LabdeckApp(make_services(), load_grader=True)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(pilot, lambda: "store" in app.screen.counts_sources)
+        await settle(pilot)
+        app._grader_requested = False  # as at start: the warm-up has not been started
+        early = HomeScreen()
+        app.push_screen(early)  # on the stack at once; mounted later
+        assert app.screen is early and not early.is_mounted
+        app._warm_up_when_idle()  # the timer's tick, before the screen's on_mount
+        assert early.counts_sources == []
+        assert not app._grader_requested  # its store is not open yet: the model waits
+        await settle(pilot)
