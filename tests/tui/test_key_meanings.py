@@ -91,3 +91,14 @@ def test_ctrl_s_submits_in_review_and_exam() -> None:
     assert ("ReviewScreen", "submit") in uses
     assert ("ExamScreen", "submit") in uses
     assert not any(action == "skip" for _where, action in uses)
+
+
+def test_the_palette_names_every_demo_and_counts_them_right() -> None:
+    from labdeck.demos.registry import DEMO_IDS
+
+    app = LabdeckApp.__new__(LabdeckApp)  # the entries need no running app
+    entries = {c.title: c.help for c in LabdeckApp.get_system_commands(app, Screen())}
+    assert entries["Demos"] == f"Run one of {len(DEMO_IDS)} micro-demos"
+    assert {t for t in entries if t.startswith("Run demo: ")} == {
+        f"Run demo: {d}" for d in DEMO_IDS
+    }

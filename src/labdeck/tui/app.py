@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from labdeck.textfmt import counted
 from labdeck.tui.literal import plain
 from labdeck.tui.screens.home import HomeScreen, Scope
 from labdeck.tui.services import Services
@@ -216,7 +217,7 @@ class LabdeckApp(App[None]):
             ("Study all decks", "Start today's review of every deck", self.action_study),
             ("Mock exam", "Compose and sit a timed mock exam", self.action_exam),
             ("Exam history", "Past mock exams, trend, reports", self.action_exam_history),
-            ("Demos", "Run a micro-demo (attention, VAE, DDIM, CTC)", self.action_demos),
+            ("Demos", f"Run one of {len(_demo_ids())} micro-demos", self.action_demos),
             ("Browse cards", "Search and filter cards", self.action_browse),
             ("Statistics", "Reviews, forecast, retention, mastery", self.action_stats),
             ("Import a document", "Import an outline or Q&A file", self.action_import_file),
@@ -246,7 +247,7 @@ def run_app(home: Path | None = None) -> int:
 
         services = Services.open(home)
         for deck in list_decks(services.store):
-            counts = f"{len(deck.chapters)} chapters, {deck.cards} cards"
+            counts = f"{counted(len(deck.chapters), 'chapter')}, {counted(deck.cards, 'card')}"
             print(plain(f"{deck.name}  [{deck.key}]  {counts}"))
         print("(not a terminal: run `labdeck` in a terminal to open the app)")
         return 0
