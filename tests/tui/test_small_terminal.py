@@ -248,3 +248,45 @@ async def test_exam_history_legend_leaves_the_plot_visible_at_80x24(make_app, se
             assert legend_rows * 3 <= plot.size.height, (size, legend_rows, plot.size)
     assert drawn[LARGE] == 1 + ExamHistoryScreen.MAX_SERIES  # total and six of eight chapters
     assert drawn[SMALL] < drawn[LARGE]
+
+
+async def _home_labels(app, pilot) -> list[str]:
+    from textual.widgets import Tree
+
+    tree = app.screen.query_one("#decks", Tree)
+    await wait_for(pilot, lambda: len(tree.root.children) == 3)
+    for node in tree.root.children:
+        node.expand()
+    await settle(pilot)
+    return [str(n.label) for d in tree.root.children for n in (d, *d.children)]
+
+
+async def test_home_cuts_long_deck_names_and_names_the_highlighted_one_in_full(
+    make_app, services
+) -> None:
+    """At 80 columns a long deck name is cut with an ellipsis inside the tree (no sideways
+    scrolling hides its end), the header names the highlighted deck in full, and at 100
+    columns the shipped decks' names are whole."""
+    from textual.widgets import Tree
+
+    from labdeck.store.queries import list_decks
+
+    decks = list_decks(services.store)
+    names = [d.name for d in decks]
+    longest = max(names, key=len)
+    longest_key = next(d.key for d in decks if d.name == longest)
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        labels = await _home_labels(app, pilot)
+        tree = app.screen.query_one("#decks", Tree)
+        assert tree.virtual_size.width <= tree.scrollable_content_region.width
+        assert any(label.endswith("…") for label in labels)
+        assert not any(longest in label for label in labels)
+        deck = next(n for n in tree.root.children if n.data.deck == longest_key)
+        tree.move_cursor(deck)
+        await settle(pilot)
+        assert longest in app.screen.sub_title
+        await pilot.resize_terminal(100, 32)
+        await settle(pilot)
+        labels = [str(n.label) for n in tree.root.children]
+        assert all(any(name in label for label in labels) for name in names)

@@ -15,7 +15,6 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -37,6 +36,7 @@ from labdeck.store.queries import (
     review_history,
 )
 from labdeck.textfmt import math_as_text, readable_math
+from labdeck.tui.cells import fit
 from labdeck.tui.literal import literal
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
@@ -131,19 +131,6 @@ def find_rows(store: Store, search: Search, today: date, total: int | None = Non
 
 
 # ---------------------------------------------------------------- display helpers
-
-
-def fit(value: str, width: int) -> str:
-    """First line of ``value`` cut to ``width`` terminal cells (CJK counts double)."""
-    value = " ".join(value.split())
-    if cell_len(value) <= width:
-        return value
-    used = 0  # one pass, each character measured once (it measured the growing prefix)
-    for index, ch in enumerate(value):
-        used += get_character_cell_size(ch)
-        if used > width - 1:
-            return value[:index] + "…"
-    return value + "…"
 
 
 def ease_text(permille: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -14,7 +15,8 @@ from textual.widgets import Header, Static, Tree
 
 from labdeck.clock import study_day
 from labdeck.tui import home_view
-from labdeck.tui.home_view import HomeView
+from labdeck.tui.cells import fit
+from labdeck.tui.home_view import HomeView, Row
 from labdeck.tui.literal import plain
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.heatmap import Heatmap
@@ -162,20 +164,17 @@ class HomeScreen(LabdeckScreen):
         expanded = {n.data for n in tree.root.children if n.is_expanded}
         cursor = tree.cursor_node.data if tree.cursor_node else None
         tree.clear()
+        self._view = view
+        self._names = {Scope(): "study"}
+        room = self._label_room()
         for deck in (r for r in view.rows if r.chapter is None):
-            label = Text.assemble(
-                counts_text(deck.new, deck.redrill, deck.due), "  ", plain(deck.name)
-            )
             scope = Scope(deck.deck)
-            node = tree.root.add(label, data=scope, expand=scope in expanded)
+            self._names[scope] = plain(deck.name)
+            node = tree.root.add(self._label(deck, 1, room), data=scope, expand=scope in expanded)
             for chapter in (r for r in view.rows if r.deck == deck.deck and r.chapter is not None):
-                text = Text.assemble(
-                    counts_text(chapter.new, chapter.redrill, chapter.due),
-                    "  ",
-                    (f"{plain(chapter.chapter)} ", "bold"),
-                    plain(chapter.name),
-                )
-                node.add_leaf(text, data=Scope(deck.deck, chapter.chapter))
+                where = Scope(deck.deck, chapter.chapter)
+                self._names[where] = f"{plain(chapter.chapter)} {plain(chapter.name)}"
+                node.add_leaf(self._label(chapter, 2, room), data=where)
         tree.root.set_label(Text.assemble(counts_text(*view.total), "  All decks"))
         tree.root.data = Scope()
         tree.root.expand()
@@ -196,6 +195,46 @@ class HomeScreen(LabdeckScreen):
         self._today_text = today_text
         self.query_one("#today", Static).update(today_text)
         self.query_one("#heatmap", Heatmap).show(view.per_day, view.day)
+
+    def _label_room(self) -> int | None:
+        """Cells a depth-0 label may take in the deck tree (None before it is laid out)."""
+        tree = self.query_one("#decks", Tree)
+        width = tree.scrollable_content_region.width
+        if not tree.show_vertical_scrollbar:  # keep its room: expanding a deck may show it
+            width -= tree.styles.scrollbar_size_vertical
+        return width - 2 if width > 0 else None  # the node icon
+
+    @staticmethod
+    def _label(row: Row, depth: int, room: int | None) -> Text:
+        """A deck's or chapter's tree label, its name cut with an ellipsis to fit ``room``
+        (less 4 cells of guides per level): the full name is in the header when highlighted."""
+        counts = counts_text(row.new, row.redrill, row.due)
+        name = plain(row.name)
+        code = f"{plain(row.chapter)} " if row.chapter is not None else ""
+        if room is not None:
+            name = fit(name, max(6, room - 4 * depth - counts.cell_len - 2 - cell_len(code)))
+        return Text.assemble(counts, "  ", (code, "bold"), name)
+
+    def on_resize(self) -> None:
+        """Labels are cut to the tree's width: a new width re-cuts them."""
+        view = getattr(self, "_view", None)
+        if view is None:
+            return
+        room = self._label_room()
+        rows = {(r.deck, r.chapter): r for r in view.rows}
+        tree = self.query_one("#decks", Tree)
+        for node in tree.root.children:
+            for each in (node, *node.children):
+                scope = each.data
+                row = rows.get((scope.deck, scope.chapter)) if scope is not None else None
+                if row is not None:
+                    each.set_label(self._label(row, 1 if each is node else 2, room))
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Scope]) -> None:
+        """The highlighted deck or chapter, named in full in the header."""
+        names = getattr(self, "_names", {})
+        data = event.node.data
+        self.sub_title = names.get(data, "study") if data is not None else "study"
 
     def _show_exams(self, lines: list[str]) -> None:
         """Each exam date's projected recall under the day's summary (literal text)."""
