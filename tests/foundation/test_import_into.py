@@ -202,7 +202,7 @@ The fixed-length vector is a bottleneck.
 def test_an_outline_reusing_a_chapter_code_only_is_a_deck_of_its_own(
     tmp_path: Path, home: Path, capsys
 ) -> None:
-    """"B1" alone is no sign of exam B: the chapter's title must agree too."""
+    """ "B1" alone is no sign of exam B: the chapter's title must agree too."""
     report = imported(capsys, str(write(tmp_path, "mine.md", OWN_OUTLINE)))
     assert report["deck"] != "exam-b" and report["attached"] == []
     decks, _cards, notes = state(home)
