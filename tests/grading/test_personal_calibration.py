@@ -185,13 +185,14 @@ def test_grade_eval_mine_prints_shipped_and_personal(
     assert "--refit goes with --mine" in capsys.readouterr().err
 
 
+@pytest.mark.xdist_group("dev-set")  # shares the dev set's grading (grading/conftest.py)
 def test_simulation_by_writer_helps_and_never_hurts_much(
-    grader: Grader, dev_items: list[dict[str, Any]]
+    grader: Grader, dev_items: list[dict[str, Any]], dev_both: tuple[F.EvalData, F.EvalData]
 ) -> None:
     """Each writer's first half as their reviews, second half scored, against a grader fitted
     on the other writers (measured, docs/grading.md: MAE 0.57→0.59, 0.68 and 0.84 (declined),
     0.86→0.82, 1.08→0.94)."""
-    given, derived = F.collect_both(grader, dev_items)
+    given, derived = dev_both
     rows = P.simulate(grader.params, given, derived)
     assert [r["writer"] for r in rows] == sorted({it["source"] for it in dev_items})
     shipped = np.array([r["shipped"]["mae"] for r in rows])
