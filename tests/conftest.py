@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,27 @@ def seeds() -> Path:
     if not SEEDS.exists():
         pytest.skip("../shared/seeds not present")
     return SEEDS
+
+
+@pytest.fixture(scope="session")
+def synced_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database as the learner's first command leaves it (migrated, the shipped deck loaded),
+    made once per worker by the real ``Workspace.store``; ``synced_home`` copies it."""
+    from labdeck.workspace import Workspace
+
+    folder = tmp_path_factory.mktemp("synced-home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("LABDECK_NO_CONTENT", raising=False)
+        workspace = Workspace(folder)
+        workspace.store  # noqa: B018 - opening it migrates and syncs the shipped deck
+        assert not workspace.content_errors, workspace.content_errors
+        workspace.close()  # checkpoints: the .db file alone holds everything
+    return folder / "labdeck.db"
+
+
+@pytest.fixture
+def synced_home(home: Path, synced_db: Path) -> Path:
+    """``home`` with a private copy of ``synced_db``: a home whose first command already ran
+    (saves loading the shipped deck again, seconds per test)."""
+    shutil.copy(synced_db, home / "labdeck.db")
+    return home

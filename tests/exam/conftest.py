@@ -15,16 +15,10 @@ from labdeck.store import Store, open_store
 
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database with the shipped deck loaded, built once and copied per test."""
-    from labdeck.ingest.load import sync_content
-
-    folder = tmp_path_factory.mktemp("exam-template")
-    store = open_store(path=folder / "labdeck.db")
-    _reports, errors = sync_content(store)
-    assert not errors
-    store.close()
-    return folder / "labdeck.db"
+def template_db(synced_db: Path) -> Path:
+    """A database with the shipped deck loaded (``synced_db``, built once per worker), copied
+    per test."""
+    return synced_db
 
 
 @pytest.fixture

@@ -62,6 +62,57 @@ def counting(use_embedder: Any) -> CountingEmbedder:
     return CountingEmbedder(use_embedder)
 
 
+class GradedOnce:
+    """The session's real grader, grading each distinct list of items once.
+
+    The labelled sets are graded (key points as given and derived) by several modules; each
+    grading of the 700-item dev set costs seconds. Every result is the real grader's.
+    """
+
+    def __init__(self, grader: Any) -> None:
+        self.grader = grader
+        self.params = grader.params
+        self._graded: dict[str, list[Any]] = {}
+
+    def grade_with_signals(self, items: list[dict[str, Any]]) -> list[Any]:
+        key = json.dumps(items, sort_keys=True, ensure_ascii=False)
+        if key not in self._graded:
+            self._graded[key] = self.grader.grade_with_signals(items)
+        return self._graded[key]
+
+
+@pytest.fixture(scope="session")
+def graded_once(grader: Any) -> GradedOnce:
+    return GradedOnce(grader)
+
+
+@pytest.fixture(scope="session")
+def dev_both(graded_once: GradedOnce, dev_items: list[dict[str, Any]]) -> tuple[Any, Any]:
+    """The dev set's signals with key points as given and derived (``fitting.collect_both``)."""
+    from labdeck.grading import fitting as F
+
+    return F.collect_both(graded_once, dev_items)
+
+
+@pytest.fixture(scope="session")
+def holdout_both(graded_once: GradedOnce, holdout_items: list[dict[str, Any]]) -> tuple[Any, Any]:
+    from labdeck.grading import fitting as F
+
+    return F.collect_both(graded_once, holdout_items)
+
+
+@pytest.fixture(scope="session")
+def dev_results(graded_once: GradedOnce, dev_items: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The whole dev set graded by the real grader, key points as given and derived (the same
+    grading ``dev_both`` reads its signals from)."""
+    from labdeck.grading import fitting as F
+
+    return {
+        "given": [r for r, _s in graded_once.grade_with_signals(dev_items)],
+        "derived": [r for r, _s in graded_once.grade_with_signals(F.strip_key_points(dev_items))],
+    }
+
+
 @pytest.fixture(scope="session")
 def dev_items() -> list[dict[str, Any]]:
     return [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line]

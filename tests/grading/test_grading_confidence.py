@@ -17,6 +17,10 @@ from labdeck.grading import calibration as C
 from labdeck.grading import fitting as F
 from labdeck.grading.grader import STATE_MARGIN, Grader, GradeResult
 
+# The dev and held-out sets are graded once per worker (grading/conftest.py); every test
+# that reads them runs on the same worker (`--dist loadgroup`, pyproject.toml).
+pytestmark = pytest.mark.xdist_group("dev-set")
+
 REF = "Dividing by sqrt(d_k) keeps the dot products from saturating the softmax."
 KPS = ["Large dot products saturate the softmax.", "Dividing by sqrt(d_k) rescales the scores."]
 
@@ -61,15 +65,6 @@ def _panel_violations(result: GradeResult) -> list[str]:
     if any(k.contradicted and not k.span for k in result.key_points):
         bad.append("a contradicted key point without the span at fault")
     return bad
-
-
-@pytest.fixture(scope="module")
-def dev_results(grader: Grader, dev_items: list[dict[str, Any]]) -> dict[str, list[GradeResult]]:
-    """The whole dev set graded by the real grader, key points as given and derived."""
-    return {
-        "given": grader.grade_many(dev_items),
-        "derived": grader.grade_many(F.strip_key_points(dev_items)),
-    }
 
 
 @pytest.mark.parametrize("condition", ["given", "derived"])
@@ -132,11 +127,6 @@ def test_points_sharing_a_span_each_state_it(
 
 
 @pytest.fixture(scope="module")
-def dev_both(grader: Grader, dev_items: list[dict[str, Any]]) -> tuple[F.EvalData, F.EvalData]:
-    return F.collect_both(grader, dev_items)
-
-
-@pytest.fixture(scope="module")
 def writer_cv(grader: Grader, dev_both: tuple[F.EvalData, F.EvalData]) -> list[Any]:
     given, derived = dev_both
     return A.cross_validate_writers(grader.params, [given, derived], F.sources_of(given.items))
@@ -156,8 +146,10 @@ def test_leave_one_writer_out_abstention_holds(
         assert rows[-1][1] >= rows[0][1] + 0.1 and rows[-1][2] <= rows[0][2] - 0.2, rows
 
 
-def test_held_out_abstention_holds(grader: Grader, holdout_items: list[dict[str, Any]]) -> None:
-    for data in F.collect_both(grader, holdout_items):
+def test_held_out_abstention_holds(
+    grader: Grader, holdout_both: tuple[F.EvalData, F.EvalData]
+) -> None:
+    for data in holdout_both:
         q, conf, sure = C.assess_many(grader.params, data.signals)
         share, acc, mae = A.sure_figures(sure, q, data.labels)
         report = (share, acc, mae)

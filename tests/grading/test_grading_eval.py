@@ -14,6 +14,10 @@ import pytest
 from labdeck.grading import calibration as C
 from labdeck.grading import fitting as F
 
+# The dev and held-out sets are graded once per worker (grading/conftest.py); every test
+# that reads them runs on the same worker (`--dist loadgroup`, pyproject.toml).
+pytestmark = pytest.mark.xdist_group("dev-set")
+
 # Issue 4's targets.
 TARGET_RHO = 0.85
 TARGET_RHO_PAIRING = 0.80
@@ -50,8 +54,8 @@ def assert_meets_targets(rows: list[tuple[str, dict, dict]], title: str) -> None
 
 
 @pytest.fixture(scope="module")
-def both(grader: Any, dev_items: list[dict[str, Any]]) -> tuple[F.EvalData, F.EvalData]:
-    return F.collect_both(grader, dev_items)
+def both(dev_both: tuple[F.EvalData, F.EvalData]) -> tuple[F.EvalData, F.EvalData]:
+    return dev_both
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +75,8 @@ def cv(data: F.EvalData, cv_both: tuple[np.ndarray, np.ndarray]) -> tuple[np.nda
 
 
 @pytest.fixture(scope="module")
-def holdout(grader: Any, holdout_items: list[dict[str, Any]]) -> tuple[F.EvalData, F.EvalData]:
-    return F.collect_both(grader, holdout_items)
+def holdout(holdout_both: tuple[F.EvalData, F.EvalData]) -> tuple[F.EvalData, F.EvalData]:
+    return holdout_both
 
 
 @pytest.mark.parametrize("which", ["dev", "holdout"])

@@ -71,21 +71,37 @@ def picked(dev_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return items
 
 
+# The learners below review the same graded answers (``graded``): one worker grades them.
+PERSONAL = pytest.mark.xdist_group("personal")
+
+
+@pytest.fixture(scope="module")
+def graded(grader: Grader, picked: list[dict[str, Any]]) -> dict[tuple[str, str], Any]:
+    """The real grader's result for each picked answer, graded once for all the module's
+    learners (each test reviews the same answers; only the learner's quality differs)."""
+    return {
+        (it["reference"], it["answer"]): grader.grade(
+            it["reference"], it["answer"], it["key_points"]
+        )
+        for it in picked
+    }
+
+
 def review(
     store: Store,
-    grader: Grader,
+    graded: dict[tuple[str, str], Any],
     items: list[dict[str, Any]],
     quality_of: Any,
     root: Path,
 ) -> None:
     """The learner answers every item through the scheduler's answer path, one minute apart,
-    giving ``quality_of(item, result)`` as their final quality."""
+    giving ``quality_of(item, result)`` as their final quality (``result``: the grader's)."""
     keys = write_deck(root, items)
     import_content(store, root)
     clock = {"now": START}
     scheduler = Scheduler(store, Settings(), now=lambda: clock["now"])
     for it in items:
-        result = grader.grade(it["reference"], it["answer"], it["key_points"])
+        result = graded[it["reference"], it["answer"]]
         scheduler.answer(
             keys[it["question"]],
             quality_of(it, result),
@@ -101,20 +117,26 @@ def harsh(item: dict[str, Any], _result: Any) -> int:
     return max(0, int(item["label"]) - 2)
 
 
+@PERSONAL
 def test_reviews_are_read_back_in_order_with_the_learners_quality(
-    store: Store, grader: Grader, picked: list[dict[str, Any]], tmp_path: Path
+    store: Store, graded: dict[tuple[str, str], Any], picked: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    review(store, grader, picked, harsh, tmp_path / "content")
+    review(store, graded, picked, harsh, tmp_path / "content")
     items = P.learner_items(store)
     assert [it["answer"] for it in items] == [it["answer"] for it in picked]
     assert [it["label"] for it in items] == [harsh(it, None) for it in picked]
     assert all(it["reference"] and it["key_points"] for it in items)
 
 
+@PERSONAL
 def test_a_strict_learner_gets_personal_parameters_that_the_builder_uses(
-    store: Store, grader: Grader, picked: list[dict[str, Any]], tmp_path: Path
+    store: Store,
+    grader: Grader,
+    graded: dict[tuple[str, str], Any],
+    picked: list[dict[str, Any]],
+    tmp_path: Path,
 ) -> None:
-    review(store, grader, picked, harsh, tmp_path / "content")
+    review(store, graded, picked, harsh, tmp_path / "content")
     shipped = C.params_for(grader.model_id)
     record = P.refit_mine(grader, store, shipped)
     assert record.adopted and record.n_reviews == len(picked)
@@ -134,10 +156,15 @@ def test_a_strict_learner_gets_personal_parameters_that_the_builder_uses(
     assert strict.quality <= plain.quality and strict.score < plain.score
 
 
+@PERSONAL
 def test_a_learner_who_agrees_with_the_grader_keeps_the_shipped_parameters(
-    store: Store, grader: Grader, picked: list[dict[str, Any]], tmp_path: Path
+    store: Store,
+    grader: Grader,
+    graded: dict[tuple[str, str], Any],
+    picked: list[dict[str, Any]],
+    tmp_path: Path,
 ) -> None:
-    review(store, grader, picked, lambda _it, result: result.quality, tmp_path / "content")
+    review(store, graded, picked, lambda _it, result: result.quality, tmp_path / "content")
     shipped = C.params_for(grader.model_id)
     record = P.refit_mine(grader, store, shipped)
     assert not record.adopted and record.reason == "does not beat the shipped parameters"
@@ -145,10 +172,15 @@ def test_a_learner_who_agrees_with_the_grader_keeps_the_shipped_parameters(
     assert build_grader(store=store).params == shipped
 
 
+@PERSONAL
 def test_too_few_reviews_keep_the_shipped_parameters(
-    store: Store, grader: Grader, picked: list[dict[str, Any]], tmp_path: Path
+    store: Store,
+    grader: Grader,
+    graded: dict[tuple[str, str], Any],
+    picked: list[dict[str, Any]],
+    tmp_path: Path,
 ) -> None:
-    review(store, grader, picked[: P.MIN_REVIEWS - 1], harsh, tmp_path / "content")
+    review(store, graded, picked[: P.MIN_REVIEWS - 1], harsh, tmp_path / "content")
     record = P.refit_mine(grader, store, C.params_for(grader.model_id))
     assert not record.adopted and f"needs {P.MIN_REVIEWS}" in record.reason
     assert P.personal_params(store, C.params_for(grader.model_id)) is None
@@ -163,10 +195,11 @@ def test_a_damaged_record_means_shipped_parameters(store: Store, grader: Grader)
     assert build_grader(store=store).params == C.params_for(grader.model_id)
 
 
+@PERSONAL
 def test_grade_eval_mine_prints_shipped_and_personal(
     home: Path,
     store: Store,
-    grader: Grader,
+    graded: dict[tuple[str, str], Any],
     picked: list[dict[str, Any]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -174,7 +207,7 @@ def test_grade_eval_mine_prints_shipped_and_personal(
     assert main(["--home", str(home), "grade-eval", "--mine"]) == 0
     out = capsys.readouterr().out
     assert "your graded reviews: 0" in out and "none fitted yet" in out
-    review(store, grader, picked, harsh, tmp_path / "content")
+    review(store, graded, picked, harsh, tmp_path / "content")
     assert main(["--home", str(home), "grade-eval", "--mine", "--refit"]) == 0
     out = capsys.readouterr().out
     assert f"refit on {len(picked)} reviews: adopted" in out
@@ -185,13 +218,14 @@ def test_grade_eval_mine_prints_shipped_and_personal(
     assert "--refit goes with --mine" in capsys.readouterr().err
 
 
+@pytest.mark.xdist_group("dev-set")  # shares the dev set's grading (grading/conftest.py)
 def test_simulation_by_writer_helps_and_never_hurts_much(
-    grader: Grader, dev_items: list[dict[str, Any]]
+    grader: Grader, dev_items: list[dict[str, Any]], dev_both: tuple[F.EvalData, F.EvalData]
 ) -> None:
     """Each writer's first half as their reviews, second half scored, against a grader fitted
     on the other writers (measured, docs/grading.md: MAE 0.57→0.59, 0.68 and 0.84 (declined),
     0.86→0.82, 1.08→0.94)."""
-    given, derived = F.collect_both(grader, dev_items)
+    given, derived = dev_both
     rows = P.simulate(grader.params, given, derived)
     assert [r["writer"] for r in rows] == sorted({it["source"] for it in dev_items})
     shipped = np.array([r["shipped"]["mae"] for r in rows])

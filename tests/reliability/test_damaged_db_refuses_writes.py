@@ -52,7 +52,8 @@ def _labdeck(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_answer_on_a_damaged_file_writes_nothing(home: Path, capsys) -> None:
+def test_answer_on_a_damaged_file_writes_nothing(synced_home: Path, capsys) -> None:
+    home = synced_home
     assert main(["answer", KEY, "4"]) == 0
     assert main(["db", "backup"]) == 0
     db_file = home / "labdeck.db"

@@ -49,10 +49,10 @@ def _on_terminal(home: Path, reply: str, *args: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def used_home(home: Path, capsys) -> Path:
+def used_home(synced_home: Path, capsys) -> Path:
     assert main(["answer", KEY, "4"]) == 0
     capsys.readouterr()
-    return home
+    return synced_home
 
 
 def test_no_terminal_and_no_yes_refuses(used_home: Path) -> None:

@@ -140,7 +140,8 @@ def test_real_codes_and_errnos(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- through the CLI
 
 
-def test_busy_answer_is_one_line(home: Path, capsys) -> None:
+def test_busy_answer_is_one_line(synced_home: Path, capsys) -> None:
+    home = synced_home
     assert main(["due"]) == 0
     holder = sqlite3.connect(home / "labdeck.db")
     holder.execute("BEGIN EXCLUSIVE")
@@ -152,7 +153,8 @@ def test_busy_answer_is_one_line(home: Path, capsys) -> None:
     assert "database is busy" in _one_clean_line(out)
 
 
-def test_damage_is_reported_once_not_nested(home: Path, capsys) -> None:
+def test_damage_is_reported_once_not_nested(synced_home: Path, capsys) -> None:
+    home = synced_home
     assert main(["due"]) == 0
     db_file = home / "labdeck.db"
     with db_file.open("r+b") as handle:
@@ -183,7 +185,8 @@ def test_home_is_a_file_and_control_characters_are_stripped(tmp_path: Path) -> N
 
 
 @needs_unprivileged
-def test_read_only_home_is_not_called_damaged(home: Path, capsys) -> None:
+def test_read_only_home_is_not_called_damaged(synced_home: Path, capsys) -> None:
+    home = synced_home
     assert main(["due"]) == 0
     db_file = home / "labdeck.db"
     db_file.chmod(0o444)
@@ -198,7 +201,8 @@ def test_read_only_home_is_not_called_damaged(home: Path, capsys) -> None:
 
 
 @needs_unprivileged
-def test_permission_denied(home: Path, capsys) -> None:
+def test_permission_denied(synced_home: Path, capsys) -> None:
+    home = synced_home
     assert main(["due"]) == 0
     db_file = home / "labdeck.db"
     db_file.chmod(0o000)
@@ -210,7 +214,8 @@ def test_permission_denied(home: Path, capsys) -> None:
 
 
 @needs_mount_ns
-def test_read_only_file_system(home: Path, capsys) -> None:
+def test_read_only_file_system(synced_home: Path, capsys) -> None:
+    home = synced_home
     assert main(["due"]) == 0
     script = (
         'mount --bind "$LABDECK_HOME" "$LABDECK_HOME" && '

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -26,18 +27,17 @@ NOW = "2025-05-12T09:00:00+00:00"
 
 
 @pytest.fixture(scope="module")
-def graded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    """A database with the shipped deck and one graded exam of QUESTIONS answered cards."""
+def graded_template(tmp_path_factory: pytest.TempPathFactory, synced_db: Path) -> tuple[Path, int]:
+    """A database with the shipped deck (a copy of ``synced_db``) and one graded exam of
+    QUESTIONS answered cards."""
     from labdeck.exam.grade import ExternalAnswer, grade_exam, record_external_sitting
     from labdeck.grading.embedder import load_embedder
     from labdeck.grading.grader import Grader
-    from labdeck.ingest.load import sync_content
     from labdeck.store.queries import list_cards
 
     folder = tmp_path_factory.mktemp("apply-template")
+    shutil.copy(synced_db, folder / "labdeck.db")
     store = open_store(path=folder / "labdeck.db")
-    _reports, errors = sync_content(store)
-    assert not errors
     cards = [c for c in list_cards(store) if (c.answer or "").strip()][:QUESTIONS]
     assert len(cards) == QUESTIONS
     answers = [ExternalAnswer(c.key, c.answer, 20.0, i) for i, c in enumerate(cards, 1)]

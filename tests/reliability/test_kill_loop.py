@@ -6,8 +6,10 @@ cards in a loop through the real ``Scheduler``, closes and reopens the store eve
 ``answer`` has returned. The test kills it with SIGKILL after a random delay, restarts it, and
 at the end every printed id must be in the review log and ``PRAGMA integrity_check`` ok.
 
-The process is forked from the test (imports already warm), so 200+ kills fit in well under a
-minute; what runs in it is exactly the code a ``labdeck answer`` runs after its imports.
+The process is forked from the test (imports already warm), so each kill costs its random delay
+and a fork; what runs in it is exactly the code a ``labdeck answer`` runs after its imports.
+80 kills land in every phase (open, check, answer, checkpoint) many times over: the delays span
+the child's start-up and several answers.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import pytest
 
 from labdeck.cli import main
 
-KILLS = 200
+KILLS = 80
 MAX_DELAY_S = 0.12  # child start-up (open, check) is ~20-40 ms, then an answer every few ms
 REOPEN_EVERY = 7
 NOW = datetime(2026, 3, 2, 10, 0, 0)
@@ -63,8 +65,9 @@ def _drain(fd: int) -> bytes:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_random_kill_9_loses_no_confirmed_answer(home: Path, capsys) -> None:
-    assert main(["due"]) == 0  # loads the shipped deck, then closes (checkpoints) the store
+def test_random_kill_9_loses_no_confirmed_answer(synced_home: Path, capsys) -> None:
+    home = synced_home
+    assert main(["due"]) == 0  # opens the synced home, then closes (checkpoints) the store
     capsys.readouterr()
     db_file = home / "labdeck.db"
     conn = sqlite3.connect(db_file)

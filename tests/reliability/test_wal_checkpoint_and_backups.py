@@ -56,7 +56,8 @@ def test_clean_exit_leaves_everything_in_the_main_file(home: Path, tmp_path: Pat
     conn.close()
 
 
-def test_backups_are_verified_standalone_and_rotated(home: Path, capsys) -> None:
+def test_backups_are_verified_standalone_and_rotated(synced_home: Path, capsys) -> None:
+    home = synced_home
     (home / "config.toml").write_text("backups_keep = 3\n", encoding="utf-8")
     assert main(["answer", KEY, "4"]) == 0
     made = []
@@ -100,7 +101,8 @@ def test_empty_or_damaged_bak_is_never_the_latest(home: Path) -> None:
     assert db.latest_backup(home / "labdeck.db") == good
 
 
-def test_restore_backs_up_first_and_refuses_a_damaged_file(home: Path, capsys) -> None:
+def test_restore_backs_up_first_and_refuses_a_damaged_file(synced_home: Path, capsys) -> None:
+    home = synced_home
     assert main(["answer", KEY, "4"]) == 0
     capsys.readouterr()
     assert main(["db", "backup"]) == 0
@@ -131,7 +133,8 @@ def test_restore_backs_up_first_and_refuses_a_damaged_file(home: Path, capsys) -
     assert main(["answer", KEY, "4"]) == 0  # and the restored file is usable
 
 
-def test_restore_moves_a_damaged_database_aside(home: Path, capsys) -> None:
+def test_restore_moves_a_damaged_database_aside(synced_home: Path, capsys) -> None:
+    home = synced_home
     assert main(["answer", KEY, "4"]) == 0
     assert main(["db", "backup"]) == 0
     db_file = home / "labdeck.db"
@@ -147,7 +150,8 @@ def test_restore_moves_a_damaged_database_aside(home: Path, capsys) -> None:
 
 
 @pytest.mark.parametrize("keep", ["0", "'ten'"])
-def test_bad_keep_setting_is_one_line(home: Path, capsys, keep: str) -> None:
+def test_bad_keep_setting_is_one_line(synced_home: Path, capsys, keep: str) -> None:
+    home = synced_home
     (home / "config.toml").write_text(f"backups_keep = {keep}\n", encoding="utf-8")
     assert main(["due"]) == 1
     assert "backups_keep" in capsys.readouterr().err
@@ -175,7 +179,8 @@ def test_retried_migration_reuses_its_backup(home: Path, capsys) -> None:
     assert len(_baks(home)) == 1 and "pre-0004" in _baks(home)[0].name
 
 
-def test_restoring_the_oldest_backup_survives_rotation(home: Path, capsys) -> None:
+def test_restoring_the_oldest_backup_survives_rotation(synced_home: Path, capsys) -> None:
+    home = synced_home
     (home / "config.toml").write_text("backups_keep = 2\n", encoding="utf-8")
     assert main(["answer", KEY, "4"]) == 0
     capsys.readouterr()

@@ -32,18 +32,22 @@ def _utc(monkeypatch: pytest.MonkeyPatch):
     time.tzset()
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated database with the shipped content, built once and copied per test."""
-    from labdeck.ingest.load import sync_content
-    from labdeck.store import open_store
+@pytest.fixture(autouse=True)
+def _no_warm_child_outlives_its_test():
+    """A screen showing a card with a demo has a warm demo child import torch (issue 19.6).
+    Its environment names this test's home, so no later test can take it: reap it when the
+    test ends rather than let it hold a core importing torch while the next tests run."""
+    yield
+    from labdeck.demos.runner import discard_warm
 
-    home = tmp_path_factory.mktemp("template-home")
-    store = open_store(home)
-    _reports, errors = sync_content(store)
-    assert not errors, errors
-    store.close()
-    return home
+    discard_warm()
+
+
+@pytest.fixture(scope="session")
+def template_db(synced_db: Path) -> Path:
+    """The folder of a migrated database with the shipped content (``synced_db``, built once
+    per worker); each test copies its ``labdeck.db``."""
+    return synced_db.parent
 
 
 @pytest.fixture(scope="session")
