@@ -75,8 +75,39 @@ def test_the_walk_finds_the_core() -> None:
     assert len(names) > 60
 
 
+_ONE_PROCESS = """
+import importlib, json, sys
+forbidden, names = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+first = {}
+for name in names:
+    importlib.import_module(name)
+    for heavy in forbidden:
+        if heavy in sys.modules and heavy not in first:
+            first[heavy] = name
+print(json.dumps(first))
+"""
+
+
 def test_every_headless_module_imports_nothing_heavy() -> None:
+    """All of them imported in one fresh process, then nothing heavy may be loaded; only when
+    something is, each module is probed in a process of its own to name every offender."""
+    import json
+
     names = headless_modules()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", _ONE_PROCESS, json.dumps(list(FORBIDDEN)), json.dumps(names)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert out.returncode == 0, f"importing the headless modules failed:\n{out.stderr[-2000:]}"
+    if json.loads(out.stdout) == {}:
+        return
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         loaded = dict(zip(names, pool.map(_loaded_after_import, names), strict=True))
     offenders = {name: heavy for name, heavy in loaded.items() if heavy}
