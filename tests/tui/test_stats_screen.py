@@ -61,10 +61,10 @@ async def test_home_shows_the_projected_recall_for_an_exam_date(make_services, m
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
-        await wait_for(pilot, lambda: "projected recall" in screen_text(app))
+        await wait_for(pilot, lambda: "recall then" in screen_text(app))
         text = screen_text(app)
-        assert f"exam-b exam {exam:%d %b %Y} (in 30 d)" in text
-        line = next(x for x in text.splitlines() if "projected recall" in x)
+        assert f"exam-b exam {exam:%d %b} (in 30 d)" in text  # one line in the 30 columns
+        line = next(x for x in text.splitlines() if "recall then" in x)
         assert "% · " in line and "unseen" in line
 
 

@@ -168,13 +168,14 @@ class ExamProjection:
         return f"{self.recall:.0%}" if self.recall is not None else "-"
 
     def short(self) -> str:
-        """Two short lines for a narrow panel (the home screen)."""
+        """Two short lines for a narrow panel (the home screen's 30 columns; the days left
+        say which year)."""
         if self.days_left < 0:
             return f"{self.deck}: exam passed ({self.exam:%d %b})"
         unseen = f" · {self.unseen} unseen" if self.unseen else ""
         return (
-            f"{self.deck} exam {self.exam:%d %b %Y} ({self._when})\n"
-            f"projected recall {self._recall}{unseen}"
+            f"{self.deck} exam {self.exam:%d %b} ({self._when})\n"
+            f"recall then {self._recall}{unseen}"
         )
 
     def line(self) -> str:
