@@ -34,6 +34,8 @@ frame timer's next tick and again for the footer and again for the scroll.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -47,7 +49,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.geometry import Region
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
@@ -155,6 +157,7 @@ class Prepared:
 
 PREPARED_KEPT = 16  # rendered cards kept (the next ones in the queue, re-drills coming back)
 PREFETCH = 2  # queue entries after the current one rendered ahead
+FIRST_CARD_WAIT = 0.3  # seconds the first frame waits for the first card (no blank frame)
 
 
 @dataclass
@@ -298,7 +301,11 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         Binding("q", "back", "Home", show=False),
     ]
 
-    phase: reactive[str] = reactive("loading")
+    # Neither repaints the whole screen when it changes (a reactive's default): the widgets
+    # that show a phase or a focus change update and repaint themselves, and the screen-wide
+    # repaint drew every line again, a full frame at each key (issue 19.1).
+    phase: reactive[str] = reactive("loading", repaint=False)
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, scope: Scope | None = None) -> None:
         super().__init__()
@@ -318,6 +325,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.queued: list[tuple[str, int]] = []  # rating keys pressed while grading
         self._composed = False  # on_mount has run: the widgets can show a card
         self._early: Callable[[], None] | None = None  # the first card, loaded before that
+        self._arrived = asyncio.Event()  # ... and set when it is
 
     def compose(self) -> ComposeResult:
         self.load_next()  # the first card loads while the widgets are built
@@ -335,11 +343,17 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         yield Static(id="review-keys")
         yield SteadyFooter()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.title = "Review"
         self.sub_title = self.scope.label()
         self.query_one("#grading").display = False
         self.app.ensure_grader_loading()
+        # The first frame waits (briefly: the app runs on meanwhile, only this screen's
+        # messages wait) for the card that started loading at compose: it shows its text
+        # instead of an empty screen, and the load has the CPU to itself meanwhile.
+        if self._early is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), FIRST_CARD_WAIT)
         self._composed = True
         early, self._early = self._early, None
         if early is not None:
@@ -440,6 +454,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             return
         if not self._composed:  # loaded while the screen was being composed
             self._early = lambda: self._show_card(prepared, previews, counts, upcoming)
+            self._arrived.set()
             return
         if upcoming:  # rendered once this card is drawn
             self.call_after_refresh(self.prefetch, list(upcoming))
@@ -520,6 +535,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             return
         if not self._composed:  # loaded while the screen was being composed
             self._early = lambda: self._show_empty(forecast, counts)
+            self._arrived.set()
             return
         self.card, self.prepared = None, None
         self.phase = "empty"
@@ -542,7 +558,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.query_one("#prompt", CardText).show(shown)
 
     def watch_phase(self, phase: str) -> None:
-        if self.is_mounted:
+        if self._composed:  # (the first card may be shown from on_mount, before is_mounted)
             self._update_hint()
             self.refresh_bindings()
 
@@ -664,7 +680,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         # The box lets go at once, so rating keys pressed straight after ctrl+s are not typed
         # into a read-only box: they wait in ``queued`` and act when the grade is shown.
         self.set_focus(self.query_one("#review-body"), scroll_visible=False)
-        self._draw()
+        self._draw()  # (before the grading thread starts: it would hold the frame back)
         self.grade(self.card, text)
 
     @work(thread=True, exclusive=True, group="review-grade")
@@ -778,7 +794,9 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.set_focus(self.query_one("#review-body"), scroll_visible=False)
         self._draw(self._open_checklist if result is not None else None)
         if card.demos:  # `r` is a likely next key: a demo child made ready once this is drawn
-            self.call_after_refresh(self._prewarm_demo)
+            self.call_after_refresh(
+                self.run_worker, self._prewarm_demo, thread=True, group="review-demo"
+            )
         queued, self.queued = self.queued, []
         for action, value in queued:
             if self.phase != "rating":
@@ -798,7 +816,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             panel.show(rendered)
 
     def _prewarm_demo(self) -> None:
-        """Have a warm demo child ready for ``r`` (issue 19.6)."""
+        """Have a warm demo child ready for ``r`` (issue 19.6; in a worker thread: the Demos
+        screen's module is imported the first time)."""
         from labdeck.tui.screens.demos import prewarm_demo
 
         prewarm_demo(self.services.settings.demo_threads)

@@ -92,14 +92,18 @@ class SteadyFooter(Footer):
                 continue
             actions.add(binding.action)
             wanted.append(Wanted((binding.key, binding.action), binding, enabled, tooltip))
-        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
-            palette = active.get(self.app.COMMAND_PALETTE_BINDING)
-            if palette is not None:
-                _node, binding, enabled, tooltip = palette
-                slot = (binding.key, binding.action)
-                tooltip = binding.tooltip or binding.description
-                wanted.append(Wanted(slot, binding, enabled, tooltip, palette=True))
-        return wanted
+        return wanted + self._wanted_palette()
+
+    def _wanted_palette(self) -> list[Wanted]:
+        """The command palette's key, last, as ``Footer`` shows it (when it is active)."""
+        if not (self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE):
+            return []
+        palette = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+        if palette is None:
+            return []
+        _node, binding, enabled, _tooltip = palette
+        slot = (binding.key, binding.action)
+        return [Wanted(slot, binding, enabled, binding.tooltip or binding.description, True)]
 
     def _every_key(self) -> list[Wanted]:
         """Every key the screen and the app could show, in their order, so that the first
@@ -114,7 +118,7 @@ class SteadyFooter(Footer):
                         seen.add(binding.action)
                         slot = (binding.key, binding.action)
                         out.append(Wanted(slot, binding, True, binding.tooltip))
-        return out
+        return out + self._wanted_palette()  # (active when the app offers it at all)
 
     def compose(self) -> ComposeResult:
         # Before the bindings are known every key is composed hidden; the first sync shows
@@ -148,6 +152,10 @@ class SteadyFooter(Footer):
             classes=PALETTE if state.palette else "",
         )
         if not state.palette:
+            # Born with the footer's compactness: FooterKey's default (compact) and the bound
+            # value (not compact) restyled each key twice as it mounted, 40 restyles a screen.
+            key.set_reactive(FooterKey.compact, self.compact)
+            key.set_class(self.compact, "-compact", update=False)
             key.data_bind(compact=Footer.compact)
         if now is None:
             hide(key, True)
