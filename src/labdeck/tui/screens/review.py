@@ -174,6 +174,9 @@ class Prepared:
 
 PREPARED_KEPT = 16  # rendered cards kept (the next ones in the queue, re-drills coming back)
 PREFETCH = 2  # queue entries after the current one rendered ahead
+# seconds after a card is drawn: its last frames (scroll bars, resized widgets) drawn first,
+# long before an answer to it can be typed and graded
+PREFETCH_AFTER = 0.1
 FIRST_CARD_WAIT = 0.3  # seconds the first frame waits for the first card (no blank frame)
 
 
@@ -473,8 +476,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             self._early = lambda: self._show_card(prepared, previews, counts, upcoming)
             self._arrived.set()
             return
-        if upcoming:  # rendered once this card is drawn
-            self.call_after_refresh(self.prefetch, list(upcoming))
+        if upcoming:
+            self.set_timer(PREFETCH_AFTER, lambda: self.prefetch(list(upcoming)))
         view = prepared.view
         self.prepared, self.previews = prepared, previews
         self.card, self.result = view, None
