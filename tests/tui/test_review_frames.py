@@ -6,6 +6,7 @@ key repaints the whole screen, and opening the screen mounts its footer's keys o
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from textual.app import App
@@ -146,3 +147,38 @@ async def test_feedback_and_next_card_each_arrive_in_one_frame(make_services, gr
         assert first["scroll_y"] == final["scroll_y"] == 0
         assert first["footer"] == first["wanted"] == final["wanted"]  # the typing keys
         assert "LayoutUpdate" not in watch.kinds
+
+
+async def test_the_model_loads_after_the_first_card_is_drawn(make_services, grader, monkeypatch):
+    """Opening Review asks for the grading model (1-2 s of CPU holding the GIL), but only once
+    the first card is on screen: asked while the screen was still being drawn, its load
+    starved the first frame (the card text 0.77 s after Enter instead of 0.18 s)."""
+    import labdeck.tui.app as app_module
+    from labdeck.tui.app import LabdeckApp
+
+    asked = threading.Event()
+
+    def factory(_settings):
+        asked.set()
+        return grader
+
+    services = make_services()
+    services.reset_grader()
+    services.grader_factory = factory
+    monkeypatch.setattr(app_module, "IDLE_S", 3600.0)  # only the review screen asks for it
+    monkeypatch.setattr(review, "FIRST_CARD_WAIT", 60.0, raising=False)
+    app = LabdeckApp(services)  # loads the model itself, as the real app does
+    async with app.run_test(size=SMALL) as pilot:
+        watch = Watch(app)
+        await wait_for(pilot, lambda: "store" in app.screen.counts_sources)
+        asked_at_frame: list[bool] = []
+        watch.expect(lambda: isinstance(app.screen, ReviewScreen) and app.screen.card is not None)
+        original = watch.snapshot
+        # the model neither loading nor asked for (LabdeckApp.ensure_grader_loading) yet
+        watch.snapshot = lambda: (
+            asked_at_frame.append(asked.is_set() or app._grader_wanted),
+            original(),
+        )[1]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: services.grader_ready, timeout=60)
+        assert asked_at_frame == [False]  # the card was drawn before the model was asked for

@@ -346,6 +346,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self._composed = False  # on_mount has run: the widgets can show a card
         self._early: Callable[[], None] | None = None  # the first card, loaded before that
         self._arrived = asyncio.Event()  # ... and set when it is
+        self._asked_grader = False  # the app asked to load the model (after the first card)
 
     def compose(self) -> ComposeResult:
         self.load_next()  # the first card loads while the widgets are built
@@ -367,7 +368,6 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.title = "Review"
         self.sub_title = self.scope.label()
         self.query_one("#grading").display = False
-        self.app.ensure_grader_loading()
         # The first frame waits (briefly: the app runs on meanwhile, only this screen's
         # messages wait) for the card that started loading at compose: it shows its text
         # instead of an empty screen, and the load has the CPU to itself meanwhile.
@@ -507,6 +507,9 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             self._restore(draft)  # (draws itself when it shows the answer panels)
         if self.phase == "answering":
             self._draw()
+        if not self._asked_grader:  # once this card is on screen (its load holds the GIL)
+            self._asked_grader = True
+            self.call_after_refresh(self.app.ensure_grader_loading)
 
     def _draw(self, between: Callable[[], None] | None = None) -> None:
         """The screen as the last change left it, drawn now with the footer's keys."""
