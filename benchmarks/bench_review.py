@@ -13,6 +13,11 @@ off drawn, the deferred scroll and the footer included:
 * accept → next card settled, against ``Scheduler.answer`` + ``Scheduler.next_card`` on the
   same store, timed alternately afterwards (each answer undone); goal ≤ 50 ms.
 
+With each wait it reports when the result was first on screen ("shown": the first frame with
+the new phase, the feedback or the next card, drawn), how many frames were drawn until settled,
+and the UI thread's CPU time over the wait (``time.thread_time``: on a loaded machine the wall
+times grow with the load, the frames and the CPU much less).
+
 The grader is the workspace's own, wrapped to time its calls and to be sure of each verdict
 (so enter accepts the suggestion in one key). Drill cards are rated by reveal, not measured.
 Prints a Markdown table; asserts nothing.
@@ -55,31 +60,67 @@ class TimedGrader:
 
 
 class Frames:
-    """Timestamps of the frames the app paints (headless: ``App._display`` still runs)."""
+    """Timestamps of the frames the app paints (headless: ``App._display`` still runs): the
+    last one, how many, and the first drawn once ``ready()`` held (after the frame's update,
+    the state it showed)."""
 
     def __init__(self, app) -> None:
         self.last = time.perf_counter()
+        self.count = 0
+        self.ready = None
+        self.first_ready: float | None = None
         original = app._display
 
         def display(screen, renderable):
+            out = original(screen, renderable)
             if renderable is not None:
                 self.last = time.perf_counter()
-            return original(screen, renderable)
+                self.count += 1
+                if self.ready is not None and self.first_ready is None and self.ready():
+                    self.first_ready = self.last
+            return out
 
         app._display = display
 
 
-async def settled(pilot, frames: Frames, ready, t0: float, timeout: float = 60.0) -> float:
-    """Seconds from ``t0`` to the last frame before the screen went quiet with ``ready()``."""
-    app = pilot.app
-    while True:
-        await asyncio.sleep(POLL)
-        now = time.perf_counter()
-        if now - t0 > timeout:
-            raise RuntimeError("the screen did not settle")
-        busy = any(not w.is_finished for w in app.workers if w.name != "_loader")
-        if ready() and not busy and now - frames.last >= QUIET:
-            return frames.last - t0
+@dataclasses.dataclass
+class Wait:
+    settled: float  # seconds from the key to the last frame before the screen went quiet
+    shown: float  # ... to the first frame drawn with ``ready()``
+    frames: int  # frames drawn from the key until settled
+    cpu: float  # the UI thread's CPU seconds from the key until settled
+
+
+class Window:
+    """One wait, from just before a key: ``start`` it, press, then ``await settled(...)``."""
+
+    def __init__(self, frames: Frames, ready) -> None:
+        self.frames, self.ready = frames, ready
+        frames.ready, frames.first_ready = ready, None
+        self.count = frames.count
+        self.cpu = time.thread_time()
+        self.t0 = time.perf_counter()
+
+    async def settled(self, pilot, timeout: float = 60.0) -> Wait:
+        """Wait for the screen to go quiet with ``ready()`` (no frame for ``QUIET`` s, no
+        worker running)."""
+        app, frames = pilot.app, self.frames
+        while True:
+            await asyncio.sleep(POLL)
+            now = time.perf_counter()
+            if now - self.t0 > timeout:
+                raise RuntimeError("the screen did not settle")
+            busy = any(not w.is_finished for w in app.workers if w.name != "_loader")
+            if self.ready() and not busy and now - frames.last >= QUIET:
+                cpu = time.thread_time() - self.cpu
+                shown = frames.first_ready if frames.first_ready is not None else frames.last
+                frames.ready = None
+                return Wait(frames.last - self.t0, shown - self.t0, frames.count - self.count, cpu)
+
+
+async def settled(pilot, frames: Frames, ready) -> Wait:
+    """The screen settled with ``ready()`` (a wait not timed from a key)."""
+    return await Window(frames, ready).settled(pilot)
 
 
 def answer_for(card) -> str:
@@ -104,7 +145,7 @@ async def session(home: Path, cards: int, size: tuple[int, int]) -> dict[str, li
     _ = services.store  # migrate and load the shipped deck before the clock starts
     services.load_grader()
     grader = services.wait_grader()
-    out: dict[str, list[float]] = {"grade": [], "grading": [], "accept": []}
+    out: dict[str, list] = {"grade": [], "grading": [], "accept": []}
     app = LabdeckApp(services, load_grader=False)
     async with app.run_test(size=size) as pilot:
         frames = Frames(app)
@@ -118,37 +159,33 @@ async def session(home: Path, cards: int, size: tuple[int, int]) -> dict[str, li
         box.cursor_blink = False  # a blinking cursor paints a frame every half second
         measured = 0
         while measured < cards:
-            await settled(pilot, frames, lambda: screen.phase == "answering", time.perf_counter())
+            await settled(pilot, frames, lambda: screen.phase == "answering")
             card = screen.card
             if card is None:
                 break
             if card.card_type != "essay" or not card.answer:
                 await pilot.press("escape", "space")
-                await settled(pilot, frames, lambda: screen.phase == "rating", time.perf_counter())
+                await settled(pilot, frames, lambda: screen.phase == "rating")
                 await pilot.press("4")
                 continue
             box.insert(answer_for(card))
             await pilot.pause()
             calls = len(grader.calls)
-            t0 = time.perf_counter()
+            window = Window(frames, lambda: screen.phase == "rating")
             await pilot.press("ctrl+s")
-            out["grade"].append(await settled(pilot, frames, lambda: screen.phase == "rating", t0))
+            out["grade"].append(await window.settled(pilot))
             out["grading"].append(sum(grader.calls[calls:]))
             key = card.card_id
-            t0 = time.perf_counter()
-            await pilot.press("enter")
-            out["accept"].append(
-                await settled(
-                    pilot,
-                    frames,
-                    lambda k=key: (
-                        screen.phase == "answering"
-                        and screen.card is not None
-                        and screen.card.card_id != k
-                    ),
-                    t0,
-                )
+            window = Window(
+                frames,
+                lambda k=key: (
+                    screen.phase == "answering"
+                    and screen.card is not None
+                    and screen.card.card_id != k
+                ),
             )
+            await pilot.press("enter")
+            out["accept"].append(await window.settled(pilot))
             measured += 1
     services.close()
     return out
@@ -188,13 +225,23 @@ def measure(cards: int, size: tuple[int, int] = (80, 24)) -> dict[str, float]:
                 os.environ.pop("LABDECK_HOME", None)
             else:
                 os.environ["LABDECK_HOME"] = before
-    ratios = [g / c for g, c in zip(out["grade"], out["grading"], strict=True)]
+    grades, accepts = out["grade"], out["accept"]
+    ratios = [g.settled / c for g, c in zip(grades, out["grading"], strict=True)]
+    shown = [g.shown / c for g, c in zip(grades, out["grading"], strict=True)]
+    med = statistics.median
     return {
-        "cards": len(out["grade"]),
-        "grade": statistics.median(out["grade"]),
-        "grading": statistics.median(out["grading"]),
-        "grade_ratio": statistics.median(ratios),
-        "accept": statistics.median(out["accept"]),
+        "cards": len(grades),
+        "grade": med(g.settled for g in grades),
+        "grading": med(out["grading"]),
+        "grade_ratio": med(ratios),
+        "grade_shown": med(g.shown for g in grades),
+        "grade_shown_ratio": med(shown),
+        "grade_frames": med(g.frames for g in grades),
+        "grade_cpu": med(g.cpu for g in grades),
+        "accept": med(a.settled for a in accepts),
+        "accept_shown": med(a.shown for a in accepts),
+        "accept_frames": med(a.frames for a in accepts),
+        "accept_cpu": med(a.cpu for a in accepts),
         "answer_next": floor,
     }
 
@@ -237,15 +284,18 @@ def main() -> int:
     m = measure(args.cards, (width, height))
     print(f"{m['cards']} essay cards at {width}×{height}, medians")
     print()
-    print("| what | time | floor | floor time | ratio | goal |")
-    print("|---|---|---|---|---|---|")
+    print("| what | time | floor | floor time | ratio | goal | shown | frames | UI CPU |")
+    print("|---|---|---|---|---|---|---|---|---|")
     print(
         f"| grade key → feedback settled | {fmt(m['grade'])} | the grading call | "
-        f"{fmt(m['grading'])} | {m['grade_ratio']:.2f}× | ≤ 1.3× |"
+        f"{fmt(m['grading'])} | {m['grade_ratio']:.2f}× | ≤ 1.3× | "
+        f"{fmt(m['grade_shown'])} ({m['grade_shown_ratio']:.2f}×) | {m['grade_frames']:.0f} | "
+        f"{fmt(m['grade_cpu'])} |"
     )
     print(
         f"| accept → next card settled | {fmt(m['accept'])} | `answer()` + `next_card()` | "
-        f"{fmt(m['answer_next'])} | {m['accept'] / m['answer_next']:.1f}× | ≤ 50 ms |"
+        f"{fmt(m['answer_next'])} | {m['accept'] / m['answer_next']:.1f}× | ≤ 50 ms | "
+        f"{fmt(m['accept_shown'])} | {m['accept_frames']:.0f} | {fmt(m['accept_cpu'])} |"
     )
     return 0
 

@@ -25,14 +25,20 @@ transitions ``Scheduler.preview`` computes, and the one picked is the one ``answ
 Speed (issue 19.1): the card's texts (prompt, reference, notes) are rendered to literal Rich
 text in the worker that loads the card (``Prepared``), and the next cards in the queue are
 rendered there too while this one is studied, so grading and accepting only put prepared text
-into widgets that are already mounted.
+into widgets that are already mounted. The first card starts loading while the screen is
+composed (shown by ``on_mount`` when it is ready by then: the first frame has its text). Each
+step the learner sees (a card, "grading", the feedback) is laid out and drawn at once, in one
+frame with the footer's keys and the scroll that shows the grade (``draw_now``), not on the
+frame timer's next tick and again for the footer and again for the scroll.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -43,8 +49,10 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.geometry import Region
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
+from textual.screen import Screen
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Header, Static, TextArea
 
 from labdeck.grading.checklist import Ticks, verdict_of
@@ -97,6 +105,14 @@ class AnswerBox(TextArea):
             self._rewrap_and_refresh_virtual_size()
         return super().render_lines(crop)
 
+    def restate(self, read_only: bool, **classes: bool) -> None:
+        """``read_only`` and the CSS classes (``drill=True`` → ``-drill``) changed together,
+        restyled once (each alone restyles the box: 5-10 ms a card on the UI thread)."""
+        self.set_reactive(TextArea.read_only, read_only)  # (its watcher only sets the class)
+        wanted = {"-read-only": read_only} | {f"-{name}": on for name, on in classes.items()}
+        self.update_classes(wanted)
+        self.refresh()
+
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "space" and not self.text.strip() and not self.read_only:
             event.stop()
@@ -109,6 +125,15 @@ class AnswerBox(TextArea):
             self.post_message(self.Check())
             return
         await super()._on_key(event)
+
+
+class ReviewBody(VerticalScroll):
+    """The scrolling body. Its focus restyles itself only: no rule styles a child by the
+    body's focus (labdeck.tcss), and Textual's restyle of every descendant (the answer box's
+    the dearest) ran twice a card, as the body took the focus and gave it back."""
+
+    def watch_has_focus(self, _has_focus: bool) -> None:
+        self.app.stylesheet.update_nodes([self], animate=True)
 
 
 @dataclass
@@ -149,7 +174,10 @@ class Prepared:
 
 PREPARED_KEPT = 16  # rendered cards kept (the next ones in the queue, re-drills coming back)
 PREFETCH = 2  # queue entries after the current one rendered ahead
-PREFETCH_AFTER = 0.5  # seconds after a card is shown (its own frames drawn first)
+# seconds after a card is drawn: its last frames (scroll bars, resized widgets) drawn first,
+# long before an answer to it can be typed and graded
+PREFETCH_AFTER = 0.1
+FIRST_CARD_WAIT = 0.3  # seconds the first frame waits for the first card (no blank frame)
 
 
 @dataclass
@@ -206,6 +234,63 @@ def _notes(card: CardView) -> RenderedText | None:
     return RenderedText.of("### My notes\n\n" + flag + card.notes)
 
 
+def draw_now(screen: Screen[Any], between: Callable[[], None] | None = None) -> None:
+    """Lay out and draw ``screen`` now, with every change made so far in this callback.
+
+    Textual draws on its frame timer's next tick, after each changed widget's idle handler has
+    asked for a layout or a repaint, and a focus change restyles the widgets only when their
+    Focus and Blur events are handled; the footer's update, a scroll that needs the new layout
+    and the scroll bars that follow a layout then cost one more layout and frame each (the
+    grade panel took three to five frames over 40-70 ms after grading). Here the focus styles
+    are applied, the widgets' pending requests taken as their idle handlers would take them
+    (``Widget._check_refresh``), the screen laid out until no widget asks for another layout,
+    and drawn once. ``between`` runs after the layout and before the drawing (a scroll to a
+    widget just laid out). Nothing is drawn for a screen that is not the current one or during
+    a batch update; ``between`` then runs after the next refresh."""
+    app = screen.app
+    if not screen.is_current or app._batch_count or not screen.outer_size:
+        if between is not None:
+            screen.call_after_refresh(between)
+        return
+    focused = screen.focused
+    for widget in screen.walk_children(Widget):
+        if widget.has_focus != (widget is focused):  # what its Focus / Blur event will do
+            widget.has_focus = widget is focused
+    with app.batch_update():  # laid out, not drawn
+        for _ in range(4):  # a layout can ask for one more (scroll bars, virtual sizes)
+            if not _take_requests(screen):
+                break
+            screen._refresh_layout()
+        if between is not None:
+            between()
+            _take_requests(screen)
+            screen._refresh_layout()
+    screen._compositor.update_widgets(screen._dirty_widgets)
+    screen._compositor_refresh()
+
+
+def _take_requests(screen: Screen[Any]) -> bool:
+    """Take the widgets' pending layout and repaint requests (as ``Widget._check_refresh``
+    would at their idle time, without the messages); True when any asked for a layout."""
+    layout = False
+    for widget in screen.walk_children(Widget):
+        if widget._repaint_required:
+            widget._repaint_required = False
+            if widget.display:
+                screen._dirty_widgets.add(widget)
+        widget._scroll_required = False  # the layout places scrolled children
+        if widget._layout_required:
+            widget._layout_required, layout = False, True
+            for ancestor in widget.ancestors:  # their arrangements are stale
+                if not isinstance(ancestor, Widget):
+                    break
+                ancestor._clear_arrangement_cache()
+                ancestor._layout_updates += 1
+                if not ancestor.styles.auto_dimensions:
+                    break
+    return layout
+
+
 def ticks_of(result: Any) -> Ticks | None:
     """The checklist of a graded answer, starting from the grader's verdicts."""
     if result is None or not result.key_points:
@@ -236,7 +321,11 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         Binding("q", "back", "Home", show=False),
     ]
 
-    phase: reactive[str] = reactive("loading")
+    # Neither repaints the whole screen when it changes (a reactive's default): the widgets
+    # that show a phase or a focus change update and repaint themselves, and the screen-wide
+    # repaint drew every line again, a full frame at each key (issue 19.1).
+    phase: reactive[str] = reactive("loading", repaint=False)
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, scope: Scope | None = None) -> None:
         super().__init__()
@@ -254,11 +343,16 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.drill_result: DrillResult | None = None  # a drill card's exact verdict
         self.armed = False  # unsure: the learner confirmed the grader's ticks with enter once
         self.queued: list[tuple[str, int]] = []  # rating keys pressed while grading
+        self._composed = False  # on_mount has run: the widgets can show a card
+        self._early: Callable[[], None] | None = None  # the first card, loaded before that
+        self._arrived = asyncio.Event()  # ... and set when it is
+        self._asked_grader = False  # the app asked to load the model (after the first card)
 
     def compose(self) -> ComposeResult:
+        self.load_next()  # the first card loads while the widgets are built
         yield Header()
         yield Static(id="review-status")
-        with VerticalScroll(id="review-body"):
+        with ReviewBody(id="review-body"):
             yield CardText(id="prompt")
             yield AnswerBox(id="answer", soft_wrap=True, tab_behavior="focus")
             # not an animated LoadingIndicator: its frames competed with the grader for the CPU
@@ -270,12 +364,20 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         yield Static(id="review-keys")
         yield SteadyFooter()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.title = "Review"
         self.sub_title = self.scope.label()
         self.query_one("#grading").display = False
-        self.app.ensure_grader_loading()
-        self.load_next()
+        # The first frame waits (briefly: the app runs on meanwhile, only this screen's
+        # messages wait) for the card that started loading at compose: it shows its text
+        # instead of an empty screen, and the load has the CPU to itself meanwhile.
+        if self._early is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), FIRST_CARD_WAIT)
+        self._composed = True
+        early, self._early = self._early, None
+        if early is not None:
+            early()
 
     # ------------------------------------------------------------ loading cards
 
@@ -370,6 +472,10 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
     ) -> None:
         if not self.is_attached:  # the learner left while a worker ran
             return
+        if not self._composed:  # loaded while the screen was being composed
+            self._early = lambda: self._show_card(prepared, previews, counts, upcoming)
+            self._arrived.set()
+            return
         if upcoming:
             self.set_timer(PREFETCH_AFTER, lambda: self.prefetch(list(upcoming)))
         view = prepared.view
@@ -381,12 +487,10 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.show_zh = False
         self._render_prompt()
         box = self.query_one("#answer", AnswerBox)
-        box.read_only = False
+        box.restate(False, drill=view.is_drill, graded=False)
         box.single_line = view.is_drill
-        box.set_class(view.is_drill, "-drill")
         box.text = ""
         box.display = True
-        box.remove_class("-graded")
         for widget_id in ("#grade", "#reference", "#notes", "#intervals"):
             self.query_one(widget_id).display = False
         self.query_one("#grading").display = False
@@ -400,7 +504,18 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.query_one("#review-body").scroll_home(animate=False, immediate=True)
         draft = self._drafts().pop(view.card_id, None)
         if draft is not None:
-            self._restore(draft)
+            self._restore(draft)  # (draws itself when it shows the answer panels)
+        if self.phase == "answering":
+            self._draw()
+        if not self._asked_grader:  # once this card is on screen (its load holds the GIL)
+            self._asked_grader = True
+            self.call_after_refresh(self.app.ensure_grader_loading)
+
+    def _draw(self, between: Callable[[], None] | None = None) -> None:
+        """The screen as the last change left it, drawn now with the footer's keys."""
+        if self._composed and self.is_attached:
+            self.query_one(SteadyFooter).sync_now()
+            draw_now(self, between)
 
     def _drafts(self) -> dict[int, Draft]:
         return self.services.drafts
@@ -439,6 +554,10 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
     def _show_empty(self, forecast: list[tuple[date, int]], counts: Counts) -> None:
         if not self.is_attached:  # the learner left while a worker ran
             return
+        if not self._composed:  # loaded while the screen was being composed
+            self._early = lambda: self._show_empty(forecast, counts)
+            self._arrived.set()
+            return
         self.card, self.prepared = None, None
         self.phase = "empty"
         lines = ["# Nothing left for today", "", "Tomorrow and the days after:", ""]
@@ -448,7 +567,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         for widget_id in ("#answer", "#grade", "#reference", "#notes", "#intervals"):
             self.query_one(widget_id).display = False
         self._status(counts)
-        self.query_one("#review-body").focus()
+        self.set_focus(self.query_one("#review-body"), scroll_visible=False)
+        self._draw()
 
     def _render_prompt(self) -> None:
         prepared = self.prepared
@@ -459,7 +579,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.query_one("#prompt", CardText).show(shown)
 
     def watch_phase(self, phase: str) -> None:
-        if self.is_mounted:
+        if self._composed:  # (the first card may be shown from on_mount, before is_mounted)
             self._update_hint()
             self.refresh_bindings()
 
@@ -512,7 +632,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
 
     def action_leave_box(self) -> None:
         box = self.query_one("#answer", AnswerBox)
-        if box.has_focus:
+        if self.focused is box:
             self.query_one("#review-body").focus()
         else:
             self.action_back()
@@ -580,7 +700,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.query_one("#grading").display = True
         # The box lets go at once, so rating keys pressed straight after ctrl+s are not typed
         # into a read-only box: they wait in ``queued`` and act when the grade is shown.
-        self.query_one("#review-body").focus()
+        self.set_focus(self.query_one("#review-body"), scroll_visible=False)
+        self._draw()  # (before the grading thread starts: it would hold the frame back)
         self.grade(self.card, text)
 
     @work(thread=True, exclusive=True, group="review-grade")
@@ -657,6 +778,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.phase = "rating"
         self._render_intervals(result.quality if result is not None else None)
         self.set_focus(self.query_one("#review-body"), scroll_visible=False)
+        self._draw()
 
     def _grading_failed(self, message: str) -> None:
         if not self.is_attached:  # the learner left while a worker ran
@@ -677,26 +799,24 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         assert card is not None
         self.query_one("#grading").display = False
         box = self.query_one("#answer", AnswerBox)
-        box.read_only = True
+        box.restate(True, graded=result is not None)
         box.display = bool(box.text.strip())
         self.ticks = ticks if ticks is not None else ticks_of(result)
         self.armed = False
         self._render_grade()
         grade = self.query_one("#grade", Static)
         grade.display = True
-        box.set_class(result is not None, "-graded")
         prepared = self.prepared
         self._show_text("#reference", prepared.reference if prepared else None)
         self._show_text("#notes", prepared.notes if prepared else None)
         self.query_one("#intervals", Static).display = True
         self.phase = "rating"
         self.set_focus(self.query_one("#review-body"), scroll_visible=False)
-        if card.demos:  # `r` is a likely next key: have a demo child ready (issue 19.6)
-            from labdeck.tui.screens.demos import prewarm_demo
-
-            prewarm_demo(self.services.settings.demo_threads)
-        if result is not None:
-            self.call_after_refresh(self._open_checklist)
+        self._draw(self._open_checklist if result is not None else None)
+        if card.demos:  # `r` is a likely next key: a demo child made ready once this is drawn
+            self.call_after_refresh(
+                self.run_worker, self._prewarm_demo, thread=True, group="review-demo"
+            )
         queued, self.queued = self.queued, []
         for action, value in queued:
             if self.phase != "rating":
@@ -714,6 +834,13 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         panel.display = rendered is not None
         if rendered is not None:
             panel.show(rendered)
+
+    def _prewarm_demo(self) -> None:
+        """Have a warm demo child ready for ``r`` (issue 19.6; in a worker thread: the Demos
+        screen's module is imported the first time)."""
+        from labdeck.tui.screens.demos import prewarm_demo
+
+        prewarm_demo(self.services.settings.demo_threads)
 
     def _open_checklist(self) -> None:
         """Scroll the grade panel into view once the panels below it are laid out: all of it
@@ -944,7 +1071,9 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
     # ------------------------------------------------------------ card actions
 
     def _typing(self) -> bool:
-        return self.query_one("#answer", AnswerBox).has_focus
+        # The screen's focus, set at once by set_focus (the box's has_focus follows only when
+        # its Focus event is handled: the footer would change a frame later).
+        return self.focused is self.query_one("#answer", AnswerBox)
 
     def action_undo(self) -> None:
         if self.phase in ("grading", "saving"):

@@ -5,8 +5,11 @@ the review screen, each focus change). Styling the new keys was most of the wait
 and after accepting an answer (issue 19.1). ``SteadyFooter`` shows the same keys, in the same
 order, from the same ``screen.active_bindings``; a key that goes is hidden, one that comes back
 is shown again, one whose enabled state flips is restyled. It composes every key the screen
-and the app could show at once (hidden until active), and recomposes only for a key it has
-never seen.
+and the app could show in its first composition (hidden until active; ``Footer`` composes
+nothing until the bindings are known and then recomposes, a second mount and layout when a
+screen opens), and recomposes only for a key it has never seen.
+A screen that has just changed its bindings can call ``sync_now`` to have the footer follow
+in the same frame (the update is otherwise left for after the current message).
 Grouped bindings (``Binding.group``) are left to ``Footer``'s own composition.
 """
 
@@ -89,14 +92,18 @@ class SteadyFooter(Footer):
                 continue
             actions.add(binding.action)
             wanted.append(Wanted((binding.key, binding.action), binding, enabled, tooltip))
-        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
-            palette = active.get(self.app.COMMAND_PALETTE_BINDING)
-            if palette is not None:
-                _node, binding, enabled, tooltip = palette
-                slot = (binding.key, binding.action)
-                tooltip = binding.tooltip or binding.description
-                wanted.append(Wanted(slot, binding, enabled, tooltip, palette=True))
-        return wanted
+        return wanted + self._wanted_palette()
+
+    def _wanted_palette(self) -> list[Wanted]:
+        """The command palette's key, last, as ``Footer`` shows it (when it is active)."""
+        if not (self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE):
+            return []
+        palette = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+        if palette is None:
+            return []
+        _node, binding, enabled, _tooltip = palette
+        slot = (binding.key, binding.action)
+        return [Wanted(slot, binding, enabled, binding.tooltip or binding.description, True)]
 
     def _every_key(self) -> list[Wanted]:
         """Every key the screen and the app could show, in their order, so that the first
@@ -111,12 +118,12 @@ class SteadyFooter(Footer):
                         seen.add(binding.action)
                         slot = (binding.key, binding.action)
                         out.append(Wanted(slot, binding, True, binding.tooltip))
-        return out
+        return out + self._wanted_palette()  # (active when the app offers it at all)
 
     def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
-        wanted = self._wanted()
+        # Before the bindings are known every key is composed hidden; the first sync shows
+        # the active ones in place.
+        wanted = self._wanted() if self._bindings_ready else []
         self._grouped = wanted is None
         if wanted is None:
             self._order = []
@@ -145,6 +152,10 @@ class SteadyFooter(Footer):
             classes=PALETTE if state.palette else "",
         )
         if not state.palette:
+            # Born with the footer's compactness: FooterKey's default (compact) and the bound
+            # value (not compact) restyled each key twice as it mounted, 40 restyles a screen.
+            key.set_reactive(FooterKey.compact, self.compact)
+            key.set_class(self.compact, "-compact", update=False)
             key.data_bind(compact=Footer.compact)
         if now is None:
             hide(key, True)
@@ -163,18 +174,21 @@ class SteadyFooter(Footer):
 
     async def _sync(self) -> None:
         self._sync_pending = False
-        if not self.is_attached:
-            return
+        if self.is_attached and not self.sync_now():
+            await self.recompose()
+
+    def sync_now(self) -> bool:
+        """Show the screen's active keys now, in place; False when that takes a recomposition
+        (a key never seen, a new order, grouped bindings), which is left to the caller."""
+        self._bindings_ready = True
         wanted = self._wanted()
         if wanted is None or self._grouped:
-            await self.recompose()
-            return
+            return False
         slots = [w.slot for w in wanted]
         mounted = {(k.key, k.action): k for k in self._keys()}
         in_order = [slot for slot in self._order if slot in set(slots)]
         if any(slot not in mounted for slot in slots) or in_order != slots:
-            await self.recompose()
-            return
+            return False
         now = {w.slot: w for w in wanted}
         for slot, key in mounted.items():  # each change costs a layout: only the changes
             state = now.get(slot)
@@ -182,3 +196,4 @@ class SteadyFooter(Footer):
             if state is not None and key._disabled == state.enabled:  # enabled state flipped
                 key._disabled = not state.enabled
                 key.set_class(not state.enabled, "-disabled")
+        return True
