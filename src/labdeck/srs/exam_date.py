@@ -174,8 +174,7 @@ class ExamProjection:
             return f"{self.deck}: exam passed ({self.exam:%d %b})"
         unseen = f" · {self.unseen} unseen" if self.unseen else ""
         return (
-            f"{self.deck} exam {self.exam:%d %b} ({self._when})\n"
-            f"recall then {self._recall}{unseen}"
+            f"{self.deck} exam {self.exam:%d %b} ({self._when})\nrecall then {self._recall}{unseen}"
         )
 
     def line(self) -> str:

@@ -40,7 +40,7 @@ from labdeck.tui.cells import fit
 from labdeck.tui.literal import literal
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
-from labdeck.tui.widgets.quickfooter import QuickFooter
+from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 STATES: tuple[tuple[str, str], ...] = (
     ("any state", "all"),
@@ -297,7 +297,7 @@ class BrowseScreen(LabdeckScreen):
         yield LiteralTable(id="browse-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="browse-detail"):
             yield CardMarkdown(id="browse-card")
-        yield QuickFooter()  # Footer recomposed (and restyled) its keys on each focus change
+        yield SteadyFooter()  # Footer recomposed (and restyled) its keys on each focus change
 
     def on_mount(self) -> None:
         self.title = "Browse"

@@ -20,7 +20,7 @@ from labdeck.tui.home_view import HomeView, Row
 from labdeck.tui.literal import plain
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.heatmap import Heatmap
-from labdeck.tui.widgets.quickfooter import QuickFooter
+from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class HomeScreen(LabdeckScreen):
                 yield Static("Reviews, last 12 weeks", classes="subtitle")
                 yield Heatmap(id="heatmap", classes="panel")
                 yield Static(id="grader-status", classes="dim")
-        yield QuickFooter()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = "labdeck"
@@ -115,7 +115,7 @@ class HomeScreen(LabdeckScreen):
         """``refresh_data`` once the footer shows its keys (Textual's ``Footer`` composes
         them after the first refresh, when the focus has set the bindings), or after
         ``FOOTER_WAITS`` refreshes without them."""
-        if tries < FOOTER_WAITS and not self.query_one(QuickFooter).children:
+        if tries < FOOTER_WAITS and not self.query_one(SteadyFooter).children:
             self.call_after_refresh(self._refresh_after_footer, tries + 1)
             return
         self.refresh_data()
