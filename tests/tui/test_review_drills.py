@@ -4,6 +4,7 @@ grader), enter accepts the verdict's quality, and the essay's reference is shown
 from __future__ import annotations
 
 from textual.widgets import Static
+from textual.widgets._footer import FooterKey
 from tuihelpers import review_log, review_rows, screen_text, settle, wait_for
 
 from labdeck.tui.screens.review import AnswerBox, ReviewScreen
@@ -108,3 +109,44 @@ async def test_a_wrong_cloze_reply_offers_quality_one(make_services, make_app) -
         await pilot.press("equals_sign", "3")  # the learner overrides the verdict
         await next_card(pilot, screen, done + 1)
         assert review_log(services.store)["quality"] == 3
+
+
+def _hint_kind(card) -> str:
+    return card.card_type if card.is_drill else "essay"
+
+
+async def test_the_key_line_follows_the_card_that_undo_brings_back(make_services, make_app):
+    """Undo from the next card's answer box brings the card before back in the same phase
+    (answering): the key line must be that card's, not the one left (a cloze card read
+    "type the letter(s)" after undoing from a choice card)."""
+    from labdeck.tui.screens.review import DRILL_HINTS
+
+    services = make_services()
+    services.reset_grader()
+    services.grader_factory = lambda _settings: NoGrader()
+    services.load_grader()
+    app = make_app(services)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await open_review(pilot)
+        done = 0
+        while True:
+            first = screen.card
+            assert first is not None and done < 40
+            await pilot.press("escape", "space")  # leave the box, reveal
+            await wait_for(pilot, lambda: screen.phase == "rating")
+            await settle(pilot)
+            shown = {k.description for k in screen.query(FooterKey) if k.display}
+            assert not shown & {"Grade answer", "Reveal"}, shown  # nothing left to grade
+            assert "- bury" in str(screen.query_one("#review-keys", Static).render())
+            await pilot.press("5")
+            done += 1
+            await next_card(pilot, screen, done)
+            if _hint_kind(screen.card) != _hint_kind(first):
+                break
+        await pilot.press("escape", "u")  # from the next card's (empty) box
+        await wait_for(pilot, lambda: screen.card is not None and screen.card.key == first.key)
+        await settle(pilot)
+        hint = str(screen.query_one("#review-keys", Static).render())
+        wanted = DRILL_HINTS[first.card_type] if first.is_drill else "ctrl+s grade"
+        assert wanted in hint, (first.card_type, hint)
+        assert "b bury" not in hint

@@ -494,6 +494,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         for widget_id in ("#grade", "#reference", "#notes", "#intervals"):
             self.query_one(widget_id).display = False
         self.query_one("#grading").display = False
+        if self.phase == "answering":  # another card in the same phase (after an undo): the
+            self._update_hint()  # watcher does not run, and the key line is per card type
         self.phase = "answering"
         self._status(counts)
         self.shown_at = time.monotonic()
@@ -620,7 +622,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             hint.append(
                 "u undo · esc back"
                 if self.ticks is not None
-                else "u undo · r demo · s suspend · b bury · esc back"
+                else "u undo · r demo · s suspend · - bury · esc back"
             )
         self.query_one("#review-keys", Static).update(hint, layout=False)
 
@@ -1123,6 +1125,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         # Single-letter keys belong to the answer box while the learner is typing.
         if action == "rate_prefix" and self.phase not in ("grading", "rating", "saving"):
             return False  # not in the footer either (kept while saving: no footer change)
+        if action in ("submit", "reveal") and self.phase not in ("answering", "saving"):
+            return False  # nothing to grade or reveal once the answer is in
         return not (
             action
             in (
