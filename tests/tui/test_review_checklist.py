@@ -88,7 +88,7 @@ async def test_sure_enter_accepts_the_suggestion_and_stores_the_checklist(make_s
         assert "unsure" not in shown
         for n, point in enumerate(result.key_points, start=1):  # numbered, grader's marks
             mark = "≠" if point.contradicted else ("✓" if point.covered else "✗")
-            assert f"{n} {mark} {point.text}" in shown
+            assert f"{n} {mark} {point.text}" in " ".join(shown.split())  # (points wrap)
         assert screen.offered_quality() == result.quality
         assert highlighted(screen)[0].startswith(f"{result.quality} →")
         await pilot.press("enter")  # one key confirms a correct suggestion

@@ -49,3 +49,23 @@ async def test_no_color_env_turns_colour_off(make_app, monkeypatch):
         await pilot.press("t")  # plots still draw (in monochrome)
         await settle(pilot)
         assert app.screen.query_one("#chart-reviews").is_mounted
+
+
+def test_a_long_key_point_wraps_under_its_own_text() -> None:
+    """A wrapped key point continues under its text, not under its number and mark, and no
+    line is wider than asked; English and Chinese alike."""
+    from rich.cells import cell_len
+
+    from labdeck.grading.checklist import Ticks
+    from labdeck.tui.widgets.checklist import checklist_text
+
+    long_en = "Attention weights are a softmax over the scaled dot products of the query and keys"
+    long_zh = "注意力权重是查询与每个键的缩放点积经过归一化之后再与值加权求和得到的输出向量"
+    ticks = Ticks([long_en, long_zh, "short"], ["covered", "missed", "missed"])
+    lines = checklist_text(ticks, ["queries meet keys", None, None], width=40).plain.split("\n")
+    assert lines[0].startswith(" 1 ✓ Attention")
+    assert all(cell_len(line.rstrip()) <= 40 for line in lines)
+    first_zh = next(i for i, line in enumerate(lines) if line.startswith(" 2 ✗"))
+    assert lines[1].startswith("     ") and lines[1].strip()  # the English point goes on
+    assert lines[first_zh + 1].startswith("     ") and lines[first_zh + 1].strip()[0] in long_zh
+    assert lines[-1].startswith(" 3 ✗ short")

@@ -9,8 +9,11 @@ checklist off an 80×24 screen).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
+from functools import cache
 
+from rich.console import Console
 from rich.text import Text
 
 from labdeck.grading.checklist import Ticks, Verdict
@@ -22,6 +25,13 @@ MARKS: dict[Verdict, tuple[str, str]] = {
     "contradicted": ("≠", "red"),
 }
 TOGGLE_KEYS = 9  # points 1–9 have a key; further points are shown, counted, not toggleable
+INDENT = 5  # "NN ✓ ": a point's wrapped lines start under its text
+
+
+@cache
+def _measure() -> Console:
+    """A console used only to wrap text into lines (never printed to)."""
+    return Console(file=io.StringIO(), width=200, color_system=None, legacy_windows=False)
 
 
 def checklist_text(
@@ -34,15 +44,19 @@ def checklist_text(
     for i, point in enumerate(ticks.points):
         shown = ticks.shown(i)
         mark, style = MARKS[shown]
-        row = Text()
         number = f"{i + 1}" if i < TOGGLE_KEYS else "·"
-        row.append(f"{number:>2} ", style="bold")
-        row.append(f"{mark} ", style=f"bold {style}")
-        row.append(plain(point))
+        body = Text(plain(point))
         if ticks.ticked[i] != ticks.start[i]:
             grader_mark = MARKS[ticks.verdicts[i]][0]
-            row.append(f"  (you; grader {grader_mark})", style="dim italic")
-        rows.append(row)
+            body.append(f"  (you; grader {grader_mark})", style="dim italic")
+        # Wrapped here, not by the widget, so a long point continues under its own text
+        # (not under its number and mark).
+        for j, part in enumerate(body.wrap(_measure(), max(width - INDENT, 12))):
+            row = Text(" " * INDENT)
+            if j == 0:
+                row = Text.assemble((f"{number:>2} ", "bold"), (f"{mark} ", f"bold {style}"))
+            row.append_text(part)
+            rows.append(row)
         span = spans[i] if i < len(spans) else None
         verdict = ticks.verdicts[i]
         span = plain(span) if span else None  # the learner's typed text: no escapes
