@@ -11,7 +11,7 @@ import re
 
 import pytest
 from textual.widgets import DataTable, OptionList
-from tuihelpers import NOW, screen_text, settle, wait_for
+from tuihelpers import NOW, screen_text, settle, visible_columns, wait_for
 
 from labdeck.demos import registry
 from labdeck.tui.screens.demos import DemosScreen
@@ -32,23 +32,18 @@ def _seed_run(services, demo_id: str = "speculative", status: str = "interrupted
     history.record_end(services.store, run_id, outcome, now=lambda: NOW)
 
 
-def _drawn_columns(table: DataTable) -> list[str]:
-    room = table.scrollable_content_region.width
-    shown, used = [], 0
-    for column in table.ordered_columns:
-        used += column.get_render_width(table)
-        if used > room:
-            break
-        shown.append(str(column.label))
-    return shown
-
-
-async def _open(app, pilot) -> DemosScreen:
+async def _open_demos(app, pilot) -> DemosScreen:
     await settle(pilot)
     app.action_demos("attention")
     await settle(pilot)
     screen = app.screen
     assert isinstance(screen, DemosScreen)
+    return screen
+
+
+async def _open(app, pilot) -> DemosScreen:
+    """The Demos screen once its runs table has the seeded run."""
+    screen = await _open_demos(app, pilot)
     await wait_for(pilot, lambda: screen.query_one("#demo-runs", DataTable).row_count > 0)
     await settle(pilot)
     return screen
@@ -61,7 +56,7 @@ async def test_every_run_column_is_drawn(make_app, services, size) -> None:
     async with app.run_test(size=size) as pilot:
         screen = await _open(app, pilot)
         table = screen.query_one("#demo-runs", DataTable)
-        assert _drawn_columns(table) == ["demo", "status", "metrics", "when"]
+        assert visible_columns(table) == ["demo", "status", "metrics", "when"]
         text = screen_text(app)
         assert "speculative" in text and "interrupted" in text
         assert "acceptance_rate_measured=0.8125" in text
@@ -74,11 +69,7 @@ async def test_every_run_column_is_drawn(make_app, services, size) -> None:
 async def test_a_finished_run_shows_its_results_at_80x24(make_app, services) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app.action_demos("attention")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, DemosScreen)
+        screen = await _open_demos(app, pilot)
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen.run_count == 1 and not screen.running, timeout=120)
         await settle(pilot)
@@ -149,11 +140,7 @@ async def test_scrolling_up_during_a_run_stops_the_pane_following(make_app, serv
     pulls the pane down, and the end of the run leaves it where the learner put it."""
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app.action_demos("attention")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, DemosScreen)
+        screen = await _open_demos(app, pilot)
         main = screen.query_one("#demo-main")
         original = screen._on_event
         scrolled: list[float] = []

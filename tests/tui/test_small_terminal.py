@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input
 from textual.widgets._footer import FooterKey
-from tuihelpers import NOW, screen_text, settle, wait_for
+from tuihelpers import NOW, screen_text, settle, visible_columns, wait_for
 
 SMALL = (80, 24)
 LARGE = (160, 45)
@@ -126,18 +126,6 @@ def _seed_run(services) -> None:
     history.record_end(services.store, run_id, outcome, now=lambda: NOW)
 
 
-def _visible_columns(table: DataTable) -> list[str]:
-    """Labels of the columns drawn in full in the table's width (no horizontal scroll)."""
-    room = table.scrollable_content_region.width
-    shown, used = [], 0
-    for column in table.ordered_columns:
-        used += column.get_render_width(table)
-        if used > room:
-            break
-        shown.append(str(column.label))
-    return shown
-
-
 async def test_demo_runs_table_shows_status(make_app, services) -> None:
     _seed_run(services)
     for size, wanted in ((SMALL, {"demo", "status"}), (LARGE, {"demo", "status", "metrics"})):
@@ -148,7 +136,7 @@ async def test_demo_runs_table_shows_status(make_app, services) -> None:
             await settle(pilot)
             table = app.screen.query_one("#demo-runs", DataTable)
             assert table.row_count == 1
-            assert wanted <= set(_visible_columns(table)), (size, _visible_columns(table))
+            assert wanted <= set(visible_columns(table)), (size, visible_columns(table))
             if size == LARGE:
                 assert "sdpa_max_abs_err=2.980e-07" in screen_text(app)
 
@@ -197,7 +185,7 @@ async def test_exam_report_fits_80x24_and_ticks_stay_in_view(make_app, services)
         for table_id in ("#report-questions", "#report-chapters"):
             table = screen.query_one(table_id, DataTable)
             labels = [str(c.label) for c in table.ordered_columns]
-            assert _visible_columns(table) == labels, table_id
+            assert visible_columns(table) == labels, table_id
         detail = screen.query_one("#report-detail")
         points = screen.query_one("#detail-points")
         assert not _in_view(detail, points)  # the premise: below the fold at this size

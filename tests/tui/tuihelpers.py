@@ -133,3 +133,15 @@ class SureGrader:
         import dataclasses
 
         return dataclasses.replace(self.grader.grade(*args, **kwargs), sure=True)
+
+
+def visible_columns(table) -> list[str]:
+    """Labels of a DataTable's columns drawn in full in its width (no horizontal scroll)."""
+    room = table.scrollable_content_region.width
+    shown, used = [], 0
+    for column in table.ordered_columns:
+        used += column.get_render_width(table)
+        if used > room:
+            break
+        shown.append(str(column.label))
+    return shown
