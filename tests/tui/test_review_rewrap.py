@@ -78,3 +78,31 @@ async def test_a_long_chinese_answer_is_whole_after_the_feedback_appears(make_ap
             assert box.content_region.width < width_typing
             lines = drawn_lines(app, box)
             assert "".join(lines) == ANSWER_ZH, (width, "\n".join(lines))
+
+
+async def test_the_next_intervals_stay_in_view_while_the_feedback_scrolls(make_app) -> None:
+    """At 80×24 a graded essay's checklist fills the body: the intervals of each rating are
+    under the body (not at its end, below the fold), whole and on screen, wherever the body is
+    scrolled."""
+    from textual.widgets import Footer
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        await wait_for(pilot, lambda: screen.phase == "answering" and not screen.card.is_drill)
+        screen.query_one("#answer", AnswerBox).insert(ANSWER_ZH)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+        body = screen.query_one("#review-body")
+        for scroll in (body.scroll_home, body.scroll_end):
+            scroll(animate=False)
+            await settle(pilot)
+            intervals = screen.query_one("#intervals")
+            region, footer = intervals.region, screen.query_one(Footer).region
+            assert region.area > 0 and region.bottom <= footer.y
+            shown = " ".join(screen_text(app).split())
+            assert "Next: 0 →" in shown and "5 →" in shown

@@ -360,7 +360,9 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             yield Static(id="grade", classes="panel")
             yield CardText(id="reference")
             yield CardText(id="notes")
-            yield Static(id="intervals")
+        # Under the body, not in it: the next intervals stay in view at 80×24 while a long
+        # checklist, the reference and the notes scroll.
+        yield Static(id="intervals")
         yield Static(id="review-keys")
         yield SteadyFooter()
 
@@ -886,7 +888,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                 else:
                     text.append(f"enter accepts {offer} · {keys} tick to correct\n", style="dim")
                 # panel border and padding (4); the scroll bar's room is kept outside
-                width = self.query_one("#review-body").scrollable_content_region.width - 4
+                width = self.query_one("#intervals").content_region.width or self.size.width - 2 - 4
                 spans = [k.span for k in result.key_points]
                 text.append_text(checklist_text(ticks, spans, width if width > 20 else 72))
         else:
@@ -902,7 +904,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
     def _render_intervals(self, offer: int | None) -> None:
         card = self.card
         assert card is not None
-        width = self.query_one("#review-body").scrollable_content_region.width
+        width = self.query_one("#intervals").content_region.width or self.size.width - 2
         self.query_one("#intervals", Static).update(
             intervals_text(self.previews, offer, card.kind == "redrill", width)
         )
