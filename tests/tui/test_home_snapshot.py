@@ -101,3 +101,22 @@ async def test_another_day_other_settings_or_a_damaged_file_are_not_used(
     assert home_view.load(home, settings, day) is None
     sources, first, _counted = await _session(home)  # no traceback: read from the store
     assert sources[0] == "store" and _opening(first)
+
+
+async def test_the_snapshots_labels_are_cut_to_the_tree_at_80_columns(
+    tmp_path, monkeypatch, template_db
+):
+    """The snapshot is shown from on_mount, before the tree has a width: its labels are cut
+    once it has one, before the store's counts replace them."""
+    home_path = _fresh_home(tmp_path, monkeypatch, template_db)
+    await _session(home_path)  # writes the snapshot
+    services = Services(home=home_path, settings=Settings(), now=lambda: NOW)
+    app = LabdeckApp(services, load_grader=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        home = app.screen
+        assert isinstance(home, HomeScreen) and home.counts_sources == ["snapshot"]
+        tree = home.query_one("#decks", Tree)
+        await wait_for(pilot, lambda: any(label.endswith("…") for label in _labels(home)))
+        assert home.counts_sources == ["snapshot"]  # (still the snapshot's labels)
+        assert tree.virtual_size.width <= tree.scrollable_content_region.width
+    close_services(services)
