@@ -216,3 +216,31 @@ def test_exam_history(snap_compare, make_app, services, size):
 @pytest.fixture(autouse=True)
 def _snapshots_dir_exists():
     (Path(__file__).parent / "__snapshots__").mkdir(exist_ok=True)
+
+
+async def test_the_report_wraps_key_points_alike_with_or_without_its_scroll_bar(
+    make_app, services
+) -> None:
+    """The report's checklist is wrapped to a width that keeps the scroll bar's room whether
+    the bar shows or not (it took the room off twice when shown: the wrap, and the snapshot's
+    scroll thumb, changed with the order the two happened in)."""
+    from tuihelpers import settle, wait_for
+
+    from labdeck.tui.screens.exam import ExamReportScreen
+
+    exam_id = _exam(services, answered=True)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ExamReportScreen(_exam_ctx(services), exam_id))
+        await wait_for(pilot, lambda: isinstance(app.screen, ExamReportScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.selected() is not None)
+        await settle(pilot)
+        detail = screen.query_one("#report-detail")
+        texts = []
+        for overflow in ("scroll", "hidden"):
+            detail.styles.overflow_y = overflow
+            await settle(pilot)
+            assert detail.show_vertical_scrollbar == (overflow == "scroll")
+            texts.append(screen._points_text(screen.selected()).plain)
+        assert texts[0] == texts[1]

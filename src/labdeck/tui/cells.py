@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.cells import cell_len, get_character_cell_size
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
 
 
 def fit(value: str, width: int) -> str:
@@ -17,3 +22,15 @@ def fit(value: str, width: int) -> str:
         if used > width - 1:
             return value[:index] + "…"
     return value + "…"
+
+
+def steady_width(widget: Widget) -> int:
+    """The cells a scrolling widget's content has whether or not its vertical scroll bar is
+    showing (its room is always kept): text cut or wrapped to it does not change when the
+    bar comes or goes. 0 before the widget is laid out."""
+    width = widget.scrollable_content_region.width
+    if width <= 0:
+        return 0
+    if not widget.show_vertical_scrollbar:
+        width -= widget.styles.scrollbar_size_vertical
+    return max(width, 0)

@@ -15,7 +15,7 @@ from textual.widgets import Header, Static, Tree
 
 from labdeck.clock import study_day
 from labdeck.tui import home_view
-from labdeck.tui.cells import fit
+from labdeck.tui.cells import fit, steady_width
 from labdeck.tui.home_view import HomeView, Row
 from labdeck.tui.literal import plain
 from labdeck.tui.screens.base import LabdeckScreen
@@ -198,10 +198,7 @@ class HomeScreen(LabdeckScreen):
 
     def _label_room(self) -> int | None:
         """Cells a depth-0 label may take in the deck tree (None before it is laid out)."""
-        tree = self.query_one("#decks", Tree)
-        width = tree.scrollable_content_region.width
-        if not tree.show_vertical_scrollbar:  # keep its room: expanding a deck may show it
-            width -= tree.styles.scrollbar_size_vertical
+        width = steady_width(self.query_one("#decks", Tree))  # expanding may show the bar
         return width - 2 if width > 0 else None  # the node icon
 
     @staticmethod

@@ -17,6 +17,7 @@ from labdeck.exam import ExamError
 from labdeck.exam.report import ExamReport, QuestionReport, fmt_duration, fmt_score
 from labdeck.grading.checklist import Ticks, verdict_of
 from labdeck.tui.bindings import RATE_BINDINGS, RatingKeys
+from labdeck.tui.cells import steady_width
 from labdeck.tui.literal import literal, plain
 from labdeck.tui.screens.exam.common import (
     ConfirmScreen,
@@ -283,8 +284,8 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
                 "enter records\n",
                 style="dim",
             )
-        # room for the scroll bar (2), which may appear once the points are shown
-        width = self.query_one("#report-detail").scrollable_content_region.width - 2
+        # the scroll bar's room kept whether it shows or not: the same wrap every time
+        width = steady_width(self.query_one("#report-detail"))
         spans = [p.get("span") for p in q.key_points]
         points.append_text(checklist_text(ticks, spans, width if width > 20 else 60))
         return points
