@@ -37,6 +37,16 @@ def drawn_lines(app, widget) -> list[str]:
     return lines
 
 
+async def open_review(pilot) -> ReviewScreen:
+    """Home, then Enter: the review screen."""
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ReviewScreen)
+    return screen
+
+
 @pytest.mark.parametrize("gutter", ["stable", "auto"])
 async def test_a_long_chinese_answer_is_whole_after_the_feedback_appears(make_app, gutter) -> None:
     """``stable``: the screen as shipped (the scroll bar's room kept, so the feedback does not
@@ -44,11 +54,7 @@ async def test_a_long_chinese_answer_is_whole_after_the_feedback_appears(make_ap
     box must re-wrap to the narrower width."""
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReviewScreen)
+        screen = await open_review(pilot)
         await wait_for(pilot, lambda: screen.phase == "answering")
         screen.query_one("#review-body").styles.scrollbar_gutter = gutter
         await settle(pilot)
@@ -88,11 +94,7 @@ async def test_the_next_intervals_stay_in_view_while_the_feedback_scrolls(make_a
 
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReviewScreen)
+        screen = await open_review(pilot)
         await wait_for(pilot, lambda: screen.phase == "answering" and not screen.card.is_drill)
         screen.query_one("#answer", AnswerBox).insert(ANSWER_ZH)
         await pilot.press("ctrl+s")
