@@ -193,3 +193,40 @@ async def test_typing_after_coming_back_to_a_question_continues_its_answer(sitti
         await pilot.press("escape")
         await settle(pilot)
     assert _stored(services, exam_id) == ["first more again", "second", ""]
+
+
+async def test_keys_typed_across_the_time_up_never_grade_or_apply(sitting) -> None:
+    """QA: typing went on past the time-up; on the report ``a`` opened "Apply this exam?", the
+    line's Enter confirmed it, and digits ticked key points as the learner's own grades. Keys
+    are ignored on a report reached by time-up until the learner pauses, and Apply takes
+    ``y`` only."""
+    services, exam_id, clock = sitting
+    app = _app(services, exam_id, clock)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExamScreen)
+        burst(pilot, *ANSWER)
+        clock.advance(181)
+        screen._tick()
+        await wait_for(pilot, lambda: isinstance(app.screen, ExamReportScreen))
+        report_screen = app.screen
+        assert isinstance(report_screen, ExamReportScreen)
+        await wait_for(pilot, lambda: report_screen.report is not None)
+        keys_line = str(report_screen.query_one("#report-keys").render())
+        assert "keys are ignored" in keys_line
+        burst(pilot, *" and a", "enter", *"nother 1 2 =4 q")  # still typing
+        await settle(pilot)
+        assert app.screen is report_screen, "a stray key opened a dialog or left the report"
+        assert report_screen.report is not None and not report_screen.report.applied
+        assert all(q.override_quality is None for q in report_screen.report.questions)
+        keys = report_screen.query_one("#report-keys")
+        await wait_for(pilot, lambda: "keys are ignored" not in str(keys.render()))
+        await pilot.press("a")  # now keys act again: Apply asks, and Enter does not confirm
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen), "Enter confirmed an irreversible apply"
+        await pilot.press("y")
+        await wait_for(pilot, lambda: bool(report_screen.report and report_screen.report.applied))

@@ -75,6 +75,13 @@ class QuestionReport:
     def answered(self) -> bool:
         return bool(self.answer.strip())
 
+    def missed_points(self) -> list[str]:
+        """The key points not covered: by the learner's ticks when they made some (what the
+        report screen shows), else by the grader's verdicts."""
+        if self.checklist:
+            return [str(row.get("point", "")) for row in self.checklist if not row.get("ticked")]
+        return list(self.key_points_missed)
+
     @property
     def quality(self) -> int | None:
         """The final quality: the learner's override, else the grader's suggestion."""
@@ -237,8 +244,10 @@ class ExamReport:
                 f"{q.position:>3}. {q.chapter:<4} {q.key:<22} {q.verdict:<10} "
                 f"q {quality}{mark} score {fmt_score(q.score):>4}  {fmt_duration(q.time_s)}"
             )
-            if q.key_points_missed:
-                lines.append(f"       missed: {'; '.join(q.key_points_missed)}")
+            missed = q.missed_points()
+            if missed:
+                label = "missed (your ticks)" if q.checklist else "missed"
+                lines.append(f"       {label}: {'; '.join(missed)}")
             if references and q.reference:
                 lines.append(f"       reference: {' '.join(q.reference.split())}")
         lines += ["", "Per chapter:"]

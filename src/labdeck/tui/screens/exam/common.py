@@ -104,7 +104,9 @@ class OneExamScreen(ExamScreenBase):
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question: y / enter confirms, n / escape cancels."""
+    """A yes/no question: y / enter confirms, n / escape cancels. With ``enter_confirms``
+    False only ``y`` confirms: for what cannot be undone, so that a stray Enter (the end of a
+    typed line) never says yes."""
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
@@ -115,13 +117,23 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen #confirm-keys { color: $text-muted; margin-top: 1; }
     """
     BINDINGS = [
-        Binding("y,enter", "answer(True)", "Yes", priority=True),
+        Binding("y", "answer(True)", "Yes", priority=True),
+        Binding("enter", "enter", "Yes", show=False, priority=True),
         Binding("n,escape", "answer(False)", "No", priority=True),
     ]
 
-    def __init__(self, question: str, detail: str = "", yes: str = "y / enter: yes") -> None:
+    def __init__(
+        self,
+        question: str,
+        detail: str = "",
+        yes: str | None = None,
+        *,
+        enter_confirms: bool = True,
+    ) -> None:
         super().__init__()
-        self.question, self.detail, self.yes = question, detail, yes
+        self.question, self.detail = question, detail
+        self.enter_confirms = enter_confirms
+        self.yes = yes or ("y / enter: yes" if enter_confirms else "y: yes")
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -132,3 +144,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
+
+    def action_enter(self) -> None:
+        if self.enter_confirms:
+            self.dismiss(True)
+        else:
+            self.notify("Press y to confirm, n or esc to cancel.", timeout=3)

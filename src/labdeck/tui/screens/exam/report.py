@@ -4,6 +4,7 @@ own grades (key-point ticks or 0–5); apply to the schedule; export Markdown.""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from rich.text import Text
@@ -63,11 +64,17 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         Binding("a", "apply", "Apply", tooltip="Apply the grades to the schedule"),
         Binding("m", "export", "Export", tooltip="Export the report as Markdown"),
         Binding("h", "history", "History"),
-        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("escape,q", "back", "Back"),
     ]
 
-    def __init__(self, ctx: ExamContext, exam_id: int) -> None:
+    # after a time-up the learner was still typing: keys are ignored until they pause this long
+    TYPING_PAUSE_S = 1.0
+
+    def __init__(self, ctx: ExamContext, exam_id: int, *, after_time_up: bool = False) -> None:
         super().__init__(ctx, exam_id)
+        # the sitting ended mid-typing: the keys that follow were meant for the answer box, and
+        # here they would tick points, grade or apply the exam. None once keys act again.
+        self._typing_since: float | None = time.monotonic() if after_time_up else None
         self.report: ExamReport | None = None
         self.busy = True
         # the latest ticks per question position, written in order by ``_store_ticks``
@@ -104,6 +111,9 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         chapters = self.query_one("#report-chapters", DataTable)
         chapters.add_columns("Ch.", "Score", "Done", "Avg q", "Time")
         self._set_busy(True, "Loading the report…")
+        if self._typing_since is not None:
+            self._update_keys()
+            self._guard_timer = self.set_interval(0.2, self._check_typing_pause)
         self.load()
 
     # once applied the grades are final: the footer shows these keys dimmed (digits, not
@@ -111,9 +121,24 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
     FINAL_ACTIONS = frozenset({"record_ticks", "rate", "rate_prefix", "apply"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.typing_guarded():
+            return None
         if action in self.FINAL_ACTIONS and self.report is not None and self.report.applied:
             return None
         return True
+
+    def typing_guarded(self) -> bool:
+        """True while keys typed across the time-up are still arriving: they are ignored (the
+        key line says so) until the learner pauses for ``TYPING_PAUSE_S``."""
+        since = self._typing_since
+        return since is not None and time.monotonic() - since < self.TYPING_PAUSE_S
+
+    def _check_typing_pause(self) -> None:
+        if self._typing_since is not None and not self.typing_guarded():
+            self._typing_since = None
+            self._guard_timer.stop()
+            self._update_keys()
+            self.refresh_bindings()
 
     def _set_busy(self, busy: bool, message: str = "") -> None:
         self.busy = busy
@@ -147,6 +172,8 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
 
     def _show(self, report: ExamReport, keep_row: int | None = None) -> None:
         self.report = report
+        if self._typing_since is not None:  # the pause counts from when keys could act
+            self._typing_since = time.monotonic()
         self.refresh_bindings()  # applied or not: which keys the footer offers
         self._set_busy(False)
         summary = Text()
@@ -231,10 +258,11 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         if q.quality is None:
             head.append("Not graded: press 0–5 to grade it yourself.", style="yellow")
         else:
-            head.append(f"{q.verdict} · quality {q.quality}/5", style="bold")
+            whose = "your grade" if q.override_quality is not None else "grader's quality"
+            head.append(f"{q.verdict} · {whose} {q.quality}/5", style="bold")
             if q.override_quality is not None:
                 suggested = "–" if q.auto_quality is None else str(q.auto_quality)
-                head.append(f" (your grade; grader suggested {suggested})", style="dim")
+                head.append(f" (grader suggested {suggested})", style="dim")
             if q.auto_score is not None:
                 head.append(f" · similarity score {q.auto_score:.2f}", style="dim")
         head.append(f" · {fmt_duration(q.time_s)}", style="dim")
@@ -280,8 +308,8 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
             points.append(f"your ticks imply {implied}: your grade\n", style="bold")
         else:
             points.append(
-                f"the grader's ticks imply {implied} · {toggle_range(ticks)} tick · "
-                "enter records\n",
+                f"enter records these ticks as quality {implied} · {toggle_range(ticks)} "
+                "tick to correct\n",
                 style="dim",
             )
         # the scroll bar's room kept whether it shows or not: the same wrap every time
@@ -356,6 +384,11 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         self._update_keys()
 
     def on_key(self, event: events.Key) -> None:
+        if self.typing_guarded():
+            self._typing_since = time.monotonic()  # still typing: the pause starts again
+            event.stop()
+            event.prevent_default()
+            return
         # ``=`` waits for a digit; any other key cancels it (esc only cancels it).
         if not self.rate_prefix_armed or event.key == "equals_sign" or event.key.isdigit():
             return
@@ -367,7 +400,11 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
 
     def _update_keys(self) -> None:
         keys = self.query_one("#report-keys", Static)
-        if self.rate_prefix_armed:
+        if self._typing_since is not None:
+            keys.update(
+                Text("Time was up: keys are ignored until you stop typing for a moment", "bold")
+            )
+        elif self.rate_prefix_armed:
             keys.update(Text("= … now 0–5 is your grade · any other key cancels", style="bold"))
         else:
             keys.update(Text(REPORT_KEYS))
@@ -413,7 +450,12 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
                 self._set_busy(True)
                 self._apply()
 
-        self.app.push_screen(ConfirmScreen("Apply this exam to your schedule?", detail), done)
+        self.app.push_screen(
+            ConfirmScreen(
+                "Apply this exam to your schedule?", detail, "y: apply", enter_confirms=False
+            ),
+            done,
+        )
 
     @work(thread=True, exclusive=True, group="exam-report")
     def _apply(self) -> None:
@@ -445,6 +487,9 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
             self.notify(f"cannot write {target}: {exc.strerror}", severity="error")
             return
         self.notify(f"Report written to {target}")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
 
     def action_history(self) -> None:
         from labdeck.tui.screens.exam.history import ExamHistoryScreen

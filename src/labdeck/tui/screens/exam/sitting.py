@@ -383,4 +383,4 @@ class ExamScreen(OneExamScreen):
                 app.pop_screen()
         from labdeck.tui.screens.exam.report import ExamReportScreen
 
-        app.switch_screen(ExamReportScreen(self.ctx, self.exam_id))
+        app.switch_screen(ExamReportScreen(self.ctx, self.exam_id, after_time_up=self._time_up))
