@@ -97,3 +97,21 @@ def test_applying_the_exam_stores_the_learners_ticks_with_the_review(
         ).fetchone()
     assert quality == ticks.quality()
     assert json.loads(checklist) == ticks.stored()
+
+
+def test_the_text_report_lists_what_the_learners_ticks_leave_missed(
+    store: Store, fake_clock: FakeClock, grader: Any
+):
+    """QA: `labdeck exam report` listed as missed the points the learner had ticked."""
+    exam_id = graded_exam(store, fake_clock, grader)
+    from labdeck.exam.report import build_report
+
+    q = build_report(store, exam_id).questions[0]
+    ticks = Ticks([p["text"] for p in q.key_points], ["missed"] * len(q.key_points))
+    ticks.toggle(1)  # the learner says the first point is covered, the others are not
+    report = override(store, exam_id, 1, ticks.quality(), checklist=list(ticks.stored()))
+    text = report.to_text()
+    missed_line = next(line for line in text.splitlines() if "missed" in line)
+    assert "missed (your ticks):" in missed_line
+    assert ticks.points[0] not in missed_line
+    assert all(point in missed_line for point in ticks.points[1:])
