@@ -99,6 +99,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                     link=not args.standalone,
                     into=into,
                     english=english,
+                    replace_notes=args.replace_notes,
                 )
             )
     if args.json:
@@ -115,6 +116,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                     print(f"  ✎ {_preview_line(report.label(key))}")
             for line in report.mismatches:
                 print(f"  ? no card in the deck for {line}")
+            for key in report.notes_kept:
+                print(f"  = kept: {_preview_line(report.label(f'kept {key}'))}")
             for key in report.removed:
                 mark = "retired" if key in report.retired else "gone from the document"
                 print(f"  - {_preview_line(report.label(key))} ({mark})")
@@ -319,6 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--into",
         metavar="DECK",
         help="attach the document to this existing deck (key, name or alias) as your notes",
+    )
+    p.add_argument(
+        "--replace-notes",
+        action="store_true",
+        help="let this document's notes replace notes a card has from another document "
+        "(kept otherwise)",
     )
     p.add_argument(
         "-v", "--verbose", action="store_true", help="list the question of every new/updated card"

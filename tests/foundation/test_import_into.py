@@ -214,3 +214,57 @@ def test_an_outline_with_the_exams_chapters_attaches_to_it(
 ) -> None:
     report = imported(capsys, str(write(tmp_path, "notes.md", SAME_CHAPTERS)))
     assert report["deck"] == "exam-b" and report["attached"] == ["exam-b:b1.2"]
+
+
+# ---------------------------------------------------------------- matching by the words too
+
+# Written for this test: an English list in its own order, with a question the deck lacks.
+REORDERED = f"""# {ENGLISH_TITLE}
+
+## Generative models
+
+1. **Explain the concept of a Variational Autoencoder (VAE) and its latent variables.**
+- Answer: An encoder maps inputs to a distribution over latents; trained on the ELBO.
+
+2. **What is the difference between generative and discriminative models?**
+- Answer: One learns p(x) or p(x, y), the other p(y|x).
+
+3. **How do you bake sourdough bread?**
+- Answer: Flour, water, salt, a starter and time.
+"""
+
+
+def test_a_reordered_list_attaches_each_note_to_its_own_question(
+    tmp_path: Path, home: Path, capsys
+) -> None:
+    """QA: notes were attached by number alone: the VAE answer landed on "generative vs
+    discriminative", and a question the deck does not have took the VAE card."""
+    doc = write(tmp_path, "interview-en.md", REORDERED)
+    report = imported(capsys, str(doc))
+    assert report["deck"] == "interview"
+    assert sorted(report["attached"]) == ["interview:i1.1", "interview:i1.3"]
+    assert [m.split()[0] for m in report["mismatches"]] == ["S1.3"]  # sourdough: its own card
+    notes = state(home)[2]
+    assert "ELBO" in notes["interview:i1.3"]  # the VAE card
+    assert "p(y|x)" in notes["interview:i1.1"]  # generative vs discriminative
+    assert "interview:i1.2" not in notes
+
+
+def test_notes_from_another_document_are_kept_unless_replaced(
+    tmp_path: Path, home: Path, capsys
+) -> None:
+    """QA: importing a second list over the same deck replaced the notes the first one had
+    attached, without a word."""
+    chinese = write(tmp_path, "mine.md", "# 常見生成式 AI 面試問題\n\n## 生成模型\n\n"
+                    "1. 生成模型和判別模型之間的區別是什麼？\n- 答案: 我的筆記。\n")  # fmt: skip
+    assert imported(capsys, str(chinese))["attached"] == ["interview:i1.1"]
+    english = write(tmp_path, "interview-en.md", REORDERED)
+    report = imported(capsys, str(english))
+    assert report["notes_kept"] == ["interview:i1.1"]
+    assert report["attached"] == ["interview:i1.3"]
+    assert state(home)[2]["interview:i1.1"] == "我的筆記。"
+    code, out, _ = run(capsys, "import", "--dry-run", str(english))
+    assert code == 0 and "kept the notes of another document" in out and "mine.md" in out
+    replaced = imported(capsys, "--replace-notes", str(english))
+    assert sorted(replaced["attached"]) == ["interview:i1.1", "interview:i1.3"]
+    assert "p(y|x)" in state(home)[2]["interview:i1.1"]

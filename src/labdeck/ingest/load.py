@@ -17,6 +17,7 @@ from rapidfuzz import fuzz
 from sqlmodel import Session, col, select
 
 from labdeck import clock
+from labdeck.ingest import matching
 from labdeck.ingest.common import (
     ImportError_,
     ParsedChapter,
@@ -36,6 +37,7 @@ from labdeck.textfmt import counted
 
 TITLE_MATCH = 85  # fuzzy ratio for "same item title"
 POSITION_MATCH = 50  # weaker title check when matching by position
+PREVIEW_SIDE = 36  # characters of each side of a "question → card" preview line
 
 
 @dataclass
@@ -50,6 +52,8 @@ class ImportReport:
     unchanged: int = 0
     attached: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
+    # cards whose notes came from another document: left as they are unless ``replace_notes``
+    notes_kept: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # "file:line: message", imported anyway
@@ -81,7 +85,12 @@ class ImportReport:
         if self.attached:
             parts[-1] += f"; notes attached to {len(self.attached)} cards of the deck"
         if self.mismatches:
-            parts[-1] += f"; {len(self.mismatches)} items matched no card of the deck"
+            parts[-1] += f"; {counted(len(self.mismatches), 'item')} matched no card of the deck"
+        if self.notes_kept:
+            parts[-1] += (
+                f"; {counted(len(self.notes_kept), 'card')} kept the notes of another document"
+                " (--replace-notes replaces them)"
+            )
         if self.removed:
             parts[-1] += f"; {len(self.removed)} no longer in the document"
         if self.retired:
@@ -240,9 +249,17 @@ def _match_item(
     doc: ParsedDocument, item: ParsedItem, code: str, candidates: Sequence[Card], taken: set[int]
 ) -> Card | None:
     free = [c for c in candidates if c.id not in taken]
-    if doc.kind == "qa":
-        number = str(item.number or item.position)
-        return next((c for c in free if (c.source_title or "").strip() == number), None)
+    if doc.kind == "qa":  # by number, checked against the words (``labdeck.ingest.matching``)
+        found = matching.pick(
+            item.title,
+            str(item.number or item.position),
+            [
+                matching.Candidate(c.id, (c.source_title or "").strip(), (c.prompt, c.prompt_zh))
+                for c in free
+                if c.id is not None
+            ],
+        )
+        return next((c for c in free if c.id == found), None)
     title = fold(item.title)
     best, best_score = None, 0.0
     for card in free:
@@ -258,6 +275,21 @@ def _match_item(
         if score >= POSITION_MATCH or not by_position.source_title:
             return by_position
     return None
+
+
+def _side(text: str) -> str:
+    """One side of a preview's "question → card" line: cut so that both sides show (a wrong
+    match is seen at a glance)."""
+    line = one_line(text)
+    return line if len(line) <= PREVIEW_SIDE else line[: PREVIEW_SIDE - 1].rstrip() + "…"
+
+
+def _notes_document(card: Card) -> str | None:
+    """The document a card's notes were attached from (``notes_source`` is ``path:line``)."""
+    if not card.notes_source:
+        return None
+    path, _, line = card.notes_source.rpartition(":")
+    return path if path and line.isdigit() else card.notes_source
 
 
 def _prompt(
@@ -320,6 +352,7 @@ def import_document(
     link: bool = True,
     into: str | None = None,
     english: EnglishTerms | None = None,
+    replace_notes: bool = False,
 ) -> ImportReport:
     """Write one parsed document in one transaction (rolled back for a dry run).
 
@@ -327,7 +360,8 @@ def import_document(
     or alias; ``UnknownDeck`` when there is none), else, with ``link``, the shipped deck whose
     title or chapter codes it shares. Otherwise, or for the items that match no card, it gets
     cards of its own; ``english`` finds the English term of a bare Chinese heading in its
-    chapter's English text (``labdeck.ingest.prompts``).
+    chapter's English text (``labdeck.ingest.prompts``). A card that already has notes from
+    another document keeps them (``notes_kept``) unless ``replace_notes``.
     """
     now = clock.now()
     source = str(doc.path.resolve())
@@ -392,8 +426,16 @@ def import_document(
                 if match is not None:
                     assert match.id is not None  # a stored card
                     attached_ids.add(match.id)
+                    label = f"{_side(item.title)} → {_side(match.prompt)}"
+                    report.labels[match.key] = label
+                    other = _notes_document(match)
+                    if match.notes and other not in (None, source) and not replace_notes:
+                        report.notes_kept.append(match.key)
+                        report.labels[f"kept {match.key}"] = (
+                            f"{label} (notes from {Path(str(other)).name})"
+                        )
+                        continue
                     report.attached.append(match.key)
-                    report.labels[match.key] = f"{one_line(item.title)} → {one_line(match.prompt)}"
                     notes_values = {"notes": item.body, "notes_source": f"{source}:{item.line}"}
                     if _set(match, notes_values):
                         match.updated_at = now

@@ -88,6 +88,12 @@ def report_text(report: ImportReport | None, *, error: str | None = None) -> Tex
     listing("Updated cards", labels(report.updated), "~", "yellow")
     listing(f"Notes attached to deck {report.deck}", labels(report.attached), "✎", "blue")
     listing("Items that matched no card of the deck", report.mismatches, "?", "yellow")
+    listing(
+        "Cards that keep the notes of another document (labdeck import --replace-notes)",
+        [report.label(f"kept {key}") for key in report.notes_kept],
+        "=",
+        "yellow",
+    )
     listing("No longer in the document", labels(report.removed), "-", "red")
     if report.removed and not report.retired:
         text.append("(history is kept; retire them with `labdeck import --retire`)\n", style="dim")
