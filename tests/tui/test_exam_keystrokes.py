@@ -230,3 +230,29 @@ async def test_keys_typed_across_the_time_up_never_grade_or_apply(sitting) -> No
         assert isinstance(app.screen, ConfirmScreen), "Enter confirmed an irreversible apply"
         await pilot.press("y")
         await wait_for(pilot, lambda: bool(report_screen.report and report_screen.report.applied))
+
+
+async def test_the_palette_is_off_while_an_exam_is_sat(sitting, make_app) -> None:
+    """QA: ctrl+p during a sitting opened the palette, and its Browse showed every reference
+    answer while the clock ran."""
+    from textual.command import CommandPalette
+
+    services, exam_id, clock = sitting
+    app = make_app(services)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        app.push_screen(
+            ExamScreen(ExamContext(services.store, services.wait_grader, clock=clock), exam_id)
+        )
+        await settle(pilot)
+        assert isinstance(app.screen, ExamScreen)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(app.screen, ExamScreen)
+        assert not CommandPalette.is_open(app)
+        assert any("palette is off" in n.message for n in app._notifications)
+        await pilot.press("escape")  # paused and left: the palette works again
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert CommandPalette.is_open(app)

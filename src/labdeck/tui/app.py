@@ -211,6 +211,15 @@ class LabdeckApp(App[None]):
 
         self.push_screen(ExamHistoryScreen(ExamContext.from_services(self.services)))
 
+    def action_command_palette(self) -> None:
+        """The palette, except over a screen that has it off (a mock exam being sat: from it
+        Browse would show the reference answers while the clock runs)."""
+        reason = getattr(self.screen, "PALETTE_OFF", None)
+        if reason:
+            self.notify(reason, timeout=3)
+            return
+        super().action_command_palette()
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         entries: list[tuple[str, str, Callable[[], object]]] = [

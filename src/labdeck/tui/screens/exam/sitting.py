@@ -53,6 +53,8 @@ class ExamScreen(OneExamScreen):
     ExamScreen #exam-keys { height: 1; padding: 0 1; }
     ExamScreen #exam-submitting { height: 3; }
     """
+    # the app's palette would open Browse, with every reference answer, while the clock runs
+    PALETTE_OFF = "The command palette is off during a mock exam: esc pauses it."
     BINDINGS = [
         Binding("ctrl+n", "next", "Next", priority=True),
         Binding("alt+right", "next", "Next", show=False, priority=True),
