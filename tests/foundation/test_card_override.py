@@ -74,6 +74,9 @@ def test_an_edit_survives_reimport_and_revert_gives_the_new_source(imported) -> 
     sched = Scheduler(store, Settings())
     prompt = next(c for c in list_cards(store) if c.key == KEY).prompt  # kept as imported
     assert sched.edit(KEY, prompt, "My own answer.", ["similarity", "weights"])
+    with store.engine.connect() as conn:
+        edited = read(conn, sched.card_id(KEY))
+    assert edited is not None
     path.write_text(DOC.replace("query-key similarity", "scaled dot products"), encoding="utf-8")
     report = import_document(store, detect_and_parse(path))
     assert report.updated == [KEY]  # the source changed…
@@ -84,6 +87,8 @@ def test_an_edit_survives_reimport_and_revert_gives_the_new_source(imported) -> 
         found = read(conn, sched.card_id(KEY))
     assert found is not None and found.fields == ["answer", "key_points"]
     assert found.original["answer"] == "Attention weighs values by scaled dot products."
+    # the edit's time stays the learner's (QA: Browse's "Edited 06:00" read 06:01 after it)
+    assert (found.created_at, found.updated_at) == (edited.created_at, edited.updated_at)
     again = import_document(store, detect_and_parse(path))
     assert again.updated == [] and again.unchanged == 2  # an unchanged source is unchanged
     assert sched.revert(KEY)

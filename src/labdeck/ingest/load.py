@@ -150,9 +150,7 @@ def _upsert_card(
         report.created.append(key)
         return card
     # the learner's edited fields keep their text; the import updates their original
-    values, original_changed = overrides.route_import(
-        session, card, {**values, "retired": False}, now
-    )
+    values, original_changed = overrides.route_import(session, card, {**values, "retired": False})
     if _set(card, values) or original_changed:
         card.updated_at = now
         report.updated.append(key)

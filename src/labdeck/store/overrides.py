@@ -192,7 +192,7 @@ def revert(conn: Connection, card_id: int, now: datetime) -> dict[str, Any] | No
 
 
 def route_import(
-    session: Session, card: Card, values: dict[str, Any], now: datetime
+    session: Session, card: Card, values: dict[str, Any]
 ) -> tuple[dict[str, Any], bool]:
     """For an import about to rewrite ``card``: the values to write into the card (the edited
     fields left out) and whether the imported text of an edited field changed (it is stored
@@ -212,7 +212,6 @@ def route_import(
             if original[name] != imported:
                 original[name] = imported
                 changed = True
-    if changed:
+    if changed:  # the edit's own time (``updated_at``) stays: the learner made it, not this
         found.original = original
-        found.updated_at = now
     return kept, changed
