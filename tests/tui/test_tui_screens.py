@@ -246,3 +246,16 @@ async def test_stats_and_help_open_and_close(make_app):
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
+
+
+async def test_q_leaves_demos_as_on_every_screen(make_app):
+    """QA: ``q`` did nothing on Demos, where the README says it goes back."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, DemosScreen)
+        await pilot.press("q")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)

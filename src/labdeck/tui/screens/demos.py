@@ -82,6 +82,7 @@ class DemosScreen(LabdeckScreen):
         Binding("p", "toggle_preset", "Quick/full"),
         Binding("o", "edit_params", "Options"),
         Binding("escape", "cancel_or_back", "Cancel / back"),
+        Binding("q", "back", "Back", show=False),
         Binding("l", "focus_list", "Demos", show=False),
         Binding("h", "focus_runs", "Runs"),
         Binding("c", "back_to_card", "Back to card"),
@@ -433,6 +434,13 @@ class DemosScreen(LabdeckScreen):
         if not self.is_attached:  # the screen was closed meanwhile
             return
         self.child_pid = pid
+
+    def action_back(self) -> None:
+        """``q`` goes back, as on every screen; not while a demo runs (esc cancels it)."""
+        if self.running:
+            self.notify("A demo is running: esc cancels it.", timeout=3)
+            return
+        self.app.pop_screen()
 
     def action_cancel_or_back(self) -> None:
         if self.running:
