@@ -122,3 +122,23 @@ async def test_a_typed_folder_opens_in_the_picker(
         await wait_for(pilot, lambda: screen.picked is not None and not screen.busy)
         await settle(pilot)
         assert screen.picked == elsewhere / "not-here.md"
+
+
+async def test_typing_in_the_picker_types_the_path(make_app, services, learner_home: Path) -> None:
+    """QA: the hint says "type its path" while the focus is on the file tree, where typed text
+    vanished (and enter folded the tree)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        assert app.focused is screen.query_one("#import-tree")
+        await pilot.press(*"linguistics.md")
+        box = screen.query_one("#import-path", Input)
+        assert (box.value, app.focused) == ("linguistics.md", box)
+        await pilot.press("enter")  # relative to the folder shown: the preview
+        await wait_for(pilot, lambda: not screen.busy)
+        await settle(pilot)
+        assert "Preview (dry run" in str(screen.query_one("#import-report", Static).render())

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -123,6 +123,7 @@ class ImportScreen(LabdeckScreen):
                 yield Input(
                     placeholder="file or folder path",  # whole at 80 columns
                     id="import-path",
+                    select_on_focus=False,  # typing in the picker goes on in the box
                 )
                 yield DocumentTree(self.root, id="import-tree")
             with Vertical(id="import-result"):
@@ -191,6 +192,19 @@ class ImportScreen(LabdeckScreen):
 
     def action_focus_path(self) -> None:
         self.query_one("#import-path", Input).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing in the file picker types a path: the first character starts a new one in the
+        path box, which takes the focus (the picker has no letter keys of its own)."""
+        tree = self.query_one("#import-tree", DocumentTree)
+        if self.focused is not tree or not event.is_printable or event.character in (None, " "):
+            return
+        event.stop()
+        event.prevent_default()
+        box = self.query_one("#import-path", Input)
+        box.value = event.character
+        box.cursor_position = len(box.value)
+        box.focus()
 
     def action_back(self) -> None:
         self.app.pop_screen()
