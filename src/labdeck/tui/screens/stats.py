@@ -150,13 +150,15 @@ class StatsScreen(LabdeckScreen):
         text.append(f" · {due_week} due in 7 days")
         recall = [r for r in data.retrievability if r.mean is not None]
         if recall:
-            text.append("\nPredicted recall today (FSRS) ", style="bold")
+            # FSRS's memory model estimates recall whichever scheduler a deck uses
+            text.append("\nEstimated recall today (FSRS memory model) ", style="bold")
             text.append(" · ".join(f"{r.deck} {r.mean:.0%} of {r.cards}" for r in recall))
         self.query_one("#stats-summary", Static).update(text)
 
         days = [d for d, _ in data.per_day]
-        self.query_one("#chart-reviews", Chart).lines(
-            [("answers", list(range(len(days))), [n for _, n in data.per_day], "line")],
+        self.query_one("#chart-reviews", Chart).bars(  # one bar a day, as Anki draws it
+            list(range(len(days))),
+            [n for _, n in data.per_day],
             xticks=_day_labels(days),
             ylabel="answers",
             empty="no answers yet",

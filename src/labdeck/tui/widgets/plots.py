@@ -61,6 +61,14 @@ class Chart(PlotextPlot):
         plt.title(title)
 
     @staticmethod
+    def _empty_axis(plt: Plot, ylim: tuple[float, float] | None) -> None:
+        """An empty chart's y axis: its own range when it has one (0–100 %), else 0 and 1
+        (not 0.00, 0.25 … 1.00 of a unit that has no fractions)."""
+        low, high = ylim if ylim is not None else (0, 1)
+        plt.ylim(low, high)
+        plt.yticks([low, high])
+
+    @staticmethod
     def _whole_yticks(plt: Plot, values: Sequence[float]) -> None:
         """Counts get whole-number ticks (not 0.17, 0.33… when the largest count is 1)."""
         top = math.ceil(max(values, default=0))
@@ -93,10 +101,10 @@ class Chart(PlotextPlot):
         def draw(plt: Plot) -> None:
             if not values or not any(values):
                 self._title(plt, f"{self.chart_title} — {empty}")
-                plt.ylim(0, 1)
+                self._empty_axis(plt, ylim)
             elif ylim is not None:
                 plt.ylim(*ylim)
-            if counts:
+            elif counts:
                 self._whole_yticks(plt, values)
             if not values:
                 return
@@ -136,8 +144,8 @@ class Chart(PlotextPlot):
         def draw(plt: Plot) -> None:
             if not any(any(y) for _, _, y, _ in series):
                 self._title(plt, f"{self.chart_title} — {empty}")
-                plt.ylim(0, 1)
-            if counts:
+                self._empty_axis(plt, ylim)
+            elif counts:
                 self._whole_yticks(plt, [v for _, _, y, _ in series for v in y])
             labelled = len(series) > 1
             for i, (name, x, y, kind) in enumerate(series):
