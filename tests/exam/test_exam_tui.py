@@ -11,7 +11,7 @@ from sqlmodel import select
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, SelectionList, Static, TextArea
+from textual.widgets import Checkbox, DataTable, Input, SelectionList, Static, TextArea
 
 from labdeck.exam.compose import ExamSpec, create_exam
 from labdeck.exam.grade import grade_exam
@@ -183,6 +183,29 @@ async def test_setup_composes_and_starts(store: Store, fake_clock: FakeClock, gr
             assert exam.seed == 17 and exam.time_limit_s == 270
             assert exam.scope["chapters"] == ["B3", "B4"]
         assert {q.chapter for q in load_questions(store, exam.id or 0)[1]} == {"B3", "B4"}
+
+
+async def test_setup_starts_from_the_last_exams_settings(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """QA: the compose form went back to 10 questions / 120 s and every chapter each time."""
+    spec = ExamSpec(
+        decks=["exam-b"], chapters=["B3", "B4"], n=4, seed=9, time_per_question_s=45,
+        favour_weak=True,
+    )  # fmt: skip
+    create_exam(store, spec, now=fake_clock)
+    app = Host(lambda: ExamSetupScreen(ExamContext(store, lambda: grader, clock=fake_clock)))
+    async with app.run_test(size=(120, 45)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        chapters = screen.query_one("#setup-chapters", SelectionList)
+        await wait_for(pilot, lambda: chapters.option_count == 14)
+        await settle(pilot)
+        assert sorted(chapters.selected) == ["B3", "B4"]
+        values = [screen.query_one(f"#setup-{name}", Input).value for name in
+                  ("n", "per", "total", "seed")]  # fmt: skip
+        assert values == ["4", "45", "", ""]  # a new exam draws anew: no seed
+        assert screen.query_one("#setup-weak", Checkbox).value is True
 
 
 async def test_setup_form_by_keyboard_tab_reaches_fields_and_ctrl_a_stays_in_them(

@@ -326,6 +326,20 @@ def draw(
     return scope, picks, available
 
 
+def last_spec(store: Store) -> ExamSpec | None:
+    """The settings of the newest exam composed, to start the next one from (the seed left
+    out: a new exam draws anew); None when there is none or its settings are unreadable."""
+    with store.session() as session:
+        latest = session.exec(select(Exam).order_by(col(Exam.id).desc()).limit(1)).first()
+    if latest is None:
+        return None
+    known = {f for f in ExamSpec.__dataclass_fields__ if f != "seed"}
+    try:
+        return ExamSpec(**{k: v for k, v in dict(latest.settings).items() if k in known})
+    except TypeError:
+        return None
+
+
 def create_exam(
     store: Store, spec: ExamSpec, *, now: Callable[[], datetime] = clock_mod.now
 ) -> ComposedExam:

@@ -59,6 +59,7 @@ class ExamSetupScreen(ExamScreenBase):
         super().__init__(ctx)
         self.decks: list[DeckInfo] = []
         self.unfinished: int | None = None
+        self._chosen: set[str] = set()  # the chapters the last exam was composed of
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -104,14 +105,21 @@ class ExamSetupScreen(ExamScreenBase):
 
     @work(thread=True, exclusive=True, group="exam-setup")
     def load_decks(self) -> None:
+        from labdeck.exam.compose import last_spec
         from labdeck.exam.session import sitting_exams
         from labdeck.store.queries import list_decks
 
         decks = list_decks(self.ctx.store)
         unfinished = sitting_exams(self.ctx.store)
-        self.app.call_from_thread(self._show_decks, decks, unfinished[0] if unfinished else None)
+        last = last_spec(self.ctx.store)
+        self.app.call_from_thread(
+            self._show_decks, decks, unfinished[0] if unfinished else None, last
+        )
 
-    def _show_decks(self, decks: list[DeckInfo], unfinished: int | None) -> None:
+    def _show_decks(
+        self, decks: list[DeckInfo], unfinished: int | None, last: ExamSpec | None = None
+    ) -> None:
+        """The decks, and the form as the last exam was composed (the learner's usual)."""
         self.decks, self.unfinished = decks, unfinished
         select = self.query_one("#setup-deck", Select)
         options: list[tuple[str | Text, str]] = [
@@ -119,25 +127,43 @@ class ExamSetupScreen(ExamScreenBase):
         ]
         options.append(("All decks", ALL_DECKS))
         select.set_options(options)
-        if decks:
-            select.value = decks[0].key
-        self._fill_chapters(decks[0].key if decks else ALL_DECKS)
+        deck = decks[0].key if decks else ALL_DECKS
+        keys = {d.key for d in decks}
+        if last is not None and (len(last.decks) != 1 or last.decks[0] in keys):
+            deck = last.decks[0] if len(last.decks) == 1 else ALL_DECKS
+            self._chosen = set(last.chapters)
+            self._fill_form(last)
+        self.query_one("#setup-deck", Select).value = deck
+        self._fill_chapters(deck)
         self._info()
         self.query_one("#setup-chapters").focus()
 
+    def _fill_form(self, spec: ExamSpec) -> None:
+        def number(value: int | None) -> str:
+            return "" if value is None else str(value)
+
+        self.query_one("#setup-n", Input).value = str(spec.n)
+        self.query_one("#setup-per", Input).value = number(spec.time_per_question_s)
+        total = spec.total_time_s
+        self.query_one("#setup-total", Input).value = "" if total is None else str(total // 60)
+        self.query_one("#setup-weak", Checkbox).value = spec.favour_weak
+        self.query_one("#setup-self", Checkbox).value = spec.include_self_graded
+
     def _fill_chapters(self, deck_key: object) -> None:
+        """The deck's chapters, ticked as the last exam had them (all on another deck)."""
         chapters = self.query_one("#setup-chapters", SelectionList)
         chapters.clear_options()
-        for deck in self.decks:
-            if deck_key not in (ALL_DECKS, deck.key):
-                continue
-            for ch in deck.chapters:
-                label = Text.assemble(
-                    (f"{plain(ch.code):<4}", "bold"),
-                    f" {plain(ch.title)}  ",
-                    (f"({ch.cards})", "dim"),
-                )
-                chapters.add_option((label, ch.code, True))
+        shown = [
+            ch for deck in self.decks if deck_key in (ALL_DECKS, deck.key) for ch in deck.chapters
+        ]
+        chosen = self._chosen if self._chosen & {ch.code for ch in shown} else None
+        for ch in shown:
+            label = Text.assemble(
+                (f"{plain(ch.code):<4}", "bold"),
+                f" {plain(ch.title)}  ",
+                (f"({ch.cards})", "dim"),
+            )
+            chapters.add_option((label, ch.code, chosen is None or ch.code in chosen))
 
     @on(Select.Changed, "#setup-deck")
     def _deck_changed(self, event: Select.Changed) -> None:
