@@ -137,6 +137,24 @@ async def test_time_up_submits_and_grades(store: Store, fake_clock: FakeClock, g
     assert load_questions(store, exam_id)[1][0].answer == "softmax of scaled dot products"
 
 
+async def test_the_submit_dialogs_time_left_keeps_counting(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """QA: the dialog's "2:41 left" stayed frozen while the clock ran on behind it."""
+    exam_id = _exam(store, fake_clock, n=2, per=90)
+    app = Host(lambda: _sitting_screen(store, exam_id, fake_clock, grader))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        detail = dialog.query_one("#confirm-detail", Static)
+        assert "3:00 left" in str(detail.render())
+        fake_clock.advance(19)
+        await wait_for(pilot, lambda: "2:41 left" in str(detail.render()))
+
+
 async def test_leave_and_resume_same_answers_and_time(
     store: Store, fake_clock: FakeClock, grader: Any
 ) -> None:

@@ -125,12 +125,13 @@ class ConfirmScreen(ModalScreen[bool]):
     def __init__(
         self,
         question: str,
-        detail: str = "",
+        detail: str | Callable[[], str] = "",
         yes: str | None = None,
         *,
         enter_confirms: bool = True,
     ) -> None:
         super().__init__()
+        # a callable detail is read again every half second (a countdown in it keeps going)
         self.question, self.detail = question, detail
         self.enter_confirms = enter_confirms
         self.yes = yes or ("y / enter: yes" if enter_confirms else "y: yes")
@@ -139,8 +140,18 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical():
             yield Static(literal(self.question, style="bold"))
             if self.detail:
-                yield Static(literal(self.detail))
+                yield Static(literal(self._detail()), id="confirm-detail")
             yield Static(Text(f"{self.yes}   ·   n / esc: no"), id="confirm-keys")
+
+    def _detail(self) -> str:
+        return self.detail() if callable(self.detail) else self.detail
+
+    def on_mount(self) -> None:
+        if callable(self.detail):
+            self.set_interval(0.5, self._refresh_detail)
+
+    def _refresh_detail(self) -> None:
+        self.query_one("#confirm-detail", Static).update(literal(self._detail()))
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)

@@ -331,14 +331,15 @@ class ExamScreen(OneExamScreen):
         self._sync_answer()
         blank = session.n - session.answered_count()
         marked = sum(q.marked for q in session.questions)
-        detail = f"{session.answered_count()}/{session.n} answered"
+        counts = f"{session.answered_count()}/{session.n} answered"
         if blank:
-            detail += f", {blank} blank"
+            counts += f", {blank} blank"
         if marked:
-            detail += f", {marked} marked to revisit"
-        remaining = session.remaining_s()
-        if remaining is not None:
-            detail += f"; {fmt_duration(remaining)} left"
+            counts += f", {marked} marked to revisit"
+
+        def detail() -> str:  # read again while the dialog is open: the clock keeps running
+            remaining = session.remaining_s()
+            return counts if remaining is None else f"{counts}; {fmt_duration(remaining)} left"
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
