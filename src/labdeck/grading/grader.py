@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from labdeck.grading import calibration, keypoints, language, segment, terms
+from labdeck.grading import calibration, keypoints, language, segment, spans, terms
 from labdeck.grading.bounds import InputCap, bound_key_points, bound_text
 from labdeck.grading.cache import EmbeddingCache, MemoryCache
 from labdeck.grading.checklist import checklist_rows, verdict_of
@@ -177,6 +177,7 @@ class _Prepared:
     segments: list[str] = field(default_factory=list)
     clauses: list[str] = field(default_factory=list)
     caps: list[InputCap] = field(default_factory=list)
+    written: str = ""  # the answer as typed (spans are shown in its characters: ``spans``)
 
 
 def _coerce(item: GradeItem | Mapping[str, Any] | Sequence[Any]) -> GradeItem:
@@ -277,6 +278,7 @@ def _prepare(item: GradeItem) -> _Prepared:
         clauses.extend(segment.clauses(sent))
     return _Prepared(
         empty=False,
+        written=item.answer or "",
         answer=answer,
         simplified=simplified,
         language=answer_lang,
@@ -594,7 +596,13 @@ class Grader:
         shown = self._display_spans(p, vectors)
         covered, shown = self._panel(p, coverage, shown, vectors)
         kp_results = [
-            KeyPointResult(kp, similarity, ok, span if bad else display if ok else None, bad)
+            KeyPointResult(
+                kp,
+                similarity,
+                ok,
+                spans.as_written(p.written, span if bad else display if ok else None),
+                bad,
+            )
             for kp, (similarity, span, bad), display, ok in zip(
                 p.key_points, coverage, shown, covered, strict=True
             )
