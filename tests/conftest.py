@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import os
-import shutil
-from pathlib import Path
 
-import pytest
+# One BLAS/OpenMP thread per test process (and, inherited, per CLI or demo child it starts): the
+# suite runs two workers on two cores, and OpenBLAS's second thread spin-waits for a core the
+# other worker holds. The demos' sklearn classifiers took 5.5 s of CPU per fit that way, 0.07 s
+# on one thread (the demo children already run so: demos/runner.py child_environment). Set
+# before numpy, torch or scipy is imported: their libraries read it once, when loaded.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"

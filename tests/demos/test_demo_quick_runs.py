@@ -10,6 +10,10 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
+# One worker runs these (and test_demo_render's vae test): ``demo_run`` runs each demo once
+# per worker, and attention, ctc and vae are read by several tests here.
+pytestmark = pytest.mark.xdist_group("demo-runs")
+
 
 def _check_all_passed(result: dict) -> None:
     failed = {k: v for k, v in result["checks"].items() if not v["passed"]}

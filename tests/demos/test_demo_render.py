@@ -148,6 +148,7 @@ def test_renderer_live_progress_redraws_in_place() -> None:
     assert "loss=2" in text and " 50%" in text and text.endswith("done\n")
 
 
+@pytest.mark.xdist_group("demo-runs")  # the vae run test_demo_quick_runs makes too
 def test_rendering_real_demo_events(demo_run) -> None:
     pytest.importorskip("torch")
     col, _ = demo_run("vae")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
@@ -41,13 +42,17 @@ def background_workers(app) -> list:
 
 
 async def settle(pilot, rounds: int = 3) -> None:
-    """Let workers finish and the screen catch up (no sleeps on a wall clock)."""
+    """Let workers finish and the screen catch up (no sleeps on a wall clock). A worker that a
+    newer exclusive one cancels while this waits has finished too (not a failure: the browse
+    screen's detail worker is replaced so whenever the cursor moves during a slow load)."""
+    from textual.worker import WorkerCancelled
+
     app = pilot.app
     for _ in range(rounds):
         await pilot.pause()
-        workers = background_workers(app)
-        if workers:
-            await app.workers.wait_for_complete(workers)
+        for worker in background_workers(app):
+            with contextlib.suppress(WorkerCancelled):
+                await worker.wait()
     await pilot.pause()
 
 

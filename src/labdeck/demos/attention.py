@@ -293,7 +293,7 @@ def compare_cross_attention(x: Tensor, memory: Tensor, heads: int) -> dict[str, 
 
 def compare_with_bert(x: Tensor, lengths: Tensor, heads: int) -> dict[str, float]:
     """Self-attention of a randomly initialised transformers BertLayer vs ours with its weights."""
-    from transformers import BertConfig
+    from transformers.models.bert.configuration_bert import BertConfig
     from transformers.models.bert.modeling_bert import BertLayer
 
     d_model, length = x.size(-1), x.size(1)
