@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from labdeck.ingest.common import to_simplified
+from labdeck.textfmt import to_simplified
 
 NUMBER_MIN = 0.15
 STRONG = 0.6
