@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -72,6 +74,9 @@ class HomeScreen(LabdeckScreen):
         # ``on_mount``: the app's idle check reads it from its first tick, which can come
         # before the screen is mounted on a loaded machine.
         self.counts_sources: list[str] = []
+        # how each "store" showing was read: "direct" (``Workspace.peek``, before the store
+        # was opened and SQLAlchemy imported) or "opened" (through the open store)
+        self.store_reads: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -123,17 +128,23 @@ class HomeScreen(LabdeckScreen):
     @work(thread=True, exclusive=True, group="home-refresh")
     def refresh_data(self) -> None:
         services = self.services
-        if not services.workspace.store_opened:  # the first open may load the shipped deck
-            services.progress = partial(self.app.call_from_thread, self._show_progress)
+        view = None
+        if not services.workspace.store_opened:
+            # a day's first start: today's counts straight from the file when opening the
+            # store would change nothing, drawn before SQLAlchemy is imported
+            view = self._read_before_opening()
+            if view is None:  # the first open may load the shipped deck: say so while it does
+                services.progress = partial(self.app.call_from_thread, self._show_progress)
         try:
             scheduler = services.scheduler()
         except Exception as exc:  # busy or damaged database: say so, stay usable
             self.app.call_from_thread(self._store_failed, str(exc))
             return
-        # the decks' counts first (bounded by the limits alone), then the chapters' rows
-        view = home_view.read(scheduler, chapters=False)
-        self.app.call_from_thread(self._show, view)
-        self.app.call_from_thread(self._show, home_view.read(scheduler, like=view))
+        if view is None:
+            # the decks' counts first (bounded by the limits alone), then the chapters' rows
+            view = home_view.read(scheduler, chapters=False)
+            self.app.call_from_thread(self._show, view)
+            self.app.call_from_thread(self._show, home_view.read(scheduler, like=view))
         if scheduler.settings.exam_dates:  # FSRS's model of each card: only when asked for
             lines = [p.short() for p in scheduler.exam_projections()]
             self.app.call_from_thread(self._show_exams, lines)
@@ -143,15 +154,48 @@ class HomeScreen(LabdeckScreen):
         # screen, not 0.2-0.3 s of imports (the idle warm-up came only after 1.5 s idle).
         import labdeck.tui.screens.browse  # noqa: F401
 
+    def _read_before_opening(self) -> HomeView | None:
+        """Today's counts read through ``Workspace.peek`` (the store's own checks passed,
+        nothing to migrate or sync) and shown, the decks' then the chapters' rows, each
+        waiting for the frame that draws it: the store's opening (SQLAlchemy's import, ~0.25
+        s holding the GIL) comes after. None (nothing shown) when the store must be opened
+        first, or the read failed: the store's open then reads them, or says what is wrong."""
+        workspace = self.services.workspace
+        try:
+            with workspace.peek() as conn:
+                if conn is None:
+                    return None
+                day = workspace.today()
+                view = home_view.read_on(conn, workspace.settings, day, chapters=False)
+                self._show_and_wait(view, "direct")
+                full = home_view.read_on(conn, workspace.settings, day, like=view)
+        except Exception:  # a read that failed here fails (or succeeds) again in the store
+            return None
+        self._show_and_wait(full, "direct")
+        return full
+
+    def _show_and_wait(self, view: HomeView, read: str) -> None:
+        """Show ``view`` (from the worker) and wait, at most a second, for its frame."""
+        drawn = threading.Event()
+        self.app.call_from_thread(self._show, view, read, drawn.set)
+        drawn.wait(1.0)
+
     def _show_progress(self, message: str) -> None:
         """What opening the decks is doing, in the tree's place until the counts come."""
         self.progress_shown.append(message)
         if not self._counts_shown:
             self.query_one("#decks", Tree).root.set_label(Text(message, style="italic"))
 
-    def _show(self, view: HomeView) -> None:
-        """Counts read from the store: shown, then the grader may load."""
+    def _show(
+        self, view: HomeView, read: str = "opened", drawn: Callable[[], None] | None = None
+    ) -> None:
+        """Counts read from the store (``read``: "opened", through the open store; "direct",
+        through ``Workspace.peek`` before it opened): shown, then the grader may load;
+        ``drawn`` is called once the frame showing them is."""
         self.counts_sources.append("store")
+        self.store_reads.append(read)
+        if drawn is not None:
+            self.call_after_refresh(drawn)
         self.services.progress = None
         self._show_view(view)
         self._grader_status()
