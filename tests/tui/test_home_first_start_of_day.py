@@ -103,9 +103,8 @@ def test_first_start_of_a_day_draws_the_stores_counts_before_sqlalchemy(
     assert first["total"] != list(yesterday.total)
     assert not first["sqlalchemy"] and not first["sqlalchemy_when_drawn"], result
     assert first["reads"] == ["direct"]  # read before the store was opened
-    assert f"{first['total'][0]:>3} {first['total'][1]:>3} {first['total'][2]:>3}" in (
-        first["label"]
-    )
+    new, learn, due = first["total"]
+    assert f"{new:>3} {learn:>3} {due:>3}" in first["label"]  # on screen, in the tree
     assert all(s["reads"][-1] == "direct" for s in result["shown"])  # read once, not twice
 
 
