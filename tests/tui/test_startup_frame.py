@@ -41,3 +41,28 @@ async def test_the_idle_check_on_a_home_not_mounted_yet(make_services, monkeypat
         assert early.counts_sources == []
         assert not app._grader_requested  # its store is not open yet: the model waits
         await settle(pilot)
+
+
+async def test_the_first_frame_has_the_size_classes(make_services, monkeypatch):
+    """The breakpoint classes (``-narrow`` at 80 columns, ``-short`` at 24 rows…) are on Home
+    in its first frame. Before, Textual set them on the screen's first Resize, after that
+    frame: the frame was drawn without them (the footer's keys at their wide spacing), then
+    the whole screen restyled and drawn again."""
+    classes_at_frames: list[set[str]] = []
+    display = LabdeckApp._display
+
+    def recording(self, screen, renderable):
+        display(self, screen, renderable)
+        if renderable is not None and not self._batch_count:
+            classes_at_frames.append(set(self.screen.classes))
+
+    monkeypatch.setattr(LabdeckApp, "_display", recording)
+    for size, wanted in (((80, 24), {"-narrow", "-short"}), ((120, 36), {"-wide", "-tall"})):
+        classes_at_frames.clear()
+        app = LabdeckApp(make_services(), load_grader=False)
+        async with app.run_test(size=size) as pilot:
+            home = app.screen
+            await wait_for(pilot, lambda home=home: "store" in home.counts_sources)
+            await settle(pilot)
+            assert wanted <= set(home.classes)
+        assert classes_at_frames and wanted <= classes_at_frames[0], classes_at_frames[:2]

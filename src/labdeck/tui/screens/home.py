@@ -53,6 +53,7 @@ def counts_text(new: int, learn: int, due: int) -> Text:
 class HomeScreen(LabdeckScreen):
     _today_text = Text()  # the day's summary as last shown (exam lines are added under it)
     _counts_shown = False
+    _room: int | None = None  # the room the tree's labels were last cut to (``_label_room``)
 
     BINDINGS = [
         Binding("enter", "study", "Study", priority=False),
@@ -68,6 +69,7 @@ class HomeScreen(LabdeckScreen):
 
     def __init__(self) -> None:
         super().__init__()
+        self._size_classes()
         self.progress_shown: list[str] = []  # the progress lines shown, in order
         # where each showing of the counts came from, in order: "snapshot" (the last
         # session's, still valid: home_view), "store" (read by the worker). Set here, not in
@@ -77,6 +79,27 @@ class HomeScreen(LabdeckScreen):
         # how each "store" showing was read: "direct" (``Workspace.peek``, before the store
         # was opened and SQLAlchemy imported) or "opened" (through the open store)
         self.store_reads: list[str] = []
+
+    def _size_classes(self) -> None:
+        """The app's breakpoint classes (``-wide``, ``-tall``…) for the terminal's size now,
+        before the first frame. Textual sets them when the screen handles its first Resize,
+        which comes after the first frame: that frame was drawn without them and the whole
+        screen restyled and drawn again a moment later (~25 ms of CPU before the store's
+        counts could be read). Textual's own rule (``Screen._on_resize``) keeps them right."""
+        try:
+            width, height = self.app.size
+        except Exception:  # no active app (a screen built outside one): Textual sets them
+            return
+        for dimension, breakpoints in (
+            (width, self.HORIZONTAL_BREAKPOINTS or self.app.HORIZONTAL_BREAKPOINTS or []),
+            (height, self.VERTICAL_BREAKPOINTS or self.app.VERTICAL_BREAKPOINTS or []),
+        ):
+            names = [name for _, name in breakpoints]
+            chosen = next(
+                (n for at, n in sorted(breakpoints, reverse=True) if dimension >= at), None
+            )
+            for name in names:
+                self.set_class(name == chosen, name, update=False)
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -211,6 +234,7 @@ class HomeScreen(LabdeckScreen):
         self._view = view
         self._names = {Scope(): "study"}
         room = self._label_room()
+        self._room = room
         for deck in (r for r in view.rows if r.chapter is None):
             scope = Scope(deck.deck)
             self._names[scope] = plain(deck.name)
@@ -259,9 +283,10 @@ class HomeScreen(LabdeckScreen):
     def on_resize(self) -> None:
         """Labels are cut to the tree's width: a new width re-cuts them."""
         view = getattr(self, "_view", None)
-        if view is None:
-            return
         room = self._label_room()
+        if view is None or room == self._room:  # (the first Resize: the room they were cut to)
+            return
+        self._room = room
         rows = {(r.deck, r.chapter): r for r in view.rows}
         tree = self.query_one("#decks", Tree)
         for node in tree.root.children:
