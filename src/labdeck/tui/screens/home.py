@@ -121,7 +121,7 @@ class HomeScreen(LabdeckScreen):
         tree.show_root = True
         tree.auto_expand = False
         tree.root.data = Scope()  # Enter studies everything even before the counts arrive
-        if not self.services.workspace.store_opened:
+        if not self.services.store_opened:
             services = self.services
             day = study_day(services.now(), services.settings.rollover_hour)
             snapshot = home_view.load(services.home, services.settings, day)
@@ -152,7 +152,7 @@ class HomeScreen(LabdeckScreen):
     def refresh_data(self) -> None:
         services = self.services
         view = None
-        if not services.workspace.store_opened:
+        if not services.store_opened:
             # a day's first start: today's counts straight from the file when opening the
             # store would change nothing, drawn before SQLAlchemy is imported
             view = self._read_before_opening()
