@@ -9,10 +9,11 @@ from functools import partial
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.widgets import Header, Static, Tree
 
 from labdeck.clock import study_day
@@ -87,19 +88,24 @@ class HomeScreen(LabdeckScreen):
         screen restyled and drawn again a moment later (~25 ms of CPU before the store's
         counts could be read). Textual's own rule (``Screen._on_resize``) keeps them right."""
         try:
-            width, height = self.app.size
+            size = self.app.size
         except Exception:  # no active app (a screen built outside one): Textual sets them
             return
+        self.update_classes(self._breakpoint_classes(size), update=False)
+
+    def _breakpoint_classes(self, size: Size) -> dict[str, bool]:
+        """Each breakpoint class and whether ``size`` has it (Textual's rule: the highest
+        breakpoint the width, or the height, reaches)."""
+        classes: dict[str, bool] = {}
         for dimension, breakpoints in (
-            (width, self.HORIZONTAL_BREAKPOINTS or self.app.HORIZONTAL_BREAKPOINTS or []),
-            (height, self.VERTICAL_BREAKPOINTS or self.app.VERTICAL_BREAKPOINTS or []),
+            (size.width, self.HORIZONTAL_BREAKPOINTS or self.app.HORIZONTAL_BREAKPOINTS or []),
+            (size.height, self.VERTICAL_BREAKPOINTS or self.app.VERTICAL_BREAKPOINTS or []),
         ):
-            names = [name for _, name in breakpoints]
             chosen = next(
                 (n for at, n in sorted(breakpoints, reverse=True) if dimension >= at), None
             )
-            for name in names:
-                self.set_class(name == chosen, name, update=False)
+            classes.update({name: name == chosen for _, name in breakpoints})
+        return classes
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -280,11 +286,27 @@ class HomeScreen(LabdeckScreen):
             name = fit(name, max(6, room - 4 * depth - counts.cell_len - 2 - cell_len(code)))
         return Text.assemble(counts, "  ", (code, "bold"), name)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        """A Resize to the size the screen is laid out and drawn at (with its classes) changes
+        nothing: Textual's own handler is skipped, which lays the whole screen out and draws
+        it again (it gets three such Resizes after its first frame, before the store's counts
+        can be read); labels cut before the tree had a width are cut to it. Any other Resize:
+        Textual's handler, then the labels are re-cut."""
+        wanted = self._breakpoint_classes(event.size)
+        if event.size == self.outer_size and all(
+            self.has_class(name) == on for name, on in wanted.items()
+        ):
+            event.prevent_default()
+            event.stop()
+            self._recut_labels()  # labels cut before the tree had a width (from on_mount)
+            return
+        self.call_after_refresh(self._recut_labels)
+
+    def _recut_labels(self) -> None:
         """Labels are cut to the tree's width: a new width re-cuts them."""
         view = getattr(self, "_view", None)
         room = self._label_room()
-        if view is None or room == self._room:  # (the first Resize: the room they were cut to)
+        if view is None or room == self._room:
             return
         self._room = room
         rows = {(r.deck, r.chapter): r for r in view.rows}
