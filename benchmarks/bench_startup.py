@@ -28,12 +28,18 @@ With ``--warm`` the keys are pressed once the idle warm-up (the screens' modules
 the grading model loaded) is done, as after a learner has looked at Home for a moment;
 without it 0.3 s after the counts, while nothing is warm.
 
-    python benchmarks/bench_startup.py [--runs 5] [--warm]
+With ``--bytecode`` the children may write and read labdeck's bytecode, as an installed labdeck
+runs; without it they inherit ``PYTHONDONTWRITEBYTECODE`` (when set, every labdeck module is
+compiled on every start: hello-world imports none of them). Each labdeck run is preceded by a
+new day's first start (the snapshot of Home removed, so its first counts come from the store).
+
+    python benchmarks/bench_startup.py [--runs 5] [--warm] [--bytecode]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -203,6 +209,7 @@ asyncio.run(main())
 )
 
 ACTIONS = ("card", "feedback", "next", "browse")
+BYTECODE = False  # --bytecode
 
 
 def prepare(home: str) -> None:
@@ -221,6 +228,8 @@ def prepare(home: str) -> None:
 
 def one_run(home: str, child: str = CHILD, *, warm: bool = False) -> dict:
     env = dict(os.environ, LABDECK_HOME=home)
+    if BYTECODE:  # --bytecode: as an installed labdeck runs (its first run writes them)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("LABDECK_NOW", None)
     start = time.time()
     out = subprocess.run(
@@ -254,14 +263,31 @@ def one_run(home: str, child: str = CHILD, *, warm: bool = False) -> dict:
     return run
 
 
+def new_day_run(home: str) -> dict:
+    """A learner's first start of a study day: the last session's snapshot of Home is for
+    another day (here: removed), so the first counts come from the store. Only the start-up
+    marks are kept (its actions repeat the ordinary run's)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(os.path.join(home, "home-view.json"))
+    run = one_run(home)
+    marks = {"newday_mounted": run["mounted"], "newday_from_store": run["from_store"]}
+    if "cpu_from_store" in run:
+        marks["cpu_newday_from_store"] = run["cpu_from_store"]
+    marks["newday_source"] = run["source"]
+    return marks
+
+
 def measure(home: str, runs: int, *, warm: bool = False) -> tuple[list[dict], list[dict]]:
     """(labdeck runs, hello-world runs), alternated; ``home`` must be prepared. With ``warm``
-    the actions start once the idle warm-up (screens imported, model loaded) is done."""
+    the actions start once the idle warm-up (screens imported, model loaded) is done. Each
+    labdeck run is a start with the last session's snapshot valid (same day, same file) and,
+    before it, a new day's first start (``new_day_run``)."""
     one_run(home, HELLO)  # warm the file cache for both
     one_run(home)
     app, hello = [], []
     for _ in range(runs):
-        app.append(one_run(home, warm=warm))
+        first = new_day_run(home)
+        app.append({**one_run(home, warm=warm), **first})
         hello.append(one_run(home, HELLO))
     return app, hello
 
@@ -278,8 +304,10 @@ ROWS = (
     ("… with the footer's keys (spawn →)", "footer", "mounted", None, None),
     ("deck counts on screen (spawn →)", "interactive", "interactive", 2.0, None),
     ("counts read from the store (spawn →)", "from_store", "interactive", None, None),
+    ("new day: counts from the store (spawn →)", "newday_from_store", "interactive", 2.0, None),
     ("first frame, the process's CPU time", "cpu_mounted", "cpu_mounted", 1.5, None),
     ("counts from the store, CPU time", "cpu_from_store", "cpu_interactive", None, None),
+    ("new day: counts from the store, CPU", "cpu_newday_from_store", "cpu_interactive", 2.0, None),
     ("review card text (Enter →)", "card", "key", None, 0.1),
     ("Browse open, table filled (b →)", "browse", "key", None, 0.1),
     ("grade key → feedback (ctrl+s →)", "feedback", "key", None, None),
@@ -316,14 +344,26 @@ def main() -> int:
         action="store_true",
         help="press the keys once the idle warm-up is done (default: 0.3 s after the counts)",
     )
+    parser.add_argument(
+        "--bytecode",
+        action="store_true",
+        help="let the children write and read labdeck's bytecode, as an installed labdeck "
+        "runs (by default they inherit PYTHONDONTWRITEBYTECODE, if set: every labdeck module "
+        "is compiled on every start)",
+    )
     args = parser.parse_args()
+    global BYTECODE
+    BYTECODE = args.bytecode
     with tempfile.TemporaryDirectory(prefix="labdeck-bench-") as home:
         prepare(home)
         runs, hello = measure(home, args.runs, warm=args.warm)
     when = "after the idle warm-up" if args.warm else "0.3 s after the counts"
+    compiled = os.environ.get("PYTHONDONTWRITEBYTECODE") and not args.bytecode
+    print(f"(labdeck {'compiled from source on every start' if compiled else 'from bytecode'})")
     print(f"labdeck start-up, {args.runs} runs (seconds; spawn-relative or after the action):")
     print(f"  actions {when}")
     keys = ("imported", "store_open", "mounted", "footer", "interactive", "from_store")
+    keys += ("newday_mounted", "newday_from_store")
     for key in (*keys, *ACTIONS):
         values = [r[key] for r in runs if r.get(key) is not None]
         if values:
@@ -333,6 +373,8 @@ def main() -> int:
             )
     sources = [r["source"] for r in runs]
     print(f"  first counts shown from: {', '.join(str(s) for s in sources)}")
+    new_day = [r.get("newday_source") for r in runs]
+    print(f"  … on a new day's first start: {', '.join(str(s) for s in new_day)}")
     kinds = sorted({r.get("card_type", "?") for r in runs})
     print(f"  cards graded: {', '.join(kinds)}")
     heavy = sorted({m for r in runs for m in r["heavy_at_interactive"]})

@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ from labdeck import clock
 from labdeck.config import Settings, load_settings
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from labdeck.grading.grader import Grader
     from labdeck.srs.scheduler import Scheduler
     from labdeck.store import Store
@@ -92,16 +95,24 @@ class Workspace:
     def store_opened(self) -> bool:
         return self._store is not None
 
-    def _open_store(self) -> Store:
+    def _content_root(self) -> Path | None:
+        """The shipped deck the store is kept in sync with (None: not synced here)."""
         from labdeck.config import content_dir
+
+        root = content_dir()
+        if self.sync_content and not os.environ.get("LABDECK_NO_CONTENT") and root.exists():
+            return root
+        return None
+
+    def _open_store(self) -> Store:
         from labdeck.store import open_store
 
         self._tell("Opening the database…")
         store = open_store(self.home)
         if store.backup_made:
             self.report(f"database upgraded; backup at {store.backup_made}")
-        root = content_dir()
-        if self.sync_content and not os.environ.get("LABDECK_NO_CONTENT") and root.exists():
+        root = self._content_root()
+        if root is not None:
             from labdeck.ingest.fingerprint import content_changed
 
             if content_changed(store, root):
@@ -115,6 +126,42 @@ class Workspace:
                 for error in self.content_errors:
                     self.report(f"shipped deck not loaded: {error}")
         return store
+
+    @contextmanager
+    def peek(self) -> Iterator[sqlite3.Connection | None]:
+        """A read-only DB-API connection, in one read transaction, on the database exactly as
+        ``store`` would open it — yielded only when opening it would change nothing: the
+        store's own checks pass and it is at the head revision (``store.db.peek``) and the
+        shipped deck it holds is the one installed (``fingerprint_of`` against
+        ``content_fingerprint``, as ``_open_store`` decides). Reads through it need no
+        SQLAlchemy (the home screen's first counts: ``home_view.read_on``). None when the
+        store is open already (use it), or opening has work to do (create, migrate, sync the
+        deck) or an error to report: open the store then."""
+        if self._store is not None:
+            yield None
+            return
+        from labdeck.config import db_path
+        from labdeck.store.db import peek
+
+        with peek(db_path(self.home)) as conn:
+            root = self._content_root()
+            if conn is not None and root is not None:
+                import sqlite3
+
+                from labdeck.ingest.fingerprint import content_fingerprint, fingerprint_of
+
+                try:
+                    synced = fingerprint_of(conn) == content_fingerprint(root)
+                except (sqlite3.Error, OSError):
+                    synced = False
+                if not synced:
+                    yield None
+                    return
+            yield conn
+
+    def today(self) -> date:
+        """The current study day (``settings.rollover_hour``), as ``Scheduler.today``."""
+        return clock.study_day(self.now(), self.settings.rollover_hour)
 
     def _tell(self, message: str) -> None:
         if self.progress is not None:

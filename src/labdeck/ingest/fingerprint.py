@@ -11,8 +11,11 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from labdeck.store.sql import fetch
+
 if TYPE_CHECKING:
     from labdeck.store import Store
+    from labdeck.store.sql import Conn
 
 META_KEY = "content_fingerprint"
 
@@ -29,8 +32,14 @@ def content_fingerprint(root: Path) -> str:
 
 def stored_fingerprint(store: Store) -> str | None:
     with store.engine.connect() as conn:
-        row = conn.exec_driver_sql("SELECT value FROM meta WHERE key = ?", (META_KEY,)).first()
-    return row[0] if row else None
+        return fingerprint_of(conn)
+
+
+def fingerprint_of(conn: Conn) -> str | None:
+    """The fingerprint of the deck last synced into the database, on either kind of
+    connection (``Workspace`` decides with this whether the store's open syncs the deck)."""
+    rows = fetch(conn, "SELECT value FROM meta WHERE key = :key", {"key": META_KEY})
+    return str(rows[0][0]) if rows else None
 
 
 def record_fingerprint(store: Store, fingerprint: str) -> None:

@@ -19,14 +19,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
-from typing import NamedTuple
-
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING, NamedTuple
 
 from labdeck.config import Settings
 from labdeck.srs import sm2
 from labdeck.srs.outcomes import Counts, QueueEntry, SrsError
 from labdeck.srs.repo import Deck, Repo, day_of, fetch, ids
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from labdeck.store.sql import Conn
 
 REDRILL_GAP = 3  # answers to other cards before a failed card comes back the same day
 PRIORITY_PROBE = 400  # due cards weighed per deck with an exam date (``exam_date.prioritise``)
@@ -72,7 +75,7 @@ class _TodayLog:
         return len(self.answer_ids) - bisect_right(self.answer_ids, self.redrill[card_id])
 
 
-def surfaced_drills(conn: Connection, day: date, card_id: int | None = None) -> dict[int, int]:
+def surfaced_drills(conn: Conn, day: date, card_id: int | None = None) -> dict[int, int]:
     """Drill cards brought back today by their essay card's lapse.
 
     Rule: when an essay card gets a scheduled answer below 3 today, each of its drill cards
@@ -131,7 +134,7 @@ NEW, DUE = "cs.due IS NULL", "cs.due <= :day"
 
 
 def _scope(
-    conn: Connection, deck: str | None, chapter: str | None, *, chapters_read: bool = True
+    conn: Conn, deck: str | None, chapter: str | None, *, chapters_read: bool = True
 ) -> _Scope:
     """The decks and chapters in scope; ``chapters_read=False`` (the counts, which read the
     chapters with their counts) leaves ``chapters`` empty when no chapter is chosen."""
@@ -156,7 +159,7 @@ def _scope(
     return _Scope(decks, chapter_ids, deck is None, chapters)
 
 
-def _today_log(conn: Connection, day: date) -> _TodayLog:
+def _today_log(conn: Conn, day: date) -> _TodayLog:
     log = _TodayLog()
     latest: dict[int, tuple[int, int]] = {}
     scheduled: set[int] = set()
@@ -211,7 +214,7 @@ def _remaining(
 
 
 def _redrill_cards(
-    conn: Connection, day: date, log: _TodayLog, scope: _Scope
+    conn: Conn, day: date, log: _TodayLog, scope: _Scope
 ) -> list[tuple[int, int, int]]:
     """(card id, deck id, chapter id) of today's re-drills, the longest-waiting first."""
     if not log.redrill:
@@ -415,7 +418,7 @@ def _entry_info(conn: Connection, card_ids: list[int]) -> dict[int, _EntryInfo]:
 
 
 def overview(
-    conn: Connection, settings: Settings, day: date, deck: str | None, *, chapters: bool = True
+    conn: Conn, settings: Settings, day: date, deck: str | None, *, chapters: bool = True
 ) -> tuple[Counts, list[Counts]]:
     """(total, rows): today's counts for all decks in scope, and per deck and chapter.
 
@@ -476,7 +479,7 @@ def overview(
 
 
 def _chapter_counts(
-    conn: Connection, day: date, deck_id: int, new_cap: int, due_cap: int
+    conn: Conn, day: date, deck_id: int, new_cap: int, due_cap: int
 ) -> list[tuple[int, str, str, int, int]]:
     """(chapter id, code, title, new, due) of a deck's chapters in order, each count at
     most its cap: what studying the chapter would give under the deck's limits."""
@@ -491,7 +494,7 @@ def _chapter_counts(
 
 
 def _deck_counts(
-    conn: Connection, day: date, deck_id: int, new_cap: int, due_cap: int
+    conn: Conn, day: date, deck_id: int, new_cap: int, due_cap: int
 ) -> tuple[int, int]:
     """(new, due) of a whole deck, each at most its cap, without its chapters' rows."""
     chapters = "IN (SELECT id FROM chapter WHERE deck_id = :deck)"

@@ -9,7 +9,7 @@ from a ``step.Transition`` (the row's before/after columns are the transition's 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,24 +17,36 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, null, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
-
 from labdeck.srs import sm2
 from labdeck.srs.outcomes import SrsError
 from labdeck.srs.step import Snapshot, Transition
-from labdeck.store.db import Store
 from labdeck.store.errors import store_error
+from labdeck.store.sql import fetch as fetch
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.sql.elements import TextClause
+
+    from labdeck.store.db import Store
     from labdeck.store.queries import CardInfo
+    from labdeck.store.sql import Conn
+
+
+def text(sql: str) -> TextClause:
+    """SQLAlchemy's ``text``, imported on first use: the reads the counts make (``fetch``,
+    ``Repo.decks``) run on a DB-API connection too, before SQLAlchemy is imported."""
+    from sqlalchemy import text as sql_text
+
+    return sql_text(sql)
 
 
 @lru_cache(maxsize=1)
 def statements() -> SimpleNamespace:
     """Insert/update statements built from the models, on first write: read-only commands
     (`labdeck due`, the home screen) never import sqlmodel and pydantic."""
+    from sqlalchemy import bindparam
+
     from labdeck.store.models import CardState, ReviewLog
 
     cs = CardState.__table__  # type: ignore[attr-defined]
@@ -66,18 +78,6 @@ def ids(values: Sequence[int]) -> str:
     return ",".join(str(int(v)) for v in values) or "NULL"
 
 
-def fetch(conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
-    """The rows of ``sql`` (``:name`` parameters; each row a tuple-like ``Row``), run through
-    the driver as it is.
-
-    For the queue's and counts' statements, run on every review: ``text()`` parses each
-    statement's text for its parameters and compiles it on every call (~0.1 ms a statement,
-    more for the ones that embed id lists, whose text is new each time); the driver's own
-    statement cache keeps them prepared. Errors are still SQLAlchemy's ``DBAPIError``.
-    """
-    return list(conn.exec_driver_sql(sql, dict(params or {})).all())
-
-
 def _json(value: str | bytes | Sequence[str] | None) -> list[str]:
     """A JSON list-of-strings column (key points, demos, tags) as a list."""
     if value is None:
@@ -105,6 +105,8 @@ class Repo:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """One consistent snapshot for a group of reads."""
+        from sqlalchemy.exc import DBAPIError
+
         try:
             with self.store.engine.connect() as conn:
                 conn.exec_driver_sql("BEGIN")
@@ -118,6 +120,8 @@ class Repo:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One committed write transaction, holding the write lock from its start."""
+        from sqlalchemy.exc import DBAPIError
+
         try:
             with self.store.engine.connect() as conn:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -154,11 +158,11 @@ class Repo:
         return int(found)
 
     @staticmethod
-    def decks(conn: Connection, deck: str | None) -> list[Deck]:
+    def decks(conn: Conn, deck: str | None) -> list[Deck]:
         """Every deck in order, or the one ``deck`` names (by key, else by name)."""
         rows = [
             Deck(int(r[0]), r[1], r[2])
-            for r in conn.execute(text("SELECT id, key, name FROM deck ORDER BY position, key"))
+            for r in fetch(conn, "SELECT id, key, name FROM deck ORDER BY position, key")
         ]
         if deck is None:
             return rows
@@ -248,6 +252,8 @@ class Repo:
                 "last_review": moment,
             },
         )
+        from sqlalchemy import null
+
         checklist = extras.get("checklist")
         row = {
             **extras,

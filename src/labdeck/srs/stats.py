@@ -11,13 +11,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
-
 from labdeck.srs import sm2
+from labdeck.store.sql import fetch
 
 if TYPE_CHECKING:
     from labdeck.srs.fsrs_deck import DeckRetrievability
     from labdeck.srs.scheduler import Scheduler
+    from labdeck.store.sql import Conn
 
 KNOWN_REPETITIONS = 2  # passed two scheduled reviews in a row: interval ≥ 6 days
 MATURE_DAYS = 21  # Anki's line between young and mature cards (interval in days)
@@ -119,26 +119,17 @@ class StudyStats:
 
     def _rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
         """Raw rows (SQLite values: counts and sums, None over no rows)."""
+        from sqlalchemy import text
+
         with self.scheduler.repo.read() as conn:
             return [tuple(r) for r in conn.execute(text(sql), params)]
 
     def reviews_per_day(self, days: int = 30) -> list[tuple[date, int]]:
-        """Answers (all modes, not undone) on each of the last ``days`` study days, oldest first."""
+        """Answers (all modes, not undone) on each of the last ``days`` study days, oldest first
+        (``answers_per_day``)."""
         today = self.scheduler.today()
-        start = today - timedelta(days=max(days, 1) - 1)
-        counts = {
-            date.fromisoformat(str(day)[:10]): int(n)
-            for day, n in self._rows(
-                "SELECT study_day, count(*) FROM review_log WHERE study_day >= :start "
-                "AND study_day <= :end AND undone = 0 GROUP BY study_day",
-                start=start.isoformat(),
-                end=today.isoformat(),
-            )
-        }
-        return [
-            (start + timedelta(days=i), counts.get(start + timedelta(days=i), 0))
-            for i in range(max(days, 1))
-        ]
+        with self.scheduler.repo.read() as conn:
+            return answers_per_day(conn, today, days)
 
     def _scheduled_reviews(self, days: int | None) -> tuple[str, dict[str, Any]]:
         """The WHERE clause (and its parameters) of scheduled reviews of seen cards, in the
@@ -214,6 +205,8 @@ class StudyStats:
 
     def chapter_mastery(self, deck: str | None = None) -> list[ChapterMastery]:
         """Per chapter (deck and chapter order): cards, seen, known, mean EF."""
+        from sqlalchemy import text
+
         with self.scheduler.repo.read() as conn:
             decks = self.scheduler.repo.decks(conn, deck)
             ids = ",".join(str(d.id) for d in decks) or "NULL"
@@ -265,41 +258,79 @@ class StudyStats:
             return fsrs_deck.retrievability(conn, sched.settings, decks, sched.today())
 
     def streak(self) -> int:
-        """Consecutive study days with at least one answer, ending today (or yesterday when
-        nothing has been answered yet today)."""
+        """Consecutive study days with answers, ending today (``streak_on``)."""
         today = self.scheduler.today()
         with self.scheduler.repo.read() as conn:
-            probe = text("SELECT 1 FROM review_log WHERE study_day = :day AND undone = 0 LIMIT 1")
-
-            def studied(day: date) -> bool:
-                return conn.execute(probe, {"day": day.isoformat()}).first() is not None
-
-            day = today if studied(today) else today - timedelta(days=1)
-            streak = 0
-            while studied(day):
-                streak += 1
-                day -= timedelta(days=1)
-            return streak
+            return streak_on(conn, today)
 
     def today(self) -> TodaySummary:
-        """Today's answers: count, share with q ≥ 3, how they split by kind; the streak."""
+        """Today's answers: count, share with q ≥ 3, how they split by kind; the streak
+        (``today_on``)."""
         day = self.scheduler.today()
-        ((answered, passed, new, reviews, redrills, exams, time_ms),) = self._rows(
-            "SELECT count(*), sum(quality >= 3), "
-            "sum(mode = 'review' AND prev_due IS NULL), "
-            "sum(mode = 'review' AND prev_due IS NOT NULL), "
-            "sum(mode = 'redrill'), sum(mode = 'exam'), sum(duration_ms) "
-            "FROM review_log WHERE study_day = :day AND undone = 0",
-            day=day.isoformat(),
+        with self.scheduler.repo.read() as conn:
+            return today_on(conn, day)
+
+
+def answers_per_day(conn: Conn, today: date, days: int = 30) -> list[tuple[date, int]]:
+    """Answers (all modes, not undone) on each of the last ``days`` study days up to
+    ``today``, oldest first."""
+    start = today - timedelta(days=max(days, 1) - 1)
+    counts = {
+        date.fromisoformat(str(day)[:10]): int(n)
+        for day, n in fetch(
+            conn,
+            "SELECT study_day, count(*) FROM review_log WHERE study_day >= :start "
+            "AND study_day <= :end AND undone = 0 GROUP BY study_day",
+            {"start": start.isoformat(), "end": today.isoformat()},
         )
-        return TodaySummary(
-            day,
-            int(answered or 0),
-            int(passed or 0),
-            int(new or 0),
-            int(reviews or 0),
-            int(redrills or 0),
-            int(exams or 0),
-            int(time_ms or 0),
-            self.streak(),
+    }
+    return [
+        (start + timedelta(days=i), counts.get(start + timedelta(days=i), 0))
+        for i in range(max(days, 1))
+    ]
+
+
+def streak_on(conn: Conn, today: date) -> int:
+    """Consecutive study days with at least one answer, ending ``today`` (or the day before
+    when nothing has been answered yet today)."""
+
+    def studied(day: date) -> bool:
+        return bool(
+            fetch(
+                conn,
+                "SELECT 1 FROM review_log WHERE study_day = :day AND undone = 0 LIMIT 1",
+                {"day": day.isoformat()},
+            )
         )
+
+    day = today if studied(today) else today - timedelta(days=1)
+    streak = 0
+    while studied(day):
+        streak += 1
+        day -= timedelta(days=1)
+    return streak
+
+
+def today_on(conn: Conn, day: date) -> TodaySummary:
+    """The study day ``day``'s answers: count, share with q ≥ 3, how they split by kind; the
+    streak up to it."""
+    ((answered, passed, new, reviews, redrills, exams, time_ms),) = fetch(
+        conn,
+        "SELECT count(*), sum(quality >= 3), "
+        "sum(mode = 'review' AND prev_due IS NULL), "
+        "sum(mode = 'review' AND prev_due IS NOT NULL), "
+        "sum(mode = 'redrill'), sum(mode = 'exam'), sum(duration_ms) "
+        "FROM review_log WHERE study_day = :day AND undone = 0",
+        {"day": day.isoformat()},
+    )
+    return TodaySummary(
+        day,
+        int(answered or 0),
+        int(passed or 0),
+        int(new or 0),
+        int(reviews or 0),
+        int(redrills or 0),
+        int(exams or 0),
+        int(time_ms or 0),
+        streak_on(conn, day),
+    )

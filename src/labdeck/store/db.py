@@ -21,10 +21,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
-
 from labdeck import config
 from labdeck.store import backups
 from labdeck.store.backups import DEFAULT_KEEP, check_file, latest_backup
@@ -38,9 +34,11 @@ from labdeck.store.errors import (
     corrupt_message,
     store_error,
 )
+from labdeck.store.sql import fetch
 
-if TYPE_CHECKING:  # sqlmodel (and pydantic) load only when a session is opened
+if TYPE_CHECKING:  # SQLAlchemy loads with the first engine, sqlmodel with the first session
     from alembic.config import Config
+    from sqlalchemy.engine import Connection, Engine
     from sqlmodel import Session
 
 __all__ = [
@@ -111,6 +109,8 @@ def _head_from_files() -> str:
 
 
 def _make_engine(db_file: Path) -> Engine:
+    from sqlalchemy import create_engine, event
+
     engine = create_engine(
         f"sqlite:///{db_file}",
         connect_args={"timeout": 2.0, "check_same_thread": False},
@@ -210,13 +210,21 @@ def _verify(db_file: Path) -> str:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        has_table = conn.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
-        ).first()
-        if not has_table:
-            return None
-        row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
-        return row[0] if row else None
+        return revision_of(conn)
+
+
+def revision_of(conn: Connection | sqlite3.Connection) -> str | None:
+    """The database's Alembic revision (None: not migrated yet), on either kind of
+    connection: ``upgrade`` and ``peek`` decide with this one read."""
+    if not fetch(conn, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"):
+        return None
+    rows = fetch(conn, "SELECT version_num FROM alembic_version")
+    return str(rows[0][0]) if rows else None
+
+
+def at_head(current: str | None) -> bool:
+    """Is a database at ``current`` up to date (opening it migrates nothing)?"""
+    return current == head_revision()
 
 
 def _check_known(db_file: Path, current: str | None) -> None:
@@ -247,7 +255,7 @@ def upgrade(
     """Upgrade to ``revision``; back the file up first when it holds data and is behind."""
     current = current_revision(engine)
     _check_known(db_file, current)
-    if current == head_revision() and revision == "head":
+    if at_head(current) and revision == "head":
         return None
     from alembic import command
 
@@ -307,6 +315,7 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        from sqlalchemy.exc import DBAPIError
         from sqlmodel import Session
 
         session = Session(self.engine, expire_on_commit=False)
@@ -384,6 +393,48 @@ def keep_setting(home: Path | str | None) -> int:
         return DEFAULT_KEEP  # a broken settings file must not lock the learner out
 
 
+def _checked(db_file: Path, verify: bool = True) -> str:
+    """The checks every open makes before its first connection: the header, then (with
+    ``verify``) the cached integrity check (``_verify``). Raises DatabaseCorrupt."""
+    _check_header(db_file)
+    return _verify(db_file) if verify else "unchecked"
+
+
+@contextmanager
+def peek(db_file: Path) -> Iterator[sqlite3.Connection | None]:
+    """A read-only DB-API connection to ``db_file``, in one read transaction, when opening it
+    would change nothing: the file exists and passes ``open_store``'s checks (``_checked``:
+    the header, the integrity check, cached or made now) and its schema is at the head
+    (``revision_of``, ``at_head``, read in that transaction). None otherwise — a new, damaged,
+    unreadable, older or newer file, a busy lock —: then ``open_store`` does what it needs
+    and reports what it must. Needs no SQLAlchemy (the home screen's first counts are read
+    through this). The connection is opened ``mode=ro``: it never writes, not even the
+    checkpoint a last connection makes on close, so the file the store opens next is the
+    one checked here."""
+    conn: sqlite3.Connection | None = None
+    try:
+        if db_file.is_file() and _checked(db_file) != "new":
+            conn = sqlite3.connect(
+                f"{db_file.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=2.0,
+                isolation_level=None,
+            )
+            conn.execute("BEGIN")
+            if not at_head(revision_of(conn)):
+                conn.close()
+                conn = None
+    except (StoreError, sqlite3.Error, OSError, ValueError):
+        if conn is not None:
+            conn.close()
+        conn = None
+    try:
+        yield conn
+    finally:
+        if conn is not None:
+            conn.close()  # ends the read transaction
+
+
 def open_store(
     home: Path | str | None = None,
     *,
@@ -400,8 +451,7 @@ def open_store(
     engine = None
     try:
         db_file.parent.mkdir(parents=True, exist_ok=True)
-        _check_header(db_file)
-        integrity = _verify(db_file) if verify else "unchecked"
+        integrity = _checked(db_file, verify)
         engine = _make_engine(db_file)
         store = Store(db_file, engine, keep_setting(home))
         store.integrity = integrity

@@ -24,6 +24,7 @@ from labdeck.config import Settings, db_path, home_dir
 
 if TYPE_CHECKING:
     from labdeck.srs.scheduler import Scheduler
+    from labdeck.store.sql import Conn
 
 FILE = "home-view.json"
 VERSION = 1
@@ -54,10 +55,28 @@ class HomeView:
 
 
 def read(scheduler: Scheduler, *, chapters: bool = True, like: HomeView | None = None) -> HomeView:
-    """What Home shows, from the store: the decks' counts (and, with ``chapters``, the
-    chapters' rows); today's summary and the heatmap come from ``like`` when given (the same
-    worker read them a moment ago)."""
-    total, counts = scheduler.overview(chapters=chapters)
+    """What Home shows, from the store (``read_on`` in one of the scheduler's reads)."""
+    day = scheduler.today()
+    with scheduler.repo.read() as conn:
+        return read_on(conn, scheduler.settings, day, chapters=chapters, like=like)
+
+
+def read_on(
+    conn: Conn,
+    settings: Settings,
+    day: date,
+    *,
+    chapters: bool = True,
+    like: HomeView | None = None,
+) -> HomeView:
+    """What Home shows for the study day ``day``, read on ``conn`` (a SQLAlchemy connection
+    of the open store, or ``Workspace.peek``'s DB-API one: the same statements either way):
+    the decks' counts (``queue.overview``; with ``chapters``, the chapters' rows too);
+    today's summary and the heatmap (``stats.today_on``, ``stats.answers_per_day``) come
+    from ``like`` when given (read a moment ago)."""
+    from labdeck.srs import queue, stats
+
+    total, counts = queue.overview(conn, settings, day, None, chapters=chapters)
     rows = [
         Row(c.deck, c.chapter, c.name, c.new, c.redrill, c.due)
         for c in counts
@@ -66,15 +85,15 @@ def read(scheduler: Scheduler, *, chapters: bool = True, like: HomeView | None =
     totals = (total.new, total.redrill, total.due)
     if like is not None:
         return replace(like, total=totals, rows=rows)
-    summary = scheduler.today_summary()
+    summary = stats.today_on(conn, day)
     return HomeView(
         total=totals,
         rows=rows,
         answered=summary.answered,
         pass_rate=summary.pass_rate,
         streak=summary.streak,
-        day=scheduler.today(),
-        per_day=dict(scheduler.reviews_per_day(days=HEATMAP_DAYS)),
+        day=day,
+        per_day=dict(stats.answers_per_day(conn, day, days=HEATMAP_DAYS)),
     )
 
 

@@ -84,6 +84,14 @@ class Services:
         return self.workspace.store
 
     @property
+    def store_opened(self) -> bool:
+        """Is the store open (or handed in)? Builds nothing: Home asks before its first
+        frame, which then need not import the workspace."""
+        if self._given_store is not None:
+            return True
+        return self._workspace is not None and self._workspace.store_opened
+
+    @property
     def store_path(self) -> Path | None:
         """The database file, once the store is open (for error messages)."""
         if self._workspace is None or not self._workspace.store_opened:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.widgets import Header, Static, Tree
 
 from labdeck.clock import study_day
@@ -51,6 +54,7 @@ def counts_text(new: int, learn: int, due: int) -> Text:
 class HomeScreen(LabdeckScreen):
     _today_text = Text()  # the day's summary as last shown (exam lines are added under it)
     _counts_shown = False
+    _room: int | None = None  # the room the tree's labels were last cut to (``_label_room``)
 
     BINDINGS = [
         Binding("enter", "study", "Study", priority=False),
@@ -66,12 +70,42 @@ class HomeScreen(LabdeckScreen):
 
     def __init__(self) -> None:
         super().__init__()
+        self._size_classes()
         self.progress_shown: list[str] = []  # the progress lines shown, in order
         # where each showing of the counts came from, in order: "snapshot" (the last
         # session's, still valid: home_view), "store" (read by the worker). Set here, not in
         # ``on_mount``: the app's idle check reads it from its first tick, which can come
         # before the screen is mounted on a loaded machine.
         self.counts_sources: list[str] = []
+        # how each "store" showing was read: "direct" (``Workspace.peek``, before the store
+        # was opened and SQLAlchemy imported) or "opened" (through the open store)
+        self.store_reads: list[str] = []
+
+    def _size_classes(self) -> None:
+        """The app's breakpoint classes (``-wide``, ``-tall``…) for the terminal's size now,
+        before the first frame. Textual sets them when the screen handles its first Resize,
+        which comes after the first frame: that frame was drawn without them and the whole
+        screen restyled and drawn again a moment later (~25 ms of CPU before the store's
+        counts could be read). Textual's own rule (``Screen._on_resize``) keeps them right."""
+        try:
+            size = self.app.size
+        except Exception:  # no active app (a screen built outside one): Textual sets them
+            return
+        self.update_classes(self._breakpoint_classes(size), update=False)
+
+    def _breakpoint_classes(self, size: Size) -> dict[str, bool]:
+        """Each breakpoint class and whether ``size`` has it (Textual's rule: the highest
+        breakpoint the width, or the height, reaches)."""
+        classes: dict[str, bool] = {}
+        for dimension, breakpoints in (
+            (size.width, self.HORIZONTAL_BREAKPOINTS or self.app.HORIZONTAL_BREAKPOINTS or []),
+            (size.height, self.VERTICAL_BREAKPOINTS or self.app.VERTICAL_BREAKPOINTS or []),
+        ):
+            chosen = next(
+                (n for at, n in sorted(breakpoints, reverse=True) if dimension >= at), None
+            )
+            classes.update({name: name == chosen for _, name in breakpoints})
+        return classes
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -93,7 +127,7 @@ class HomeScreen(LabdeckScreen):
         tree.show_root = True
         tree.auto_expand = False
         tree.root.data = Scope()  # Enter studies everything even before the counts arrive
-        if not self.services.workspace.store_opened:
+        if not self.services.store_opened:
             services = self.services
             day = study_day(services.now(), services.settings.rollover_hour)
             snapshot = home_view.load(services.home, services.settings, day)
@@ -123,17 +157,23 @@ class HomeScreen(LabdeckScreen):
     @work(thread=True, exclusive=True, group="home-refresh")
     def refresh_data(self) -> None:
         services = self.services
-        if not services.workspace.store_opened:  # the first open may load the shipped deck
-            services.progress = partial(self.app.call_from_thread, self._show_progress)
+        view = None
+        if not services.store_opened:
+            # a day's first start: today's counts straight from the file when opening the
+            # store would change nothing, drawn before SQLAlchemy is imported
+            view = self._read_before_opening()
+            if view is None:  # the first open may load the shipped deck: say so while it does
+                services.progress = partial(self.app.call_from_thread, self._show_progress)
         try:
             scheduler = services.scheduler()
         except Exception as exc:  # busy or damaged database: say so, stay usable
             self.app.call_from_thread(self._store_failed, str(exc))
             return
-        # the decks' counts first (bounded by the limits alone), then the chapters' rows
-        view = home_view.read(scheduler, chapters=False)
-        self.app.call_from_thread(self._show, view)
-        self.app.call_from_thread(self._show, home_view.read(scheduler, like=view))
+        if view is None:
+            # the decks' counts first (bounded by the limits alone), then the chapters' rows
+            view = home_view.read(scheduler, chapters=False)
+            self.app.call_from_thread(self._show, view)
+            self.app.call_from_thread(self._show, home_view.read(scheduler, like=view))
         if scheduler.settings.exam_dates:  # FSRS's model of each card: only when asked for
             lines = [p.short() for p in scheduler.exam_projections()]
             self.app.call_from_thread(self._show_exams, lines)
@@ -143,15 +183,48 @@ class HomeScreen(LabdeckScreen):
         # screen, not 0.2-0.3 s of imports (the idle warm-up came only after 1.5 s idle).
         import labdeck.tui.screens.browse  # noqa: F401
 
+    def _read_before_opening(self) -> HomeView | None:
+        """Today's counts read through ``Workspace.peek`` (the store's own checks passed,
+        nothing to migrate or sync) and shown, the decks' then the chapters' rows, each
+        waiting for the frame that draws it: the store's opening (SQLAlchemy's import, ~0.25
+        s holding the GIL) comes after. None (nothing shown) when the store must be opened
+        first, or the read failed: the store's open then reads them, or says what is wrong."""
+        workspace = self.services.workspace
+        try:
+            with workspace.peek() as conn:
+                if conn is None:
+                    return None
+                day = workspace.today()
+                view = home_view.read_on(conn, workspace.settings, day, chapters=False)
+                self._show_and_wait(view, "direct")
+                full = home_view.read_on(conn, workspace.settings, day, like=view)
+        except Exception:  # a read that failed here fails (or succeeds) again in the store
+            return None
+        self._show_and_wait(full, "direct")
+        return full
+
+    def _show_and_wait(self, view: HomeView, read: str) -> None:
+        """Show ``view`` (from the worker) and wait, at most a second, for its frame."""
+        drawn = threading.Event()
+        self.app.call_from_thread(self._show, view, read, drawn.set)
+        drawn.wait(1.0)
+
     def _show_progress(self, message: str) -> None:
         """What opening the decks is doing, in the tree's place until the counts come."""
         self.progress_shown.append(message)
         if not self._counts_shown:
             self.query_one("#decks", Tree).root.set_label(Text(message, style="italic"))
 
-    def _show(self, view: HomeView) -> None:
-        """Counts read from the store: shown, then the grader may load."""
+    def _show(
+        self, view: HomeView, read: str = "opened", drawn: Callable[[], None] | None = None
+    ) -> None:
+        """Counts read from the store (``read``: "opened", through the open store; "direct",
+        through ``Workspace.peek`` before it opened): shown, then the grader may load;
+        ``drawn`` is called once the frame showing them is."""
         self.counts_sources.append("store")
+        self.store_reads.append(read)
+        if drawn is not None:
+            self.call_after_refresh(drawn)
         self.services.progress = None
         self._show_view(view)
         self._grader_status()
@@ -167,6 +240,7 @@ class HomeScreen(LabdeckScreen):
         self._view = view
         self._names = {Scope(): "study"}
         room = self._label_room()
+        self._room = room
         for deck in (r for r in view.rows if r.chapter is None):
             scope = Scope(deck.deck)
             self._names[scope] = plain(deck.name)
@@ -212,12 +286,29 @@ class HomeScreen(LabdeckScreen):
             name = fit(name, max(6, room - 4 * depth - counts.cell_len - 2 - cell_len(code)))
         return Text.assemble(counts, "  ", (code, "bold"), name)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        """A Resize to the size the screen is laid out and drawn at (with its classes) changes
+        nothing: Textual's own handler is skipped, which lays the whole screen out and draws
+        it again (it gets three such Resizes after its first frame, before the store's counts
+        can be read); labels cut before the tree had a width are cut to it. Any other Resize:
+        Textual's handler, then the labels are re-cut."""
+        wanted = self._breakpoint_classes(event.size)
+        if event.size == self.outer_size and all(
+            self.has_class(name) == on for name, on in wanted.items()
+        ):
+            event.prevent_default()
+            event.stop()
+            self._recut_labels()  # labels cut before the tree had a width (from on_mount)
+            return
+        self.call_after_refresh(self._recut_labels)
+
+    def _recut_labels(self) -> None:
         """Labels are cut to the tree's width: a new width re-cuts them."""
         view = getattr(self, "_view", None)
-        if view is None:
-            return
         room = self._label_room()
+        if view is None or room == self._room:
+            return
+        self._room = room
         rows = {(r.deck, r.chapter): r for r in view.rows}
         tree = self.query_one("#decks", Tree)
         for node in tree.root.children:
