@@ -108,8 +108,10 @@ class AnswerBox(TextArea):
     def restate(self, read_only: bool, **classes: bool) -> None:
         """``read_only`` and the CSS classes (``drill=True`` → ``-drill``) changed together,
         restyled once (each alone restyles the box: 5-10 ms a card on the UI thread)."""
-        self.set_reactive(TextArea.read_only, read_only)  # (its watcher only sets the class)
         wanted = {"-read-only": read_only} | {f"-{name}": on for name, on in classes.items()}
+        if self.read_only == read_only and all(self.has_class(c) == on for c, on in wanted.items()):
+            return  # (as it is: the grading frame put it so)
+        self.set_reactive(TextArea.read_only, read_only)  # (its watcher only sets the class)
         self.update_classes(wanted)
         self.refresh()
 
@@ -291,6 +293,69 @@ def _take_requests(screen: Screen[Any]) -> bool:
     return layout
 
 
+PANEL_GUTTER = 4  # a .panel's border and padding, left and right
+
+
+def grade_text(
+    key_points: Sequence[str],
+    result: GradeResult | None,
+    ticks: Ticks | None,
+    armed: bool,
+    offer: int | None,
+    width: int,
+) -> Text:
+    """The grade panel's text: score, sure/unsure, what enter does, the checklist wrapped to
+    ``width`` (or, without a grade, the key points to rate oneself by). Pure Rich text: the
+    grading thread builds the first one, so the UI thread only puts it in place."""
+    text = Text()
+    if result is not None:
+        text.append("Score ", style="bold")
+        text.append_text(score_bar(result.score))
+        if result.sure:
+            text.append(
+                f"   suggested quality {result.quality} ({QUALITY_WORDS[result.quality]})",
+                style="bold",
+            )
+        else:
+            text.append("   unsure — tick what you covered", style="bold yellow")
+        text.append("\n")
+        if ticks is not None:
+            keys = toggle_range(ticks)
+            if offer is None:
+                text.append(
+                    f"Nothing rated yet: {keys} tick, then enter · enter twice keeps these\n",
+                    style="yellow",
+                )
+            elif ticks.changed or armed:
+                text.append(
+                    f"ticks imply {offer} ({QUALITY_WORDS[offer]}) — enter records it\n",
+                    style="bold",
+                )
+            else:
+                text.append(f"enter accepts {offer} · {keys} tick to correct\n", style="dim")
+            spans = [k.span for k in result.key_points]
+            text.append_text(checklist_text(ticks, spans, width if width > 20 else 72))
+    else:
+        text.append("Rate yourself: ", style="bold")
+        text.append("0 blackout · 1 wrong · 2 almost · 3 hard · 4 good · 5 perfect\n")
+        if key_points:
+            text.append("Key points:\n", style="bold")
+            for point in key_points:
+                text.append(f" • {point}\n")
+    return text
+
+
+@dataclass(frozen=True)
+class Graded:
+    """A graded answer with its checklist and grade panel text, built in the grading thread
+    for a panel ``width`` wide."""
+
+    result: GradeResult
+    ticks: Ticks | None
+    text: Text
+    width: int
+
+
 def ticks_of(result: Any) -> Ticks | None:
     """The checklist of a graded answer, starting from the grader's verdicts."""
     if result is None or not result.key_points:
@@ -355,8 +420,6 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         with ReviewBody(id="review-body"):
             yield CardText(id="prompt")
             yield AnswerBox(id="answer", soft_wrap=True, tab_behavior="focus")
-            # not an animated LoadingIndicator: its frames competed with the grader for the CPU
-            yield Static("Grading your answer…", id="grading")
             yield Static(id="grade", classes="panel")
             yield CardText(id="reference")
             yield CardText(id="notes")
@@ -369,7 +432,6 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
     async def on_mount(self) -> None:
         self.title = "Review"
         self.sub_title = self.scope.label()
-        self.query_one("#grading").display = False
         # The first frame waits (briefly: the app runs on meanwhile, only this screen's
         # messages wait) for the card that started loading at compose: it shows its text
         # instead of an empty screen, and the load has the CPU to itself meanwhile.
@@ -495,7 +557,6 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         box.display = True
         for widget_id in ("#grade", "#reference", "#notes", "#intervals"):
             self.query_one(widget_id).display = False
-        self.query_one("#grading").display = False
         if self.phase == "answering":  # another card in the same phase (after an undo): the
             self._update_hint()  # watcher does not run, and the key line is per card type
         self.phase = "answering"
@@ -700,28 +761,57 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             return
         self.phase = "grading"
         self.queued = []
-        self.query_one("#answer", AnswerBox).read_only = True
-        self.query_one("#grading").display = True
+        # The grading thread starts now, before the "grading" frame is drawn: the encoder's
+        # numpy work runs without the GIL, so the frame is drawn while it runs (a Textual
+        # thread worker would start only once this handler has returned and the loop turned).
+        card = self.card
+        width = self._panel_width()
+        running = asyncio.get_running_loop().run_in_executor(
+            None, self._grade_now, card, text, width
+        )
+        # What does not depend on the grade is laid out now, while the grader runs: the box
+        # as it stays (read-only, its answer's height), the panel that is to hold the grade,
+        # the reference and notes, the next intervals. Only the panel's text is left for the
+        # grade (one layout, of the body, then).
+        self.query_one("#answer", AnswerBox).restate(True, graded=True)
+        grade = self.query_one("#grade", Static)
+        grade.update(Text("Grading your answer…", style="dim"))
+        grade.display = True
+        self._show_reference_and_notes()
+        self.query_one("#intervals", Static).display = True
+        self._render_intervals(None)
         # The box lets go at once, so rating keys pressed straight after ctrl+s are not typed
         # into a read-only box: they wait in ``queued`` and act when the grade is shown.
         self.set_focus(self.query_one("#review-body"), scroll_visible=False)
-        self._draw()  # (before the grading thread starts: it would hold the frame back)
-        self.grade(self.card, text)
+        self._draw()
+        self.grade(card, running)
 
-    @work(thread=True, exclusive=True, group="review-grade")
-    def grade(self, card: CardView, text: str) -> None:
+    def _grade_now(self, card: CardView, text: str, width: int) -> Graded:
+        """Grade ``text`` and build the grade panel's text for ``width`` (in a thread of the
+        loop's executor: pure Rich, no widget touched)."""
         services = self.services
         if not services.grader_ready:
             self.app.call_from_thread(
                 self.notify, "Loading the grading model… your answer is graded when it is ready."
             )
+        grader = services.wait_grader()
+        result = grader.grade(card.answer, text, card.key_points or None, notes=card.notes)
+        ticks = ticks_of(result)
+        offer = result.quality if result.sure else None
+        return Graded(
+            result, ticks, grade_text(card.key_points, result, ticks, False, offer, width), width
+        )
+
+    @work(exclusive=True, group="review-grade")
+    async def grade(self, card: CardView, running: asyncio.Future[Graded]) -> None:
+        """Show the grade of the answer being graded in ``running`` (a worker, so that the
+        app knows a grading is under way)."""
         try:
-            grader = services.wait_grader()
-            result = grader.grade(card.answer, text, card.key_points or None, notes=card.notes)
+            graded = await running
         except Exception as exc:
-            self.app.call_from_thread(self._grading_failed, str(exc))
+            self._grading_failed(str(exc))
             return
-        self.app.call_from_thread(self._graded, card.card_id, result)
+        self._graded(card.card_id, graded)
 
     # ------------------------------------------------------------ drill cards
 
@@ -792,27 +882,34 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         )
         self._show_answer_panels(None)
 
-    def _graded(self, card_id: int, result: GradeResult) -> None:
+    def _graded(self, card_id: int, graded: Graded) -> None:
         if not self.is_attached or self.card is None or self.card.card_id != card_id:
             return
-        self.result = result
-        self._show_answer_panels(result)
+        self.result = graded.result
+        if graded.width != self._panel_width():  # resized meanwhile: wrapped again
+            self._show_answer_panels(graded.result)
+            return
+        self._show_answer_panels(graded.result, graded.ticks, graded.text)
 
-    def _show_answer_panels(self, result: GradeResult | None, ticks: Ticks | None = None) -> None:
+    def _show_answer_panels(
+        self, result: GradeResult | None, ticks: Ticks | None = None, text: Text | None = None
+    ) -> None:
+        """The answer's feedback: the grade panel (``text`` when it is built already, for
+        ``ticks`` as the grader left them), the reference and notes, the next intervals."""
         card = self.card
         assert card is not None
-        self.query_one("#grading").display = False
         box = self.query_one("#answer", AnswerBox)
         box.restate(True, graded=result is not None)
         box.display = bool(box.text.strip())
         self.ticks = ticks if ticks is not None else ticks_of(result)
         self.armed = False
-        self._render_grade()
-        grade = self.query_one("#grade", Static)
-        grade.display = True
-        prepared = self.prepared
-        self._show_text("#reference", prepared.reference if prepared else None)
-        self._show_text("#notes", prepared.notes if prepared else None)
+        if text is None:
+            self._render_grade()
+        else:
+            self.query_one("#grade", Static).update(text)
+            self._render_intervals(self.offered_quality())
+        self.query_one("#grade", Static).display = True
+        self._show_reference_and_notes()
         self.query_one("#intervals", Static).display = True
         self.phase = "rating"
         self.set_focus(self.query_one("#review-body"), scroll_visible=False)
@@ -832,11 +929,16 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             else:
                 self.action_accept()
 
+    def _show_reference_and_notes(self) -> None:
+        prepared = self.prepared
+        self._show_text("#reference", prepared.reference if prepared else None)
+        self._show_text("#notes", prepared.notes if prepared else None)
+
     def _show_text(self, selector: str, rendered: RenderedText | None) -> None:
         """A prepared text in its panel (hidden when there is none)."""
         panel = self.query_one(selector, CardText)
         panel.display = rendered is not None
-        if rendered is not None:
+        if rendered is not None and panel.rendered is not rendered:  # (shown while grading)
             panel.show(rendered)
 
     def _prewarm_demo(self) -> None:
@@ -858,48 +960,20 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
     def _render_grade(self) -> None:
         """The grade panel (score, sure/unsure, what enter does, the checklist) and the
         interval line, from ``result``, ``ticks`` and ``armed``."""
-        card, result, ticks = self.card, self.result, self.ticks
+        card = self.card
         assert card is not None
-        text = Text()
         offer = self.offered_quality()
-        if result is not None:
-            text.append("Score ", style="bold")
-            text.append_text(score_bar(result.score))
-            if result.sure:
-                text.append(
-                    f"   suggested quality {result.quality} ({QUALITY_WORDS[result.quality]})",
-                    style="bold",
-                )
-            else:
-                text.append("   unsure — tick what you covered", style="bold yellow")
-            text.append("\n")
-            if ticks is not None:
-                keys = toggle_range(ticks)
-                if offer is None:
-                    text.append(
-                        f"Nothing rated yet: {keys} tick, then enter · enter twice keeps these\n",
-                        style="yellow",
-                    )
-                elif ticks.changed or self.armed:
-                    text.append(
-                        f"ticks imply {offer} ({QUALITY_WORDS[offer]}) — enter records it\n",
-                        style="bold",
-                    )
-                else:
-                    text.append(f"enter accepts {offer} · {keys} tick to correct\n", style="dim")
-                # panel border and padding (4); the scroll bar's room is kept outside
-                width = self.query_one("#intervals").content_region.width or self.size.width - 2 - 4
-                spans = [k.span for k in result.key_points]
-                text.append_text(checklist_text(ticks, spans, width if width > 20 else 72))
-        else:
-            text.append("Rate yourself: ", style="bold")
-            text.append("0 blackout · 1 wrong · 2 almost · 3 hard · 4 good · 5 perfect\n")
-            if card.key_points:
-                text.append("Key points:\n", style="bold")
-                for point in card.key_points:
-                    text.append(f" • {point}\n")
+        text = grade_text(
+            card.key_points, self.result, self.ticks, self.armed, offer, self._panel_width()
+        )
         self.query_one("#grade", Static).update(text)
         self._render_intervals(offer)
+
+    def _panel_width(self) -> int:
+        """The grade panel's text width: the body's, less the panel's border and padding
+        (the scroll bar's room is kept outside, shown or not)."""
+        width = self.query_one("#review-body").scrollable_content_region.width
+        return width - PANEL_GUTTER if width else self.size.width - 2 - 2 - PANEL_GUTTER
 
     def _render_intervals(self, offer: int | None) -> None:
         card = self.card
