@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from functools import partial
 
@@ -11,6 +12,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import Header, Static, Tree
 
 from labdeck.clock import study_day
@@ -36,6 +38,8 @@ class Scope:
 
 # Refreshes the store's opening waits for the footer's keys at most (they take 2-3).
 FOOTER_WAITS = 8
+# Seconds on a highlighted deck or chapter before its first card is rendered for Review.
+PREFETCH_AFTER_S = 0.3
 
 
 def counts_text(new: int, learn: int, due: int) -> Text:
@@ -72,6 +76,7 @@ class HomeScreen(LabdeckScreen):
         # ``on_mount``: the app's idle check reads it from its first tick, which can come
         # before the screen is mounted on a loaded machine.
         self.counts_sources: list[str] = []
+        self._prefetch_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -141,7 +146,36 @@ class HomeScreen(LabdeckScreen):
         # Browse's module (its queries, the ORM models the chores just imported, DataTable,
         # Select, Markdown) while the learner reads the counts: pressing `b` then costs the
         # screen, not 0.2-0.3 s of imports (the idle warm-up came only after 1.5 s idle).
-        import labdeck.tui.screens.browse  # noqa: F401
+        import labdeck.tui.screens.browse
+
+        # Then Review's (TextArea, the card renderer; ~75 ms) and the first card of the
+        # highlighted scope, rendered: Enter then costs the screen, not the imports.
+        import labdeck.tui.screens.review  # noqa: F401
+
+        self.app.call_from_thread(self._prefetch_soon, 0.0)
+
+    def _prefetch_soon(self, delay: float = PREFETCH_AFTER_S) -> None:
+        """Render the highlighted scope's first card for Review once the highlight has stayed
+        ``delay`` seconds (moving on restarts the wait)."""
+        if "store" not in self.counts_sources:  # the store is opened by refresh_data first
+            return
+        if self._prefetch_timer is not None:
+            self._prefetch_timer.stop()
+            self._prefetch_timer = None
+        if delay <= 0:
+            self.prefetch_card(self.selected_scope())
+            return
+        self._prefetch_timer = self.set_timer(
+            delay, lambda: self.prefetch_card(self.selected_scope())
+        )
+
+    @work(thread=True, exclusive=True, group="home-prefetch")
+    def prefetch_card(self, scope: Scope) -> None:
+        from labdeck.tui.screens.review import prepare_first
+
+        # (a busy store: Review reads it again, and says so, when it opens)
+        with contextlib.suppress(Exception):
+            prepare_first(self.services, scope)
 
     def _show_progress(self, message: str) -> None:
         """What opening the decks is doing, in the tree's place until the counts come."""
@@ -232,6 +266,7 @@ class HomeScreen(LabdeckScreen):
         names = getattr(self, "_names", {})
         data = event.node.data
         self.sub_title = names.get(data, "study") if data is not None else "study"
+        self._prefetch_soon()
 
     def _show_exams(self, lines: list[str]) -> None:
         """Each exam date's projected recall under the day's summary (literal text)."""

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -73,6 +72,7 @@ if TYPE_CHECKING:
     from labdeck.grading.grader import GradeResult
     from labdeck.srs.outcomes import Counts, QueueEntry
     from labdeck.srs.scheduler import Scheduler
+    from labdeck.tui.services import RenderedCards, Services
 
 QUALITY_WORDS = {
     0: "blackout",
@@ -174,7 +174,6 @@ class Prepared:
     notes: RenderedText | None
 
 
-PREPARED_KEPT = 16  # rendered cards kept (the next ones in the queue, re-drills coming back)
 PREFETCH = 2  # queue entries after the current one rendered ahead
 # seconds after a card is drawn: its last frames (scroll bars, resized widgets) drawn first,
 # long before an answer to it can be typed and graded
@@ -366,6 +365,64 @@ def ticks_of(result: Any) -> Ticks | None:
     )
 
 
+def prepare(scheduler: Scheduler, entry: QueueEntry, rendered: RenderedCards) -> Prepared:
+    """The card of ``entry`` with its texts rendered, kept in ``rendered``; a kept one is
+    reused while the card's content (as read now) is the one it was rendered from. (A worker
+    thread calls this; Rich text is built without the UI.)"""
+    card = scheduler.card(entry.card_id)
+    parent_answer = None
+    if card.kind != "essay" and card.parent_key:
+        parent_answer = scheduler.card(card.parent_key).answer
+    kept = rendered.get(entry.card_id)
+    if kept is not None and kept.source == (card, parent_answer):
+        return replace(kept, view=replace(kept.view, kind=entry.kind, chapter=entry.chapter))
+    showing = None
+    if card.kind != "essay" and card.drill is not None:
+        from labdeck.drills.present import show
+
+        showing = show(card.key, card.kind, card.prompt, card.drill, card.reviews)
+    view = CardView(
+        card_id=entry.card_id,
+        key=card.key,
+        kind=entry.kind,
+        prompt=card.prompt,
+        prompt_zh=card.prompt_zh,
+        answer=card.answer,
+        key_points=list(card.key_points),
+        notes=card.notes,
+        demos=list(card.demos),
+        chapter=entry.chapter,
+        card_type=card.kind,
+        drill=card.drill,
+        showing=showing,
+        parent_answer=parent_answer,
+        note_flag=card.note_flag,
+    )
+    prepared = Prepared(
+        source=(card, parent_answer),
+        view=view,
+        prompt=RenderedText.of(_prompt_source(view, view.prompt)),
+        prompt_zh=RenderedText.of(_prompt_source(view, view.prompt_zh)) if view.prompt_zh else None,
+        reference=_reference(view),
+        notes=_notes(view),
+    )
+    rendered.put(entry.card_id, prepared)
+    return prepared
+
+
+def prepare_first(services: Services, scope: Scope) -> None:
+    """Render the first card of ``scope``'s queue into ``services.rendered`` and import what
+    showing it needs, so that opening Review on it is quick (Home calls this in a worker while
+    the learner looks at it). Only the rendering is kept: Review reads its queue and the card
+    again when it opens."""
+    scheduler = services.scheduler()
+    queue = scheduler.queue_and_counts(scope.deck, scope.chapter)
+    if queue.entries:
+        entry = queue.entries[0]
+        prepare(scheduler, entry, services.rendered)
+        scheduler.preview(entry.card_id)  # (its first call imports the deck's step rules)
+
+
 class ReviewScreen(RatingKeys, LabdeckScreen):
     BINDINGS = [
         # Not priority bindings: the key travels through the answer box first, so every
@@ -401,8 +458,6 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.answer_ms: int | None = None
         self.show_zh = False
         self.prepared: Prepared | None = None  # the card shown now, rendered
-        self._prepared: dict[int, Prepared] = {}  # by card id, oldest first
-        self._prepared_lock = threading.Lock()
         self.previews: dict[int, Transition] = {}  # quality -> what rating with it applies
         self.ticks: Ticks | None = None  # the checklist of the graded answer
         self.drill_result: DrillResult | None = None  # a drill card's exact verdict
@@ -470,54 +525,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             self._prepare(scheduler, entry)
 
     def _prepare(self, scheduler: Scheduler, entry: QueueEntry) -> Prepared:
-        """The card of ``entry`` with its texts rendered; reused while its content is the
-        same (a worker thread calls this; Rich text is built without the UI)."""
-        card = scheduler.card(entry.card_id)
-        parent_answer = None
-        if card.kind != "essay" and card.parent_key:
-            parent_answer = scheduler.card(card.parent_key).answer
-        with self._prepared_lock:
-            kept = self._prepared.get(entry.card_id)
-        if kept is not None and kept.source == (card, parent_answer):
-            return replace(kept, view=replace(kept.view, kind=entry.kind, chapter=entry.chapter))
-        showing = None
-        if card.kind != "essay" and card.drill is not None:
-            from labdeck.drills.present import show
-
-            showing = show(card.key, card.kind, card.prompt, card.drill, card.reviews)
-        view = CardView(
-            card_id=entry.card_id,
-            key=card.key,
-            kind=entry.kind,
-            prompt=card.prompt,
-            prompt_zh=card.prompt_zh,
-            answer=card.answer,
-            key_points=list(card.key_points),
-            notes=card.notes,
-            demos=list(card.demos),
-            chapter=entry.chapter,
-            card_type=card.kind,
-            drill=card.drill,
-            showing=showing,
-            parent_answer=parent_answer,
-            note_flag=card.note_flag,
-        )
-        prepared = Prepared(
-            source=(card, parent_answer),
-            view=view,
-            prompt=RenderedText.of(_prompt_source(view, view.prompt)),
-            prompt_zh=RenderedText.of(_prompt_source(view, view.prompt_zh))
-            if view.prompt_zh
-            else None,
-            reference=_reference(view),
-            notes=_notes(view),
-        )
-        with self._prepared_lock:  # the load and the prefetch workers both render
-            self._prepared.pop(entry.card_id, None)
-            self._prepared[entry.card_id] = prepared
-            while len(self._prepared) > PREPARED_KEPT:
-                self._prepared.pop(next(iter(self._prepared)))
-        return prepared
+        return prepare(scheduler, entry, self.services.rendered)
 
     def _status(self, counts: Counts) -> None:
         text = Text.assemble(counts_text(counts.new, counts.redrill, counts.due), "   ")
@@ -990,10 +998,6 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                 self._render_intervals(self.offered_quality())
             else:
                 self._render_grade()
-
-    def on_screen_resume(self) -> None:
-        with self._prepared_lock:
-            self._prepared.clear()  # another screen may have edited cards
 
     # ------------------------------------------------------------ rating
 
