@@ -37,7 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -84,7 +84,31 @@ QUALITY_WORDS = {
 }
 
 
-class AnswerBox(TextArea):
+if TYPE_CHECKING:
+    _Focusable = Widget
+else:  # a plain mixin: a Widget base of its own would hide TextArea's COMPONENT_CLASSES
+    _Focusable = object
+
+
+class DrawnFocus(_Focusable):
+    """For a widget whose focus changes ``draw_now`` applies and draws in the frame that shows
+    them: its Focus / Blur event, handled after that frame, finds it drawn and asks for no
+    repaint (one more frame, while the grader or the next card's worker wanted the GIL)."""
+
+    def _on_focus(self, event: events.Focus) -> None:
+        if self.has_focus:
+            event.prevent_default()  # (Widget's handler: has_focus, a repaint, this message)
+            if self.parent is not None:
+                self.parent.post_message(events.DescendantFocus(self))
+
+    def _on_blur(self, event: events.Blur) -> None:
+        if not self.has_focus:
+            event.prevent_default()
+            if self.parent is not None:
+                self.parent.post_message(events.DescendantBlur(self))
+
+
+class AnswerBox(DrawnFocus, TextArea):
     """The answer editor. Space as the very first keystroke reveals the answer instead."""
 
     class Reveal(Message):
@@ -129,7 +153,7 @@ class AnswerBox(TextArea):
         await super()._on_key(event)
 
 
-class ReviewBody(VerticalScroll):
+class ReviewBody(DrawnFocus, VerticalScroll):
     """The scrolling body. Its focus restyles itself only: no rule styles a child by the
     body's focus (labdeck.tcss), and Textual's restyle of every descendant (the answer box's
     the dearest) ran twice a card, as the body took the focus and gave it back."""
@@ -179,6 +203,7 @@ PREFETCH = 2  # queue entries after the current one rendered ahead
 # long before an answer to it can be typed and graded
 PREFETCH_AFTER = 0.1
 FIRST_CARD_WAIT = 0.3  # seconds the first frame waits for the first card (no blank frame)
+SAVING_SHOWN_AFTER = 0.25  # seconds a save takes before the key line says "saving…"
 
 
 @dataclass
@@ -274,7 +299,7 @@ def _take_requests(screen: Screen[Any]) -> bool:
     """Take the widgets' pending layout and repaint requests (as ``Widget._check_refresh``
     would at their idle time, without the messages); True when any asked for a layout."""
     layout = False
-    for widget in screen.walk_children(Widget):
+    for widget in _with_scrollbars(screen.walk_children(Widget)):
         if widget._repaint_required:
             widget._repaint_required = False
             if widget.display:
@@ -353,6 +378,14 @@ class Graded:
     ticks: Ticks | None
     text: Text
     width: int
+
+
+def _with_scrollbars(widgets: Iterable[Widget]) -> Iterator[Widget]:
+    """``widgets`` and their scroll bars (not in the DOM: a scroll bar that comes or goes with
+    a layout asked for one more, left to the frame timer's next tick, a second frame)."""
+    for widget in widgets:
+        yield widget
+        yield from widget._get_virtual_dom()
 
 
 def ticks_of(result: Any) -> Ticks | None:
@@ -652,7 +685,18 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.query_one("#prompt", CardText).show(shown)
 
     def watch_phase(self, phase: str) -> None:
+        if phase == "saving":
+            # The save and the next card take a few ms: the rating keys stay drawn until the
+            # card replaces them (a "saving…" frame drawn meanwhile took the GIL from the save
+            # worker); a slow save (a busy store) says so.
+            self.set_timer(SAVING_SHOWN_AFTER, self._still_saving)
+            return
         if self._composed:  # (the first card may be shown from on_mount, before is_mounted)
+            self._update_hint()
+            self.refresh_bindings()
+
+    def _still_saving(self) -> None:
+        if self.phase == "saving":
             self._update_hint()
             self.refresh_bindings()
 
