@@ -23,13 +23,20 @@ transitions ``Scheduler.preview`` computes, and the one picked is the one ``answ
 (``previewed=``; if the card changed meanwhile the intervals are shown again).
 
 Speed (issue 19.1): the card's texts (prompt, reference, notes) are rendered to literal Rich
-text in the worker that loads the card (``Prepared``), and the next cards in the queue are
-rendered there too while this one is studied, so grading and accepting only put prepared text
-into widgets that are already mounted. The first card starts loading while the screen is
-composed (shown by ``on_mount`` when it is ready by then: the first frame has its text). Each
-step the learner sees (a card, "grading", the feedback) is laid out and drawn at once, in one
-frame with the footer's keys and the scroll that shows the grade (``draw_now``), not on the
-frame timer's next tick and again for the footer and again for the scroll.
+text in the worker that loads the card (``Prepared``, kept in ``Services.rendered``), and the
+next cards in the queue are rendered there too while this one is studied; Home renders the
+first card of its highlighted scope the same way (``prepare_first``), so grading, accepting and
+opening the screen only put prepared text into widgets that are already mounted (a kept
+rendering is reused only while the card's content is the one it was rendered from). The first
+card starts loading while the screen is composed (shown by ``on_mount`` when it is ready by
+then: the first frame has its text). ``ctrl+s`` starts the grading thread before anything is
+drawn and lays out, while the encoder runs (its numpy work releases the GIL), everything that
+does not depend on the grade: the read-only box, the grade panel saying "Grading your
+answer…", the reference, the notes, the next intervals; the grading thread builds the grade
+panel's text (``grade_text``), so the grade only swaps one text in and scrolls. Each step the
+learner sees (a card, "grading", the feedback) is laid out and drawn at once, in one frame
+with the footer's keys, the focus, the scroll bars and the scroll that shows the grade
+(``draw_now``), not on the frame timer's next tick and again for each of those.
 """
 
 from __future__ import annotations
