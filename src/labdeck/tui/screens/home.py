@@ -149,7 +149,11 @@ class HomeScreen(LabdeckScreen):
         import labdeck.tui.screens.browse
 
         # Then Review's (TextArea, the card renderer; ~75 ms) and the first card of the
-        # highlighted scope, rendered: Enter then costs the screen, not the imports.
+        # highlighted scope, rendered: Enter then costs the screen, not the imports. Not while
+        # another screen is being opened (Browse, pressed before this worker got here): its
+        # frames would wait for the import; Home's return runs this worker again.
+        if not self.is_current:
+            return
         import labdeck.tui.screens.review  # noqa: F401
 
         self.app.call_from_thread(self._prefetch_soon, 0.0)
@@ -163,11 +167,13 @@ class HomeScreen(LabdeckScreen):
             self._prefetch_timer.stop()
             self._prefetch_timer = None
         if delay <= 0:
-            self.prefetch_card(self.selected_scope())
+            self._prefetch_now()
             return
-        self._prefetch_timer = self.set_timer(
-            delay, lambda: self.prefetch_card(self.selected_scope())
-        )
+        self._prefetch_timer = self.set_timer(delay, self._prefetch_now)
+
+    def _prefetch_now(self) -> None:
+        if self.is_current:  # (not behind another screen: it has the CPU)
+            self.prefetch_card(self.selected_scope())
 
     @work(thread=True, exclusive=True, group="home-prefetch")
     def prefetch_card(self, scope: Scope) -> None:
