@@ -413,7 +413,7 @@ def prepare(scheduler: Scheduler, entry: QueueEntry, rendered: RenderedCards) ->
     parent_answer = None
     if card.kind != "essay" and card.parent_key:
         parent_answer = scheduler.card(card.parent_key).answer
-    kept = rendered.get(entry.card_id)
+    kept: Prepared | None = rendered.get(entry.card_id)
     if kept is not None and kept.source == (card, parent_answer):
         return replace(kept, view=replace(kept.view, kind=entry.kind, chapter=entry.chapter))
     showing = None
