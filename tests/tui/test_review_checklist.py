@@ -357,3 +357,26 @@ def test_help_lists_the_checklist_keys():
         assert rows["="] == "Rate 0–5"
         assert "tick key point" in rows["0–9"]
     assert "unsure — tick what you covered" in GRADING and "ticks imply" in GRADING
+
+
+async def test_the_checklist_is_wrapped_to_the_grade_panel_at_80x24(make_services, grader):
+    """Each row is wrapped by the checklist itself, to the panel's own text width, so a long
+    point goes on under its text: wrapped wider (the screen's width less a guess, or the
+    interval line's width once a point was ticked) the panel cut its longest rows again, under
+    their number."""
+    from rich.cells import cell_len
+
+    from labdeck.tui.app import LabdeckApp
+
+    services = services_with(make_services, grader, sure=True, confidence=0.9)
+    app = LabdeckApp(services, load_grader=False)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await graded(pilot)
+        panel = screen.query_one("#grade", Static)
+        for step in ("graded", "ticked"):
+            width = panel.content_region.width
+            rows = panel.content.plain.split("\n")
+            assert max(map(cell_len, rows)) <= width, (step, width, rows)
+            assert max(map(cell_len, rows)) > width - 12, (step, width)  # (wrapped, not short)
+            await pilot.press("1")
+            await settle(pilot)

@@ -182,3 +182,90 @@ async def test_the_model_loads_after_the_first_card_is_drawn(make_services, grad
         await pilot.press("enter")
         await wait_for(pilot, lambda: services.grader_ready, timeout=60)
         assert asked_at_frame == [False]  # the card was drawn before the model was asked for
+
+
+class Gated:
+    """The real grader, sure of each verdict, grading only once ``gate`` is set."""
+
+    def __init__(self, grader) -> None:
+        self.grader, self.gate = grader, threading.Event()
+
+    def grade(self, *args, **kwargs):
+        assert self.gate.wait(30), "the test never opened the gate"
+        return SureGrader(self.grader).grade(*args, **kwargs)
+
+
+async def test_the_grading_frame_lays_out_all_but_the_grade_and_nothing_is_drawn_after_it(
+    make_services, grader
+) -> None:
+    """While the answer is graded the screen shows what does not depend on the grade (the
+    read-only box, the grade panel saying so, the reference, the next intervals): the grade
+    then only puts the panel's text in, in one frame, and no frame follows it (the focus
+    events and the scroll bars were each drawn again a frame later)."""
+    gated = Gated(grader)
+    app = app_with_sure_grader(make_services, grader)
+    app.services.grader_factory = lambda _settings: gated
+    app.services.reset_grader()
+    app.services.load_grader()
+    async with app.run_test(size=SMALL) as pilot:
+        watch = Watch(app)
+        await settle(pilot)
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        await wait_for(pilot, lambda: screen.phase == "answering")
+        await settle(pilot)
+        screen.query_one("#answer", AnswerBox).insert(ANSWER)
+        await settle(pilot)
+        watch.expect(lambda: screen.phase == "grading")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: watch.seen is not None)
+        for _ in range(3):
+            await pilot.pause()
+        assert screen.phase == "grading"
+        assert screen.query_one("#answer", AnswerBox).read_only
+        assert "Grading your answer" in str(screen.query_one("#grade").render())
+        reference = screen.query_one("#reference")
+        assert reference.display and reference.region.width > 0  # laid out already
+        assert screen.query_one("#intervals").region.height > 0
+        drawn: list[str] = []
+        watch.expect(lambda: screen.phase == "rating")
+        hook = app._display
+
+        def display(s, renderable):
+            out = hook(s, renderable)
+            if renderable is not None and screen.phase == "rating":
+                drawn.append(type(renderable).__name__)
+            return out
+
+        app._display = display  # type: ignore[method-assign]
+        gated.gate.set()
+        await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+        await settle(pilot)
+        assert watch.seen is not None and watch.seen["grade_shown"]
+        assert len(drawn) == 1, drawn  # the feedback's frame, and none after it
+
+
+async def test_accepting_draws_the_next_card_in_one_frame_and_no_other(make_services, grader):
+    app = app_with_sure_grader(make_services, grader)
+    async with app.run_test(size=SMALL) as pilot:
+        watch = Watch(app)
+        await settle(pilot)
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        await wait_for(pilot, lambda: screen.phase == "answering")
+        box = screen.query_one("#answer", AnswerBox)
+        box.cursor_blink = False  # (a blinking cursor draws a frame every half second)
+        box.insert(ANSWER)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+        await settle(pilot)
+        card = screen.card
+        watch.expect(lambda: screen.card is not card and screen.phase == "answering")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.card is not card and screen.phase == "answering")
+        await settle(pilot)
+        assert watch.seen is not None
+        # one frame: no "saving…" frame before the card, no focus or scroll-bar frame after
+        assert len(watch.kinds) == 1, watch.kinds

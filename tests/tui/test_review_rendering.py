@@ -139,9 +139,10 @@ async def test_grading_and_accepting_mount_no_widget(make_services, grader) -> N
         assert isinstance(screen, ReviewScreen)
         await grade_and_accept(pilot, screen, None)  # the footer meets the rating keys once
         await wait_for(pilot, lambda: screen.phase == "answering")
-        await wait_for(pilot, lambda: len(screen._prepared) >= 2)  # the next ones, rendered
+        rendered = screen.services.rendered
+        await wait_for(pilot, lambda: len(rendered.ids()) >= 2)  # the next ones, rendered
         await settle(pilot)
-        upcoming = {cid: p for cid, p in screen._prepared.items() if cid != screen.card.card_id}
+        upcoming = {cid: rendered.get(cid) for cid in rendered.ids() if cid != screen.card.card_id}
         before = widgets(screen)
         await grade_and_accept(pilot, screen, before)
         shown = screen.prepared

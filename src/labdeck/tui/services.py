@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from labdeck import clock
 from labdeck.config import Settings, load_settings
@@ -21,6 +21,38 @@ if TYPE_CHECKING:
     from labdeck.store import Store
     from labdeck.tui.screens.review import Draft
     from labdeck.workspace import Workspace
+
+
+# cards rendered ahead and kept: the next ones in Review's queue, re-drills coming back, the
+# first card of Home's highlighted scope
+RENDERED_KEPT = 16
+
+
+class RenderedCards:
+    """Cards rendered for Review (``review.Prepared``, by card id, oldest first), shared by the
+    screens: Home renders the first card of the highlighted scope while the learner looks at
+    it, Review the next ones in its queue. Each is reused only while the card's content is the
+    one it was rendered from (``review.prepare`` checks), so nothing stale is ever shown."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self._cards: dict[int, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, card_id: int) -> Any:
+        with self._lock:
+            return self._cards.get(card_id)
+
+    def put(self, card_id: int, prepared: Any) -> None:
+        with self._lock:  # Review's load and prefetch workers, and Home's, all render
+            self._cards.pop(card_id, None)
+            self._cards[card_id] = prepared
+            while len(self._cards) > self.keep:
+                self._cards.pop(next(iter(self._cards)))
+
+    def ids(self) -> list[int]:
+        with self._lock:
+            return list(self._cards)
 
 
 class Services:
@@ -43,6 +75,7 @@ class Services:
         # Unrated answers the learner left in Review, by card id (``review.Draft``): they come
         # back when the card is shown again, for as long as the app runs.
         self.drafts: dict[int, Draft] = {}
+        self.rendered = RenderedCards(RENDERED_KEPT)
         # told what opening the store is doing, from the thread that opens it (the home
         # screen shows it while the first run loads the shipped deck)
         self.progress: Callable[[str], None] | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
+from textual.timer import Timer
 from textual.widgets import Header, Static, Tree
 
 from labdeck.clock import study_day
@@ -39,6 +41,8 @@ class Scope:
 
 # Refreshes the store's opening waits for the footer's keys at most (they take 2-3).
 FOOTER_WAITS = 8
+# Seconds on a highlighted deck or chapter before its first card is rendered for Review.
+PREFETCH_AFTER_S = 0.3
 
 
 def counts_text(new: int, learn: int, due: int) -> Text:
@@ -106,6 +110,7 @@ class HomeScreen(LabdeckScreen):
             )
             classes.update({name: name == chosen for _, name in breakpoints})
         return classes
+        self._prefetch_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -181,7 +186,42 @@ class HomeScreen(LabdeckScreen):
         # Browse's module (its queries, the ORM models the chores just imported, DataTable,
         # Select, Markdown) while the learner reads the counts: pressing `b` then costs the
         # screen, not 0.2-0.3 s of imports (the idle warm-up came only after 1.5 s idle).
-        import labdeck.tui.screens.browse  # noqa: F401
+        import labdeck.tui.screens.browse
+
+        # Then Review's (TextArea, the card renderer; ~75 ms) and the first card of the
+        # highlighted scope, rendered: Enter then costs the screen, not the imports. Not while
+        # another screen is being opened (Browse, pressed before this worker got here): its
+        # frames would wait for the import; Home's return runs this worker again.
+        if not self.is_current:
+            return
+        import labdeck.tui.screens.review  # noqa: F401
+
+        self.app.call_from_thread(self._prefetch_soon, 0.0)
+
+    def _prefetch_soon(self, delay: float = PREFETCH_AFTER_S) -> None:
+        """Render the highlighted scope's first card for Review once the highlight has stayed
+        ``delay`` seconds (moving on restarts the wait)."""
+        if "store" not in self.counts_sources:  # the store is opened by refresh_data first
+            return
+        if self._prefetch_timer is not None:
+            self._prefetch_timer.stop()
+            self._prefetch_timer = None
+        if delay <= 0:
+            self._prefetch_now()
+            return
+        self._prefetch_timer = self.set_timer(delay, self._prefetch_now)
+
+    def _prefetch_now(self) -> None:
+        if self.is_current:  # (not behind another screen: it has the CPU)
+            self.prefetch_card(self.selected_scope())
+
+    @work(thread=True, exclusive=True, group="home-prefetch")
+    def prefetch_card(self, scope: Scope) -> None:
+        from labdeck.tui.screens.review import prepare_first
+
+        # (a busy store: Review reads it again, and says so, when it opens)
+        with contextlib.suppress(Exception):
+            prepare_first(self.services, scope)
 
     def _read_before_opening(self) -> HomeView | None:
         """Today's counts read through ``Workspace.peek`` (the store's own checks passed,
@@ -323,6 +363,7 @@ class HomeScreen(LabdeckScreen):
         names = getattr(self, "_names", {})
         data = event.node.data
         self.sub_title = names.get(data, "study") if data is not None else "study"
+        self._prefetch_soon()
 
     def _show_exams(self, lines: list[str]) -> None:
         """Each exam date's projected recall under the day's summary (literal text)."""

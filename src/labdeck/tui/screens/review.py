@@ -23,22 +23,28 @@ transitions ``Scheduler.preview`` computes, and the one picked is the one ``answ
 (``previewed=``; if the card changed meanwhile the intervals are shown again).
 
 Speed (issue 19.1): the card's texts (prompt, reference, notes) are rendered to literal Rich
-text in the worker that loads the card (``Prepared``), and the next cards in the queue are
-rendered there too while this one is studied, so grading and accepting only put prepared text
-into widgets that are already mounted. The first card starts loading while the screen is
-composed (shown by ``on_mount`` when it is ready by then: the first frame has its text). Each
-step the learner sees (a card, "grading", the feedback) is laid out and drawn at once, in one
-frame with the footer's keys and the scroll that shows the grade (``draw_now``), not on the
-frame timer's next tick and again for the footer and again for the scroll.
+text in the worker that loads the card (``Prepared``, kept in ``Services.rendered``), and the
+next cards in the queue are rendered there too while this one is studied; Home renders the
+first card of its highlighted scope the same way (``prepare_first``), so grading, accepting and
+opening the screen only put prepared text into widgets that are already mounted (a kept
+rendering is reused only while the card's content is the one it was rendered from). The first
+card starts loading while the screen is composed (shown by ``on_mount`` when it is ready by
+then: the first frame has its text). ``ctrl+s`` starts the grading thread before anything is
+drawn and lays out, while the encoder runs (its numpy work releases the GIL), everything that
+does not depend on the grade: the read-only box, the grade panel saying "Grading your
+answer…", the reference, the notes, the next intervals; the grading thread builds the grade
+panel's text (``grade_text``), so the grade only swaps one text in and scrolls. Each step the
+learner sees (a card, "grading", the feedback) is laid out and drawn at once, in one frame
+with the footer's keys, the focus, the scroll bars and the scroll that shows the grade
+(``draw_now``), not on the frame timer's next tick and again for each of those.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +79,7 @@ if TYPE_CHECKING:
     from labdeck.grading.grader import GradeResult
     from labdeck.srs.outcomes import Counts, QueueEntry
     from labdeck.srs.scheduler import Scheduler
+    from labdeck.tui.services import RenderedCards, Services
 
 QUALITY_WORDS = {
     0: "blackout",
@@ -84,7 +91,31 @@ QUALITY_WORDS = {
 }
 
 
-class AnswerBox(TextArea):
+if TYPE_CHECKING:
+    _Focusable = Widget
+else:  # a plain mixin: a Widget base of its own would hide TextArea's COMPONENT_CLASSES
+    _Focusable = object
+
+
+class DrawnFocus(_Focusable):
+    """For a widget whose focus changes ``draw_now`` applies and draws in the frame that shows
+    them: its Focus / Blur event, handled after that frame, finds it drawn and asks for no
+    repaint (one more frame, while the grader or the next card's worker wanted the GIL)."""
+
+    def _on_focus(self, event: events.Focus) -> None:
+        if self.has_focus:
+            event.prevent_default()  # (Widget's handler: has_focus, a repaint, this message)
+            if self.parent is not None:
+                self.parent.post_message(events.DescendantFocus(self))
+
+    def _on_blur(self, event: events.Blur) -> None:
+        if not self.has_focus:
+            event.prevent_default()
+            if self.parent is not None:
+                self.parent.post_message(events.DescendantBlur(self))
+
+
+class AnswerBox(DrawnFocus, TextArea):
     """The answer editor. Space as the very first keystroke reveals the answer instead."""
 
     class Reveal(Message):
@@ -108,8 +139,10 @@ class AnswerBox(TextArea):
     def restate(self, read_only: bool, **classes: bool) -> None:
         """``read_only`` and the CSS classes (``drill=True`` → ``-drill``) changed together,
         restyled once (each alone restyles the box: 5-10 ms a card on the UI thread)."""
-        self.set_reactive(TextArea.read_only, read_only)  # (its watcher only sets the class)
         wanted = {"-read-only": read_only} | {f"-{name}": on for name, on in classes.items()}
+        if self.read_only == read_only and all(self.has_class(c) == on for c, on in wanted.items()):
+            return  # (as it is: the grading frame put it so)
+        self.set_reactive(TextArea.read_only, read_only)  # (its watcher only sets the class)
         self.update_classes(wanted)
         self.refresh()
 
@@ -127,7 +160,7 @@ class AnswerBox(TextArea):
         await super()._on_key(event)
 
 
-class ReviewBody(VerticalScroll):
+class ReviewBody(DrawnFocus, VerticalScroll):
     """The scrolling body. Its focus restyles itself only: no rule styles a child by the
     body's focus (labdeck.tcss), and Textual's restyle of every descendant (the answer box's
     the dearest) ran twice a card, as the body took the focus and gave it back."""
@@ -172,12 +205,12 @@ class Prepared:
     notes: RenderedText | None
 
 
-PREPARED_KEPT = 16  # rendered cards kept (the next ones in the queue, re-drills coming back)
 PREFETCH = 2  # queue entries after the current one rendered ahead
 # seconds after a card is drawn: its last frames (scroll bars, resized widgets) drawn first,
 # long before an answer to it can be typed and graded
 PREFETCH_AFTER = 0.1
 FIRST_CARD_WAIT = 0.3  # seconds the first frame waits for the first card (no blank frame)
+SAVING_SHOWN_AFTER = 0.25  # seconds a save takes before the key line says "saving…"
 
 
 @dataclass
@@ -273,7 +306,7 @@ def _take_requests(screen: Screen[Any]) -> bool:
     """Take the widgets' pending layout and repaint requests (as ``Widget._check_refresh``
     would at their idle time, without the messages); True when any asked for a layout."""
     layout = False
-    for widget in screen.walk_children(Widget):
+    for widget in _with_scrollbars(screen.walk_children(Widget)):
         if widget._repaint_required:
             widget._repaint_required = False
             if widget.display:
@@ -291,6 +324,77 @@ def _take_requests(screen: Screen[Any]) -> bool:
     return layout
 
 
+PANEL_GUTTER = 4  # a .panel's border and padding, left and right
+
+
+def grade_text(
+    key_points: Sequence[str],
+    result: GradeResult | None,
+    ticks: Ticks | None,
+    armed: bool,
+    offer: int | None,
+    width: int,
+) -> Text:
+    """The grade panel's text: score, sure/unsure, what enter does, the checklist wrapped to
+    ``width`` (or, without a grade, the key points to rate oneself by). Pure Rich text: the
+    grading thread builds the first one, so the UI thread only puts it in place."""
+    text = Text()
+    if result is not None:
+        text.append("Score ", style="bold")
+        text.append_text(score_bar(result.score))
+        if result.sure:
+            text.append(
+                f"   suggested quality {result.quality} ({QUALITY_WORDS[result.quality]})",
+                style="bold",
+            )
+        else:
+            text.append("   unsure — tick what you covered", style="bold yellow")
+        text.append("\n")
+        if ticks is not None:
+            keys = toggle_range(ticks)
+            if offer is None:
+                text.append(
+                    f"Nothing rated yet: {keys} tick, then enter · enter twice keeps these\n",
+                    style="yellow",
+                )
+            elif ticks.changed or armed:
+                text.append(
+                    f"ticks imply {offer} ({QUALITY_WORDS[offer]}) — enter records it\n",
+                    style="bold",
+                )
+            else:
+                text.append(f"enter accepts {offer} · {keys} tick to correct\n", style="dim")
+            spans = [k.span for k in result.key_points]
+            text.append_text(checklist_text(ticks, spans, width if width > 20 else 72))
+    else:
+        text.append("Rate yourself: ", style="bold")
+        text.append("0 blackout · 1 wrong · 2 almost · 3 hard · 4 good · 5 perfect\n")
+        if key_points:
+            text.append("Key points:\n", style="bold")
+            for point in key_points:
+                text.append(f" • {point}\n")
+    return text
+
+
+@dataclass(frozen=True)
+class Graded:
+    """A graded answer with its checklist and grade panel text, built in the grading thread
+    for a panel ``width`` wide."""
+
+    result: GradeResult
+    ticks: Ticks | None
+    text: Text
+    width: int
+
+
+def _with_scrollbars(widgets: Iterable[Widget]) -> Iterator[Widget]:
+    """``widgets`` and their scroll bars (not in the DOM: a scroll bar that comes or goes with
+    a layout asked for one more, left to the frame timer's next tick, a second frame)."""
+    for widget in widgets:
+        yield widget
+        yield from widget._get_virtual_dom()
+
+
 def ticks_of(result: Any) -> Ticks | None:
     """The checklist of a graded answer, starting from the grader's verdicts."""
     if result is None or not result.key_points:
@@ -299,6 +403,64 @@ def ticks_of(result: Any) -> Ticks | None:
         [k.text for k in result.key_points],
         [verdict_of(k.covered, k.contradicted) for k in result.key_points],
     )
+
+
+def prepare(scheduler: Scheduler, entry: QueueEntry, rendered: RenderedCards) -> Prepared:
+    """The card of ``entry`` with its texts rendered, kept in ``rendered``; a kept one is
+    reused while the card's content (as read now) is the one it was rendered from. (A worker
+    thread calls this; Rich text is built without the UI.)"""
+    card = scheduler.card(entry.card_id)
+    parent_answer = None
+    if card.kind != "essay" and card.parent_key:
+        parent_answer = scheduler.card(card.parent_key).answer
+    kept: Prepared | None = rendered.get(entry.card_id)
+    if kept is not None and kept.source == (card, parent_answer):
+        return replace(kept, view=replace(kept.view, kind=entry.kind, chapter=entry.chapter))
+    showing = None
+    if card.kind != "essay" and card.drill is not None:
+        from labdeck.drills.present import show
+
+        showing = show(card.key, card.kind, card.prompt, card.drill, card.reviews)
+    view = CardView(
+        card_id=entry.card_id,
+        key=card.key,
+        kind=entry.kind,
+        prompt=card.prompt,
+        prompt_zh=card.prompt_zh,
+        answer=card.answer,
+        key_points=list(card.key_points),
+        notes=card.notes,
+        demos=list(card.demos),
+        chapter=entry.chapter,
+        card_type=card.kind,
+        drill=card.drill,
+        showing=showing,
+        parent_answer=parent_answer,
+        note_flag=card.note_flag,
+    )
+    prepared = Prepared(
+        source=(card, parent_answer),
+        view=view,
+        prompt=RenderedText.of(_prompt_source(view, view.prompt)),
+        prompt_zh=RenderedText.of(_prompt_source(view, view.prompt_zh)) if view.prompt_zh else None,
+        reference=_reference(view),
+        notes=_notes(view),
+    )
+    rendered.put(entry.card_id, prepared)
+    return prepared
+
+
+def prepare_first(services: Services, scope: Scope) -> None:
+    """Render the first card of ``scope``'s queue into ``services.rendered`` and import what
+    showing it needs, so that opening Review on it is quick (Home calls this in a worker while
+    the learner looks at it). Only the rendering is kept: Review reads its queue and the card
+    again when it opens."""
+    scheduler = services.scheduler()
+    queue = scheduler.queue_and_counts(scope.deck, scope.chapter)
+    if queue.entries:
+        entry = queue.entries[0]
+        prepare(scheduler, entry, services.rendered)
+        scheduler.preview(entry.card_id)  # (its first call imports the deck's step rules)
 
 
 class ReviewScreen(RatingKeys, LabdeckScreen):
@@ -336,8 +498,6 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.answer_ms: int | None = None
         self.show_zh = False
         self.prepared: Prepared | None = None  # the card shown now, rendered
-        self._prepared: dict[int, Prepared] = {}  # by card id, oldest first
-        self._prepared_lock = threading.Lock()
         self.previews: dict[int, Transition] = {}  # quality -> what rating with it applies
         self.ticks: Ticks | None = None  # the checklist of the graded answer
         self.drill_result: DrillResult | None = None  # a drill card's exact verdict
@@ -355,8 +515,6 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         with ReviewBody(id="review-body"):
             yield CardText(id="prompt")
             yield AnswerBox(id="answer", soft_wrap=True, tab_behavior="focus")
-            # not an animated LoadingIndicator: its frames competed with the grader for the CPU
-            yield Static("Grading your answer…", id="grading")
             yield Static(id="grade", classes="panel")
             yield CardText(id="reference")
             yield CardText(id="notes")
@@ -369,7 +527,6 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
     async def on_mount(self) -> None:
         self.title = "Review"
         self.sub_title = self.scope.label()
-        self.query_one("#grading").display = False
         # The first frame waits (briefly: the app runs on meanwhile, only this screen's
         # messages wait) for the card that started loading at compose: it shows its text
         # instead of an empty screen, and the load has the CPU to itself meanwhile.
@@ -408,54 +565,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             self._prepare(scheduler, entry)
 
     def _prepare(self, scheduler: Scheduler, entry: QueueEntry) -> Prepared:
-        """The card of ``entry`` with its texts rendered; reused while its content is the
-        same (a worker thread calls this; Rich text is built without the UI)."""
-        card = scheduler.card(entry.card_id)
-        parent_answer = None
-        if card.kind != "essay" and card.parent_key:
-            parent_answer = scheduler.card(card.parent_key).answer
-        with self._prepared_lock:
-            kept = self._prepared.get(entry.card_id)
-        if kept is not None and kept.source == (card, parent_answer):
-            return replace(kept, view=replace(kept.view, kind=entry.kind, chapter=entry.chapter))
-        showing = None
-        if card.kind != "essay" and card.drill is not None:
-            from labdeck.drills.present import show
-
-            showing = show(card.key, card.kind, card.prompt, card.drill, card.reviews)
-        view = CardView(
-            card_id=entry.card_id,
-            key=card.key,
-            kind=entry.kind,
-            prompt=card.prompt,
-            prompt_zh=card.prompt_zh,
-            answer=card.answer,
-            key_points=list(card.key_points),
-            notes=card.notes,
-            demos=list(card.demos),
-            chapter=entry.chapter,
-            card_type=card.kind,
-            drill=card.drill,
-            showing=showing,
-            parent_answer=parent_answer,
-            note_flag=card.note_flag,
-        )
-        prepared = Prepared(
-            source=(card, parent_answer),
-            view=view,
-            prompt=RenderedText.of(_prompt_source(view, view.prompt)),
-            prompt_zh=RenderedText.of(_prompt_source(view, view.prompt_zh))
-            if view.prompt_zh
-            else None,
-            reference=_reference(view),
-            notes=_notes(view),
-        )
-        with self._prepared_lock:  # the load and the prefetch workers both render
-            self._prepared.pop(entry.card_id, None)
-            self._prepared[entry.card_id] = prepared
-            while len(self._prepared) > PREPARED_KEPT:
-                self._prepared.pop(next(iter(self._prepared)))
-        return prepared
+        return prepare(scheduler, entry, self.services.rendered)
 
     def _status(self, counts: Counts) -> None:
         text = Text.assemble(counts_text(counts.new, counts.redrill, counts.due), "   ")
@@ -495,7 +605,6 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         box.display = True
         for widget_id in ("#grade", "#reference", "#notes", "#intervals"):
             self.query_one(widget_id).display = False
-        self.query_one("#grading").display = False
         if self.phase == "answering":  # another card in the same phase (after an undo): the
             self._update_hint()  # watcher does not run, and the key line is per card type
         self.phase = "answering"
@@ -583,7 +692,18 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.query_one("#prompt", CardText).show(shown)
 
     def watch_phase(self, phase: str) -> None:
+        if phase == "saving":
+            # The save and the next card take a few ms: the rating keys stay drawn until the
+            # card replaces them (a "saving…" frame drawn meanwhile took the GIL from the save
+            # worker); a slow save (a busy store) says so.
+            self.set_timer(SAVING_SHOWN_AFTER, self._still_saving)
+            return
         if self._composed:  # (the first card may be shown from on_mount, before is_mounted)
+            self._update_hint()
+            self.refresh_bindings()
+
+    def _still_saving(self) -> None:
+        if self.phase == "saving":
             self._update_hint()
             self.refresh_bindings()
 
@@ -700,28 +820,57 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             return
         self.phase = "grading"
         self.queued = []
-        self.query_one("#answer", AnswerBox).read_only = True
-        self.query_one("#grading").display = True
+        # The grading thread starts now, before the "grading" frame is drawn: the encoder's
+        # numpy work runs without the GIL, so the frame is drawn while it runs (a Textual
+        # thread worker would start only once this handler has returned and the loop turned).
+        card = self.card
+        width = self._panel_width()
+        running = asyncio.get_running_loop().run_in_executor(
+            None, self._grade_now, card, text, width
+        )
+        # What does not depend on the grade is laid out now, while the grader runs: the box
+        # as it stays (read-only, its answer's height), the panel that is to hold the grade,
+        # the reference and notes, the next intervals. Only the panel's text is left for the
+        # grade (one layout, of the body, then).
+        self.query_one("#answer", AnswerBox).restate(True, graded=True)
+        grade = self.query_one("#grade", Static)
+        grade.update(Text("Grading your answer…", style="dim"))
+        grade.display = True
+        self._show_reference_and_notes()
+        self.query_one("#intervals", Static).display = True
+        self._render_intervals(None)
         # The box lets go at once, so rating keys pressed straight after ctrl+s are not typed
         # into a read-only box: they wait in ``queued`` and act when the grade is shown.
         self.set_focus(self.query_one("#review-body"), scroll_visible=False)
-        self._draw()  # (before the grading thread starts: it would hold the frame back)
-        self.grade(self.card, text)
+        self._draw()
+        self.grade(card, running)
 
-    @work(thread=True, exclusive=True, group="review-grade")
-    def grade(self, card: CardView, text: str) -> None:
+    def _grade_now(self, card: CardView, text: str, width: int) -> Graded:
+        """Grade ``text`` and build the grade panel's text for ``width`` (in a thread of the
+        loop's executor: pure Rich, no widget touched)."""
         services = self.services
         if not services.grader_ready:
             self.app.call_from_thread(
                 self.notify, "Loading the grading model… your answer is graded when it is ready."
             )
+        grader = services.wait_grader()
+        result = grader.grade(card.answer, text, card.key_points or None, notes=card.notes)
+        ticks = ticks_of(result)
+        offer = result.quality if result.sure else None
+        return Graded(
+            result, ticks, grade_text(card.key_points, result, ticks, False, offer, width), width
+        )
+
+    @work(exclusive=True, group="review-grade")
+    async def grade(self, card: CardView, running: asyncio.Future[Graded]) -> None:
+        """Show the grade of the answer being graded in ``running`` (a worker, so that the
+        app knows a grading is under way)."""
         try:
-            grader = services.wait_grader()
-            result = grader.grade(card.answer, text, card.key_points or None, notes=card.notes)
+            graded = await running
         except Exception as exc:
-            self.app.call_from_thread(self._grading_failed, str(exc))
+            self._grading_failed(str(exc))
             return
-        self.app.call_from_thread(self._graded, card.card_id, result)
+        self._graded(card.card_id, graded)
 
     # ------------------------------------------------------------ drill cards
 
@@ -792,27 +941,34 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         )
         self._show_answer_panels(None)
 
-    def _graded(self, card_id: int, result: GradeResult) -> None:
+    def _graded(self, card_id: int, graded: Graded) -> None:
         if not self.is_attached or self.card is None or self.card.card_id != card_id:
             return
-        self.result = result
-        self._show_answer_panels(result)
+        self.result = graded.result
+        if graded.width != self._panel_width():  # resized meanwhile: wrapped again
+            self._show_answer_panels(graded.result)
+            return
+        self._show_answer_panels(graded.result, graded.ticks, graded.text)
 
-    def _show_answer_panels(self, result: GradeResult | None, ticks: Ticks | None = None) -> None:
+    def _show_answer_panels(
+        self, result: GradeResult | None, ticks: Ticks | None = None, text: Text | None = None
+    ) -> None:
+        """The answer's feedback: the grade panel (``text`` when it is built already, for
+        ``ticks`` as the grader left them), the reference and notes, the next intervals."""
         card = self.card
         assert card is not None
-        self.query_one("#grading").display = False
         box = self.query_one("#answer", AnswerBox)
         box.restate(True, graded=result is not None)
         box.display = bool(box.text.strip())
         self.ticks = ticks if ticks is not None else ticks_of(result)
         self.armed = False
-        self._render_grade()
-        grade = self.query_one("#grade", Static)
-        grade.display = True
-        prepared = self.prepared
-        self._show_text("#reference", prepared.reference if prepared else None)
-        self._show_text("#notes", prepared.notes if prepared else None)
+        if text is None:
+            self._render_grade()
+        else:
+            self.query_one("#grade", Static).update(text)
+            self._render_intervals(self.offered_quality())
+        self.query_one("#grade", Static).display = True
+        self._show_reference_and_notes()
         self.query_one("#intervals", Static).display = True
         self.phase = "rating"
         self.set_focus(self.query_one("#review-body"), scroll_visible=False)
@@ -832,11 +988,16 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             else:
                 self.action_accept()
 
+    def _show_reference_and_notes(self) -> None:
+        prepared = self.prepared
+        self._show_text("#reference", prepared.reference if prepared else None)
+        self._show_text("#notes", prepared.notes if prepared else None)
+
     def _show_text(self, selector: str, rendered: RenderedText | None) -> None:
         """A prepared text in its panel (hidden when there is none)."""
         panel = self.query_one(selector, CardText)
         panel.display = rendered is not None
-        if rendered is not None:
+        if rendered is not None and panel.rendered is not rendered:  # (shown while grading)
             panel.show(rendered)
 
     def _prewarm_demo(self) -> None:
@@ -858,48 +1019,20 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
     def _render_grade(self) -> None:
         """The grade panel (score, sure/unsure, what enter does, the checklist) and the
         interval line, from ``result``, ``ticks`` and ``armed``."""
-        card, result, ticks = self.card, self.result, self.ticks
+        card = self.card
         assert card is not None
-        text = Text()
         offer = self.offered_quality()
-        if result is not None:
-            text.append("Score ", style="bold")
-            text.append_text(score_bar(result.score))
-            if result.sure:
-                text.append(
-                    f"   suggested quality {result.quality} ({QUALITY_WORDS[result.quality]})",
-                    style="bold",
-                )
-            else:
-                text.append("   unsure — tick what you covered", style="bold yellow")
-            text.append("\n")
-            if ticks is not None:
-                keys = toggle_range(ticks)
-                if offer is None:
-                    text.append(
-                        f"Nothing rated yet: {keys} tick, then enter · enter twice keeps these\n",
-                        style="yellow",
-                    )
-                elif ticks.changed or self.armed:
-                    text.append(
-                        f"ticks imply {offer} ({QUALITY_WORDS[offer]}) — enter records it\n",
-                        style="bold",
-                    )
-                else:
-                    text.append(f"enter accepts {offer} · {keys} tick to correct\n", style="dim")
-                # panel border and padding (4); the scroll bar's room is kept outside
-                width = self.query_one("#intervals").content_region.width or self.size.width - 2 - 4
-                spans = [k.span for k in result.key_points]
-                text.append_text(checklist_text(ticks, spans, width if width > 20 else 72))
-        else:
-            text.append("Rate yourself: ", style="bold")
-            text.append("0 blackout · 1 wrong · 2 almost · 3 hard · 4 good · 5 perfect\n")
-            if card.key_points:
-                text.append("Key points:\n", style="bold")
-                for point in card.key_points:
-                    text.append(f" • {point}\n")
+        text = grade_text(
+            card.key_points, self.result, self.ticks, self.armed, offer, self._panel_width()
+        )
         self.query_one("#grade", Static).update(text)
         self._render_intervals(offer)
+
+    def _panel_width(self) -> int:
+        """The grade panel's text width: the body's, less the panel's border and padding
+        (the scroll bar's room is kept outside, shown or not)."""
+        width = self.query_one("#review-body").scrollable_content_region.width
+        return width - PANEL_GUTTER if width else self.size.width - 2 - 2 - PANEL_GUTTER
 
     def _render_intervals(self, offer: int | None) -> None:
         card = self.card
@@ -916,10 +1049,6 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                 self._render_intervals(self.offered_quality())
             else:
                 self._render_grade()
-
-    def on_screen_resume(self) -> None:
-        with self._prepared_lock:
-            self._prepared.clear()  # another screen may have edited cards
 
     # ------------------------------------------------------------ rating
 
