@@ -84,6 +84,7 @@ class HomeScreen(LabdeckScreen):
         # how each "store" showing was read: "direct" (``Workspace.peek``, before the store
         # was opened and SQLAlchemy imported) or "opened" (through the open store)
         self.store_reads: list[str] = []
+        self._prefetch_timer: Timer | None = None
 
     def _size_classes(self) -> None:
         """The app's breakpoint classes (``-wide``, ``-tall``…) for the terminal's size now,
@@ -110,7 +111,6 @@ class HomeScreen(LabdeckScreen):
             )
             classes.update({name: name == chosen for _, name in breakpoints})
         return classes
-        self._prefetch_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
