@@ -178,6 +178,25 @@ def _newest_change_ns(ident: list[int]) -> int:
     return max(ident[3:5] + ident[7:9])
 
 
+def file_identity(db_file: Path) -> list[int] | None:
+    """What changes whenever the database's bytes may have changed (by this process or
+    another): compare two to tell whether what was read from the file is still current."""
+    return _identity(db_file)
+
+
+def settled_identity(db_file: Path) -> tuple[list[int] | None, float]:
+    """``(identity, 0)`` when the file's last change is at least ``RACY_NS`` old, so that a
+    later change cannot share its timestamp tick and look like none; else ``(None, seconds
+    to wait)``. What is read after a settled identity is current while the identity holds."""
+    ident = _identity(db_file)
+    if ident is None:
+        return None, 0.0
+    age = time.time_ns() - _newest_change_ns(ident)
+    if age < RACY_NS:
+        return None, (RACY_NS - age) / 1e9
+    return ident, 0.0
+
+
 def _verify(db_file: Path) -> str:
     """``quick_check`` the file unless it is unchanged since a check that passed.
 

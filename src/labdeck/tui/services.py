@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from labdeck.grading.grader import Grader
     from labdeck.srs.scheduler import Scheduler
     from labdeck.store import Store
+    from labdeck.tui.screens.browse import ReadAhead
     from labdeck.tui.screens.review import Draft
     from labdeck.workspace import Workspace
 
@@ -43,6 +44,9 @@ class Services:
         # Unrated answers the learner left in Review, by card id (``review.Draft``): they come
         # back when the card is shown again, for as long as the app runs.
         self.drafts: dict[int, Draft] = {}
+        # Browse's opening page, read while Home is idle (``browse.read_ahead``); Browse uses
+        # it only while the database file is unchanged since (``browse.current_read_ahead``)
+        self.browse_ahead: ReadAhead | None = None
         # told what opening the store is doing, from the thread that opens it (the home
         # screen shows it while the first run loads the shipped deck)
         self.progress: Callable[[str], None] | None = None

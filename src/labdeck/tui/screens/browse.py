@@ -10,10 +10,11 @@ dropped.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -24,11 +25,13 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 
 from labdeck.store import Store, overrides
 from labdeck.store.browse_query import Field, Node, QueryError, both, parse
+from labdeck.store.db import file_identity, settled_identity
 from labdeck.store.overrides import LABELS, Override
 from labdeck.store.queries import (
     BrowsePage,
     BrowseRow,
     CardInfo,
+    DeckInfo,
     ReviewEntry,
     browse_ids,
     browse_page,
@@ -39,8 +42,12 @@ from labdeck.textfmt import math_as_text, readable_math
 from labdeck.tui.cells import fit
 from labdeck.tui.literal import literal
 from labdeck.tui.screens.base import LabdeckScreen
-from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
+from labdeck.tui.widgets.cardtext import CardText, RenderedText
+from labdeck.tui.widgets.literal import LiteralTable
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
+
+if TYPE_CHECKING:
+    from labdeck.tui.services import Services
 
 STATES: tuple[tuple[str, str], ...] = (
     ("any state", "all"),
@@ -130,7 +137,96 @@ def find_rows(store: Store, search: Search, today: date, total: int | None = Non
     )
 
 
+def opening_search() -> Search:
+    """What a Browse opened without a query searches first: every card, in content order
+    (the box empty, the menus at "all decks" and "any state")."""
+    return Search(both(parse(""), scope_node("", "all")))
+
+
+def read_detail(services: Services, row: BrowseRow, today: date) -> tuple[CardDetail, RenderedText]:
+    """The detail pane's reads for ``row`` and its rendering (runs in a thread worker)."""
+    from labdeck.demos import registry
+
+    store = services.store
+    info = services.scheduler().card(row.id)  # the one reader of a card's content
+    history = review_history(store, row.id)
+    with store.engine.connect() as conn:
+        override = overrides.read(conn, row.id)
+    demos = []
+    for demo_id in info.demos:
+        try:
+            demos.append((demo_id, registry.get(demo_id).title))
+        except KeyError:
+            demos.append((demo_id, "(unknown demo)"))
+    detail = CardDetail(row, info, history, demos, override)
+    return detail, RenderedText.of(detail_markdown(detail, today))
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """What Browse reads when it opens (the decks, the study day, the first page of
+    ``opening_search`` and its first row's detail), read while Home was idle, with the
+    database file's identity from before the reads: the next Browse shows it in its first
+    frame while the file is unchanged (no write since, by this process or another) and the
+    study day is the same; otherwise it reads afresh as it opens."""
+
+    stamp: list[int]
+    decks: list[DeckInfo]
+    today: date
+    page: BrowsePage
+    detail: tuple[CardDetail, RenderedText] | None
+
+
+def current_read_ahead(services: Services) -> ReadAhead | None:
+    """The read-ahead, if it is still what Browse would read now (cheap: two ``stat`` calls
+    and the clock; on the UI thread)."""
+    ahead = services.browse_ahead
+    if ahead is None or not services.workspace.store_opened:
+        return None
+    if file_identity(services.store.path) != ahead.stamp:
+        return None  # something was written since (an answer, an edit, an import…)
+    if services.scheduler().today() != ahead.today:
+        return None  # the study day rolled over: due and state changed
+    return ahead
+
+
+def read_ahead(services: Services) -> None:
+    """Read Browse's opening page into ``services.browse_ahead`` (in a thread worker, while
+    Home is idle), unless the one there is still current. The identity is taken once the
+    file's last change is ``RACY_NS`` old (waiting that long at most once), so a change
+    after the reads cannot share its timestamp tick; a change during the reads leaves no
+    read-ahead."""
+    if current_read_ahead(services) is not None:
+        return
+    services.browse_ahead = None
+    store = services.store
+    stamp, wait = settled_identity(store.path)
+    if stamp is None and wait > 0:
+        time.sleep(wait)
+        stamp, _ = settled_identity(store.path)
+    if stamp is None:
+        return
+    decks = list_decks(store)
+    today = services.scheduler().today()
+    page = find_rows(store, opening_search(), today)
+    detail = read_detail(services, page.rows[0], today) if page.rows else None
+    if file_identity(store.path) == stamp:
+        services.browse_ahead = ReadAhead(stamp, decks, today, page, detail)
+
+
 # ---------------------------------------------------------------- display helpers
+
+
+def scope_options(decks: list[DeckInfo]) -> list[tuple[str | Text, str]]:
+    """The scope menu: all decks, then each deck and its chapters."""
+    options: list[tuple[str | Text, str]] = [("all decks", "")]
+    for deck in decks:
+        options.append((literal(deck.name), f"deck:{deck.key}"))
+        options += [
+            (literal(f"  {c.code} {fit(c.title, 30)}"), f"chapter:{deck.key}:{c.code}")
+            for c in deck.chapters
+        ]
+    return options
 
 
 def ease_text(permille: int) -> str:
@@ -284,6 +380,10 @@ class BrowseScreen(LabdeckScreen):
         self._fill_next: tuple[int, int] | None = None  # (generation, first row) to add next
 
     def compose(self) -> ComposeResult:
+        # what Home read ahead, while it is current (only for the opening search)
+        ahead = None if self.initial_query else current_read_ahead(self.services)
+        self.ahead = ahead
+        scopes = scope_options(ahead.decks) if ahead is not None else [("all decks", "")]
         yield Header(show_clock=False)
         with Horizontal(id="browse-filters"):
             yield Input(
@@ -291,12 +391,12 @@ class BrowseScreen(LabdeckScreen):
                 placeholder="/ search: words deck: chapter: tag: is: type: -not or",
                 id="browse-search",
             )
-            yield Select([("all decks", "")], value="", allow_blank=False, id="browse-scope")
+            yield Select(scopes, value="", allow_blank=False, id="browse-scope")
             yield Select(STATES, value="all", allow_blank=False, id="browse-state")
         yield Static(id="browse-count")
         yield LiteralTable(id="browse-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="browse-detail"):
-            yield CardMarkdown(id="browse-card")
+            yield CardText(id="browse-card")
         yield SteadyFooter()  # Footer recomposed (and restyled) its keys on each focus change
 
     def on_mount(self) -> None:
@@ -306,6 +406,13 @@ class BrowseScreen(LabdeckScreen):
         self._columns()
         self.query_one("#browse-table", DataTable).focus()
         self.screen_layout_refresh_signal.subscribe(self, self._laid_out)
+        ahead, self.ahead = self.ahead, None
+        if ahead is not None:  # the rows and the first detail go in the first frame
+            self.today = ahead.today
+            self.search = opening_search()
+            self._filter_generation += 1
+            self._show_rows(ahead.page, None, self._filter_generation, ahead.detail)
+            return
         self.load(self._search_now())
 
     def _columns(self) -> None:
@@ -342,7 +449,7 @@ class BrowseScreen(LabdeckScreen):
 
     def _loaded(
         self,
-        decks: list[Any],
+        decks: list[DeckInfo],
         today: date,
         select_id: int | None,
         search: Search | None = None,
@@ -354,13 +461,7 @@ class BrowseScreen(LabdeckScreen):
         self.page = None  # the next page counts the live cards again
         scope = self.query_one("#browse-scope", Select)
         current = scope.value
-        options: list[tuple[str | Text, str]] = [("all decks", "")]
-        for deck in decks:
-            options.append((literal(deck.name), f"deck:{deck.key}"))
-            options += [
-                (literal(f"  {c.code} {fit(c.title, 30)}"), f"chapter:{deck.key}:{c.code}")
-                for c in deck.chapters
-            ]
+        options = scope_options(decks)
         with self.prevent(Select.Changed):
             scope.set_options(options)
             values = {v for _, v in options}
@@ -417,7 +518,15 @@ class BrowseScreen(LabdeckScreen):
             return
         self.app.call_from_thread(self._show_rows, page, select_id, generation)
 
-    def _show_rows(self, page: BrowsePage, select_id: int | None, generation: int) -> None:
+    def _show_rows(
+        self,
+        page: BrowsePage,
+        select_id: int | None,
+        generation: int,
+        detail: tuple[CardDetail, RenderedText] | None = None,
+    ) -> None:
+        """Show ``page``, the cursor on ``select_id``'s row (else the first); ``detail``, the
+        first row's detail when it was read with the page."""
         if not self.is_attached:  # the screen was closed meanwhile
             return
         if generation != self._filter_generation:  # a newer search or filter is on its way
@@ -426,11 +535,11 @@ class BrowseScreen(LabdeckScreen):
         keep = None
         if select_id is not None:
             keep = next((i for i, r in enumerate(self.shown) if r.id == select_id), None)
-        self._fill(keep=keep if keep is not None else 0)
+        self._fill(keep=keep if keep is not None else 0, detail=detail)
         self._show_count()
         if not self.shown:
             self.detail = None
-            self.query_one("#browse-card", CardMarkdown).update("*No card matches.*")
+            self.query_one("#browse-card", CardText).show_markdown("*No card matches.*")
 
     def _show_count(self) -> None:
         line = Text()
@@ -460,9 +569,12 @@ class BrowseScreen(LabdeckScreen):
             str(sched.interval) if sched.due is not None else "—",
         ]
 
-    def _fill(self, keep: int | None = 0) -> None:
+    def _fill(
+        self, keep: int | None = 0, detail: tuple[CardDetail, RenderedText] | None = None
+    ) -> None:
         """Put ``self.shown`` in the table: the first rows (through the one to keep the
-        cursor on) now, the rest a batch per frame (``_fill_more``)."""
+        cursor on) now, the rest a batch per frame (``_fill_more``); the cursor row's detail
+        from ``detail`` when it is that row's, else read in a worker."""
         table = self.query_one("#browse-table", DataTable)
         table.clear()
         self._fill_generation += 1
@@ -471,7 +583,10 @@ class BrowseScreen(LabdeckScreen):
         self._add_rows(0, first)
         if cursor is not None:
             table.move_cursor(row=cursor, animate=False)
-            self.show_detail(self.shown[cursor])
+            if detail is not None and detail[0].row is self.shown[cursor]:
+                self._show_detail(*detail)
+            else:
+                self.show_detail(self.shown[cursor])
         self._fill_next = (self._fill_generation, first) if first < len(self.shown) else None
 
     def _add_rows(self, start: int, end: int) -> None:
@@ -514,44 +629,30 @@ class BrowseScreen(LabdeckScreen):
 
     @work(thread=True, exclusive=True, group="browse-detail")
     def show_detail(self, row: BrowseRow) -> None:
-        from labdeck.demos import registry
-
-        store = self.services.store
         try:
-            info = self.services.scheduler().card(row.id)  # the one reader of a card's content
-            history = review_history(store, row.id)
-            with store.engine.connect() as conn:
-                override = overrides.read(conn, row.id)
+            # rendered here too, off the UI thread: the pane only puts the blocks in place
+            detail, shown = read_detail(self.services, row, self.today or date.today())
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"Could not load {row.key}: {exc}",
                                       severity="error")  # fmt: skip
             return
-        demos = []
-        for demo_id in info.demos:
-            try:
-                demos.append((demo_id, registry.get(demo_id).title))
-            except KeyError:
-                demos.append((demo_id, "(unknown demo)"))
-        detail = CardDetail(row, info, history, demos, override)
-        self.app.call_from_thread(self._show_detail, detail)
+        self.app.call_from_thread(self._show_detail, detail, shown)
 
-    def _show_detail(self, detail: CardDetail) -> None:
+    def _show_detail(self, detail: CardDetail, shown: RenderedText) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
         current = self._current()
         if current is None or current.id != detail.row.id:  # another row is highlighted now
             return
         self.detail = detail
-        self.query_one("#browse-card", CardMarkdown).update(
-            detail_markdown(detail, self.today or date.today())
-        )
+        self.query_one("#browse-card", CardText).show(shown)
         self.query_one("#browse-detail").scroll_home(animate=False)
 
     # ------------------------------------------------------------ filters and sorting
 
     @on(Input.Changed, "#browse-search")
     def _search_changed(self) -> None:
-        self.apply_filters()
+        self._search_edited()
 
     @on(Input.Submitted, "#browse-search")
     def _search_submitted(self) -> None:
@@ -559,7 +660,13 @@ class BrowseScreen(LabdeckScreen):
 
     @on(Select.Changed)
     def _select_changed(self) -> None:
-        self.apply_filters()
+        self._search_edited()
+
+    def _search_edited(self) -> None:
+        """The box or a menu changed: search again, unless it says what is shown (the menus
+        and the box tell their first values as they mount)."""
+        if self.search is None or self._search_now() != self.search:
+            self.apply_filters()
 
     @on(DataTable.HeaderSelected, "#browse-table")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -19,6 +20,7 @@ from labdeck.tui.cells import fit, steady_width
 from labdeck.tui.home_view import HomeView, Row
 from labdeck.tui.literal import plain
 from labdeck.tui.screens.base import LabdeckScreen
+from labdeck.tui.services import Services
 from labdeck.tui.widgets.heatmap import Heatmap
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
@@ -137,11 +139,23 @@ class HomeScreen(LabdeckScreen):
         if scheduler.settings.exam_dates:  # FSRS's model of each card: only when asked for
             lines = [p.short() for p in scheduler.exam_projections()]
             self.app.call_from_thread(self._show_exams, lines)
+        # Browse's module (its queries, DataTable, Select) while the learner reads the counts:
+        # pressing `b` then costs the screen, not 0.1-0.2 s of imports (the idle warm-up comes
+        # only after 1.5 s idle); then what Browse reads as it opens, so that its first frame
+        # has the rows (kept while the file is unchanged; read again each time Home is back
+        # on screen). Both before the chores, which import SQLModel and the ORM models
+        # (~0.3 s holding the GIL); the read-ahead needs neither.
+        from labdeck.tui.screens.browse import read_ahead
+
+        self._read_ahead(read_ahead)
         self.app.services.startup_chores()
-        # Browse's module (its queries, the ORM models the chores just imported, DataTable,
-        # Select, Markdown) while the learner reads the counts: pressing `b` then costs the
-        # screen, not 0.2-0.3 s of imports (the idle warm-up came only after 1.5 s idle).
-        import labdeck.tui.screens.browse  # noqa: F401
+        self._read_ahead(read_ahead)  # again only if the chores wrote (a stale demo run)
+
+    def _read_ahead(self, read: Callable[[Services], None]) -> None:
+        try:
+            read(self.services)
+        except Exception:  # Browse reads (and reports) for itself as it opens
+            self.services.browse_ahead = None
 
     def _show_progress(self, message: str) -> None:
         """What opening the decks is doing, in the tree's place until the counts come."""
