@@ -67,9 +67,9 @@ class Services:
         return cls(home=home, settings=load_settings(home))
 
     def startup_chores(self) -> None:
-        """Once per app, after the home screen has its counts: mark the demo runs a killed
-        labdeck left ``running`` as interrupted. Errors are left to the screens that need the
-        store."""
+        """Once per app, at its first idle moment after the home screen has its counts: mark
+        the demo runs a killed labdeck left ``running`` as interrupted (the demos screen does
+        it too as it opens). Errors are left to the screens that need the store."""
         with self._lock:
             if self._chores_done:
                 return

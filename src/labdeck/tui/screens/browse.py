@@ -17,7 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -70,13 +70,14 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("ivl", "ivl", 4),
 )
 SORTABLE = [key for key, _, _ in COLUMNS if key != "mark"]
-# Rows put in the table with its first frame (more than a tall terminal shows); the rest of
-# the page follows in batches of MORE_ROWS, each FILL_GAP_S after the frame that laid out the
-# one before (``screen_layout_refresh_signal``), so the first rows are drawn at once and keys
-# are handled between batches. (The shipped deck's 970 rows at once held the screen 0.4 s;
+# Rows put in the table with its first frame: a screenful past the cursor (the terminal's
+# height, which the table cannot exceed; at least FIRST_ROWS); the rest of the page follows
+# in batches of MORE_ROWS, each FILL_GAP_S after the frame that laid out the one before
+# (``screen_layout_refresh_signal``), so the first rows are drawn at once and keys are
+# handled between batches. (The shipped deck's 970 rows at once held the screen 0.4 s;
 # batches on a plain timer starved the frame on a loaded machine: ``call_after_refresh`` and
 # the timer both ran before it.)
-FIRST_ROWS = 80
+FIRST_ROWS = 24
 MORE_ROWS = 200
 FILL_GAP_S = 0.03
 FIXED = sum(w + 2 for _, _, w in COLUMNS) + 2 + 2  # cell padding, the prompt's, a scrollbar
@@ -378,6 +379,7 @@ class BrowseScreen(LabdeckScreen):
         self._filter_generation = 0
         self._fill_generation = 0  # a fill still adding rows stops when a newer one starts
         self._fill_next: tuple[int, int] | None = None  # (generation, first row) to add next
+        self._resumed = False
 
     def compose(self) -> ComposeResult:
         # what Home read ahead, while it is current (only for the opening search)
@@ -398,6 +400,14 @@ class BrowseScreen(LabdeckScreen):
         with VerticalScroll(id="browse-detail"):
             yield CardText(id="browse-card")
         yield SteadyFooter()  # Footer recomposed (and restyled) its keys on each focus change
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Shown the first time, the screen was styled as it mounted (the focus and the
+        # breakpoint class restyle what they change): Textual's restyle of every widget on
+        # resume would only repeat it (~15% of the first frame). Later resumes restyle.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_mount(self) -> None:
         self.title = "Browse"
@@ -579,7 +589,7 @@ class BrowseScreen(LabdeckScreen):
         table.clear()
         self._fill_generation += 1
         cursor = min(keep, len(self.shown) - 1) if self.shown and keep is not None else None
-        first = max(FIRST_ROWS, (cursor or 0) + table.size.height + 1)
+        first = (cursor or 0) + max(FIRST_ROWS, table.size.height, self.app.size.height) + 1
         self._add_rows(0, first)
         if cursor is not None:
             table.move_cursor(row=cursor, animate=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
 from dataclasses import dataclass
 from functools import partial
 
@@ -20,7 +20,6 @@ from labdeck.tui.cells import fit, steady_width
 from labdeck.tui.home_view import HomeView, Row
 from labdeck.tui.literal import plain
 from labdeck.tui.screens.base import LabdeckScreen
-from labdeck.tui.services import Services
 from labdeck.tui.widgets.heatmap import Heatmap
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
@@ -48,6 +47,21 @@ def counts_text(new: int, learn: int, due: int) -> Text:
     text.append(" ")
     text.append(f"{due:>3}", style="bold green" if due else "dim")
     return text
+
+
+_FROZEN = False
+
+
+def freeze_start_up_heap() -> None:
+    """Once per process, when start-up is over (modules, SQLAlchemy's caches, the counts,
+    Browse's read-ahead): ``gc.freeze()``, so that a full collection later scans only what
+    came after. Else one of them, due after start-up's many objects, fell inside the next
+    frame: ~0.1 s of Browse's first frame. (Only at start-up, before any screen was closed:
+    a cycle frozen is never collected.)"""
+    global _FROZEN
+    if not _FROZEN:
+        _FROZEN = True
+        gc.freeze()
 
 
 class HomeScreen(LabdeckScreen):
@@ -140,22 +154,17 @@ class HomeScreen(LabdeckScreen):
             lines = [p.short() for p in scheduler.exam_projections()]
             self.app.call_from_thread(self._show_exams, lines)
         # Browse's module (its queries, DataTable, Select) while the learner reads the counts:
-        # pressing `b` then costs the screen, not 0.1-0.2 s of imports (the idle warm-up comes
-        # only after 1.5 s idle); then what Browse reads as it opens, so that its first frame
-        # has the rows (kept while the file is unchanged; read again each time Home is back
-        # on screen). Both before the chores, which import SQLModel and the ORM models
-        # (~0.3 s holding the GIL); the read-ahead needs neither.
+        # pressing `b` then costs the screen, not 0.1-0.2 s of imports; then what Browse reads
+        # as it opens, so that its first frame has the rows (kept while the file is unchanged;
+        # read again each time Home is back on screen). SQLModel is not needed for either: the
+        # start-up chores, which import it, wait for an idle moment (app._warm_up_when_idle).
         from labdeck.tui.screens.browse import read_ahead
 
-        self._read_ahead(read_ahead)
-        self.app.services.startup_chores()
-        self._read_ahead(read_ahead)  # again only if the chores wrote (a stale demo run)
-
-    def _read_ahead(self, read: Callable[[Services], None]) -> None:
         try:
-            read(self.services)
+            read_ahead(services)
         except Exception:  # Browse reads (and reports) for itself as it opens
-            self.services.browse_ahead = None
+            services.browse_ahead = None
+        freeze_start_up_heap()
 
     def _show_progress(self, message: str) -> None:
         """What opening the decks is doing, in the tree's place until the counts come."""
