@@ -11,7 +11,7 @@ dropped.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -78,6 +78,7 @@ SORTABLE = [key for key, _, _ in COLUMNS if key != "mark"]
 # batches on a plain timer starved the frame on a loaded machine: ``call_after_refresh`` and
 # the timer both ran before it.)
 FIRST_ROWS = 24
+READ_AHEAD_PROMPTS = 120  # prompts made one-line text by the read-ahead (a tall screenful)
 MORE_ROWS = 200
 FILL_GAP_S = 0.03
 FIXED = sum(w + 2 for _, _, w in COLUMNS) + 2 + 2  # cell padding, the prompt's, a scrollbar
@@ -210,9 +211,16 @@ def read_ahead(services: Services) -> None:
     decks = list_decks(store)
     today = services.scheduler().today()
     page = find_rows(store, opening_search(), today)
-    detail = read_detail(services, page.rows[0], today) if page.rows else None
-    if file_identity(store.path) == stamp:
-        services.browse_ahead = ReadAhead(stamp, decks, today, page, detail)
+    if file_identity(store.path) != stamp:
+        return
+    # the rows first (Browse can use them now), then the first row's detail with them
+    services.browse_ahead = ahead = ReadAhead(stamp, decks, today, page, None)
+    for row in page.rows[:READ_AHEAD_PROMPTS]:  # their math as text (cached), here, not in
+        math_as_text(row.prompt)  # the first frame (pylatexenc's set-up included)
+    if page.rows:
+        detail = read_detail(services, page.rows[0], today)
+        if file_identity(store.path) == stamp and services.browse_ahead is ahead:
+            services.browse_ahead = replace(ahead, detail=detail)
 
 
 # ---------------------------------------------------------------- display helpers
