@@ -152,3 +152,24 @@ async def test_home_reads_ahead_again_after_browse_wrote(make_app, services):
         frames = record_browse_frames(app)
         await open_browse(pilot)
         assert frames[0]["rows"] and frames[0]["first"][STATE] == "suspended"
+
+
+async def test_typing_back_what_is_shown_clears_the_error_line(make_app, services):
+    """The box telling a value that is the search on screen searches nothing again, and
+    still takes the error line away."""
+    from textual.widgets import Input, Static
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await read_ahead_ready(pilot, services)
+        screen = await open_browse(pilot)
+        page = screen.page
+        box = screen.query_one("#browse-search", Input)
+        count = screen.query_one("#browse-count", Static)
+        box.value = "deck:"
+        await settle(pilot)
+        assert "⚠" in str(count.render())
+        box.value = ""  # what the table shows
+        await settle(pilot)
+        assert "⚠" not in str(count.render()) and "cards" in str(count.render())
+        assert screen.page is page

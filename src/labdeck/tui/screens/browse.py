@@ -683,8 +683,10 @@ class BrowseScreen(LabdeckScreen):
     def _search_edited(self) -> None:
         """The box or a menu changed: search again, unless it says what is shown (the menus
         and the box tell their first values as they mount)."""
-        if self.search is None or self._search_now() != self.search:
-            self.apply_filters()
+        if self.search is not None and self._search_now() == self.search:
+            self._show_count()  # (an error line goes when the box says what is shown again)
+            return
+        self.apply_filters()
 
     @on(DataTable.HeaderSelected, "#browse-table")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
