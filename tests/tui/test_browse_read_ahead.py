@@ -173,3 +173,20 @@ async def test_typing_back_what_is_shown_clears_the_error_line(make_app, service
         await settle(pilot)
         assert "⚠" not in str(count.render()) and "cards" in str(count.render())
         assert screen.page is page
+
+
+async def test_without_a_read_ahead_browse_reads_as_it_opens(make_app, services):
+    from textual.widgets import Select
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await read_ahead_ready(pilot, services)
+        services.browse_ahead = None  # e.g. `b` pressed before Home's worker got to it
+        frames = record_browse_frames(app)
+        screen = await open_browse(pilot)
+        assert frames[0]["rows"] == 0  # the first frame before the rows: read in a worker
+        assert len(screen.shown) > 900 and screen.page is not None
+        scope = screen.query_one("#browse-scope", Select)
+        assert len(scope._options) > 3  # all decks, then the decks and their chapters
+        scope.value = next(v for _, v in scope._options if str(v).startswith("deck:"))
+        await wait_for(pilot, lambda: 0 < len(screen.shown) < 900)  # the menu filters
