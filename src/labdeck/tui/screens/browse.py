@@ -195,9 +195,9 @@ def current_read_ahead(services: Services) -> ReadAhead | None:
 def read_ahead(services: Services) -> None:
     """Read Browse's opening page into ``services.browse_ahead`` (in a thread worker, while
     Home is idle), unless the one there is still current. The identity is taken once the
-    file's last change is ``RACY_NS`` old (waiting that long at most once), so a change
-    after the reads cannot share its timestamp tick; a change during the reads leaves no
-    read-ahead."""
+    file's last change is a timestamp tick old (``settled_identity``; waiting that long at
+    most once), so a change after the reads cannot share its tick; a change during the reads
+    leaves no read-ahead."""
     if current_read_ahead(services) is not None:
         return
     services.browse_ahead = None
