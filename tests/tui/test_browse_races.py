@@ -16,7 +16,7 @@ from tuihelpers import settle, wait_for
 
 import labdeck.tui.screens.browse as browse
 from labdeck.store.browse_query import parse
-from labdeck.tui.screens.browse import BrowseScreen, CardDetail, Search
+from labdeck.tui.screens.browse import BrowseScreen, Search
 
 SIZE = (120, 36)
 
@@ -109,8 +109,7 @@ async def test_a_late_detail_never_replaces_the_highlighted_card(make_app):
         await settle(pilot)
         assert _detail_key(screen) == first.key
         # the second card's worker, finishing late, hands its result to the screen
-        info = screen.services.scheduler().card(second.id)
-        screen._show_detail(CardDetail(second, info, [], []))
+        screen._show_detail(*browse.read_detail(screen.services, second, screen.today))
         await settle(pilot)
         assert _detail_key(screen) == first.key
         assert first.key in screen.query_one("#browse-card").source

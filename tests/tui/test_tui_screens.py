@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 
-from textual.widgets import DataTable, Input, Markdown, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 from tuihelpers import card_state, settle, wait_for
 
 from labdeck.tui.screens.browse import BrowseScreen
@@ -15,6 +15,7 @@ from labdeck.tui.screens.home import HomeScreen
 from labdeck.tui.screens.importer import ImportScreen
 from labdeck.tui.screens.settings import SettingsScreen
 from labdeck.tui.screens.stats import StatsScreen
+from labdeck.tui.widgets.cardtext import CardText
 
 SIZE = (120, 36)
 
@@ -213,7 +214,7 @@ async def test_browse_search_filter_and_suspend(make_app, services):
         info = screen.services.scheduler().card(first.id)
         text = " ".join([info.prompt, info.answer or "", *info.key_points, info.notes or ""])
         assert "multi-head" in text.lower() and "attention" in text.lower()
-        detail = screen.query_one("#browse-card", Markdown).source
+        detail = screen.query_one("#browse-card", CardText).source
         assert first.key in detail and "**Schedule**" in detail and "Review history" in detail
         await pilot.press("enter")  # leave the search box for the table
         await pilot.press("s")

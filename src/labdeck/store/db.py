@@ -178,6 +178,34 @@ def _newest_change_ns(ident: list[int]) -> int:
     return max(ident[3:5] + ident[7:9])
 
 
+def file_identity(db_file: Path) -> list[int] | None:
+    """What changes whenever the database's bytes may have changed (by this process or
+    another): compare two to tell whether what was read from the file is still current."""
+    return _identity(db_file)
+
+
+# The timestamp tick of a file system whose stamps have fractions of a second (Linux's come
+# from a clock updated every jiffy, <= 10 ms): a change this long after another gets a
+# different stamp. Whole-second stamps get RACY_NS.
+FINE_RACY_NS = 50_000_000
+
+
+def settled_identity(db_file: Path) -> tuple[list[int] | None, float]:
+    """``(identity, 0)`` when the file's last change is at least a timestamp tick old
+    (``FINE_RACY_NS`` where the stamps show fractions of a second, else ``RACY_NS``), so that
+    a later change cannot share its tick and look like none; else ``(None, seconds to
+    wait)``. What is read after a settled identity is current while the identity holds."""
+    ident = _identity(db_file)
+    if ident is None:
+        return None, 0.0
+    newest = _newest_change_ns(ident)
+    racy = FINE_RACY_NS if newest % 1_000_000_000 else RACY_NS
+    age = time.time_ns() - newest
+    if age < racy:
+        return None, (racy - age) / 1e9
+    return ident, 0.0
+
+
 def _verify(db_file: Path) -> str:
     """``quick_check`` the file unless it is unchanged since a check that passed.
 

@@ -7,12 +7,9 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy import text as sql
-from sqlmodel import Session, col, select
 
 from labdeck.store.db import Store
-from labdeck.store.models import Card, Chapter, Deck
 
 
 @dataclass
@@ -75,37 +72,37 @@ class CardInfo:
 
 
 def list_decks(store: Store) -> list[DeckInfo]:
-    with Session(store.engine) as s:
-        kinds: dict[int | None, dict[str, int]] = {}  # keyed like Chapter.id
-        for chapter_id, kind, n in s.exec(
-            select(col(Card.chapter_id), col(Card.kind), func.count(col(Card.id)))
-            .where(Card.retired == False)
-            .group_by(col(Card.chapter_id), col(Card.kind))
-        ).all():
-            kinds.setdefault(chapter_id, {})[kind] = int(n)
-        counts = {cid: sum(k.values()) for cid, k in kinds.items()}
-        decks = []
-        for deck in s.exec(select(Deck).order_by(col(Deck.position), col(Deck.key))).all():
-            chapters = [
-                ChapterInfo(c.code, c.title, counts.get(c.id, 0), c.title_zh, kinds.get(c.id, {}))
-                for c in s.exec(
-                    select(Chapter)
-                    .where(col(Chapter.deck_id) == deck.id)
-                    .order_by(col(Chapter.position))
-                ).all()
-            ]
-            chapters = [c for c in chapters if c.cards]
-            decks.append(
-                DeckInfo(
-                    deck.key,
-                    deck.name,
-                    deck.description,
-                    deck.source,
-                    sum(c.cards for c in chapters),
-                    chapters,
-                )
+    """The decks with live cards, in deck order, each with its chapters that have live cards
+    and their counts by kind. Plain SQL: Browse reads this while Home is idle, before the
+    start-up chores import SQLModel and the ORM models."""
+    with store.engine.connect() as conn:
+        kinds: dict[int, dict[str, int]] = {}  # by chapter id
+        for chapter_id, kind, n in conn.execute(
+            sql(
+                "SELECT chapter_id, kind, count(id) FROM card WHERE retired = 0 "
+                "GROUP BY chapter_id, kind"
             )
-        return [d for d in decks if d.cards]
+        ):
+            kinds.setdefault(int(chapter_id), {})[str(kind)] = int(n)
+        chapters: dict[int, list[ChapterInfo]] = {}
+        for deck_id, code, title, title_zh, chapter_id in conn.execute(
+            sql("SELECT deck_id, code, title, title_zh, id FROM chapter ORDER BY position, id")
+        ):
+            by_kind = kinds.get(int(chapter_id), {})
+            if by_kind:
+                chapters.setdefault(int(deck_id), []).append(
+                    ChapterInfo(code, title, sum(by_kind.values()), title_zh, by_kind)
+                )
+        decks = []
+        for deck_id, key, name, description, source in conn.execute(
+            sql("SELECT id, key, name, description, source FROM deck ORDER BY position, key")
+        ):
+            own = chapters.get(int(deck_id), [])
+            if own:
+                decks.append(
+                    DeckInfo(key, name, description, source, sum(c.cards for c in own), own)
+                )
+        return decks
 
 
 def list_cards(
@@ -117,6 +114,9 @@ def list_cards(
     kind: str | None = None,
 ) -> list[CardInfo]:
     from sqlalchemy.orm import aliased
+    from sqlmodel import Session, col, select
+
+    from labdeck.store.models import Card, Chapter, Deck
 
     Parent = aliased(Card)
     with Session(store.engine) as s:

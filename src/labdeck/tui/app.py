@@ -106,6 +106,7 @@ class LabdeckApp(App[None]):
 
     def on_mount(self) -> None:
         self._grader_requested = False
+        self._chores_started = False
         self._grader_wanted, self._wanted_at = False, 0.0
         self._last_input = time.monotonic()
         # The model (1–2 s of CPU, holding the GIL) loads once the app is idle, or when a
@@ -120,10 +121,11 @@ class LabdeckApp(App[None]):
         await super().on_event(event)
 
     def _warm_up_when_idle(self) -> None:
-        """Start the warm-up (``_load_grader_and_tell``) when no other worker is running
-        (the home counts, a card, Browse's rows are in) and either a screen asked for the
-        model or no key was pressed for ``IDLE_S``."""
-        if not self._load_grader or self._grader_requested:
+        """When no other worker is running (the home counts, a card, Browse's rows are in)
+        and either a screen asked for the model or no key was pressed for ``IDLE_S``: first
+        the start-up chores (``_startup_chores``), then the warm-up
+        (``_load_grader_and_tell``)."""
+        if self._chores_started and (not self._load_grader or self._grader_requested):
             self._idle_timer.stop()
             return
         waited = time.monotonic() - self._wanted_at if self._grader_wanted else 0.0
@@ -135,11 +137,28 @@ class LabdeckApp(App[None]):
         home = self.screen
         if isinstance(home, HomeScreen) and "store" not in home.counts_sources:
             return  # the store is still being opened: it comes first
+        if not self._chores_started:
+            self._chores_started = True
+            self.run_worker(self._startup_chores, thread=True, group="chores", exit_on_error=False)
+            return  # a worker runs: the model waits for it
         self._idle_timer.stop()
         self._grader_requested = True
         self.run_worker(
             self._load_grader_and_tell, thread=True, group="grader", exit_on_error=False
         )
+
+    def _startup_chores(self) -> None:
+        """The start-up chores (``Services.startup_chores``: they import SQLModel and the ORM
+        models, ~0.3 s holding the GIL, so they wait for an idle moment, not for the counts:
+        Browse opened meanwhile took twice as long); then Browse's read-ahead again, which
+        reads only if the chores wrote."""
+        self.services.startup_chores()
+        from labdeck.tui.screens.browse import read_ahead
+
+        try:
+            read_ahead(self.services)
+        except Exception:  # Browse reads (and reports) for itself as it opens
+            self.services.browse_ahead = None
 
     def ensure_grader_loading(self) -> None:
         """The model is needed (a review opened): load it in a background thread as soon as

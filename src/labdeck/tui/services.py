@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from labdeck.grading.grader import Grader
     from labdeck.srs.scheduler import Scheduler
     from labdeck.store import Store
+    from labdeck.tui.screens.browse import ReadAhead
     from labdeck.tui.screens.review import Draft
     from labdeck.workspace import Workspace
 
@@ -76,6 +77,9 @@ class Services:
         # back when the card is shown again, for as long as the app runs.
         self.drafts: dict[int, Draft] = {}
         self.rendered = RenderedCards(RENDERED_KEPT)
+        # Browse's opening page, read while Home is idle (``browse.read_ahead``); Browse uses
+        # it only while the database file is unchanged since (``browse.current_read_ahead``)
+        self.browse_ahead: ReadAhead | None = None
         # told what opening the store is doing, from the thread that opens it (the home
         # screen shows it while the first run loads the shipped deck)
         self.progress: Callable[[str], None] | None = None
@@ -96,9 +100,9 @@ class Services:
         return cls(home=home, settings=load_settings(home))
 
     def startup_chores(self) -> None:
-        """Once per app, after the home screen has its counts: mark the demo runs a killed
-        labdeck left ``running`` as interrupted. Errors are left to the screens that need the
-        store."""
+        """Once per app, at its first idle moment after the home screen has its counts: mark
+        the demo runs a killed labdeck left ``running`` as interrupted (the demos screen does
+        it too as it opens). Errors are left to the screens that need the store."""
         with self._lock:
             if self._chores_done:
                 return

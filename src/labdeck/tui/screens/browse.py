@@ -10,13 +10,14 @@ dropped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -24,11 +25,13 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 
 from labdeck.store import Store, overrides
 from labdeck.store.browse_query import Field, Node, QueryError, both, parse
+from labdeck.store.db import file_identity, settled_identity
 from labdeck.store.overrides import LABELS, Override
 from labdeck.store.queries import (
     BrowsePage,
     BrowseRow,
     CardInfo,
+    DeckInfo,
     ReviewEntry,
     browse_ids,
     browse_page,
@@ -39,8 +42,12 @@ from labdeck.textfmt import math_as_text, readable_math
 from labdeck.tui.cells import fit
 from labdeck.tui.literal import literal
 from labdeck.tui.screens.base import LabdeckScreen
-from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
+from labdeck.tui.widgets.cardtext import CardText, RenderedText
+from labdeck.tui.widgets.literal import LiteralTable
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
+
+if TYPE_CHECKING:
+    from labdeck.tui.services import Services
 
 STATES: tuple[tuple[str, str], ...] = (
     ("any state", "all"),
@@ -63,13 +70,15 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("ivl", "ivl", 4),
 )
 SORTABLE = [key for key, _, _ in COLUMNS if key != "mark"]
-# Rows put in the table with its first frame (more than a tall terminal shows); the rest of
-# the page follows in batches of MORE_ROWS, each FILL_GAP_S after the frame that laid out the
-# one before (``screen_layout_refresh_signal``), so the first rows are drawn at once and keys
-# are handled between batches. (The shipped deck's 970 rows at once held the screen 0.4 s;
+# Rows put in the table with its first frame: a screenful past the cursor (the terminal's
+# height, which the table cannot exceed; at least FIRST_ROWS); the rest of the page follows
+# in batches of MORE_ROWS, each FILL_GAP_S after the frame that laid out the one before
+# (``screen_layout_refresh_signal``), so the first rows are drawn at once and keys are
+# handled between batches. (The shipped deck's 970 rows at once held the screen 0.4 s;
 # batches on a plain timer starved the frame on a loaded machine: ``call_after_refresh`` and
 # the timer both ran before it.)
-FIRST_ROWS = 80
+FIRST_ROWS = 24
+READ_AHEAD_PROMPTS = 120  # prompts made one-line text by the read-ahead (a tall screenful)
 MORE_ROWS = 200
 FILL_GAP_S = 0.03
 FIXED = sum(w + 2 for _, _, w in COLUMNS) + 2 + 2  # cell padding, the prompt's, a scrollbar
@@ -130,7 +139,103 @@ def find_rows(store: Store, search: Search, today: date, total: int | None = Non
     )
 
 
+def opening_search() -> Search:
+    """What a Browse opened without a query searches first: every card, in content order
+    (the box empty, the menus at "all decks" and "any state")."""
+    return Search(both(parse(""), scope_node("", "all")))
+
+
+def read_detail(services: Services, row: BrowseRow, today: date) -> tuple[CardDetail, RenderedText]:
+    """The detail pane's reads for ``row`` and its rendering (runs in a thread worker)."""
+    from labdeck.demos import registry
+
+    store = services.store
+    info = services.scheduler().card(row.id)  # the one reader of a card's content
+    history = review_history(store, row.id)
+    with store.engine.connect() as conn:
+        override = overrides.read(conn, row.id)
+    demos = []
+    for demo_id in info.demos:
+        try:
+            demos.append((demo_id, registry.get(demo_id).title))
+        except KeyError:
+            demos.append((demo_id, "(unknown demo)"))
+    detail = CardDetail(row, info, history, demos, override)
+    return detail, RenderedText.of(detail_markdown(detail, today))
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """What Browse reads when it opens (the decks, the study day, the first page of
+    ``opening_search`` and its first row's detail), read while Home was idle, with the
+    database file's identity from before the reads: the next Browse shows it in its first
+    frame while the file is unchanged (no write since, by this process or another) and the
+    study day is the same; otherwise it reads afresh as it opens."""
+
+    stamp: list[int]
+    decks: list[DeckInfo]
+    today: date
+    page: BrowsePage
+    detail: tuple[CardDetail, RenderedText] | None
+
+
+def current_read_ahead(services: Services) -> ReadAhead | None:
+    """The read-ahead, if it is still what Browse would read now (cheap: two ``stat`` calls
+    and the clock; on the UI thread)."""
+    ahead = services.browse_ahead
+    if ahead is None or not services.workspace.store_opened:
+        return None
+    if file_identity(services.store.path) != ahead.stamp:
+        return None  # something was written since (an answer, an edit, an import…)
+    if services.scheduler().today() != ahead.today:
+        return None  # the study day rolled over: due and state changed
+    return ahead
+
+
+def read_ahead(services: Services) -> None:
+    """Read Browse's opening page into ``services.browse_ahead`` (in a thread worker, while
+    Home is idle), unless the one there is still current. The identity is taken once the
+    file's last change is a timestamp tick old (``settled_identity``; waiting that long at
+    most once), so a change after the reads cannot share its tick; a change during the reads
+    leaves no read-ahead."""
+    if current_read_ahead(services) is not None:
+        return
+    services.browse_ahead = None
+    store = services.store
+    stamp, wait = settled_identity(store.path)
+    if stamp is None and wait > 0:
+        time.sleep(wait)
+        stamp, _ = settled_identity(store.path)
+    if stamp is None:
+        return
+    decks = list_decks(store)
+    today = services.scheduler().today()
+    page = find_rows(store, opening_search(), today)
+    if file_identity(store.path) != stamp:
+        return
+    # the rows first (Browse can use them now), then the first row's detail with them
+    services.browse_ahead = ahead = ReadAhead(stamp, decks, today, page, None)
+    for row in page.rows[:READ_AHEAD_PROMPTS]:  # their math as text (cached), here, not in
+        math_as_text(row.prompt)  # the first frame (pylatexenc's set-up included)
+    if page.rows:
+        detail = read_detail(services, page.rows[0], today)
+        if file_identity(store.path) == stamp and services.browse_ahead is ahead:
+            services.browse_ahead = replace(ahead, detail=detail)
+
+
 # ---------------------------------------------------------------- display helpers
+
+
+def scope_options(decks: list[DeckInfo]) -> list[tuple[str | Text, str]]:
+    """The scope menu: all decks, then each deck and its chapters."""
+    options: list[tuple[str | Text, str]] = [("all decks", "")]
+    for deck in decks:
+        options.append((literal(deck.name), f"deck:{deck.key}"))
+        options += [
+            (literal(f"  {c.code} {fit(c.title, 30)}"), f"chapter:{deck.key}:{c.code}")
+            for c in deck.chapters
+        ]
+    return options
 
 
 def ease_text(permille: int) -> str:
@@ -282,8 +387,13 @@ class BrowseScreen(LabdeckScreen):
         self._filter_generation = 0
         self._fill_generation = 0  # a fill still adding rows stops when a newer one starts
         self._fill_next: tuple[int, int] | None = None  # (generation, first row) to add next
+        self._resumed = False
+        self.ahead: ReadAhead | None = None  # Home's read-ahead, from compose to on_mount
 
     def compose(self) -> ComposeResult:
+        # what Home read ahead, while it is current (only for the opening search)
+        self.ahead = ahead = None if self.initial_query else current_read_ahead(self.services)
+        scopes = scope_options(ahead.decks) if ahead is not None else [("all decks", "")]
         yield Header(show_clock=False)
         with Horizontal(id="browse-filters"):
             yield Input(
@@ -291,13 +401,22 @@ class BrowseScreen(LabdeckScreen):
                 placeholder="/ search: words deck: chapter: tag: is: type: -not or",
                 id="browse-search",
             )
-            yield Select([("all decks", "")], value="", allow_blank=False, id="browse-scope")
+            yield Select(scopes, value="", allow_blank=False, id="browse-scope")
             yield Select(STATES, value="all", allow_blank=False, id="browse-state")
         yield Static(id="browse-count")
         yield LiteralTable(id="browse-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="browse-detail"):
-            yield CardMarkdown(id="browse-card")
+            yield CardText(id="browse-card")
         yield SteadyFooter()  # Footer recomposed (and restyled) its keys on each focus change
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Shown the first time, the screen was styled as it mounted (the focus and the
+        # breakpoint class restyle what they change): Textual's restyle of every widget on
+        # resume would only repeat it (profiled: ~15% of the first frame's CPU). Later
+        # resumes (after a dialog, say) restyle as Textual does.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_mount(self) -> None:
         self.title = "Browse"
@@ -306,6 +425,13 @@ class BrowseScreen(LabdeckScreen):
         self._columns()
         self.query_one("#browse-table", DataTable).focus()
         self.screen_layout_refresh_signal.subscribe(self, self._laid_out)
+        ahead, self.ahead = self.ahead, None
+        if ahead is not None:  # the rows and the first detail go in the first frame
+            self.today = ahead.today
+            self.search = opening_search()
+            self._filter_generation += 1
+            self._show_rows(ahead.page, None, self._filter_generation, ahead.detail)
+            return
         self.load(self._search_now())
 
     def _columns(self) -> None:
@@ -342,7 +468,7 @@ class BrowseScreen(LabdeckScreen):
 
     def _loaded(
         self,
-        decks: list[Any],
+        decks: list[DeckInfo],
         today: date,
         select_id: int | None,
         search: Search | None = None,
@@ -354,13 +480,7 @@ class BrowseScreen(LabdeckScreen):
         self.page = None  # the next page counts the live cards again
         scope = self.query_one("#browse-scope", Select)
         current = scope.value
-        options: list[tuple[str | Text, str]] = [("all decks", "")]
-        for deck in decks:
-            options.append((literal(deck.name), f"deck:{deck.key}"))
-            options += [
-                (literal(f"  {c.code} {fit(c.title, 30)}"), f"chapter:{deck.key}:{c.code}")
-                for c in deck.chapters
-            ]
+        options = scope_options(decks)
         with self.prevent(Select.Changed):
             scope.set_options(options)
             values = {v for _, v in options}
@@ -417,7 +537,15 @@ class BrowseScreen(LabdeckScreen):
             return
         self.app.call_from_thread(self._show_rows, page, select_id, generation)
 
-    def _show_rows(self, page: BrowsePage, select_id: int | None, generation: int) -> None:
+    def _show_rows(
+        self,
+        page: BrowsePage,
+        select_id: int | None,
+        generation: int,
+        detail: tuple[CardDetail, RenderedText] | None = None,
+    ) -> None:
+        """Show ``page``, the cursor on ``select_id``'s row (else the first); ``detail``, the
+        first row's detail when it was read with the page."""
         if not self.is_attached:  # the screen was closed meanwhile
             return
         if generation != self._filter_generation:  # a newer search or filter is on its way
@@ -426,11 +554,11 @@ class BrowseScreen(LabdeckScreen):
         keep = None
         if select_id is not None:
             keep = next((i for i, r in enumerate(self.shown) if r.id == select_id), None)
-        self._fill(keep=keep if keep is not None else 0)
+        self._fill(keep=keep if keep is not None else 0, detail=detail)
         self._show_count()
         if not self.shown:
             self.detail = None
-            self.query_one("#browse-card", CardMarkdown).update("*No card matches.*")
+            self.query_one("#browse-card", CardText).show_markdown("*No card matches.*")
 
     def _show_count(self) -> None:
         line = Text()
@@ -460,18 +588,24 @@ class BrowseScreen(LabdeckScreen):
             str(sched.interval) if sched.due is not None else "—",
         ]
 
-    def _fill(self, keep: int | None = 0) -> None:
+    def _fill(
+        self, keep: int | None = 0, detail: tuple[CardDetail, RenderedText] | None = None
+    ) -> None:
         """Put ``self.shown`` in the table: the first rows (through the one to keep the
-        cursor on) now, the rest a batch per frame (``_fill_more``)."""
+        cursor on) now, the rest a batch per frame (``_fill_more``); the cursor row's detail
+        from ``detail`` when it is that row's, else read in a worker."""
         table = self.query_one("#browse-table", DataTable)
         table.clear()
         self._fill_generation += 1
         cursor = min(keep, len(self.shown) - 1) if self.shown and keep is not None else None
-        first = max(FIRST_ROWS, (cursor or 0) + table.size.height + 1)
+        first = (cursor or 0) + max(FIRST_ROWS, table.size.height, self.app.size.height) + 1
         self._add_rows(0, first)
         if cursor is not None:
             table.move_cursor(row=cursor, animate=False)
-            self.show_detail(self.shown[cursor])
+            if detail is not None and detail[0].row is self.shown[cursor]:
+                self._show_detail(*detail)
+            else:
+                self.show_detail(self.shown[cursor])
         self._fill_next = (self._fill_generation, first) if first < len(self.shown) else None
 
     def _add_rows(self, start: int, end: int) -> None:
@@ -514,44 +648,30 @@ class BrowseScreen(LabdeckScreen):
 
     @work(thread=True, exclusive=True, group="browse-detail")
     def show_detail(self, row: BrowseRow) -> None:
-        from labdeck.demos import registry
-
-        store = self.services.store
         try:
-            info = self.services.scheduler().card(row.id)  # the one reader of a card's content
-            history = review_history(store, row.id)
-            with store.engine.connect() as conn:
-                override = overrides.read(conn, row.id)
+            # rendered here too, off the UI thread: the pane only puts the blocks in place
+            detail, shown = read_detail(self.services, row, self.today or date.today())
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"Could not load {row.key}: {exc}",
                                       severity="error")  # fmt: skip
             return
-        demos = []
-        for demo_id in info.demos:
-            try:
-                demos.append((demo_id, registry.get(demo_id).title))
-            except KeyError:
-                demos.append((demo_id, "(unknown demo)"))
-        detail = CardDetail(row, info, history, demos, override)
-        self.app.call_from_thread(self._show_detail, detail)
+        self.app.call_from_thread(self._show_detail, detail, shown)
 
-    def _show_detail(self, detail: CardDetail) -> None:
+    def _show_detail(self, detail: CardDetail, shown: RenderedText) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
         current = self._current()
         if current is None or current.id != detail.row.id:  # another row is highlighted now
             return
         self.detail = detail
-        self.query_one("#browse-card", CardMarkdown).update(
-            detail_markdown(detail, self.today or date.today())
-        )
+        self.query_one("#browse-card", CardText).show(shown)
         self.query_one("#browse-detail").scroll_home(animate=False)
 
     # ------------------------------------------------------------ filters and sorting
 
     @on(Input.Changed, "#browse-search")
     def _search_changed(self) -> None:
-        self.apply_filters()
+        self._search_edited()
 
     @on(Input.Submitted, "#browse-search")
     def _search_submitted(self) -> None:
@@ -559,6 +679,14 @@ class BrowseScreen(LabdeckScreen):
 
     @on(Select.Changed)
     def _select_changed(self) -> None:
+        self._search_edited()
+
+    def _search_edited(self) -> None:
+        """The box or a menu changed: search again, unless it says what is shown (the menus
+        and the box tell their first values as they mount)."""
+        if self.search is not None and self._search_now() == self.search:
+            self._show_count()  # (an error line goes when the box says what is shown again)
+            return
         self.apply_filters()
 
     @on(DataTable.HeaderSelected, "#browse-table")

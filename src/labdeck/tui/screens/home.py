@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +54,21 @@ def counts_text(new: int, learn: int, due: int) -> Text:
     text.append(" ")
     text.append(f"{due:>3}", style="bold green" if due else "dim")
     return text
+
+
+_FROZEN = False
+
+
+def freeze_start_up_heap() -> None:
+    """Once per process, when start-up is over (modules, SQLAlchemy's caches, the counts,
+    Browse's read-ahead): ``gc.freeze()``, so that a full collection later scans only what
+    came after. Else one of them, due after start-up's many objects, fell inside the next
+    frame: ~0.1 s of Browse's first frame. (Only at start-up, before any screen was closed:
+    a cycle frozen is never collected.)"""
+    global _FROZEN
+    if not _FROZEN:
+        _FROZEN = True
+        gc.freeze()
 
 
 class HomeScreen(LabdeckScreen):
@@ -182,11 +198,18 @@ class HomeScreen(LabdeckScreen):
         if scheduler.settings.exam_dates:  # FSRS's model of each card: only when asked for
             lines = [p.short() for p in scheduler.exam_projections()]
             self.app.call_from_thread(self._show_exams, lines)
-        self.app.services.startup_chores()
-        # Browse's module (its queries, the ORM models the chores just imported, DataTable,
-        # Select, Markdown) while the learner reads the counts: pressing `b` then costs the
-        # screen, not 0.2-0.3 s of imports (the idle warm-up came only after 1.5 s idle).
-        import labdeck.tui.screens.browse
+        # Browse's module (its queries, DataTable, Select) while the learner reads the counts:
+        # pressing `b` then costs the screen, not 0.1-0.2 s of imports; then what Browse reads
+        # as it opens, so that its first frame has the rows (kept while the file is unchanged;
+        # read again each time Home is back on screen). SQLModel is not needed for either: the
+        # start-up chores, which import it, wait for an idle moment (app._warm_up_when_idle).
+        from labdeck.tui.screens.browse import read_ahead
+
+        try:
+            read_ahead(services)
+        except Exception:  # Browse reads (and reports) for itself as it opens
+            services.browse_ahead = None
+        freeze_start_up_heap()
 
         # Then Review's (TextArea, the card renderer; ~75 ms) and the first card of the
         # highlighted scope, rendered: Enter then costs the screen, not the imports. Not while
