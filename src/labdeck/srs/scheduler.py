@@ -55,6 +55,7 @@ from labdeck.srs.queue import REDRILL_GAP, Queue
 from labdeck.srs.repo import Repo
 from labdeck.srs.step import MODES, SCHEDULED_MODES, Snapshot, Stale, Transition
 from labdeck.store.db import Store
+from labdeck.store.sql import fetch
 
 if TYPE_CHECKING:
     from labdeck.grading.checklist import StoredTick
@@ -322,6 +323,15 @@ class Scheduler:
         today = self.today()
         with self.repo.write() as conn:
             return undo.undo_latest(conn, today, self.now())
+
+    def logged_answer(self, log_id: int) -> tuple[str | None, int | None]:
+        """The typed answer and its time (ms) of one review-log row (an undone answer's, to
+        give it back to the learner)."""
+        with self.repo.read() as conn:
+            rows = fetch(
+                conn, "SELECT answer, duration_ms FROM review_log WHERE id = :id", {"id": log_id}
+            )
+        return (rows[0][0], rows[0][1]) if rows else (None, None)
 
     # ------------------------------------------------------------ suspend / bury
 

@@ -118,6 +118,13 @@ class LabdeckApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
             self._last_input = time.monotonic()
+        if isinstance(event, events.Key):
+            # A screen may take a key as it arrives, before the bindings and the focused
+            # widget see it: Review, for keys typed in the same burst as ctrl+s (meant for the
+            # rating, while the answer box still has the focus).
+            route = getattr(self.screen, "route_key", None)
+            if route is not None and route(event):
+                return
         await super().on_event(event)
 
     def _warm_up_when_idle(self) -> None:

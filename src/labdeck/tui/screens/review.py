@@ -503,6 +503,10 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.drill_result: DrillResult | None = None  # a drill card's exact verdict
         self.armed = False  # unsure: the learner confirmed the grader's ticks with enter once
         self.queued: list[tuple[str, int]] = []  # rating keys pressed while grading
+        # ctrl+s arrived and its grading has not started yet: the keys that follow in the same
+        # burst are rating keys (``route_key``), kept here until it starts
+        self._submit_arrived = False
+        self._early_keys: list[tuple[str, int]] = []
         self._composed = False  # on_mount has run: the widgets can show a card
         self._early: Callable[[], None] | None = None  # the first card, loaded before that
         self._arrived = asyncio.Event()  # ... and set when it is
@@ -819,7 +823,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             self._show_answer_panels(None)
             return
         self.phase = "grading"
-        self.queued = []
+        self.queued, self._early_keys, self._submit_arrived = self._early_keys, [], False
         # The grading thread starts now, before the "grading" frame is drawn: the encoder's
         # numpy work runs without the GIL, so the frame is drawn while it runs (a Textual
         # thread worker would start only once this handler has returned and the loop turned).
@@ -1064,6 +1068,29 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             return self.result.quality
         return None
 
+    RATING_KEYS = {"enter": ("accept", 0), "equals_sign": ("prefix", 0)}
+
+    def route_key(self, event: events.Key) -> bool:
+        """Called by the app as each key arrives, before the bindings and the focused widget
+        see it. ctrl+s on a typed essay answer starts grading only once the keys typed before
+        it are in the box, and the keys typed after it in the same burst (``=`` ``4``, enter)
+        would reach the box first and be typed into the answer: they are taken here and act
+        once the grade is shown, as keys pressed while grading do. True: taken."""
+        if self.phase != "answering" or self.card is None or self.card.is_drill:
+            self._submit_arrived = False
+            return False
+        if event.key == "ctrl+s":
+            self._submit_arrived = self.card.answer is not None
+            return False
+        if not self._submit_arrived:
+            return False
+        if event.key in self.RATING_KEYS:
+            self._early_keys.append(self.RATING_KEYS[event.key])
+        elif event.key.isdigit():
+            self._early_keys.append(("digit", int(event.key)))
+        event.stop()
+        return True  # (any other key after ctrl+s: dropped, it is not for the answer)
+
     def action_accept(self) -> None:
         if self.phase == "grading":
             self.queued.append(("accept", 0))
@@ -1222,6 +1249,11 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             self.app.call_from_thread(self.notify, "Nothing to undo.", timeout=2)
             return
         self.app.call_from_thread(self.notify, outcome.summary, timeout=3, markup=False)
+        if outcome.op == "answer" and outcome.card_id not in self._drafts():
+            # the undone answer comes back in the box with the card, to grade or rate again
+            answer, answer_ms = scheduler.logged_answer(outcome.log_id)
+            if answer and answer.strip():
+                self._drafts()[outcome.card_id] = Draft(answer, None, None, answer_ms)
         self._load(scheduler)
 
     def action_suspend(self) -> None:

@@ -1,0 +1,77 @@
+"""Keys the learner types fast in Review go where they were meant (QA, tmux): an answer typed
+and graded with ctrl+s followed by ``=`` ``4`` in the same burst rates it 4, with nothing added
+to the answer; undo after a rating brings the card back with its answer.
+
+``burst`` hands the key events to the app the way the terminal driver does with one read of
+fast input (tmux send-keys): all at once, before the app handled any of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from test_review_frames import app_with_sure_grader
+from textual import events
+from textual.pilot import Pilot
+from tuihelpers import settle, wait_for
+
+from labdeck.tui.screens.review import AnswerBox, ReviewScreen
+
+ANSWER = "The encoder compresses the source into one fixed-length vector"
+
+
+def burst(pilot: Pilot, *keys: str) -> None:
+    for key in keys:
+        char = key if len(key) == 1 else None
+        name = {" ": "space", "=": "equals_sign"}.get(key, key)
+        event = events.Key(name, char)
+        event.set_sender(pilot.app)
+        pilot.app.post_message(event)
+
+
+def last_answer(services: Any) -> tuple[int, str | None] | None:
+    from sqlalchemy import text
+
+    with services.store.engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT quality, answer FROM review_log WHERE undone = 0 ORDER BY id DESC")
+        ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def _open_review(pilot: Pilot) -> ReviewScreen:
+    await settle(pilot)
+    await pilot.press("enter")
+    screen = pilot.app.screen
+    assert isinstance(screen, ReviewScreen)
+    await wait_for(pilot, lambda: screen.phase == "answering")
+    await settle(pilot)
+    return screen
+
+
+async def test_rating_keys_in_the_same_burst_as_ctrl_s_rate(make_services, grader) -> None:
+    app = app_with_sure_grader(make_services, grader)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_review(pilot)
+        card = screen.card
+        burst(pilot, *ANSWER, "ctrl+s", "=", "4")
+        await wait_for(pilot, lambda: screen.card is not card, timeout=60)
+        await settle(pilot)
+        assert last_answer(app.services) == (4, ANSWER)
+
+
+async def test_undo_brings_the_card_back_with_its_answer(make_services, grader) -> None:
+    app = app_with_sure_grader(make_services, grader)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_review(pilot)
+        card = screen.card
+        screen.query_one("#answer", AnswerBox).insert(ANSWER)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+        await pilot.press("equals_sign", "2")
+        await wait_for(pilot, lambda: screen.card is not card, timeout=60)
+        await settle(pilot)
+        await pilot.press("escape")  # out of the next card's box, then undo
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.card is not None and screen.card.key == card.key)
+        await settle(pilot)
+        assert screen.query_one("#answer", AnswerBox).text == ANSWER
