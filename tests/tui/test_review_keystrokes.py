@@ -75,3 +75,38 @@ async def test_undo_brings_the_card_back_with_its_answer(make_services, grader) 
         await wait_for(pilot, lambda: screen.card is not None and screen.card.key == card.key)
         await settle(pilot)
         assert screen.query_one("#answer", AnswerBox).text == ANSWER
+
+
+async def test_a_kept_answer_comes_back_in_the_next_session(make_services, grader) -> None:
+    """QA: ctrl+s, esc ("your answer is kept"), ctrl+q, restart, enter: the card came back with
+    an empty box. The kept answer (and one left typed when quitting from Review) is written at
+    the session's end and comes back in the next one."""
+    from labdeck.tui.app import close_services
+
+    app = app_with_sure_grader(make_services, grader)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_review(pilot)
+        card = screen.card
+        screen.query_one("#answer", AnswerBox).insert(ANSWER)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+        await pilot.press("escape")  # kept, back on Home
+        await settle(pilot)
+        assert not isinstance(app.screen, ReviewScreen)
+    close_services(app.services)
+
+    app = app_with_sure_grader(make_services, grader)  # a new session on the same home
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_review(pilot)
+        assert screen.card is not None and screen.card.key == card.key
+        box = screen.query_one("#answer", AnswerBox)
+        assert box.text == ANSWER
+        box.insert(" and more")
+        await pilot.press("ctrl+q")  # quitting from Review keeps what is typed too
+        await settle(pilot)
+    close_services(app.services)
+
+    app = app_with_sure_grader(make_services, grader)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_review(pilot)
+        assert screen.query_one("#answer", AnswerBox).text == ANSWER + " and more"

@@ -237,6 +237,15 @@ class LabdeckApp(App[None]):
 
         self.push_screen(ExamHistoryScreen(ExamContext.from_services(self.services)))
 
+    async def action_quit(self) -> None:
+        """Quit; an answer typed or graded on a review screen and not rated yet is kept for
+        the next session (``tui.drafts``)."""
+        for screen in self.screen_stack:
+            keep = getattr(screen, "keep_draft", None)
+            if keep is not None:
+                keep()
+        await super().action_quit()
+
     def action_command_palette(self) -> None:
         """The palette, except over a screen that has it off (a mock exam being sat: from it
         Browse would show the reference answers while the clock runs)."""
@@ -297,7 +306,7 @@ def run_app(home: Path | None = None) -> int:
 def close_services(services: Services) -> None:
     """End of a session: close the store (checkpointing the WAL before the CLI's os._exit),
     then leave the home screen's snapshot for the next start's first frame (``home_view``)."""
-    from labdeck.tui import home_view
+    from labdeck.tui import drafts, home_view
 
     view = None
     if services.workspace.store_opened:
@@ -308,3 +317,4 @@ def close_services(services: Services) -> None:
     services.close()
     if view is not None:
         home_view.save(services.home, view, services.settings)
+    drafts.save(services.home, services.drafts)  # unrated answers, for the next session

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from labdeck import clock
 from labdeck.config import Settings, load_settings
+from labdeck.tui import drafts
+from labdeck.tui.drafts import Draft
 
 if TYPE_CHECKING:
     from labdeck.grading.grader import Grader
     from labdeck.srs.scheduler import Scheduler
     from labdeck.store import Store
     from labdeck.tui.screens.browse import ReadAhead
-    from labdeck.tui.screens.review import Draft
     from labdeck.workspace import Workspace
 
 
@@ -73,9 +74,9 @@ class Services:
         self._settings = settings or Settings()
         self.now = now
         self.grader_factory = grader_factory
-        # Unrated answers the learner left in Review, by card id (``review.Draft``): they come
-        # back when the card is shown again, for as long as the app runs.
-        self.drafts: dict[int, Draft] = {}
+        # Unrated answers the learner left in Review, by card id (``tui.drafts``): they come
+        # back when the card is shown again, in this session or the next (written at its end)
+        self.drafts: dict[int, Draft] = drafts.load(home)
         self.rendered = RenderedCards(RENDERED_KEPT)
         # Browse's opening page, read while Home is idle (``browse.read_ahead``); Browse uses
         # it only while the database file is unchanged since (``browse.current_read_ahead``)

@@ -64,6 +64,7 @@ from textual.widgets import Header, Static, TextArea
 from labdeck.grading.checklist import Ticks, verdict_of
 from labdeck.srs.step import Stale, Transition, preview_label
 from labdeck.tui.bindings import RATE_BINDINGS, RatingKeys
+from labdeck.tui.drafts import Draft
 from labdeck.tui.literal import plain
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.screens.home import Scope, counts_text
@@ -211,16 +212,6 @@ PREFETCH = 2  # queue entries after the current one rendered ahead
 PREFETCH_AFTER = 0.1
 FIRST_CARD_WAIT = 0.3  # seconds the first frame waits for the first card (no blank frame)
 SAVING_SHOWN_AFTER = 0.25  # seconds a save takes before the key line says "saving…"
-
-
-@dataclass
-class Draft:
-    """An unrated answer kept when the learner leaves it (see the module doc)."""
-
-    text: str
-    result: Any  # GradeResult, or None when not graded yet
-    ticks: Ticks | None
-    answer_ms: int | None
 
 
 DRILL_LABELS = {"cloze": "cloze", "choice": "choice", "truefalse": "true/false"}
@@ -652,6 +643,10 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             self.notify("Your graded answer is back: rate it.", timeout=4)
         else:
             self.notify("Your unfinished answer is back.", timeout=3)
+
+    def keep_draft(self) -> None:
+        """The app is quitting: keep the answer on screen, if unrated (``tui.drafts``)."""
+        self._keep_draft()
 
     def _keep_draft(self) -> bool:
         """Keep the current card's unrated answer (typed or graded); True when there was one."""
