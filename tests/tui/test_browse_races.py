@@ -113,3 +113,20 @@ async def test_a_late_detail_never_replaces_the_highlighted_card(make_app):
         await settle(pilot)
         assert _detail_key(screen) == first.key
         assert first.key in screen.query_one("#browse-card").source
+
+
+async def test_a_query_typed_after_slash_and_ctrl_u_in_one_burst_is_kept(make_app, services):
+    """QA (tmux, 3 of 3): `/`, ctrl+u and `chapter:B2 type:tf` sent at once left the box empty
+    and the list unfiltered, and the ctrl+a `s` that followed suspended every card."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_browse(pilot)
+        box = screen.query_one("#browse-search", Input)
+        burst(pilot, "slash", "x", "y")
+        await settle(pilot)
+        assert box.value == "xy"
+        await pilot.press("escape")  # back in the table, the search kept
+        await settle(pilot)
+        burst(pilot, "slash", "ctrl+u", *"deck:exam-b")
+        await settle(pilot)
+        assert box.value == "deck:exam-b"

@@ -334,6 +334,9 @@ class BrowseScreen(LabdeckScreen):
         # priority: handled as the key arrives, before the keys typed after it are handed to
         # the table (check_action lets "/" through to the search box itself)
         Binding("slash", "search", "Search", priority=True),
+        # the search cleared and focused as the key arrives (readline's kill-line): the box's
+        # own ctrl+u ran after the keys typed behind it in one burst, and emptied them
+        Binding("ctrl+u", "clear_search", "Clear search", show=False, priority=True),
         Binding("space", "mark", "Mark", tooltip="Mark / unmark the row"),
         Binding(
             "ctrl+a",
@@ -713,6 +716,11 @@ class BrowseScreen(LabdeckScreen):
         # At once, not after a refresh (``Widget.focus``): the keys typed right after ``/``
         # are already queued and must reach the box, not the table (where ``s`` suspends).
         self.set_focus(self.query_one("#browse-search", Input))
+
+    def action_clear_search(self) -> None:
+        box = self.query_one("#browse-search", Input)
+        box.value = ""
+        self.set_focus(box)
 
     def action_cycle_state(self) -> None:
         select = self.query_one("#browse-state", Select)
