@@ -48,6 +48,13 @@ async def _open_review(pilot: Pilot) -> ReviewScreen:
     return screen
 
 
+async def _graded(pilot: Pilot, screen: ReviewScreen) -> None:
+    """``ANSWER`` typed into the box and graded: the screen waits for a rating."""
+    screen.query_one("#answer", AnswerBox).insert(ANSWER)
+    await pilot.press("ctrl+s")
+    await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+
+
 async def test_rating_keys_in_the_same_burst_as_ctrl_s_rate(make_services, grader) -> None:
     app = app_with_sure_grader(make_services, grader)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -64,9 +71,7 @@ async def test_undo_brings_the_card_back_with_its_answer(make_services, grader) 
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open_review(pilot)
         card = screen.card
-        screen.query_one("#answer", AnswerBox).insert(ANSWER)
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+        await _graded(pilot, screen)
         await pilot.press("equals_sign", "2")
         await wait_for(pilot, lambda: screen.card is not card, timeout=60)
         await settle(pilot)
@@ -87,9 +92,7 @@ async def test_a_kept_answer_comes_back_in_the_next_session(make_services, grade
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open_review(pilot)
         card = screen.card
-        screen.query_one("#answer", AnswerBox).insert(ANSWER)
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+        await _graded(pilot, screen)
         await pilot.press("escape")  # kept, back on Home
         await settle(pilot)
         assert not isinstance(app.screen, ReviewScreen)
