@@ -321,3 +321,34 @@ async def test_report_override_apply_export_history(
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ExamReportScreen)
+
+
+async def test_the_reports_checklist_wraps_again_when_the_terminal_is_resized(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """QA: resized from 80 to 160 columns, the key points stayed wrapped at ~30 columns."""
+    exam_id = _exam(store, fake_clock, n=1)
+    session = ExamSession(store, exam_id, clock=fake_clock)
+    session.start()
+    session.set_answer(
+        "Queries are compared with keys by dot products scaled by the square root of the "
+        "key dimension, softmaxed into weights that average the values; many heads at once."
+    )
+    session.submit()
+    grade_exam(store, exam_id, grader, now=fake_clock)
+    app = Host(lambda: ExamReportScreen(ExamContext(store, lambda: grader), exam_id))
+
+    def widest(screen: Screen) -> int:
+        text = screen.query_one("#detail-points", Static).render()
+        return max(len(line) for line in str(text).splitlines())
+
+    async with app.run_test(size=(80, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExamReportScreen)
+        await wait_for(pilot, lambda: screen.report is not None)
+        await settle(pilot)
+        narrow = widest(screen)
+        await pilot.resize_terminal(160, 45)
+        await settle(pilot)
+        assert widest(screen) > narrow + 20

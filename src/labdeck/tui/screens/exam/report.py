@@ -237,6 +237,17 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
             self.query_one("#report-detail").scroll_home(animate=False)
         self._show_detail(event.cursor_row)
 
+    def on_resize(self) -> None:
+        # the checklist is wrapped to the detail pane's width: wrapped again at the new one,
+        # once the pane has it (QA: resized 80 → 160 it stayed wrapped at ~30 columns)
+        if self.report is not None:
+            self.call_after_refresh(self._rewrap_points)
+
+    def _rewrap_points(self) -> None:
+        q = self.selected()
+        if q is not None:
+            self.query_one("#detail-points", Static).update(self._points_text(q))
+
     def selected(self) -> QuestionReport | None:
         if self.report is None or not self.report.questions:
             return None
