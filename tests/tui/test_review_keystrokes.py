@@ -113,3 +113,26 @@ async def test_a_kept_answer_comes_back_in_the_next_session(make_services, grade
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open_review(pilot)
         assert screen.query_one("#answer", AnswerBox).text == ANSWER + " and more"
+
+
+async def test_a_long_card_key_is_cut_on_the_status_line(make_services, grader) -> None:
+    """QA (80×24): the status line read "S1 · new card ·" for a card with a long key: it was
+    wrapped onto a second line, out of the one-line bar."""
+    import dataclasses
+
+    from textual.widgets import Static
+
+    from labdeck.srs.outcomes import Counts
+
+    app = app_with_sure_grader(make_services, grader)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_review(pilot)
+        assert screen.card is not None
+        key = "markup-qa:S1:what-does-bold-red-x-mean-in-a-prompt-and-why-it-matters"
+        screen.card = dataclasses.replace(screen.card, key=key)
+        screen._status(Counts(None, None, "all", 3, 0, 5))
+        await settle(pilot)
+        line = str(screen.query_one("#review-status", Static).render())
+        assert "\n" not in line.strip()
+        assert "markup-qa:S1:what" in line and line.rstrip().endswith("…")
+        assert len(line.rstrip()) <= 78

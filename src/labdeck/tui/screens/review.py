@@ -64,6 +64,7 @@ from textual.widgets import Header, Static, TextArea
 from labdeck.grading.checklist import Ticks, verdict_of
 from labdeck.srs.step import Stale, Transition, preview_label
 from labdeck.tui.bindings import RATE_BINDINGS, RatingKeys
+from labdeck.tui.cells import fit
 from labdeck.tui.drafts import Draft
 from labdeck.tui.literal import plain
 from labdeck.tui.screens.base import LabdeckScreen
@@ -567,7 +568,10 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         if self.card is not None:
             kind = {"new": "new card", "review": "review", "redrill": "re-drill"}[self.card.kind]
             kind = f"{DRILL_LABELS[self.card.card_type]} · {kind}" if self.card.is_drill else kind
-            text.append(f"{self.card.chapter} · {kind} · {self.card.key}", style="dim")
+            line = f"{self.card.chapter} · {kind} · {self.card.key}"
+            # one line: a long key is cut with "…", not wrapped out of sight (QA, 80×24)
+            room = self.app.size.width - 2 - text.cell_len
+            text.append(fit(line, max(room, 8)), style="dim")
         self.query_one("#review-status", Static).update(text, layout=False)
 
     def _show_card(
