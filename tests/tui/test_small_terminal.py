@@ -278,3 +278,33 @@ async def test_home_cuts_long_deck_names_and_names_the_highlighted_one_in_full(
         await settle(pilot)
         labels = [str(n.label) for n in tree.root.children]
         assert all(any(name in label for label in labels) for name in names)
+
+
+async def test_reviews_footer_is_not_cut_out_of_the_box_or_rating(make_services, grader) -> None:
+    """QA (80×24): out of the answer box Review's footer ended "- Bury r Dem" (it needed 108
+    columns), and while rating 90: the keys for what the card lacks (a demo, a Chinese prompt)
+    and enter before there is anything to accept were shown."""
+    from test_review_frames import app_with_sure_grader
+
+    from labdeck.tui.screens.review import AnswerBox
+
+    app = app_with_sure_grader(make_services, grader)
+    cut: dict[str, list[str]] = {}
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        screen = app.screen
+        await wait_for(pilot, lambda: getattr(screen, "phase", "") == "answering")
+        for n in range(2):
+            await pilot.press("escape")  # out of the box
+            await settle(pilot)
+            cut[f"card {n}, out of the box"] = _cut_footer_keys(app)
+            screen.query_one("#answer", AnswerBox).insert("The encoder compresses the input.")
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+            await settle(pilot)
+            cut[f"card {n}, rating"] = _cut_footer_keys(app)
+            await pilot.press("equals_sign", "3")
+            await wait_for(pilot, lambda: screen.phase == "answering", timeout=60)
+            await settle(pilot)
+    assert {name: keys for name, keys in cut.items() if keys} == {}

@@ -460,7 +460,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         # Not priority bindings: the key travels through the answer box first, so every
         # character typed before it (a fast paste, tmux send-keys) is in the box when it lands.
         Binding("ctrl+s", "submit", "Grade answer"),
-        Binding("escape", "leave_box", "Leave box / back"),
+        Binding("escape", "leave_box", "Leave", tooltip="Leave box / back"),
         Binding("space", "reveal", "Reveal"),
         Binding("enter", "accept", "Accept / record"),
         *RATE_BINDINGS,
@@ -1285,10 +1285,21 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Single-letter keys belong to the answer box while the learner is typing.
-        if action == "rate_prefix" and self.phase not in ("grading", "rating", "saving"):
+        if action in ("rate_prefix", "accept") and self.phase not in (
+            "grading",
+            "rating",
+            "saving",
+        ):
             return False  # not in the footer either (kept while saving: no footer change)
         if action in ("submit", "reveal") and self.phase not in ("answering", "saving"):
             return False  # nothing to grade or reveal once the answer is in
+        # keys for what this card has: no "r Demo" without a demo, no "中/EN" without a
+        # Chinese prompt (at 80 columns the footer had no room for them and cut its last keys)
+        card = self.card
+        if action == "run_demo" and card is not None and not card.demos:
+            return False
+        if action in ("toggle_zh", "toggle_zh_letter") and card is not None and not card.prompt_zh:
+            return False
         return not (
             action
             in (
