@@ -136,3 +136,17 @@ async def test_a_long_card_key_is_cut_on_the_status_line(make_services, grader) 
         assert "\n" not in line.strip()
         assert "markup-qa:S1:what" in line and line.rstrip().endswith("…")
         assert len(line.rstrip()) <= 78
+
+
+async def test_esc_in_the_same_burst_as_ctrl_s_still_leaves(make_services, grader) -> None:
+    """Only rating keys (and stray characters) after ctrl+s are held for the grade: esc and
+    the app's keys act as ever."""
+    app = app_with_sure_grader(make_services, grader)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_review(pilot)
+        burst(pilot, *ANSWER, "ctrl+s", "x", "escape", "escape")
+        await settle(pilot)
+        await wait_for(pilot, lambda: not isinstance(app.screen, ReviewScreen), timeout=60)
+        assert screen.card is not None
+        kept = app.services.drafts.get(screen.card.card_id)
+        assert kept is not None and kept.text == ANSWER  # graded, kept, not typed into

@@ -1087,8 +1087,10 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             self._early_keys.append(self.RATING_KEYS[event.key])
         elif event.key.isdigit():
             self._early_keys.append(("digit", int(event.key)))
+        elif not event.is_printable:
+            return False  # esc, ctrl+q, the arrows: as ever
         event.stop()
-        return True  # (any other key after ctrl+s: dropped, it is not for the answer)
+        return True  # (a character after ctrl+s: dropped, it is not for the graded answer)
 
     def action_accept(self) -> None:
         if self.phase == "grading":
