@@ -133,7 +133,7 @@ class ExamSetupScreen(ExamScreenBase):
             deck = last.decks[0] if len(last.decks) == 1 else ALL_DECKS
             self._chosen = set(last.chapters)
             self._fill_form(last)
-        self.query_one("#setup-deck", Select).value = deck
+        select.value = deck
         self._fill_chapters(deck)
         self._info()
         self.query_one("#setup-chapters").focus()
