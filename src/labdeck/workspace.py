@@ -54,7 +54,7 @@ class Workspace:
         self.now = now
         self.sync_content = sync_content
         self.report = report
-        # hears what opening the store is doing ("Loading the shipped deck: deck x (1/3)…")
+        # hears what opening the store is doing ("Loading the shipped deck 1/3: exam-b…")
         self.progress = progress
         self.content_errors: list[str] = []
         self._settings = settings
@@ -121,7 +121,7 @@ class Workspace:
                 _reports, self.content_errors = sync_content(
                     store,
                     root,
-                    progress=lambda step: self._tell(f"Loading the shipped deck: {step}…"),
+                    progress=lambda step: self._tell(f"Loading the shipped deck {step}…"),
                 )
                 for error in self.content_errors:
                     self.report(f"shipped deck not loaded: {error}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 
+from rich.cells import cell_len
+
 from textual.widgets import Static, Tree
 from tuihelpers import wait_for
 
@@ -31,13 +33,46 @@ async def test_first_run_shows_the_shipped_deck_loading_then_the_tree(tmp_path, 
         )
         shown = home.progress_shown
         assert shown[0] == "Opening the database…"
-        loads = [m for m in shown if m.startswith("Loading the shipped deck: deck ")]
-        assert len(loads) >= 3 and loads[0].endswith(f"(1/{len(loads)})…"), shown
+        loads = [m for m in shown if m.startswith("Loading the shipped deck ")]
+        assert len(loads) >= 3 and loads[0].endswith(f" 1/{len(loads)}: exam-b…"), shown
         assert [c.data.deck for c in home.query_one("#decks", Tree).root.children] == [
             "exam-b",
             "exam-c",
             "interview",
         ]
+    services.close()
+
+
+async def test_the_first_runs_progress_fits_the_tree_at_80x24(tmp_path, monkeypatch):
+    """Each line ("Loading the shipped deck 3/3: interview…") is whole in the 80-column tree,
+    where "Loading the shipped deck: deck exam-b (1/3" was cut mid-word; a longer one is cut
+    with an ellipsis, never silently."""
+    monkeypatch.setenv("LABDECK_HOME", str(tmp_path))
+    monkeypatch.delenv("LABDECK_NO_CONTENT", raising=False)
+    services = Services(home=tmp_path, settings=Settings())
+    app = LabdeckApp(services, load_grader=False)
+    labels: list[str] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        tree = home.query_one("#decks", Tree)
+
+        def loaded() -> bool:
+            label = str(tree.root.label)
+            if not labels or labels[-1] != label:
+                labels.append(label)
+            return "All decks" in label
+
+        await wait_for(pilot, loaded, timeout=120)
+        room = tree.scrollable_content_region.width - 2  # (the root's "▶ ")
+        shown = [label for label in labels if label.startswith("Loading the shipped deck")]
+        assert shown, labels
+        assert all(cell_len(label) <= room and not label.endswith("……") for label in shown)
+        assert set(shown) <= set(home.progress_shown), (shown, home.progress_shown)  # whole
+        home._counts_shown = False  # (as before the counts) a longer line is cut, with "…"
+        home._show_progress("Loading the shipped deck 1/1: " + "a-very-long-deck-name" * 3)
+        cut = str(tree.root.label)
+        assert cut.endswith("…") and cell_len(cut) <= room
     services.close()
 
 

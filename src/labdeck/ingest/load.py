@@ -600,13 +600,13 @@ def import_content(
 
     With ``errors`` given, a deck that fails to parse is reported there and skipped;
     otherwise the error propagates. ``progress`` hears a line before each deck
-    ("deck exam-b (1/3)").
+    ("1/3: exam-b").
     """
     reports = []
     directories = [only] if only is not None else find_deck_dirs(root)
     for number, directory in enumerate(directories, 1):
         if progress is not None:
-            progress(f"deck {one_line(directory.name)} ({number}/{len(directories)})")
+            progress(f"{number}/{len(directories)}: {one_line(directory.name)}")
         try:
             parsed = parse_deck_dir(directory)
         except ImportError_ as exc:

@@ -276,7 +276,10 @@ class HomeScreen(LabdeckScreen):
         """What opening the decks is doing, in the tree's place until the counts come."""
         self.progress_shown.append(message)
         if not self._counts_shown:
-            self.query_one("#decks", Tree).root.set_label(Text(message, style="italic"))
+            tree = self.query_one("#decks", Tree)
+            room = steady_width(tree) - 2  # (the root's "▶ ")
+            label = fit(message, room) if room > 0 else message
+            tree.root.set_label(Text(label, style="italic"))
 
     def _show(
         self, view: HomeView, read: str = "opened", drawn: Callable[[], None] | None = None
