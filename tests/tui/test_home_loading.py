@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 
 from rich.cells import cell_len
-
 from textual.widgets import Static, Tree
 from tuihelpers import wait_for
 
