@@ -426,7 +426,9 @@ class BrowseScreen(LabdeckScreen):
         self.sub_title = "cards"
         self.query_one("#browse-search", Input).tooltip = SEARCH_HELP
         self._columns()
-        self.query_one("#browse-table", DataTable).focus()
+        # at once (``focus()`` waits a turn): a key in the same burst as `b` is looked up
+        # with the table focused, not the search box Textual would auto-focus meanwhile
+        self.set_focus(self.query_one("#browse-table", DataTable))
         self.screen_layout_refresh_signal.subscribe(self, self._laid_out)
         ahead, self.ahead = self.ahead, None
         if ahead is not None:  # the rows and the first detail go in the first frame

@@ -224,7 +224,7 @@ class HelpScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "Help"
         self.sub_title = "keys, grading, SM-2"
-        self.query_one("#help-body").focus()
+        self.set_focus(self.query_one("#help-body"))  # at once: see BrowseScreen.on_mount
 
     def action_grading(self) -> None:
         self.query_one("#help-body").scroll_to_widget(self.query_one("#help-grading"), top=True)
