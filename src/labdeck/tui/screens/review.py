@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -712,11 +713,14 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
 
     def _update_hint(self) -> None:
         """The key line above the footer: the keys that act now, and what they do."""
-        answering = (
-            DRILL_HINTS[self.card.card_type] + " · enter check · esc leave box · f2 中/EN"
-            if self.card is not None and self.card.is_drill
-            else "ctrl+s grade · space (empty box) reveal · esc leave box · f2 中/EN"
-        )
+        if self._composed and not self._typing():
+            answering = self._outside_box_hint()
+        elif self.card is not None and self.card.is_drill:
+            answering = DRILL_HINTS[self.card.card_type] + " · enter check · esc leave box"
+        else:
+            answering = "ctrl+s grade · space (empty box) reveal · esc leave box"
+        if self._composed and self._typing() and self.card is not None and self.card.prompt_zh:
+            answering += " · f2 中/EN"
         hints = {
             "answering": answering,
             "grading": "grading… (keys pressed now act when the grade is shown)",
@@ -750,6 +754,31 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                 else "u undo · r demo · s suspend · - bury · esc back"
             )
         self.query_one("#review-keys", Static).update(hint, layout=False)
+
+    def _outside_box_hint(self) -> str:
+        """The answering phase's keys once Esc has left the box (its in-box keys, space and
+        esc leave box, no longer act so; the letters do): the main ones, then the others
+        while they fit the one-line key bar (the footer lists them all)."""
+        card = self.card
+        drill = card is not None and card.is_drill
+        main = ["w write", "ctrl+s check" if drill else "ctrl+s grade", "space reveal"]
+        more = ["u undo", "s suspend", "- bury"]
+        if card is not None and card.demos:
+            more.append("r demo")
+        if card is not None and card.prompt_zh:
+            more.insert(0, "z 中/EN")
+        room = self.query_one("#review-keys", Static).content_region.width or 78
+        keys = main
+        for key in more:
+            if cell_len(" · ".join([*keys, key, "esc back"])) > room:
+                break
+            keys = [*keys, key]
+        return " · ".join([*keys, "esc back"])
+
+    def watch_focused(self) -> None:
+        # the key line follows the focus (in the box or out of it) while answering
+        if self._composed and self.phase == "answering":
+            self._update_hint()
 
     # ------------------------------------------------------------ answering
 
