@@ -42,5 +42,5 @@ async def test_a_key_in_the_same_burst_as_the_opener_reaches_the_new_screen(
         app.post_message(events.Key(key, character))
         app.post_message(events.Key(back, "q" if back == "q" else None))
         await wait_for(pilot, lambda: bool(pushed) and pushed[0].is_mounted)
-        await wait_for(pilot, lambda: app.screen is home, timeout=5)
+        await wait_for(pilot, lambda: app.screen is home, timeout=30)
         assert len(app.screen_stack) == 1

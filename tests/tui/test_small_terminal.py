@@ -26,11 +26,15 @@ def _cut_footer_keys(app) -> list[str]:
     footer = app.screen.query_one(Footer)
     right = footer.region.right
     cut = []
-    for key in footer.query(FooterKey):
-        if not key.display:
-            continue
+    shown = [key for key in footer.query(FooterKey) if key.display]
+    palette = [key.region for key in shown if key.has_class("-command-palette")]
+    for key in shown:
         if key.region.area == 0 or key.region.right > right:
             cut.append(f"{key.key_display} {key.description}")
+        elif not key.has_class("-command-palette") and any(
+            key.region.overlaps(region) for region in palette
+        ):  # drawn under the palette key, which is docked over the right end
+            cut.append(f"{key.key_display} {key.description} (under ^p palette)")
     if footer.virtual_size.width > footer.size.width:
         cut.append(f"(footer needs {footer.virtual_size.width} columns)")
     return cut
@@ -90,6 +94,33 @@ async def test_no_footer_is_cut_at_80_columns(make_app, services) -> None:
             await settle(pilot)
     assert len(cut) == 12
     assert {name: keys for name, keys in cut.items() if keys} == {}
+
+
+async def test_the_palette_key_shows_at_80_columns_where_the_keys_leave_room(make_app) -> None:
+    """Below 100 columns the palette key was dropped on every screen; now only where the
+    screen's own keys need its room (Demos, the exam form), and never over a key."""
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        seen = {}
+        for key in (None, "b", "t", "d", "question_mark", "e"):
+            if key is not None:
+                await pilot.press(key)
+                await settle(pilot)
+            palette = app.screen.query_one(Footer).query(FooterKey).filter(".-command-palette")
+            seen[type(app.screen).__name__] = any(k.display for k in palette)
+            assert _cut_footer_keys(app) == []
+            if key is not None:
+                await pilot.press("escape")
+                await settle(pilot)
+    assert seen == {
+        "HomeScreen": True,
+        "BrowseScreen": True,
+        "StatsScreen": True,
+        "DemosScreen": False,
+        "HelpScreen": True,
+        "ExamSetupScreen": False,
+    }, seen
 
 
 async def test_exam_compose_form_fits_80x24(make_app) -> None:

@@ -22,7 +22,6 @@ from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import (
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -41,6 +40,7 @@ from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.literal import LiteralTable
 from labdeck.tui.widgets.plots import Chart
 from labdeck.tui.widgets.shade import ShadeImage
+from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -128,7 +128,7 @@ class DemosScreen(LabdeckScreen):
                 yield Static(id="demo-status")
                 yield ProgressBar(total=None, show_eta=False, id="demo-progress")
             yield LiteralTable(id="demo-runs", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield SteadyFooter()
 
     @staticmethod
     def _option(demo: registry.Demo) -> Text:

@@ -12,7 +12,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.widgets import Header, Markdown, Static
+
+from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 # (title, module, class) of every screen whose keys are listed, in the order a learner meets them.
 SCREENS: tuple[tuple[str, str, str], ...] = (
@@ -219,7 +221,7 @@ class HelpScreen(Screen[None]):
                 for title, rows in screen_keys():
                     yield Static(keys_panel(title, rows), classes="help-panel")
             yield Markdown(GRADING, id="help-grading")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = "Help"

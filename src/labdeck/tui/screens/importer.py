@@ -15,9 +15,10 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DirectoryTree, Footer, Header, Input, ProgressBar, Static
+from textual.widgets import DirectoryTree, Header, Input, ProgressBar, Static
 
 from labdeck.tui.literal import literal, plain
+from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 if TYPE_CHECKING:
     from labdeck.ingest.load import ImportReport
@@ -131,7 +132,7 @@ class ImportScreen(LabdeckScreen):
                 yield ProgressBar(total=3, show_eta=False, id="import-progress")
                 with VerticalScroll(id="import-report-scroll"):
                     yield Static(id="import-report")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = "Import"

@@ -14,11 +14,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.dom import DOMNode
-from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.widgets import Header, Input, Label, Select, Static
 
 from labdeck.config import Settings, save_settings
 from labdeck.tui.literal import literal
 from labdeck.tui.screens.base import LabdeckScreen
+from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 BACKENDS = (
     ("use — Universal Sentence Encoder", "use"),  # one line in the field at 80 columns
@@ -123,7 +124,7 @@ class SettingsScreen(LabdeckScreen):
                     id="set-theme",
                 )
             yield Static(id="settings-message")
-        yield Footer()
+        yield SteadyFooter()
 
     def _int_row(
         self, name: str, label: str, lo: int, hi: int, help_text: str, value: int

@@ -17,10 +17,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.plots import Chart
+from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 if TYPE_CHECKING:
     from labdeck.srs.fsrs_deck import DeckRetrievability
@@ -106,7 +107,7 @@ class StatsScreen(LabdeckScreen):
                 yield Chart("Retention of scheduled reviews, % with q ≥ 3", id="chart-retention")
                 yield Chart("E-Factor distribution (reviewed cards)", id="chart-ease")
             yield Chart("Mastery per chapter, % known (2+ passes in a row)", id="chart-mastery")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = "Statistics"

@@ -15,9 +15,11 @@ Grouped bindings (``Binding.group``) are left to ``Footer``'s own composition.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from rich.cells import cell_len
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -26,6 +28,8 @@ from textual.widgets._footer import FooterKey
 
 Slot = tuple[str, str]  # (key, action) of one footer key
 PALETTE = "-command-palette"
+ROOMY = "-roomy"  # the narrow screen's CSS shows the palette key only then
+PALETTE_CELLS = 13  # the palette key below 100 columns: its border, " ^p", " palette", padding
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,17 @@ def hide(key: FooterKey, hidden: bool) -> None:
         else:
             key.styles.clear_rule("display")  # (clearing a rule does not refresh by itself)
             key.refresh(layout=True)
+
+
+def crowded(keys: Iterable[FooterKey], width: int) -> bool:
+    """Whether the palette key would not fit beside the shown ``keys`` at the narrow spacing
+    (" key description" each; the CSS of 80 columns)."""
+    used = 0
+    for key in keys:
+        if key.has_class(PALETTE) or key.styles.inline.has_rule("display"):
+            continue
+        used += 1 + cell_len(key.key_display or key.key) + 1 + cell_len(key.description)
+    return used + PALETTE_CELLS > width
 
 
 def merge(known: list[Slot], wanted: list[Slot]) -> list[Slot]:
@@ -98,6 +113,8 @@ class SteadyFooter(Footer):
         """The command palette's key, last, as ``Footer`` shows it (when it is active)."""
         if not (self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE):
             return []
+        if getattr(self.screen, "PALETTE_OFF", None):  # a screen that has it off (an exam)
+            return []
         palette = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
         if palette is None:
             return []
@@ -136,8 +153,18 @@ class SteadyFooter(Footer):
         self._known.update((w.slot, w) for w in wanted)
         self._order = merge(self._order, [w.slot for w in wanted])
         now = {w.slot: w for w in wanted}
-        for slot in self._order:
-            yield self._key(self._known[slot], now.get(slot))
+        keys = [self._key(self._known[slot], now.get(slot)) for slot in self._order]
+        self._fit_palette(keys, self.size.width or self.app.size.width)
+        yield from keys
+
+    def _fit_palette(self, keys: Iterable[FooterKey], width: int) -> None:
+        """Below 100 columns the palette key is shown only where it fits beside the screen's
+        keys (Home at 80 columns has room; Review has not)."""
+        self.set_class(not crowded(keys, width), ROOMY)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if not self._grouped:
+            self._fit_palette(self._keys(), event.size.width)
 
     def _key(self, known: Wanted, now: Wanted | None) -> FooterKey:
         state = now or known
@@ -196,4 +223,5 @@ class SteadyFooter(Footer):
             if state is not None and key._disabled == state.enabled:  # enabled state flipped
                 key._disabled = not state.enabled
                 key.set_class(not state.enabled, "-disabled")
+        self._fit_palette(mounted.values(), self.size.width or self.app.size.width)
         return True

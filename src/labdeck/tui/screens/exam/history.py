@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from labdeck.exam.report import fmt_duration, fmt_score
 from labdeck.tui.literal import plain
@@ -17,6 +17,7 @@ from labdeck.tui.screens.exam.report import ExamReportScreen
 from labdeck.tui.screens.exam.setup import ExamSetupScreen
 from labdeck.tui.screens.exam.sitting import ExamScreen
 from labdeck.tui.widgets.literal import LiteralTable
+from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 if TYPE_CHECKING:
     from labdeck.exam.history import ExamSummary, TrendPoint
@@ -58,7 +59,7 @@ class ExamHistoryScreen(ExamScreenBase):
             ),
             id="history-keys",
         )
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = "Exam history"

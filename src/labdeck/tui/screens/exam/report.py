@@ -12,7 +12,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Label, LoadingIndicator, Static
+from textual.widgets import DataTable, Header, Label, LoadingIndicator, Static
 
 from labdeck.exam import ExamError
 from labdeck.exam.report import ExamReport, QuestionReport, fmt_duration, fmt_score
@@ -28,6 +28,7 @@ from labdeck.tui.screens.exam.common import (
 )
 from labdeck.tui.widgets.checklist import checklist_text, toggle_range
 from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
+from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 REPORT_KEYS = (
     "↑↓ question · 1–9 tick · enter record ticks · = 0–5 grade · x clear · a apply · "
@@ -100,7 +101,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
                 yield Label("Reference answer", classes="report-section")
                 yield CardMarkdown(id="detail-reference")
         yield Static(Text(REPORT_KEYS), id="report-keys")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = "Exam report"

@@ -10,7 +10,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     Button,
     Checkbox,
-    Footer,
     Header,
     Input,
     Label,
@@ -24,6 +23,7 @@ from labdeck.exam.compose import ExamSpec
 from labdeck.store.queries import DeckInfo
 from labdeck.tui.literal import literal, plain
 from labdeck.tui.screens.exam.common import ALL_DECKS, ExamContext, ExamScreenBase
+from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 
 class ExamSetupScreen(ExamScreenBase):
@@ -96,7 +96,7 @@ class ExamSetupScreen(ExamScreenBase):
             Text("ctrl+s start · ctrl+r resume unfinished · ctrl+o history · esc back"),
             id="setup-keys",
         )
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = "Mock exam"

@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Header, LoadingIndicator, Static, TextArea
+from textual.widgets import Header, LoadingIndicator, Static, TextArea
 
 from labdeck.exam import ExamError
 from labdeck.exam.report import fmt_duration
@@ -25,6 +25,7 @@ from labdeck.tui.screens.exam.common import (
     prompt_markdown,
 )
 from labdeck.tui.widgets.literal import CardMarkdown
+from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 
 class ExamScreen(OneExamScreen):
@@ -114,7 +115,7 @@ class ExamScreen(OneExamScreen):
             ),
             id="exam-keys",
         )
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = "Mock exam"
