@@ -44,3 +44,28 @@ async def test_a_key_in_the_same_burst_as_the_opener_reaches_the_new_screen(
         await wait_for(pilot, lambda: bool(pushed) and pushed[0].is_mounted)
         await wait_for(pilot, lambda: app.screen is home, timeout=30)
         assert len(app.screen_stack) == 1
+
+
+async def test_a_search_typed_in_the_same_burst_as_b_lands_in_the_search_box(make_app):
+    """`b` `/` then a query in one burst (tmux): the letters were lost, or acted on the table
+    (`s` suspended a card), where they belong in the search box."""
+    from textual.widgets import Input
+
+    from labdeck.tui.screens.browse import BrowseScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        home = app.screen
+        await wait_for(pilot, lambda: "store" in home.counts_sources)
+        for key, char in [("b", "b"), ("slash", "/"), ("s", "s"), ("x", "x"), ("m", "m")]:
+            app.post_message(events.Key(key, char))
+        await wait_for(pilot, lambda: isinstance(app.screen, BrowseScreen))
+        browse = app.screen
+        box = browse.query_one("#browse-search", Input)
+        await wait_for(pilot, lambda: box.value == "sxm", timeout=30)
+        assert browse.focused is box
+        from sqlalchemy import text
+
+        with app.services.store.engine.connect() as conn:
+            suspended = conn.execute(text("SELECT count(*) FROM card_state WHERE suspended = 1"))
+            assert suspended.scalar() == 0  # the `s` typed, not a suspension

@@ -15,6 +15,7 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.geometry import Size
 from textual.timer import Timer
 from textual.widgets import Header, Static, Tree
@@ -76,16 +77,21 @@ class HomeScreen(LabdeckScreen):
     _counts_shown = False
     _room: int | None = None  # the room the tree's labels were last cut to (``_label_room``)
 
+    # Priority bindings: each key that opens a screen acts as the app takes it from the
+    # terminal, before the next key of the same burst is looked at. As the tree's bindings
+    # they acted only once the tree had the key, and the keys typed after them had already
+    # been handed to the tree: `b` `/` `suspend` reached Browse's table (its `s` suspended a
+    # card), `b` `q` was lost. (Home has no text box: no letter is the tree's.)
     BINDINGS = [
-        Binding("enter", "study", "Study", priority=False),
-        Binding("e", "app.exam", "Exam"),
-        Binding("d", "app.demos", "Demos"),
-        Binding("b", "app.browse", "Browse"),
-        Binding("t", "app.stats", "Stats"),
-        Binding("i", "app.import_file", "Import"),
-        Binding("comma", "app.settings", "Settings"),
-        Binding("question_mark", "app.help", "Help"),
-        Binding("q", "app.quit", "Quit"),
+        Binding("enter", "study", "Study", priority=True),
+        Binding("e", "app.exam", "Exam", priority=True),
+        Binding("d", "app.demos", "Demos", priority=True),
+        Binding("b", "app.browse", "Browse", priority=True),
+        Binding("t", "app.stats", "Stats", priority=True),
+        Binding("i", "app.import_file", "Import", priority=True),
+        Binding("comma", "app.settings", "Settings", priority=True),
+        Binding("question_mark", "app.help", "Help", priority=True),
+        Binding("q", "app.quit", "Quit", priority=True),
     ]
 
     def __init__(self) -> None:
@@ -235,8 +241,13 @@ class HomeScreen(LabdeckScreen):
         self._prefetch_timer = self.set_timer(delay, self._prefetch_now)
 
     def _prefetch_now(self) -> None:
-        if self.is_current:  # (not behind another screen: it has the CPU)
-            self.prefetch_card(self.selected_scope())
+        if not self.is_current:  # (not behind another screen: it has the CPU)
+            return
+        try:
+            scope = self.selected_scope()
+        except NoMatches:  # the app is closing: Home's widgets are gone
+            return
+        self.prefetch_card(scope)
 
     @work(thread=True, exclusive=True, group="home-prefetch")
     def prefetch_card(self, scope: Scope) -> None:
