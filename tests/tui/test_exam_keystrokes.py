@@ -137,6 +137,27 @@ async def test_typing_then_submit_at_once_grades_the_whole_answer(sitting) -> No
     assert _stored(services, exam_id) == [ANSWER + " of scores", "", ""]
 
 
+async def test_the_submit_dialog_counts_an_answer_typed_in_the_same_burst(sitting) -> None:
+    """QA (tmux): an answer typed into a blank question and ctrl+s at once: the header read
+    3/3 answered while the dialog said "2/3 answered, 1 blank" (counted before the box had
+    the keys)."""
+    services, exam_id, clock = sitting
+    app = _app(services, exam_id, clock)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExamScreen) and screen.session is not None
+        burst(pilot, *"one", "ctrl+n", *"two", "ctrl+n")
+        await settle(pilot)
+        burst(pilot, *"three", "ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        dialog = app.screen
+        await settle(pilot)
+        detail = str(dialog.query_one("#confirm-detail").render())
+        assert detail.startswith("3/3 answered;"), detail
+        assert "blank" not in detail
+
+
 async def test_typing_when_time_runs_out_keeps_every_key(sitting) -> None:
     services, exam_id, clock = sitting
     app = _app(services, exam_id, clock)
@@ -195,11 +216,14 @@ async def test_typing_after_coming_back_to_a_question_continues_its_answer(sitti
     assert _stored(services, exam_id) == ["first more again", "second", ""]
 
 
-async def test_keys_typed_across_the_time_up_never_grade_or_apply(sitting) -> None:
+async def test_keys_typed_across_the_time_up_never_grade_or_apply(sitting, monkeypatch) -> None:
     """QA: typing went on past the time-up; on the report ``a`` opened "Apply this exam?", the
     line's Enter confirmed it, and digits ticked key points as the learner's own grades. Keys
     are ignored on a report reached by time-up until the learner pauses, and Apply takes
-    ``y`` only."""
+    ``y`` only. (The pause is made long while the burst is sent: on a loaded machine the
+    burst could come more than the real 1 s after the report, a pause the learner never
+    made; then short, for the pause that lets keys act again.)"""
+    monkeypatch.setattr(ExamReportScreen, "TYPING_PAUSE_S", 600.0)
     services, exam_id, clock = sitting
     app = _app(services, exam_id, clock)
     async with app.run_test(size=(110, 40)) as pilot:
@@ -221,6 +245,8 @@ async def test_keys_typed_across_the_time_up_never_grade_or_apply(sitting) -> No
         assert report_screen.report is not None and not report_screen.report.applied
         assert all(q.override_quality is None for q in report_screen.report.questions)
         keys = report_screen.query_one("#report-keys")
+        assert "keys are ignored" in str(keys.render())
+        report_screen.TYPING_PAUSE_S = 0.3  # the learner stops typing
         await wait_for(pilot, lambda: "keys are ignored" not in str(keys.render()))
         await pilot.press("a")  # now keys act again: Apply asks, and Enter does not confirm
         await settle(pilot)

@@ -148,10 +148,12 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         if callable(self.detail):
-            self.set_interval(0.5, self._refresh_detail)
+            self.set_interval(0.5, self.refresh_detail)
 
-    def _refresh_detail(self) -> None:
-        self.query_one("#confirm-detail", Static).update(literal(self._detail()))
+    def refresh_detail(self) -> None:
+        """Show the detail read again now (a no-op before it is mounted or once it has gone)."""
+        if self.is_mounted and self.is_attached and callable(self.detail):
+            self.query_one("#confirm-detail", Static).update(literal(self._detail()))
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)

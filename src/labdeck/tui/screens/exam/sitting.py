@@ -330,15 +330,17 @@ class ExamScreen(OneExamScreen):
         if session is None or self.finished:
             return
         self._sync_answer()
-        blank = session.n - session.answered_count()
-        marked = sum(q.marked for q in session.questions)
-        counts = f"{session.answered_count()}/{session.n} answered"
-        if blank:
-            counts += f", {blank} blank"
-        if marked:
-            counts += f", {marked} marked to revisit"
 
-        def detail() -> str:  # read again while the dialog is open: the clock keeps running
+        def detail() -> str:
+            # Read again while the dialog is open: the clock keeps running, and the keys typed
+            # in the same burst as ctrl+s reach the box (and the counts) after it opened.
+            answered = session.answered_count()
+            marked = sum(q.marked for q in session.questions)
+            counts = f"{answered}/{session.n} answered"
+            if answered < session.n:
+                counts += f", {session.n - answered} blank"
+            if marked:
+                counts += f", {marked} marked to revisit"
             remaining = session.remaining_s()
             return counts if remaining is None else f"{counts}; {fmt_duration(remaining)} left"
 
@@ -346,9 +348,9 @@ class ExamScreen(OneExamScreen):
             if confirmed:
                 self._after_typing(self._finish)
 
-        self.app.push_screen(
-            ConfirmScreen("Submit the exam for grading?", detail, "y / enter: submit"), done
-        )
+        dialog = ConfirmScreen("Submit the exam for grading?", detail, "y / enter: submit")
+        self.app.push_screen(dialog, done)
+        self._after_typing(dialog.refresh_detail)
 
     def action_leave(self) -> None:
         self._after_typing(self._leave_now)
