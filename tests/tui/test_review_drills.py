@@ -137,7 +137,10 @@ async def test_the_key_line_follows_the_card_that_undo_brings_back(make_services
             await settle(pilot)
             shown = {k.description for k in screen.query(FooterKey) if k.display}
             assert not shown & {"Grade answer", "Reveal"}, shown  # nothing left to grade
-            assert "- bury" in str(screen.query_one("#review-keys", Static).render())
+            rating_line = str(screen.query_one("#review-keys", Static).render())
+            assert "- bury" in rating_line
+            # only a card with a demo offers one (QA: b1.1's drills read "r demo")
+            assert ("r demo" in rating_line) == bool(first.demos), (first.key, rating_line)
             await pilot.press("5")
             done += 1
             await next_card(pilot, screen, done)

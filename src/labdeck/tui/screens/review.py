@@ -748,10 +748,11 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                 hint.append("0–5 rate · ")
                 if offer is not None:
                     hint.append(f"enter accept {offer} · ")
+            demo = " · r demo" if self.card is not None and self.card.demos else ""
             hint.append(
                 "u undo · esc back"
                 if self.ticks is not None
-                else "u undo · r demo · s suspend · - bury · esc back"
+                else f"u undo{demo} · s suspend · - bury · esc back"
             )
         self.query_one("#review-keys", Static).update(hint, layout=False)
 
