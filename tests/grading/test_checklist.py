@@ -47,3 +47,27 @@ def test_empty_or_mismatched_checklists_are_rejected() -> None:
         quality_from_ticks([])
     with pytest.raises(ValueError):
         quality_from_ticks([True], [False, True])
+
+
+def test_a_contradicted_point_cycles_to_missed_once_the_learner_toggles_it() -> None:
+    """QA: toggling cycled ≠ → ✓ → ≠, so "missed, not contradicted" could not be recorded.
+    Now ≠ → ✓ → ✗ → ✓; the overruled ≠ no longer caps the quality, and it is stored."""
+    from labdeck.grading.checklist import Ticks, check_stored
+
+    ticks = Ticks(["a", "b", "c", "d", "e"], ["covered"] * 4 + ["contradicted"])
+    assert ticks.shown(4) == "contradicted" and ticks.quality() == 3  # capped
+    ticks.toggle(5)
+    assert ticks.shown(4) == "covered" and ticks.quality() == 5
+    ticks.toggle(5)
+    assert ticks.shown(4) == "missed"
+    assert ticks.quality() == 4  # 4/5 covered, no contradiction left to cap it
+    ticks.toggle(5)
+    assert ticks.shown(4) == "covered"
+    ticks.toggle(5)
+    stored = ticks.stored()
+    assert stored[4] == {"point": "e", "grader": "contradicted", "ticked": False, "overruled": True}
+    assert "overruled" not in stored[0]  # rows as before where nothing was overruled
+    again = Ticks.from_stored(check_stored(stored))
+    assert again.shown(4) == "missed" and again.quality() == 4
+    with pytest.raises(ValueError, match=r"checklist\[1\]\.overruled"):
+        check_stored([{"point": "a", "grader": "covered", "ticked": True, "overruled": "yes"}])

@@ -15,13 +15,14 @@ Mapping (``quality_from_ticks``), with ``share`` = points ticked as covered / al
 
 A point still marked as contradicted (the answer states the opposite and the learner left it
 so) counts as not covered and caps the quality at 3: a suggestion of 4 or 5 never stands next
-to a contradiction.
+to a contradiction. Toggling a contradicted point overrules the grader's ≠ for good: it cycles
+≠ → ✓ → ✗ → ✓, so the learner can say "missed, not contradicted".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 Verdict = Literal["covered", "missed", "contradicted"]
 CONTRADICTION_CAP = 3
@@ -95,6 +96,7 @@ class StoredTick(TypedDict):
     point: str
     grader: Verdict  # the grader's verdict, the checklist's starting state
     ticked: bool  # the learner's tick: covered or not
+    overruled: NotRequired[bool]  # the learner set aside the grader's ≠ (absent: False)
 
 
 class Ticks:
@@ -111,6 +113,7 @@ class Ticks:
         ticked: Sequence[bool] | None = None,
         *,
         blank: bool = False,
+        overruled: Sequence[bool] | None = None,
     ) -> None:
         if not points or len(points) != len(verdicts):
             raise ValueError("a checklist needs one verdict per key point, and at least one")
@@ -120,6 +123,10 @@ class Ticks:
         self.ticked = list(ticked) if ticked is not None else list(self.start)
         if len(self.ticked) != len(self.points):
             raise ValueError("one tick per key point")
+        # the learner has toggled a contradicted point: the grader's ≠ no longer shows
+        self.overruled = list(overruled) if overruled is not None else [False] * len(points)
+        if len(self.overruled) != len(self.points):
+            raise ValueError("one overruled flag per key point")
         self.blank = blank
 
     @classmethod
@@ -130,6 +137,7 @@ class Ticks:
             [r["grader"] for r in rows],
             [r["ticked"] for r in rows],
             blank=blank,
+            overruled=[r.get("overruled", False) for r in rows],
         )
 
     def __len__(self) -> int:
@@ -140,7 +148,16 @@ class Ticks:
         if not 1 <= n <= len(self.points):
             return False
         self.ticked[n - 1] = not self.ticked[n - 1]
+        if self.verdicts[n - 1] == "contradicted":
+            self.overruled[n - 1] = True
         return True
+
+    def _contradicted(self) -> list[bool]:
+        """Where the grader's ≠ still stands (a contradicted point the learner never toggled)."""
+        return [
+            v == "contradicted" and not o
+            for v, o in zip(self.verdicts, self.overruled, strict=True)
+        ]
 
     @property
     def changed(self) -> bool:
@@ -151,18 +168,20 @@ class Ticks:
         """What point ``i`` (0-based) shows now: ✓ covered, ≠ contradicted, ✗ missed."""
         if self.ticked[i]:
             return "covered"
-        return "contradicted" if self.verdicts[i] == "contradicted" else "missed"
+        return "contradicted" if self._contradicted()[i] else "missed"
 
     def quality(self) -> int:
         """The quality the ticks imply (the module's table)."""
-        contradicted = [v == "contradicted" for v in self.verdicts]
-        return quality_from_ticks(self.ticked, contradicted, blank=self.blank)
+        return quality_from_ticks(self.ticked, self._contradicted(), blank=self.blank)
 
     def stored(self) -> list[StoredTick]:
-        return [
-            StoredTick(point=p, grader=v, ticked=t)
-            for p, v, t in zip(self.points, self.verdicts, self.ticked, strict=True)
-        ]
+        rows = []
+        for p, v, t, o in zip(self.points, self.verdicts, self.ticked, self.overruled, strict=True):
+            row = StoredTick(point=p, grader=v, ticked=t)
+            if o:
+                row["overruled"] = True
+            rows.append(row)
+        return rows
 
 
 def check_stored(value: object) -> list[StoredTick]:
@@ -181,5 +200,11 @@ def check_stored(value: object) -> list[StoredTick]:
             raise ValueError(f"checklist[{i}].grader must be one of {', '.join(VERDICTS)}")
         if not isinstance(ticked, bool):
             raise ValueError(f"checklist[{i}].ticked must be true or false")
-        rows.append(StoredTick(point=point, grader=grader, ticked=ticked))
+        overruled = row.get("overruled", False)
+        if not isinstance(overruled, bool):
+            raise ValueError(f"checklist[{i}].overruled must be true or false")
+        stored = StoredTick(point=point, grader=grader, ticked=ticked)
+        if overruled:
+            stored["overruled"] = True
+        rows.append(stored)
     return rows

@@ -46,7 +46,7 @@ def checklist_text(
         mark, style = MARKS[shown]
         number = f"{i + 1}" if i < TOGGLE_KEYS else "·"
         body = Text(plain(point))
-        if ticks.ticked[i] != ticks.start[i]:
+        if ticks.ticked[i] != ticks.start[i] or ticks.overruled[i]:
             grader_mark = MARKS[ticks.verdicts[i]][0]
             body.append(f"  (you; grader {grader_mark})", style="dim italic")
         # Wrapped here, not by the widget, so a long point continues under its own text
