@@ -265,9 +265,14 @@ def ease_text(permille: int) -> str:
     return f"{permille / 1000:.2f}"
 
 
-def _edit_lines(info: CardInfo, override: Override) -> list[str]:
+def _edited_line(override: Override) -> str:
     changed = ", ".join(LABELS[f] for f in override.fields)
-    lines = [f"**Edited** {override.updated_at[:16]} — {changed} (`e` edits or reverts)", ""]
+    return f"**Edited** {override.updated_at[:16]} — {changed} (`e` edits or reverts)"
+
+
+def _imported_lines(override: Override) -> list[str]:
+    """What the edit replaced (after the card's own text: a short pane shows that first)."""
+    lines = []
     for name in override.fields:
         before = override.original[name]
         if name == "key_points":
@@ -279,20 +284,23 @@ def _edit_lines(info: CardInfo, override: Override) -> list[str]:
 
 
 def detail_heading(row: BrowseRow, loading: bool = False) -> str:
-    """The detail's first lines (the whole pane, with "loading…", while the rest is read)."""
-    line = f"**{row.key}** · deck `{row.deck}` · chapter `{row.chapter}`\n"
-    return line + "\n*loading…*" if loading else line
+    """The detail's first line (the whole pane, with "loading…", while the rest is read)."""
+    line = f"**{row.key}** · deck `{row.deck}` · chapter `{row.chapter}`"
+    return line + "\n\n*loading…*" if loading else line
 
 
 def detail_markdown(detail: CardDetail, today: date) -> str:
     row, info, sched = detail.row, detail.info, detail.row.schedule
+    # the key, then the type or the edit each under it (hard line breaks: no blank lines, so
+    # a short pane, 80x24, reaches the prompt)
     lines = [detail_heading(row)]
-    if detail.override is not None:
-        lines += _edit_lines(info, detail.override)
     if info.kind != "essay":
         label = {"cloze": "cloze", "choice": "multiple choice", "truefalse": "true/false"}
         parent = f" · drills `{info.parent_key}`" if info.parent_key else ""
-        lines += [f"**Type** {label.get(info.kind, info.kind)}{parent}", ""]
+        lines[0] += f"\\\n**Type** {label.get(info.kind, info.kind)}{parent}"
+    if detail.override is not None:
+        lines[0] += "\\\n" + _edited_line(detail.override)
+    lines.append("")
     # the label's line break a hard one: the prompt starts on the next line, no blank between
     lines += ["**Prompt**\\", readable_math(info.prompt) or "*none*", ""]
     if info.kind == "choice" and info.drill:
@@ -311,6 +319,8 @@ def detail_markdown(detail: CardDetail, today: date) -> str:
         lines += ["**Key points**", ""]
         lines += [f"- {readable_math(p)}" for p in info.key_points]
         lines.append("")
+    if detail.override is not None:
+        lines += _imported_lines(detail.override)
     if info.notes:
         flag = info.note_flag
         lines += ["**My notes**", ""]
@@ -357,6 +367,22 @@ def detail_markdown(detail: CardDetail, today: date) -> str:
 
 
 # ---------------------------------------------------------------- the screen
+
+
+class SearchBox(Input):
+    """The search box, its own keys (backspace, delete, the arrows, home, end…) acted on as
+    they arrive. Textual runs a widget's bindings only once the key has bubbled up to the app,
+    a queue hop per parent, while the letters typed behind it are already typed in the box:
+    fast typing (backspace then a letter in one read) lost the edit ("softmaz", backspace,
+    "x" left "softmaz")."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                event.stop()
+                event.prevent_default()
+                return
+        await super()._on_key(event)
 
 
 class BrowseTable(LiteralTable):
@@ -441,7 +467,7 @@ class BrowseScreen(LabdeckScreen):
         scopes = scope_options(ahead.decks) if ahead is not None else [("all decks", "")]
         yield Header(show_clock=False)
         with Horizontal(id="browse-filters"):
-            yield Input(
+            yield SearchBox(
                 self.initial_query,
                 placeholder="/ search: words deck: chapter: tag: is: type: -not or",
                 id="browse-search",
