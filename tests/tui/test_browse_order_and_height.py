@@ -303,3 +303,22 @@ async def test_fast_edits_in_the_search_box_keep_their_order(make_app):
             r.id
             for r in find_rows(screen.services.store, Search(parse(box.value)), screen.today).rows
         ]
+
+
+async def test_every_cell_fits_its_column_at_80_columns_the_edited_mark_too(make_app):
+    """tmux: an edited card's type read "essay", its "*" cut by the 5-cell column (only
+    essays are edited, so the mark was never seen)."""
+    async with make_app().run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot)
+        row = screen.shown[0]
+        info = screen.services.scheduler().card(row.id)
+        screen.services.scheduler().edit(row.id, info.prompt + " (mine)", info.answer, [])
+        screen.apply_filters(row.id)
+        await settle(pilot)
+        table = screen.query_one("#browse-table", DataTable)
+        edited = next(r for r in screen.shown if r.id == row.id)
+        assert edited.edited and _cell(screen, "type", edited) == "essay*"
+        for key, _, _ in COLUMNS:
+            width = table.columns[ColumnKey(key)].width
+            for shown in screen.shown[:50]:
+                assert cell_len(_cell(screen, key, shown)) <= width, (key, shown.key)

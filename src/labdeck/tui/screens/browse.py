@@ -64,7 +64,7 @@ STATE_ORDER = [value for _, value in STATES]
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("mark", "", 1),
     ("ch", "ch", 4),
-    ("type", "type", 5),
+    ("type", "type", 6),  # "essay*": an edited card (only essays are edited)
     ("prompt", "prompt", 0),
     ("state", "state", 10),
     ("due", "due", 10),
