@@ -109,7 +109,8 @@ async def test_a_late_detail_never_replaces_the_highlighted_card(make_app):
         await settle(pilot)
         assert _detail_key(screen) == first.key
         # the second card's worker, finishing late, hands its result to the screen
-        screen._show_detail(*browse.read_detail(screen.services, second, screen.today))
+        late = browse.Pane(screen._fill_generation, second.id)  # what it was asked for
+        screen._show_detail(*browse.read_detail(screen.services, second, screen.today), late)
         await settle(pilot)
         assert _detail_key(screen) == first.key
         assert first.key in screen.query_one("#browse-card").source

@@ -319,16 +319,25 @@ _STATE_RANK = (
     "WHEN cs.due IS NULL THEN 1 WHEN cs.buried_until > :today THEN 3 "
     "WHEN cs.due <= :today THEN 0 ELSE 2 END"
 )
+# a card kind as Browse's type column names it (the column sorts by this label, not the kind)
+KIND_LABELS = {"essay": "essay", "cloze": "cloze", "choice": "mc", "truefalse": "tf"}
+_KIND_LABEL = (
+    "CASE coalesce(c.kind, 'essay') "
+    + " ".join(f"WHEN '{kind}' THEN '{label}'" for kind, label in KIND_LABELS.items())
+    + " ELSE c.kind END"
+)
+# a card never answered shows "—" for due, EF and interval: those sort after the rest
+_UNANSWERED = "cs.due IS NULL"
 SORTS: dict[str, tuple[str, ...]] = {
     "": _DEFAULT_ORDER,
     "deck": ("d.key",),
     "ch": ("d.position", "d.key", "ch.position"),
-    "type": ("c.kind",),
+    "type": (_KIND_LABEL, "o.card_id IS NOT NULL"),  # "essay" before "essay*" (edited)
     "prompt": ("c.prompt COLLATE NOCASE",),
     "state": (_STATE_RANK,),
-    "due": ("cs.due IS NULL", "cs.due"),
-    "ef": ("coalesce(cs.ease, 2500)",),
-    "ivl": ("coalesce(cs.interval, 0)",),
+    "due": (_UNANSWERED, "cs.due"),
+    "ef": (_UNANSWERED, "coalesce(cs.ease, 2500)"),
+    "ivl": (_UNANSWERED, "coalesce(cs.interval, 0)"),
     "lapses": ("coalesce(cs.lapses, 0)",),
 }
 

@@ -16,6 +16,7 @@ from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -28,6 +29,7 @@ from labdeck.store.browse_query import Field, Node, QueryError, both, parse
 from labdeck.store.db import file_identity, settled_identity
 from labdeck.store.overrides import LABELS, Override
 from labdeck.store.queries import (
+    KIND_LABELS,
     BrowsePage,
     BrowseRow,
     CardInfo,
@@ -62,7 +64,7 @@ STATE_ORDER = [value for _, value in STATES]
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("mark", "", 1),
     ("ch", "ch", 4),
-    ("type", "type", 5),
+    ("type", "type", 6),  # "essay*": an edited card (only essays are edited)
     ("prompt", "prompt", 0),
     ("state", "state", 10),
     ("due", "due", 10),
@@ -81,8 +83,8 @@ FIRST_ROWS = 24
 READ_AHEAD_PROMPTS = 120  # prompts made one-line text by the read-ahead (a tall screenful)
 MORE_ROWS = 200
 FILL_GAP_S = 0.03
-FIXED = sum(w + 2 for _, _, w in COLUMNS) + 2 + 2  # cell padding, the prompt's, a scrollbar
-TYPE_LABEL = {"essay": "essay", "cloze": "cloze", "choice": "mc", "truefalse": "tf"}
+ARROW = 2  # " ▲": a sorted column is widened by it where its header would not fit it
+TYPE_LABEL = KIND_LABELS  # the type column's words (SQL sorts the column by them)
 STATE_STYLE = {
     "due": "green",
     "new": "blue",
@@ -107,6 +109,14 @@ class Search:
     node: Node
     sort: str = ""
     descending: bool = False
+
+
+@dataclass(frozen=True)
+class Pane:
+    """What a detail read is for: a row of one fill of the table (``_fill_generation``)."""
+
+    fill: int
+    card_id: int
 
 
 @dataclass
@@ -226,6 +236,19 @@ def read_ahead(services: Services) -> None:
 # ---------------------------------------------------------------- display helpers
 
 
+def column_widths(screen_width: int, sort: str) -> dict[str, int]:
+    """Each column's width on a screen ``screen_width`` wide sorted by ``sort``: the sorted
+    column widened where its header and arrow would not fit (``type ▲``, ``ivl ▲``), the
+    prompt the rest (at least 16)."""
+    widths = {}
+    for key, label, width in COLUMNS:
+        widths[key] = max(width, cell_len(label) + ARROW) if key == sort and width else width
+    # each cell's padding (the prompt's too), a scrollbar, two to spare
+    fixed = sum(w + 2 for w in widths.values()) + 2 + 2
+    widths["prompt"] = max(16, screen_width - fixed)
+    return widths
+
+
 def scope_options(decks: list[DeckInfo]) -> list[tuple[str | Text, str]]:
     """The scope menu: all decks, then each deck and its chapters."""
     options: list[tuple[str | Text, str]] = [("all decks", "")]
@@ -242,9 +265,14 @@ def ease_text(permille: int) -> str:
     return f"{permille / 1000:.2f}"
 
 
-def _edit_lines(info: CardInfo, override: Override) -> list[str]:
+def _edited_line(override: Override) -> str:
     changed = ", ".join(LABELS[f] for f in override.fields)
-    lines = [f"**Edited** {override.updated_at[:16]} — {changed} (`e` edits or reverts)", ""]
+    return f"**Edited** {override.updated_at[:16]} — {changed} (`e` edits or reverts)"
+
+
+def _imported_lines(override: Override) -> list[str]:
+    """What the edit replaced (after the card's own text: a short pane shows that first)."""
+    lines = []
     for name in override.fields:
         before = override.original[name]
         if name == "key_points":
@@ -255,16 +283,26 @@ def _edit_lines(info: CardInfo, override: Override) -> list[str]:
     return lines
 
 
+def detail_heading(row: BrowseRow, loading: bool = False) -> str:
+    """The detail's first line (the whole pane, with "loading…", while the rest is read)."""
+    line = f"**{row.key}** · deck `{row.deck}` · chapter `{row.chapter}`"
+    return line + "\n\n*loading…*" if loading else line
+
+
 def detail_markdown(detail: CardDetail, today: date) -> str:
     row, info, sched = detail.row, detail.info, detail.row.schedule
-    lines = [f"### {row.key}", "", f"Deck `{row.deck}` · chapter `{row.chapter}`", ""]
-    if detail.override is not None:
-        lines += _edit_lines(info, detail.override)
+    # the key, then the type or the edit each under it (hard line breaks: no blank lines, so
+    # a short pane, 80x24, reaches the prompt)
+    lines = [detail_heading(row)]
     if info.kind != "essay":
         label = {"cloze": "cloze", "choice": "multiple choice", "truefalse": "true/false"}
         parent = f" · drills `{info.parent_key}`" if info.parent_key else ""
-        lines += [f"**Type** {label.get(info.kind, info.kind)}{parent}", ""]
-    lines += ["**Prompt**", "", readable_math(info.prompt), ""]
+        lines[0] += f"\\\n**Type** {label.get(info.kind, info.kind)}{parent}"
+    if detail.override is not None:
+        lines[0] += "\\\n" + _edited_line(detail.override)
+    lines.append("")
+    # the label's line break a hard one: the prompt starts on the next line, no blank between
+    lines += ["**Prompt**\\", readable_math(info.prompt) or "*none*", ""]
     if info.kind == "choice" and info.drill:
         correct = set(info.drill.get("correct", []))
         lines += [
@@ -281,6 +319,8 @@ def detail_markdown(detail: CardDetail, today: date) -> str:
         lines += ["**Key points**", ""]
         lines += [f"- {readable_math(p)}" for p in info.key_points]
         lines.append("")
+    if detail.override is not None:
+        lines += _imported_lines(detail.override)
     if info.notes:
         flag = info.note_flag
         lines += ["**My notes**", ""]
@@ -329,6 +369,31 @@ def detail_markdown(detail: CardDetail, today: date) -> str:
 # ---------------------------------------------------------------- the screen
 
 
+class SearchBox(Input):
+    """The search box, its own keys (backspace, delete, the arrows, home, end…) acted on as
+    they arrive. Textual runs a widget's bindings only once the key has bubbled up to the app,
+    a queue hop per parent, while the letters typed behind it are already typed in the box:
+    fast typing (backspace then a letter in one read) lost the edit ("softmaz", backspace,
+    "x" left "softmaz")."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                event.stop()
+                event.prevent_default()
+                return
+        await super()._on_key(event)
+
+
+class BrowseTable(LiteralTable):
+    """The cards' table. Enter opens the detail pane: DataTable's own enter (select the row)
+    took the key before the screen's binding saw it, so enter did nothing. Bound here, not as
+    a priority binding on the screen, so it keeps its place among the keys typed around it (a
+    priority enter ran before the arrows queued ahead of it, which then scrolled the pane)."""
+
+    BINDINGS = [Binding("enter", "screen.detail", "Detail", show=False)]
+
+
 class BrowseScreen(LabdeckScreen):
     BINDINGS = [
         # priority: handled as the key arrives, before the keys typed after it are handed to
@@ -366,7 +431,7 @@ class BrowseScreen(LabdeckScreen):
         ),
         Binding("f", "cycle_state", "Filter", show=False, tooltip="Filter by state"),
         Binding("d", "demo", "Demo", show=False),
-        Binding("enter", "detail", "Detail", show=False),
+        Binding("enter", "detail", "Detail", show=False),  # (the table's: ``BrowseTable``)
         Binding("escape", "back", "Back", tooltip="Clear marks / back"),
         Binding("q", "app.pop_screen", "Back", show=False),
     ]
@@ -384,12 +449,15 @@ class BrowseScreen(LabdeckScreen):
         self.search: Search | None = None  # what is on screen (or on its way)
         self.error: str | None = None
         self._prompt_width = 0
+        # the sort the header (and the rows in the table) show: (column, descending)
+        self._header: tuple[str, bool] = ("", False)
         # Filtering and the detail pane run in thread workers that cannot be stopped: each
         # result says what it was computed for, and a result for an older search (or a row no
         # longer highlighted) is dropped when it lands late.
         self._filter_generation = 0
         self._fill_generation = 0  # a fill still adding rows stops when a newer one starts
         self._fill_next: tuple[int, int] | None = None  # (generation, first row) to add next
+        self._pane: Pane | None = None  # what the detail pane shows or waits for
         self._resumed = False
         self.ahead: ReadAhead | None = None  # Home's read-ahead, from compose to on_mount
 
@@ -399,7 +467,7 @@ class BrowseScreen(LabdeckScreen):
         scopes = scope_options(ahead.decks) if ahead is not None else [("all decks", "")]
         yield Header(show_clock=False)
         with Horizontal(id="browse-filters"):
-            yield Input(
+            yield SearchBox(
                 self.initial_query,
                 placeholder="/ search: words deck: chapter: tag: is: type: -not or",
                 id="browse-search",
@@ -407,7 +475,7 @@ class BrowseScreen(LabdeckScreen):
             yield Select(scopes, value="", allow_blank=False, id="browse-scope")
             yield Select(STATES, value="all", allow_blank=False, id="browse-state")
         yield Static(id="browse-count")
-        yield LiteralTable(id="browse-table", cursor_type="row", zebra_stripes=True)
+        yield BrowseTable(id="browse-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="browse-detail"):
             yield CardText(id="browse-card")
         yield SteadyFooter()  # Footer recomposed (and restyled) its keys on each focus change
@@ -439,17 +507,21 @@ class BrowseScreen(LabdeckScreen):
             return
         self.load(self._search_now())
 
-    def _columns(self) -> None:
+    def _columns(self, sort: tuple[str, bool] | None = None) -> None:
+        """The table's columns (the table emptied), the header arrow on ``sort``'s column
+        (default: the sort the header shows now)."""
+        self._header = column, descending = sort if sort is not None else self._header
         table = self.query_one("#browse-table", DataTable)
         table.clear(columns=True)
-        self._prompt_width = max(16, (self.size.width or 120) - FIXED)
-        for key, label, width in COLUMNS:
-            if key == self.sort:
-                label = f"{label} {'▼' if self.descending else '▲'}"
-            table.add_column(label, width=width or self._prompt_width, key=key)
+        widths = column_widths(self.size.width or 120, column)
+        self._prompt_width = widths["prompt"]
+        for key, label, _ in COLUMNS:
+            if key == column:
+                label = f"{label} {'▼' if descending else '▲'}"
+            table.add_column(label, width=widths[key], key=key)
 
     def on_resize(self) -> None:
-        width = max(16, self.size.width - FIXED)
+        width = column_widths(self.size.width, self._header[0])["prompt"]
         if self.shown and width != self._prompt_width:
             cursor = self.query_one("#browse-table", DataTable).cursor_row
             self._columns()
@@ -555,6 +627,11 @@ class BrowseScreen(LabdeckScreen):
             return
         if generation != self._filter_generation:  # a newer search or filter is on its way
             return
+        # the page answers ``self.search`` (the generation says so): its sort goes in the
+        # header now, with its rows (the old rows and arrow stay until then)
+        sort = (self.search.sort, self.search.descending) if self.search else self._header
+        if sort != self._header:
+            self._columns(sort)
         self.page, self.shown = page, page.rows
         keep = None
         if select_id is not None:
@@ -562,7 +639,7 @@ class BrowseScreen(LabdeckScreen):
         self._fill(keep=keep if keep is not None else 0, detail=detail)
         self._show_count()
         if not self.shown:
-            self.detail = None
+            self.detail, self._pane = None, None
             self.query_one("#browse-card", CardText).show_markdown("*No card matches.*")
 
     def _show_count(self) -> None:
@@ -607,10 +684,7 @@ class BrowseScreen(LabdeckScreen):
         self._add_rows(0, first)
         if cursor is not None:
             table.move_cursor(row=cursor, animate=False)
-            if detail is not None and detail[0].row is self.shown[cursor]:
-                self._show_detail(*detail)
-            else:
-                self.show_detail(self.shown[cursor])
+            self._follow_cursor(detail)
         self._fill_next = (self._fill_generation, first) if first < len(self.shown) else None
 
     def _add_rows(self, start: int, end: int) -> None:
@@ -642,32 +716,53 @@ class BrowseScreen(LabdeckScreen):
 
     # ------------------------------------------------------------ detail
 
+    # The pane follows the highlighted row of the table on screen, by construction: each
+    # read is stamped with the fill of the table it was asked for and its row (``Pane``), and
+    # is shown only while that is still the pane's stamp (the same table, the same row
+    # highlighted). The highlight event is only a cue: the row comes from the table as it is
+    # now (an event posted by an older table names a row of that table).
+
     @on(DataTable.RowHighlighted, "#browse-table")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key is None or event.row_key.value is None:
+    def _highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._follow_cursor()
+
+    def _follow_cursor(self, ready: tuple[CardDetail, RenderedText] | None = None) -> None:
+        """Point the pane at the highlighted row: ``ready`` when it is that row's detail, else
+        read in a worker; meanwhile the pane names the new card (never shows another's)."""
+        row = self._current()
+        if row is None:
             return
-        card_id = int(event.row_key.value)
-        row = next((r for r in self.shown if r.id == card_id), None)
-        if row is not None and (self.detail is None or self.detail.row is not row):
-            self.show_detail(row)
+        stamp = Pane(self._fill_generation, row.id)
+        if stamp == self._pane:
+            return  # shown, or on its way
+        self._pane = stamp
+        if ready is not None and ready[0].row is row:
+            self._show_detail(*ready, stamp)
+            return
+        if self.detail is None or self.detail.row.id != row.id:
+            # another card: its heading now, the rest when read (the same card, re-read after
+            # a change, stays as it is until then)
+            self.detail = None
+            self.query_one("#browse-card", CardText).show_markdown(detail_heading(row, True))
+            self.query_one("#browse-detail").scroll_home(animate=False)
+        self.show_detail(row, stamp)
 
     @work(thread=True, exclusive=True, group="browse-detail")
-    def show_detail(self, row: BrowseRow) -> None:
+    def show_detail(self, row: BrowseRow, stamp: Pane) -> None:
         try:
             # rendered here too, off the UI thread: the pane only puts the blocks in place
             detail, shown = read_detail(self.services, row, self.today or date.today())
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"Could not load {row.key}: {exc}",
-                                      severity="error")  # fmt: skip
+                                      severity="error", markup=False)  # fmt: skip
             return
-        self.app.call_from_thread(self._show_detail, detail, shown)
+        self.app.call_from_thread(self._show_detail, detail, shown, stamp)
 
-    def _show_detail(self, detail: CardDetail, shown: RenderedText) -> None:
+    def _show_detail(self, detail: CardDetail, shown: RenderedText, stamp: Pane) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
-        current = self._current()
-        if current is None or current.id != detail.row.id:  # another row is highlighted now
-            return
+        if stamp != self._pane or detail.row.id != stamp.card_id:
+            return  # asked for another table or another row than the one highlighted now
         self.detail = detail
         self.query_one("#browse-card", CardText).show(shown)
         self.query_one("#browse-detail").scroll_home(animate=False)
@@ -701,9 +796,10 @@ class BrowseScreen(LabdeckScreen):
             self._sort_by(key, not self.descending if key == self.sort else False)
 
     def _sort_by(self, column: str, descending: bool) -> None:
+        """Search again in the new order, the highlighted card kept highlighted; the table
+        keeps its rows (and its header its arrow) until the sorted page is there."""
         self.sort, self.descending = column, descending
         current = self._current()
-        self._columns()
         self.apply_filters(current.id if current else None)
 
     def action_sort_next(self) -> None:

@@ -83,7 +83,7 @@ class HomeScreen(LabdeckScreen):
     # been handed to the tree: `b` `/` `suspend` reached Browse's table (its `s` suspended a
     # card), `b` `q` was lost. (Home has no text box: no letter is the tree's.)
     BINDINGS = [
-        Binding("enter", "study", "Study", priority=True),
+        Binding("enter", "study", "Study", priority=True, show=False),  # (as the tree's own was)
         Binding("e", "app.exam", "Exam", priority=True),
         Binding("d", "app.demos", "Demos", priority=True),
         Binding("b", "app.browse", "Browse", priority=True),
