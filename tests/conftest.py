@@ -16,6 +16,16 @@ import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+import textual._wait  # noqa: E402
+
+# Pilot waits for the app to go idle after every pause() and twice after every key it presses:
+# textual._wait.wait_for_idle sleeps in slices of SLEEP_GRANULARITY (20 ms) until a slice passes
+# with under SLEEP_IDLE of CPU. An idle app still costs a whole 20 ms slice per wait, and a test
+# typing a sentence waits ~100 times: over half the wall time of the keystroke tests was spent
+# asleep with the work already done. 5 ms slices keep the same rule (the slice must pass with
+# under 1/20 of it on the CPU; a busy app or grader thread is waited for as before, up to 1 s).
+textual._wait.SLEEP_GRANULARITY = 0.005
+textual._wait.SLEEP_IDLE = textual._wait.SLEEP_GRANULARITY / 20
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from textual.widgets import Tree
-from tuihelpers import NOW, wait_for
+from tuihelpers import NOW, settle, wait_for
 
 from labdeck.clock import study_day
 from labdeck.config import Settings
@@ -34,7 +34,7 @@ async def _session(home_path, settings: Settings | None = None):
         assert isinstance(home, HomeScreen)
         first = _labels(home)
         await wait_for(pilot, lambda: "store" in home.counts_sources, timeout=60)
-        await pilot.pause()
+        await settle(pilot)  # Home's other workers done too: the session ends with a free store
         sources, from_store = list(home.counts_sources), _labels(home)
     close_services(services)
     return sources, first, from_store
