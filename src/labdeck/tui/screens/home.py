@@ -76,6 +76,7 @@ class HomeScreen(LabdeckScreen):
     _today_text = Text()  # the day's summary as last shown (exam lines are added under it)
     _counts_shown = False
     _room: int | None = None  # the room the tree's labels were last cut to (``_label_room``)
+    _cursor_wanted: Scope | None = None  # the highlight to restore once its row is shown
 
     # Priority bindings: each key that opens a screen acts as the app takes it from the
     # terminal, before the next key of the same burst is looked at. As the tree's bindings
@@ -313,6 +314,8 @@ class HomeScreen(LabdeckScreen):
         tree = self.query_one("#decks", Tree)
         expanded = {n.data for n in tree.root.children if n.is_expanded}
         cursor = tree.cursor_node.data if tree.cursor_node else None
+        if self._cursor_wanted is not None:  # a chapter not in the decks-only view before
+            cursor, self._cursor_wanted = self._cursor_wanted, None
         tree.clear()
         self._view = view
         self._names = {Scope(): "study"}
@@ -330,9 +333,18 @@ class HomeScreen(LabdeckScreen):
         tree.root.data = Scope()
         tree.root.expand()
         if cursor is not None:
-            for node in [tree.root, *tree.root.children]:
+            decks = list(tree.root.children)
+            nodes = [tree.root, *decks, *(leaf for deck in decks for leaf in deck.children)]
+            for node in nodes:
                 if node.data == cursor:
+                    # The tree's lines (each node's line number) are built on demand: moved to
+                    # before that, the cursor went to line -1 and then to "All decks".
+                    tree._tree_lines  # noqa: B018 (builds them; Textual < 9)
                     tree.move_cursor(node)
+                    break
+            else:
+                if not any(row.chapter is not None for row in view.rows):
+                    self._cursor_wanted = cursor  # the decks first: its chapter comes next
         today_text = Text()
         today_text.append("Today\n", style="bold")
         today_text.append(f"answered {view.answered}")

@@ -1,0 +1,43 @@
+"""Home keeps the highlighted deck or chapter when it comes back on screen (QA: after Esc from
+Exam C's review the cursor was on "All decks", and Enter started a review of everything).
+Real app and store."""
+
+from __future__ import annotations
+
+from textual.widgets import Tree
+from tuihelpers import settle, wait_for
+
+from labdeck.tui.screens.home import HomeScreen, Scope
+from labdeck.tui.screens.review import ReviewScreen
+
+
+async def _round_trip(pilot, home: HomeScreen) -> None:
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ReviewScreen))
+    review = pilot.app.screen
+    await wait_for(pilot, lambda: review.phase == "answering")
+    await pilot.press("escape", "escape")  # leave the box, then back home
+    await wait_for(pilot, lambda: pilot.app.screen is home)
+    await settle(pilot)
+
+
+async def test_the_highlighted_deck_and_chapter_are_kept_across_a_review(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        await wait_for(pilot, lambda: "store" in home.counts_sources)
+        await settle(pilot)
+        tree = home.query_one("#decks", Tree)
+        await pilot.press("down", "down")  # All decks → Exam B → Exam C
+        assert home.selected_scope() == Scope("exam-c")
+        await _round_trip(pilot, home)
+        assert home.selected_scope() == Scope("exam-c")
+
+        await pilot.press("space")  # open Exam C, down to its first chapter
+        await pilot.press("down")
+        chapter = home.selected_scope()
+        assert chapter.deck == "exam-c" and chapter.chapter is not None
+        await _round_trip(pilot, home)
+        assert home.selected_scope() == chapter
+        assert tree.cursor_node is not None and tree.cursor_node.data == chapter
