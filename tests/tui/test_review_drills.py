@@ -111,6 +111,33 @@ async def test_a_wrong_cloze_reply_offers_quality_one(make_services, make_app) -
         assert review_log(services.store)["quality"] == 3
 
 
+async def test_a_second_enter_in_the_same_burst_accepts_the_checked_drill(
+    make_services, make_app
+) -> None:
+    """QA (tmux): "softmax" Enter Enter in one burst left the card on its verdict: the second
+    enter reached the box before the check had made it read-only, asked for the check again
+    and was lost. Now it accepts, as ctrl+s Enter does for an essay."""
+    from test_review_keystrokes import burst
+
+    services = make_services()
+    app = make_app(services)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await open_review(pilot)
+        done = 0
+        while not (screen.card and screen.card.card_type == "cloze") and done < 20:
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.phase == "rating")
+            await pilot.press("4")
+            done += 1
+            await next_card(pilot, screen, done)
+        card = screen.card
+        assert card is not None and card.card_type == "cloze"
+        burst(pilot, *"zzzz", "enter", "enter")
+        await next_card(pilot, screen, done + 1)
+        row = review_log(services.store)
+        assert row["quality"] == 1 and row["answer"] == "zzzz"  # the verdict's offer, accepted
+
+
 def _hint_kind(card) -> str:
     return card.card_type if card.is_drill else "essay"
 

@@ -842,6 +842,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         text = self.query_one("#answer", AnswerBox).text
         self.answer_ms = int((time.monotonic() - self.shown_at) * 1000)
         if self.card.is_drill:
+            self.queued, self._early_keys, self._submit_arrived = self._early_keys, [], False
             self._check_drill(text)
             return
         if not text.strip():
@@ -965,6 +966,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self._render_intervals(result.quality if result is not None else None)
         self.set_focus(self.query_one("#review-body"), scroll_visible=False)
         self._draw()
+        self._replay_queued()
 
     def _grading_failed(self, message: str) -> None:
         if not self.is_attached:  # the learner left while a worker ran
@@ -1010,6 +1012,10 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             self.call_after_refresh(
                 self.run_worker, self._prewarm_demo, thread=True, group="review-demo"
             )
+        self._replay_queued()
+
+    def _replay_queued(self) -> None:
+        """The rating keys pressed while the answer was being graded or checked, in order."""
         queued, self.queued = self.queued, []
         for action, value in queued:
             if self.phase != "rating":
@@ -1104,11 +1110,18 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         see it. ctrl+s on a typed essay answer starts grading only once the keys typed before
         it are in the box, and the keys typed after it in the same burst (``=`` ``4``, enter)
         would reach the box first and be typed into the answer: they are taken here and act
-        once the grade is shown, as keys pressed while grading do. True: taken."""
-        if self.phase != "answering" or self.card is None or self.card.is_drill:
+        once the grade is shown, as keys pressed while grading do. The same for the enter (or
+        ctrl+s) that checks a drill's reply: a second enter in its burst accepts (it reached
+        the box and asked for the check again, and was lost). True: taken."""
+        if self.phase != "answering" or self.card is None:
             self._submit_arrived = False
             return False
-        if event.key == "ctrl+s":
+        checks = event.key == "ctrl+s" or (event.key == "enter" and self._typing())
+        if self.card.is_drill:  # a drill's reply is checked by enter in its box, or ctrl+s
+            if checks and not self._submit_arrived:
+                self._submit_arrived = True
+                return False
+        elif event.key == "ctrl+s":
             self._submit_arrived = self.card.answer is not None
             return False
         if not self._submit_arrived:
