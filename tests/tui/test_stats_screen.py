@@ -86,3 +86,22 @@ async def test_every_chart_keeps_its_title_and_counts_tick_whole_at_80x24(make_a
             if chart.id in ("chart-reviews", "chart-forecast", "chart-ease"):
                 ticks = re.findall(r"^\s*([\d.]+)┤", drawn, re.M)
                 assert ticks and all("." not in t for t in ticks), (chart.id, ticks)
+
+
+async def test_an_empty_charts_title_and_note_both_show_at_100x32(make_app):
+    """QA at 100x32: the interval-band chart showed no title at all (cut to the widget's width,
+    it was still wider than the plot area, and plotext dropped it), and the retention chart's
+    title was cut before its "no scheduled reviews yet". Now the title is cut, the note kept."""
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await _open_stats(app, pilot)
+        for chart in app.screen.query(Chart):
+            drawn = chart.render().plain
+            first_line = next(line for line in drawn.splitlines() if line.strip())
+            head = chart.chart_title.split()[0]
+            assert head in first_line, (chart.id, first_line)
+            note = first_line.split(" — ", 1)[-1].strip()  # "no answers yet", "nothing sch…"
+            assert " — " in first_line and note.startswith("no") and not note.endswith("…"), (
+                chart.id,
+                first_line,
+            )

@@ -50,15 +50,23 @@ class Chart(PlotextPlot):
     def _redraw(self) -> None:
         self.refresh()
 
-    def _title(self, plt: Plot, title: str) -> None:
-        """plotext drops a title wider than the plot: cut it to fit instead, marked with …"""
+    # the y axis' labels and tick ("100┤ "): plotext drops a title wider than the plot area
+    AXIS_CELLS = 5
+
+    def _title(self, plt: Plot, title: str, note: str | None = None) -> None:
+        """The title, cut with … to fit over the plot area (plotext drops a wider one);
+        ``note`` (an empty chart's "no answers yet") is kept whole after it where it fits."""
         title = plain(title)
-        room = self.size.width - 2
-        if room > 1 and cell_len(title) > room:
-            while title and cell_len(title) > room - 1:
+        room = self.size.width - 2 - self.AXIS_CELLS
+        tail = f" — {plain(note)}" if note else ""
+        if room > 1 and cell_len(tail) >= room - 8:  # too narrow for both: the note alone
+            title, tail = plain(note or title), ""
+        if room > 1 and cell_len(title) + cell_len(tail) > room:
+            keep = room - cell_len(tail) - 1
+            while title and cell_len(title) > keep:
                 title = title[:-1]
             title = title.rstrip() + "…"
-        plt.title(title)
+        plt.title(title + tail)
 
     @staticmethod
     def _empty_axis(plt: Plot, ylim: tuple[float, float] | None) -> None:
@@ -100,7 +108,7 @@ class Chart(PlotextPlot):
 
         def draw(plt: Plot) -> None:
             if not values or not any(values):
-                self._title(plt, f"{self.chart_title} — {empty}")
+                self._title(plt, self.chart_title, empty)
                 self._empty_axis(plt, ylim)
             elif ylim is not None:
                 plt.ylim(*ylim)
@@ -143,7 +151,7 @@ class Chart(PlotextPlot):
 
         def draw(plt: Plot) -> None:
             if not any(any(y) for _, _, y, _ in series):
-                self._title(plt, f"{self.chart_title} — {empty}")
+                self._title(plt, self.chart_title, empty)
                 self._empty_axis(plt, ylim)
             elif counts:
                 self._whole_yticks(plt, [v for _, _, y, _ in series for v in y])
