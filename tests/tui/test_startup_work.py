@@ -5,7 +5,8 @@ home: the work measured by ``benchmarks/bench_startup.py``).
   (``app.freeze_imports``): the first full collection, due a moment after the first frame,
   scanned all of them (36 ms of CPU at a load of 3) before a new day's counts could be read;
 * nothing is imported for a job the first frame does not have: ``tomllib`` without a settings
-  file to read, Rich's emoji table (a ``str`` label is read as Rich markup by ``Tree``).
+  file to read, Rich's emoji table (a ``str`` label is read as Rich markup by ``Tree``);
+  ``textfmt.CJK_RE`` is compiled on first use (~1-3 ms), not as ``textfmt`` is imported.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def hooked(self, screen, renderable):
         home=isinstance(self.screen, HomeScreen),
         frozen=gc.get_freeze_count(),
         imported=sorted(m for m in ("tomllib", "rich._emoji_codes") if m in sys.modules),
+        cjk_compiled="CJK_RE" in vars(sys.modules["labdeck.textfmt"]),
         label=str(self.screen.query_one("#decks").root.label),
     )
 
@@ -75,6 +77,7 @@ def test_the_first_frame_finds_the_imports_frozen_and_nothing_extra_imported(
     assert first["home"], first
     assert first["frozen"] > 10_000, first  # the modules' objects (~100k), not a handful
     assert first["imported"] == [], first
+    assert not first["cjk_compiled"], first
     assert "Opening your decks" in first["label"]  # a day's first start, no snapshot
 
 
