@@ -350,7 +350,8 @@ class ExamScreen(OneExamScreen):
 
         dialog = ConfirmScreen("Submit the exam for grading?", detail, "y / enter: submit")
         self.app.push_screen(dialog, done)
-        self._after_typing(dialog.refresh_detail)
+        # once the box has the burst's keys; on the dialog's own queue, so after its mount
+        self._after_typing(lambda: dialog.call_later(dialog.refresh_detail))
 
     def action_leave(self) -> None:
         self._after_typing(self._leave_now)
