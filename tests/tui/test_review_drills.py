@@ -86,18 +86,24 @@ async def test_each_drill_type_is_checked_exactly(make_services, make_app) -> No
     assert seen == {"cloze", "choice", "truefalse"}
 
 
+async def _to_a_cloze(pilot, screen) -> int:
+    """Rate the cards before the first cloze (revealed, 4); how many were rated."""
+    done = 0
+    while not (screen.card and screen.card.card_type == "cloze") and done < 20:
+        await pilot.press("space")
+        await wait_for(pilot, lambda: screen.phase == "rating")
+        await pilot.press("4")
+        done += 1
+        await next_card(pilot, screen, done)
+    return done
+
+
 async def test_a_wrong_cloze_reply_offers_quality_one(make_services, make_app) -> None:
     services = make_services()
     app = make_app(services)
     async with app.run_test(size=SMALL) as pilot:
         screen = await open_review(pilot)
-        done = 0
-        while not (screen.card and screen.card.card_type == "cloze") and done < 20:
-            await pilot.press("space")
-            await wait_for(pilot, lambda: screen.phase == "rating")
-            await pilot.press("4")
-            done += 1
-            await next_card(pilot, screen, done)
+        done = await _to_a_cloze(pilot, screen)
         card = screen.card
         assert card is not None and card.card_type == "cloze"
         screen.query_one("#answer", AnswerBox).insert("zzzz")
@@ -123,13 +129,7 @@ async def test_a_second_enter_in_the_same_burst_accepts_the_checked_drill(
     app = make_app(services)
     async with app.run_test(size=SMALL) as pilot:
         screen = await open_review(pilot)
-        done = 0
-        while not (screen.card and screen.card.card_type == "cloze") and done < 20:
-            await pilot.press("space")
-            await wait_for(pilot, lambda: screen.phase == "rating")
-            await pilot.press("4")
-            done += 1
-            await next_card(pilot, screen, done)
+        done = await _to_a_cloze(pilot, screen)
         card = screen.card
         assert card is not None and card.card_type == "cloze"
         burst(pilot, *"zzzz", "enter", "enter")
