@@ -73,8 +73,11 @@ async def test_grading_a_card_with_a_demo_readies_a_warm_child(make_app, service
             await pilot.press(*"attention weighs values")
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+            # made ready once the rating frame is drawn (a worker): `r` would now run in a
+            # child with torch imported. (Read at once, it could be a frame early under load.)
+            await wait_for(pilot, lambda: runner._warm is not None, timeout=30)
             warm = runner._warm
-            assert warm is not None  # `r` would now run in a child with torch imported
+            assert warm is not None
             await wait_for(pilot, lambda: warm.pid is not None, timeout=30)
     finally:
         runner.discard_warm()
