@@ -713,13 +713,14 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
 
     def _update_hint(self) -> None:
         """The key line above the footer: the keys that act now, and what they do."""
-        if self._composed and not self._typing():
+        typing = not self._composed or self._typing()
+        if not typing:
             answering = self._outside_box_hint()
         elif self.card is not None and self.card.is_drill:
             answering = DRILL_HINTS[self.card.card_type] + " · enter check · esc leave box"
         else:
             answering = "ctrl+s grade · space (empty box) reveal · esc leave box"
-        if self._composed and self._typing() and self.card is not None and self.card.prompt_zh:
+        if typing and self._composed and self.card is not None and self.card.prompt_zh:
             answering += " · f2 中/EN"
         hints = {
             "answering": answering,
@@ -1116,8 +1117,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         if self.phase != "answering" or self.card is None:
             self._submit_arrived = False
             return False
-        checks = event.key == "ctrl+s" or (event.key == "enter" and self._typing())
         if self.card.is_drill:  # a drill's reply is checked by enter in its box, or ctrl+s
+            checks = event.key == "ctrl+s" or (event.key == "enter" and self._typing())
             if checks and not self._submit_arrived:
                 self._submit_arrived = True
                 return False

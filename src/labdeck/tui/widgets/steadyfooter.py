@@ -154,12 +154,14 @@ class SteadyFooter(Footer):
         self._order = merge(self._order, [w.slot for w in wanted])
         now = {w.slot: w for w in wanted}
         keys = [self._key(self._known[slot], now.get(slot)) for slot in self._order]
-        self._fit_palette(keys, self.size.width or self.app.size.width)
+        self._fit_palette(keys)
         yield from keys
 
-    def _fit_palette(self, keys: Iterable[FooterKey], width: int) -> None:
+    def _fit_palette(self, keys: Iterable[FooterKey], width: int | None = None) -> None:
         """Below 100 columns the palette key is shown only where it fits beside the screen's
-        keys (Home at 80 columns has room; Review has not)."""
+        keys (Home at 80 columns has room; Review has not). ``width``: the footer's, or the
+        app's before the footer is laid out."""
+        width = width or self.size.width or self.app.size.width
         self.set_class(not crowded(keys, width), ROOMY)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -223,5 +225,5 @@ class SteadyFooter(Footer):
             if state is not None and key._disabled == state.enabled:  # enabled state flipped
                 key._disabled = not state.enabled
                 key.set_class(not state.enabled, "-disabled")
-        self._fit_palette(mounted.values(), self.size.width or self.app.size.width)
+        self._fit_palette(mounted.values())
         return True
