@@ -22,6 +22,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Header, Input, Select, Static
 
 from labdeck.store import Store, overrides
@@ -763,8 +764,12 @@ class BrowseScreen(LabdeckScreen):
             return
         if stamp != self._pane or detail.row.id != stamp.card_id:
             return  # asked for another table or another row than the one highlighted now
+        try:
+            card = self.query_one("#browse-card", CardText)
+        except NoMatches:  # closed as it opened (`b` esc in one burst): its widgets are gone
+            return
         self.detail = detail
-        self.query_one("#browse-card", CardText).show(shown)
+        card.show(shown)
         self.query_one("#browse-detail").scroll_home(animate=False)
 
     # ------------------------------------------------------------ filters and sorting
