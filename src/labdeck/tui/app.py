@@ -158,6 +158,8 @@ class LabdeckApp(App[None]):
             return
         if not self._grader_wanted and time.monotonic() - self._last_input < IDLE_S:
             return
+        if not self.screen_stack:  # the app is closing (a tick during shutdown)
+            return
         home = self.screen
         if isinstance(home, HomeScreen) and "store" not in home.counts_sources:
             return  # the store is still being opened: it comes first
