@@ -141,6 +141,11 @@ async def main():
         await pilot.pause(0.3)  # the chapters' rows and the start-up chores settle
         if WARM:  # --warm: the learner looked at Home until the idle warm-up was done
             await asyncio.to_thread(grader_loaded, services)
+            # ... and the rest of it (a tree before `warmed_up`: its warm-up worker ended)
+            while not getattr(app, "warmed_up", app._grader_requested and all(
+                    w.is_finished for w in app.workers)):
+                await asyncio.sleep(0.01)
+            await pilot.pause(0.1)
 
         await after(pilot, "browse", ["b"],
                     lambda: type(app.screen).__name__ == "BrowseScreen"

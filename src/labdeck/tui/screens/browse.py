@@ -432,6 +432,7 @@ class BrowseScreen(LabdeckScreen):
         ),
         Binding("f", "cycle_state", "Filter", show=False, tooltip="Filter by state"),
         Binding("d", "demo", "Demo", show=False),
+        Binding("f5", "refresh", "Refresh", show=False, tooltip="Read the cards again"),
         Binding("enter", "detail", "Detail", show=False),  # (the table's: ``BrowseTable``)
         Binding("escape", "back", "Back", tooltip="Clear marks / back"),
         Binding("q", "app.pop_screen", "Back", show=False),
@@ -829,6 +830,12 @@ class BrowseScreen(LabdeckScreen):
         select = self.query_one("#browse-state", Select)
         current = select.value if select.value in STATE_ORDER else "all"
         select.value = STATE_ORDER[(STATE_ORDER.index(current) + 1) % len(STATE_ORDER)]
+
+    def action_refresh(self) -> None:
+        """Read the decks and the rows again (an import or a review in another terminal),
+        the cursor kept on its card; the search, sort and marks stay."""
+        row = self._current()
+        self.load(self._search_now(), select_id=row.id if row is not None else None)
 
     def action_detail(self) -> None:
         if self.query_one("#browse-table").has_focus:

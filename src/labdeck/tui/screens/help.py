@@ -65,7 +65,8 @@ Terms side by side must all match; `or` between terms matches either (`and` bind
 read says why on the line under the search box. `>` sorts by the next column (or click a
 header), `<` reverses; `space` marks a row, `ctrl+a` marks every match; `s`, `N` (reset to new)
 act on the marked rows; `e` edits a card's text (kept across re-imports; revert in the
-editor); `u` undoes the last change, a bulk one in one step.
+editor); `u` undoes the last change, a bulk one in one step; `F5` reads the cards again
+(after an import or a review in another terminal).
 
 ## How typed answers are graded
 
