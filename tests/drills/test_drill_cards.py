@@ -161,6 +161,53 @@ def test_choice_and_truefalse_are_graded_exactly() -> None:
     assert grade_truefalse(None, False).quality == 0
 
 
+@pytest.mark.parametrize(
+    ("reply", "said"),
+    [
+        ("yes", True), ("True.", True), ("  T ", True), ("right", True), ("正確", True),
+        ("False, it is the other way round", False), ("对。因为温度越高越平", True),
+        ("wrong", False), ("不是", False), ("假", False), ("NO", False),
+        ("no idea", None), ("I think true", None), ("maybe", None),
+    ],
+)  # fmt: skip
+def test_truefalse_reads_the_common_spellings(reply: str, said: bool | None) -> None:
+    assert parse_truefalse(reply) is said
+
+
+@pytest.mark.parametrize(
+    ("reply", "chosen"),
+    [
+        ("a c", "ac"), ("AC", "ac"), ("a,c", "ac"), ("(B)", "b"), ("b)", "b"), ("选B", "b"),
+        ("a and c", "ac"), ("B. softmax", "b"), ("Tanh", "c"), ("the second one", ""),
+        ("e", ""),
+    ],
+)  # fmt: skip
+def test_choice_reads_letters_and_an_option_typed_out(reply: str, chosen: str) -> None:
+    """ "B. softmax" chose a, b, f, m, o, s, t, x: every letter of the reply (with four
+    options, a and b); now only a letter standing alone beside words counts."""
+    options = ["softmax", "relu", "tanh", "gelu"]
+    expected = [opt for i, opt in enumerate(options) if "abcd"[i] in chosen]
+    assert parse_choice(reply, options) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "drill", "reply", "form"),
+    [
+        ("truefalse", {"verdict": True}, "no idea", "t or f"),
+        ("choice", {"options": ["x1", "y2"], "correct": ["x1"]}, "the second one", "a–b"),
+    ],
+)
+def test_a_reply_in_neither_form_is_wrong_and_says_so(kind, drill, reply, form) -> None:
+    """It read "no answer" (a blank, quality 0) though something was typed."""
+    from labdeck.drills.present import grade_reply, show
+
+    result = grade_reply(show("k", kind, "Q?", drill, 0), drill, reply)
+    assert (result.verdict, result.quality, result.correct) == ("unread", 1, False)
+    assert form in result.detail["expected_form"]
+    blank = grade_reply(show("k", kind, "Q?", drill, 0), drill, "   ")
+    assert blank.verdict == "blank" and blank.quality == 0
+
+
 def test_cloze_front_and_back() -> None:
     text = "{{c1::Adam}} keeps {{c2::two}} moment estimates; {{c1::Adam}} corrects their bias."
     assert [d.number for d in cloze.deletions(text)] == [1, 2]

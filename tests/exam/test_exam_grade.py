@@ -213,3 +213,20 @@ def test_undoing_an_applied_exam_review_lets_that_question_apply_again(
         ]
         exam = s.get(Exam, exam_id)
         assert exam is not None and exam.applied
+
+
+def test_a_drill_reply_in_neither_form_is_wrong_and_the_report_says_why(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """A true/false question answered "no idea" was graded as a blank (quality 0)."""
+    spec = ExamSpec(n=60, seed=5, kinds=["truefalse", "choice"])
+    exam_id = create_exam(store, spec, now=fake_clock).exam_id
+    session = ExamSession(store, exam_id, clock=fake_clock)
+    session.start()
+    session.set_answer("no idea")
+    session.submit()
+    grade_exam(store, exam_id, grader, now=fake_clock)
+    first = build_report(store, exam_id).questions[0]
+    assert first.drill is not None and first.drill["verdict"] == "unread"
+    assert first.auto_quality == 1 and first.verdict != "blank"
+    assert first.drill["expected_form"].startswith(("t or f", "the option letters"))

@@ -180,3 +180,28 @@ async def test_the_key_line_follows_the_card_that_undo_brings_back(make_services
         wanted = DRILL_HINTS[first.card_type] if first.is_drill else "ctrl+s grade"
         assert wanted in hint, (first.card_type, hint)
         assert "b bury" not in hint
+
+
+async def test_a_truefalse_reply_in_words_is_read_or_said_unreadable(make_services, make_app):
+    """A t/f drill answered "no idea" read "no answer" (a blank, quality 0); "False, ..." was
+    not read at all. Now the first is graded wrong and says what the drill takes."""
+    services = make_services()
+    app = make_app(services)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await open_review(pilot)
+        done = 0
+        while not (screen.card and screen.card.card_type == "truefalse") and done < 30:
+            await pilot.press("escape", "space")
+            await wait_for(pilot, lambda: screen.phase == "rating")
+            await pilot.press("4")
+            done += 1
+            await next_card(pilot, screen, done)
+        card = screen.card
+        assert card is not None and card.card_type == "truefalse"
+        screen.query_one("#answer", AnswerBox).insert("no idea")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.phase == "rating")
+        grade = str(screen.query_one("#grade", Static).render())
+        assert "not read as an answer" in grade and "t or f" in grade
+        assert "no answer" not in grade
+        assert screen.offered_quality() == 1

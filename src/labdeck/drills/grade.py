@@ -76,7 +76,7 @@ def normalise(text: str) -> str:
 class DrillResult:
     quality: int
     correct: bool
-    verdict: str  # exact | typo | wrong | blank
+    verdict: str  # exact | typo | wrong | blank | unread (typed, but not a verdict / letters)
     expected: str  # the answer to show
     detail: dict[str, Any] = field(default_factory=dict)
 
@@ -145,21 +145,56 @@ def grade_truefalse(said: bool | None, verdict: bool) -> DrillResult:
     return DrillResult(1, False, "wrong", expected)
 
 
-_TRUE = {"t", "true", "yes", "y", "对", "是", "正确", "對", "正確", "1", "✓"}
-_FALSE = {"f", "false", "no", "n", "错", "否", "错误", "錯", "錯誤", "0", "✗", "不对", "不對"}
+_TRUE = {
+    "t", "true", "yes", "y", "right", "correct", "对", "是", "正确", "對", "正確", "真", "1", "✓",
+    "√", "✔",
+}  # fmt: skip
+_FALSE = {
+    "f", "false", "no", "n", "wrong", "incorrect", "错", "否", "错误", "錯", "錯誤", "不对",
+    "不對", "不是", "不正确", "不正確", "假", "0", "✗", "✘", "×",
+}  # fmt: skip
+# A verdict word followed by a reason: "False, it is the other way round", "对。因为…".
+# Only with punctuation after the word: "no idea" is no verdict.
+_LEADING_VERDICT = re.compile(r"^\s*([^\s,.;:!?，。、；：！？—–-]+)\s*[,.;:!?，。、；：！？—–-]")
 
 
 def parse_truefalse(text: str) -> bool | None:
-    """A typed verdict: t/true/yes/对/是 … or f/false/no/错/否 …; None when neither."""
-    word = normalise(text)
-    if word in _TRUE:
-        return True
-    if word in _FALSE:
-        return False
+    """A typed verdict: t/true/yes/right/对/是 … or f/false/no/wrong/错/否 … (the whole reply,
+    or its first word when punctuation follows it); None when neither."""
+    for word in (text, *_leading_word(text)):
+        folded = normalise(word)
+        if folded in _TRUE:
+            return True
+        if folded in _FALSE:
+            return False
     return None
 
 
+def _leading_word(text: str) -> list[str]:
+    match = _LEADING_VERDICT.match(text or "")
+    return [match.group(1)] if match else []
+
+
+_LATIN_RUN = re.compile(r"[a-z]+")
+
+
 def parse_choice(text: str, options: Sequence[str]) -> list[str]:
-    """Typed option letters ("a c", "AC", "a,c") → the options they name, in option order."""
-    letters = {c for c in text.casefold() if c.isalpha()}
-    return [opt for i, opt in enumerate(options) if chr(ord("a") + i) in letters]
+    """Typed option letters → the options they name, in option order: "a c", "AC", "a,c",
+    "(B)", "b)", "选B", "a and c", "B. softmax" (a letter standing alone beside other words);
+    failing letters, a reply that is one option's text (normalised) names that option."""
+    valid = {chr(ord("a") + i) for i in range(len(options))}
+    runs = _LATIN_RUN.findall(unicodedata.normalize("NFKC", text or "").casefold())
+    if runs and all(set(run) <= valid for run in runs):
+        letters = {c for run in runs for c in run}
+    else:  # words besides the letters: only the letters that stand alone
+        letters = {run for run in runs if len(run) == 1 and run in valid}
+    if letters:
+        return [opt for i, opt in enumerate(options) if chr(ord("a") + i) in letters]
+    typed = normalise(text)
+    return [opt for opt in options if typed and normalise(opt) == typed]
+
+
+def unread(expected: str, form: str) -> DrillResult:
+    """Something was typed, but not in a form the drill reads (``form``: what it expects):
+    graded wrong, and said so, never taken for a blank answer."""
+    return DrillResult(1, False, "unread", expected, {"expected_form": form})

@@ -20,6 +20,7 @@ from labdeck.drills.grade import (
     grade_truefalse,
     parse_choice,
     parse_truefalse,
+    unread,
 )
 
 LETTERS = "abcdef"
@@ -64,10 +65,20 @@ def grade_reply(showing: Showing, drill: dict[str, Any], reply: str) -> DrillRes
     """Grade what the learner typed: the missing text, option letters, or true/false."""
     if showing.kind == "cloze":
         return grade_cloze(reply, list(drill["answers"]))
+    typed = bool(reply.strip())
     if showing.kind == "choice":
-        return grade_choice(parse_choice(reply, list(showing.options)), list(drill["correct"]))
+        chosen = parse_choice(reply, list(showing.options))
+        result = grade_choice(chosen, list(drill["correct"]))
+        if typed and not chosen:
+            last = LETTERS[len(showing.options) - 1]
+            return unread(result.expected, f"the option letters (a–{last})")
+        return result
     if showing.kind == "truefalse":
-        return grade_truefalse(parse_truefalse(reply), bool(drill["verdict"]))
+        said = parse_truefalse(reply)
+        result = grade_truefalse(said, bool(drill["verdict"]))
+        if typed and said is None:
+            return unread(result.expected, "t or f (true / false, 对 / 错)")
+        return result
     raise ValueError(f"not a drill card type: {showing.kind!r}")
 
 

@@ -70,6 +70,8 @@ class QuestionReport:
     # the learner's ticks (``labdeck.grading.checklist.StoredTick`` rows) when they made some
     key_points: list[dict[str, Any]] = field(default_factory=list)
     checklist: list[dict[str, Any]] | None = None
+    # a drill question's exact check (``labdeck.drills.grade.DrillResult.to_dict`` and more)
+    drill: dict[str, Any] | None = None
 
     @property
     def answered(self) -> bool:
@@ -384,6 +386,7 @@ def _load(session: Session, exam_id: int) -> ExamReport:
                 applied=bool(q.applied or fb.get("applied")),
                 key_points=[p for p in fb.get("key_points", []) if isinstance(p, dict)],
                 checklist=q.checklist,
+                drill=fb.get("drill") if isinstance(fb.get("drill"), dict) else None,
             )
         )
     chapters: dict[str, list[QuestionReport]] = {}

@@ -173,7 +173,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         _print_json(data)
         return 0
     mark = {"exact": "right", "typo": "right (typo)", "wrong": "wrong", "blank": "no answer"}
-    print(f"{card.key}: {mark[result.verdict]}; quality {result.quality}")
+    said = mark.get(result.verdict, "wrong")
+    if result.verdict == "unread":
+        said = f"not read as an answer (type {result.detail.get('expected_form')})"
+    print(f"{card.key}: {said}; quality {result.quality}")
     print(f"answer: {result.expected}")
     if why:
         print(f"why: {why}")

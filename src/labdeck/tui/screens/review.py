@@ -943,6 +943,9 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             text.append("✓ right, with a typo", style="bold green")
         elif result.verdict == "blank":
             text.append("no answer", style="bold yellow")
+        elif result.verdict == "unread":  # typed, but not letters / a verdict: wrong, and why
+            text.append("✗ not read as an answer", style="bold red")
+            text.append(plain(f" (type {result.detail.get('expected_form', 'a short reply')})"))
         else:
             text.append("✗ wrong", style="bold red")
         if result is not None:

@@ -278,6 +278,12 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
             if q.auto_score is not None:
                 head.append(f" · similarity score {q.auto_score:.2f}", style="dim")
         head.append(f" · {fmt_duration(q.time_s)}", style="dim")
+        drill = q.drill or {}
+        if drill.get("verdict") == "unread":  # typed, but not letters / a verdict
+            head.append("\nNot read as an answer: ", style="bold yellow")
+            head.append(
+                plain(f"this question takes {drill.get('expected_form', 'a short reply')}.")
+            )
         self.query_one("#detail-head", Static).update(head)
         self.query_one("#detail-prompt", CardMarkdown).update(prompt_markdown(q.prompt))
         answer = literal(q.answer.strip()) if q.answered else Text("(blank)", style="dim italic")
