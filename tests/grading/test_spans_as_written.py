@@ -33,3 +33,25 @@ def test_a_span_not_in_the_answer_is_left_as_it_is() -> None:
     assert as_written("something else", "not there") == "not there"
     assert as_written("text", None) is None
     assert as_written("text", "") == ""
+
+
+def test_key_points_are_shown_as_their_author_wrote_them(grader: Any) -> None:
+    """A key point "softmax 得到的权重（非负、和为1）" was shown "softmax 得到的权重(非负、和为1)":
+    the text the grader matches (width folded) was the text the learner saw."""
+    written = ["softmax 得到的权重（非负、和为1）", "对 **值向量** 加权求和"]
+    result = grader.grade(
+        reference="注意力权重由 softmax 得到（非负、和为1），再对值向量加权求和。",
+        answer="权重非负而且和为1，然后加权求和值向量",
+        key_points=written,
+    )
+    assert [k.text for k in result.key_points] == [written[0], "对 值向量 加权求和"]
+    assert sum(k.covered for k in result.key_points) >= 1  # matching still works
+
+
+def test_derived_key_points_are_shown_in_the_references_characters(grader: Any) -> None:
+    reference = "注意力权重由 softmax 得到（非负、和为1）。再对值向量加权求和。"
+    result = grader.grade(reference=reference, answer="权重非负且和为1")
+    assert result.key_points and all(k.text in reference for k in result.key_points)
+    assert any("（非负、和为1）" in k.text for k in result.key_points)
+    blank = grader.grade(reference=reference, answer="")
+    assert [k.text for k in blank.key_points] == [k.text for k in result.key_points]

@@ -178,6 +178,13 @@ class _Prepared:
     clauses: list[str] = field(default_factory=list)
     caps: list[InputCap] = field(default_factory=list)
     written: str = ""  # the answer as typed (spans are shown in its characters: ``spans``)
+    shown_points: list[str] = field(default_factory=list)  # key points as written, for display
+
+    def shown(self) -> list[str]:
+        """The key points to show, one per ``key_points`` entry (as written where known)."""
+        if len(self.shown_points) == len(self.key_points):
+            return [s or k for s, k in zip(self.shown_points, self.key_points, strict=True)]
+        return list(self.key_points)
 
 
 def _coerce(item: GradeItem | Mapping[str, Any] | Sequence[Any]) -> GradeItem:
@@ -253,17 +260,28 @@ def _prepare(item: GradeItem) -> _Prepared:
     the one place every grading path passes: they stay on the card for display only."""
     caps: list[InputCap] = []
     reference = _bounded(without_media(item.reference or ""), "reference", caps)
-    given = [language.clean(without_media(k)) for k in (item.key_points or [])]
-    given, kp_caps = bound_key_points([k for k in given if k])
+    pairs = [(language.clean(without_media(k)), k) for k in (item.key_points or [])]
+    pairs = [(cleaned, written) for cleaned, written in pairs if cleaned]
+    given, kp_caps = bound_key_points([cleaned for cleaned, _ in pairs])
     caps.extend(kp_caps)
+    # each point as its author wrote it (the result shows these; matching uses ``given``)
+    shown = [
+        language.tidy(without_media(written)) if cut == cleaned else cut
+        for cut, (cleaned, written) in zip(given, pairs, strict=False)
+    ]
     if not reference and not given:
         raise GradingInputError("nothing to grade against: give a reference answer or key points")
     if not reference:
         reference = " ".join(given)
     key_points = given or keypoints.derive_key_points(reference)
+    if not given:  # derived from the reference: shown in the reference's own characters
+        written_reference = item.reference or " ".join(k for _, k in pairs)
+        shown = [spans.as_written(written_reference, k) or k for k in key_points]
     answer = _bounded(item.answer, "answer", caps)
     if not language.has_content(answer):  # blank, or only punctuation / symbols
-        return _Prepared(True, "", "", "empty", key_points, not given, [], caps=caps)
+        return _Prepared(
+            True, "", "", "empty", key_points, not given, [], caps=caps, shown_points=shown
+        )
     simplified = to_simplified(answer)
     answer_lang = language.detect_language(answer, simplified)
     sides = [_make_side(reference, key_points)]
@@ -289,6 +307,7 @@ def _prepare(item: GradeItem) -> _Prepared:
         segments=segment.answer_segments(answer),
         clauses=segment.unique(clauses) or [answer],
         caps=caps,
+        shown_points=shown,
     )
 
 
@@ -576,7 +595,7 @@ class Grader:
             return GradeResult(
                 score=0.0,
                 quality=0,
-                key_points=[KeyPointResult(k, 0.0, False, None) for k in p.key_points],
+                key_points=[KeyPointResult(k, 0.0, False, None) for k in p.shown()],
                 language="empty",
                 model_id=self.model_id,
                 reference_language=language.detect_language(p.key_points[0])
@@ -604,7 +623,7 @@ class Grader:
                 bad,
             )
             for kp, (similarity, span, bad), display, ok in zip(
-                p.key_points, coverage, shown, covered, strict=True
+                p.shown(), coverage, shown, covered, strict=True
             )
         ]
         return GradeResult(

@@ -17,7 +17,15 @@ def clean(text: str | None) -> str:
     """Normalise width (NFKC), strip control sequences and light Markdown, squeeze spaces."""
     if not text:
         return ""
-    out = unicodedata.normalize("NFKC", clean_text(text))  # bidi / zero-width / escapes
+    return tidy(unicodedata.normalize("NFKC", clean_text(text)))  # bidi / zero-width / escapes
+
+
+def tidy(text: str | None) -> str:
+    """``clean`` without the width folding: a text as its author wrote it ("（非负、和为1）"
+    keeps its full-width brackets), for display; controls and light Markdown still go."""
+    if not text:
+        return ""
+    out = clean_text(text)
     out = _CONTROL_RE.sub(" ", out)
     out = _MARKDOWN_RE.sub("", out)
     out = out.replace("$", "")
