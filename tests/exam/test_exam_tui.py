@@ -352,3 +352,34 @@ async def test_the_reports_checklist_wraps_again_when_the_terminal_is_resized(
         await pilot.resize_terminal(160, 45)
         await settle(pilot)
         assert widest(screen) > narrow + 20
+
+
+async def test_the_reports_detail_scrolls_with_pgdn_while_the_list_keeps_the_focus(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """QA at 80x24: the detail pane (question, answer, key points, reference) scrolled only
+    after Tab, Tab; the read-only chapter table took the first Tab."""
+    exam_id = _exam(store, fake_clock, n=2)
+    session = ExamSession(store, exam_id, clock=fake_clock)
+    session.start()
+    session.set_answer("Scaled dot products, softmax weights over the values. " * 6)
+    session.submit()
+    grade_exam(store, exam_id, grader, now=fake_clock)
+    app = Host(lambda: ExamReportScreen(ExamContext(store, lambda: grader), exam_id))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExamReportScreen)
+        await wait_for(pilot, lambda: screen.report is not None)
+        await settle(pilot)
+        table = screen.query_one("#report-questions", DataTable)
+        detail = screen.query_one("#report-detail")
+        assert table.has_focus and detail.max_scroll_y > 0
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert detail.scroll_y > 0 and table.has_focus and table.cursor_row == 0
+        await pilot.press("pageup")
+        await settle(pilot)
+        assert detail.scroll_y == 0
+        await pilot.press("tab")  # the next stop is the detail pane, not the chapter table
+        assert screen.focused is detail

@@ -31,8 +31,8 @@ from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 REPORT_KEYS = (
-    "↑↓ question · 1–9 tick · enter record ticks · = 0–5 grade · x clear · a apply · "
-    "m export · h history · esc back"
+    "↑↓ question · pgup/pgdn detail · 1–9 tick · enter record ticks · = 0–5 grade · x clear · "
+    "a apply · m export · h history · esc back"
 )
 
 
@@ -66,6 +66,10 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         Binding("m", "export", "Export", tooltip="Export the report as Markdown"),
         Binding("h", "history", "History"),
         Binding("escape,q", "back", "Back"),
+        # the detail pane scrolls while the question list keeps the focus (↑↓ and the digits
+        # stay the list's): it scrolled only once Tab, Tab had focused it
+        Binding("pagedown", "scroll_detail(1)", "Detail ↓", show=False, priority=True),
+        Binding("pageup", "scroll_detail(-1)", "Detail ↑", show=False, priority=True),
     ]
 
     # after a time-up the learner was still typing: keys are ignored until they pause this long
@@ -90,7 +94,10 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         with Horizontal(id="report-main"):
             with Vertical(id="report-left"):
                 yield LiteralTable(id="report-questions", cursor_type="row", zebra_stripes=True)
-                yield LiteralTable(id="report-chapters", cursor_type="none")
+                # read-only: Tab goes from the question list straight to the detail pane
+                chapters = LiteralTable(id="report-chapters", cursor_type="none")
+                chapters.can_focus = False
+                yield chapters
             with VerticalScroll(id="report-detail"):
                 yield Static(id="detail-head")
                 yield CardMarkdown(id="detail-prompt")
@@ -505,6 +512,13 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
             self.notify(f"cannot write {target}: {exc.strerror}", severity="error")
             return
         self.notify(f"Report written to {target}")
+
+    def action_scroll_detail(self, pages: int) -> None:
+        detail = self.query_one("#report-detail", VerticalScroll)
+        if pages > 0:
+            detail.scroll_page_down(animate=False)
+        else:
+            detail.scroll_page_up(animate=False)
 
     def action_back(self) -> None:
         self.app.pop_screen()
