@@ -180,3 +180,23 @@ async def test_the_key_line_follows_the_card_that_undo_brings_back(make_services
         wanted = DRILL_HINTS[first.card_type] if first.is_drill else "ctrl+s grade"
         assert wanted in hint, (first.card_type, hint)
         assert "b bury" not in hint
+
+
+async def test_drill_feedback_shows_latex_as_the_reference_does(make_services, make_app) -> None:
+    """The answer, the filled-in cloze and the why go through the card text's converter."""
+    from labdeck.drills.grade import DrillResult
+
+    services = make_services()
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        await _to_a_cloze(pilot, screen)
+        card = screen.card
+        assert card is not None and card.drill is not None and card.card_type == "cloze"
+        card.drill["text"] = r"Attention weights are {{c1::$\softmax(QK^T/\sqrt{d_k})$}}."
+        screen._show_drill_result(DrillResult(1, False, "wrong", r"$\frac{QK^T}{\sqrt{d_k}}$"))
+        await settle(pilot)
+        grade = str(screen.query_one("#grade", Static).render())
+        assert "Answer: QK^T/√(d_k)" in grade, grade
+        assert "Attention weights are softmax(QK^T/√(d_k))." in grade, grade
+        assert "$" not in grade and "\\" not in grade, grade
