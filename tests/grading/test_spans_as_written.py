@@ -33,3 +33,33 @@ def test_a_span_not_in_the_answer_is_left_as_it_is() -> None:
     assert as_written("something else", "not there") == "not there"
     assert as_written("text", None) is None
     assert as_written("text", "") == ""
+
+
+def test_key_points_are_shown_as_their_author_wrote_them(grader: Any) -> None:
+    """The grader compares key points cleaned (full width folded); the result shows them as
+    written, control characters stripped only (issue 15: "（非负、和为1）" came back as ASCII)."""
+    written = ["Softmax 的输出（非负、和为1）是概率分布", "温度：\x1b[31m越低越尖锐\x1b[0m！"]
+    result = grader.grade(
+        reference="Softmax 的输出非负、和为1，是概率分布；温度越低分布越尖锐。",
+        answer="softmax 输出（非负、和为１），是一个概率分布。温度越低越尖锐！",
+        key_points=written,
+    )
+    assert [k.text for k in result.key_points] == [
+        "Softmax 的输出（非负、和为1）是概率分布",
+        "温度：越低越尖锐！",
+    ]
+    spans = [k.span for k in result.key_points if k.span]
+    assert spans and all("（" in s or "！" in s for s in spans), spans  # the learner's typing
+
+
+def test_derived_key_points_keep_the_references_characters(grader: Any) -> None:
+    reference = "Softmax 的输出（非负、和为1）构成概率分布。温度越低，分布越尖锐；温度越高越平坦。"
+    result = grader.grade(reference=reference, answer="输出是概率分布，温度低则尖锐。")
+    texts = [k.text for k in result.key_points]
+    assert texts and all(t in reference for t in texts), texts
+    assert any("（" in t for t in texts), texts
+
+
+def test_a_blank_answer_still_shows_the_key_points_as_written(grader: Any) -> None:
+    result = grader.grade(reference="x", answer="", key_points=["ＡＩ（人工智能）"])
+    assert [k.text for k in result.key_points] == ["ＡＩ（人工智能）"]

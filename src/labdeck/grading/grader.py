@@ -49,7 +49,7 @@ from labdeck.grading.e5probe import PairReader, pair_text
 from labdeck.grading.embedder import Embedder
 from labdeck.grading.language import to_simplified
 from labdeck.grading.signals import Signals
-from labdeck.textfmt import without_media
+from labdeck.textfmt import clean_text, without_media
 
 __all__ = [
     "EmbeddingCache",
@@ -178,6 +178,7 @@ class _Prepared:
     clauses: list[str] = field(default_factory=list)
     caps: list[InputCap] = field(default_factory=list)
     written: str = ""  # the answer as typed (spans are shown in its characters: ``spans``)
+    shown_points: list[str] = field(default_factory=list)  # key points as written, for display
 
 
 def _coerce(item: GradeItem | Mapping[str, Any] | Sequence[Any]) -> GradeItem:
@@ -253,17 +254,28 @@ def _prepare(item: GradeItem) -> _Prepared:
     the one place every grading path passes: they stay on the card for display only."""
     caps: list[InputCap] = []
     reference = _bounded(without_media(item.reference or ""), "reference", caps)
-    given = [language.clean(without_media(k)) for k in (item.key_points or [])]
-    given, kp_caps = bound_key_points([k for k in given if k])
+    # Each key point compared in its cleaned form, shown as its author wrote it (``shown``).
+    pairs = [
+        (language.clean(without_media(k)), clean_text(k).strip()) for k in item.key_points or []
+    ]
+    pairs = [(k, written) for k, written in pairs if k]
+    given, kp_caps = bound_key_points([k for k, _ in pairs])
     caps.extend(kp_caps)
     if not reference and not given:
         raise GradingInputError("nothing to grade against: give a reference answer or key points")
     if not reference:
         reference = " ".join(given)
     key_points = given or keypoints.derive_key_points(reference)
+    if given:
+        shown = [written for _, written in pairs[: len(given)]]
+    else:  # derived from the reference: in the reference's own characters
+        written_reference = clean_text(item.reference or "")
+        shown = [spans.as_written(written_reference, k) or k for k in key_points]
     answer = _bounded(item.answer, "answer", caps)
     if not language.has_content(answer):  # blank, or only punctuation / symbols
-        return _Prepared(True, "", "", "empty", key_points, not given, [], caps=caps)
+        return _Prepared(
+            True, "", "", "empty", key_points, not given, [], caps=caps, shown_points=shown
+        )
     simplified = to_simplified(answer)
     answer_lang = language.detect_language(answer, simplified)
     sides = [_make_side(reference, key_points)]
@@ -289,6 +301,7 @@ def _prepare(item: GradeItem) -> _Prepared:
         segments=segment.answer_segments(answer),
         clauses=segment.unique(clauses) or [answer],
         caps=caps,
+        shown_points=shown,
     )
 
 
@@ -576,7 +589,7 @@ class Grader:
             return GradeResult(
                 score=0.0,
                 quality=0,
-                key_points=[KeyPointResult(k, 0.0, False, None) for k in p.key_points],
+                key_points=[KeyPointResult(k, 0.0, False, None) for k in p.shown_points],
                 language="empty",
                 model_id=self.model_id,
                 reference_language=language.detect_language(p.key_points[0])
@@ -604,7 +617,7 @@ class Grader:
                 bad,
             )
             for kp, (similarity, span, bad), display, ok in zip(
-                p.key_points, coverage, shown, covered, strict=True
+                p.shown_points, coverage, shown, covered, strict=True
             )
         ]
         return GradeResult(
