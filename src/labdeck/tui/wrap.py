@@ -3,8 +3,8 @@
 Rich breaks a run of Chinese anywhere, so a line could start with "，" or "。" and end with
 "（". ``wrap`` takes Rich's own break offsets (``rich._wrap.divide_line``, as ``Text.wrap``
 does) and moves a break that would start a line with closing punctuation, or end one with an
-opening bracket, back before the character it must stay with; the rest of the paragraph is
-then wrapped again from there. Lines without such a break cost one look at each break.
+opening bracket, back before the character it must stay with; the lines after it are wrapped
+again from there. A paragraph without such a break costs one look at each break.
 """
 
 from __future__ import annotations
@@ -38,22 +38,28 @@ def breaks(text: str, width: int, fold: bool = True) -> list[int]:
     offsets = divide_line(text, width, fold=fold)
     if not any(_bad(text, at) for at in offsets):
         return offsets
+    # Line by line from here: Rich's next break from where the line starts, read in a window
+    # of two lines and a bit (a line holds at most ``width`` characters of one cell or more,
+    # and a word that crosses its end is still longer than a line in the window, so folded
+    # as Rich folds it): a moved break costs one short look, not a new wrap of the rest.
+    window = 2 * width + 2
     out: list[int] = []
-    pending = offsets
-    while pending:
-        at = pending[0]
-        low = (out[-1] if out else 0) + 1  # a line keeps at least one character
-        moved = at
+    start = 0
+    while True:
+        following = divide_line(text[start : start + window], width, fold=fold)
+        if not following:
+            if start + window < len(text):  # zero-width characters: the rest as Rich has it
+                out += [start + at for at in divide_line(text[start:], width, fold=fold)]
+            return out
+        at = start + following[0]
         # back over the punctuation and what it stays with (a whole Latin word too)
-        while moved > low and (_bad(text, moved) or (moved != at and _in_word(text, moved))):
+        moved = at
+        while moved > start + 1 and (_bad(text, moved) or (moved != at and _in_word(text, moved))):
             moved -= 1
-        if moved == at or _bad(text, moved) or _in_word(text, moved):  # fine, or no room: as Rich
-            out.append(at)
-            pending = pending[1:]
-            continue
-        out.append(moved)
-        pending = [moved + rest for rest in divide_line(text[moved:], width, fold=fold)]
-    return out
+        if moved != at and not _bad(text, moved) and not _in_word(text, moved):
+            at = moved  # else a line of punctuation only, or no room: as Rich has it
+        out.append(at)
+        start = at
 
 
 def wrap(text: Text, console: Console, width: int, *, overflow: str | None = None) -> Lines:
