@@ -49,11 +49,37 @@ def one_line(text: str) -> str:
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$(?!\s)([^$\n]+?)(?<!\s)\$", re.S)
 
 
+# Macros pylatexenc does not know that only format or size what follows: dropped. Any other
+# unknown macro shows as its name ("\\softmax(x)" -> "softmax(x)"); pylatexenc's own default
+# drops it, and the formula loses a word.
+_FORMATTING = frozenset(
+    {
+        *("operatorname", "boldsymbol", "bm", "mathop", "limits", "nolimits"),
+        *("displaystyle", "textstyle", "scriptstyle", "left", "right", "middle"),
+        *("big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr"),
+        *("biggl", "biggr", "Biggl", "Biggr"),
+    }
+)
+_RENAMED = {"bmod": "mod ", "pmod": "mod "}  # an operator: the space after it stays
+_FRAC_VARIANTS = re.compile(r"\\[dt]frac(?![A-Za-z])")
+
+
+def _unknown_macro(node: Any) -> str:
+    name = str(node.macroname)
+    return "" if name in _FORMATTING else _RENAMED.get(name, name)
+
+
 @lru_cache(maxsize=1)
 def _converter() -> Any:  # pylatexenc ships no type information
-    from pylatexenc.latex2text import LatexNodes2Text
+    from pylatexenc.latex2text import (
+        LatexNodes2Text,
+        MacroTextSpec,
+        get_default_latex_context_db,
+    )
 
-    return LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
+    context = get_default_latex_context_db().filter_context()  # a copy, not the shared one
+    context.set_unknown_macro_spec(MacroTextSpec("", simplify_repl=_unknown_macro))
+    return LatexNodes2Text(latex_context=context, math_mode="text", strict_latex_spaces=False)
 
 
 # Operators pylatexenc prints glued to their argument ("\log p" -> "logp").
@@ -73,6 +99,7 @@ def latex_to_text(expr: str) -> str:
         lambda m: ("{} " if _after_letter(expr, m.start()) else "") + m.group(1) + " ", expr
     )
     expr = _DOUBLE_BAR.sub("‖", expr)
+    expr = _FRAC_VARIANTS.sub(r"\\frac", expr)
     try:
         return str(_converter().latex_to_text(expr)).strip()
     except Exception:  # malformed LaTeX stays as written

@@ -25,6 +25,11 @@ CARDS = [
         (r"\mathrm{softmax}(QK^\top/\sqrt{d_k})V", "softmax(QK^⊤/√(d_k))V"),
         (r"\alpha \cdot \beta", "α·β"),
         (r"D_{KL}(q \| p)", "D_KL(q ‖ p)"),
+        # a macro pylatexenc does not know keeps its name (its default dropped it: "(x)")
+        (r"\softmax(x)", "softmax(x)"),
+        (r"\operatorname{softmax}(x)", "softmax(x)"),
+        (r"\left(\frac{a}{b}\right)", "(a/b)"),
+        (r"\dfrac{a}{b} \bmod n", "a/b mod n"),
     ],
 )
 def test_latex_becomes_unicode(latex: str, expected: str) -> None:

@@ -107,6 +107,14 @@ def test_parser_reads_anki_syntax() -> None:
     assert both(EVERYTHING, Text("a")) == Text("a")
 
 
+def test_a_hyphen_inside_a_word_is_part_of_the_term() -> None:
+    """Only a '-' that starts a term negates (issue 15: ``FILE-UPDATE-1``)."""
+    assert parse("FILE-UPDATE-1") == Text("FILE-UPDATE-1")
+    assert parse("-FILE-UPDATE-1") == Not(Text("FILE-UPDATE-1"))
+    assert parse("B3-2 -is:new") == All((Text("B3-2"), Not(Field("is", "new"))))
+    assert parse("x-y or -w") == Any_((Text("x-y"), Not(Text("w"))))
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [

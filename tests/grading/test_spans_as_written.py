@@ -55,3 +55,33 @@ def test_derived_key_points_are_shown_in_the_references_characters(grader: Any) 
     assert any("（非负、和为1）" in k.text for k in result.key_points)
     blank = grader.grade(reference=reference, answer="")
     assert [k.text for k in blank.key_points] == [k.text for k in result.key_points]
+
+
+def test_key_points_keep_width_and_lose_only_control_characters(grader: Any) -> None:
+    """The grader compares key points cleaned (full width folded); the result shows them as
+    written, control characters stripped only (issue 15: "（非负、和为1）" came back as ASCII)."""
+    written = ["Softmax 的输出（非负、和为1）是概率分布", "温度：\x1b[31m越低越尖锐\x1b[0m！"]
+    result = grader.grade(
+        reference="Softmax 的输出非负、和为1，是概率分布；温度越低分布越尖锐。",
+        answer="softmax 输出（非负、和为１），是一个概率分布。温度越低越尖锐！",
+        key_points=written,
+    )
+    assert [k.text for k in result.key_points] == [
+        "Softmax 的输出（非负、和为1）是概率分布",
+        "温度：越低越尖锐！",
+    ]
+    spans = [k.span for k in result.key_points if k.span]
+    assert spans and all("（" in s or "！" in s for s in spans), spans  # the learner's typing
+
+
+def test_derived_key_points_keep_the_references_characters(grader: Any) -> None:
+    reference = "Softmax 的输出（非负、和为1）构成概率分布。温度越低，分布越尖锐；温度越高越平坦。"
+    result = grader.grade(reference=reference, answer="输出是概率分布，温度低则尖锐。")
+    texts = [k.text for k in result.key_points]
+    assert texts and all(t in reference for t in texts), texts
+    assert any("（" in t for t in texts), texts
+
+
+def test_a_blank_answer_still_shows_the_key_points_as_written(grader: Any) -> None:
+    result = grader.grade(reference="x", answer="", key_points=["ＡＩ（人工智能）"])
+    assert [k.text for k in result.key_points] == ["ＡＩ（人工智能）"]

@@ -205,3 +205,23 @@ async def test_a_truefalse_reply_in_words_is_read_or_said_unreadable(make_servic
         assert "not read as an answer" in grade and "t or f" in grade
         assert "no answer" not in grade
         assert screen.offered_quality() == 1
+
+
+async def test_drill_feedback_shows_latex_as_the_reference_does(make_services, make_app) -> None:
+    """The answer, the filled-in cloze and the why go through the card text's converter."""
+    from labdeck.drills.grade import DrillResult
+
+    services = make_services()
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        await _to_a_cloze(pilot, screen)
+        card = screen.card
+        assert card is not None and card.drill is not None and card.card_type == "cloze"
+        card.drill["text"] = r"Attention weights are {{c1::$\softmax(QK^T/\sqrt{d_k})$}}."
+        screen._show_drill_result(DrillResult(1, False, "wrong", r"$\frac{QK^T}{\sqrt{d_k}}$"))
+        await settle(pilot)
+        grade = str(screen.query_one("#grade", Static).render())
+        assert "Answer: QK^T/√(d_k)" in grade, grade
+        assert "Attention weights are softmax(QK^T/√(d_k))." in grade, grade
+        assert "$" not in grade and "\\" not in grade, grade

@@ -6,13 +6,18 @@ rendered while the learner studied this one. Real app, real store, real grader."
 from __future__ import annotations
 
 import io
+import itertools
 
+from rich.cells import cell_len
 from rich.console import Console
+from rich.text import Text
 from textual.widgets._footer import FooterKey
 from tuihelpers import SureGrader, settle, wait_for
 
+from labdeck.grading.checklist import Ticks
 from labdeck.tui.screens.review import AnswerBox, ReviewScreen
 from labdeck.tui.widgets.cardtext import CardText, render_card_text
+from labdeck.tui.widgets.checklist import checklist_text
 from labdeck.tui.widgets.steadyfooter import SteadyFooter, merge
 
 ANSWER = (
@@ -150,3 +155,55 @@ async def test_grading_and_accepting_mount_no_widget(make_services, grader) -> N
         assert shown.prompt is upcoming[shown.view.card_id].prompt  # rendered ahead, reused
         prompt = screen.query_one("#prompt", CardText)
         assert prompt.source.startswith(screen.card.prompt)  # (a drill: then its options)
+
+
+# A real mixed Chinese/English sentence: at 80 columns Rich breaks it before "，" and after "（".
+MIXED = (
+    "多头注意力（multi-head attention）把查询、键和值分别投影到h个子空间，每个头独立计算"
+    "softmax(QK^T/√d_k)V，最后把各头的输出拼接起来再做一次线性变换，这样模型能同时关注不同"
+    "位置上的不同表示子空间（例如句法关系与语义关系），而单头注意力的加权平均会抑制这种能力。"
+)
+CLOSING = "，。、；：！？）」』】"
+OPENING = "（「『【"
+
+
+def _kinsoku_ok(lines: list[str]) -> None:
+    lines = [line.rstrip() for line in lines if line.strip()]
+    for before, line in itertools.pairwise(lines):
+        assert line.lstrip()[0] not in CLOSING, (before, line)
+        assert before[-1] not in OPENING, (before, line)
+
+
+def test_card_text_wraps_chinese_without_a_line_starting_with_closing_punctuation() -> None:
+    source = f"{MIXED}\n\n（{MIXED[:40]}）{MIXED}"
+    out = drawn(render_card_text(source), 80)
+    lines = out.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80
+    _kinsoku_ok(lines)
+    assert "".join(out.split()) == "".join(source.split())  # nothing lost or added
+
+
+def test_the_checklist_wraps_a_chinese_point_by_the_same_rule() -> None:
+    point = (  # at 75 columns (80 less the number and mark) Rich starts a line with "、"
+        "在多头注意力里面，每个头在自己的子空间里独立计算softmax(QK^T/√d_k)V，各头输出拼接后"
+        "再做一次线性变换，因此模型能同时关注不同位置的不同表示子空间（句法、语义等）"
+    )
+    ticks = Ticks([point, MIXED], ["covered", "missed"])
+    lines = checklist_text(ticks, [None, None], width=80).plain.split("\n")
+    assert max(cell_len(line) for line in lines) <= 80
+    _kinsoku_ok([line[5:] for line in lines])  # the text after the number and mark
+
+
+def test_text_without_the_cases_wraps_exactly_as_rich_does() -> None:
+    from labdeck.tui.wrap import wrap
+
+    console = Console(width=200, file=io.StringIO())
+    bare = "".join(" " if ch in CLOSING + OPENING else ch for ch in MIXED)
+    for source in (ANSWER, bare, "（" + "a" * 90 + "）"):
+        for width in range(12, 81, 7):
+            ours = [line.plain for line in wrap(Text(source), console, width, overflow="fold")]
+            rich = [line.plain for line in Text(source).wrap(console, width, overflow="fold")]
+            if source.startswith("（"):  # a bracket alone at a line's end moves down
+                assert all(line[-1] != "（" for line in ours[:-1]) and "".join(ours) == source
+            else:
+                assert ours == rich, (source, width)

@@ -105,3 +105,24 @@ async def test_an_empty_charts_title_and_note_both_show_at_100x32(make_app):
                 chart.id,
                 first_line,
             )
+
+
+async def test_every_interval_band_is_labelled_at_80x24_and_160x45(make_app, services):
+    """The band chart thinned its x labels where "21-89 d n97" was wider than a quarter of the
+    plot: some bands had none. Every band is labelled, with its review count at 80x24 and
+    160x45 (as on main with these counts), shorter where even that does not fit (50 columns:
+    main dropped "7-20 d" and "90 d+")."""
+    from labdeck.srs.stats import INTERVAL_BANDS
+
+    seed_history(services, NOW, days=21, per_day=8)
+    for size in ((80, 24), (160, 45), (50, 24)):
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            await _open_stats(app, pilot)
+            drawn = app.screen.query_one("#chart-bands", Chart).render().plain
+            ticks = drawn.splitlines()[-2].replace(" ", "")  # the line under the x axis
+            for label, _, _ in INTERVAL_BANDS:
+                assert label.replace(" ", "") in ticks, (size, drawn)
+            if size != (50, 24):
+                for band in app.services.scheduler().stats.retention_by_interval():
+                    assert f"n{band.reviews}" in ticks, (size, drawn)

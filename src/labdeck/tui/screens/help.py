@@ -44,6 +44,8 @@ KEY_NAMES = {
     "equals_sign": "=",
     "greater_than_sign": ">",
     "less_than_sign": "<",
+    "pagedown": "pgdn",
+    "pageup": "pgup",
 }
 
 GRADING = """\

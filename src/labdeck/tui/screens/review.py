@@ -64,6 +64,7 @@ from textual.widgets import Header, Static, TextArea
 
 from labdeck.grading.checklist import Ticks, verdict_of
 from labdeck.srs.step import Stale, Transition, preview_label
+from labdeck.textfmt import math_as_text
 from labdeck.tui.bindings import RATE_BINDINGS, RatingKeys
 from labdeck.tui.cells import fit
 from labdeck.tui.drafts import Draft
@@ -950,16 +951,18 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             text.append("✗ wrong", style="bold red")
         if result is not None:
             text.append(f"   quality {result.quality} ({QUALITY_WORDS[result.quality]})\n")
+        # The answer, the filled-in cloze and the why with their LaTeX readable, as the
+        # card's reference shows it (one converter: labdeck.textfmt).
         text.append("Answer: ", style="bold")
-        text.append(plain(expected))
+        text.append(math_as_text(plain(expected)))
         text.append("\n")
         if card.card_type == "cloze":
-            text.append(plain(cloze.back(card.drill.get("text", ""))), style="dim")
+            text.append(math_as_text(plain(cloze.back(card.drill.get("text", "")))), style="dim")
             text.append("\n")
         why = explanation(card.card_type, card.drill)
         if why:
             text.append("Why: ", style="bold")
-            text.append(plain(why))
+            text.append(math_as_text(plain(why)))
             text.append("\n")
         self.query_one("#grade", Static).update(text)
         self.query_one("#grade", Static).display = True

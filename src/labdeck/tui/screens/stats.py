@@ -190,6 +190,7 @@ class StatsScreen(LabdeckScreen):
         bands.chart_title = (
             f"True retention by interval: young {_share(young)} · mature {_share(mature)}"
         )
+        compact = [b.band.replace(" ", "") for b in data.bands]  # "21-89d"
         bands.bars(
             [f"{b.band} n{b.reviews}" for b in data.bands],
             [round(100 * b.rate, 1) if b.rate is not None else 0 for b in data.bands],
@@ -197,6 +198,11 @@ class StatsScreen(LabdeckScreen):
             color="red",
             ylim=(0, 100),
             empty="no scheduled reviews yet",
+            # every band keeps a label: shorter ones where the full ones do not fit
+            shorter=[
+                [f"{c} n{b.reviews}" for c, b in zip(compact, data.bands, strict=True)],
+                compact,
+            ],
         )
         retention = self.query_one("#chart-retention", Chart)
         counts = "/".join(str(n) for _, n, _ in data.retention)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 from labdeck.textfmt import readable_math
 from labdeck.tui.literal import markdown_parser, plain
+from labdeck.tui.wrap import wrap
 
 CODE = Style(bold=True, color="cyan")
 INLINE = {
@@ -104,7 +105,7 @@ class CardBlocks:
         if body is None:
             yield [Segment("─" * width, Style(dim=True))]
         elif isinstance(body, Text):
-            for line in body.wrap(console, width, overflow="fold"):
+            for line in wrap(body, console, width, overflow="fold"):  # CJK line-break rule
                 yield list(line.render(console))
         else:
             yield from console.render_lines(body, options.update_width(width), pad=False)

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from labdeck.grading.checklist import Ticks, Verdict
 from labdeck.tui.literal import plain
+from labdeck.tui.wrap import wrap
 
 MARKS: dict[Verdict, tuple[str, str]] = {
     "covered": ("✓", "green"),
@@ -51,7 +52,7 @@ def checklist_text(
             body.append(f"  (you; grader {grader_mark})", style="dim italic")
         # Wrapped here, not by the widget, so a long point continues under its own text
         # (not under its number and mark).
-        for j, part in enumerate(body.wrap(_measure(), max(width - INDENT, 12))):
+        for j, part in enumerate(wrap(body, _measure(), max(width - INDENT, 12))):
             row = Text(" " * INDENT)
             if j == 0:
                 row = Text.assemble((f"{number:>2} ", "bold"), (f"{mark} ", f"bold {style}"))

@@ -99,12 +99,15 @@ class Chart(PlotextPlot):
         xticks: tuple[Sequence[float], Sequence[str]] | None = None,
         ylim: tuple[float, float] | None = None,
         counts: bool = False,
+        shorter: Sequence[Sequence[str]] = (),
     ) -> None:
         """Vertical bars. String labels are placed at 1..n and thinned so none overlap
-        (plotext would otherwise drop overlapping labels in a hash-dependent order).
-        ``counts``: the values are whole numbers, ticked as such."""
+        (plotext would otherwise drop overlapping labels in a hash-dependent order); with
+        ``shorter`` (other sets of labels, shortest last) the first set that fits whole is used
+        before any label is dropped. ``counts``: the values are whole numbers, ticked as such."""
         given: list[str | float] = list(labels)  # copies: the caller may reuse its lists
         values = list(values)
+        alternatives = [[plain(label) for label in names] for names in shorter]
 
         def draw(plt: Plot) -> None:
             if not values or not any(values):
@@ -123,10 +126,12 @@ class Chart(PlotextPlot):
             if xticks is not None:
                 plt.xticks(list(xticks[0]), [plain(t) for t in xticks[1]])
             elif named:
-                names = [plain(label) for label in given]
-                room = max(8, self.size.width - 10) / len(names)
-                longest = max(cell_len(name) for name in names) + 1
-                step = max(1, math.ceil(longest / room))
+                room = max(8, self.size.width - 10) / len(given)
+                for names in [[plain(label) for label in given], *alternatives]:
+                    longest = max(cell_len(name) for name in names) + 1
+                    step = max(1, math.ceil(longest / room))
+                    if step == 1:
+                        break
                 plt.xticks(list[float](positions[::step]), names[::step])
             plt.xlabel(plain(xlabel))
             plt.ylabel(plain(ylabel))

@@ -68,7 +68,14 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         Binding("escape,q", "back", "Back"),
         # the detail pane scrolls while the question list keeps the focus (↑↓ and the digits
         # stay the list's): it scrolled only once Tab, Tab had focused it
-        Binding("pagedown", "scroll_detail(1)", "Detail ↓", show=False, priority=True),
+        Binding(
+            "pagedown",
+            "scroll_detail(1)",
+            "Detail ↓",
+            key_display="pgdn",
+            show=False,
+            priority=True,
+        ),
         Binding("pageup", "scroll_detail(-1)", "Detail ↑", show=False, priority=True),
     ]
 

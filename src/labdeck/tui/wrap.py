@@ -1,0 +1,82 @@
+"""Rich's word wrap with the CJK line-breaking rule (kinsoku) added.
+
+Rich breaks a run of Chinese anywhere, so a line could start with "，" or "。" and end with
+"（". ``wrap`` takes Rich's own break offsets (``rich._wrap.divide_line``, as ``Text.wrap``
+does) and moves a break that would start a line with closing punctuation, or end one with an
+opening bracket, back before the character it must stay with; the lines after it are wrapped
+again from there. A paragraph without such a break costs one look at each break.
+"""
+
+from __future__ import annotations
+
+from rich._wrap import divide_line
+from rich.console import Console
+from rich.containers import Lines
+from rich.text import Text
+
+# Never at the start of a line: closing punctuation (full width, then ASCII).
+NO_LINE_START = frozenset("，。、；：！？）」』】〉》〕］｝”’…‥·・ー～%,.;:!?)]}")
+# Never at the end of a line: opening brackets and quotes.
+NO_LINE_END = frozenset("（「『【〈《〔［｛“‘([{")
+
+
+def _bad(text: str, at: int) -> bool:
+    """A break before ``text[at]`` that the rule forbids (after a space is always fine)."""
+    before = text[at - 1]
+    return (text[at] in NO_LINE_START and not before.isspace()) or before in NO_LINE_END
+
+
+def _in_word(text: str, at: int) -> bool:
+    """A break inside a Latin word or number."""
+    a, b = text[at - 1], text[at]
+    return a.isascii() and a.isalnum() and b.isascii() and b.isalnum()
+
+
+def breaks(text: str, width: int, fold: bool = True) -> list[int]:
+    """Rich's break offsets for one paragraph, moved so no line starts with closing
+    punctuation or ends with an opening bracket (where the line has room to move it)."""
+    offsets = divide_line(text, width, fold=fold)
+    if not any(_bad(text, at) for at in offsets):
+        return offsets
+    # Line by line from here: Rich's next break from where the line starts, read in a window
+    # of two lines and a bit (a line holds at most ``width`` characters of one cell or more,
+    # and a word that crosses its end is still longer than a line in the window, so folded
+    # as Rich folds it): a moved break costs one short look, not a new wrap of the rest.
+    window = 2 * width + 2
+    out: list[int] = []
+    start = 0
+    while True:
+        following = divide_line(text[start : start + window], width, fold=fold)
+        if not following:
+            if start + window < len(text):  # zero-width characters: the rest as Rich has it
+                out += [start + at for at in divide_line(text[start:], width, fold=fold)]
+            return out
+        at = start + following[0]
+        # back over the punctuation and what it stays with (a whole Latin word too)
+        moved = at
+        while moved > start + 1 and (_bad(text, moved) or (moved != at and _in_word(text, moved))):
+            moved -= 1
+        if moved != at and not _bad(text, moved) and not _in_word(text, moved):
+            at = moved  # else a line of punctuation only, or no room: as Rich has it
+        out.append(at)
+        start = at
+
+
+def wrap(text: Text, console: Console, width: int, *, overflow: str | None = None) -> Lines:
+    """``text.wrap(console, width, overflow=…)`` with ``breaks`` for the line ends."""
+    if text.no_wrap or overflow == "ignore":
+        return text.wrap(console, width, overflow=overflow)  # type: ignore[arg-type]
+    wrap_overflow = overflow or text.overflow or "fold"
+    lines = Lines()
+    for line in text.split(allow_blank=True):
+        if "\t" in line:
+            line.expand_tabs(8)
+        new_lines = line.divide(breaks(str(line), width, fold=wrap_overflow == "fold"))
+        for part in new_lines:
+            part.rstrip_end(width)
+        justify = text.justify or "default"
+        new_lines.justify(console, width, justify=justify, overflow=wrap_overflow)  # type: ignore[arg-type]
+        for part in new_lines:
+            part.truncate(width, overflow=wrap_overflow)  # type: ignore[arg-type]
+        lines.extend(new_lines)
+    return lines
