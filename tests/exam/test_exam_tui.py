@@ -383,3 +383,30 @@ async def test_the_reports_detail_scrolls_with_pgdn_while_the_list_keeps_the_foc
         assert detail.scroll_y == 0
         await pilot.press("tab")  # the next stop is the detail pane, not the chapter table
         assert screen.focused is detail
+
+
+async def test_setup_never_shows_the_defaults_before_the_remembered_settings(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """QA: the compose screen showed 10 questions / 120 s for ~1.5 s, then the learner's own
+    settings: every frame now shows the fields blank (disabled) or as remembered."""
+    spec = ExamSpec(decks=["exam-b"], chapters=["B3"], n=5, seed=1, time_per_question_s=60)
+    create_exam(store, spec, now=fake_clock)
+    app = Host(lambda: ExamSetupScreen(ExamContext(store, lambda: grader, clock=fake_clock)))
+    seen: set[tuple[str, str, bool]] = set()
+    display = app._display
+
+    def hooked(screen, renderable) -> None:
+        display(screen, renderable)
+        if renderable is not None and isinstance(screen, ExamSetupScreen):
+            n, per = (screen.query_one(f"#setup-{f}", Input) for f in ("n", "per"))
+            seen.add((n.value, per.value, n.disabled))
+
+    app._display = hooked
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+s")  # pressed before the form is filled: starts once it is
+        await wait_for(pilot, lambda: isinstance(app.screen, ExamScreen))
+    assert seen and seen <= {("", "", True), ("5", "60", False)}, seen
+    with store.session() as session:
+        newest = session.exec(select(Exam).order_by(Exam.id.desc())).first()
+    assert newest is not None and newest.settings["n"] == 5

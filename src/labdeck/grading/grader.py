@@ -275,7 +275,8 @@ def _prepare(item: GradeItem) -> _Prepared:
         reference = " ".join(given)
     key_points = given or keypoints.derive_key_points(reference)
     if not given:  # derived from the reference: shown in the reference's own characters
-        written_reference = item.reference or " ".join(k for _, k in pairs)
+        # (controls, escapes and light Markdown gone, as in the given points: ``tidy``)
+        written_reference = language.tidy(without_media(item.reference or ""))
         shown = [spans.as_written(written_reference, k) or k for k in key_points]
     answer = _bounded(item.answer, "answer", caps)
     if not language.has_content(answer):  # blank, or only punctuation / symbols

@@ -60,6 +60,11 @@ class ExamSetupScreen(ExamScreenBase):
         self.decks: list[DeckInfo] = []
         self.unfinished: int | None = None
         self._chosen: set[str] = set()  # the chapters the last exam was composed of
+        # The form is filled once the last exam's settings are read (a worker): until then its
+        # fields are blank and disabled, never the defaults that the remembered values then
+        # replace (QA: "10" and "120" showed for ~1.5 s, then the learner's own 5 and 60).
+        self.loaded = False
+        self._start_asked = False  # ctrl+s before that: start once the form is filled
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -77,20 +82,27 @@ class ExamSetupScreen(ExamScreenBase):
                 yield SelectionList(id="setup-chapters")
             with VerticalScroll(id="setup-form", can_focus=False):  # tab goes to its fields
                 yield Label("Questions", classes="setup-label")
-                yield Input("10", id="setup-n", type="integer", compact=True)
+                yield self._field("setup-n")
                 yield Label("Seconds per question (0 = untimed)", classes="setup-label")
-                yield Input("120", id="setup-per", type="integer", compact=True)
+                yield self._field("setup-per")
                 yield Label("Or total minutes (overrides the above)", classes="setup-label")
-                yield Input("", id="setup-total", type="integer", placeholder="off", compact=True)
+                yield self._field("setup-total")
                 yield Label("Seed (blank = random)", classes="setup-label")
-                yield Input("", id="setup-seed", type="integer", placeholder="random", compact=True)
-                yield Checkbox("Favour weak cards", id="setup-weak")
+                yield self._field("setup-seed")
+                yield Checkbox("Favour weak cards", id="setup-weak", disabled=True)
                 yield Checkbox(
                     "Include self-graded cards",
                     id="setup-self",
                     tooltip="Cards without a reference answer: you grade them yourself",
+                    disabled=True,
                 )
-                yield Button("Start (ctrl+s)", id="setup-start", variant="primary", compact=True)
+                yield Button(
+                    "Start (ctrl+s)",
+                    id="setup-start",
+                    variant="primary",
+                    compact=True,
+                    disabled=True,
+                )
                 yield Static(id="setup-info")
         yield Static(
             Text("ctrl+s start · ctrl+r resume unfinished · ctrl+o history · esc back"),
@@ -98,9 +110,16 @@ class ExamSetupScreen(ExamScreenBase):
         )
         yield SteadyFooter()
 
+    PLACEHOLDERS = {"setup-total": "off", "setup-seed": "random"}
+
+    def _field(self, widget_id: str) -> Input:
+        """A number field, blank and disabled until the form is filled (``_fill_form``)."""
+        return Input("", id=widget_id, type="integer", placeholder="…", compact=True, disabled=True)
+
     def on_mount(self) -> None:
         self.title = "Mock exam"
         self.sub_title = "compose"
+        self._info("Reading your decks and your last exam's settings…")
         self.load_decks()
 
     @work(thread=True, exclusive=True, group="exam-setup")
@@ -132,11 +151,16 @@ class ExamSetupScreen(ExamScreenBase):
         if last is not None and (len(last.decks) != 1 or last.decks[0] in keys):
             deck = last.decks[0] if len(last.decks) == 1 else ALL_DECKS
             self._chosen = set(last.chapters)
-            self._fill_form(last)
+        else:
+            last = ExamSpec()  # the defaults: no exam yet (or its deck is gone)
+        self._fill_form(last)
         select.value = deck
         self._fill_chapters(deck)
         self._info()
         self.query_one("#setup-chapters").focus()
+        if self._start_asked:
+            self._start_asked = False
+            self.action_start()
 
     def _fill_form(self, spec: ExamSpec) -> None:
         def number(value: int | None) -> str:
@@ -148,6 +172,13 @@ class ExamSetupScreen(ExamScreenBase):
         self.query_one("#setup-total", Input).value = "" if total is None else str(total // 60)
         self.query_one("#setup-weak", Checkbox).value = spec.favour_weak
         self.query_one("#setup-self", Checkbox).value = spec.include_self_graded
+        for widget_id in ("setup-n", "setup-per", "setup-total", "setup-seed"):
+            field = self.query_one(f"#{widget_id}", Input)
+            field.placeholder = self.PLACEHOLDERS.get(widget_id, "")
+            field.disabled = False
+        for widget_id in ("setup-weak", "setup-self", "setup-start"):
+            self.query_one(f"#{widget_id}").disabled = False
+        self.loaded = True
 
     def _fill_chapters(self, deck_key: object) -> None:
         """The deck's chapters, ticked as the last exam had them (all on another deck)."""
@@ -216,6 +247,9 @@ class ExamSetupScreen(ExamScreenBase):
 
     @on(Button.Pressed, "#setup-start")
     def action_start(self) -> None:
+        if not self.loaded:  # the form is not filled yet: start as soon as it is
+            self._start_asked = True
+            return
         try:
             spec = self.spec()
         except ExamError as exc:
