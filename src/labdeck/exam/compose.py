@@ -5,6 +5,11 @@ holds (largest-remainder apportionment, at least one per chapter when there are 
 questions). Within a chapter cards are drawn uniformly, or — with ``favour_weak`` — with weights
 that grow for cards never answered, with a low E-Factor or with recent lapses. Everything random
 comes from one ``random.Random(seed)`` walked in a fixed order, so a seed reproduces the exam.
+
+A new exam composed without a seed does not repeat what the last ``RECENT_EXAMS`` sittings
+asked while a chapter has other cards to draw: each chapter's share is drawn from the cards
+none of them asked, and only where those run out from the asked ones, the longest ago first.
+(With a seed given the draw ignores history: the same seed, the same exam.)
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ DEFAULT_QUESTIONS = 10
 DEFAULT_SECONDS_PER_QUESTION = 120
 RECENT_LAPSE_DAYS = 30
 MAX_QUESTIONS = 200
+RECENT_EXAMS = 3  # a new exam avoids the questions of this many latest exams
 
 
 @dataclass
@@ -278,10 +284,47 @@ class ComposedExam:
         return asdict(self)
 
 
+def recently_asked(session: Session, exams: int = RECENT_EXAMS) -> dict[int, int]:
+    """Card id → how recent the latest of the last ``exams`` exams that asked it is (0: the
+    newest exam)."""
+    latest = session.exec(select(col(Exam.id)).order_by(col(Exam.id).desc()).limit(exams)).all()
+    rank = {exam_id: i for i, exam_id in enumerate(latest)}
+    asked: dict[int, int] = {}
+    if not rank:
+        return asked
+    rows = session.exec(
+        select(col(ExamQuestion.card_id), col(ExamQuestion.exam_id)).where(
+            col(ExamQuestion.exam_id).in_(list(rank))
+        )
+    ).all()
+    for card_id, exam_id in rows:
+        asked[card_id] = min(asked.get(card_id, exams), rank[exam_id])
+    return asked
+
+
+def _pick(
+    pool: list[Candidate], k: int, rng: random.Random, weighted: bool, asked: dict[int, int]
+) -> list[Candidate]:
+    """``k`` of ``pool``: from the cards not recently asked while there are enough, then the
+    asked ones, the longest ago first (ties drawn at random)."""
+    fresh = [c for c in pool if c.card_id not in asked]
+    if len(fresh) >= k:
+        return _weighted_sample(fresh, k, rng) if weighted else rng.sample(fresh, k)
+    again = [c for c in pool if c.card_id in asked]
+    order = {c.card_id: (-asked[c.card_id], rng.random()) for c in again}
+    again.sort(key=lambda c: order[c.card_id])
+    return fresh + again[: k - len(fresh)]
+
+
 def draw(
-    session: Session, spec: ExamSpec, seed: int, now: datetime
+    session: Session,
+    spec: ExamSpec,
+    seed: int,
+    now: datetime,
+    asked: dict[int, int] | None = None,
 ) -> tuple[list[ScopeChapter], list[Candidate], int]:
-    """Pick the cards for ``spec`` (syllabus order). Returns scope, picks and pool size."""
+    """Pick the cards for ``spec`` (syllabus order), avoiding ``asked`` (``recently_asked``)
+    where a chapter has other cards. Returns scope, picks and pool size."""
     scope = resolve_scope(session, spec.decks, spec.chapters)
     if not scope:
         raise ExamError("the chosen scope has no chapters")
@@ -320,7 +363,7 @@ def draw(
         k = alloc.get(chapter.code, 0)
         if k == 0:
             continue
-        chosen = _weighted_sample(pool, k, rng) if spec.favour_weak else rng.sample(pool, k)
+        chosen = _pick(pool, k, rng, spec.favour_weak, asked or {})
         order = {c.card_id: i for i, c in enumerate(pool)}
         picks.extend(sorted(chosen, key=lambda c: order[c.card_id]))
     return scope, picks, available
@@ -355,7 +398,8 @@ def create_exam(
     seed = spec.seed if spec.seed is not None else secrets.randbelow(100_000)
     moment = now()
     with store.session() as session:
-        scope, picks, available = draw(session, spec, seed, moment)
+        asked = recently_asked(session) if spec.seed is None else None
+        scope, picks, available = draw(session, spec, seed, moment, asked)
         all_by_deck: dict[str, list[str]] = {}
         for c in resolve_scope(session, [], []):
             all_by_deck.setdefault(c.deck_key, []).append(c.code)
