@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -410,3 +411,51 @@ async def test_setup_never_shows_the_defaults_before_the_remembered_settings(
     with store.session() as session:
         newest = session.exec(select(Exam).order_by(Exam.id.desc())).first()
     assert newest is not None and newest.settings["n"] == 5
+
+
+async def test_esc_as_the_time_runs_out_opens_the_report_over_the_screen_below(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """Leaving as the time-up submission ran: the report took the place of the screen below
+    (switch_screen on a stack the sitting had left), or the sitting popped itself mid-submit."""
+    exam_id = _exam(store, fake_clock, n=2, per=30)
+    app = Host(lambda: _sitting_screen(store, exam_id, fake_clock, grader))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        base = app.screen_stack[0]
+        sitting = app.screen
+        assert isinstance(sitting, ExamScreen)
+        await pilot.press(*"scaled dot products")
+        submit = sitting.session.submit
+
+        def slow_submit() -> None:  # the real submission, after a moment (a loaded machine)
+            time.sleep(0.5)
+            submit()
+
+        sitting.session.submit = slow_submit
+        fake_clock.advance(61)
+        await wait_for(pilot, lambda: sitting.finished)  # the clock saw it: submitting
+        await pilot.press("escape", "escape")  # as the time runs out
+        await wait_for(pilot, lambda: isinstance(app.screen, ExamReportScreen))
+        await wait_for(pilot, lambda: getattr(app.screen, "report", None) is not None)
+        assert app.screen_stack[0] is base and sitting not in app.screen_stack
+        assert len(app.screen_stack) == 2
+    with store.session() as s:
+        exam = s.get(Exam, exam_id)
+        assert exam is not None and exam.status == "graded"
+
+
+async def test_time_up_with_the_command_palette_open_leaves_no_screen_over_the_report(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    exam_id = _exam(store, fake_clock, n=2, per=30)
+    app = Host(lambda: _sitting_screen(store, exam_id, fake_clock, grader))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert not isinstance(app.screen, ExamScreen)  # the palette is over the sitting
+        fake_clock.advance(61)
+        await wait_for(pilot, lambda: isinstance(app.screen, ExamReportScreen))
+        await wait_for(pilot, lambda: getattr(app.screen, "report", None) is not None)
+        assert [type(s).__name__ for s in app.screen_stack[1:]] == ["ExamReportScreen"]

@@ -359,8 +359,10 @@ class ExamScreen(OneExamScreen):
     def _leave_now(self) -> None:
         if not self.is_current:  # left already (escape pressed twice)
             return
-        if self.session is None or self.finished:
+        if self.session is None:
             self.app.pop_screen()
+            return
+        if self.finished:  # being submitted (the time ran out): the report replaces it soon
             return
         self._sync_answer()
         self.session.pause()
@@ -385,9 +387,14 @@ class ExamScreen(OneExamScreen):
 
     def _to_report(self) -> None:
         app = self.app
-        if self in app.screen_stack:
-            while app.screen is not self:  # e.g. the submit dialog was open when time ran out
-                app.pop_screen()
         from labdeck.tui.screens.exam.report import ExamReportScreen
 
-        app.switch_screen(ExamReportScreen(self.ctx, self.exam_id, after_time_up=self._time_up))
+        report = ExamReportScreen(self.ctx, self.exam_id, after_time_up=self._time_up)
+        if self not in app.screen_stack:
+            # left as it was being submitted (esc as the time ran out): the report opens over
+            # where the learner went, never in place of it (switch_screen replaced Home)
+            app.push_screen(report)
+            return
+        while app.screen is not self:  # e.g. the submit dialog was open when time ran out
+            app.pop_screen()
+        app.switch_screen(report)
