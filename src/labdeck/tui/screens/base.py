@@ -9,7 +9,10 @@ screens take an ``ExamContext``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import contextlib
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
@@ -21,7 +24,42 @@ if TYPE_CHECKING:
     from labdeck.tui.app import LabdeckApp
 
 
-class LabdeckScreen(Screen[None]):
+class WorkerCalls(Screen[None]):
+    """How a screen's thread workers reach the UI: only while the app runs and the screen is
+    up. A worker that ends as the app closes (``q`` in the same burst as the key that started
+    it) or after the learner left the screen would otherwise run its callback on widgets that
+    are gone (``NoMatches``: the app's error screen over the exit)."""
+
+    def to_ui(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
+        """Run ``callback`` on the UI thread unless the app or this screen has gone
+        (checked there, just before it runs); whether it ran."""
+
+        async def guarded() -> bool:
+            if not (self.app.is_running and self.is_attached):
+                return False
+            result = callback(*args, **kwargs)
+            if inspect.isawaitable(result):
+                await result
+            return True
+
+        try:
+            return bool(self.app.call_from_thread(guarded))
+        except RuntimeError:  # the app's loop has stopped
+            return False
+
+    def notify_from_worker(self, message: str, **kwargs: Any) -> None:
+        """A notification from a worker, shown on whatever screen is up while the app runs
+        (an error or a result is not dropped because the learner left the screen)."""
+
+        def guarded() -> None:
+            if self.app.is_running:
+                self.app.notify(message, **kwargs)
+
+        with contextlib.suppress(RuntimeError):  # the app's loop has stopped
+            self.app.call_from_thread(guarded)
+
+
+class LabdeckScreen(WorkerCalls):
     """A screen that uses the app's :class:`Services`."""
 
     if TYPE_CHECKING:

@@ -541,9 +541,9 @@ class BrowseScreen(LabdeckScreen):
             today = services.scheduler().today()
             page = find_rows(services.store, search, today) if search is not None else None
         except Exception as exc:
-            self.app.call_from_thread(self.notify, f"Could not load cards: {exc}", severity="error")
+            self.notify_from_worker(f"Could not load cards: {exc}", severity="error")
             return
-        self.app.call_from_thread(self._loaded, decks, today, select_id, search, page)
+        self.to_ui(self._loaded, decks, today, select_id, search, page)
 
     def _loaded(
         self,
@@ -612,9 +612,9 @@ class BrowseScreen(LabdeckScreen):
         try:
             page = find_rows(self.services.store, search, today, total)
         except Exception as exc:
-            self.app.call_from_thread(self.notify, f"Search failed: {exc}", severity="error")
+            self.notify_from_worker(f"Search failed: {exc}", severity="error")
             return
-        self.app.call_from_thread(self._show_rows, page, select_id, generation)
+        self.to_ui(self._show_rows, page, select_id, generation)
 
     def _show_rows(
         self,
@@ -755,10 +755,10 @@ class BrowseScreen(LabdeckScreen):
             # rendered here too, off the UI thread: the pane only puts the blocks in place
             detail, shown = read_detail(self.services, row, self.today or date.today())
         except Exception as exc:
-            self.app.call_from_thread(self.notify, f"Could not load {row.key}: {exc}",
+            self.notify_from_worker(f"Could not load {row.key}: {exc}",
                                       severity="error", markup=False)  # fmt: skip
             return
-        self.app.call_from_thread(self._show_detail, detail, shown, stamp)
+        self.to_ui(self._show_detail, detail, shown, stamp)
 
     def _show_detail(self, detail: CardDetail, shown: RenderedText, stamp: Pane) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
@@ -891,7 +891,7 @@ class BrowseScreen(LabdeckScreen):
     @work(thread=True, exclusive=True, group="browse-mark")
     def _mark_all(self, search: Search, today: date) -> None:
         found = set(browse_ids(self.services.store, search.node, today))
-        self.app.call_from_thread(self._marked_all, search, found)
+        self.to_ui(self._marked_all, search, found)
 
     def _marked_all(self, search: Search, found: set[int]) -> None:
         if self.is_attached and self.search is not None and search.node == self.search.node:
@@ -947,14 +947,14 @@ class BrowseScreen(LabdeckScreen):
             else:
                 n = scheduler.suspend_many(ids, on=op == "suspend")
         except Exception as exc:
-            self.app.call_from_thread(self.notify, f"Could not {op}: {exc}", severity="error")
+            self.notify_from_worker(f"Could not {op}: {exc}", severity="error")
             return
         verb = {"suspend": "Suspended", "unsuspend": "Unsuspended", "reset": "Reset"}[op]
         what = row.key if row is not None else f"{n} card{'s' if n != 1 else ''}"
         message = f"{verb} {what}." if n else f"Nothing to {op}."
-        self.app.call_from_thread(self.notify, message, timeout=3, markup=False)
+        self.notify_from_worker(message, timeout=3, markup=False)
         current = self._current()
-        self.app.call_from_thread(self.apply_filters, current.id if current else None)
+        self.to_ui(self.apply_filters, current.id if current else None)
 
     def action_undo(self) -> None:
         self._undo()
@@ -964,14 +964,14 @@ class BrowseScreen(LabdeckScreen):
         try:
             outcome = self.services.scheduler().undo()
         except Exception as exc:
-            self.app.call_from_thread(self.notify, f"Could not undo: {exc}", severity="error")
+            self.notify_from_worker(f"Could not undo: {exc}", severity="error")
             return
         if outcome is None:
-            self.app.call_from_thread(self.notify, "Nothing to undo.", timeout=2)
+            self.notify_from_worker("Nothing to undo.", timeout=2)
             return
-        self.app.call_from_thread(self.notify, outcome.summary, timeout=3, markup=False)
+        self.notify_from_worker(outcome.summary, timeout=3, markup=False)
         current = self._current()
-        self.app.call_from_thread(self.apply_filters, current.id if current else None)
+        self.to_ui(self.apply_filters, current.id if current else None)
 
     def action_edit(self) -> None:
         row = self._current()
@@ -987,10 +987,10 @@ class BrowseScreen(LabdeckScreen):
             with self.services.store.engine.connect() as conn:
                 edited = overrides.read(conn, row.id) is not None
         except Exception as exc:
-            self.app.call_from_thread(self.notify, f"Could not open {row.key}: {exc}",
+            self.notify_from_worker(f"Could not open {row.key}: {exc}",
                                       severity="error", markup=False)  # fmt: skip
             return
-        self.app.call_from_thread(self._show_editor, row, info, edited)
+        self.to_ui(self._show_editor, row, info, edited)
 
     def _show_editor(self, row: BrowseRow, info: CardInfo, edited: bool) -> None:
         from labdeck.tui.screens.card_edit import CardEditScreen, EditRequest
@@ -1025,11 +1025,11 @@ class BrowseScreen(LabdeckScreen):
                 )
                 message = f"Edited {row.key} (u undoes)." if changed else "Nothing changed."
         except Exception as exc:
-            self.app.call_from_thread(self.notify, f"Could not save: {exc}", severity="error",
+            self.notify_from_worker(f"Could not save: {exc}", severity="error",
                                       markup=False)  # fmt: skip
             return
-        self.app.call_from_thread(self.notify, message, timeout=3, markup=False)
-        self.app.call_from_thread(self.apply_filters, row.id)
+        self.notify_from_worker(message, timeout=3, markup=False)
+        self.to_ui(self.apply_filters, row.id)
 
     def action_demo(self) -> None:
         row, detail = self._current(), self.detail

@@ -3,7 +3,7 @@ events into a progress bar, a metrics table, plots, image grids, tables and text
 (the child's process group is killed). Finished runs are listed from the database.
 
 The child runs via ``labdeck.demos.runner.DemoProcess``; a thread worker iterates its events and
-posts each to the UI with ``call_from_thread``. Device and threads come from the settings.
+posts each to the UI with ``to_ui``. Device and threads come from the settings.
 While the screen is open a warm child (``runner.prewarm``: torch already imported) waits for the
 next run, started when the screen opens and again after each run; closing the screen reaps it.
 """
@@ -43,8 +43,6 @@ from labdeck.tui.widgets.shade import ShadeImage
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from textual.notifications import SeverityLevel
 
     from labdeck.demos.runner import DemoProcess, Outcome
@@ -380,7 +378,7 @@ class DemosScreen(LabdeckScreen):
             )
             store = services.store
         except Exception as exc:
-            self._post(self._failed_to_start, f"{type(exc).__name__}: {exc}")
+            self.to_ui(self._failed_to_start, f"{type(exc).__name__}: {exc}")
             return
         self.proc = proc
         proc.start()  # from this worker thread, which lives until the run ends (lifeline)
@@ -392,13 +390,13 @@ class DemosScreen(LabdeckScreen):
             proc.cancel()
             proc.wait()
             self.proc = None
-            self._post(self._failed_to_start, f"{type(exc).__name__}: {exc}")
+            self.to_ui(self._failed_to_start, f"{type(exc).__name__}: {exc}")
             return
         if self._cancel_requested:
             proc.cancel()
-        self._post(self._started, proc.pid)
+        self.to_ui(self._started, proc.pid)
         for event in proc.events():
-            if not self._post(self._on_event, run_no, event):
+            if not self.to_ui(self._on_event, run_no, event):
                 proc.cancel()
         outcome = proc.outcome
         self.proc = None
@@ -407,20 +405,12 @@ class DemosScreen(LabdeckScreen):
         try:
             history.record_end(services.store, run_id, outcome, now=services.now)
         except Exception as exc:
-            self._post(self.notify, f"Could not record the run: {exc}", severity="warning")
+            self.notify_from_worker(f"Could not record the run: {exc}", severity="warning")
         try:
             points = card_key_points(services.store, self.card_key)
         except Exception:  # the demo's own notes still help without the card's text
             points = []
-        self._post(self._finished, run_no, outcome, notice_lines(demo, self.card_key, points))
-
-    def _post(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
-        """Run ``callback`` on the UI thread; False once the app or this screen has gone."""
-        try:
-            self.app.call_from_thread(callback, *args, **kwargs)
-        except Exception:
-            return False
-        return self.is_attached
+        self.to_ui(self._finished, run_no, outcome, notice_lines(demo, self.card_key, points))
 
     def _failed_to_start(self, message: str) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
@@ -644,9 +634,9 @@ class DemosScreen(LabdeckScreen):
             history.mark_interrupted(store, now=self.services.now)
             runs = history.list_runs(store, limit=RUN_LIMIT)
         except Exception as exc:
-            self._post(self.notify, f"Could not read the run history: {exc}", severity="warning")
+            self.notify_from_worker(f"Could not read the run history: {exc}", severity="warning")
             return
-        self._post(self._show_runs, runs)
+        self.to_ui(self._show_runs, runs)
 
     def _show_runs(self, runs: list[DemoRun]) -> None:
         if not self.is_attached:  # the screen was closed meanwhile

@@ -193,20 +193,20 @@ class HomeScreen(LabdeckScreen):
             # store would change nothing, drawn before SQLAlchemy is imported
             view = self._read_before_opening()
             if view is None:  # the first open may load the shipped deck: say so while it does
-                services.progress = partial(self.app.call_from_thread, self._show_progress)
+                services.progress = partial(self.to_ui, self._show_progress)
         try:
             scheduler = services.scheduler()
         except Exception as exc:  # busy or damaged database: say so, stay usable
-            self.app.call_from_thread(self._store_failed, str(exc))
+            self.to_ui(self._store_failed, str(exc))
             return
         if view is None:
             # the decks' counts first (bounded by the limits alone), then the chapters' rows
             view = home_view.read(scheduler, chapters=False)
-            self.app.call_from_thread(self._show, view)
-            self.app.call_from_thread(self._show, home_view.read(scheduler, like=view))
+            self.to_ui(self._show, view)
+            self.to_ui(self._show, home_view.read(scheduler, like=view))
         if scheduler.settings.exam_dates:  # FSRS's model of each card: only when asked for
             lines = [p.short() for p in scheduler.exam_projections()]
-            self.app.call_from_thread(self._show_exams, lines)
+            self.to_ui(self._show_exams, lines)
         # Browse's module (its queries, DataTable, Select) while the learner reads the counts:
         # pressing `b` then costs the screen, not 0.1-0.2 s of imports; then what Browse reads
         # as it opens, so that its first frame has the rows (kept while the file is unchanged;
@@ -228,7 +228,7 @@ class HomeScreen(LabdeckScreen):
             return
         import labdeck.tui.screens.review  # noqa: F401
 
-        self.app.call_from_thread(self._prefetch_soon, 0.0)
+        self.to_ui(self._prefetch_soon, 0.0)
 
     def _prefetch_soon(self, delay: float = PREFETCH_AFTER_S) -> None:
         """Render the highlighted scope's first card for Review once the highlight has stayed
@@ -283,7 +283,7 @@ class HomeScreen(LabdeckScreen):
     def _show_and_wait(self, view: HomeView, read: str) -> None:
         """Show ``view`` (from the worker) and wait, at most a second, for its frame."""
         drawn = threading.Event()
-        self.app.call_from_thread(self._show, view, read, drawn.set)
+        self.to_ui(self._show, view, read, drawn.set)
         drawn.wait(1.0)
 
     def _show_progress(self, message: str) -> None:

@@ -237,7 +237,7 @@ class ImportScreen(LabdeckScreen):
         from labdeck.ingest.load import detect_and_parse, import_document
         from labdeck.ingest.prompts import EnglishTerms
 
-        call = self.app.call_from_thread
+        call = self.to_ui
         try:
             call(self._step, "reading and parsing")
             doc = detect_and_parse(path)

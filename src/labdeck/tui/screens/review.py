@@ -547,13 +547,13 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         queue = scheduler.queue_and_counts(self.scope.deck, self.scope.chapter)
         if not queue.entries:
             forecast = scheduler.forecast(days=7)
-            self.app.call_from_thread(self._show_empty, forecast, queue.counts)
+            self.to_ui(self._show_empty, forecast, queue.counts)
             return
         entry = queue.entries[0]
         prepared = self._prepare(scheduler, entry)
         previews = scheduler.preview(entry.card_id)
         upcoming = queue.entries[1 : 1 + PREFETCH]
-        self.app.call_from_thread(self._show_card, prepared, previews, queue.counts, upcoming)
+        self.to_ui(self._show_card, prepared, previews, queue.counts, upcoming)
 
     @work(thread=True, exclusive=True, group="review-prefetch")
     def prefetch(self, entries: list[QueueEntry]) -> None:
@@ -886,8 +886,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         loop's executor: pure Rich, no widget touched)."""
         services = self.services
         if not services.grader_ready:
-            self.app.call_from_thread(
-                self.notify, "Loading the grading model… your answer is graded when it is ready."
+            self.notify_from_worker(
+                "Loading the grading model… your answer is graded when it is ready."
             )
         grader = services.wait_grader()
         result = grader.grade(card.answer, text, card.key_points or None, notes=card.notes)
@@ -1242,16 +1242,15 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             try:
                 previews = scheduler.preview(card.card_id)
             except Exception as exc:
-                self.app.call_from_thread(self._save_failed, str(exc))
+                self.to_ui(self._save_failed, str(exc))
                 return
-            self.app.call_from_thread(self._previews_changed, card.card_id, previews)
+            self.to_ui(self._previews_changed, card.card_id, previews)
             return
         except Exception as exc:
-            self.app.call_from_thread(self._save_failed, str(exc))
+            self.to_ui(self._save_failed, str(exc))
             return
         if getattr(outcome, "became_leech", False):
-            self.app.call_from_thread(
-                self.notify,
+            self.notify_from_worker(
                 f"{card.key} is a leech (lapsed too often) and has been suspended. "
                 "Rewrite or split it, then unsuspend it in Browse.",
                 severity="warning",
@@ -1297,9 +1296,9 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         scheduler = self.services.scheduler()
         outcome = scheduler.undo()
         if outcome is None:
-            self.app.call_from_thread(self.notify, "Nothing to undo.", timeout=2)
+            self.notify_from_worker("Nothing to undo.", timeout=2)
             return
-        self.app.call_from_thread(self.notify, outcome.summary, timeout=3, markup=False)
+        self.notify_from_worker(outcome.summary, timeout=3, markup=False)
         if outcome.op == "answer" and outcome.card_id not in self._drafts():
             # the undone answer comes back in the box with the card, to grade or rate again
             answer, answer_ms = scheduler.logged_answer(outcome.log_id)
@@ -1324,7 +1323,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         else:
             scheduler.bury(card.card_id)
             message = f"Buried {card.key} until tomorrow."
-        self.app.call_from_thread(self.notify, message, timeout=3)
+        self.notify_from_worker(message, timeout=3)
         self._load(scheduler)
 
     def action_run_demo(self) -> None:

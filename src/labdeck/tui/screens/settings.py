@@ -169,9 +169,9 @@ class SettingsScreen(LabdeckScreen):
         try:
             path = save_settings(new, self.services.home)
         except OSError as exc:
-            self.app.call_from_thread(self._failed, f"Could not save settings: {exc}")
+            self.to_ui(self._failed, f"Could not save settings: {exc}")
             return
-        self.app.call_from_thread(self._saved, old, new, str(path))
+        self.to_ui(self._saved, old, new, str(path))
 
     def _failed(self, message: str) -> None:
         if not self.is_attached:  # the screen was closed meanwhile

@@ -126,11 +126,9 @@ class StatsScreen(LabdeckScreen):
         try:
             data = load_stats(self.services.scheduler())
         except Exception as exc:
-            self.app.call_from_thread(
-                self.notify, f"Could not compute statistics: {exc}", severity="error"
-            )
+            self.notify_from_worker(f"Could not compute statistics: {exc}", severity="error")
             return
-        self.app.call_from_thread(self._show, data)
+        self.to_ui(self._show, data)
 
     def _show(self, data: StatsData) -> None:
         if not self.is_attached:  # the screen was closed meanwhile

@@ -18,13 +18,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from labdeck import clock as clock_mod
 from labdeck.exam.grade import AnsweringScheduler, GraderLike
 from labdeck.store import Store
 from labdeck.tui.literal import literal
+from labdeck.tui.screens.base import WorkerCalls
 
 if TYPE_CHECKING:
     from labdeck.tui.services import Services
@@ -87,7 +88,7 @@ class ExamContext:
         return config.home_dir() / "exports"
 
 
-class ExamScreenBase(Screen[None]):
+class ExamScreenBase(WorkerCalls):
     """A mock-exam screen: built from an :class:`ExamContext`, which it passes on."""
 
     def __init__(self, ctx: ExamContext) -> None:

@@ -78,7 +78,7 @@ class ExamHistoryScreen(ExamScreenBase):
 
         exams = list_exams(self.ctx.store)
         trends = score_trends(self.ctx.store)
-        self.app.call_from_thread(self._show, exams, trends)
+        self.to_ui(self._show, exams, trends)
 
     def _show(self, exams: list[ExamSummary], trends: dict[str, list[TrendPoint]]) -> None:
         self.exams, self.trends = exams, trends

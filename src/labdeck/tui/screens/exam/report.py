@@ -169,15 +169,13 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         try:
             report = build_report(self.ctx.store, self.exam_id)
             if report.status == "submitted":
-                self.app.call_from_thread(
-                    self._set_busy, True, f"Grading {report.answered} answers…"
-                )
+                self.to_ui(self._set_busy, True, f"Grading {report.answered} answers…")
                 grader = self.ctx.grader()
                 report = grade_exam(self.ctx.store, self.exam_id, grader, now=self.ctx.clock)
         except Exception as exc:
-            self.app.call_from_thread(self._failed, f"{exc}")
+            self.to_ui(self._failed, f"{exc}")
             return
-        self.app.call_from_thread(self._show, report)
+        self.to_ui(self._show, report)
 
     def _failed(self, message: str) -> None:
         self._set_busy(False)
@@ -407,9 +405,9 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
             try:
                 report = override(self.ctx.store, self.exam_id, position, quality, checklist=stored)
             except ExamError as exc:
-                self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+                self.notify_from_worker(str(exc), severity="error", markup=False)
                 return
-        self.app.call_from_thread(self._show, report, position - 1)
+        self.to_ui(self._show, report, position - 1)
 
     def action_rate_prefix(self) -> None:
         self.rate_prefix_armed = True
@@ -458,9 +456,9 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         try:
             report = override(self.ctx.store, self.exam_id, position, quality)
         except ExamError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            self.notify_from_worker(str(exc), severity="error")
             return
-        self.app.call_from_thread(self._show, report, row)
+        self.to_ui(self._show, report, row)
 
     def action_apply(self) -> None:
         report = self.report
@@ -499,13 +497,13 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
                 self.ctx.store, self.exam_id, self.ctx.scheduler(), now=self.ctx.clock
             )
         except Exception as exc:
-            self.app.call_from_thread(self.notify, f"{exc}", severity="error")
+            self.notify_from_worker(f"{exc}", severity="error")
             report = build_report(self.ctx.store, self.exam_id)
-            self.app.call_from_thread(self._show, report)
+            self.to_ui(self._show, report)
             return
         report = build_report(self.ctx.store, self.exam_id)
-        self.app.call_from_thread(self.notify, result.summary())
-        self.app.call_from_thread(self._show, report)
+        self.notify_from_worker(result.summary())
+        self.to_ui(self._show, report)
 
     def action_export(self) -> None:
         if self.report is None:

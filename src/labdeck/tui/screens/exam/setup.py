@@ -131,9 +131,7 @@ class ExamSetupScreen(ExamScreenBase):
         decks = list_decks(self.ctx.store)
         unfinished = sitting_exams(self.ctx.store)
         last = last_spec(self.ctx.store)
-        self.app.call_from_thread(
-            self._show_decks, decks, unfinished[0] if unfinished else None, last
-        )
+        self.to_ui(self._show_decks, decks, unfinished[0] if unfinished else None, last)
 
     def _show_decks(
         self, decks: list[DeckInfo], unfinished: int | None, last: ExamSpec | None = None
@@ -264,9 +262,9 @@ class ExamSetupScreen(ExamScreenBase):
         try:
             composed = create_exam(self.ctx.store, spec, now=self.ctx.clock)
         except ExamError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            self.notify_from_worker(str(exc), severity="error")
             return
-        self.app.call_from_thread(self._open_exam, composed.exam_id)
+        self.to_ui(self._open_exam, composed.exam_id)
 
     def _open_exam(self, exam_id: int) -> None:
         from labdeck.tui.screens.exam.sitting import ExamScreen

@@ -281,11 +281,11 @@ class ExamScreen(OneExamScreen):
         try:
             session.save()
         except Exception as exc:  # keep the text in memory and say so; next save retries
-            self.app.call_from_thread(self._status, f"autosave failed: {exc}")
+            self.to_ui(self._status, f"autosave failed: {exc}")
             return
         self.saves += 1
         stamp = self.ctx.clock().astimezone().strftime("%H:%M:%S")
-        self.app.call_from_thread(self._status, f"saved {stamp}")
+        self.to_ui(self._status, f"saved {stamp}")
 
     # ------------------------------------------------------------ actions
 
@@ -383,7 +383,7 @@ class ExamScreen(OneExamScreen):
     def _submit_worker(self) -> None:
         assert self.session is not None
         self.session.submit()
-        self.app.call_from_thread(self._to_report)
+        self.to_ui(self._to_report)
 
     def _to_report(self) -> None:
         app = self.app
