@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from labdeck.grading.checklist import checklist_rows, quality_from_ticks, verdict_of
+from labdeck.grading.checklist import Ticks, Verdict, checklist_rows, quality_from_ticks, verdict_of
 
 
 @pytest.mark.parametrize(
@@ -71,3 +71,45 @@ def test_a_contradicted_point_cycles_to_missed_once_the_learner_toggles_it() -> 
     assert again.shown(4) == "missed" and again.quality() == 4
     with pytest.raises(ValueError, match=r"checklist\[1\]\.overruled"):
         check_stored([{"point": "a", "grader": "covered", "ticked": True, "overruled": "yes"}])
+
+
+def _five_points_three_found() -> Ticks:
+    verdicts: list[Verdict] = ["covered", "covered", "covered", "missed", "missed"]
+    return Ticks([f"p{i}" for i in range(5)], verdicts)
+
+
+def test_ticking_more_never_lowers_a_sure_suggestion() -> None:
+    """The walkthrough's case: 5 suggested from the score with 3 of 5 points found; ticking a
+    fourth gave the table's 4 (more credit, a lower grade)."""
+    ticks = _five_points_three_found()
+    assert ticks.quality() == 3 and ticks.quality_from(5) == 5  # as the grader left them
+    ticks.toggle(4)
+    assert ticks.quality() == 4 and ticks.quality_from(5) == 5
+    ticks.toggle(5)
+    assert ticks.quality_from(5) == 5
+    low = _five_points_three_found()
+    low.toggle(4)
+    assert low.quality_from(2) == 4  # above a low suggestion, the ticks lift it
+
+
+def test_unticking_never_raises_a_suggestion_and_a_swap_follows_the_table() -> None:
+    ticks = _five_points_three_found()
+    ticks.toggle(1)
+    assert ticks.quality() == 2 and ticks.quality_from(5) == 2
+    assert ticks.quality_from(1) == 1  # fewer points than the grader found: never above it
+    ticks.toggle(4)  # one off, another on: the learner's own account, by the table
+    assert ticks.quality_from(5) == ticks.quality() == 3
+
+
+def test_setting_aside_a_contradiction_counts_as_more_credit() -> None:
+    ticks = Ticks(list("abcde"), ["covered"] * 4 + ["contradicted"])
+    assert ticks.quality() == 3 and ticks.quality_from(3) == 3  # capped by the ≠
+    ticks.toggle(5)
+    ticks.toggle(5)  # ≠ → ✓ → ✗: "missed, not contradicted"
+    assert ticks.quality() == 4 and ticks.quality_from(3) == 4
+
+
+def test_without_a_suggestion_the_table_decides() -> None:
+    ticks = _five_points_three_found()
+    ticks.toggle(4)
+    assert ticks.quality_from(None) == ticks.quality() == 4

@@ -122,10 +122,12 @@ async def test_sure_a_toggle_puts_the_ticks_on_offer(make_services, grader):
         assert missed, "the answer leaves out at least one key point"
         n = missed[0] + 1
         await pilot.press(str(n))  # one key per point corrected
-        expected = quality_from_ticks(
+        implied = quality_from_ticks(
             [t or i == missed[0] for i, t in enumerate(ticks.start)],
             [v == "contradicted" for v in ticks.verdicts],
         )
+        # one more point ticked: the table's figure, never below the sure suggestion
+        expected = max(implied, screen.result.quality)
         assert screen.offered_quality() == expected
         assert f"ticks imply {expected}" in grade_text(screen)
         await pilot.press(str(n), str(n))  # untick, tick again: the live figure follows
@@ -294,8 +296,9 @@ async def test_exam_report_ticks_override_the_quality_and_are_stored(make_servic
         await pilot.press(*keys)
         await settle(pilot)
         expected_ticks = [t or i in missed[:2] for i, t in enumerate(ticks.start)]
-        expected = quality_from_ticks(expected_ticks, [v == "contradicted" for v in ticks.verdicts])
+        implied = quality_from_ticks(expected_ticks, [v == "contradicted" for v in ticks.verdicts])
         q = screen.report.questions[0]
+        expected = max(implied, q.auto_quality)  # more ticked: never below the grader's grade
         assert q.override_quality == expected
         assert [r["ticked"] for r in q.checklist] == expected_ticks
         assert f"your ticks imply {expected}" in str(
@@ -380,3 +383,51 @@ async def test_the_checklist_is_wrapped_to_the_grade_panel_at_80x24(make_service
             assert max(map(cell_len, rows)) > width - 12, (step, width)  # (wrapped, not short)
             await pilot.press("1")
             await settle(pilot)
+
+
+async def test_exam_report_enter_on_the_graders_ticks_records_the_graders_grade(
+    make_services, grader
+):
+    """The walkthrough: the table said `pass 3`, the detail `enter records these ticks as
+    quality 2` (the share ticked, by the table alone): Enter must record what the row shows."""
+    from labdeck.exam.compose import ExamSpec, create_exam
+    from labdeck.exam.grade import grade_exam
+    from labdeck.exam.session import ExamSession
+    from labdeck.tui.app import LabdeckApp
+    from labdeck.tui.screens.exam import ExamContext, ExamReportScreen
+
+    services = make_services()
+    store = services.store
+
+    def fixed_now():
+        return NOW
+
+    exam_id = create_exam(store, ExamSpec(chapters=["B2"], n=1, seed=4), now=fixed_now).exam_id
+    session = ExamSession(store, exam_id, clock=fixed_now)
+    session.start()
+    session.set_answer("Softmax of scaled dot products of queries and keys weights the values.")
+    session.submit()
+    grade_exam(store, exam_id, grader, now=fixed_now)
+    app = LabdeckApp(services, load_grader=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(
+            ExamReportScreen(ExamContext(store, lambda: grader, clock=fixed_now), exam_id)
+        )
+        await settle(pilot)
+        screen = app.screen
+        q = screen.report.questions[0]
+        ticks = screen.ticks_of(q)
+        assert ticks is not None and q.auto_quality is not None
+        assert ticks.quality() != q.auto_quality  # the case: score and share ticked differ
+        detail = str(screen.query_one("#detail-points", Static).render())
+        assert f"enter records these ticks as quality {q.auto_quality}" in detail
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.report.questions[0].override_quality == q.auto_quality
+        # the ticks just recorded are shown under their heading (it scrolled out of view)
+        await pilot.press("1")
+        await settle(pilot)
+        detail = screen.query_one("#report-detail")
+        heading = screen.query_one("#detail-points-heading")
+        assert detail.scroll_y > 0 and detail.scroll_y <= heading.virtual_region.y

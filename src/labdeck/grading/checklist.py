@@ -17,6 +17,13 @@ A point still marked as contradicted (the answer states the opposite and the lea
 so) counts as not covered and caps the quality at 3: a suggestion of 4 or 5 never stands next
 to a contradiction. Toggling a contradicted point overrules the grader's ≠ for good: it cycles
 ≠ → ✓ → ✗ → ✓, so the learner can say "missed, not contradicted".
+
+Next to a grade the grader stands by (a sure review grade, an exam's auto grade), the ticks move
+its suggestion rather than replace it (``Ticks.quality_from``): kept as the grader left them,
+they give the suggestion; more points ticked never give less than it, fewer never more. The
+suggestion comes from the whole answer's score, the table from the share ticked alone, and the
+two can differ (5 suggested with 3 of 5 points found): ticking a fourth point must not lower
+the grade to the table's 4.
 """
 
 from __future__ import annotations
@@ -173,6 +180,24 @@ class Ticks:
     def quality(self) -> int:
         """The quality the ticks imply (the module's table)."""
         return quality_from_ticks(self.ticked, self._contradicted(), blank=self.blank)
+
+    def quality_from(self, suggestion: int | None) -> int:
+        """The quality the ticks give next to the grader's ``suggestion`` (see the module
+        docstring); the table's alone when there is none."""
+        implied = self.quality()
+        if suggestion is None:
+            return implied
+        pairs = list(zip(self.start, self.ticked, strict=True))
+        # more credit: a point ticked, or a ≠ set aside (as ✓ or as a plain miss)
+        added = any(t and not s for s, t in pairs) or any(self.overruled)
+        removed = any(s and not t for s, t in pairs)
+        if not added and not removed:
+            return suggestion
+        if not removed:
+            return max(implied, suggestion)
+        if not added:
+            return min(implied, suggestion)
+        return implied
 
     def stored(self) -> list[StoredTick]:
         rows = []

@@ -118,7 +118,9 @@ What the ticks imply (share of the points ticked as covered):
 | fewer, or none | 1 |
 | none, on a blank answer | 0 |
 
-A point left marked ≠ (contradicted) caps the quality at 3.
+A point left marked ≠ (contradicted) caps the quality at 3. Next to a sure suggestion (or an
+exam's own grade) your ticks move it: ticking more never gives less than it, unticking never
+more; ticks that both add and remove points follow the table.
 
 ## SM-2 qualities
 

@@ -1099,13 +1099,15 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
     # ------------------------------------------------------------ rating
 
     def offered_quality(self) -> int | None:
-        """The quality ``enter`` records now: what the ticks imply once the learner has
-        touched them (or confirmed them), else the grader's suggestion when it is sure."""
+        """The quality ``enter`` records now: what the ticks give once the learner has
+        touched them (or confirmed them), moving a sure suggestion (``Ticks.quality_from``),
+        else the grader's suggestion when it is sure."""
         if self.card is not None and self.card.is_drill:
             result = self.drill_result
             return result.quality if result is not None else None
         if self.ticks is not None and (self.ticks.changed or self.armed):
-            return self.ticks.quality()
+            sure = self.result is not None and self.result.sure
+            return self.ticks.quality_from(self.result.quality if sure else None)
         if self.result is not None and self.result.sure:
             return self.result.quality
         return None

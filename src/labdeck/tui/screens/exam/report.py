@@ -110,7 +110,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
                 yield CardMarkdown(id="detail-prompt")
                 yield Label("Your answer", classes="report-section")
                 yield Static(id="detail-answer")
-                yield Label("Key points", classes="report-section")
+                yield Label("Key points", classes="report-section", id="detail-points-heading")
                 yield Static(id="detail-points")
                 yield Label("Reference answer", classes="report-section")
                 yield CardMarkdown(id="detail-reference")
@@ -333,7 +333,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
                 points.append(f"{plain(kp)}\n")
             return points or Text("–", style="dim")
         points = Text()
-        implied = ticks.quality()
+        implied = ticks.quality_from(q.auto_quality)
         if q.checklist:
             points.append(f"your ticks imply {implied}: your grade\n", style="bold")
         else:
@@ -392,8 +392,10 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         # the ticks being changed are in view, wherever the pane was (at 80×24 they start
         # below the prompt and the answer)
         detail = self.query_one("#report-detail")
-        detail.call_after_refresh(detail.scroll_to_widget, points, top=True, animate=False)
-        self.pending_ticks[q.position] = (ticks.quality(), [dict(r) for r in ticks.stored()])
+        heading = self.query_one("#detail-points-heading", Label)
+        detail.call_after_refresh(detail.scroll_to_widget, heading, top=True, animate=False)
+        quality = ticks.quality_from(q.auto_quality)
+        self.pending_ticks[q.position] = (quality, [dict(r) for r in ticks.stored()])
         self._store_ticks(q.position)
 
     @work(thread=True, group="exam-ticks")
