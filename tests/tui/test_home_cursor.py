@@ -41,3 +41,28 @@ async def test_the_highlighted_deck_and_chapter_are_kept_across_a_review(make_ap
         await _round_trip(pilot, home)
         assert home.selected_scope() == chapter
         assert tree.cursor_node is not None and tree.cursor_node.data == chapter
+
+
+async def test_arrows_open_and_close_a_deck_as_in_a_file_tree(make_app) -> None:
+    """The README's `→` expands a deck: it did nothing (the tree binds only space)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        await wait_for(pilot, lambda: "store" in home.counts_sources)
+        await settle(pilot)
+        tree = home.query_one("#decks", Tree)
+        await pilot.press("down", "down")
+        deck = tree.cursor_node
+        assert deck is not None and deck.data == Scope("exam-c") and not deck.is_expanded
+        await pilot.press("right")
+        assert deck.is_expanded and home.selected_scope() == Scope("exam-c")
+        await pilot.press("right")  # into its first chapter
+        chapter = home.selected_scope()
+        assert chapter.deck == "exam-c" and chapter.chapter is not None
+        await pilot.press("left")  # up to the deck, still open
+        assert home.selected_scope() == Scope("exam-c") and deck.is_expanded
+        await pilot.press("left")
+        assert not deck.is_expanded and home.selected_scope() == Scope("exam-c")
+        await pilot.press("left")  # a closed deck: nothing above to go to but All decks
+        assert home.selected_scope() == Scope("exam-c") and tree.root.is_expanded

@@ -83,7 +83,7 @@ class Services:
         self.browse_ahead: ReadAhead | None = None
         # told what opening the store is doing, from the thread that opens it (the home
         # screen shows it while the first run loads the shipped deck)
-        self.progress: Callable[[str], None] | None = None
+        self.progress: Callable[[str], object] | None = None
         self._workspace: Workspace | None = None
         self._workspace_lock = threading.Lock()
         self._grader: Grader | None = None

@@ -34,7 +34,7 @@ class WorkerCalls(Screen[None]):
         """Run ``callback`` on the UI thread unless the app or this screen has gone
         (checked there, just before it runs); whether it ran."""
 
-        async def guarded() -> bool:
+        async def guarded() -> bool:  # awaited on the UI thread by call_from_thread
             if not (self.app.is_running and self.is_attached):
                 return False
             result = callback(*args, **kwargs)
@@ -43,7 +43,10 @@ class WorkerCalls(Screen[None]):
             return True
 
         try:
-            return bool(self.app.call_from_thread(guarded))
+            # textual types the callback as ``Callable[..., T | Awaitable[T]]``, which mypy
+            # cannot solve for a coroutine function (it infers ``Never``); it awaits it fine
+            ran: bool = self.app.call_from_thread(guarded)  # type: ignore[arg-type]
+            return ran
         except RuntimeError:  # the app's loop has stopped
             return False
 

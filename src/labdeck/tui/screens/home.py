@@ -93,6 +93,9 @@ class HomeScreen(LabdeckScreen):
         Binding("comma", "app.settings", "Settings", priority=True),
         Binding("question_mark", "app.help", "Help", priority=True),
         Binding("q", "app.quit", "Quit", priority=True),
+        # as a file tree: → opens a deck (then goes into it), ← closes it (or goes up)
+        Binding("right", "expand", "Open deck", show=False),
+        Binding("left", "collapse", "Close deck", show=False),
     ]
 
     def __init__(self) -> None:
@@ -450,6 +453,26 @@ class HomeScreen(LabdeckScreen):
 
     def action_study(self) -> None:
         self.app.action_study(self.selected_scope())
+
+    def action_expand(self) -> None:
+        tree = self.query_one("#decks", Tree)
+        node = tree.cursor_node
+        if node is None or not node.allow_expand:
+            return
+        if not node.is_expanded:
+            node.expand()
+        elif node.children:
+            tree.move_cursor(node.children[0])
+
+    def action_collapse(self) -> None:
+        tree = self.query_one("#decks", Tree)
+        node = tree.cursor_node
+        if node is None or node.is_root:
+            return
+        if node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and not node.parent.is_root:
+            tree.move_cursor(node.parent)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[Scope]) -> None:
         event.stop()

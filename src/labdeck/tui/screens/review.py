@@ -1106,8 +1106,10 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             result = self.drill_result
             return result.quality if result is not None else None
         if self.ticks is not None and (self.ticks.changed or self.armed):
-            sure = self.result is not None and self.result.sure
-            return self.ticks.quality_from(self.result.quality if sure else None)
+            graded = self.result
+            return self.ticks.quality_from(
+                graded.quality if graded is not None and graded.sure else None
+            )
         if self.result is not None and self.result.sure:
             return self.result.quality
         return None
