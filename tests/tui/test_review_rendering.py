@@ -198,8 +198,8 @@ def test_text_without_the_cases_wraps_exactly_as_rich_does() -> None:
     from labdeck.tui.wrap import wrap
 
     console = Console(width=200, file=io.StringIO())
-    bare = "".join(" " if ch in CLOSING + OPENING else ch for ch in MIXED)
-    for source in (ANSWER, bare, "（" + "a" * 90 + "）"):
+    latin = "Q·K^T/√d_k, softmax(…) → V; über-long-words-that-fold-" + "x" * 90 + " done"
+    for source in (ANSWER, latin, "（" + "a" * 90 + "）"):
         for width in range(12, 81, 7):
             ours = [line.plain for line in wrap(Text(source), console, width, overflow="fold")]
             rich = [line.plain for line in Text(source).wrap(console, width, overflow="fold")]
@@ -207,3 +207,25 @@ def test_text_without_the_cases_wraps_exactly_as_rich_does() -> None:
                 assert all(line[-1] != "（" for line in ours[:-1]) and "".join(ours) == source
             else:
                 assert ours == rich, (source, width)
+
+
+def test_a_chinese_run_breaks_between_characters_not_only_at_spaces() -> None:
+    """Rich breaks only at spaces: after "Answer: " a run of Chinese that fits a line moved
+    to the next line whole, leaving the rest of the line empty. Each line is filled: the
+    next line's first character did not fit on it."""
+    from labdeck.tui.wrap import wrap
+
+    console = Console(width=200, file=io.StringIO())
+    bare = "".join(" " if ch in CLOSING + OPENING else ch for ch in MIXED)
+    for source in ("Answer: 词向量是一种将词语映射到低维稠密向量空间的方法", bare, MIXED):
+        for width in range(12, 81, 7):
+            lines = [line.plain for line in wrap(Text(source), console, width, overflow="fold")]
+            assert "".join("".join(lines).split()) == "".join(source.split())
+            assert max(cell_len(line) for line in lines) <= width
+            for line, after in itertools.pairwise(lines):
+                first, second = after.lstrip()[:1], after.lstrip()[1:2]
+                if cell_len(first) == 2 and first not in OPENING and second not in CLOSING:
+                    room = width - cell_len(line)  # spaces a line ends with count, as in Rich
+                    assert room < 2 or line.rstrip()[-1:] in OPENING, (width, line, after)
+    first = wrap(Text("Answer: 词向量是一种将词语映射到低维稠密向量空间"), console, 30)[0]
+    assert first.plain == "Answer: 词向量是一种将词语映射"

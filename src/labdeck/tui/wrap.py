@@ -1,15 +1,22 @@
-"""Rich's word wrap with the CJK line-breaking rule (kinsoku) added.
+"""Rich's word wrap with CJK line breaking added: a break between any two CJK characters, and
+the CJK rule on punctuation (kinsoku).
 
-Rich breaks a run of Chinese anywhere, so a line could start with "，" or "。" and end with
-"（". ``wrap`` takes Rich's own break offsets (``rich._wrap.divide_line``, as ``Text.wrap``
-does) and moves a break that would start a line with closing punctuation, or end one with an
-opening bracket, back before the character it must stay with; the lines after it are wrapped
-again from there. A paragraph without such a break costs one look at each break.
+Rich breaks only at spaces, so a run of Chinese is one "word": after "Answer: " the whole run
+moved to the next line, leaving the rest of the first line empty. ``divide_line`` is Rich's
+greedy fill (``rich._wrap.divide_line``) with each CJK character a word of its own, as Unicode's
+line breaking (UAX #14) allows a break before and after an ideograph. ``breaks`` then moves a
+break that would start a line with closing punctuation, or end one with an opening bracket,
+back before the character it must stay with; the lines after it are wrapped again from there.
+A paragraph without such a break costs one look at each break.
 """
 
 from __future__ import annotations
 
-from rich._wrap import divide_line
+import re
+from collections.abc import Iterator
+
+from rich._loop import loop_last
+from rich.cells import cell_len, chop_cells
 from rich.console import Console
 from rich.containers import Lines
 from rich.text import Text
@@ -18,6 +25,53 @@ from rich.text import Text
 NO_LINE_START = frozenset("，。、；：！？）」』】〉》〕］｝”’…‥·・ー～%,.;:!?)]}")
 # Never at the end of a line: opening brackets and quotes.
 NO_LINE_END = frozenset("（「『【〈《〔［｛“‘([{")
+
+# Characters a line may break before or after, even with no space: CJK ideographs, kana, hangul,
+# CJK and full-width punctuation and forms.
+_CJK = "\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
+_OPEN = re.escape("".join(sorted(NO_LINE_END)))
+_CLOSE = re.escape("".join(sorted(NO_LINE_START)))
+# A word: one CJK character or a run of other non-spaces, with the opening brackets before it
+# and the closing punctuation after it (which a break must not part from it), then spaces.
+_WORD = re.compile(rf"\s*[{_OPEN}]*(?:[{_CJK}]|[^\s{_CJK}]+)[{_CLOSE}]*\s*")
+
+
+def _words(text: str) -> Iterator[tuple[int, str]]:
+    """Rich's words (a word and the spaces after it), each CJK character a word of its own
+    (with the punctuation it stays with)."""
+    match = _WORD.match(text)
+    while match is not None:
+        yield match.start(), match.group(0)
+        match = _WORD.match(text, match.end())
+
+
+def divide_line(text: str, width: int, fold: bool = True) -> list[int]:
+    """Offsets to break ``text`` at so each line fits ``width`` cells: Rich's greedy fill
+    (a word that fits goes on the line, one longer than a line is folded when ``fold``)."""
+    offsets: list[int] = []
+    used = 0
+    for start, word in _words(text):
+        length = cell_len(word.rstrip())
+        if width - used >= length:
+            used += cell_len(word)
+        elif length > width:
+            if fold:
+                at = start
+                for last, piece in loop_last(chop_cells(word, width)):
+                    if at:
+                        offsets.append(at)
+                    if last:
+                        used = cell_len(piece)
+                    else:
+                        at += len(piece)
+            else:
+                if start:
+                    offsets.append(start)
+                used = cell_len(word)
+        elif used and start:
+            offsets.append(start)
+            used = cell_len(word)
+    return offsets
 
 
 def _bad(text: str, at: int) -> bool:
