@@ -194,6 +194,13 @@ def test_states_and_sorting(store) -> None:
     assert len(keys(store, "is:new")) == 2 and keys(store, "is:buried") == []
     sched.bury(ids["B3:denoising"])
     assert keys(store, "is:buried") == ["B3:denoising"] and keys(store, "is:due") == []
+    sched.bury(ids["A1:注意力機制"])  # a new card buried (as with its sibling): shown buried
+    rows = {r.key.split(":", 1)[1]: r for r in browse_page(store, parse(""), TODAY).rows}
+    assert rows["A1:注意力機制"].schedule.state(TODAY) == "buried"
+    assert keys(store, "is:buried", sort="state") == ["A1:注意力機制", "B3:denoising"]
+    by_state = keys(store, "", sort="state", descending=True)  # suspended, leech, buried…, new
+    assert set(by_state[2:4]) == {"A1:注意力機制", "B3:denoising"}, by_state
+    sched.unbury(ids["A1:注意力機制"])
     assert keys(store, "edited") == ["A1:scaled-dot-product-attention"]  # the edited text
     for column in SORTS:
         up, down = keys(store, "", sort=column), keys(store, "", sort=column, descending=True)

@@ -256,10 +256,10 @@ class CardSchedule:
             return "leech·susp" if self.leech else "suspended"
         if self.leech:
             return "leech"
+        if self.buried(today):  # a new card buried with its sibling, too: is:buried finds it
+            return "buried"
         if self.due is None:
             return "new"
-        if self.buried(today):
-            return "buried"
         return "due" if self.is_due(today) else "learning"
 
 
@@ -331,7 +331,7 @@ BROWSE_LIMIT = 2000  # rows handed to the table at once; the count covers every 
 _DEFAULT_ORDER = ("d.position", "d.key", "ch.position", "c.position", "c.id")
 _STATE_RANK = (
     "CASE WHEN coalesce(cs.suspended, 0) = 1 THEN 5 WHEN coalesce(cs.leech, 0) = 1 THEN 4 "
-    "WHEN cs.due IS NULL THEN 1 WHEN cs.buried_until > :today THEN 3 "
+    "WHEN cs.buried_until > :today THEN 3 WHEN cs.due IS NULL THEN 1 "
     "WHEN cs.due <= :today THEN 0 ELSE 2 END"
 )
 # a card kind as Browse's type column names it (the column sorts by this label, not the kind)
