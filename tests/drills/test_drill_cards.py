@@ -305,3 +305,21 @@ def test_browse_detail_shows_a_drills_type_parent_options_and_why(drill_store: S
     assert "- · They are averaged." in text
     assert "*Why:* MultiHead = Concat(head_1..head_h) W_O." in text
     assert "**Type**" not in detail("t:a1.1")
+
+
+def test_a_choice_answer_names_the_letters_as_shown() -> None:
+    """The answer read "Answer: C three" with no letter, though the options were lettered in
+    a shuffled order: the learner had to find which letter that was."""
+    from labdeck.drills.present import LETTERS, grade_reply, show
+
+    drill = {"options": ["A one", "B two", "C three", "D four"], "correct": ["C three", "A one"]}
+    for showing_no in range(4):
+        showing = show("k", "choice", "Q?", drill, showing_no)
+        letters = {opt: LETTERS[i] for i, opt in enumerate(showing.options)}
+        wrong = next(letters[o] for o in showing.options if o not in drill["correct"])
+        result = grade_reply(showing, drill, wrong)
+        in_order = sorted(drill["correct"], key=showing.options.index)
+        assert result.expected == "; ".join(f"{letters[o]}) {o}" for o in in_order)
+        assert result.verdict == "wrong"
+        right = " ".join(letters[o] for o in drill["correct"])
+        assert grade_reply(showing, drill, right).expected == result.expected

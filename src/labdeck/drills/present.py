@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from labdeck.drills.grade import (
@@ -61,6 +61,14 @@ def show(key: str, kind: str, prompt: str, drill: dict[str, Any], showing: int) 
     return Showing(kind, prompt)
 
 
+def lettered(showing: Showing, options: list[str]) -> str:
+    """``options`` as this showing lists them: "b) Adam; d) SGD" in the order shown."""
+    wanted = set(options)
+    return "; ".join(
+        f"{LETTERS[i]}) {option}" for i, option in enumerate(showing.options) if option in wanted
+    )
+
+
 def grade_reply(showing: Showing, drill: dict[str, Any], reply: str) -> DrillResult:
     """Grade what the learner typed: the missing text, option letters, or true/false."""
     if showing.kind == "cloze":
@@ -68,7 +76,10 @@ def grade_reply(showing: Showing, drill: dict[str, Any], reply: str) -> DrillRes
     typed = bool(reply.strip())
     if showing.kind == "choice":
         chosen = parse_choice(reply, list(showing.options))
-        result = grade_choice(chosen, list(drill["correct"]))
+        result = replace(
+            grade_choice(chosen, list(drill["correct"])),
+            expected=lettered(showing, drill["correct"]),  # "b) …": the letter as shown
+        )
         if typed and not chosen:
             last = LETTERS[len(showing.options) - 1]
             return unread(result.expected, f"the option letters (a–{last})")
