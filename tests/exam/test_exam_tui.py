@@ -227,6 +227,44 @@ async def test_setup_starts_from_the_last_exams_settings(
         assert screen.query_one("#setup-weak", Checkbox).value is True
 
 
+async def test_setup_draws_drill_cards_when_asked_and_remembers_it(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """The CLI's ``exam new --types`` had no counterpart on the compose screen: an exam there
+    drew essays only."""
+
+    async def compose(tick: bool) -> tuple[set[str], bool]:
+        app = Host(lambda: ExamSetupScreen(ExamContext(store, lambda: grader, clock=fake_clock)))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            chapters = screen.query_one("#setup-chapters", SelectionList)
+            await wait_for(pilot, lambda: chapters.option_count == 14)
+            await settle(pilot)
+            box = screen.query_one("#setup-drills", Checkbox)
+            shown = box.value
+            if tick:
+                box.focus()
+                await pilot.press("space")
+            chapters.deselect_all()
+            chapters.select("B3")
+            screen.query_one("#setup-n", Input).value = "12"
+            screen.query_one("#setup-seed", Input).value = "5"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, ExamScreen))
+            await settle(pilot)
+        with store.session() as s:
+            exam_id = s.exec(select(Exam.id).order_by(Exam.id.desc())).first()  # type: ignore[union-attr]
+        return {q.kind for q in load_questions(store, exam_id or 0)[1]}, shown
+
+    kinds, shown = await compose(tick=False)
+    assert kinds == {"essay"} and shown is False
+    kinds, shown = await compose(tick=True)
+    assert shown is False and kinds - {"essay"}, kinds  # drills drawn, with the essays
+    kinds, shown = await compose(tick=False)  # the next compose starts from the last one
+    assert shown is True and kinds - {"essay"}, kinds
+
+
 async def test_setup_form_by_keyboard_tab_reaches_fields_and_ctrl_a_stays_in_them(
     store: Store, fake_clock: FakeClock, grader: Any
 ) -> None:
@@ -248,6 +286,10 @@ async def test_setup_form_by_keyboard_tab_reaches_fields_and_ctrl_a_stays_in_the
         assert len(chapters.selected) == 14, "ctrl+a in a field toggled the chapters"
         await pilot.press("shift+tab", "ctrl+a")  # on the chapters it still toggles them all
         assert len(chapters.selected) == 0
+        await pilot.press("tab", "h")  # h in a field is typing (refused there), not history
+        assert isinstance(app.screen, ExamSetupScreen)
+        await pilot.press("shift+tab", "h")  # elsewhere h opens the history, as on the report
+        await wait_for(pilot, lambda: isinstance(app.screen, ExamHistoryScreen))
 
 
 async def test_report_override_apply_export_history(

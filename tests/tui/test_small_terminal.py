@@ -132,7 +132,7 @@ async def test_exam_compose_form_fits_80x24(make_app) -> None:
         screen = app.screen
         for widget_id in ("#setup-n", "#setup-per", "#setup-total", "#setup-seed"):
             assert _on_screen(app, screen.query_one(widget_id, Input)), widget_id
-        for widget_id in ("#setup-weak", "#setup-self"):
+        for widget_id in ("#setup-weak", "#setup-self", "#setup-drills"):
             assert _on_screen(app, screen.query_one(widget_id, Checkbox)), widget_id
         assert _on_screen(app, screen.query_one("#setup-start", Button))
         text = screen_text(app)

@@ -1,4 +1,5 @@
-"""Compose a mock exam: deck and chapters, number of questions, time, seed, weak-card bias."""
+"""Compose a mock exam: deck and chapters, number of questions, time, seed, weak-card bias,
+self-graded and drill cards."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from textual.widgets import (
     Static,
 )
 
+from labdeck.drills import DRILL_KINDS, ESSAY, KINDS
 from labdeck.exam import ExamError
 from labdeck.exam.compose import ExamSpec
 from labdeck.store.queries import DeckInfo
@@ -50,6 +52,8 @@ class ExamSetupScreen(ExamScreenBase):
         Binding("ctrl+s", "start", "Start exam", priority=True),
         Binding("ctrl+r", "resume", "Resume unfinished", priority=True),
         Binding("ctrl+o", "history", "History", priority=True),
+        # h, as on the report and the demos, where no field takes the letter
+        Binding("h", "history", "History", show=False),
         # not a priority: in a number field ctrl+a is the field's own (cursor to the start)
         Binding("ctrl+a", "select_all", "All chapters"),
         Binding("escape", "app.pop_screen", "Back"),
@@ -65,6 +69,7 @@ class ExamSetupScreen(ExamScreenBase):
         # replace (QA: "10" and "120" showed for ~1.5 s, then the learner's own 5 and 60).
         self.loaded = False
         self._start_asked = False  # ctrl+s before that: start once the form is filled
+        self._kinds_with_drills: list[str] = list(KINDS)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -94,6 +99,12 @@ class ExamSetupScreen(ExamScreenBase):
                     "Include self-graded cards",
                     id="setup-self",
                     tooltip="Cards without a reference answer: you grade them yourself",
+                    disabled=True,
+                )
+                yield Checkbox(
+                    "Include drill cards",
+                    id="setup-drills",
+                    tooltip="Cloze, multiple-choice and true/false cards, graded exactly",
                     disabled=True,
                 )
                 yield Button(
@@ -170,11 +181,16 @@ class ExamSetupScreen(ExamScreenBase):
         self.query_one("#setup-total", Input).value = "" if total is None else str(total // 60)
         self.query_one("#setup-weak", Checkbox).value = spec.favour_weak
         self.query_one("#setup-self", Checkbox).value = spec.include_self_graded
+        drills = [kind for kind in spec.kinds if kind in DRILL_KINDS]
+        self.query_one("#setup-drills", Checkbox).value = bool(drills)
+        # ticked, the box draws the kinds the last exam drew (``exam new --types`` may have
+        # picked some), else every kind
+        self._kinds_with_drills = list(spec.kinds) if drills else list(KINDS)
         for widget_id in ("setup-n", "setup-per", "setup-total", "setup-seed"):
             field = self.query_one(f"#{widget_id}", Input)
             field.placeholder = self.PLACEHOLDERS.get(widget_id, "")
             field.disabled = False
-        for widget_id in ("setup-weak", "setup-self", "setup-start"):
+        for widget_id in ("setup-weak", "setup-self", "setup-drills", "setup-start"):
             self.query_one(f"#{widget_id}").disabled = False
         self.loaded = True
 
@@ -241,6 +257,11 @@ class ExamSetupScreen(ExamScreenBase):
             total_time_s=None if total is None else total * 60,
             favour_weak=self.query_one("#setup-weak", Checkbox).value,
             include_self_graded=self.query_one("#setup-self", Checkbox).value,
+            kinds=(
+                list(self._kinds_with_drills)
+                if self.query_one("#setup-drills", Checkbox).value
+                else [ESSAY]
+            ),
         )
 
     @on(Button.Pressed, "#setup-start")
