@@ -29,6 +29,23 @@ def test_width_spacing_and_markdown_are_folded_to_find_the_span() -> None:
     assert as_written("甲，乙", "甲,乙") == "甲，乙"
 
 
+def test_a_clause_glued_to_its_neighbour_is_shown_with_its_comma() -> None:
+    """QA: the quote read "x y" where the learner wrote "x,y": the segmenter cuts at commas and
+    colons and glues a short clause to the next with a space, and the span was not found."""
+    from labdeck.grading import segment
+
+    for answer in (
+        "Keys, values and queries are all projections of x,y pairs: the inputs.",
+        "先算分数，再做 softmax：得到权重，最后、加权求和值向量。",
+        "It is cheap -- one pass — and exact, i.e. no sampling.",
+    ):
+        pieces = segment.answer_segments(answer)
+        assert any(" " in p and p not in answer for p in pieces), pieces  # the QA's case
+        for piece in pieces:
+            shown = as_written(answer, piece)
+            assert shown is not None and shown in answer, (piece, shown)
+
+
 def test_a_span_not_in_the_answer_is_left_as_it_is() -> None:
     assert as_written("something else", "not there") == "not there"
     assert as_written("text", None) is None

@@ -2,9 +2,10 @@
 
 The grader cuts answers into pieces after normalising them (NFKC width folding: "，" becomes
 ",", "ＡＩ" becomes "AI"; Markdown marks and spacing squeezed), so a span read back from a piece
-is not the learner's text. ``as_written`` finds the span in the original answer, comparing the
-two with those differences folded away, and returns the original characters; a span it cannot
-place is returned as it is.
+is not the learner's text; and a clause glued to its short neighbour lost the comma between
+them. ``as_written`` finds the span in the original answer, comparing the two with those
+differences folded away, and returns the original characters; a span it cannot place is
+returned as it is.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import unicodedata
 from functools import lru_cache
 
 _IGNORED = frozenset("*_`#>")  # light Markdown the cleaner drops
+# What the segmenter cuts clauses at and drops when it glues a short one to its neighbour with
+# a space ("x,y" read back as "x y"; "，" and "：" are "," and ":" once width is folded)
+_SEPARATORS = frozenset(",、:-—–")
 
 
 @lru_cache(maxsize=16)  # one answer is searched once per key point
@@ -23,7 +27,12 @@ def _folded(text: str) -> tuple[str, tuple[int, ...]]:
     origin: list[int] = []
     for i, ch in enumerate(text):
         for out in unicodedata.normalize("NFKC", ch):
-            if out.isspace() or out in _IGNORED or unicodedata.category(out).startswith("C"):
+            if (
+                out.isspace()
+                or out in _IGNORED
+                or out in _SEPARATORS
+                or unicodedata.category(out).startswith("C")
+            ):
                 continue
             chars.append(out.casefold())
             origin.append(i)
