@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from rich.cells import cell_len
 from rich.text import Text
 from sqlalchemy import event
@@ -265,13 +266,24 @@ async def test_80x24_shows_more_rows_and_enter_opens_the_detail(make_app):
         assert screen.focused is table and table.region.height - 1 >= 13
 
 
-async def test_enter_opens_the_detail_pane_at_any_size(make_app):
-    """The screen's enter binding never ran: the table's own enter (select) took the key."""
-    async with make_app().run_test(size=SIZE) as pilot:
+@pytest.mark.parametrize("size", [SIZE, (100, 32)])
+async def test_enter_opens_the_detail_pane_at_any_size(make_app, size):
+    """The screen's enter binding never ran: the table's own enter (select) took the key.
+    QA at 100x32: enter focused the pane but only its top line's colour changed, so it
+    looked as if enter did nothing. The pane grows, and its top line says how in and out."""
+    async with make_app().run_test(size=size) as pilot:
         screen = await _open(pilot)
+        pane = screen.query_one("#browse-detail")
+        before = pane.region.height
+        assert "enter" in str(pane.border_title)
         await pilot.press("enter")
         await settle(pilot)
-        assert screen.focused is screen.query_one("#browse-detail")
+        assert screen.focused is pane
+        assert pane.region.height > before * 1.5, (before, pane.region.height)
+        assert "esc" in str(pane.border_title)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert pane.region.height == before and "enter" in str(pane.border_title)
 
 
 def _burst(pilot, *keys: str) -> None:

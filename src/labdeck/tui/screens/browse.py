@@ -386,6 +386,10 @@ class SearchBox(Input):
         await super()._on_key(event)
 
 
+# the detail pane's top line: with the table focused, and with the pane focused
+DETAIL_TITLES = {False: "enter reads the card", True: "↑↓ pgup pgdn scroll · esc back to the list"}
+
+
 class BrowseTable(LiteralTable):
     """The cards' table. Enter opens the detail pane: DataTable's own enter (select the row)
     took the key before the screen's binding saw it, so enter did nothing. Bound here, not as
@@ -478,7 +482,8 @@ class BrowseScreen(LabdeckScreen):
             yield Select(STATES, value="all", allow_blank=False, id="browse-state")
         yield Static(id="browse-count")
         yield BrowseTable(id="browse-table", cursor_type="row", zebra_stripes=True)
-        with VerticalScroll(id="browse-detail"):
+        with VerticalScroll(id="browse-detail") as detail:
+            detail.border_title = DETAIL_TITLES[False]
             yield CardText(id="browse-card")
         yield SteadyFooter()  # Footer recomposed (and restyled) its keys on each focus change
 
@@ -490,6 +495,18 @@ class BrowseScreen(LabdeckScreen):
         if not self._resumed:
             self._resumed = True
             event.refresh_styles = False
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._detail_title(event.widget.id == "browse-detail")
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if event.widget.id == "browse-detail":
+            self._detail_title(False)
+
+    def _detail_title(self, reading: bool) -> None:
+        """The pane's top line says how to get in (enter) and out (esc): in, it grows, and
+        with only its border's colour changing the learner did not see that enter did."""
+        self.query_one("#browse-detail").border_title = DETAIL_TITLES[reading]
 
     def on_mount(self) -> None:
         self.title = "Browse"
