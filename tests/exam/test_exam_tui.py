@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -54,6 +55,22 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], tries: int = 100
         await pilot.pause(0.05)
         await pilot.app.workers.wait_for_complete()
     raise AssertionError("condition not reached")
+
+
+@contextlib.asynccontextmanager
+async def setup_screen(
+    store: Store, clock: FakeClock, grader: Any, size: tuple[int, int]
+) -> AsyncIterator[tuple[Pilot, ExamSetupScreen, SelectionList]]:
+    """The compose screen in a host app, its decks and the last exam's settings read in."""
+    app = Host(lambda: ExamSetupScreen(ExamContext(store, lambda: grader, clock=clock)))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExamSetupScreen)
+        chapters = screen.query_one("#setup-chapters", SelectionList)
+        await wait_for(pilot, lambda: chapters.option_count == 14)
+        await settle(pilot)
+        yield pilot, screen, chapters
 
 
 def _exam(store: Store, clock: FakeClock, n: int = 3, per: int = 60) -> int:
@@ -213,13 +230,7 @@ async def test_setup_starts_from_the_last_exams_settings(
         favour_weak=True,
     )  # fmt: skip
     create_exam(store, spec, now=fake_clock)
-    app = Host(lambda: ExamSetupScreen(ExamContext(store, lambda: grader, clock=fake_clock)))
-    async with app.run_test(size=(120, 45)) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        chapters = screen.query_one("#setup-chapters", SelectionList)
-        await wait_for(pilot, lambda: chapters.option_count == 14)
-        await settle(pilot)
+    async with setup_screen(store, fake_clock, grader, (120, 45)) as (_pilot, screen, chapters):
         assert sorted(chapters.selected) == ["B3", "B4"]
         values = [screen.query_one(f"#setup-{name}", Input).value for name in
                   ("n", "per", "total", "seed")]  # fmt: skip
@@ -234,13 +245,7 @@ async def test_setup_draws_drill_cards_when_asked_and_remembers_it(
     drew essays only."""
 
     async def compose(tick: bool) -> tuple[set[str], bool]:
-        app = Host(lambda: ExamSetupScreen(ExamContext(store, lambda: grader, clock=fake_clock)))
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            screen = app.screen
-            chapters = screen.query_one("#setup-chapters", SelectionList)
-            await wait_for(pilot, lambda: chapters.option_count == 14)
-            await settle(pilot)
+        async with setup_screen(store, fake_clock, grader, (80, 24)) as (pilot, screen, chapters):
             box = screen.query_one("#setup-drills", Checkbox)
             shown = box.value
             if tick:
@@ -251,7 +256,7 @@ async def test_setup_draws_drill_cards_when_asked_and_remembers_it(
             screen.query_one("#setup-n", Input).value = "12"
             screen.query_one("#setup-seed", Input).value = "5"
             await pilot.press("ctrl+s")
-            await wait_for(pilot, lambda: isinstance(app.screen, ExamScreen))
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, ExamScreen))
             await settle(pilot)
         with store.session() as s:
             exam_id = s.exec(select(Exam.id).order_by(Exam.id.desc())).first()  # type: ignore[union-attr]
@@ -270,13 +275,8 @@ async def test_setup_form_by_keyboard_tab_reaches_fields_and_ctrl_a_stays_in_the
 ) -> None:
     """Tab goes from the chapters straight to the first field (the form's scroll container is
     no stop of its own); in a field ctrl+a is the field's (cursor home), not "all chapters"."""
-    app = Host(lambda: ExamSetupScreen(ExamContext(store, lambda: grader, clock=fake_clock)))
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        chapters = screen.query_one("#setup-chapters", SelectionList)
-        await wait_for(pilot, lambda: chapters.option_count == 14)
-        await settle(pilot)
+    async with setup_screen(store, fake_clock, grader, (80, 24)) as (pilot, screen, chapters):
+        app = pilot.app
         assert app.focused is chapters
         await pilot.press("tab")
         field = screen.query_one("#setup-n", Input)

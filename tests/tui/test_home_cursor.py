@@ -21,14 +21,19 @@ async def _round_trip(pilot, home: HomeScreen) -> None:
     await settle(pilot)
 
 
+async def _home_with_counts(pilot) -> tuple[HomeScreen, Tree]:
+    """Home, once its counts came from the store, and its deck tree."""
+    home = pilot.app.screen
+    assert isinstance(home, HomeScreen)
+    await wait_for(pilot, lambda: "store" in home.counts_sources)
+    await settle(pilot)
+    return home, home.query_one("#decks", Tree)
+
+
 async def test_the_highlighted_deck_and_chapter_are_kept_across_a_review(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(100, 32)) as pilot:
-        home = app.screen
-        assert isinstance(home, HomeScreen)
-        await wait_for(pilot, lambda: "store" in home.counts_sources)
-        await settle(pilot)
-        tree = home.query_one("#decks", Tree)
+        home, tree = await _home_with_counts(pilot)
         await pilot.press("down", "down")  # All decks → Exam B → Exam C
         assert home.selected_scope() == Scope("exam-c")
         await _round_trip(pilot, home)
@@ -47,11 +52,7 @@ async def test_arrows_open_and_close_a_deck_as_in_a_file_tree(make_app) -> None:
     """The README's `→` expands a deck: it did nothing (the tree binds only space)."""
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        home = app.screen
-        assert isinstance(home, HomeScreen)
-        await wait_for(pilot, lambda: "store" in home.counts_sources)
-        await settle(pilot)
-        tree = home.query_one("#decks", Tree)
+        home, tree = await _home_with_counts(pilot)
         await pilot.press("down", "down")
         deck = tree.cursor_node
         assert deck is not None and deck.data == Scope("exam-c") and not deck.is_expanded

@@ -256,10 +256,22 @@ async def test_chinese_answer_at_80x24_checklist_in_view(make_services, grader):
 # ---------------------------------------------------------------- exam report
 
 
-async def test_exam_report_ticks_override_the_quality_and_are_stored(make_services, grader):
+def _graded_exam(store, grader, n: int, answer: str) -> int:
+    """An exam on B2 (seed 4) with ``answer`` to its first question, submitted and graded."""
     from labdeck.exam.compose import ExamSpec, create_exam
     from labdeck.exam.grade import grade_exam
     from labdeck.exam.session import ExamSession
+
+    exam_id = create_exam(store, ExamSpec(chapters=["B2"], n=n, seed=4), now=lambda: NOW).exam_id
+    session = ExamSession(store, exam_id, clock=lambda: NOW)
+    session.start()
+    session.set_answer(answer)
+    session.submit()
+    grade_exam(store, exam_id, grader, now=lambda: NOW)
+    return exam_id
+
+
+async def test_exam_report_ticks_override_the_quality_and_are_stored(make_services, grader):
     from labdeck.tui.screens.exam import ExamContext, ExamReportScreen
 
     services = make_services()
@@ -268,12 +280,9 @@ async def test_exam_report_ticks_override_the_quality_and_are_stored(make_servic
     def fixed_now():
         return NOW
 
-    exam_id = create_exam(store, ExamSpec(chapters=["B2"], n=2, seed=4), now=fixed_now).exam_id
-    session = ExamSession(store, exam_id, clock=fixed_now)
-    session.start()
-    session.set_answer("Queries are compared with keys by dot products, scaled, softmaxed.")
-    session.submit()
-    grade_exam(store, exam_id, grader, now=fixed_now)
+    exam_id = _graded_exam(
+        store, grader, 2, "Queries are compared with keys by dot products, scaled, softmaxed."
+    )
 
     from labdeck.tui.app import LabdeckApp
 
@@ -390,9 +399,6 @@ async def test_exam_report_enter_on_the_graders_ticks_records_the_graders_grade(
 ):
     """The walkthrough: the table said `pass 3`, the detail `enter records these ticks as
     quality 2` (the share ticked, by the table alone): Enter must record what the row shows."""
-    from labdeck.exam.compose import ExamSpec, create_exam
-    from labdeck.exam.grade import grade_exam
-    from labdeck.exam.session import ExamSession
     from labdeck.tui.app import LabdeckApp
     from labdeck.tui.screens.exam import ExamContext, ExamReportScreen
 
@@ -402,12 +408,9 @@ async def test_exam_report_enter_on_the_graders_ticks_records_the_graders_grade(
     def fixed_now():
         return NOW
 
-    exam_id = create_exam(store, ExamSpec(chapters=["B2"], n=1, seed=4), now=fixed_now).exam_id
-    session = ExamSession(store, exam_id, clock=fixed_now)
-    session.start()
-    session.set_answer("Softmax of scaled dot products of queries and keys weights the values.")
-    session.submit()
-    grade_exam(store, exam_id, grader, now=fixed_now)
+    exam_id = _graded_exam(
+        store, grader, 1, "Softmax of scaled dot products of queries and keys weights the values."
+    )
     app = LabdeckApp(services, load_grader=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
