@@ -435,7 +435,7 @@ class DemosScreen(LabdeckScreen):
         bar = self.query_one("#demo-progress", ProgressBar)
         known = bar.total is not None
         if status == "ok":
-            total = bar.total if known else 1
+            total = bar.total if bar.total is not None else 1
             bar.update(total=total, progress=total)
         elif not known:
             bar.update(total=1, progress=0)
