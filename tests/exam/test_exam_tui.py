@@ -132,6 +132,38 @@ async def test_sit_type_skip_return_submit(
         assert table.row_count == 3
 
 
+async def test_the_position_line_cuts_the_chapter_title_not_the_key_or_timer_at_80x24(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """QA at 80x24: "Question 2 of 3 · B8 Embedding Models and Vector Search · exam-b:b8.20:50
+    left", the card key run into the timer. The chapter title is cut with … instead, and the
+    timer keeps a gap after the whole key."""
+    import io
+    import re
+
+    from rich.console import Console
+
+    spec = ExamSpec(chapters=["B8"], n=3, seed=4, time_per_question_s=60)
+    exam_id = create_exam(store, spec, now=fake_clock).exam_id
+    app = Host(lambda: _sitting_screen(store, exam_id, fake_clock, grader))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExamScreen) and screen.session is not None
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        q = screen.session.current
+        assert q.position == 2 and len(f"{q.chapter} {q.chapter_title}") > 30, q.chapter_title
+        console = Console(width=80, height=24, file=io.StringIO(), record=True)
+        console.print(screen._compositor.render_update(full=True))
+        line = next(x for x in console.export_text().splitlines() if "Question 2 of 3" in x)
+        title_start = q.chapter_title.split()[0]
+        assert re.search(
+            rf"Question 2 of 3 · {q.chapter} {title_start}[^·]*… · {re.escape(q.key)}  +\d+:\d\d left",
+            line,
+        ), line
+
+
 async def test_time_up_submits_and_grades(store: Store, fake_clock: FakeClock, grader: Any) -> None:
     exam_id = _exam(store, fake_clock, n=2, per=30)
     app = Host(lambda: _sitting_screen(store, exam_id, fake_clock, grader))

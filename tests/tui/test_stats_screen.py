@@ -3,9 +3,10 @@ minutes per day, the 30-day forecast, units on every chart and a note on each em
 
 from __future__ import annotations
 
+import pytest
 from tuihelpers import NOW, screen_text, seed_history, settle, wait_for
 
-from labdeck.tui.screens.stats import StatsScreen
+from labdeck.tui.screens.stats import RETENTION_WINDOWS, StatsScreen
 from labdeck.tui.widgets.plots import Chart
 
 
@@ -25,7 +26,9 @@ async def test_empty_charts_say_so(make_app):
         assert "no answers yet" in text
         assert "no timed answers yet" in text
         assert "no scheduled reviews yet" in text
-        assert "young - · mature -" in app.screen.query_one("#chart-bands", Chart).chart_title
+        bands = app.screen.query_one("#chart-bands", Chart)
+        assert bands.chart_title == "True retention by interval"
+        assert "young" not in bands.render().plain  # no pooled shares of nothing
 
 
 async def test_history_fills_bands_time_and_forecast(make_app, services):
@@ -39,8 +42,8 @@ async def test_history_fills_bands_time_and_forecast(make_app, services):
         reviews = sum(b.reviews for b in young)
         assert reviews > 0
         share = sum(b.passed for b in young) / reviews
-        title = app.screen.query_one("#chart-bands", Chart).chart_title
-        assert f"young {share:.0%} of {reviews}" in title
+        drawn = app.screen.query_one("#chart-bands", Chart).render().plain
+        assert f"young {share:.0%} of {reviews} · mature -" in drawn.splitlines()[-1]
         text = screen_text(app)
         assert "no scheduled reviews yet" not in text
         for unit in ("answers", "% with q ≥ 3", "cards due (overdue today)"):
@@ -88,23 +91,39 @@ async def test_every_chart_keeps_its_title_and_counts_tick_whole_at_80x24(make_a
                 assert ticks and all("." not in t for t in ticks), (chart.id, ticks)
 
 
-async def test_an_empty_charts_title_and_note_both_show_at_100x32(make_app):
-    """QA at 100x32: the interval-band chart showed no title at all (cut to the widget's width,
-    it was still wider than the plot area, and plotext dropped it), and the retention chart's
-    title was cut before its "no scheduled reviews yet". Now the title is cut, the note kept."""
+@pytest.mark.parametrize("seeded", [False, True], ids=["empty", "seeded"])
+@pytest.mark.parametrize("size", [(80, 24), (100, 32)], ids=["80x24", "100x32"])
+async def test_every_charts_title_is_drawn_whole(make_app, services, size, seeded):
+    """QA at 80x24: "True retention by interval: young - · matur… — no scheduled reviews yet",
+    "Retention, % of reviews with q ≥ 3 (n 0/0/0… —"; at 100x32 "True retention… — no
+    scheduled reviews yet", "Retention, %… —". Titles now fit their plot whole; an empty
+    chart's note is drawn whole inside its plot, the window counts on the retention chart's
+    labels and the pooled young / mature shares under the bands."""
+    if seeded:
+        seed_history(services, NOW, days=21, per_day=8)
     app = make_app()
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await _open_stats(app, pilot)
         for chart in app.screen.query(Chart):
-            drawn = chart.render().plain
-            first_line = next(line for line in drawn.splitlines() if line.strip())
-            head = chart.chart_title.split()[0]
-            assert head in first_line, (chart.id, first_line)
-            note = first_line.split(" — ", 1)[-1].strip()  # "no answers yet", "nothing sch…"
-            assert " — " in first_line and note.startswith("no") and not note.endswith("…"), (
-                chart.id,
-                first_line,
-            )
+            lines = chart.render().plain.splitlines()
+            assert lines[0].strip() == chart.chart_title, (chart.id, lines[0])
+            assert "…" not in "".join(lines), (chart.id, lines)
+        for chart_id, note in (
+            ("#chart-bands", "no scheduled reviews yet"),
+            ("#chart-retention", "no scheduled reviews yet"),
+            ("#chart-reviews", "no answers yet"),
+        ):
+            drawn = app.screen.query_one(chart_id, Chart).render().plain
+            inside = [line for line in drawn.splitlines()[2:-3] if note in line]
+            assert bool(inside) != seeded, (chart_id, drawn)
+        if seeded:
+            stats = app.services.scheduler().stats
+            retention = app.screen.query_one("#chart-retention", Chart).render().plain
+            ticks = retention.splitlines()[-2]
+            for _, days in RETENTION_WINDOWS:
+                assert f"n{stats.retention(days).reviews}" in ticks, ticks
+            bands = app.screen.query_one("#chart-bands", Chart).render().plain
+            assert "young 7" in bands.splitlines()[-1] and "mature -" in bands, bands
 
 
 async def test_every_interval_band_is_labelled_at_80x24_and_160x45(make_app, services):

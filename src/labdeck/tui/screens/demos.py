@@ -44,12 +44,14 @@ from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
+    from textual.widget import Widget
 
     from labdeck.demos.runner import DemoProcess, Outcome
     from labdeck.store.models import DemoRun
 
 DEFAULT_PRESET = "quick"
 RUN_LIMIT = 30
+NOTICE_SEEN = 4  # a finished run shows at least this much of "What to notice" (heading, text)
 NAME_WIDTH = max(len(d.id) for d in registry.all_demos()) + 1  # "speculative ~8 s"
 
 
@@ -148,7 +150,7 @@ class DemosScreen(LabdeckScreen):
         metrics.add_column("metric", key="metric")
         metrics.add_column("value", key="value")
         metrics.add_column("step", key="step")
-        self.query_one("#demo-progress").display = False
+        self._hide_progress()
         self.query_one("#demo-metrics").display = False
         option_list = self.query_one("#demo-list", OptionList)
         option_list.highlighted = next(i for i, d in enumerate(self.demos) if d.id == self.demo_id)
@@ -320,7 +322,7 @@ class DemosScreen(LabdeckScreen):
         metrics = self.query_one("#demo-metrics", DataTable)
         metrics.clear()
         metrics.display = False
-        self.query_one("#demo-progress").display = False
+        self._hide_progress()
 
     async def action_run(self) -> None:
         if self.running:
@@ -416,9 +418,28 @@ class DemosScreen(LabdeckScreen):
         if not self.is_attached:  # the screen was closed meanwhile
             return
         self.running = False
-        self.query_one("#demo-progress").display = False
+        self._stop_progress("failed")
         self._status(Text(f"Could not start the demo: {message}", style="bold red"))
         self.notify(message, severity="error")
+
+    def _hide_progress(self) -> None:
+        """No run's bar to show: hidden, and with a total so that it does not animate."""
+        bar = self.query_one("#demo-progress", ProgressBar)
+        bar.update(total=1, progress=0)
+        bar.display = False
+
+    def _stop_progress(self, status: str) -> None:
+        """A run has ended: its bar stops animating. A finished run's bar is full; one that
+        ended otherwise keeps the share it reached, or is hidden when it never knew its total
+        (an indeterminate bar animates for as long as it has no total, shown or not)."""
+        bar = self.query_one("#demo-progress", ProgressBar)
+        known = bar.total is not None
+        if status == "ok":
+            total = bar.total if bar.total is not None else 1
+            bar.update(total=total, progress=total)
+        elif not known:
+            bar.update(total=1, progress=0)
+        bar.display = known or status == "ok"
 
     def _started(self, pid: int | None) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
@@ -595,20 +616,18 @@ class DemosScreen(LabdeckScreen):
         if run_no != self.run_count:
             return
         self.running = False
+        notice_box: Static | None = None
         if notice and getattr(outcome, "status", "") == "ok":
             text = Text(notice[0] + "\n", style="bold")
             for line in notice[1:]:
                 text.append(clean(line) + "\n")
             if self.card_key:
                 text.append("c returns to the card", style="dim")
-            await self.query_one("#demo-output", Vertical).mount(
-                Static(text, classes="demo-text", id="demo-notice"), before=0
-            )
+            notice_box = Static(text, classes="demo-text", id="demo-notice")
+            await self.query_one("#demo-output", Vertical).mount(notice_box, before=0)
         status = getattr(outcome, "status", "failed")
         message = clean(getattr(outcome, "message", ""))
-        bar = self.query_one("#demo-progress", ProgressBar)
-        if status == "ok" and bar.total is not None:
-            bar.update(progress=bar.total)
+        self._stop_progress(status)
         style = {"ok": "bold green", "cancelled": "bold yellow"}.get(status, "bold red")
         self._status(Text.assemble((f"{status}: ", style), message))
         severity: SeverityLevel = "information" if status in ("ok", "cancelled") else "error"
@@ -617,11 +636,25 @@ class DemosScreen(LabdeckScreen):
         if self.following:  # followed to the end: show the results from the top
             metrics = self.query_one("#demo-metrics")
             first = metrics if metrics.display else self.query_one("#demo-output")
-            main.call_after_refresh(
-                main.scroll_to_widget, first, top=True, animate=False, immediate=True
-            )
+            main.call_after_refresh(self._show_results, main, first, notice_box)
             self.following = False  # no follow-scroll still queued moves the results away
         self.load_runs()
+
+    @staticmethod
+    def _show_results(main: VerticalScroll, first: Widget, notice: Widget | None) -> None:
+        """Open the pane at the results (the metrics). When that would leave the notice's
+        heading and first lines below the pane (80x24: the heading on the last line, its text
+        hidden), open it at the notice instead: it says what the numbers mean."""
+
+        def top(widget: Widget) -> int:  # in the pane's scrolled content, laid out already
+            return widget.region.y - main.scrollable_content_region.y + round(main.scroll_y)
+
+        target = top(first)
+        if notice is not None and notice.region.height:
+            seen = min(NOTICE_SEEN, notice.region.height)
+            if top(notice) + seen - target > main.scrollable_content_region.height:
+                target = top(notice)
+        main.scroll_to(y=target, animate=False, immediate=True)
 
     # ------------------------------------------------------------ history
 

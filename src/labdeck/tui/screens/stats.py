@@ -104,7 +104,7 @@ class StatsScreen(LabdeckScreen):
                 yield Chart(f"Time spent per day, last {REVIEW_DAYS} days", id="chart-time")
                 yield Chart(f"Reviews due, next {FORECAST_DAYS} days", id="chart-forecast")
                 yield Chart("True retention by interval", id="chart-bands")
-                yield Chart("Retention of scheduled reviews, % with q ≥ 3", id="chart-retention")
+                yield Chart("Retention of scheduled reviews", id="chart-retention")
                 yield Chart("E-Factor distribution (reviewed cards)", id="chart-ease")
             yield Chart("Mastery per chapter, % known (2+ passes in a row)", id="chart-mastery")
         yield SteadyFooter()
@@ -185,13 +185,14 @@ class StatsScreen(LabdeckScreen):
         bands = self.query_one("#chart-bands", Chart)
         young = [b for b in data.bands if not b.mature]
         mature = [b for b in data.bands if b.mature]
-        bands.chart_title = (
-            f"True retention by interval: young {_share(young)} · mature {_share(mature)}"
-        )
+        # the pooled young / mature shares under the bands (the title keeps to its plot's width)
+        reviewed = any(b.reviews for b in data.bands)
+        pooled = f"young {_share(young)} · mature {_share(mature)}" if reviewed else ""
         compact = [b.band.replace(" ", "") for b in data.bands]  # "21-89d"
         bands.bars(
             [f"{b.band} n{b.reviews}" for b in data.bands],
             [round(100 * b.rate, 1) if b.rate is not None else 0 for b in data.bands],
+            xlabel=pooled,
             ylabel="% with q ≥ 3",
             color="red",
             ylim=(0, 100),
@@ -203,15 +204,17 @@ class StatsScreen(LabdeckScreen):
             ],
         )
         retention = self.query_one("#chart-retention", Chart)
-        counts = "/".join(str(n) for _, n, _ in data.retention)
-        retention.chart_title = f"Retention, % of reviews with q ≥ 3 (n {counts})"
-        retention.bars(
-            [label for label, _, _ in data.retention],
+        retention.bars(  # each window's review count on its label, as the bands have theirs
+            [f"{label} n{n}" for label, n, _ in data.retention],
             [round(100 * p / n, 1) if n else 0 for _, n, p in data.retention],
             ylabel="% with q ≥ 3",
             color="orange",
             ylim=(0, 100),
             empty="no scheduled reviews yet",
+            shorter=[
+                [f"{label.replace(' ', '')} n{n}" for label, n, _ in data.retention],
+                [label for label, _, _ in data.retention],
+            ],
         )
         self.query_one("#chart-ease", Chart).bars(
             [f"{ease:.2f}" for ease, _ in data.ease],

@@ -19,6 +19,15 @@ from labdeck.tui.literal import plain
 PALETTE = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "gray")
 
 
+def _cut(text: str, cells: int) -> str:
+    """``text`` cut with … to ``cells`` cells (whole when it fits, or when no width is known)."""
+    if cells <= 1 or cell_len(text) <= cells:
+        return text
+    while text and cell_len(text) > cells - 1:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
 class Chart(PlotextPlot):
     """A plot that keeps its data and redraws it at any size.
 
@@ -53,20 +62,27 @@ class Chart(PlotextPlot):
     # the y axis' labels and tick ("100┤ "): plotext drops a title wider than the plot area
     AXIS_CELLS = 5
 
-    def _title(self, plt: Plot, title: str, note: str | None = None) -> None:
-        """The title, cut with … to fit over the plot area (plotext drops a wider one);
-        ``note`` (an empty chart's "no answers yet") is kept whole after it where it fits."""
-        title = plain(title)
-        room = self.size.width - 2 - self.AXIS_CELLS
-        tail = f" — {plain(note)}" if note else ""
-        if room > 1 and cell_len(tail) >= room - 8:  # too narrow for both: the note alone
-            title, tail = plain(note or title), ""
-        if room > 1 and cell_len(title) + cell_len(tail) > room:
-            keep = room - cell_len(tail) - 1
-            while title and cell_len(title) > keep:
-                title = title[:-1]
-            title = title.rstrip() + "…"
-        plt.title(title + tail)
+    def _room(self) -> int:
+        """Cells over the plot area (a title or note wider than it is dropped by plotext)."""
+        return self.size.width - 2 - self.AXIS_CELLS
+
+    def _title(self, plt: Plot, title: str) -> None:
+        """The title, cut with … to fit over the plot area (plotext drops a wider one)."""
+        plt.title(_cut(plain(title), self._room()))
+
+    def _note(
+        self, plt: Plot, note: str, xs: Sequence[float], ylim: tuple[float, float] | None
+    ) -> None:
+        """An empty chart's note ("no answers yet") in the middle of its plot area, where it
+        does not take the title's room (both on the title line cut one or the other)."""
+        low, high = ylim if ylim is not None else (0, 1)
+        if xs:
+            middle = (min(xs) + max(xs)) / 2
+        else:  # nothing drawn at all: an x range of its own, without ticks of no unit
+            plt.xlim(0, 1)
+            plt.xticks([])
+            middle = 0.5
+        plt.text(_cut(plain(note), self._room() - 2), middle, (low + high) / 2, alignment="center")
 
     @staticmethod
     def _empty_axis(plt: Plot, ylim: tuple[float, float] | None) -> None:
@@ -75,6 +91,14 @@ class Chart(PlotextPlot):
         low, high = ylim if ylim is not None else (0, 1)
         plt.ylim(low, high)
         plt.yticks([low, high])
+
+    @staticmethod
+    def _range_yticks(plt: Plot, ylim: tuple[float, float]) -> None:
+        """A fixed range (0–100 %) ticked in quarters: 0, 25, 50, 75, 100, not 16.7, 33.3…"""
+        low, high = ylim
+        plt.ylim(low, high)
+        ticks = [low + (high - low) * i / 4 for i in range(5)]
+        plt.yticks([int(t) if float(t).is_integer() else t for t in ticks])
 
     @staticmethod
     def _whole_yticks(plt: Plot, values: Sequence[float]) -> None:
@@ -110,18 +134,18 @@ class Chart(PlotextPlot):
         alternatives = [[plain(label) for label in names] for names in shorter]
 
         def draw(plt: Plot) -> None:
+            named = any(isinstance(label, str) for label in given)
+            positions = list(range(1, len(values) + 1))
+            xs = positions if named else given
             if not values or not any(values):
-                self._title(plt, self.chart_title, empty)
                 self._empty_axis(plt, ylim)
+                self._note(plt, empty, [float(x) for x in xs], ylim)
             elif ylim is not None:
-                plt.ylim(*ylim)
+                self._range_yticks(plt, ylim)
             elif counts:
                 self._whole_yticks(plt, values)
             if not values:
                 return
-            named = any(isinstance(label, str) for label in given)
-            positions = list(range(1, len(values) + 1))
-            xs = positions if named else given
             plt.bar(xs, values, color=color, width=0.6)
             if xticks is not None:
                 plt.xticks(list(xticks[0]), [plain(t) for t in xticks[1]])
@@ -156,8 +180,8 @@ class Chart(PlotextPlot):
 
         def draw(plt: Plot) -> None:
             if not any(any(y) for _, _, y, _ in series):
-                self._title(plt, self.chart_title, empty)
                 self._empty_axis(plt, ylim)
+                self._note(plt, empty, [v for _, x, _, _ in series for v in x], ylim)
             elif counts:
                 self._whole_yticks(plt, [v for _, _, y, _ in series for v in y])
             labelled = len(series) > 1

@@ -7,11 +7,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Header, LoadingIndicator, Static, TextArea
 
 from labdeck.exam import ExamError
@@ -26,6 +28,57 @@ from labdeck.tui.screens.exam.common import (
 )
 from labdeck.tui.widgets.literal import CardMarkdown
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
+
+
+def cut_to(text: str, cells: int) -> str:
+    """``text`` in at most ``cells`` cells, ending in … when cut ("" when not even … fits)."""
+    if cell_len(text) <= cells:
+        return text
+    while text and cell_len(text) + 1 > cells:
+        text = text[:-1]
+    return text.rstrip() + "…" if cells >= 1 else ""
+
+
+def question_line(lead: str, chapter: str, title: str, key: str, note: str, width: int) -> Text:
+    """The position line ("Question 2 of 3 · B8 Embedding Models… · exam-b:b8.2") in ``width``
+    cells: the chapter title is cut first (with …), then the note dropped, so that the position
+    and the card key stay whole."""
+
+    def build(title: str, note: str) -> Text:
+        text = Text.assemble((lead, "bold"), plain(f" · {chapter}{title}".rstrip() + " · "))
+        text.append(plain(key), style="dim")
+        if note:
+            text.append(f" · {note}", style="yellow")
+        return text
+
+    title = plain(title)
+    for shown in (note, "") if note else ("",):
+        text = build(title, shown)
+        over = text.cell_len - width
+        if width <= 0 or over <= 0:
+            return text
+        text = build(cut_to(title, cell_len(title) - over), shown)
+        if text.cell_len <= width:
+            return text
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+class QuestionLine(Widget):
+    """The sitting's position line, fitted to its width on every render (a resize too)."""
+
+    DEFAULT_CSS = "QuestionLine { height: 1; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._parts = ("", "", "", "", "")
+
+    def show(self, lead: str, chapter: str, title: str, key: str, note: str = "") -> None:
+        self._parts = (lead, chapter, title, key, note)
+        self.refresh()
+
+    def render(self) -> Text:
+        return question_line(*self._parts, width=self.size.width)
 
 
 class ExamScreen(OneExamScreen):
@@ -44,7 +97,7 @@ class ExamScreen(OneExamScreen):
     DEFAULT_CSS = """
     ExamScreen #exam-top { height: 1; padding: 0 1; }
     ExamScreen #exam-pos { width: 1fr; }
-    ExamScreen #exam-clock { width: auto; text-style: bold; }
+    ExamScreen #exam-clock { width: auto; margin: 0 0 0 2; text-style: bold; }
     ExamScreen #exam-clock.-low { color: $error; }
     ExamScreen #exam-strip { height: auto; padding: 0 1; }
     ExamScreen #exam-body { height: 1fr; padding: 0 1; }
@@ -92,7 +145,7 @@ class ExamScreen(OneExamScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="exam-top"):
-            yield Static(id="exam-pos")
+            yield QuestionLine(id="exam-pos")
             yield Static(id="exam-clock")
         yield Static(id="exam-strip")
         with VerticalScroll(id="exam-body"):
@@ -152,14 +205,13 @@ class ExamScreen(OneExamScreen):
         if session is None:
             return
         q = session.current
-        head = Text.assemble(
-            (f"Question {q.position} of {session.n}", "bold"),
-            plain(f" · {q.chapter} {q.chapter_title} · "),
-            (plain(q.key), "dim"),
+        self.query_one("#exam-pos", QuestionLine).show(
+            f"Question {q.position} of {session.n}",
+            f"{q.chapter} ",
+            q.chapter_title,
+            q.key,
+            "self-graded (no reference)" if q.self_graded else "",
         )
-        if q.self_graded:
-            head.append(" · self-graded (no reference)", style="yellow")
-        self.query_one("#exam-pos", Static).update(head)
         prompt = q.prompt_zh if self.show_zh and q.prompt_zh else q.prompt
         self.query_one("#exam-prompt", CardMarkdown).update(prompt_markdown(prompt))
         area = self.query_one("#exam-answer", TextArea)
