@@ -37,25 +37,16 @@ def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from labdeck.config import load_settings
     from labdeck.ingest.common import ImportError_
-    from labdeck.ingest.deckfile import parse_deck_dir
-    from labdeck.ingest.load import detect_and_parse, import_content, import_document
+    from labdeck.ingest.sources import import_source, parse_source
 
+    rollover = load_settings(args.home).rollover_hour
     parsed = []
     failures = 0
     for raw in args.paths:
-        path = Path(raw)
         try:
-            if path.is_dir() and (path / "deck.toml").exists():
-                parse_deck_dir(path)  # validate before touching the database
-                parsed.append(("content", path))
-            elif path.suffix.lower() in FOREIGN_SUFFIXES:
-                parsed.extend(("foreign", deck) for deck in _parse_foreign(path, args))
-            else:
-                doc = detect_and_parse(path)
-                if args.standalone:
-                    doc.title = doc.title  # standalone import keeps the document's own deck
-                parsed.append(("doc", doc))
+            parsed.extend(parse_source(Path(raw), rollover))
         except ImportError_ as exc:
             print(f"labdeck: {exc}", file=sys.stderr)
             failures += 1
@@ -73,7 +64,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.into is not None:
         from labdeck.ingest.load import check_deck
 
-        if any(kind != "doc" for kind, _item in parsed):
+        if any(source.kind != "doc" for source in parsed):
             print(
                 "labdeck: --into attaches outline / Q&A documents; deck folders, Anki and "
                 "CSV files bring their own decks",
@@ -82,26 +73,19 @@ def cmd_import(args: argparse.Namespace) -> int:
             return 2
         into = check_deck(store, args.into)  # an unknown deck: one line, nothing written
     reports = []
-    for kind, item in parsed:
-        if kind == "content":
-            reports.extend(import_content(store, item.parent, dry_run=args.dry_run, only=item))
-        elif kind == "foreign":
-            from labdeck.ingest.external import store_external
-
-            reports.append(store_external(store, item, dry_run=args.dry_run))
-        else:
-            reports.append(
-                import_document(
-                    store,
-                    item,
-                    dry_run=args.dry_run,
-                    retire=args.retire,
-                    link=not args.standalone,
-                    into=into,
-                    english=english,
-                    replace_notes=args.replace_notes,
-                )
+    for source in parsed:
+        reports.extend(
+            import_source(
+                store,
+                source,
+                dry_run=args.dry_run,
+                retire=args.retire,
+                link=not args.standalone,
+                into=into,
+                english=english,
+                replace_notes=args.replace_notes,
             )
+        )
     if args.json:
         _print_json([r.to_dict() for r in reports])
     else:
@@ -126,7 +110,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-FOREIGN_SUFFIXES = (".apkg", ".colpkg", ".csv", ".tsv")
 PREVIEW_WIDTH = 110  # characters of a question shown per preview line
 
 
@@ -136,20 +119,6 @@ def _preview_line(text: str) -> str:
 
     line = one_line(text)
     return line if len(line) <= PREVIEW_WIDTH else line[: PREVIEW_WIDTH - 1].rstrip() + "…"
-
-
-def _parse_foreign(path: Path, args: argparse.Namespace) -> list:
-    """Anki packages and Anki-style CSV/TSV, parsed whole before anything is written."""
-    from labdeck.config import load_settings
-
-    rollover = load_settings(args.home).rollover_hour
-    if path.suffix.lower() in (".csv", ".tsv"):
-        from labdeck.ingest.csvfile import parse_csv
-
-        return parse_csv(path, rollover)
-    from labdeck.ingest.anki import parse_anki_package
-
-    return parse_anki_package(path, rollover)
 
 
 def cmd_decks(args: argparse.Namespace) -> int:

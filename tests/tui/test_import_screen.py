@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.widgets import Input, Static
 from tuihelpers import settle, wait_for
 
@@ -142,3 +143,168 @@ async def test_typing_in_the_picker_types_the_path(make_app, services, learner_h
         await wait_for(pilot, lambda: not screen.busy)
         await settle(pilot)
         assert "Preview (dry run" in str(screen.query_one("#import-report", Static).render())
+
+
+def _report(screen: ImportScreen) -> str:
+    return str(screen.query_one("#import-report", Static).render())
+
+
+def _type_burst(app, text: str) -> None:
+    """Post every key of ``text`` on the app at once, as a terminal delivers fast input (tmux
+    send-keys -l): none is handled before the test next awaits."""
+    from textual.keys import _character_to_key
+
+    for char in text:
+        event = events.Key(_character_to_key(char), char)
+        event.set_sender(app)
+        app.post_message(event)
+
+
+async def test_a_path_typed_in_one_burst_lands_whole_in_the_box(
+    make_app, services, learner_home: Path
+) -> None:
+    """QA (tmux, 80x24): `i`, then the whole path in one burst: the box showed one character
+    (each key after the first replaced the box while the focus was still on its way from the
+    file tree), or enter tried a path made of a few of them."""
+    path = str(learner_home / "notes" / "interview-qa_genai.md")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        tree = screen.query_one("#import-tree")
+        await wait_for(pilot, lambda: len(tree.root.children) == 2)
+        assert app.focused is tree
+        _type_burst(app, path)
+        await settle(pilot)
+        box = screen.query_one("#import-path", Input)
+        assert (box.value, app.focused) == (path, box)
+        _type_burst(app, "x")  # typed later: goes on at the end, the box keeps it
+        await settle(pilot)
+        assert box.value == path + "x"
+
+
+async def test_a_path_and_enter_in_one_burst_preview_that_file(
+    make_app, services, learner_home: Path
+) -> None:
+    """QA: enter sent with the burst tried a path made of some of its letters (`/root/oi.md`)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        _type_burst(app, str(learner_home / "linguistics.md"))
+        enter = events.Key("enter", "\r")
+        enter.set_sender(app)
+        app.post_message(enter)
+        await wait_for(pilot, lambda: "Preview (dry run" in _report(screen))
+        assert "linguistics.md (outline) into deck 'linguistics-notes'" in _report(screen)
+
+
+def _deck_cards(store, deck: str) -> list[tuple[str, str]]:
+    from sqlalchemy import text
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT c.key, c.answer FROM card c JOIN deck d ON d.id = c.deck_id"
+                " WHERE d.key = :deck ORDER BY c.key"
+            ),
+            {"deck": deck},
+        )
+        return [tuple(row) for row in rows]
+
+
+async def _run(pilot, screen: ImportScreen, path: Path, key: str) -> str:
+    """Type ``path`` in the box and press ``key`` (f5 previews, ctrl+s imports)."""
+    await pilot.press("ctrl+l")
+    screen.query_one("#import-path", Input).value = str(path)
+    await pilot.press(key)
+    await wait_for(pilot, lambda: not screen.busy)
+    await settle(pilot)
+    return _report(screen)
+
+
+async def test_a_csv_file_previews_and_imports_as_the_cli_does(
+    make_app, services, learner_home: Path
+) -> None:
+    """QA: the screen said `unknown format: expected an exam outline …` for a CSV file that
+    `labdeck import good.csv --dry-run` takes (`would import good.csv (csv) into deck
+    'csv:good'`); both go through ``labdeck.ingest.sources`` now."""
+    good = learner_home / "good.csv"
+    good.write_text("Front,Back\nWhat is a token?,A unit of text\n", encoding="utf-8")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        tree = screen.query_one("#import-tree")
+        await wait_for(pilot, lambda: len(tree.root.children) == 3)
+        assert "good.csv" in [str(node.label) for node in tree.root.children]  # listed
+        report = await _run(pilot, screen, good, "f5")
+        assert f"would import {good} (csv) into deck 'csv:good'" in report, report
+        assert "+ What is a token?" in report
+        assert _deck_cards(services.store, "csv:good") == []  # a dry run
+        report = await _run(pilot, screen, good, "ctrl+s")
+        assert report.startswith("Imported") and f"imported {good} (csv)" in report
+        assert [a for _k, a in _deck_cards(services.store, "csv:good")] == ["A unit of text"]
+
+
+async def test_a_broken_csv_names_file_and_line_as_the_cli_does_and_writes_nothing(
+    make_app, services, learner_home: Path, capsys
+) -> None:
+    from labdeck.cli import main
+
+    bad = learner_home / "bad.csv"
+    bad.write_text('Front,Back\nq1,a1\n"q2,a2\nq3,a3\n', encoding="utf-8")
+    assert main(["--home", str(learner_home / "cli"), "import", str(bad), "--dry-run"]) == 1
+    cli_error = capsys.readouterr().err.strip().removeprefix("labdeck: ")
+    assert cli_error == f"{bad}:3: bad CSV: unexpected end of data"
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(ImportScreen(root=learner_home))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        for key in ("f5", "ctrl+s"):
+            report = await _run(pilot, screen, bad, key)
+            assert report == f"Cannot import\n{cli_error}", report
+        assert _deck_cards(services.store, "csv:bad") == []
+
+
+async def test_a_deck_folder_imports_and_a_reimport_says_which_edits_stay(
+    make_app, services, learner_home: Path
+) -> None:
+    """A content deck folder typed in the box previews (enter) and imports, as `labdeck
+    import FOLDER`; re-imported after its upstream text changed a card the learner edited,
+    the report says the edit was kept (QA: `0 new, 1 updated, …` and nothing more)."""
+    deck = learner_home / "mini"
+    deck.mkdir()
+    (deck / "deck.toml").write_text('key = "mini"\nname = "Mini deck"\n', encoding="utf-8")
+    card = '[[cards]]\nid = "m1.1"\nprompt = "Why?"\nanswer = "{}"\nkey_points = ["k"]\n'
+    chapter = '[chapter]\ncode = "M1"\ntitle = "Minimal"\n\n' + card
+    (deck / "M01.toml").write_text(chapter.format("Because."), encoding="utf-8")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(ImportScreen(root=learner_home))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        report = await _run(pilot, screen, deck, "enter")
+        assert f"would import {deck} (content) into deck 'mini'" in report, report
+        assert Path(screen.query_one("#import-tree").path) == learner_home  # not opened
+        await _run(pilot, screen, deck, "ctrl+s")
+        assert services.scheduler().edit("mini:m1.1", "Why?", "My reason.", ["k"])
+        (deck / "M01.toml").write_text(chapter.format("Upstream reason."), encoding="utf-8")
+        report = await _run(pilot, screen, deck, "ctrl+s")
+        assert "0 new, 1 updated, 0 unchanged" in report
+        assert "1 updated card keeps your edit (mini:m1.1): Browse is:edited" in report
+        assert _deck_cards(services.store, "mini") == [("mini:m1.1", "My reason.")]

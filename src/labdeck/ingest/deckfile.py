@@ -82,10 +82,67 @@ def _load_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"at line (\d+)", str(exc))
-        line = int(match.group(1)) if match else None
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise ImportError_(path, line, f"invalid TOML: {message}") from None
+        raise _toml_error(path, text, str(exc)) from None
+
+
+_TOML_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+STATEMENT_TRIES = 25  # prefixes parsed at most (each the file so far) to find that start
+
+
+def _toml_error(path: Path, text: str, message: str) -> ImportError_:
+    """A TOML error at the line to fix. tomllib says where it stopped reading; for most
+    mistakes that is their line, but a value left open (an array, inline table or string
+    without its end) reads on into the lines after it, and tomllib stops at the first that
+    cannot go on with it (``tags = ["a",`` on line 32 stopped at line 33, column 1), or at
+    the end of the file (no line at all). Then the error names the line that statement
+    starts on, and says where tomllib stopped."""
+    found = _TOML_AT.search(message)
+    reason = message[: found.start()] if found else message
+    if found is None:
+        return ImportError_(path, None, f"invalid TOML: {reason}")
+    lines = text.split("\n")
+    stop = int(found.group(1)) if found.group(1) else None  # None: the end of the file
+    start = _open_statement_start(lines, stop)
+    where = f"line {stop}, column {found.group(2)}" if stop else "the end of the file"
+    if start is None:
+        spot = f"column {found.group(2)}" if stop else "at the end of the file"
+        return ImportError_(path, stop, f"invalid TOML: {reason} ({spot})")
+    return ImportError_(
+        path,
+        start,
+        f"invalid TOML: {reason} at {where} (the statement that starts on line {start} "
+        "runs on to there)",
+    )
+
+
+def _parses(text: str) -> bool:
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return False
+    return True
+
+
+def _open_statement_start(lines: list[str], stop: int | None) -> int | None:
+    """The line of the statement tomllib was still reading when it stopped at line ``stop``
+    (None: the end of the file); None when the mistake is on line ``stop`` itself. The text
+    before the statement parses (tomllib read it), the text cut inside it does not."""
+    before = len(lines) if stop is None else stop - 1
+    if stop is not None:
+        if _parses("\n".join(lines[:before])):
+            return None  # the statement that fails starts on the stop line
+        if not _parses(lines[stop - 1]):
+            return None  # the stop line is no statement of its own: the mistake is there
+    tries = 0
+    for first in range(before, 0, -1):  # the statement's first line, from the last one back
+        if not lines[first - 1].strip() or lines[first - 1].lstrip().startswith("#"):
+            continue  # a statement starts on a line with something on it
+        tries += 1
+        if tries > STATEMENT_TRIES:
+            return None
+        if _parses("\n".join(lines[: first - 1])):
+            return first
+    return None
 
 
 def _line_of(text: str, pattern: str, default: int = 1) -> int:

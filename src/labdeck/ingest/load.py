@@ -38,6 +38,7 @@ from labdeck.textfmt import counted
 TITLE_MATCH = 85  # fuzzy ratio for "same item title"
 POSITION_MATCH = 50  # weaker title check when matching by position
 PREVIEW_SIDE = 36  # characters of each side of a "question → card" preview line
+EDITS_NAMED = 3  # card keys named in the "keeps your edit" line
 
 
 @dataclass
@@ -57,6 +58,9 @@ class ImportReport:
     removed: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # "file:line: message", imported anyway
+    # updated cards the learner had edited (Browse ``e``): the new imported text became the
+    # edit's original, the edit stays in force (``overrides.route_import``)
+    edits_kept: list[str] = field(default_factory=list)
     dry_run: bool = False
     # card key -> the question as the learner reads it (the document's own language), for
     # previews: a new or updated card's prompt; for attached notes, the heading -> the card.
@@ -96,8 +100,21 @@ class ImportReport:
         if self.retired:
             parts.append(f"({len(self.retired)} retired)")
         lines = [" ".join(parts)]
+        if self.edits_kept:
+            lines.append(f"  {self.edits_kept_line()}")
         lines.extend(f"  warning: {w}" for w in self.warnings)
         return "\n".join(lines)
+
+    def edits_kept_line(self) -> str:
+        """Which updated cards show the learner's edit rather than the new text, and where to
+        see or revert them."""
+        n = len(self.edits_kept)
+        keys = ", ".join(self.edits_kept[:EDITS_NAMED]) + (", …" if n > EDITS_NAMED else "")
+        verb = "would keep" if self.dry_run else ("keeps" if n == 1 else "keep")
+        return (
+            f"{counted(n, 'updated card')} {verb} your {'edit' if n == 1 else 'edits'} "
+            f"({keys}): Browse is:edited shows them; e there reverts to the new text"
+        )
 
 
 def detect_and_parse(path: Path) -> ParsedDocument:
@@ -151,6 +168,8 @@ def _upsert_card(
         return card
     # the learner's edited fields keep their text; the import updates their original
     values, original_changed = overrides.route_import(session, card, {**values, "retired": False})
+    if original_changed:
+        report.edits_kept.append(key)
     if _set(card, values) or original_changed:
         card.updated_at = now
         report.updated.append(key)

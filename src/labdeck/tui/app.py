@@ -304,7 +304,7 @@ class LabdeckApp(App[None]):
             ("Demos", f"Run one of {len(_demo_ids())} micro-demos", self.action_demos),
             ("Browse cards", "Search and filter cards", self.action_browse),
             ("Statistics", "Reviews, forecast, retention, mastery", self.action_stats),
-            ("Import a document", "Import an outline or Q&A file", self.action_import_file),
+            ("Import a file", "Outline, Q&A, deck folder, Anki or CSV", self.action_import_file),
             ("Settings", "Limits, rollover hour, grading model, demos", self.action_settings),
             ("Help", "Keys and how grading works", self.action_help),
         ]

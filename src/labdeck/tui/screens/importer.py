@@ -1,12 +1,15 @@
-"""Import: pick an outline or Q&A document, preview it (a dry run), then import it.
+"""Import: pick a file or deck folder, preview it (a dry run), then import it.
 
-Parsing and database work run in thread workers; a bad file becomes a one-line message naming
-``file:line`` (the core's ``ImportError_``), never a traceback.
+The screen takes what ``labdeck import`` takes, through the same code
+(``labdeck.ingest.sources``): outline and Q&A documents, content deck folders (``deck.toml``),
+Anki packages and Anki-style CSV/TSV. Parsing and database work run in thread workers; a bad
+file becomes a one-line message naming ``file:line`` (the core's ``ImportError_``), never a
+traceback.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +27,9 @@ if TYPE_CHECKING:
     from labdeck.ingest.load import ImportReport
 from labdeck.tui.screens.base import LabdeckScreen
 
-DOCUMENT_SUFFIXES = {".md", ".markdown", ".txt", ".text"}
+# what the picker lists besides folders: documents (told apart by their content) and the
+# suffixes ``labdeck.ingest.sources`` reads as Anki packages and CSV/TSV
+DOCUMENT_SUFFIXES = {".md", ".markdown", ".txt", ".text", ".csv", ".tsv", ".apkg", ".colpkg"}
 LIST_LIMIT = 30
 
 
@@ -39,7 +44,7 @@ def start_folder() -> Path:
 
 
 class DocumentTree(DirectoryTree):
-    """A directory tree that shows folders and text documents, no hidden files."""
+    """A directory tree that shows folders and importable files, no hidden files."""
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         out = []
@@ -58,18 +63,29 @@ class DocumentTree(DirectoryTree):
         return super().process_label(literal(label))
 
 
-def report_text(report: ImportReport | None, *, error: str | None = None) -> Text:
-    """The ImportReport as readable text: the questions of new and updated cards as the
-    document writes them, the notes attached (heading → card), mismatches and removals; every
-    piece from the document or the file system is literal."""
+def report_text(reports: Sequence[ImportReport], *, error: str | None = None) -> Text:
+    """The import's reports as readable text (one per deck: an Anki package or a CSV file may
+    hold several): the questions of new and updated cards as the file writes them, the notes
+    attached (heading → card), mismatches and removals; every piece from the file or the file
+    system is literal."""
     text = Text()
     if error:
         text.append("Cannot import\n", style="bold red")
         text.append(plain(error))
         return text
-    assert report is not None  # an import without an error has its report
-    title = "Preview (dry run: nothing written)" if report.dry_run else "Imported"
-    text.append(f"{title}\n", style="bold green" if not report.dry_run else "bold")
+    dry_run = any(report.dry_run for report in reports)
+    title = "Preview (dry run: nothing written)" if dry_run else "Imported"
+    text.append(f"{title}\n", style="bold green" if not dry_run else "bold")
+    for number, report in enumerate(reports):
+        if number:
+            text.append("\n")
+        _append_report(text, report)
+    if dry_run:
+        text.append("\nctrl+s imports it.", style="dim")
+    return text
+
+
+def _append_report(text: Text, report: ImportReport) -> None:
     text.append(plain(report.summary()) + "\n")
 
     def listing(label: str, items: list[str], mark: str, style: str) -> None:
@@ -98,9 +114,6 @@ def report_text(report: ImportReport | None, *, error: str | None = None) -> Tex
     listing("No longer in the document", labels(report.removed), "-", "red")
     if report.removed and not report.retired:
         text.append("(history is kept; retire them with `labdeck import --retire`)\n", style="dim")
-    if report.dry_run:
-        text.append("\nctrl+s imports it.", style="dim")
-    return text
 
 
 class ImportScreen(LabdeckScreen):
@@ -136,14 +149,14 @@ class ImportScreen(LabdeckScreen):
 
     def on_mount(self) -> None:
         self.title = "Import"
-        self.sub_title = "outline or Q&A document"
+        self.sub_title = "document, deck folder, Anki or CSV file"
         tree = self.query_one("#import-tree", DocumentTree)
         tree.root.set_label(literal(f"{self.root.name or self.root}/"))
         tree.focus()
         self.query_one("#import-progress").display = False
         self._status(
-            "Pick a file (enter) or type its path (or a folder to open); the preview is a dry "
-            "run. ctrl+s imports it."
+            "Pick a file (enter) or type its path: a folder opens here, a deck folder "
+            "(deck.toml) is previewed. The preview is a dry run; ctrl+s imports it."
         )
 
     def _status(self, message: str, style: str = "") -> None:
@@ -170,14 +183,16 @@ class ImportScreen(LabdeckScreen):
 
     @on(Input.Submitted, "#import-path")
     def _path_submitted(self) -> None:
+        from labdeck.ingest.sources import is_content_folder
+
         raw = self.query_one("#import-path", Input).value.strip()
         folder = Path(raw).expanduser() if raw else None
         if folder is not None and not folder.is_absolute():
             folder = self.root / folder
-        if folder is not None and folder.is_dir():  # a folder: the picker opens there
-            self.open_folder(folder)
+        if folder is not None and folder.is_dir() and not is_content_folder(folder):
+            self.open_folder(folder)  # a plain folder: the picker opens there
             return
-        self.action_preview()
+        self.action_preview()  # a file, or a deck folder (deck.toml)
 
     def open_folder(self, folder: Path) -> None:
         """Show ``folder`` in the file picker (the tree cannot climb above its root, so a typed
@@ -194,18 +209,21 @@ class ImportScreen(LabdeckScreen):
     def action_focus_path(self) -> None:
         self.query_one("#import-path", Input).focus()
 
-    def on_key(self, event: events.Key) -> None:
-        """Typing in the file picker types a path: the first character starts a new one in the
-        path box, which takes the focus (the picker has no letter keys of its own)."""
+    def route_key(self, event: events.Key) -> bool:
+        """Called by the app as each key arrives, before the bindings and the focused widget
+        see it. Typing in the file picker types a path: the first character starts a new one
+        in the path box (the picker has no letter keys of its own). The focus moves at once
+        (``Screen.set_focus``; ``Widget.focus`` waits behind the keys already queued, which
+        went on to the picker and replaced the box one by one: a fast-typed path ended as its
+        last letter), so this key and every key after it reach the box in order. Never takes
+        the key itself (False): the app hands it on to the box."""
         tree = self.query_one("#import-tree", DocumentTree)
         if self.focused is not tree or not event.is_printable or event.character in (None, " "):
-            return
-        event.stop()
-        event.prevent_default()
+            return False
         box = self.query_one("#import-path", Input)
-        box.value = event.character
-        box.cursor_position = len(box.value)
-        box.focus()
+        box.value = ""
+        self.set_focus(box)
+        return False
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -233,28 +251,34 @@ class ImportScreen(LabdeckScreen):
 
     @work(thread=True, exclusive=True, group="import")
     def run_import(self, path: Path, dry_run: bool) -> None:
+        """``labdeck import`` (``--dry-run`` for the preview) of one path, through the CLI's
+        code: ``parse_source`` decides the format and parses the whole file first, so a bad
+        file writes nothing."""
         from labdeck.ingest.common import ImportError_
-        from labdeck.ingest.load import detect_and_parse, import_document
         from labdeck.ingest.prompts import EnglishTerms
+        from labdeck.ingest.sources import import_source, parse_source
 
         call = self.to_ui
         try:
             call(self._step, "reading and parsing")
-            doc = detect_and_parse(path)
-            call(self._step, "matching against the deck")
+            sources = parse_source(path, self.services.settings.rollover_hour)
+            call(self._step, "matching against the deck" if dry_run else "writing")
             # the app's grading model finds the English term of a bare Chinese heading
             english = EnglishTerms(lambda: self.services.wait_grader(timeout=120).embedder.encode)
-            report = import_document(self.services.store, doc, dry_run=True, english=english)
-            if not dry_run:
-                call(self._step, "writing")
-                report = import_document(self.services.store, doc, dry_run=False, english=english)
+            reports = [
+                report
+                for source in sources
+                for report in import_source(
+                    self.services.store, source, dry_run=dry_run, english=english
+                )
+            ]
         except ImportError_ as exc:
-            call(self._done, None, str(exc))
+            call(self._done, [], str(exc))
             return
         except Exception as exc:  # a database or unexpected problem: one line, no traceback
-            call(self._done, None, f"{path}: {type(exc).__name__}: {exc}")
+            call(self._done, [], f"{path}: {type(exc).__name__}: {exc}")
             return
-        call(self._done, report, None)
+        call(self._done, reports, None)
 
     def _step(self, label: str) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
@@ -262,23 +286,24 @@ class ImportScreen(LabdeckScreen):
         self.query_one("#import-progress", ProgressBar).advance(1)
         self._status(f"{label}…")
 
-    def _done(self, report: ImportReport | None, error: str | None) -> None:
+    def _done(self, reports: list[ImportReport], error: str | None) -> None:
         if not self.is_attached:  # the screen was closed meanwhile
             return
         self.busy = False
         bar = self.query_one("#import-progress", ProgressBar)
         if bar.total is not None:
             bar.update(progress=bar.total)
-        bar.display = error is None and not (report is not None and report.dry_run)
-        self.query_one("#import-report", Static).update(report_text(report, error=error))
+        dry_run = any(report.dry_run for report in reports)
+        bar.display = error is None and not dry_run
+        self.query_one("#import-report", Static).update(report_text(reports, error=error))
         self.query_one("#import-report-scroll").scroll_home(animate=False)
         if error:
             self._status("The file was not imported: nothing was written.", "bold red")
             self.notify(error, severity="error", timeout=8)
             return
-        assert report is not None  # an import without an error has its report
-        if report.dry_run:
+        if dry_run:
             self._status("Preview ready: ctrl+s imports it.", "bold")
         else:
             self._status("Done.", "bold green")
-            self.notify(f"Imported into deck {report.deck!r}.", timeout=4)
+            decks = ", ".join(repr(report.deck) for report in reports)
+            self.notify(f"Imported into deck {decks}.", timeout=4)
