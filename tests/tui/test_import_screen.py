@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual import events
 from textual.widgets import Input, Static
-from tuihelpers import settle, wait_for
+from tuihelpers import screen_text, settle, wait_for
 
 from labdeck.tui.screens.importer import ImportScreen
 
@@ -72,11 +72,36 @@ async def test_preview_lists_questions_not_keys(make_app, services, learner_home
         await pilot.press("enter")  # the preview: a dry run
         await wait_for(pilot, lambda: not screen.busy)
         await settle(pilot)
-        report = str(screen.query_one("#import-report", Static).render())
+        report = str(screen.query_one("#import-report", Static).content)
         assert "Preview (dry run" in report
         assert "+ A1 Linguistic structure › 语言结构 (Linguistic structure)" in report
         assert "+ 什么是句法树？" in report
         assert "linguistics-notes:" not in report  # no card keys
+
+
+async def test_a_chinese_question_in_the_preview_wraps_between_characters(
+    make_app, services, learner_home: Path
+) -> None:
+    """The preview broke a Chinese question only at spaces: after "Transformer " the rest of
+    the question (no space in it) started a new line, leaving the first one half empty."""
+    question = "什么是 Transformer 里的多头注意力机制，它如何把查询、键和值投影到多个子空间？"
+    path = learner_home / "mixed.md"
+    path.write_text(OUTLINE.replace("什么是句法树？", question), encoding="utf-8")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        await pilot.press("ctrl+l")
+        screen.query_one("#import-path", Input).value = str(path)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not screen.busy)
+        await settle(pilot)
+        lines = screen_text(app).splitlines()
+        first = next(line for line in lines if "+ 什么是" in line)
+        assert "Transformer 里的" in first, first
 
 
 async def test_preview_of_notes_names_heading_and_card(make_app, services, seed_outline) -> None:
@@ -90,7 +115,7 @@ async def test_preview_of_notes_names_heading_and_card(make_app, services, seed_
         await pilot.press("f5")
         await wait_for(pilot, lambda: not screen.busy)
         await settle(pilot)
-        report = str(screen.query_one("#import-report", Static).render())
+        report = str(screen.query_one("#import-report", Static).content)
         assert "Notes attached to deck exam-c" in report
         assert "✎ 基于能量的建模 → " in report
         assert "exam-c:c1." not in report
@@ -118,7 +143,7 @@ async def test_a_typed_folder_opens_in_the_picker(
         await wait_for(pilot, lambda: len(tree.root.children) == 1)
         assert [str(n.label) for n in tree.root.children] == ["not-here.md"]
         assert app.focused is tree
-        assert "Cannot import" not in str(screen.query_one("#import-report", Static).render())
+        assert "Cannot import" not in str(screen.query_one("#import-report", Static).content)
         await pilot.press("down", "enter")  # the file: a dry run
         await wait_for(pilot, lambda: screen.picked is not None and not screen.busy)
         await settle(pilot)
@@ -142,11 +167,11 @@ async def test_typing_in_the_picker_types_the_path(make_app, services, learner_h
         await pilot.press("enter")  # relative to the folder shown: the preview
         await wait_for(pilot, lambda: not screen.busy)
         await settle(pilot)
-        assert "Preview (dry run" in str(screen.query_one("#import-report", Static).render())
+        assert "Preview (dry run" in str(screen.query_one("#import-report", Static).content)
 
 
 def _report(screen: ImportScreen) -> str:
-    return str(screen.query_one("#import-report", Static).render())
+    return str(screen.query_one("#import-report", Static).content)
 
 
 def _type_burst(app, text: str) -> None:

@@ -125,13 +125,13 @@ async def test_import_seed_document_with_dry_run_preview(
         await pilot.press("enter")  # preview: a dry run
         await wait_for(pilot, lambda: not screen.busy)
         await settle(pilot)
-        report = str(screen.query_one("#import-report", Static).render())
+        report = str(screen.query_one("#import-report", Static).content)
         assert "Preview (dry run" in report and "would import" in report
         assert _card_count(services.store) == before  # nothing written
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not screen.busy)
         await settle(pilot)
-        report = str(screen.query_one("#import-report", Static).render())
+        report = str(screen.query_one("#import-report", Static).content)
         assert report.startswith("Imported") and "imported" in report
         with services.store.engine.connect() as conn:
             from sqlalchemy import text
@@ -155,7 +155,7 @@ async def test_import_bad_file_is_a_message_not_a_traceback(make_app, services, 
         await pilot.press("f5")
         await wait_for(pilot, lambda: not screen.busy)
         await settle(pilot)
-        report = str(screen.query_one("#import-report", Static).render())
+        report = str(screen.query_one("#import-report", Static).content)
         assert f"{bad}:3" in report and "UTF-8" in report
         assert "Traceback" not in report
 

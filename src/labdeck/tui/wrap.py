@@ -17,8 +17,10 @@ from collections.abc import Iterator
 
 from rich._loop import loop_last
 from rich.cells import cell_len, chop_cells
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.containers import Lines
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.text import Text
 
 # Never at the start of a line: closing punctuation (full width, then ASCII).
@@ -134,3 +136,22 @@ def wrap(text: Text, console: Console, width: int, *, overflow: str | None = Non
             part.truncate(width, overflow=wrap_overflow)  # type: ignore[arg-type]
         lines.extend(new_lines)
     return lines
+
+
+class Wrapped:
+    """A ``Text`` that a ``Static`` draws with ``wrap`` (CJK breaks, kinsoku) in place of Rich's
+    own word wrap; ``str()`` is its plain text."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text.plain
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.text)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in wrap(self.text, console, options.max_width):
+            yield from line.render(console)
+            yield Segment.line()

@@ -22,6 +22,7 @@ from textual.widgets import DirectoryTree, Header, Input, ProgressBar, Static
 
 from labdeck.tui.literal import literal, plain
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
+from labdeck.tui.wrap import Wrapped
 
 if TYPE_CHECKING:
     from labdeck.ingest.load import ImportReport
@@ -295,7 +296,8 @@ class ImportScreen(LabdeckScreen):
             bar.update(progress=bar.total)
         dry_run = any(report.dry_run for report in reports)
         bar.display = error is None and not dry_run
-        self.query_one("#import-report", Static).update(report_text(reports, error=error))
+        report = Wrapped(report_text(reports, error=error))  # a Chinese question wraps in place
+        self.query_one("#import-report", Static).update(report)
         self.query_one("#import-report-scroll").scroll_home(animate=False)
         if error:
             self._status("The file was not imported: nothing was written.", "bold red")
