@@ -229,3 +229,33 @@ def test_a_chinese_run_breaks_between_characters_not_only_at_spaces() -> None:
                     assert room < 2 or line.rstrip()[-1:] in OPENING, (width, line, after)
     first = wrap(Text("Answer: 词向量是一种将词语映射到低维稠密向量空间"), console, 30)[0]
     assert first.plain == "Answer: 词向量是一种将词语映射"
+
+
+async def test_what_follows_a_table_is_drawn_in_the_widget() -> None:
+    """QA: everything after a table in a card's text was blank (Browse's review history under
+    the schedule table, a reference's last paragraph): Textual gives the render its height,
+    and Rich padded the table with blank lines to that height."""
+    from textual.app import App, ComposeResult
+    from textual.containers import VerticalScroll
+    from tuihelpers import screen_text
+
+    source = (
+        "Intro line.\n\n| model | bias |\n|---|---|\n| ALiBi | fixed penalty |\n\n"
+        "After the table.\n\n| n | EF |\n|---|---|\n| 1 | 2.60 |\n\nThe last line."
+    )
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            with VerticalScroll():
+                yield CardText(id="card")
+
+        def on_mount(self) -> None:
+            self.query_one(CardText).show_markdown(source)
+
+    app = Host()
+    async with app.run_test(size=(60, 24)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "After the table." in text and "The last line." in text, text
+        lines = [line.strip() for line in text.splitlines()]
+        assert lines.index("The last line.") - lines.index("Intro line.") <= 14

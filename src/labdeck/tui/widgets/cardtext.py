@@ -108,7 +108,10 @@ class CardBlocks:
             for line in wrap(body, console, width, overflow="fold"):  # CJK line-break rule
                 yield list(line.render(console))
         else:
-            yield from console.render_lines(body, options.update_width(width), pad=False)
+            # without a height: given the widget's (Textual sets it), Rich pads the table
+            # with blank lines to that height and what follows fell below the widget
+            table_options = options.update(width=width, height=None)
+            yield from console.render_lines(body, table_options, pad=False)
 
 
 def render_card_text(source: str) -> CardBlocks:
