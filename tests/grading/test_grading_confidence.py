@@ -111,14 +111,16 @@ def test_points_sharing_a_span_each_state_it(
     grader: Grader, dev_results: dict[str, list[GradeResult]]
 ) -> None:
     """Where derived points still share a covering span, the span clears the cover threshold by
-    STATE_MARGIN for each of them but the best (cosines recomputed with the real model)."""
+    STATE_MARGIN for each of them but the best (cosines recomputed with the real model, on the
+    piece of the cleaned answer the grader measured: the span shown is in the learner's own
+    characters and punctuation)."""
     threshold = grader.params.cover_threshold
     shared = []
     for result in dev_results["derived"]:
         by_span: dict[str, list[str]] = defaultdict(list)
         for k in result.key_points:
-            if k.covered and k.span:
-                by_span[k.span].append(k.text)
+            if k.covered and k.piece:
+                by_span[k.piece].append(k.text)
         shared += [(span, points) for span, points in by_span.items() if len(points) > 1]
     for span, points in shared:
         vecs = grader.embedder.encode([span, *points])

@@ -84,6 +84,9 @@ class KeyPointResult:
     covered: bool
     span: str | None = None  # the part of the answer that covers (or contradicts) the point
     contradicted: bool = False  # the answer addresses the point and gets it wrong
+    # the piece of the cleaned answer the similarity was measured on (``span`` is that piece
+    # in the learner's own characters); not stored
+    piece: str | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -615,16 +618,14 @@ class Grader:
         sig, side = all_signals[best], p.sides[best]
         shown = self._display_spans(p, vectors)
         covered, shown = self._panel(p, coverage, shown, vectors)
+        pieces = [
+            span if bad else display if ok else None
+            for (_similarity, span, bad), display, ok in zip(coverage, shown, covered, strict=True)
+        ]
         kp_results = [
-            KeyPointResult(
-                kp,
-                similarity,
-                ok,
-                spans.as_written(p.written, span if bad else display if ok else None),
-                bad,
-            )
-            for kp, (similarity, span, bad), display, ok in zip(
-                p.shown(), coverage, shown, covered, strict=True
+            KeyPointResult(kp, similarity, ok, spans.as_written(p.written, piece), bad, piece=piece)
+            for kp, (similarity, _span, bad), ok, piece in zip(
+                p.shown(), coverage, covered, pieces, strict=True
             )
         ]
         return GradeResult(

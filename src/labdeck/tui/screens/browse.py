@@ -46,6 +46,7 @@ from labdeck.tui.cells import fit
 from labdeck.tui.literal import literal
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.widgets.cardtext import CardText, RenderedText
+from labdeck.tui.widgets.editors import TextField
 from labdeck.tui.widgets.literal import LiteralTable
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
@@ -370,20 +371,8 @@ def detail_markdown(detail: CardDetail, today: date) -> str:
 # ---------------------------------------------------------------- the screen
 
 
-class SearchBox(Input):
-    """The search box, its own keys (backspace, delete, the arrows, home, end…) acted on as
-    they arrive. Textual runs a widget's bindings only once the key has bubbled up to the app,
-    a queue hop per parent, while the letters typed behind it are already typed in the box:
-    fast typing (backspace then a letter in one read) lost the edit ("softmaz", backspace,
-    "x" left "softmaz")."""
-
-    async def _on_key(self, event: events.Key) -> None:
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            if not binding.priority and await self.app.run_action(binding.action, self):
-                event.stop()
-                event.prevent_default()
-                return
-        await super()._on_key(event)
+class SearchBox(TextField):
+    """The search box (its own keys act as they arrive: ``TextField``)."""
 
 
 # the detail pane's top line: with the table focused, and with the pane focused

@@ -21,6 +21,7 @@ from textual.widgets import Button, Label, Static, TextArea
 from labdeck.store.overrides import EditError, clean_edit
 from labdeck.store.queries import CardInfo
 from labdeck.tui.literal import literal
+from labdeck.tui.widgets.editors import TextEditor
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,11 @@ class CardEditScreen(ModalScreen[EditRequest | None]):
                 title.append("  (edited)", style="italic")
             yield Static(title, id="edit-title")
             yield Label("Prompt")
-            yield TextArea(card.prompt, id="edit-prompt", soft_wrap=True)
+            yield TextEditor(card.prompt, id="edit-prompt", soft_wrap=True)
             yield Label("Answer (the reference the grader compares with; empty: self-graded)")
-            yield TextArea(card.answer or "", id="edit-answer", soft_wrap=True)
+            yield TextEditor(card.answer or "", id="edit-answer", soft_wrap=True)
             yield Label("Key points, one per line")
-            yield TextArea("\n".join(card.key_points), id="edit-points", soft_wrap=True)
+            yield TextEditor("\n".join(card.key_points), id="edit-points", soft_wrap=True)
             yield Static("", id="edit-error")
             with Horizontal(id="edit-buttons"):
                 yield Button("Save  ctrl+s", id="edit-save", variant="primary")

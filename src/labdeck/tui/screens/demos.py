@@ -37,6 +37,7 @@ from labdeck.demos.notice import card_key_points, notice_lines
 from labdeck.demos.render import clean, fmt_value
 from labdeck.tui.literal import literal
 from labdeck.tui.screens.base import LabdeckScreen
+from labdeck.tui.widgets.editors import TextField
 from labdeck.tui.widgets.literal import LiteralTable
 from labdeck.tui.widgets.plots import Chart
 from labdeck.tui.widgets.shade import ShadeImage
@@ -239,7 +240,7 @@ class DemosScreen(LabdeckScreen):
                     id=f"param-{param.name}",
                 )
             else:
-                field = Input(
+                field = TextField(
                     str(values[param.name]),
                     id=f"param-{param.name}",
                     type="integer" if param.type is int else "text",

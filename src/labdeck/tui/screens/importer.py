@@ -27,6 +27,7 @@ from labdeck.tui.wrap import Wrapped
 if TYPE_CHECKING:
     from labdeck.ingest.load import ImportReport
 from labdeck.tui.screens.base import LabdeckScreen
+from labdeck.tui.widgets.editors import TextField
 
 # what the picker lists besides folders: documents (told apart by their content) and the
 # suffixes ``labdeck.ingest.sources`` reads as Anki packages and CSV/TSV
@@ -135,7 +136,7 @@ class ImportScreen(LabdeckScreen):
         yield Header(show_clock=False)
         with Horizontal(id="import"):
             with Vertical(id="import-pick"):
-                yield Input(
+                yield TextField(
                     placeholder="file or folder path",  # whole at 80 columns
                     id="import-path",
                     select_on_focus=False,  # typing in the picker goes on in the box

@@ -73,6 +73,7 @@ from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.screens.home import Scope, counts_text
 from labdeck.tui.widgets.cardtext import CardText, RenderedText
 from labdeck.tui.widgets.checklist import checklist_text, toggle_range
+from labdeck.tui.widgets.editors import TextEditor
 from labdeck.tui.widgets.scorebar import score_bar
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
@@ -119,7 +120,7 @@ class DrawnFocus(_Focusable):
                 self.parent.post_message(events.DescendantBlur(self))
 
 
-class AnswerBox(DrawnFocus, TextArea):
+class AnswerBox(DrawnFocus, TextEditor):
     """The answer editor. Space as the very first keystroke reveals the answer instead."""
 
     class Reveal(Message):

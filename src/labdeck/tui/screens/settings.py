@@ -19,6 +19,7 @@ from textual.widgets import Header, Input, Label, Select, Static
 from labdeck.config import Settings, save_settings
 from labdeck.tui.literal import literal
 from labdeck.tui.screens.base import LabdeckScreen
+from labdeck.tui.widgets.editors import TextField
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 BACKENDS = (
@@ -100,7 +101,7 @@ class SettingsScreen(LabdeckScreen):
                 )
             with Horizontal(classes="settings-row"):
                 yield Label("Model", classes="settings-label")
-                yield Input(
+                yield TextField(
                     settings.grading_model,
                     placeholder="backend default (name or path)",
                     id="set-grading_model",
@@ -132,7 +133,7 @@ class SettingsScreen(LabdeckScreen):
         row = Horizontal(classes="settings-row")
         row.compose_add_child(Label(label, classes="settings-label"))
         row.compose_add_child(
-            Input(str(value), type="integer", id=f"set-{name}", classes="settings-int")
+            TextField(str(value), type="integer", id=f"set-{name}", classes="settings-int")
         )
         row.compose_add_child(Static(f"{help_text} ({lo}–{hi})", classes="settings-help"))
         return row

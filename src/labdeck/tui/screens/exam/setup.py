@@ -25,6 +25,7 @@ from labdeck.exam.compose import ExamSpec
 from labdeck.store.queries import DeckInfo
 from labdeck.tui.literal import literal, plain
 from labdeck.tui.screens.exam.common import ALL_DECKS, ExamContext, ExamScreenBase
+from labdeck.tui.widgets.editors import TextField
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 
@@ -125,7 +126,9 @@ class ExamSetupScreen(ExamScreenBase):
 
     def _field(self, widget_id: str) -> Input:
         """A number field, blank and disabled until the form is filled (``_fill_form``)."""
-        return Input("", id=widget_id, type="integer", placeholder="…", compact=True, disabled=True)
+        return TextField(
+            "", id=widget_id, type="integer", placeholder="…", compact=True, disabled=True
+        )
 
     def on_mount(self) -> None:
         self.title = "Mock exam"

@@ -26,6 +26,7 @@ from labdeck.tui.screens.exam.common import (
     OneExamScreen,
     prompt_markdown,
 )
+from labdeck.tui.widgets.editors import TextEditor
 from labdeck.tui.widgets.literal import CardMarkdown
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
@@ -150,7 +151,7 @@ class ExamScreen(OneExamScreen):
         yield Static(id="exam-strip")
         with VerticalScroll(id="exam-body"):
             yield CardMarkdown(id="exam-prompt")
-            yield TextArea(id="exam-answer", soft_wrap=True, tab_behavior="focus")
+            yield TextEditor(id="exam-answer", soft_wrap=True, tab_behavior="focus")
         yield LoadingIndicator(id="exam-submitting")
         yield Static(id="exam-status")
         yield Static(

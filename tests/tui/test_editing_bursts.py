@@ -1,0 +1,52 @@
+"""A correction typed fast reaches the text as typed: backspace (or an arrow, end…) and the
+letters after it in one read of the terminal (QA in tmux: "softmaz", then backspace and "x" in
+one burst, left "softmaz" in the review and exam answer boxes; "End, backspace, backspace, 2, 5"
+in a settings field changed nothing, or once saved 2). Real app, store and screens."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import Input, TextArea
+from tuihelpers import settle, wait_for
+
+from labdeck.tui.screens.review import ReviewScreen
+from labdeck.tui.screens.settings import SettingsScreen
+
+
+def burst(app, *keys: str) -> None:
+    """Queue every key on the app before any is handled (one read of fast typing)."""
+    for key in keys:
+        char = {"backspace": "\x7f", "space": " "}.get(key, key if len(key) == 1 else None)
+        message = events.Key(key, char)
+        message.set_sender(app)
+        app.post_message(message)
+
+
+async def test_backspace_and_a_letter_in_one_burst_in_the_review_answer(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        review = app.screen
+        await wait_for(pilot, lambda: review.phase == "answering")
+        box = review.query_one("#answer", TextArea)
+        await pilot.press(*"softmaz")
+        burst(app, "backspace", "x", "left", "left", "backspace", "t")
+        await settle(pilot)
+        assert box.text == "softtax"
+
+
+async def test_end_backspaces_and_digits_in_one_burst_in_a_settings_field(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("comma")
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        await settle(pilot)
+        field = app.screen.query_one("#set-new_per_day", Input)
+        assert app.focused is field
+        before = field.value
+        burst(app, "home", "end", *["backspace"] * len(before), "2", "5")
+        await settle(pilot)
+        assert field.value == "25"
