@@ -259,3 +259,24 @@ async def test_what_follows_a_table_is_drawn_in_the_widget() -> None:
         assert "After the table." in text and "The last line." in text, text
         lines = [line.strip() for line in text.splitlines()]
         assert lines.index("The last line.") - lines.index("Intro line.") <= 14
+
+
+def test_a_table_too_wide_for_the_pane_is_drawn_row_by_row_with_nothing_cut() -> None:
+    """QA at 80x24: the exam report's comparison table cut every cell to "a…", "P…" (and at
+    100x32 still "rotat…", "penal…"). Where the columns cannot hold their words, each row is
+    drawn as its first cell, then "header: cell" lines; where they can, it stays a table."""
+    source = (
+        "| method | bias | params | extrapolation | used by |\n|---|---|---|---|---|\n"
+        "| ALiBi | fixed penalty -m_h (i-j) on logits | none (fixed slopes) "
+        "| good: train short, test long | BLOOM, MPT |\n"
+        "| RoPE | rotation of q and k | none | poor without scaling | LLaMA… |\n\nAfter."
+    )
+    for width in (24, 40, 60):
+        out = drawn(render_card_text(source), width)
+        assert out.count("…") == 1, out  # the cell's own only
+        flat = " ".join(out.split())
+        for words in ("bias: fixed penalty -m_h (i-j) on logits", "used by: LLaMA…", "After."):
+            assert words in flat, (width, out)
+        assert max(cell_len(line) for line in out.splitlines()) <= width
+    wide = drawn(render_card_text(source), 120)
+    assert "method   bias" in wide and "bias:" not in wide  # room enough: a table

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from textual.widgets import Static
 from tuihelpers import card_state, review_rows, settle, wait_for
 
@@ -129,6 +131,12 @@ async def test_empty_queue_shows_a_message_and_the_forecast(make_services):
         source = prompt.source
         assert "Nothing left for today" in source
         assert "Tomorrow" in source and ": 0 cards" in source  # the forecast, day by day
+        # QA: "Tomorrow and the days after:" listed today first
+        days = [line for line in source.splitlines() if line.startswith("- ")]
+        tomorrow = services.scheduler().today() + timedelta(days=1)
+        assert days[0].startswith(f"- {tomorrow:%a %d %b}:") and len(days) == 7, days
+        for action in ("suspend", "bury", "run_demo"):  # no card: not offered, not run
+            assert screen.check_action(action, ()) is False, action
         await pilot.press("q")
         await settle(pilot)
         assert not isinstance(app.screen, ReviewScreen)

@@ -64,7 +64,7 @@ from textual.widgets import Header, Static, TextArea
 
 from labdeck.grading.checklist import Ticks, verdict_of
 from labdeck.srs.step import Stale, Transition, preview_label
-from labdeck.textfmt import math_as_text
+from labdeck.textfmt import counted, math_as_text
 from labdeck.tui.bindings import RATE_BINDINGS, RatingKeys
 from labdeck.tui.cells import fit
 from labdeck.tui.drafts import Draft
@@ -547,7 +547,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         """Show the queue's first card (in a worker thread), then render the next ones."""
         queue = scheduler.queue_and_counts(self.scope.deck, self.scope.chapter)
         if not queue.entries:
-            forecast = scheduler.forecast(days=7)
+            forecast = scheduler.forecast(days=8)  # today, then a week
             self.to_ui(self._show_empty, forecast, queue.counts)
             return
         entry = queue.entries[0]
@@ -679,9 +679,13 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             return
         self.card, self.prepared = None, None
         self.phase = "empty"
-        lines = ["# Nothing left for today", "", "Tomorrow and the days after:", ""]
-        for day, n in forecast:
-            lines.append(f"- {day:%a %d %b}: {n} card{'s' if n != 1 else ''}")
+        lines = ["# Nothing left for today", ""]
+        today = forecast[0][1] if forecast else 0
+        if today:  # due today beyond the day's limits (or in another deck than this one)
+            lines += [f"{counted(today, 'more card')} due today, beyond today's limits.", ""]
+        lines += ["Tomorrow and the days after:", ""]
+        for day, n in forecast[1:]:
+            lines.append(f"- {day:%a %d %b}: {counted(n, 'card')}")
         self.query_one("#prompt", CardText).show_markdown("\n".join(lines))
         for widget_id in ("#answer", "#grade", "#reference", "#notes", "#intervals"):
             self.query_one(widget_id).display = False
@@ -1352,6 +1356,10 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         # keys for what this card has: no "r Demo" without a demo, no "中/EN" without a
         # Chinese prompt (at 80 columns the footer had no room for them and cut its last keys)
         card = self.card
+        if action in ("suspend", "bury", "run_demo", "toggle_zh", "toggle_zh_letter") and (
+            card is None
+        ):
+            return False  # the queue is empty: no card to act on (undo still works)
         if action == "run_demo" and card is not None and not card.demos:
             return False
         if action in ("toggle_zh", "toggle_zh_letter") and card is not None and not card.prompt_zh:

@@ -60,6 +60,7 @@ class Block:
     rest: Text = field(default_factory=Text)
     gap: bool = False  # a blank line before it
     rows: list[str] = field(default_factory=list)  # a table's rows as plain text
+    cells: list[list[Text]] = field(default_factory=list)  # a table's cells, the header first
 
 
 class CardBlocks:
@@ -110,8 +111,33 @@ class CardBlocks:
         else:
             # without a height: given the widget's (Textual sets it), Rich pads the table
             # with blank lines to that height and what follows fell below the widget
-            table_options = options.update(width=width, height=None)
-            yield from console.render_lines(body, table_options, pad=False)
+            lines = console.render_lines(body, options.update(width=width, height=None), pad=False)
+            if block.cells and _cuts(lines, block.cells):
+                yield from _stacked(console, block.cells, width)  # as a table it cut words
+            else:
+                yield from lines
+
+
+def _cuts(lines: list[list[Segment]], cells: list[list[Text]]) -> bool:
+    """Whether a drawn table cut a cell short ("…" that no cell has: Rich's ellipsis)."""
+    drawn = sum("".join(segment.text for segment in line).count("…") for line in lines)
+    return drawn > sum(cell.plain.count("…") for row in cells for cell in row)
+
+
+def _stacked(console: Console, cells: list[list[Text]], width: int) -> Iterator[list[Segment]]:
+    """A table too wide for ``width`` (Rich would cut its cells to "a…", "P…") as one entry a
+    row: the first cell as its title, then each other column as "header: cell" under it."""
+    header, *rows = cells
+    indent = Text("  ")
+    for row in rows:
+        title = row[0].copy() if row else Text()
+        title.stylize("bold")
+        for line in wrap(title, console, width, overflow="fold"):
+            yield list(line.render(console))
+        for name, cell in zip(header[1:], row[1:], strict=False):
+            entry = Text.assemble((f"{name.plain}: ", "dim"), cell)
+            for line in wrap(entry, console, max(1, width - 2), overflow="fold"):
+                yield [*indent.render(console), *line.render(console)]
 
 
 def render_card_text(source: str) -> CardBlocks:
@@ -159,10 +185,15 @@ class _Renderer:
             rest.append_text(r)
         return first, rest
 
-    def add(self, body: Text | Table | None, rows: list[str] | None = None) -> None:
+    def add(
+        self,
+        body: Text | Table | None,
+        rows: list[str] | None = None,
+        cells: list[list[Text]] | None = None,
+    ) -> None:
         first, rest = self.lead()
         gap = self.list_gap or not self.lists  # list items follow each other closely
-        self.blocks.append(Block(body, first, rest, gap=gap, rows=rows or []))
+        self.blocks.append(Block(body, first, rest, gap=gap, rows=rows or [], cells=cells or []))
         self.fresh_item = self.list_gap = False
 
     def render(self, source: str) -> CardBlocks:
@@ -222,6 +253,7 @@ class _Renderer:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
         row: list[Text] = []
         rows: list[str] = []
+        cells: list[list[Text]] = []
         header = True
         i += 1
         while tokens[i].type != "table_close":
@@ -230,6 +262,7 @@ class _Renderer:
                 row.append(_inline(tokens[i + 1].children or []))
             elif kind == "tr_close":
                 rows.append(" | ".join(cell.plain for cell in row))
+                cells.append(row)
                 if header:
                     for cell in row:
                         table.add_column(cell, header_style="bold")
@@ -239,7 +272,7 @@ class _Renderer:
             elif kind == "thead_close":
                 header = False
             i += 1
-        self.add(table, rows)
+        self.add(table, rows, cells)
         return i + 1
 
 
