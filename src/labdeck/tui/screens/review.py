@@ -46,6 +46,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
@@ -802,7 +803,9 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             self.action_back()
 
     def action_back(self) -> None:
-        """Back home; an unrated answer stays as a draft for when the card comes up again."""
+        """Back home; an unrated answer stays as a draft for when the card comes up again.
+        Left while the answer is being graded, the draft takes the grade when it comes
+        (``_grade_arrived``)."""
         if self._keep_draft() and self.card is not None:
             self.notify(
                 f"Your answer to {self.card.key} is kept: it is back when the card comes up.",
@@ -869,6 +872,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         running = asyncio.get_running_loop().run_in_executor(
             None, self._grade_now, card, text, width
         )
+        running.add_done_callback(partial(self._grade_arrived, self._drafts(), card.card_id, text))
         # What does not depend on the grade is laid out now, while the grader runs: the box
         # as it stays (read-only, its answer's height), the panel that is to hold the grade,
         # the reference and notes, the next intervals. Only the panel's text is left for the
@@ -885,6 +889,25 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.set_focus(self.query_one("#review-body"), scroll_visible=False)
         self._draw()
         self.grade(card, running)
+
+    def _grade_arrived(
+        self,
+        drafts: dict[int, Draft],
+        card_id: int,
+        text: str,
+        running: asyncio.Future[Graded],
+    ) -> None:
+        """A grade that comes after the learner left its card (esc while grading, even in the
+        same burst as ctrl+s): the kept draft takes it, so the answer comes back graded and
+        ticked, as the README says. On the UI thread (the loop runs future callbacks)."""
+        if running.cancelled() or running.exception() is not None:
+            return
+        if self.is_attached and self.card is not None and self.card.card_id == card_id:
+            return  # still on screen: ``grade`` shows it
+        draft = drafts.get(card_id)
+        if draft is not None and draft.text == text and draft.result is None:
+            graded = running.result()
+            drafts[card_id] = Draft(text, graded.result, graded.ticks, draft.answer_ms)
 
     def _grade_now(self, card: CardView, text: str, width: int) -> Graded:
         """Grade ``text`` and build the grade panel's text for ``width`` (in a thread of the
@@ -907,7 +930,9 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         """Show the grade of the answer being graded in ``running`` (a worker, so that the
         app knows a grading is under way)."""
         try:
-            graded = await running
+            # shielded: leaving the screen cancels this worker, not the grading, whose
+            # grade then goes to the kept answer (``_grade_arrived``)
+            graded = await asyncio.shield(running)
         except Exception as exc:
             self._grading_failed(str(exc))
             return
