@@ -533,3 +533,36 @@ async def test_time_up_with_the_command_palette_open_leaves_no_screen_over_the_r
         await wait_for(pilot, lambda: isinstance(app.screen, ExamReportScreen))
         await wait_for(pilot, lambda: getattr(app.screen, "report", None) is not None)
         assert [type(s).__name__ for s in app.screen_stack[1:]] == ["ExamReportScreen"]
+
+
+async def test_exam_screens_opened_from_one_another_do_not_pile_up(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """QA: report → h → e → a new exam's report, then esc went to the history, the old report
+    and only then Home. New exam from the history starts over Home; h on a report opened from
+    the history goes back to it."""
+    exam_id = _exam(store, fake_clock, n=1)
+    session = ExamSession(store, exam_id, clock=fake_clock)
+    session.start()
+    session.submit()
+    grade_exam(store, exam_id, grader, now=fake_clock)
+    ctx = ExamContext(store, lambda: grader, clock=fake_clock)
+    app = Host(lambda: ExamReportScreen(ctx, exam_id))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        base = app.screen_stack[0]
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExamHistoryScreen))
+        await settle(pilot)
+        history = app.screen
+        await pilot.press("enter")  # the exam's report, from the history
+        await wait_for(pilot, lambda: isinstance(app.screen, ExamReportScreen))
+        await settle(pilot)
+        await pilot.press("h")  # back to that history, not a third screen on the pile
+        await wait_for(pilot, lambda: app.screen is history)
+        assert len(app.screen_stack) == 3
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExamSetupScreen))
+        assert app.screen_stack[:-1] == [base]  # the history and both reports are gone
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is base)

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from labdeck import clock as clock_mod
@@ -94,6 +94,30 @@ class ExamScreenBase(WorkerCalls):
     def __init__(self, ctx: ExamContext) -> None:
         super().__init__()
         self.ctx = ctx
+
+    def open_over_home(self, screen: Screen[Any]) -> None:
+        """Open ``screen`` over the first screen below that is not an exam's (Home): exam
+        screens opened from one another (a report, its history, a new exam, its report…)
+        no longer pile up, and esc from a new exam's report goes home, not back through
+        every earlier one (QA)."""
+        app = self.app
+        stack = app.screen_stack
+        above = 0
+        while above < len(stack) - 1 and isinstance(stack[-1 - above], ExamScreenBase):
+            above += 1
+        for _ in range(above):
+            app.pop_screen()
+        app.push_screen(screen)
+
+    def open_history(self) -> None:
+        """The exam history: back to it when it is the screen below, else opened over this."""
+        from labdeck.tui.screens.exam.history import ExamHistoryScreen
+
+        stack = self.app.screen_stack
+        if len(stack) > 1 and stack[-1] is self and isinstance(stack[-2], ExamHistoryScreen):
+            self.app.pop_screen()
+        else:
+            self.app.push_screen(ExamHistoryScreen(self.ctx))
 
 
 class OneExamScreen(ExamScreenBase):

@@ -186,4 +186,4 @@ class ExamHistoryScreen(ExamScreenBase):
         self.action_open()
 
     def action_new(self) -> None:
-        self.app.push_screen(ExamSetupScreen(self.ctx))
+        self.open_over_home(ExamSetupScreen(self.ctx))

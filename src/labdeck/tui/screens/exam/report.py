@@ -531,6 +531,4 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         self.app.pop_screen()
 
     def action_history(self) -> None:
-        from labdeck.tui.screens.exam.history import ExamHistoryScreen
-
-        self.app.push_screen(ExamHistoryScreen(self.ctx))
+        self.open_history()

@@ -302,6 +302,4 @@ class ExamSetupScreen(ExamScreenBase):
         self._open_exam(self.unfinished)
 
     def action_history(self) -> None:
-        from labdeck.tui.screens.exam.history import ExamHistoryScreen
-
-        self.app.push_screen(ExamHistoryScreen(self.ctx))
+        self.open_history()
