@@ -566,3 +566,25 @@ async def test_exam_screens_opened_from_one_another_do_not_pile_up(
         assert app.screen_stack[:-1] == [base]  # the history and both reports are gone
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is base)
+
+
+async def test_a_drill_question_in_the_report_shows_no_similarity_score(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """QA: drill questions read "similarity score 1.00" / "0.00", though they are graded
+    exactly, with no similarity."""
+    spec = ExamSpec(chapters=["B3"], n=2, seed=5, kinds=["choice"])
+    exam_id = create_exam(store, spec, now=fake_clock).exam_id
+    session = ExamSession(store, exam_id, clock=fake_clock)
+    session.start()
+    session.set_answer("a")
+    session.submit()
+    grade_exam(store, exam_id, grader, now=fake_clock)
+    app = Host(
+        lambda: ExamReportScreen(ExamContext(store, lambda: grader, clock=fake_clock), exam_id)
+    )
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        head = app.screen.query_one("#detail-head", Static)
+        await wait_for(pilot, lambda: "/5" in str(head.content))
+        assert "similarity" not in str(head.content), head.content

@@ -298,7 +298,7 @@ class LabdeckApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         entries: list[tuple[str, str, Callable[[], object]]] = [
-            ("Study all decks", "Start today's review of every deck", self.action_study),
+            ("Review: study all decks", "Start today's review of every deck", self.action_study),
             ("Mock exam", "Compose and sit a timed mock exam", self.action_exam),
             ("Exam history", "Past mock exams, trend, reports", self.action_exam_history),
             ("Demos", f"Run one of {len(_demo_ids())} micro-demos", self.action_demos),
@@ -310,9 +310,30 @@ class LabdeckApp(App[None]):
         ]
         for title, help_text, callback in entries:
             yield SystemCommand(title, help_text, callback)
+        yield from self._screen_commands(screen, {title for title, _, _ in entries})
         for demo in _demo_ids():
             yield SystemCommand(
                 f"Run demo: {demo}", f"Open the {demo} demo", partial(self.action_demos, demo)
+            )
+
+    def _screen_commands(self, screen: Screen[Any], taken: set[str]) -> Iterable[SystemCommand]:
+        """The keys of the screen the palette was opened over (undo, suspend, sort…), each
+        as a command named by its description, its key in the help line: the palette has
+        every action a key has, where that action can run now."""
+        if not screen.is_attached:
+            return
+        seen = set(taken)
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            title = binding.description
+            if not active.enabled or not title or title in seen or active.node is self:
+                continue
+            seen.add(title)
+            shown = binding.key_display or self.get_key_display(binding)
+            yield SystemCommand(
+                title,
+                f"{shown} · {binding.tooltip or 'on this screen'}",
+                partial(self.run_action, binding.action, active.node),
             )
 
 

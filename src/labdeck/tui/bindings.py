@@ -21,7 +21,7 @@ DIGIT_BINDINGS = [
     Binding(
         str(d),
         f"digit({d})",
-        "tick key point 1–9 (checklist shown), else rate 0–5",
+        "tick key point 1–9, or rate 0–5 with no checklist",
         show=False,
     )
     for d in range(10)

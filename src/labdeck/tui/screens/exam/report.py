@@ -287,7 +287,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
             if q.override_quality is not None:
                 suggested = "–" if q.auto_quality is None else str(q.auto_quality)
                 head.append(f" (grader suggested {suggested})", style="dim")
-            if q.auto_score is not None:
+            if q.auto_score is not None and q.drill is None:  # a drill is graded exactly
                 head.append(f" · similarity score {q.auto_score:.2f}", style="dim")
         head.append(f" · {fmt_duration(q.time_s)}", style="dim")
         drill = q.drill or {}
