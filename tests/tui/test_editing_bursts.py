@@ -50,3 +50,33 @@ async def test_end_backspaces_and_digits_in_one_burst_in_a_settings_field(make_a
         burst(app, "home", "end", *["backspace"] * len(before), "2", "5")
         await settle(pilot)
         assert field.value == "25"
+
+
+async def test_esc_from_settings_with_an_unsaved_change_asks_first(make_app, services) -> None:
+    """QA: New cards per day changed to 408, then esc: the edit was dropped without a word."""
+    from labdeck.tui.screens.exam.common import ConfirmScreen
+    from labdeck.tui.screens.home import HomeScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("comma")
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        await settle(pilot)
+        await pilot.press("escape")  # nothing changed: straight back
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await pilot.press("comma")
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        await settle(pilot)
+        field = app.screen.query_one("#set-new_per_day", Input)
+        field.value = "408"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")  # stay, the edit still there
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        assert field.value == "408"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
+        assert services.settings.new_per_day != 408

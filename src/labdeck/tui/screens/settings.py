@@ -142,7 +142,7 @@ class SettingsScreen(LabdeckScreen):
         self.title = "Settings"
         self.sub_title = "saved to config.toml"
         self.query_one("#set-new_per_day", Input).focus()
-        self._message("ctrl+s saves · esc goes back without saving")
+        self._message("ctrl+s saves · esc goes back (asks first when something changed)")
 
     def _message(self, text: str, error: bool = False) -> None:
         message = self.query_one("#settings-message", Static)
@@ -154,7 +154,28 @@ class SettingsScreen(LabdeckScreen):
         self.action_save()
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        """Back; an edit not saved is asked about first (QA: a changed field was dropped by
+        esc without a word)."""
+        current: Settings = self.services.settings
+        new, errors = SettingsForm.parse(self, current)
+        if new == current and not errors:
+            self.app.pop_screen()
+            return
+        from labdeck.tui.screens.exam.common import ConfirmScreen
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.app.pop_screen()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Leave without saving?",
+                "Your changes are not saved: y leaves without them, n stays (ctrl+s saves).",
+                "y: leave without saving",
+                enter_confirms=False,
+            ),
+            answered,
+        )
 
     def action_save(self) -> None:
         current: Settings = self.services.settings
