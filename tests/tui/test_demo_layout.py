@@ -163,3 +163,17 @@ async def test_scrolling_up_during_a_run_stops_the_pane_following(make_app, serv
         assert scrolled, "the pane never followed the run"
         assert main.scroll_y == 0
         assert main.region.intersection(screen.query_one("#demo-title").region).area > 0
+
+
+async def test_back_to_card_is_offered_only_when_opened_from_a_card(make_app, services) -> None:
+    """QA: "c Back to card" showed in the footer of the Demos screen opened from Home."""
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await _open_demos(app, pilot)
+        assert screen.check_action("back_to_card", ()) is False
+        assert "Back to card" not in screen_text(app)
+        app.pop_screen()
+        await settle(pilot)
+        app.push_screen(DemosScreen("attention", card_key="exam-b:b2.1"))
+        await settle(pilot)
+        assert "Back to card" in screen_text(app)

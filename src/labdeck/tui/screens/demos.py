@@ -601,6 +601,10 @@ class DemosScreen(LabdeckScreen):
         message = clean(event.get("message") or "the demo reported an error")
         self.notify(message, severity="error", timeout=8)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # opened from Home or the palette: no card to go back to
+        return not (action == "back_to_card" and not self.card_key)
+
     def action_back_to_card(self) -> None:
         if not self.card_key:
             self.notify("This run was not started from a card.", timeout=2)
