@@ -118,3 +118,20 @@ def test_new_demos_say_what_they_illustrate_and_what_to_notice() -> None:
         assert demo.concepts and all(c == c.casefold() for c in demo.concepts)
         assert demo.notice.count("\n- ") >= 2  # a few bullet points
         assert demo.seconds["quick"] <= 10 and demo.seconds["full"] <= 60
+
+
+def test_what_to_notice_is_one_entry_a_paragraph_or_bullet() -> None:
+    """QA: the notes, written wrapped at ~88 columns, broke mid-sentence in the narrower
+    pane ("padding / and future / tokens…"): their lines are joined back into paragraphs
+    and bullet points, which the screen wraps at its own width."""
+    from labdeck.demos.notice import unwrapped
+
+    entries = unwrapped(get("attention").notice)
+    assert any("so padding and future tokens have no influence" in e for e in entries)
+    for demo_id in NEW_DEMOS:
+        notice = get(demo_id).notice
+        entries = unwrapped(notice)
+        bullets = sum(line.lstrip().startswith("- ") for line in notice.splitlines())
+        assert sum(e.startswith("- ") for e in entries) == bullets, demo_id
+        assert "".join("".join(entries).split()) == "".join(notice.split())  # nothing lost
+    assert unwrapped("a\nb\n\nc\n- d\n  e\n- f") == ["a b", "c", "- d e", "- f"]

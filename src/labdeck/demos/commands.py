@@ -352,10 +352,14 @@ def _print_notice(demo: registry.Demo, card_key: str | None, store: Any) -> None
         points = card_key_points(store, card_key)
     except Exception:  # the notes still help without the card's text
         points = []
+    import shutil
+    import textwrap
+
     lines = notice_lines(demo, card_key, points)
+    width = max(40, min(shutil.get_terminal_size((100, 24)).columns, 100))
     print("\n" + lines[0])
-    for line in lines[1:]:
-        print("  " + line)
+    for line in lines[1:]:  # each entry wrapped at the terminal's width, its lines indented
+        print(textwrap.fill(line, width, initial_indent="  ", subsequent_indent="    "))
 
 
 # ----------------------------------------------------------------------------- selftest

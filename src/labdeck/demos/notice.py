@@ -45,5 +45,23 @@ def notice_lines(
         lines.append(f"Card {card_key}: {point}")
     elif card_key:
         lines.append(f"Card {card_key}: the run shows {', '.join(demo.concepts[:3])}.")
-    lines += [line.strip() for line in demo.notice.splitlines() if line.strip()]
+    lines += unwrapped(demo.notice)
     return lines
+
+
+def unwrapped(text: str) -> list[str]:
+    """``text``'s paragraphs and bullet points, one a line: the notes are written wrapped at
+    ~88 columns, and drawn as they were in a narrower pane they broke mid-sentence ("padding
+    / and future / tokens…"); a screen or terminal wraps each entry at its own width."""
+    entries: list[str] = []
+    joined = False  # the next line continues the last entry
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            joined = False
+        elif joined and not line.startswith(("- ", "• ", "* ")):
+            entries[-1] = f"{entries[-1]} {line}"
+        else:
+            entries.append(line)
+            joined = True
+    return entries
