@@ -66,3 +66,28 @@ async def test_home_counts_read_during_shutdown_are_dropped_quietly(make_app, mo
         await asyncio.sleep(0.01)
     assert release.is_set() and returned
     assert worker.state is not WorkerState.ERROR, worker.error
+
+
+async def test_a_worker_result_for_a_popped_screen_is_dropped(make_app):
+    """A popped screen stays attached while its widgets are removed: Browse's loader, ending
+    in that moment (`b` `q` in one burst), set the deck menu whose overlay was gone and the
+    app ended on ``WorkerFailed: NoMatches('SelectOverlay')`` (CI). The screen is off the
+    stack at once, and a callback for it no longer runs."""
+    from tuihelpers import settle
+
+    from labdeck.tui.screens.browse import BrowseScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, BrowseScreen))
+        browse = app.screen
+        await settle(pilot)
+        ran = []
+        guarded = browse.ui_call(ran.append, "late")
+        app.pop_screen()  # not awaited: off the stack, its widgets not yet removed
+        assert browse.is_attached
+        assert await guarded() is False and ran == []
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)

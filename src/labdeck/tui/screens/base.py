@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
@@ -33,15 +33,7 @@ class WorkerCalls(Screen[None]):
     def to_ui(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
         """Run ``callback`` on the UI thread unless the app or this screen has gone
         (checked there, just before it runs); whether it ran."""
-
-        async def guarded() -> bool:  # awaited on the UI thread by call_from_thread
-            if not (self.app.is_running and self.is_attached):
-                return False
-            result = callback(*args, **kwargs)
-            if inspect.isawaitable(result):
-                await result
-            return True
-
+        guarded = self.ui_call(callback, *args, **kwargs)
         try:
             # textual types the callback as ``Callable[..., T | Awaitable[T]]``, which mypy
             # cannot solve for a coroutine function (it infers ``Never``); it awaits it fine
@@ -49,6 +41,25 @@ class WorkerCalls(Screen[None]):
             return ran
         except RuntimeError:  # the app's loop has stopped
             return False
+
+    def ui_call(
+        self, callback: Callable[..., object], *args: Any, **kwargs: Any
+    ) -> Callable[[], Coroutine[Any, Any, bool]]:
+        """``callback`` as ``to_ui`` runs it on the UI thread: not once the app has stopped
+        or this screen has left the stack. A popped screen stays attached while its widgets
+        are removed: Browse's loader setting the deck menu then failed on the menu's gone
+        overlay (``NoMatches``; CI flake in test_key_bursts b-b-q)."""
+
+        async def guarded() -> bool:
+            app = self.app
+            if not (app.is_running and self.is_attached and self in app.screen_stack):
+                return False
+            result = callback(*args, **kwargs)
+            if inspect.isawaitable(result):
+                await result
+            return True
+
+        return guarded
 
     def notify_from_worker(self, message: str, **kwargs: Any) -> None:
         """A notification from a worker, shown on whatever screen is up while the app runs

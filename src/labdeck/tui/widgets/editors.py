@@ -34,7 +34,7 @@ class OwnKeysFirst(_Base):
                 event.stop()
                 event.prevent_default()
                 return
-        await super()._on_key(event)  # type: ignore[misc]
+        await super()._on_key(event)
 
 
 class TextField(OwnKeysFirst, Input):
