@@ -44,14 +44,20 @@ def learner_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+async def _open(pilot) -> ImportScreen:
+    """The Import screen, opened from Home with `i`."""
+    await settle(pilot)
+    await pilot.press("i")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ImportScreen)
+    return screen
+
+
 async def test_picker_opens_in_the_home_directory(make_app, learner_home: Path) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ImportScreen)
+        screen = await _open(pilot)
         tree = screen.query_one("#import-tree")
         assert Path(tree.path) == learner_home
         await wait_for(pilot, lambda: len(tree.root.children) == 2)
@@ -62,17 +68,8 @@ async def test_picker_opens_in_the_home_directory(make_app, learner_home: Path) 
 async def test_preview_lists_questions_not_keys(make_app, services, learner_home: Path) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ImportScreen)
-        await pilot.press("ctrl+l")
-        screen.query_one("#import-path", Input).value = str(learner_home / "linguistics.md")
-        await pilot.press("enter")  # the preview: a dry run
-        await wait_for(pilot, lambda: not screen.busy)
-        await settle(pilot)
-        report = str(screen.query_one("#import-report", Static).content)
+        screen = await _open(pilot)
+        report = await _run(pilot, screen, learner_home / "linguistics.md", "enter")  # dry run
         assert "Preview (dry run" in report
         assert "+ A1 Linguistic structure › 语言结构 (Linguistic structure)" in report
         assert "+ 什么是句法树？" in report
@@ -89,16 +86,8 @@ async def test_a_chinese_question_in_the_preview_wraps_between_characters(
     path.write_text(OUTLINE.replace("什么是句法树？", question), encoding="utf-8")
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ImportScreen)
-        await pilot.press("ctrl+l")
-        screen.query_one("#import-path", Input).value = str(path)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: not screen.busy)
-        await settle(pilot)
+        screen = await _open(pilot)
+        await _run(pilot, screen, path, "enter")
         lines = screen_text(app).splitlines()
         first = next(line for line in lines if "+ 什么是" in line)
         assert "Transformer 里的" in first, first
@@ -129,11 +118,7 @@ async def test_a_typed_folder_opens_in_the_picker(
     elsewhere = tmp_path / "elsewhere"
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ImportScreen)
+        screen = await _open(pilot)
         await pilot.press("ctrl+l")
         screen.query_one("#import-path", Input).value = str(elsewhere)
         await pilot.press("enter")
@@ -155,11 +140,7 @@ async def test_typing_in_the_picker_types_the_path(make_app, services, learner_h
     vanished (and enter folded the tree)."""
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ImportScreen)
+        screen = await _open(pilot)
         assert app.focused is screen.query_one("#import-tree")
         await pilot.press(*"linguistics.md")
         box = screen.query_one("#import-path", Input)
@@ -194,11 +175,7 @@ async def test_a_path_typed_in_one_burst_lands_whole_in_the_box(
     path = str(learner_home / "notes" / "interview-qa_genai.md")
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ImportScreen)
+        screen = await _open(pilot)
         tree = screen.query_one("#import-tree")
         await wait_for(pilot, lambda: len(tree.root.children) == 2)
         assert app.focused is tree
@@ -217,11 +194,7 @@ async def test_a_path_and_enter_in_one_burst_preview_that_file(
     """QA: enter sent with the burst tried a path made of some of its letters (`/root/oi.md`)."""
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ImportScreen)
+        screen = await _open(pilot)
         _type_burst(app, str(learner_home / "linguistics.md"))
         enter = events.Key("enter", "\r")
         enter.set_sender(app)
@@ -264,11 +237,7 @@ async def test_a_csv_file_previews_and_imports_as_the_cli_does(
     good.write_text("Front,Back\nWhat is a token?,A unit of text\n", encoding="utf-8")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ImportScreen)
+        screen = await _open(pilot)
         tree = screen.query_one("#import-tree")
         await wait_for(pilot, lambda: len(tree.root.children) == 3)
         assert "good.csv" in [str(node.label) for node in tree.root.children]  # listed
