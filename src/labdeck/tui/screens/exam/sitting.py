@@ -19,6 +19,7 @@ from textual.widgets import Header, LoadingIndicator, Static, TextArea
 from labdeck.exam import ExamError
 from labdeck.exam.report import fmt_duration
 from labdeck.exam.session import ExamSession
+from labdeck.tui.cells import fit
 from labdeck.tui.literal import literal, plain
 from labdeck.tui.screens.exam.common import (
     ConfirmScreen,
@@ -29,15 +30,6 @@ from labdeck.tui.screens.exam.common import (
 from labdeck.tui.widgets.editors import TextEditor
 from labdeck.tui.widgets.literal import CardMarkdown
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
-
-
-def cut_to(text: str, cells: int) -> str:
-    """``text`` in at most ``cells`` cells, ending in … when cut ("" when not even … fits)."""
-    if cell_len(text) <= cells:
-        return text
-    while text and cell_len(text) + 1 > cells:
-        text = text[:-1]
-    return text.rstrip() + "…" if cells >= 1 else ""
 
 
 def question_line(lead: str, chapter: str, title: str, key: str, note: str, width: int) -> Text:
@@ -58,7 +50,8 @@ def question_line(lead: str, chapter: str, title: str, key: str, note: str, widt
         over = text.cell_len - width
         if width <= 0 or over <= 0:
             return text
-        text = build(cut_to(title, cell_len(title) - over), shown)
+        room = cell_len(title) - over
+        text = build(fit(title, room) if room > 0 else "", shown)
         if text.cell_len <= width:
             return text
     text.truncate(width, overflow="ellipsis")
