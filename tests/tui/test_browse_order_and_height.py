@@ -20,7 +20,7 @@ from rich.text import Text
 from sqlalchemy import event
 from textual.widgets import DataTable, Input
 from textual.widgets.data_table import ColumnKey
-from tuihelpers import settle, wait_for
+from tuihelpers import burst, settle, wait_for
 
 from labdeck.store.browse_query import parse
 from labdeck.tui.screens.browse import (
@@ -286,17 +286,6 @@ async def test_enter_opens_the_detail_pane_at_any_size(make_app, size):
         assert pane.region.height == before and "enter" in str(pane.border_title)
 
 
-def _burst(pilot, *keys: str) -> None:
-    """Queue every key on the app at once (one read of fast typing)."""
-    from textual import events
-
-    for key in keys:
-        char = {"backspace": "\x7f", "space": " "}.get(key, key if len(key) == 1 else None)
-        message = events.Key(key, char)
-        message.set_sender(pilot.app)
-        pilot.app.post_message(message)
-
-
 async def test_fast_edits_in_the_search_box_keep_their_order(make_app):
     """tmux: backspace and a letter in one read left the letter typed and the character
     before it kept ("abc" + backspace + "r" gave "abc"): the box's own keys (backspace, the
@@ -305,10 +294,10 @@ async def test_fast_edits_in_the_search_box_keep_their_order(make_app):
     async with make_app().run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
         box = screen.query_one("#browse-search", Input)
-        _burst(pilot, "slash", *"softmaz", "backspace", "x")
+        burst(pilot.app, "slash", *"softmaz", "backspace", "x")
         await settle(pilot)
         assert box.value == "softmax"
-        _burst(pilot, "home", *"deck:exam-b ", "end", "backspace", "backspace", *"ax")
+        burst(pilot.app, "home", *"deck:exam-b ", "end", "backspace", "backspace", *"ax")
         await settle(pilot)
         assert box.value == "deck:exam-b softmax"
         assert [r.id for r in screen.shown] == [

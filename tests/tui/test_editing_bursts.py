@@ -5,21 +5,11 @@ in a settings field changed nothing, or once saved 2). Real app, store and scree
 
 from __future__ import annotations
 
-from textual import events
 from textual.widgets import Input, TextArea
-from tuihelpers import settle, wait_for
+from tuihelpers import burst, settle, wait_for
 
 from labdeck.tui.screens.review import ReviewScreen
 from labdeck.tui.screens.settings import SettingsScreen
-
-
-def burst(app, *keys: str) -> None:
-    """Queue every key on the app before any is handled (one read of fast typing)."""
-    for key in keys:
-        char = {"backspace": "\x7f", "space": " "}.get(key, key if len(key) == 1 else None)
-        message = events.Key(key, char)
-        message.set_sender(app)
-        app.post_message(message)
 
 
 async def test_backspace_and_a_letter_in_one_burst_in_the_review_answer(make_app) -> None:

@@ -150,3 +150,15 @@ def visible_columns(table) -> list[str]:
             break
         shown.append(str(column.label))
     return shown
+
+
+def burst(app, *keys: str) -> None:
+    """Queue every key on ``app`` before any is handled (one read of fast typing): names as
+    Textual gives them ("backspace", "space", "left"), a letter as itself."""
+    from textual import events
+
+    for key in keys:
+        char = {"backspace": "\x7f", "space": " "}.get(key, key if len(key) == 1 else None)
+        message = events.Key(key, char)
+        message.set_sender(app)
+        app.post_message(message)

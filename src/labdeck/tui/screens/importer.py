@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DirectoryTree, Header, Input, ProgressBar, Static
 
+from labdeck.ingest.sources import FOREIGN_SUFFIXES
 from labdeck.tui.literal import literal, plain
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
 from labdeck.tui.wrap import Wrapped
@@ -31,7 +32,7 @@ from labdeck.tui.widgets.editors import TextField
 
 # what the picker lists besides folders: documents (told apart by their content) and the
 # suffixes ``labdeck.ingest.sources`` reads as Anki packages and CSV/TSV
-DOCUMENT_SUFFIXES = {".md", ".markdown", ".txt", ".text", ".csv", ".tsv", ".apkg", ".colpkg"}
+DOCUMENT_SUFFIXES = {".md", ".markdown", ".txt", ".text", *FOREIGN_SUFFIXES}
 LIST_LIMIT = 30
 
 

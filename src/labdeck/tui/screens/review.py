@@ -1381,13 +1381,12 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         # keys for what this card has: no "r Demo" without a demo, no "中/EN" without a
         # Chinese prompt (at 80 columns the footer had no room for them and cut its last keys)
         card = self.card
-        if action in ("suspend", "bury", "run_demo", "toggle_zh", "toggle_zh_letter") and (
-            card is None
-        ):
+        card_actions = ("suspend", "bury", "run_demo", "toggle_zh", "toggle_zh_letter")
+        if card is None and action in card_actions:
             return False  # the queue is empty: no card to act on (undo still works)
-        if action == "run_demo" and card is not None and not card.demos:
+        if card is not None and action == "run_demo" and not card.demos:
             return False
-        if action in ("toggle_zh", "toggle_zh_letter") and card is not None and not card.prompt_zh:
+        if card is not None and action in ("toggle_zh", "toggle_zh_letter") and not card.prompt_zh:
             return False
         return not (
             action

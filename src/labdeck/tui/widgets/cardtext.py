@@ -59,7 +59,6 @@ class Block:
     first: Text = field(default_factory=Text)
     rest: Text = field(default_factory=Text)
     gap: bool = False  # a blank line before it
-    rows: list[str] = field(default_factory=list)  # a table's rows as plain text
     cells: list[list[Text]] = field(default_factory=list)  # a table's cells, the header first
 
 
@@ -76,7 +75,7 @@ class CardBlocks:
         for block in self.blocks:
             if isinstance(block.body, Text):
                 lines.append(block.first.plain + block.body.plain)
-            lines += block.rows
+            lines += [" | ".join(cell.plain for cell in row) for row in block.cells]
         return "\n".join(lines)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
@@ -188,12 +187,11 @@ class _Renderer:
     def add(
         self,
         body: Text | Table | None,
-        rows: list[str] | None = None,
         cells: list[list[Text]] | None = None,
     ) -> None:
         first, rest = self.lead()
         gap = self.list_gap or not self.lists  # list items follow each other closely
-        self.blocks.append(Block(body, first, rest, gap=gap, rows=rows or [], cells=cells or []))
+        self.blocks.append(Block(body, first, rest, gap=gap, cells=cells or []))
         self.fresh_item = self.list_gap = False
 
     def render(self, source: str) -> CardBlocks:
@@ -252,7 +250,6 @@ class _Renderer:
         """A GFM table as a Rich table (cells wrap within their columns)."""
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
         row: list[Text] = []
-        rows: list[str] = []
         cells: list[list[Text]] = []
         header = True
         i += 1
@@ -261,7 +258,6 @@ class _Renderer:
             if kind in ("th_open", "td_open"):
                 row.append(_inline(tokens[i + 1].children or []))
             elif kind == "tr_close":
-                rows.append(" | ".join(cell.plain for cell in row))
                 cells.append(row)
                 if header:
                     for cell in row:
@@ -272,7 +268,7 @@ class _Renderer:
             elif kind == "thead_close":
                 header = False
             i += 1
-        self.add(table, rows, cells)
+        self.add(table, cells)
         return i + 1
 
 
