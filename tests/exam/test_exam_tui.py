@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -487,11 +486,36 @@ async def test_setup_never_shows_the_defaults_before_the_remembered_settings(
     assert newest is not None and newest.settings["n"] == 5
 
 
+async def _hold_submission(pilot: Pilot, sitting: ExamScreen, fake_clock: FakeClock) -> Any:
+    """Run out the sitting's time with its submission held until the returned event is set
+    (a loaded machine grading slowly). Waits until the sitting is submitting; never waits on
+    the app's workers, which the held submission would block."""
+    import threading
+
+    release = threading.Event()
+    submit = sitting.session.submit
+
+    def held_submit() -> None:
+        assert release.wait(30), "the test never released the submission"
+        submit()
+
+    sitting.session.submit = held_submit
+    fake_clock.advance(61)
+    for _ in range(200):
+        if sitting.finished:
+            break
+        await pilot.pause(0.05)
+    assert sitting.finished  # the clock saw it: submitting
+    return release
+
+
 async def test_esc_as_the_time_runs_out_opens_the_report_over_the_screen_below(
     store: Store, fake_clock: FakeClock, grader: Any
 ) -> None:
     """Leaving as the time-up submission ran: the report took the place of the screen below
-    (switch_screen on a stack the sitting had left), or the sitting popped itself mid-submit."""
+    (switch_screen on a stack the sitting had left), or the sitting popped itself mid-submit.
+    The submission is held until both escapes are handled (CI, loaded: a sleep let it finish
+    first, and the second escape closed the report)."""
     exam_id = _exam(store, fake_clock, n=2, per=30)
     app = Host(lambda: _sitting_screen(store, exam_id, fake_clock, grader))
     async with app.run_test(size=(110, 40)) as pilot:
@@ -500,16 +524,12 @@ async def test_esc_as_the_time_runs_out_opens_the_report_over_the_screen_below(
         sitting = app.screen
         assert isinstance(sitting, ExamScreen)
         await pilot.press(*"scaled dot products")
-        submit = sitting.session.submit
-
-        def slow_submit() -> None:  # the real submission, after a moment (a loaded machine)
-            time.sleep(0.5)
-            submit()
-
-        sitting.session.submit = slow_submit
-        fake_clock.advance(61)
-        await wait_for(pilot, lambda: sitting.finished)  # the clock saw it: submitting
+        release = await _hold_submission(pilot, sitting, fake_clock)
         await pilot.press("escape", "escape")  # as the time runs out
+        for _ in range(5):
+            await pilot.pause(0.05)
+        assert app.screen is sitting  # still submitting: esc does not leave it half-done
+        release.set()
         await wait_for(pilot, lambda: isinstance(app.screen, ExamReportScreen))
         await wait_for(pilot, lambda: getattr(app.screen, "report", None) is not None)
         assert app.screen_stack[0] is base and sitting not in app.screen_stack
@@ -517,6 +537,31 @@ async def test_esc_as_the_time_runs_out_opens_the_report_over_the_screen_below(
     with store.session() as s:
         exam = s.get(Exam, exam_id)
         assert exam is not None and exam.status == "graded"
+
+
+async def test_a_sitting_left_while_it_is_submitted_says_where_its_report_is(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """Taken elsewhere while the time-up submission ran (a palette command): the exam is
+    submitted (its report grades it when opened) and a notification names where the report
+    is; nothing opens over the screen the learner went to. It was silent: ``self.app`` raised
+    in the worker once the screen had left the stack."""
+    exam_id = _exam(store, fake_clock, n=2, per=30)
+    app = Host(lambda: _sitting_screen(store, exam_id, fake_clock, grader))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        base = app.screen_stack[0]
+        sitting = app.screen
+        assert isinstance(sitting, ExamScreen)
+        release = await _hold_submission(pilot, sitting, fake_clock)
+        app.pop_screen()  # what a command that opens another screen over Home does
+        await pilot.pause()
+        release.set()
+        await wait_for(pilot, lambda: any("history" in n.message for n in app._notifications))
+        assert app.screen is base and len(app.screen_stack) == 1
+    with store.session() as s:
+        exam = s.get(Exam, exam_id)
+        assert exam is not None and exam.status == "submitted"
 
 
 async def test_time_up_with_the_command_palette_open_leaves_no_screen_over_the_report(

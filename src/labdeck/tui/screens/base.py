@@ -14,6 +14,8 @@ import inspect
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+from textual import events, on
+from textual.app import App
 from textual.screen import Screen
 
 from labdeck.tui.services import Services
@@ -30,14 +32,34 @@ class WorkerCalls(Screen[None]):
     it) or after the learner left the screen would otherwise run its callback on widgets that
     are gone (``NoMatches``: the app's error screen over the exit)."""
 
+    _host_app: App[Any] | None = None
+
+    @on(events.Mount)
+    def _remember_host_app(self) -> None:
+        self._host_app = self.app
+
+    def _running_app(self) -> App[Any] | None:
+        """The app this screen was mounted in, while it runs. ``self.app`` raises in a worker
+        thread once the screen has left the stack (it is found through the DOM), so a worker
+        that outlived its screen could not even say it had finished (an exam graded after
+        the learner left its sitting was silent)."""
+        app = self._host_app
+        if app is None:
+            with contextlib.suppress(RuntimeError):  # NoActiveAppError: not mounted
+                app = self.app
+        return app if app is not None and app.is_running else None
+
     def to_ui(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
         """Run ``callback`` on the UI thread unless the app or this screen has gone
         (checked there, just before it runs); whether it ran."""
+        app = self._running_app()
+        if app is None:
+            return False
         guarded = self.ui_call(callback, *args, **kwargs)
         try:
             # textual types the callback as ``Callable[..., T | Awaitable[T]]``, which mypy
             # cannot solve for a coroutine function (it infers ``Never``); it awaits it fine
-            ran: bool = self.app.call_from_thread(guarded)  # type: ignore[arg-type]
+            ran: bool = app.call_from_thread(guarded)  # type: ignore[arg-type]
             return ran
         except RuntimeError:  # the app's loop has stopped
             return False
@@ -51,8 +73,8 @@ class WorkerCalls(Screen[None]):
         overlay (``NoMatches``; CI flake in test_key_bursts b-b-q)."""
 
         async def guarded() -> bool:
-            app = self.app
-            if not (app.is_running and self.is_attached and self in app.screen_stack):
+            app = self._running_app()
+            if app is None or not (self.is_attached and self in app.screen_stack):
                 return False
             result = callback(*args, **kwargs)
             if inspect.isawaitable(result):
@@ -64,13 +86,16 @@ class WorkerCalls(Screen[None]):
     def notify_from_worker(self, message: str, **kwargs: Any) -> None:
         """A notification from a worker, shown on whatever screen is up while the app runs
         (an error or a result is not dropped because the learner left the screen)."""
+        app = self._running_app()
+        if app is None:
+            return
 
         def guarded() -> None:
-            if self.app.is_running:
-                self.app.notify(message, **kwargs)
+            if app.is_running:
+                app.notify(message, **kwargs)
 
         with contextlib.suppress(RuntimeError):  # the app's loop has stopped
-            self.app.call_from_thread(guarded)
+            app.call_from_thread(guarded)
 
 
 class LabdeckScreen(WorkerCalls):

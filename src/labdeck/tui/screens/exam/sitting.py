@@ -429,18 +429,20 @@ class ExamScreen(OneExamScreen):
     def _submit_worker(self) -> None:
         assert self.session is not None
         self.session.submit()
-        self.to_ui(self._to_report)
+        if not self.to_ui(self._to_report):
+            # the learner went elsewhere as it was submitted (a palette command): say where
+            # the report is rather than open it over whatever they went to
+            self.notify_from_worker(
+                f"Exam {self.exam_id} is submitted: open it from the exam history (h in Mock"
+                " exam) for its report.",
+                timeout=6,
+            )
 
     def _to_report(self) -> None:
         app = self.app
         from labdeck.tui.screens.exam.report import ExamReportScreen
 
         report = ExamReportScreen(self.ctx, self.exam_id, after_time_up=self._time_up)
-        if self not in app.screen_stack:
-            # left as it was being submitted (esc as the time ran out): the report opens over
-            # where the learner went, never in place of it (switch_screen replaced Home)
-            app.push_screen(report)
-            return
         while app.screen is not self:  # e.g. the submit dialog was open when time ran out
             app.pop_screen()
         app.switch_screen(report)
