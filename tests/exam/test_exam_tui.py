@@ -19,8 +19,8 @@ from labdeck.exam.grade import grade_exam
 from labdeck.exam.session import ExamSession, load_questions
 from labdeck.store import Store
 from labdeck.store.models import Exam, ReviewLog
+from labdeck.tui.screens.confirm import ConfirmScreen
 from labdeck.tui.screens.exam import (
-    ConfirmScreen,
     ExamContext,
     ExamHistoryScreen,
     ExamReportScreen,
@@ -633,3 +633,31 @@ async def test_a_drill_question_in_the_report_shows_no_similarity_score(
         head = app.screen.query_one("#detail-head", Static)
         await wait_for(pilot, lambda: "/5" in str(head.content))
         assert "similarity" not in str(head.content), head.content
+
+
+async def test_a_checkbox_reads_on_or_off_without_colour(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """Textual's checkbox and selection list draw ``X`` on and off alike, colour the only
+    difference: every box on the compose form looked ticked in a monochrome terminal (QA)."""
+    async with setup_screen(store, fake_clock, grader, (100, 32)) as (pilot, screen, _chapters):
+        box = screen.query_one("#setup-drills", Checkbox)
+        assert box.value is False
+
+        def line(needle: str) -> str:
+            rows = [strip.text for strip in pilot.app.screen._compositor.render_strips()]
+            return next(row for row in rows if needle in row)
+
+        drills = "Include drill cards"
+        assert f"▐ ▌ {drills}" in line(drills)
+        box.focus()
+        await pilot.press("space")
+        await settle(pilot)
+        assert box.value is True and f"▐X▌ {drills}" in line(drills)
+        chapters = screen.query_one("#setup-chapters", SelectionList)
+        first = chapters.get_option_at_index(0)
+        title = str(first.prompt)[:20]
+        assert first.value in chapters.selected and "▐X▌" in line(title)
+        chapters.deselect(first)
+        await settle(pilot)
+        assert "▐ ▌" in line(title) and "▐X▌" not in line(title)

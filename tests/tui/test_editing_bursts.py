@@ -44,7 +44,7 @@ async def test_end_backspaces_and_digits_in_one_burst_in_a_settings_field(make_a
 
 async def test_esc_from_settings_with_an_unsaved_change_asks_first(make_app, services) -> None:
     """QA: New cards per day changed to 408, then esc: the edit was dropped without a word."""
-    from labdeck.tui.screens.exam.common import ConfirmScreen
+    from labdeck.tui.screens.confirm import ConfirmScreen
     from labdeck.tui.screens.home import HomeScreen
 
     app = make_app()

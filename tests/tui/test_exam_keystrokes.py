@@ -22,7 +22,8 @@ from tuihelpers import settle, wait_for
 
 from labdeck.exam.compose import ExamSpec, create_exam
 from labdeck.exam.session import load_questions
-from labdeck.tui.screens.exam import ConfirmScreen, ExamContext, ExamReportScreen, ExamScreen
+from labdeck.tui.screens.confirm import ConfirmScreen
+from labdeck.tui.screens.exam import ExamContext, ExamReportScreen, ExamScreen
 
 ANSWER = "attention weights are a softmax"
 

@@ -917,7 +917,7 @@ class BrowseScreen(LabdeckScreen):
             self._bulk("unsuspend" if row.schedule.suspended else "suspend", [row.id], row)
 
     def action_reset(self) -> None:
-        from labdeck.tui.screens.exam.common import ConfirmScreen
+        from labdeck.tui.screens.confirm import ConfirmScreen
 
         ids = sorted(self.marked) if self.marked else []
         row = self._current()

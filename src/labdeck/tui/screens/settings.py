@@ -161,7 +161,7 @@ class SettingsScreen(LabdeckScreen):
         if new == current and not errors:
             self.app.pop_screen()
             return
-        from labdeck.tui.screens.exam.common import ConfirmScreen
+        from labdeck.tui.screens.confirm import ConfirmScreen
 
         def answered(discard: bool | None) -> None:
             if discard:

@@ -10,7 +10,7 @@ Flow: ``ExamSetupScreen`` → (switch) ``ExamScreen`` → (switch, on submit or 
 unfinished sitting.
 """
 
-from labdeck.tui.screens.exam.common import ConfirmScreen, ExamContext
+from labdeck.tui.screens.exam.common import ExamContext
 from labdeck.tui.screens.exam.history import ExamHistoryScreen
 from labdeck.tui.screens.exam.report import REPORT_KEYS, ExamReportScreen
 from labdeck.tui.screens.exam.setup import ExamSetupScreen
@@ -18,7 +18,6 @@ from labdeck.tui.screens.exam.sitting import ExamScreen
 
 __all__ = [
     "REPORT_KEYS",
-    "ConfirmScreen",
     "ExamContext",
     "ExamHistoryScreen",
     "ExamReportScreen",

@@ -20,8 +20,8 @@ from labdeck.grading.checklist import Ticks, verdict_of
 from labdeck.tui.bindings import RATE_BINDINGS, RatingKeys
 from labdeck.tui.cells import steady_width
 from labdeck.tui.literal import literal, plain
+from labdeck.tui.screens.confirm import ConfirmScreen
 from labdeck.tui.screens.exam.common import (
-    ConfirmScreen,
     ExamContext,
     OneExamScreen,
     prompt_markdown,

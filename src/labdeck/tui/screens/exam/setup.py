@@ -25,6 +25,7 @@ from labdeck.exam.compose import ExamSpec
 from labdeck.store.queries import DeckInfo
 from labdeck.tui.literal import literal, plain
 from labdeck.tui.screens.exam.common import ALL_DECKS, ExamContext, ExamScreenBase
+from labdeck.tui.widgets.checkbox import MarkedCheckbox, MarkedSelectionList
 from labdeck.tui.widgets.editors import TextField
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
@@ -85,7 +86,7 @@ class ExamSetupScreen(ExamScreenBase):
                     prompt="Deck",
                 )
                 yield Label("Chapters (space toggles · ctrl+a all)", classes="setup-label")
-                yield SelectionList(id="setup-chapters")
+                yield MarkedSelectionList(id="setup-chapters")
             with VerticalScroll(id="setup-form", can_focus=False):  # tab goes to its fields
                 yield Label("Questions", classes="setup-label")
                 yield self._field("setup-n")
@@ -95,14 +96,14 @@ class ExamSetupScreen(ExamScreenBase):
                 yield self._field("setup-total")
                 yield Label("Seed (blank = random)", classes="setup-label")
                 yield self._field("setup-seed")
-                yield Checkbox("Favour weak cards", id="setup-weak", disabled=True)
-                yield Checkbox(
+                yield MarkedCheckbox("Favour weak cards", id="setup-weak", disabled=True)
+                yield MarkedCheckbox(
                     "Include self-graded cards",
                     id="setup-self",
                     tooltip="Cards without a reference answer: you grade them yourself",
                     disabled=True,
                 )
-                yield Checkbox(
+                yield MarkedCheckbox(
                     "Include drill cards",
                     id="setup-drills",
                     tooltip="Cloze, multiple-choice and true/false cards, graded exactly",

@@ -21,8 +21,8 @@ from labdeck.exam.report import fmt_duration
 from labdeck.exam.session import ExamSession
 from labdeck.tui.cells import fit
 from labdeck.tui.literal import literal, plain
+from labdeck.tui.screens.confirm import ConfirmScreen
 from labdeck.tui.screens.exam.common import (
-    ConfirmScreen,
     ExamContext,
     OneExamScreen,
     prompt_markdown,
