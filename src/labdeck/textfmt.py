@@ -89,15 +89,24 @@ _OPERATORS = re.compile(
 _DOUBLE_BAR = re.compile(r"\\\|")
 
 
-def _after_letter(expr: str, index: int) -> bool:
-    return index > 0 and expr[index - 1].isalpha()
+_ENDS_IN_NAME = re.compile(r"(\\[A-Za-z]+\s*|[A-Za-z])$")
+_DELIMITER_MACROS = ("\\left", "\\big", "\\Big", "\\bigg", "\\Bigg")
+
+
+def _spelled_operator(expr: str, match: re.Match[str]) -> str:
+    """An operator macro as its name, spaced as a reader writes it: apart from a symbol or
+    letter before it ("v^⊤ tanh", never "v^⊤tanh": the space after ``\\top`` ends that macro
+    and pylatexenc drops it) and from an argument after it ("log p"), but against its bracket
+    ("tanh(x)", never "tanh (x)")."""
+    before = "{} " if _ENDS_IN_NAME.search(expr[: match.start()]) else ""
+    rest = expr[match.end() :]
+    spaced = match.group(0)[-1].isspace() or rest[:1].isalnum()
+    spaced = spaced or (rest.startswith("\\") and not rest.startswith(_DELIMITER_MACROS))
+    return before + match.group(1) + (" " if spaced else "")
 
 
 def latex_to_text(expr: str) -> str:
-    # A space before the name too: "\\beta\\log x" must not become the unknown "\\betalog".
-    expr = _OPERATORS.sub(
-        lambda m: ("{} " if _after_letter(expr, m.start()) else "") + m.group(1) + " ", expr
-    )
+    expr = _OPERATORS.sub(lambda m: _spelled_operator(expr, m), expr)
     expr = _DOUBLE_BAR.sub("‖", expr)
     expr = _FRAC_VARIANTS.sub(r"\\frac", expr)
     try:

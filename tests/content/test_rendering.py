@@ -66,3 +66,20 @@ def test_one_line_cells_render_math_without_markers() -> None:
     from labdeck.textfmt import math_as_text
 
     assert math_as_text(r"scores scaled by $\sqrt{d_k}$ first") == "scores scaled by √(d_k) first"
+
+
+@pytest.mark.parametrize(
+    ("latex", "expected"),
+    [
+        (r"v^\top \tanh(W_1 s + W_2 h_i)", "v^⊤ tanh(W_1 s + W_2 h_i)"),  # read "v^⊤tanh ("
+        (r"a \cdot \exp(-x)", "a · exp(-x)"),
+        (r"\sin x + \cos(y)", "sin x + cos(y)"),
+        (r"\exp\left(-x\right)", "exp(-x)"),
+        (r"x \log y", "x log y"),
+        (r"\arg\max_\theta", "arg max_θ"),
+    ],
+)
+def test_an_operator_is_spaced_from_a_symbol_and_an_argument_not_its_bracket(
+    latex: str, expected: str
+) -> None:
+    assert latex_to_text(latex) == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -181,7 +182,8 @@ GLOBAL_KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+p", "command palette"),
     ("ctrl+s", "submit / go (grade, submit, start, save, import, run)"),
     ("f1", "help"),
-    ("tab / shift+tab", "next / previous field"),
+    ("tab", "next field"),
+    ("shift+tab", "previous field"),
 )
 
 
@@ -199,11 +201,23 @@ def screen_keys() -> list[tuple[str, list[tuple[str, str]]]]:
     return out
 
 
+KEY_WIDTH = 16
+
+
 def keys_panel(title: str, rows: list[tuple[str, str]]) -> Group:
     """The screen's title over a key column and a description column: a description that
-    wraps stays in its column, under its first line (never under the keys)."""
+    wraps stays in its column, under its first line (never under the keys). The key column
+    is as wide as its widest key (up to 16): Rich shared a narrow panel's width out and split
+    "alt+right" over two lines at 100 columns."""
+    widest = max((cell_len(key) for key, _ in rows), default=1)
     table = Table.grid(padding=(0, 1))
-    table.add_column(justify="right", style="bold", max_width=16, overflow="fold")
+    table.add_column(
+        justify="right",
+        style="bold",
+        min_width=min(widest, KEY_WIDTH),
+        max_width=KEY_WIDTH,
+        overflow="fold",
+    )
     table.add_column(ratio=1, overflow="fold")
     for key, description in rows:
         table.add_row(Text(key), Text(description))
