@@ -230,3 +230,39 @@ def test_a_drill_reply_in_neither_form_is_wrong_and_the_report_says_why(
     assert first.drill is not None and first.drill["verdict"] == "unread"
     assert first.auto_quality == 1 and first.verdict != "blank"
     assert first.drill["expected_form"].startswith(("t or f", "the option letters"))
+
+
+def _two_points(card: Any) -> str:
+    return " ".join(card.key_points[:2])
+
+
+def _restated(card: Any) -> str:
+    """The question said back as an answer: fluent, on topic, and no answer at all."""
+    return card.prompt
+
+
+def test_an_unsure_grade_is_flagged_in_the_report_and_its_export(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """Review says "unsure" and asks for ticks; the exam gave the same kind of answer a
+    grade with no word of doubt (QA: a fluent answer with 1 of 6 points found, "pass 3").
+    The grade stays the score's (on the labelled sets the ticks' table did worse on unsure
+    answers), but the report and its Markdown say which grades to check."""
+    exam_id = _sit(
+        store, fake_clock, [_full, _restated, _two_points, _restated, _partial, _restated]
+    )
+    report = grade_exam(store, exam_id, grader, now=fake_clock)
+    with store.session() as s:
+        from labdeck.store.models import ExamQuestion
+
+        rows = s.exec(select(ExamQuestion).where(ExamQuestion.exam_id == exam_id)).all()
+    sure_seen = {True: 0, False: 0}
+    for q, shown in zip(sorted(rows, key=lambda r: r.position), report.questions, strict=True):
+        fb = q.feedback or {}
+        assert isinstance(fb["sure"], bool) and fb["key_points"]
+        sure_seen[fb["sure"]] += 1
+        assert shown.unsure is (not fb["sure"])
+        assert q.auto_quality is not None
+    assert sure_seen[True] and sure_seen[False], sure_seen  # both kinds in the exam
+    markdown = report.to_markdown()
+    assert markdown.count("(grader unsure: check it)") == sure_seen[False]

@@ -72,6 +72,8 @@ class QuestionReport:
     checklist: list[dict[str, Any]] | None = None
     # a drill question's exact check (``labdeck.drills.grade.DrillResult.to_dict`` and more)
     drill: dict[str, Any] | None = None
+    # the grader was unsure of its grade (review would have asked for ticks): worth a check
+    unsure: bool = False
 
     @property
     def answered(self) -> bool:
@@ -310,6 +312,8 @@ class ExamReport:
             quality = "not graded" if q.quality is None else f"quality {q.quality}/5"
             if q.override_quality is not None and q.auto_quality is not None:
                 quality += f" (grader suggested {q.auto_quality})"
+            elif q.unsure:
+                quality += " (grader unsure: check it)"
             out += [
                 "",
                 f"### {q.position}. {q.chapter} · {q.verdict} · {quality} · "
@@ -387,6 +391,7 @@ def _load(session: Session, exam_id: int) -> ExamReport:
                 key_points=[p for p in fb.get("key_points", []) if isinstance(p, dict)],
                 checklist=q.checklist,
                 drill=fb.get("drill") if isinstance(fb.get("drill"), dict) else None,
+                unsure=fb.get("sure") is False,
             )
         )
     chapters: dict[str, list[QuestionReport]] = {}

@@ -290,6 +290,11 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
             if q.auto_score is not None and q.drill is None:  # a drill is graded exactly
                 head.append(f" · similarity score {q.auto_score:.2f}", style="dim")
         head.append(f" · {fmt_duration(q.time_s)}", style="dim")
+        if q.unsure and q.override_quality is None:
+            head.append(
+                "\nthe grader is unsure of this one: check the ticks or grade it 0–5",
+                style="yellow",
+            )
         drill = q.drill or {}
         if drill.get("verdict") == "unread":  # typed, but not letters / a verdict
             head.append("\nNot read as an answer: ", style="bold yellow")
