@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # Text cleaning lives below the store (textfmt); importers use it through here too.
+from labdeck.ingest.paragraphs import unwrap_paragraphs
 from labdeck.textfmt import clean_text as clean_text
 from labdeck.textfmt import one_line as one_line
 from labdeck.textfmt import to_simplified
@@ -84,7 +85,8 @@ def images_as_references(text: str) -> str:
 
 
 def tidy_block(lines: list[str]) -> str | None:
-    """Join body lines, trim blank edges and common indentation; None when nothing is left."""
+    """Join body lines, trim blank edges and common indentation, join each hard-wrapped
+    paragraph into one line (``paragraphs``); None when nothing is left."""
     while lines and not lines[0].strip():
         lines = lines[1:]
     while lines and not lines[-1].strip():
@@ -94,7 +96,7 @@ def tidy_block(lines: list[str]) -> str | None:
     indents = [len(x) - len(x.lstrip(" ")) for x in lines if x.strip()]
     cut = min(indents) if indents else 0
     body = "\n".join(x[cut:] if len(x) >= cut else x.lstrip(" ") for x in lines)
-    body = re.sub(r"\n{3,}", "\n\n", body)
+    body = unwrap_paragraphs(re.sub(r"\n{3,}", "\n\n", body))
     return clean_text(body).strip() or None
 
 
