@@ -302,6 +302,7 @@ class ReviewEntry:
     new_interval: int
     new_due: str | None
     undone: bool
+    sure: bool | None = None  # the grader's verdict on ``suggested`` (None: not graded)
 
 
 def review_history(store: Store, card_id: int) -> list[ReviewEntry]:
@@ -310,13 +311,24 @@ def review_history(store: Store, card_id: int) -> list[ReviewEntry]:
         result = conn.execute(
             sql(
                 "SELECT ts, study_day, mode, quality, score, suggested, prev_interval, "
-                "new_interval, new_due, undone FROM review_log WHERE card_id = :c ORDER BY id"
+                "new_interval, new_due, undone, sure FROM review_log WHERE card_id = :c "
+                "ORDER BY id"
             ),
             {"c": card_id},
         )
         return [
             ReviewEntry(
-                r[0], r[1], r[2], int(r[3]), r[4], r[5], int(r[6]), int(r[7]), r[8], bool(r[9])
+                r[0],
+                r[1],
+                r[2],
+                int(r[3]),
+                r[4],
+                r[5],
+                int(r[6]),
+                int(r[7]),
+                r[8],
+                bool(r[9]),
+                None if r[10] is None else bool(r[10]),
             )
             for r in result
         ]

@@ -350,7 +350,9 @@ def detail_markdown(detail: CardDetail, today: date) -> str:
         lines += ["| day | mode | q | score | interval |", "|---|---|---|---|---|"]
         for h in detail.history:
             score = f"{h.score:.2f}" if h.score is not None else "—"
-            if h.suggested is not None:
+            if h.sure is False:  # no quality was offered: the learner was asked to tick
+                score += " (unsure)"
+            elif h.suggested is not None:
                 score += f" (suggested {h.suggested})"
             mode = f"~~{h.mode}~~ undone" if h.undone else h.mode
             lines.append(
