@@ -178,7 +178,7 @@ def test_states_and_sorting(store) -> None:
         store, Settings(new_per_day=10), now=lambda: __import__("datetime").datetime(2026, 3, 2, 10)
     )
     ids = {r.key.split(":", 1)[1]: r.id for r in browse_page(store, parse(""), TODAY).rows}
-    sched.answer(ids["A2:beam-search"], 5)  # due tomorrow: learning, not due
+    sched.answer(ids["A2:beam-search"], 5)  # due tomorrow: review, not due
     sched.answer(ids["B3:denoising"], 1)
     sched.suspend(ids["B3:multi-head-attention"])
     sched.edit(ids["A1:scaled-dot-product-attention"], "Edited", "E", [])

@@ -90,7 +90,7 @@ async def test_an_answer_after_the_read_ahead_shows_in_browse(make_app, services
         assert screen.shown[0].id == first.id
         assert screen.shown[0].schedule.reviews == 1
         shown = [f["first"][STATE] for f in frames if f["rows"]]
-        assert shown and set(shown) == {"learning"}, shown  # never the stale "new"
+        assert shown and set(shown) == {"review"}, shown  # never the stale "new"
         assert "| 1 |" in screen.query_one("#browse-card", CardText).source  # one answer
 
 

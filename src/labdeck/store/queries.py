@@ -251,7 +251,9 @@ class CardSchedule:
         return self.due is None and not self.suspended
 
     def state(self, today: date) -> str:
-        """One word for a table: suspended, leech, new, buried, due or learning."""
+        """One word for a table: suspended, leech, new, buried, due, or review (scheduled for a
+        later day, as Anki calls it; it said "learning", the word Home's counts use for today's
+        re-drills)."""
         if self.suspended:
             return "leech·susp" if self.leech else "suspended"
         if self.leech:
@@ -260,7 +262,7 @@ class CardSchedule:
             return "buried"
         if self.due is None:
             return "new"
-        return "due" if self.is_due(today) else "learning"
+        return "due" if self.is_due(today) else "review"
 
 
 def card_schedules(store: Store) -> dict[int, CardSchedule]:
