@@ -661,3 +661,23 @@ async def test_a_checkbox_reads_on_or_off_without_colour(
         chapters.deselect(first)
         await settle(pilot)
         assert "▐ ▌" in line(title) and "▐X▌" not in line(title)
+
+
+async def test_the_chapter_list_has_a_row_for_space_and_stops_at_its_ends(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """Tab into the chapter list highlighted no row, so space did nothing; ↑ on the first
+    chapter jumped to the last (QA)."""
+    async with setup_screen(store, fake_clock, grader, (80, 24)) as (pilot, screen, chapters):
+        assert chapters.highlighted == 0
+        first = chapters.get_option_at_index(0).value
+        chapters.focus()
+        await pilot.press("space")
+        await settle(pilot)
+        assert first not in chapters.selected  # space toggled the highlighted first row
+        await pilot.press("up")
+        await settle(pilot)
+        assert chapters.highlighted == 0
+        await pilot.press("end", "down")
+        await settle(pilot)
+        assert chapters.highlighted == chapters.option_count - 1

@@ -27,6 +27,22 @@ class MarkedCheckbox(Checkbox):
 
 
 class MarkedSelectionList(SelectionList[Any]):
+    """Also: focus highlights the first row when none is (tab into the list left no row
+    highlighted, so space did nothing), and the cursor stops at either end rather than
+    wrapping round (↑ on the first chapter jumped to the last without a word; QA)."""
+
+    def on_focus(self) -> None:  # Textual calls the base classes' handlers too
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
+
+    def action_cursor_up(self) -> None:
+        if self.highlighted != 0:
+            super().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        if self.highlighted is None or self.highlighted < self.option_count - 1:
+            super().action_cursor_down()
+
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
         try:

@@ -213,6 +213,8 @@ class ExamSetupScreen(ExamScreenBase):
                 (f"({ch.cards})", "dim"),
             )
             chapters.add_option((label, ch.code, chosen is None or ch.code in chosen))
+        if chapters.option_count:  # space toggles a row at once, tabbed into or not
+            chapters.highlighted = 0
 
     @on(Select.Changed, "#setup-deck")
     def _deck_changed(self, event: Select.Changed) -> None:
