@@ -106,9 +106,12 @@ async def test_a_past_run_opens_with_its_header_then_metrics_then_checks(make_ap
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(app, pilot)
+        # what a cancelled run leaves (QA: it stayed under the past run opened next)
+        screen._status("cancelled: stopped after 3.1 s; the demo process group was killed")
         await pilot.press("h", "enter")
         await settle(pilot)
         await pilot.pause(0.1)
+        assert "cancelled" not in str(screen.query_one("#demo-status").render())
         output = screen.query_one("#demo-output")
         texts = [str(w.render()) for w in output.children]
         assert texts[0].startswith(f"Run #{run_id}: attention ok"), texts

@@ -701,6 +701,7 @@ class DemosScreen(LabdeckScreen):
         if run is None:
             return
         await self._clear_output()
+        self._status("")  # the last run's end ("cancelled: …") is not this run's (QA)
         params = ", ".join(f"{k}={fmt_value(v)}" for k, v in (run.params or {}).items())
         text = Text()
         text.append(f"Run #{run.id}: {run.demo_id} ", style="bold")
