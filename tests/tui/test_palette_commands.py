@@ -45,3 +45,23 @@ async def test_a_screens_keys_are_commands_and_run_there(make_app, services) -> 
         assert any("Suspend" in line for line in found), found
         await pilot.press("enter")
         await wait_for(pilot, lambda: card_state(services.store, card.id)["suspended"])
+
+
+async def test_the_answer_boxs_editing_keys_are_not_palette_commands(make_app) -> None:
+    """With the answer box focused the palette listed TextArea's "Copy", "Cursor down
+    select" and a text "Undo" among the screen's commands (QA)."""
+    from labdeck.tui.screens.review import ReviewScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        review = app.screen
+        await wait_for(pilot, lambda: review.phase == "answering")
+        from textual.widgets import TextArea
+
+        assert isinstance(app.focused, TextArea)
+        titles = {command.title for command in app.get_system_commands(review)}
+        assert not titles & {"Copy", "Cut", "Paste", "Cursor down select", "Select all"}, titles
+        assert "Suspend" in titles, titles  # the screen's own keys stay (undo: nothing yet)

@@ -322,12 +322,16 @@ class LabdeckApp(App[None]):
         every action a key has, where that action can run now."""
         if not screen.is_attached:
             return
+        from textual.widgets import Input, TextArea  # only once the palette opens
+
         seen = set(taken)
         for active in screen.active_bindings.values():
             binding = active.binding
             title = binding.description
             if not active.enabled or not title or title in seen or active.node is self:
                 continue
+            if isinstance(active.node, TextArea | Input):  # its editing keys (QA: "Copy",
+                continue  # "Cursor down select" and a text "Undo" crowded the palette)
             seen.add(title)
             shown = binding.key_display or self.get_key_display(binding)
             yield SystemCommand(
