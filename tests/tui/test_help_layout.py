@@ -13,8 +13,8 @@ async def test_wrapped_descriptions_keep_their_column_at_80x24(make_app) -> None
         await pilot.press("question_mark")
         await settle(pilot)
         lines = screen_text(app).splitlines()
-    first = next(i for i, line in enumerate(lines) if "ctrl+s submit / go" in line)
-    column = lines[first].index("submit / go")
+    first = next(i for i, line in enumerate(lines) if "ctrl+s Submit / go" in line)
+    column = lines[first].index("Submit / go")
     follow = lines[first + 1]
     assert follow[:column].strip() == "", f"wrapped under the keys: {follow!r}"
     assert follow[column:].strip().startswith(("start", "submit", "save", "import", "run"))

@@ -114,11 +114,19 @@ async def test_a_typed_folder_opens_in_the_picker(
     make_app, services, learner_home: Path, tmp_path: Path
 ) -> None:
     """The tree cannot climb above the home directory: typing a folder's path and enter shows
-    that folder, and a file picked there previews as usual."""
+    that folder, and a file picked there previews as usual. The last file's "Cannot import"
+    goes with it (QA: it stayed over the folder opened next)."""
     elsewhere = tmp_path / "elsewhere"
+    bad = learner_home / "bad.md"
+    bad.write_text("## a question before any chapter\n\ntext\n", encoding="utf-8")
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(pilot)
+        screen.query_one("#import-path", Input).value = str(bad)
+        screen.action_preview()
+        await wait_for(pilot, lambda: not screen.busy)
+        await settle(pilot)
+        assert "Cannot import" in str(screen.query_one("#import-report", Static).content)
         await pilot.press("ctrl+l")
         screen.query_one("#import-path", Input).value = str(elsewhere)
         await pilot.press("enter")

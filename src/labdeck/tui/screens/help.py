@@ -178,12 +178,12 @@ def _binding_rows(bindings: Sequence[BindingType]) -> list[tuple[str, str]]:
 
 
 GLOBAL_KEYS: tuple[tuple[str, str], ...] = (
-    ("ctrl+q", "quit"),
-    ("ctrl+p", "command palette"),
-    ("ctrl+s", "submit / go (grade, submit, start, save, import, run)"),
-    ("f1", "help"),
-    ("tab", "next field"),
-    ("shift+tab", "previous field"),
+    ("ctrl+q", "Quit"),
+    ("ctrl+p", "Command palette"),
+    ("ctrl+s", "Submit / go (grade, submit, start, save, import, run)"),
+    ("f1", "Help"),
+    ("tab", "Next field"),
+    ("shift+tab", "Previous field"),
 )
 
 

@@ -207,6 +207,8 @@ class ImportScreen(LabdeckScreen):
         tree.focus()
         self.picked = None
         self.query_one("#import-path", Input).value = ""
+        self.query_one("#import-report", Static).update("")  # the last file's, not this folder's
+        self.query_one("#import-progress", ProgressBar).display = False
         self._status(f"Showing {self.root}: pick a file (enter), or type another path.")
 
     def action_focus_path(self) -> None:

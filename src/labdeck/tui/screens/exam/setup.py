@@ -90,7 +90,7 @@ class ExamSetupScreen(ExamScreenBase):
             with VerticalScroll(id="setup-form", can_focus=False):  # tab goes to its fields
                 yield Label("Questions", classes="setup-label")
                 yield self._field("setup-n")
-                yield Label("Seconds per question (0 = untimed)", classes="setup-label")
+                yield Label("Seconds per question, pooled\n(0 = untimed)", classes="setup-label")
                 yield self._field("setup-per")
                 yield Label("Or total minutes (overrides the above)", classes="setup-label")
                 yield self._field("setup-total")
