@@ -160,7 +160,7 @@ def test_held_out_abstention_holds(
 
 @pytest.mark.xfail(
     reason="issue 13 target not reached: sure on >= 50 % with pass/fail accuracy >= 0.95; "
-    "leaving one writer out the grader reaches 0.91 at 50 % coverage and is sure on 26 % "
+    "leaving one writer out the grader is sure on 24 % "
     "(docs/grading.md, 'Confidence')",
     strict=False,
 )

@@ -195,3 +195,31 @@ def test_a_contradicted_key_point_is_missed_and_shows_the_contradicting_part(
     )
     assert not any(k.contradicted for k in right.key_points)
     assert right.quality >= 4
+
+
+def test_a_correct_answer_naming_both_roles_is_not_read_as_a_swap(grader: Grader) -> None:
+    """Shipped card b1.1 (seq2seq). "The encoder … compresses it into a context vector" matched
+    the reference's decoder sentence a shade better than its encoder one, read as encoder and
+    decoder swapped, and every clause counted as unsupported: three of five points covered,
+    graded 1 and *sure* (QA). A clause now swaps roles only against every reference piece it
+    matches about as well as its best."""
+    import tomllib
+    from pathlib import Path
+
+    deck = Path(__file__).resolve().parents[2] / "content" / "exam-b" / "B01.toml"
+    card = next(
+        c for c in tomllib.loads(deck.read_text(encoding="utf-8"))["cards"] if c["id"] == "b1.1"
+    )
+    answer = (
+        "The encoder RNN reads the input sequence and compresses it into a context vector. The "
+        "decoder RNN starts from it and generates the output one token at a time, conditioned "
+        "on the context."
+    )
+    result = grader.grade(card["answer"], answer, key_points=list(card["key_points"]))
+    assert sum(kp.covered for kp in result.key_points) >= 3
+    assert not any(kp.contradicted for kp in result.key_points)
+    assert result.quality >= 3, (result.quality, result.sure, result.score)
+    # the roles really swapped still count as a swap: no credit for it
+    swapped = answer.replace("encoder", "@").replace("decoder", "encoder").replace("@", "decoder")
+    wrong = grader.grade(card["answer"], swapped, key_points=list(card["key_points"]))
+    assert wrong.quality < result.quality

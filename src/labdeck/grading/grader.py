@@ -67,6 +67,11 @@ class GradingInputError(ValueError):
 
 
 SPAN_MARGIN = 0.05  # a shorter matching piece within this cosine of the best is shown
+# A clause "swaps roles" only against every reference piece it matches about as well as its
+# best: "the encoder … compresses it into a context vector" matched the decoder's piece a
+# shade better than the encoder's, read as encoder/decoder swapped, and a correct answer was
+# graded 1, sure (QA).
+SWAP_MARGIN = 0.05
 # One span shown as covering several derived key points covers only the one it states best,
 # and any other whose cosine with that very span clears the cover threshold by this much: a
 # general sentence is close to every claim of the reference without stating them all.
@@ -217,6 +222,14 @@ def _cross(answer_lang: str, ref_lang: str) -> float:
     if "mixed" in (a, r):
         return 0.5
     return 1.0
+
+
+def _swapped_everywhere(clause: str, pieces: Sequence[str], sims: np.ndarray) -> bool:
+    """Whether ``clause`` swaps roles against each reference piece within ``SWAP_MARGIN`` of
+    its best match (one close piece that agrees is support enough)."""
+    top = float(sims.max())
+    close = [j for j in np.argsort(-sims) if sims[j] >= top - SWAP_MARGIN]
+    return all(compare(clause, to_simplified(pieces[j]), substitution=False).swaps for j in close)
 
 
 def _coverage_mean(similarities: Sequence[float], derived: bool) -> float:
@@ -513,12 +526,11 @@ class Grader:
         ref_mat = np.stack([vectors[s] for s in side.align])
         ans_mat = np.stack([vectors[c] for c in p.clauses])
         sims = ans_mat @ ref_mat.T
-        where = sims.argmax(axis=1)
         best = sims.max(axis=1)
-        for i, (clause, j) in enumerate(zip(p.clauses, where, strict=True)):
-            piece = to_simplified(side.align[j])
-            if compare(to_simplified(clause), piece, substitution=False).swaps:
-                best[i] = 0.0
+        for i, clause in enumerate(p.clauses):
+            if not _swapped_everywhere(to_simplified(clause), side.align, sims[i]):
+                continue
+            best[i] = 0.0
         weights = np.array([max(language.units(c), 1.0) for c in p.clauses])
         lo, hi = self.params.support_range
         support = np.clip((best - lo) / (hi - lo), 0.0, 1.0)

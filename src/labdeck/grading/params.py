@@ -11,15 +11,15 @@ ST_FALLBACK = "st:all-minilm-l6-v2"
 PARAMS: dict[str, dict[str, Any]] = {
     "use-multilingual-v3": {
         "features": ["sim", "coverage", "precision", "terms", "length", "cross", "swaps"],
-        "weights": [0.57234, 3.98235, 3.07296, 1.73867, 0.82497, 0.10846, -0.87051],
-        "cutpoints": [-3.26318, -0.15701, 0.68601, 1.99069, 3.60383],
+        "weights": [0.42453, 3.97262, 3.1439, 1.7101, 0.87423, 0.11201, -0.98076],
+        "cutpoints": [-3.422, -0.28014, 0.56254, 1.86856, 3.48943],
         "cover_threshold": 0.47,
         "support_range": [0.2, 0.4],
-        "pass_weights": [0.34615, 2.78006, 9.1788, 0.78513, 0.0, 0.47651, -1.08263],
-        "pass_bias": -5.03184,
-        "confidence_weights": [0.0, 3.18002, 0.0],
-        "confidence_bias": -0.54525,
-        "sure_threshold": 0.8862,
+        "pass_weights": [0.27759, 2.90771, 9.31107, 0.7694, 0.0, 0.48025, -1.21813],
+        "pass_bias": -5.11337,
+        "confidence_weights": [0.13356, 2.94554, 0.0],
+        "confidence_bias": -0.49258,
+        "sure_threshold": 0.8836,
     },
     "st:all-minilm-l6-v2": {
         "features": ["sim", "coverage", "precision", "terms", "length", "cross", "swaps"],
