@@ -242,3 +242,26 @@ async def test_undo_while_rating_keeps_the_graded_answer(make_app, services):
         await wait_for(pilot, lambda: screen.phase == "rating")
         assert screen.result is result
         assert screen.query_one("#answer", AnswerBox).text == ANSWER
+
+
+@pytest.mark.parametrize("key", ["s", "-"])
+async def test_undoing_a_suspend_or_bury_brings_the_graded_answer_back(make_app, services, key):
+    """Suspend (or bury) a graded card, then undo: the card came back with an empty box,
+    where undoing an answer brings its text back (QA)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        first = screen.card
+        screen.query_one("#answer", AnswerBox).insert(ANSWER)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+        result = screen.result
+        await pilot.press(key)
+        await wait_for(pilot, lambda: screen.card is not None and screen.card.key != first.key)
+        await settle(pilot)
+        await pilot.press("escape", "u")  # out of the next card's box, then undo
+        await wait_for(pilot, lambda: screen.card is not None and screen.card.key == first.key)
+        await settle(pilot)
+        await wait_for(pilot, lambda: screen.phase == "rating")
+        assert screen.result is result
+        assert screen.query_one("#answer", AnswerBox).text == ANSWER

@@ -1342,10 +1342,12 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
 
     def action_suspend(self) -> None:
         if self.card is not None and self.phase in ("answering", "rating"):
+            self._keep_draft()  # an undo brings the card back with its answer (QA: it was lost)
             self._card_op("suspend", self.card)
 
     def action_bury(self) -> None:
         if self.card is not None and self.phase in ("answering", "rating"):
+            self._keep_draft()
             self._card_op("bury", self.card)
 
     @work(thread=True, group="review-save")
