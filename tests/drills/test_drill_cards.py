@@ -323,3 +323,15 @@ def test_a_choice_answer_names_the_letters_as_shown() -> None:
         assert result.verdict == "wrong"
         right = " ".join(letters[o] for o in drill["correct"])
         assert grade_reply(showing, drill, right).expected == result.expected
+
+
+def test_a_greek_letter_or_sum_typed_as_its_name_is_the_same_answer() -> None:
+    """A formula shown as "∑_i α_t,i h_i" and typed with the names spelled out was only
+    "right (typo)", or wrong (QA)."""
+    from labdeck.drills.grade import grade_cloze
+
+    answers = [r"$\sum_i \alpha_{t,i} h_i$"]
+    for typed in ("sum_i α_t,i h_i", "sum_i alpha_{t,i} h_i", "∑_i α_t,i h_i", "Σ_i alpha_t,i h_i"):
+        assert grade_cloze(typed, answers).verdict == "exact", typed
+    assert normalise("pipeline") == "pipeline" and normalise("beta1") == normalise("β1")
+    assert normalise("alpha_bar") == normalise("alphabar")  # the letters stay letters

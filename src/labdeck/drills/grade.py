@@ -46,6 +46,14 @@ _SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵀⁿⁱ]
 _DROP = re.compile(r"[\s${}_`\"'“”‘’「」『』]+")
 _TRAIL = re.compile(r"[.,;:!?。，、；：！？]+$")
 _GREEK_RE = re.compile(r"\\(" + "|".join(sorted(_GREEK, key=len, reverse=True)) + r")(?![A-Za-z])")
+# A formula shown as "∑_i α_t,i h_i" is typed with the names spelled out ("sum_i alpha_t,i"):
+# every Greek letter ends as its name and a bare "sum" as the sum sign, on both sides of the
+# comparison, so a letter and its name are one answer ("alpha_bar" is still "alphabar"). QA:
+# "sum_i α_t,i h_i" was only a typo of "\\sum_i \\alpha_{t,i} h_i".
+_BARE_SUM = re.compile(r"(?<![A-Za-z])sum(?![A-Za-z])")
+_GREEK_NAMES = str.maketrans(
+    {letter: name for name, letter in reversed(list(_GREEK.items())) if name.islower()}
+)
 
 
 def normalise(text: str) -> str:
@@ -57,6 +65,7 @@ def normalise(text: str) -> str:
     out = to_simplified(out)
     out = _GREEK_RE.sub(lambda m: _GREEK[m.group(1)], out)
     out = _COMMAND_RE.sub(lambda m: _COMMANDS[m.group(1)], out)
+    out = _BARE_SUM.sub("σ", out)
     for source, target in _SYMBOLS.items():
         out = out.replace(source, target)
     for _ in range(3):  # nested \frac{\sqrt{..}}{..}
@@ -69,7 +78,7 @@ def normalise(text: str) -> str:
     out = _TRAIL.sub("", out)
     # √(x) with a single token inside is the same as √x
     out = re.sub(r"√\(([\w.]+)\)", r"√\1", out)
-    return out
+    return out.translate(_GREEK_NAMES)
 
 
 @dataclass(frozen=True)
