@@ -154,3 +154,28 @@ def test_unreadable_files(tmp_path: Path, content: bytes, expected: str) -> None
     with pytest.raises(ImportError_) as info:
         detect_and_parse(path)
     assert expected in str(info.value)
+
+
+def test_plain_notes_with_question_headings_import_as_one_chapter(tmp_path: Path) -> None:
+    """A Markdown file of '## question' headings and answers, with no '# B1 Chapter', was
+    refused as an unknown format (QA)."""
+    doc = parse(
+        tmp_path,
+        "intro before the first question\n\n## What is dropout?\n\nRandom zeroing.\n\n"
+        "```\n## not a heading\n```\n\n## 什么是梯度裁剪？\n\n限制梯度范数。\n",
+        name="my notes.md",
+    )
+    assert doc.kind == "outline" and doc.title == "my notes"
+    assert [(c.code, c.title) for c in doc.chapters] == [("CH1", "my notes")]
+    assert [i.title for i in doc.chapters[0].items] == ["What is dropout?", "什么是梯度裁剪？"]
+    assert doc.chapters[0].items[0].body == "Random zeroing.\n\n```\n## not a heading\n```"
+    titled = parse(
+        tmp_path, "---\ntitle: ML notes\n---\n\n## Q one\n\nA.\n\n# Part two\n\n## Q two\n\nB.\n"
+    )
+    assert [(c.code, c.title) for c in titled.chapters] == [
+        ("CH1", "ML notes"),
+        ("CH2", "Part two"),
+    ]
+    # an outline with chapter codes still names an item before its first chapter
+    with pytest.raises(ImportError_, match="comes before any chapter"):
+        parse(tmp_path, "## early\n\ntext\n\n# B1 Chapter\n\n## Item\n\nbody\n")

@@ -118,7 +118,7 @@ async def test_a_typed_folder_opens_in_the_picker(
     goes with it (QA: it stayed over the folder opened next)."""
     elsewhere = tmp_path / "elsewhere"
     bad = learner_home / "bad.md"
-    bad.write_text("## a question before any chapter\n\ntext\n", encoding="utf-8")
+    bad.write_text("## early\n\ntext\n\n# B1 Chapter\n\n## Item\n\nbody\n", encoding="utf-8")
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(pilot)

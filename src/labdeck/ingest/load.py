@@ -119,7 +119,7 @@ class ImportReport:
 
 def detect_and_parse(path: Path) -> ParsedDocument:
     """Read and parse a learner document, choosing the format from its content."""
-    from labdeck.ingest.outline import looks_like_outline, parse_outline
+    from labdeck.ingest.outline import looks_like_headed_notes, looks_like_outline, parse_outline
     from labdeck.ingest.qa import looks_like_qa, parse_qa
 
     text = read_document(path)
@@ -127,11 +127,14 @@ def detect_and_parse(path: Path) -> ParsedDocument:
         return parse_outline(path, text)
     if looks_like_qa(text):
         return parse_qa(path, text)
+    if looks_like_headed_notes(path, text):  # '## question' notes with no chapter codes (QA)
+        return parse_outline(path, text, implicit_chapter=True)
     raise ImportError_(
         path,
         None,
-        "unknown format: expected an exam outline ('# B1 Chapter' / '## item') or an "
-        "interview Q&A document ('1. Question' with '- Answer:' bullets)",
+        "unknown format: expected an exam outline ('# B1 Chapter' / '## item'), notes with "
+        "'## question' headings, or an interview Q&A document ('1. Question' with '- Answer:' "
+        "bullets)",
     )
 
 

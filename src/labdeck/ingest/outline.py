@@ -2,7 +2,10 @@
 
 Rules (see the issue and tests/ingest): front matter ``title`` names the deck; text before
 ``<!-- more -->`` (or before the first chapter) is an intro and ignored; ``###`` and deeper
-headings fold into their parent item's notes; headings in fenced code are text.
+headings fold into their parent item's notes; headings in fenced code are text. Plain notes with
+``## question`` headings and no chapter codes import too: the items before the first ``#``
+heading form one chapter named after the document (``CH1``), and each uncoded ``#`` heading
+starts another.
 """
 
 from __future__ import annotations
@@ -32,7 +35,18 @@ def looks_like_outline(text: str) -> bool:
     )
 
 
-def parse_outline(path: Path, text: str) -> ParsedDocument:
+def looks_like_headed_notes(path: Path, text: str) -> bool:
+    """Plain notes: ``## question`` headings outside code (an unclosed fence is reported
+    by the parse, naming the file and line)."""
+    try:
+        return any(line.heading_level == 2 for line in scan(path, text, 0))
+    except ImportError_:
+        return True
+
+
+def parse_outline(path: Path, text: str, *, implicit_chapter: bool = False) -> ParsedDocument:
+    """``implicit_chapter``: the document has no coded chapters (``# B1 …``), only items, so
+    the items before its first ``#`` heading form one chapter named after the document."""
     meta, start = front_matter(path, text)
     lines = text.split("\n")
     more = next((i for i in range(start, len(lines)) if lines[i].strip() == MORE), None)
@@ -74,6 +88,9 @@ def parse_outline(path: Path, text: str) -> ParsedDocument:
             desc = []
         elif line.heading_level == 2:
             close_item()
+            if chapter is None and implicit_chapter and line.heading_text:
+                chapter = ParsedChapter("CH1", title, "", line.number, 1)
+                chapters.append(chapter)
             if chapter is None:
                 if not line.heading_text:
                     continue
