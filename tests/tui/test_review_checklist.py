@@ -434,3 +434,21 @@ async def test_exam_report_enter_on_the_graders_ticks_records_the_graders_grade(
         detail = screen.query_one("#report-detail")
         heading = screen.query_one("#detail-points-heading")
         assert detail.scroll_y > 0 and detail.scroll_y <= heading.virtual_region.y
+
+
+def test_revealed_key_points_wrap_under_their_own_text() -> None:
+    """The reveal panel's key points continued at the panel's left edge, under the bullets,
+    where the checklist's rows continue under their text (tmux at 80×24)."""
+    from labdeck.tui.screens.review import grade_text
+
+    point = (
+        "The seq2seq encoder RNN compresses the whole source sequence into one fixed-size vector."
+    )
+    text = grade_text([point, "Short point."], None, None, False, None, 40)
+    lines = text.plain.splitlines()
+    start = lines.index("Key points:") + 1
+    bullets = lines[start:]
+    assert bullets[0].startswith(" • The seq2seq")
+    assert len(bullets) >= 3 and all(line.startswith("   ") for line in bullets[1:-1])
+    assert bullets[-1] == " • Short point."
+    assert " ".join(part.strip(" •") for part in bullets[:-1]) == point

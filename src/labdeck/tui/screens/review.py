@@ -73,7 +73,7 @@ from labdeck.tui.literal import plain
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.screens.home import Scope, counts_text
 from labdeck.tui.widgets.cardtext import CardText, RenderedText
-from labdeck.tui.widgets.checklist import checklist_text, toggle_range
+from labdeck.tui.widgets.checklist import bullet_text, checklist_text, toggle_range
 from labdeck.tui.widgets.editors import TextEditor
 from labdeck.tui.widgets.scorebar import score_bar
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
@@ -367,8 +367,8 @@ def grade_text(
         text.append("0 blackout · 1 wrong · 2 almost · 3 hard · 4 good · 5 perfect\n")
         if key_points:
             text.append("Key points:\n", style="bold")
-            for point in key_points:
-                text.append(f" • {point}\n")
+            text.append_text(bullet_text(key_points, width if width > 20 else 72))
+            text.append("\n")
     return text
 
 

@@ -71,6 +71,18 @@ def checklist_text(
     return Text("\n").join(rows)
 
 
+def bullet_text(points: Sequence[str], width: int = 72) -> Text:
+    """Key points as bullets, each wrapped under its own text (not under the bullet), as the
+    checklist wraps its rows: the reveal panel's points continued at the left edge."""
+    rows: list[Text] = []
+    for point in points:
+        for j, part in enumerate(wrap(Text(plain(point)), _measure(), max(width - 3, 12))):
+            row = Text(" • " if j == 0 else "   ")
+            row.append_text(part)
+            rows.append(row)
+    return Text("\n").join(rows)
+
+
 def toggle_range(ticks: Ticks) -> str:
     """The digits that toggle a point, e.g. ``1–6``."""
     last = min(len(ticks), TOGGLE_KEYS)
