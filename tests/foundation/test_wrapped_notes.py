@@ -89,6 +89,7 @@ def test_key_points_derived_from_wrapped_notes_are_whole_sentences(tmp_path: Pat
         ("text\n![img](a.png)", "text\n![img](a.png)"),
         ("text\n---", "text\n---"),
         ("分布\n式训练", "分布式训练"),
+        ("text:\n\n    x = 1\n    y = 2", "text:\n\n    x = 1\n    y = 2"),  # indented code
         ("中文\nEnglish", "中文 English"),
     ],
 )

@@ -6,8 +6,8 @@ the end of a sentence: a key point derived from the notes stopped mid-clause ("U
 BatchNorm it does not depend on" / "the batch.") and a wrapped sentence's first words were
 lost (QA). Only what Markdown itself would join is joined: a line that starts a block (a list
 item, a heading, a table row, a quote, a fence, display math, an image, a rule) or follows a
-hard break (two trailing spaces or a backslash) keeps its line. Fenced code and ``$$`` blocks
-are left as written. Two CJK characters meet without a space ("分布\\n式" is one word).
+hard break (two trailing spaces or a backslash) keeps its line. Fenced code, indented code
+and ``$$`` blocks are left as written. Two CJK characters meet without a space ("分布\\n式" is one word).
 """
 
 from __future__ import annotations
@@ -27,12 +27,15 @@ _BLOCK_START = re.compile(
 )
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _ENDS_ITS_LINE = re.compile(r"^\s*(?:\||#{1,6}(?:\s|$)|\$\$)")
+_INDENTED = re.compile(r"^(?: {4}|\t)")  # two such lines in a row: an indented code block
 
 
 def _joins(previous: str, line: str) -> bool:
     if not previous.strip() or not line.strip():
         return False
     if previous.endswith(("  ", "\\")) or _BLOCK_START.match(line):
+        return False
+    if _INDENTED.match(previous) and _INDENTED.match(line):
         return False
     # a table row, a heading, a fence or display math above: its line ends where it ends
     return not (_ENDS_ITS_LINE.match(previous) or _FENCE.match(previous))
