@@ -464,7 +464,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         # Not priority bindings: the key travels through the answer box first, so every
         # character typed before it (a fast paste, tmux send-keys) is in the box when it lands.
         Binding("ctrl+s", "submit", "Grade answer"),
-        Binding("escape", "leave_box", "Leave", tooltip="Leave box / back"),
+        Binding("escape", "leave_box", "Back", tooltip="Leave box / back"),
         Binding("space", "reveal", "Reveal"),
         Binding("enter", "accept", "Accept / record"),
         *RATE_BINDINGS,
