@@ -486,6 +486,20 @@ async def test_setup_never_shows_the_defaults_before_the_remembered_settings(
     assert newest is not None and newest.settings["n"] == 5
 
 
+@contextlib.asynccontextmanager
+async def held_sitting(
+    store: Store, clock: FakeClock, grader: Any
+) -> AsyncIterator[tuple[App, Pilot, ExamScreen, int]]:
+    """A two-question sitting (30 s a question) over an empty base screen, settled."""
+    exam_id = _exam(store, clock, n=2, per=30)
+    app = Host(lambda: _sitting_screen(store, exam_id, clock, grader))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        sitting = app.screen
+        assert isinstance(sitting, ExamScreen)
+        yield app, pilot, sitting, exam_id
+
+
 async def _hold_submission(pilot: Pilot, sitting: ExamScreen, fake_clock: FakeClock) -> Any:
     """Run out the sitting's time with its submission held until the returned event is set
     (a loaded machine grading slowly). Waits until the sitting is submitting; never waits on
@@ -516,13 +530,8 @@ async def test_esc_as_the_time_runs_out_opens_the_report_over_the_screen_below(
     (switch_screen on a stack the sitting had left), or the sitting popped itself mid-submit.
     The submission is held until both escapes are handled (CI, loaded: a sleep let it finish
     first, and the second escape closed the report)."""
-    exam_id = _exam(store, fake_clock, n=2, per=30)
-    app = Host(lambda: _sitting_screen(store, exam_id, fake_clock, grader))
-    async with app.run_test(size=(110, 40)) as pilot:
-        await settle(pilot)
+    async with held_sitting(store, fake_clock, grader) as (app, pilot, sitting, exam_id):
         base = app.screen_stack[0]
-        sitting = app.screen
-        assert isinstance(sitting, ExamScreen)
         await pilot.press(*"scaled dot products")
         release = await _hold_submission(pilot, sitting, fake_clock)
         await pilot.press("escape", "escape")  # as the time runs out
@@ -546,13 +555,8 @@ async def test_a_sitting_left_while_it_is_submitted_says_where_its_report_is(
     submitted (its report grades it when opened) and a notification names where the report
     is; nothing opens over the screen the learner went to. It was silent: ``self.app`` raised
     in the worker once the screen had left the stack."""
-    exam_id = _exam(store, fake_clock, n=2, per=30)
-    app = Host(lambda: _sitting_screen(store, exam_id, fake_clock, grader))
-    async with app.run_test(size=(110, 40)) as pilot:
-        await settle(pilot)
+    async with held_sitting(store, fake_clock, grader) as (app, pilot, sitting, exam_id):
         base = app.screen_stack[0]
-        sitting = app.screen
-        assert isinstance(sitting, ExamScreen)
         release = await _hold_submission(pilot, sitting, fake_clock)
         app.pop_screen()  # what a command that opens another screen over Home does
         await pilot.pause()

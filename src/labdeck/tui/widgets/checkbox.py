@@ -27,13 +27,9 @@ class MarkedCheckbox(Checkbox):
 
 
 class MarkedSelectionList(SelectionList[Any]):
-    """Also: focus highlights the first row when none is (tab into the list left no row
-    highlighted, so space did nothing), and the cursor stops at either end rather than
-    wrapping round (↑ on the first chapter jumped to the last without a word; QA)."""
-
-    def on_focus(self) -> None:  # Textual calls the base classes' handlers too
-        if self.highlighted is None and self.option_count:
-            self.highlighted = 0
+    """Also: the cursor stops at either end rather than wrapping round (↑ on the first
+    chapter jumped to the last without a word; QA). The compose screen highlights the first
+    row as it fills the list, so space toggles a row at once."""
 
     def action_cursor_up(self) -> None:
         if self.highlighted != 0:
