@@ -74,6 +74,11 @@ def test_grade_override_apply(
     assert {c.code for c in report.chapters} == {"B2", "C4"}
     assert sum(c.questions for c in report.chapters) == 4
     assert report.model_id
+    # one scale: every question's mark is its quality / 5 (the similarity is only a signal)
+    assert [q.score for q in report.questions] == pytest.approx(
+        [q.quality / 5 for q in report.questions if q.quality is not None]
+    )
+    assert report.score == pytest.approx(sum(q.quality or 0 for q in report.questions) / 20)
     before = report.score
     assert before is not None
 
@@ -266,3 +271,35 @@ def test_an_unsure_grade_is_flagged_in_the_report_and_its_export(
     assert sure_seen[True] and sure_seen[False], sure_seen  # both kinds in the exam
     markdown = report.to_markdown()
     assert markdown.count("(grader unsure: check it)") == sure_seen[False]
+
+
+def test_migration_0010_marks_stored_exams_by_quality(
+    store: Store, fake_clock: FakeClock, grader: Any
+) -> None:
+    """An exam graded under the old rule stored similarity means; 0010 re-marks it, so history
+    and trends read what its report reads today."""
+    from labdeck.store import db
+
+    exam_id = _sit(store, fake_clock, [_full, _partial, _blank, _wrong])
+    report = grade_exam(store, exam_id, grader, now=fake_clock)
+    db.downgrade(store.path, store.engine, "0009")
+    with store.session() as s:  # what the old rule stored: similarity means
+        exam = s.get(Exam, exam_id)
+        assert exam is not None
+        exam.score = 0.4321
+        exam.result = {
+            **exam.result,
+            "score": 0.4321,
+            "chapters": {
+                code: {**info, "score": 0.1234} for code, info in exam.result["chapters"].items()
+            },
+        }
+        s.add(exam)
+    db.upgrade(store.path, store.engine)
+    assert store.revision() == db.head_revision()
+    (summary,) = list_exams(store, status="graded")
+    assert summary.score == pytest.approx(report.score, abs=1e-4)
+    assert summary.chapters == pytest.approx({c.code: c.score for c in report.chapters}, abs=1e-4)
+    with store.session() as s:
+        exam = s.get(Exam, exam_id)
+        assert exam is not None and exam.result["score"] == pytest.approx(report.score, abs=1e-4)

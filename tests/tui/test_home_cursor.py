@@ -67,3 +67,30 @@ async def test_arrows_open_and_close_a_deck_as_in_a_file_tree(make_app) -> None:
         assert not deck.is_expanded and home.selected_scope() == Scope("exam-c")
         await pilot.press("left")  # a closed deck: nothing above to go to but All decks
         assert home.selected_scope() == Scope("exam-c") and tree.root.is_expanded
+
+
+def _tree_labels(tree: Tree) -> list[str]:
+    return [node.label.plain for node in tree.root.children]
+
+
+async def test_a_narrow_home_gives_the_deck_names_the_heatmaps_room(make_app) -> None:
+    """QA at 80×24: the deck names were cut to "Exam B · NLP, Transfor…" while the right pane
+    kept 12 weeks of heatmap; under 100 columns it shows 8, and the names get the room."""
+    from labdeck.tui.widgets.heatmap import Heatmap
+
+    async with make_app().run_test(size=(80, 24)) as pilot:
+        home, tree = await _home_with_counts(pilot)
+        name = _tree_labels(tree)[0].split("  ")[-1].strip()
+        assert name.startswith("Exam B · NLP, Transformers")
+        assert len(name.rstrip("…")) >= 30  # 22 with the 12 weeks' pane
+        heatmap = home.query_one("#heatmap", Heatmap)
+        assert str(home.query_one("#heatmap-title").render()) == "Reviews, last 8 weeks"
+        rows = heatmap.render().plain.splitlines()  # type: ignore[union-attr]
+        assert len(rows[0].split()) == 1 + 8  # "Mon" and a cell a week
+        assert max(len(row.rstrip()) for row in rows) <= heatmap.content_region.width
+        await pilot.resize_terminal(120, 36)
+        await wait_for(
+            pilot, lambda: str(home.query_one("#heatmap-title").render()).endswith("12 weeks")
+        )
+        rows = heatmap.render().plain.splitlines()  # type: ignore[union-attr]
+        assert len(rows[0].split()) == 1 + 12

@@ -93,10 +93,13 @@ class QuestionReport:
 
     @property
     def score(self) -> float | None:
-        """The final score 0–1: an override counts as quality/5, else the grader's score."""
-        if self.override_quality is not None:
-            return self.override_quality / 5
-        return self.auto_score
+        """The question's mark 0–1: its final quality / 5, whoever gave it.
+
+        One scale for every row: the grader's similarity (``auto_score``) is a signal on
+        another scale (a pass can read 48 %), so a mark made from it beside an own grade made
+        from quality / 5 would rank the two differently for the same quality."""
+        q = self.quality
+        return None if q is None else q / 5
 
     @property
     def verdict(self) -> str:

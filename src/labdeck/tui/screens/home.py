@@ -45,6 +45,9 @@ class Scope:
 FOOTER_WAITS = 8
 # Seconds on a highlighted deck or chapter before its first card is rendered for Review.
 PREFETCH_AFTER_S = 0.3
+# Weeks of the review heatmap; a screen under 100 columns shows fewer (its ``-narrow`` CSS
+# makes the pane 10 cells narrower), and the deck names get the room.
+WEEKS, NARROW_WEEKS = 12, 8
 
 
 def counts_text(new: int, learn: int, due: int) -> Text:
@@ -76,6 +79,7 @@ class HomeScreen(LabdeckScreen):
     _today_text = Text()  # the day's summary as last shown (exam lines are added under it)
     _counts_shown = False
     _room: int | None = None  # the room the tree's labels were last cut to (``_label_room``)
+    _weeks = WEEKS  # the weeks the heatmap last showed
     _cursor_wanted: Scope | None = None  # the highlight to restore once its row is shown
 
     # Priority bindings: each key that opens a screen acts as the app takes it from the
@@ -148,7 +152,7 @@ class HomeScreen(LabdeckScreen):
                 yield Tree(Text("All decks"), id="decks")
             with Vertical(id="today-pane"):
                 yield Static(id="today", classes="panel")
-                yield Static("Reviews, last 12 weeks", classes="subtitle")
+                yield Static(self._heatmap_title(), id="heatmap-title", classes="subtitle")
                 yield Heatmap(id="heatmap", classes="panel")
                 yield Static(id="grader-status", classes="dim")
         yield SteadyFooter()
@@ -362,7 +366,22 @@ class HomeScreen(LabdeckScreen):
         )
         self._today_text = today_text
         self.query_one("#today", Static).update(today_text)
-        self.query_one("#heatmap", Heatmap).show(view.per_day, view.day)
+        self._show_heatmap()
+
+    def _heatmap_weeks(self) -> int:
+        """Weeks the heatmap shows: fewer on a narrow screen, whose width goes to the names."""
+        return NARROW_WEEKS if self.has_class("-narrow") else WEEKS
+
+    def _heatmap_title(self) -> str:
+        return f"Reviews, last {self._heatmap_weeks()} weeks"
+
+    def _show_heatmap(self) -> None:
+        view = getattr(self, "_view", None)
+        if view is None:
+            return
+        self._weeks = self._heatmap_weeks()
+        self.query_one("#heatmap-title", Static).update(self._heatmap_title())
+        self.query_one("#heatmap", Heatmap).show(view.per_day, view.day, self._weeks)
 
     def _label_room(self) -> int | None:
         """Cells a depth-0 label may take in the deck tree (None before it is laid out)."""
@@ -399,6 +418,8 @@ class HomeScreen(LabdeckScreen):
     def _recut_labels(self) -> None:
         """Labels are cut to the tree's width: a new width re-cuts them."""
         view = getattr(self, "_view", None)
+        if view is not None and self._weeks != self._heatmap_weeks():
+            self._show_heatmap()  # the screen crossed the narrow breakpoint
         room = self._label_room()
         if view is None or room == self._room:
             return

@@ -72,8 +72,15 @@ from labdeck.tui.drafts import Draft
 from labdeck.tui.literal import plain
 from labdeck.tui.screens.base import LabdeckScreen
 from labdeck.tui.screens.home import Scope, counts_text
+from labdeck.tui.widgets.bottomline import BottomLine
 from labdeck.tui.widgets.cardtext import CardText, RenderedText
-from labdeck.tui.widgets.checklist import bullet_text, checklist_text, toggle_range
+from labdeck.tui.widgets.checklist import (
+    bullet_text,
+    checklist_text,
+    tick_keys_note,
+    tick_with,
+    toggle_range,
+)
 from labdeck.tui.widgets.editors import TextEditor
 from labdeck.tui.widgets.scorebar import score_bar
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
@@ -347,10 +354,10 @@ def grade_text(
             text.append("   unsure — tick what you covered", style="bold yellow")
         text.append("\n")
         if ticks is not None:
-            keys = toggle_range(ticks)
             if offer is None:
                 text.append(
-                    f"Nothing rated yet: {keys} tick, then enter · enter twice keeps these\n",
+                    f"Nothing rated yet: {tick_with(ticks)}, then enter · "
+                    "enter twice keeps these\n",
                     style="yellow",
                 )
             elif ticks.changed or armed:
@@ -359,12 +366,12 @@ def grade_text(
                     style="bold",
                 )
             else:
-                text.append(f"enter accepts {offer} · {keys} tick to correct\n", style="dim")
+                text.append(f"enter accepts {offer} · {tick_with(ticks)} to correct\n", style="dim")
             spans = [k.span for k in result.key_points]
             text.append_text(checklist_text(ticks, spans, width if width > 20 else 72))
     else:
         text.append("Rate yourself: ", style="bold")
-        text.append("0 blackout · 1 wrong · 2 almost · 3 hard · 4 good · 5 perfect\n")
+        text.append(" · ".join(f"{q} {word}" for q, word in QUALITY_WORDS.items()) + "\n")
         if key_points:
             text.append("Key points:\n", style="bold")
             text.append_text(bullet_text(key_points, width if width > 20 else 72))
@@ -520,8 +527,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             yield CardText(id="notes")
         # Under the body, not in it: the next intervals stay in view at 80×24 while a long
         # checklist, the reference and the notes scroll.
-        yield Static(id="intervals")
-        yield Static(id="review-keys")
+        yield BottomLine(id="intervals")
+        yield BottomLine(id="review-keys")
         yield SteadyFooter()
 
     async def on_mount(self) -> None:
@@ -1206,7 +1213,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             return
         if digit == 0 or not self.ticks.toggle(digit):
             self.notify(
-                f"{toggle_range(self.ticks)} tick key points; = then 0–5 rates directly.",
+                f"{tick_keys_note(self.ticks)}; = then 0–5 rates directly.",
                 timeout=3,
             )
             return

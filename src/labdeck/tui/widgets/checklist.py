@@ -87,3 +87,15 @@ def toggle_range(ticks: Ticks) -> str:
     """The digits that toggle a point, e.g. ``1–6``."""
     last = min(len(ticks), TOGGLE_KEYS)
     return "1" if last == 1 else f"1–{last}"
+
+
+def tick_with(ticks: Ticks) -> str:
+    """How to tick, as a phrase: ``tick with 1–6``, or ``tick with 1`` for a single point
+    ("1 tick to correct" read as one tick)."""
+    return f"tick with {toggle_range(ticks)}"
+
+
+def tick_keys_note(ticks: Ticks) -> str:
+    """What a digit past the key points is told."""
+    what = "the key point" if len(ticks) == 1 else "key points"
+    return f"Tick {what} with {toggle_range(ticks)}"

@@ -16,6 +16,7 @@ from labdeck.tui.screens.exam.common import ExamContext, ExamScreenBase
 from labdeck.tui.screens.exam.report import ExamReportScreen
 from labdeck.tui.screens.exam.setup import ExamSetupScreen
 from labdeck.tui.screens.exam.sitting import ExamScreen
+from labdeck.tui.widgets.bottomline import BottomLine
 from labdeck.tui.widgets.literal import LiteralTable
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
@@ -53,7 +54,7 @@ class ExamHistoryScreen(ExamScreenBase):
         yield LiteralTable(id="history-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="history-empty")
         yield PlotextPlot(id="history-plot")
-        yield Static(
+        yield BottomLine(
             Text(
                 "↑↓ exam (plot shows its chapters) · enter open report / resume · e new · esc back"
             ),

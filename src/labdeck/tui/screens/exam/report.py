@@ -26,7 +26,8 @@ from labdeck.tui.screens.exam.common import (
     OneExamScreen,
     prompt_markdown,
 )
-from labdeck.tui.widgets.checklist import checklist_text, toggle_range
+from labdeck.tui.widgets.bottomline import BottomLine
+from labdeck.tui.widgets.checklist import checklist_text, tick_keys_note, tick_with
 from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
@@ -114,7 +115,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
                 yield Static(id="detail-points")
                 yield Label("Reference answer", classes="report-section")
                 yield CardMarkdown(id="detail-reference")
-        yield Static(Text(REPORT_KEYS), id="report-keys")
+        yield BottomLine(Text(REPORT_KEYS), id="report-keys")
         yield SteadyFooter()
 
     def on_mount(self) -> None:
@@ -343,8 +344,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
             points.append(f"your ticks imply {implied}: your grade\n", style="bold")
         else:
             points.append(
-                f"enter records these ticks as quality {implied} · {toggle_range(ticks)} "
-                "tick to correct\n",
+                f"enter records these ticks as quality {implied} · {tick_with(ticks)} to correct\n",
                 style="dim",
             )
         # the scroll bar's room kept whether it shows or not: the same wrap every time
@@ -377,9 +377,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         if self._gradable() is None or q is None:
             return
         if digit == 0 or not ticks.toggle(digit):
-            self.notify(
-                f"{toggle_range(ticks)} tick key points; = then 0–5 grades directly.", timeout=3
-            )
+            self.notify(f"{tick_keys_note(ticks)}; = then 0–5 grades directly.", timeout=3)
             return
         self._record(q, ticks)
 

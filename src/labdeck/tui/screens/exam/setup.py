@@ -25,6 +25,7 @@ from labdeck.exam.compose import ExamSpec
 from labdeck.store.queries import DeckInfo
 from labdeck.tui.literal import literal, plain
 from labdeck.tui.screens.exam.common import ALL_DECKS, ExamContext, ExamScreenBase
+from labdeck.tui.widgets.bottomline import BottomLine
 from labdeck.tui.widgets.checkbox import MarkedCheckbox, MarkedSelectionList
 from labdeck.tui.widgets.editors import TextField
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
@@ -117,7 +118,7 @@ class ExamSetupScreen(ExamScreenBase):
                     disabled=True,
                 )
                 yield Static(id="setup-info")
-        yield Static(
+        yield BottomLine(
             Text("ctrl+s start · ctrl+r resume unfinished · ctrl+o history · esc back"),
             id="setup-keys",
         )

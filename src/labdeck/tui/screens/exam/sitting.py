@@ -27,6 +27,7 @@ from labdeck.tui.screens.exam.common import (
     OneExamScreen,
     prompt_markdown,
 )
+from labdeck.tui.widgets.bottomline import BottomLine
 from labdeck.tui.widgets.editors import TextEditor
 from labdeck.tui.widgets.literal import CardMarkdown
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
@@ -147,7 +148,7 @@ class ExamScreen(OneExamScreen):
             yield TextEditor(id="exam-answer", soft_wrap=True, tab_behavior="focus")
         yield LoadingIndicator(id="exam-submitting")
         yield Static(id="exam-status")
-        yield Static(
+        yield BottomLine(
             Text.assemble(
                 ("ctrl+n", "bold"),
                 " / alt+→ next · ",
