@@ -223,3 +223,40 @@ def test_a_correct_answer_naming_both_roles_is_not_read_as_a_swap(grader: Grader
     swapped = answer.replace("encoder", "@").replace("decoder", "encoder").replace("@", "decoder")
     wrong = grader.grade(card["answer"], swapped, key_points=list(card["key_points"]))
     assert wrong.quality < result.quality
+
+
+def _b11() -> dict:
+    import tomllib
+    from pathlib import Path
+
+    deck = Path(__file__).resolve().parents[2] / "content" / "exam-b" / "B01.toml"
+    cards = tomllib.loads(deck.read_text(encoding="utf-8"))["cards"]
+    return next(c for c in cards if c["id"] == "b1.1")
+
+
+def test_a_point_stated_right_about_its_own_entity_is_not_contradicted(grader: Grader) -> None:
+    """QA on card b1.1: the encoder sentence ("… compresses them into … a fixed context
+    vector") matched the decoder point ("the decoder RNN generates output tokens …,
+    conditioned on the context vector") best, and swapped roles against it: ≠, while the
+    next sentence said the point about the decoder. The decoder sentence now answers for it;
+    a sentence about the right entity that makes another claim does not (the swapped answer
+    keeps its ≠)."""
+    card = _b11()
+    points = list(card["key_points"])
+    decoder = next(i for i, p in enumerate(points) if "decoder RNN generates" in p)
+    right = (
+        "The encoder RNN reads the source tokens and compresses them into a final hidden state, "
+        "a fixed context vector. The decoder RNN starts from that vector and generates the "
+        "output one token at a time, feeding back its previous token."
+    )
+    result = grader.grade(card["answer"], right, key_points=points)
+    assert not any(kp.contradicted for kp in result.key_points)
+    assert result.key_points[decoder].covered
+    assert (result.key_points[decoder].span or "").startswith("The decoder RNN")
+    swapped = (
+        "The decoder RNN reads the source tokens and compresses them into a fixed context "
+        "vector. The encoder RNN then generates the output tokens one at a time, conditioned "
+        "on the context vector."
+    )
+    wrong = grader.grade(card["answer"], swapped, key_points=points)
+    assert wrong.key_points[0].contradicted  # "the encoder compresses …": said of the decoder

@@ -297,6 +297,17 @@ def _substituted(answer: tuple[Clause, ...], reference: tuple[Clause, ...]) -> s
     }
 
 
+def speaks_of_the_same_roles(piece: str, claim: str) -> bool:
+    """Whether ``piece`` names, of every role pair (encoder/decoder, generator/discriminator …)
+    the claim names one side of, that same side and only it: it is about the claim's entity.
+    Both texts in simplified script."""
+    claim_named = {i: sides for i, sides in _sides_named(clauses(claim)).items() if PAIRS[i].role}
+    if not claim_named or any(len(sides) != 1 for sides in claim_named.values()):
+        return False
+    piece_named = _sides_named(clauses(piece))
+    return all(piece_named.get(i) == sides for i, sides in claim_named.items())
+
+
 @dataclass(frozen=True)
 class Contradiction:
     swaps: int  # opposite pairs whose bindings disagree with the reference

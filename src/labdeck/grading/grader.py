@@ -44,7 +44,7 @@ from labdeck.grading import calibration, keypoints, language, segment, spans, te
 from labdeck.grading.bounds import InputCap, bound_key_points, bound_text
 from labdeck.grading.cache import EmbeddingCache, MemoryCache
 from labdeck.grading.checklist import checklist_rows, verdict_of
-from labdeck.grading.contradict import compare
+from labdeck.grading.contradict import compare, speaks_of_the_same_roles
 from labdeck.grading.e5probe import PairReader, pair_text
 from labdeck.grading.embedder import Embedder
 from labdeck.grading.language import to_simplified
@@ -473,8 +473,47 @@ class Grader:
                 best = next((p.segments[j] for j in order if p.segments[j] in sentences), span)
                 contradicted = compare(to_simplified(best), kp_s, substitution=False).swaps > 0
                 span = best if contradicted else span
+            if contradicted:
+                right = self._stated_right(p, vectors, sentences, order, sims, kp)
+                if right is not None:
+                    contradicted, span = False, right
             out.append((float(sims[order[0]]), span, contradicted))
         return out
+
+    def _stated_right(
+        self,
+        p: _Prepared,
+        vectors: Mapping[str, np.ndarray],
+        sentences: set[str],
+        order: np.ndarray,
+        sims: np.ndarray,
+        kp: str,
+    ) -> str | None:
+        """A sentence of the answer that states key point ``kp`` right about the point's own
+        entity, when the sentence matching it best is about the other one: "The encoder …
+        compresses it into a context vector. The decoder … generates the output" — the
+        encoder sentence matches "the decoder generates … conditioned on the context vector"
+        best (it shares "context vector") and swaps roles against it, while the decoder
+        sentence says the point. Such a sentence names the point's side of each role pair the
+        point names, matches the point over the cover threshold and better than any other key
+        point (it is about this point, not another claim on the same entity), and swaps
+        nothing against it."""
+        kp_s = to_simplified(kp)
+        kp_mat = np.stack([vectors[k] for k in p.key_points])
+        mine = p.key_points.index(kp)
+        for j in order:
+            piece = p.segments[j]
+            if float(sims[j]) < self.params.cover_threshold:
+                return None
+            if piece not in sentences or int(np.argmax(kp_mat @ vectors[piece])) != mine:
+                continue
+            simple = to_simplified(piece)
+            if (
+                speaks_of_the_same_roles(simple, kp_s)
+                and not compare(simple, kp_s, substitution=False).swaps
+            ):
+                return piece
+        return None
 
     def _display_spans(self, p: _Prepared, vectors: Mapping[str, np.ndarray]) -> list[str]:
         """The part of the answer to show next to each key point: the shortest piece (clause,
