@@ -14,8 +14,10 @@ from demo_helpers import child_env
 
 
 @pytest.fixture
-def cli(home: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run ``labdeck --home HOME ARGS...`` in a subprocess and capture its output."""
+def cli(synced_home: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``labdeck --home HOME ARGS...`` in a subprocess and capture its output (a home
+    whose shipped deck is loaded already: a demo does not need it loaded again, 1 s a test)."""
+    home = synced_home
 
     def run(*args: str, timeout: float = 180, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -31,8 +33,9 @@ def cli(home: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
 
 
 @pytest.fixture
-def cli_popen(home: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+def cli_popen(synced_home: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
     """Start ``labdeck --home HOME ARGS...`` (its own session, so signals reach only it)."""
+    home = synced_home
     started: list[subprocess.Popen[str]] = []
 
     def start(*args: str) -> subprocess.Popen[str]:

@@ -4,6 +4,7 @@ deck as the learner's notes instead of becoming a duplicate deck (real files, re
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,14 @@ ENGLISH_LIST = f"""# {ENGLISH_TITLE}
 1. What is transfer learning?
 - Answer: Reusing a pretrained model.
 """
+
+
+@pytest.fixture
+def home(home: Path, synced_db: Path) -> Path:
+    """The home with the shipped deck loaded already (these tests are not about loading it:
+    a second or more a command saved)."""
+    shutil.copy(synced_db, home / "labdeck.db")
+    return home
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

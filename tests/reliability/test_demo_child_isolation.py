@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +30,14 @@ from pathlib import Path
 Path({marker!r}).write_text("imported from the working directory")
 raise SystemExit("hostile torch.py was imported")
 """
+
+
+@pytest.fixture
+def home(home: Path, synced_db: Path) -> Path:
+    """The home with the shipped deck loaded already (these tests are not about loading it:
+    a second or more a command saved)."""
+    shutil.copy(synced_db, home / "labdeck.db")
+    return home
 
 
 def _cli(home: Path, *args: str) -> list[str]:

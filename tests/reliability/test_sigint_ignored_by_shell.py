@@ -5,6 +5,7 @@ the demo, kill its process group and exit 130."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +16,14 @@ import pytest
 from demos.demo_helpers import child_env, children_of, read_until, wait_gone
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux /proc")
+
+
+@pytest.fixture
+def home(home: Path, synced_db: Path) -> Path:
+    """The home with the shipped deck loaded already (these tests are not about loading it:
+    a second or more a command saved)."""
+    shutil.copy(synced_db, home / "labdeck.db")
+    return home
 
 
 def _ignore_sigint() -> None:
