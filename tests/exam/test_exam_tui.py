@@ -414,7 +414,8 @@ async def test_the_reports_checklist_wraps_again_when_the_terminal_is_resized(
 
     def widest(screen: Screen) -> int:
         text = screen.query_one("#detail-points", Static).render()
-        return max(len(line) for line in str(text).splitlines())
+        return max(len(line) for line in str(text).splitlines()[1:])  # the points, not the
+        # line over them (one line the widget wraps)
 
     async with app.run_test(size=(80, 30)) as pilot:
         await settle(pilot)
@@ -685,3 +686,44 @@ async def test_the_chapter_list_has_a_row_for_space_and_stops_at_its_ends(
         await pilot.press("end", "down")
         await settle(pilot)
         assert chapters.highlighted == chapters.option_count - 1
+
+
+async def test_a_report_left_below_reads_the_exam_again_when_it_comes_back(
+    store: Store, fake_clock: FakeClock, grader: Any, scheduler_factory: Callable[[], Any]
+) -> None:
+    """QA: report → h history → enter (a second report of the same exam) → a, y → esc, esc:
+    the first report came back saying "not applied (a)" and offered to apply it again."""
+    exam_id = _exam(store, fake_clock, n=2)
+    session = ExamSession(store, exam_id, clock=fake_clock)
+    session.start()
+    session.set_answer("Queries are compared with keys by dot products, scaled, softmaxed.")
+    session.submit()
+    grade_exam(store, exam_id, grader, now=fake_clock)
+    ctx = ExamContext(store, lambda: grader, scheduler_factory=scheduler_factory, clock=fake_clock)
+    app = Host(lambda: ExamReportScreen(ctx, exam_id))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        first = app.screen
+        assert isinstance(first, ExamReportScreen) and first.report is not None
+        assert not first.report.applied
+        await pilot.press("h")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        second = app.screen
+        assert isinstance(second, ExamReportScreen) and second is not first
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert second.report is not None and second.report.applied
+        await pilot.press("escape")  # the history
+        await settle(pilot)
+        await pilot.press("escape")  # the first report
+        await settle(pilot)
+        assert app.screen is first
+        await wait_for(pilot, lambda: first.report is not None and first.report.applied)
+        summary = str(first.query_one("#report-summary", Static).render())
+        assert "not applied" not in summary and "applied" in summary
+        enabled = {key: active.enabled for key, active in app.active_bindings.items()}
+        assert enabled["a"] is False  # the grades are final here too

@@ -217,3 +217,38 @@ def test_states_and_sorting(store) -> None:
     assert browse_ids(store, parse("deck:alpha*"), TODAY) == sorted(
         ids[k] for k in ids if k[0] == "A"
     )
+
+
+def test_is_learn_finds_todays_re_drills_as_home_counts_them(store) -> None:
+    """QA: after three answers below 4, Home read "learn 3" and no query found those cards
+    (``is:due`` gave 0, ``is:learn`` was unknown); their state column said "review"."""
+    from labdeck.srs.queue import redrill_ids
+    from labdeck.tui.screens.browse import learning_today
+
+    sched = Scheduler(
+        store, Settings(new_per_day=10), now=lambda: __import__("datetime").datetime(2026, 3, 2, 10)
+    )
+    ids = {r.key.split(":", 1)[1]: r.id for r in browse_page(store, parse(""), TODAY).rows}
+    sched.answer(ids["B3:denoising"], 2)  # a re-drill today
+    sched.answer(ids["A2:beam-search"], 1)
+    sched.answer(ids["A1:注意力機制"], 5)  # passed: not a re-drill
+    learning = learning_today(store, TODAY)
+    with store.engine.connect() as conn:
+        assert learning == redrill_ids(conn, TODAY)
+    assert learning == {ids["B3:denoising"], ids["A2:beam-search"]}
+    assert sched.overview()[0].learning == 2  # Home's "learn" count
+    assert keys(store, "is:learn", learning=learning) == ["A2:beam-search", "B3:denoising"]
+    assert keys(store, "-is:learn", learning=learning) == [
+        k for k in keys(store, "") if k not in ("A2:beam-search", "B3:denoising")
+    ]
+    rows = {
+        r.key.split(":", 1)[1]: r
+        for r in browse_page(store, parse(""), TODAY, learning=learning).rows
+    }
+    assert rows["B3:denoising"].state(TODAY) == "learn"
+    assert rows["A1:注意力機制"].state(TODAY) == "review"
+    by_state = keys(store, "", sort="state", learning=learning)  # new, learn, review
+    assert by_state.index("B3:denoising") < by_state.index("A1:注意力機制")
+    assert set(browse_ids(store, parse("is:learn"), TODAY, learning)) == set(learning)
+    sched.suspend(ids["B3:denoising"])  # suspended: not studied today, not "learn"
+    assert keys(store, "is:learn", learning=learning) == ["A2:beam-search"]

@@ -195,6 +195,12 @@ def _today_log(conn: Conn, day: date) -> _TodayLog:
     return log
 
 
+def redrill_ids(conn: Conn, day: date) -> frozenset[int]:
+    """Today's re-drills by the queue's own rule (Home's "learn" count; Browse's ``is:learn``),
+    before the scope, suspension and burial filters."""
+    return frozenset(_today_log(conn, day).redrill)
+
+
 def _remaining(
     settings: Settings, decks: list[Deck], log: _TodayLog
 ) -> tuple[dict[int, tuple[int, int]], tuple[int, int]]:

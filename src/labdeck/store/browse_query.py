@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 FIELDS = ("deck", "chapter", "tag", "is", "type")
-STATES = ("new", "due", "suspended", "leech", "buried", "edited")
+STATES = ("new", "due", "learn", "suspended", "leech", "buried", "edited")
 TYPES = {
     "essay": "essay",
     "cloze": "cloze",
@@ -25,8 +25,8 @@ TYPES = {
 HELP = (
     'words and "quoted phrases" match prompt, answer, key points and notes '
     "(中文: simplified and traditional match each other) · deck:exam-b (key, alias or name; "
-    "* wildcard) · chapter:B3 · tag:attention · is:new is:due is:suspended is:leech is:buried "
-    "is:edited · type:essay|cloze|choice|tf · -term negates · a or b · (grouping)"
+    "* wildcard) · chapter:B3 · tag:attention · is:new is:due is:learn is:suspended is:leech "
+    "is:buried is:edited · type:essay|cloze|choice|tf · -term negates · a or b · (grouping)"
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -346,7 +347,7 @@ _DEFAULT_ORDER = ("d.position", "d.key", "ch.position", "c.position", "c.id")
 _STATE_RANK = (
     "CASE WHEN coalesce(cs.suspended, 0) = 1 THEN 5 WHEN coalesce(cs.leech, 0) = 1 THEN 4 "
     "WHEN cs.buried_until > :today THEN 3 WHEN cs.due IS NULL THEN 1 "
-    "WHEN cs.due <= :today THEN 0 ELSE 2 END"
+    "WHEN cs.due <= :today THEN 0 {learn}ELSE 2 END"
 )
 # a card kind as Browse's type column names it (the column sorts by this label, not the kind)
 KIND_LABELS = {"essay": "essay", "cloze": "cloze", "choice": "mc", "truefalse": "tf"}
@@ -385,6 +386,16 @@ _STATE_SQL = {
     "buried": "(cs.buried_until IS NOT NULL AND cs.buried_until > :today)",
     "edited": "(o.card_id IS NOT NULL)",
 }
+_STUDIABLE = (
+    "(coalesce(cs.suspended, 0) = 0 AND (cs.buried_until IS NULL OR cs.buried_until <= :today))"
+)
+
+
+def learning_sql(learning: Collection[int]) -> str:
+    """``c.id`` among today's re-drills (ids, not a parameter: the set is a day's answers)."""
+    return f"c.id IN ({','.join(str(int(i)) for i in sorted(learning)) or 'NULL'})"
+
+
 _TEXT_COLUMNS = ("c.prompt", "c.prompt_zh", "c.answer", "c.notes")
 
 
@@ -400,6 +411,13 @@ class BrowseRow:
     prompt: str
     edited: bool
     schedule: CardSchedule
+    learning: bool = False  # one of today's re-drills (``srs.queue.redrill_ids``)
+
+    def state(self, today: date) -> str:
+        """The state column's word: the schedule's, or "learn" for a card re-drilled today
+        (Home's word; its schedule says "review", for its next day)."""
+        state = self.schedule.state(today)
+        return "learn" if self.learning and state in ("review", "due") else state
 
 
 @dataclass
@@ -426,8 +444,9 @@ class _Compiler:
     resolved against the (few) decks and chapters first, so the card scan filters by the
     indexed ``deck_id`` / ``chapter_id``."""
 
-    def __init__(self, conn: Any, today: date) -> None:
+    def __init__(self, conn: Any, today: date, learning: Collection[int] = ()) -> None:
         self.conn, self.params = conn, {"today": today.isoformat()}
+        self.learning = learning
         self._decks: list[tuple[int, list[str]]] | None = None
         self._chapters: list[tuple[int, str]] | None = None
 
@@ -484,6 +503,8 @@ class _Compiler:
             )
         if name == "type":
             return f"(c.kind = {self.param(value)})"
+        if value == "learn":
+            return f"({learning_sql(self.learning)} AND {_STUDIABLE})"
         return _STATE_SQL[value]  # "is": checked by the parser
 
     def text(self, value: str) -> str:
@@ -540,8 +561,10 @@ def _json_list(value: Any) -> list[str]:
     return [str(v) for v in data]
 
 
-def _compiled(conn: Any, node: Any, today: date) -> tuple[str, dict[str, Any]]:
-    compiler = _Compiler(conn, today)
+def _compiled(
+    conn: Any, node: Any, today: date, learning: Collection[int] = ()
+) -> tuple[str, dict[str, Any]]:
+    compiler = _Compiler(conn, today, learning)
     return compiler.where(node), compiler.params
 
 
@@ -554,6 +577,7 @@ def browse_page(
     descending: bool = False,
     limit: int = BROWSE_LIMIT,
     total: int | None = None,
+    learning: Collection[int] = (),
 ) -> BrowsePage:
     """The live cards ``node`` (a ``browse_query`` tree) matches, in ``sort`` order, at most
     ``limit`` of them, with how many match and how many live cards there are (``total``, when
@@ -562,7 +586,8 @@ def browse_page(
     if sort not in SORTS:
         raise ValueError(f"unknown sort column {sort!r}")
     direction = " DESC" if descending else ""
-    order = ", ".join(f"{term}{direction}" for term in SORTS[sort])
+    learn = f"WHEN {learning_sql(learning)} THEN 1.5 " if learning else ""
+    order = ", ".join(f"{term}{direction}" for term in SORTS[sort]).replace("{learn}", learn)
     if sort:
         order += ", " + ", ".join(_DEFAULT_ORDER)
     from labdeck.store.browse_query import EVERYTHING
@@ -571,7 +596,7 @@ def browse_page(
         live = "c.retired = 0"
         if total is None:
             total = int(conn.execute(sql(f"SELECT count(*) FROM card c WHERE {live}")).scalar_one())
-        where, params = _compiled(conn, node, today)
+        where, params = _compiled(conn, node, today, learning)
         # the page's ids and the number of matches from one scan (a narrow sort), then the
         # page's rows
         counted = "count(*) OVER ()" if node != EVERYTHING else str(total)
@@ -594,12 +619,12 @@ def browse_page(
                     f"WHERE c.id IN ({chunk})"
                 )
             ):
-                found[int(r[0])] = _browse_row(r)
+                found[int(r[0])] = _browse_row(r, learning)
         rows = [found[i] for i in page_ids if i in found]
     return BrowsePage(rows, matching, total)
 
 
-def _browse_row(r: Any) -> BrowseRow:
+def _browse_row(r: Any, learning: Collection[int] = ()) -> BrowseRow:
     schedule = CardSchedule()
     if r[7] is not None:
         schedule = CardSchedule(
@@ -613,13 +638,24 @@ def _browse_row(r: Any) -> BrowseRow:
             bool(r[14]),
             _day(r[15]),
         )
-    return BrowseRow(int(r[0]), r[1], r[2], r[3], r[4] or "essay", r[5] or "", bool(r[6]), schedule)
+    card_id = int(r[0])
+    return BrowseRow(
+        card_id,
+        r[1],
+        r[2],
+        r[3],
+        r[4] or "essay",
+        r[5] or "",
+        bool(r[6]),
+        schedule,
+        card_id in learning,
+    )
 
 
-def browse_ids(store: Store, node: Any, today: date) -> list[int]:
+def browse_ids(store: Store, node: Any, today: date, learning: Collection[int] = ()) -> list[int]:
     """The ids of every live card ``node`` matches (for "mark all matching")."""
     with store.engine.connect() as conn:
-        where, params = _compiled(conn, node, today)
+        where, params = _compiled(conn, node, today, learning)
         result = conn.execute(
             sql(f"SELECT c.id {_FROM} WHERE c.retired = 0 AND {where} ORDER BY c.id"), params
         )

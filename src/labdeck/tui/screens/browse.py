@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 STATES: tuple[tuple[str, str], ...] = (
     ("any state", "all"),
     ("due today", "due"),
+    ("learning today", "learn"),
     ("new", "new"),
     ("suspended", "suspended"),
     ("leech", "leech"),
@@ -89,6 +90,7 @@ ARROW = 2  # " ▲": a sorted column is widened by it where its header would not
 TYPE_LABEL = KIND_LABELS  # the type column's words (SQL sorts the column by them)
 STATE_STYLE = {
     "due": "green",
+    "learn": "red",  # Home's colours: new blue, learn red, due green
     "new": "blue",
     "suspended": "yellow",
     "leech": "red",
@@ -97,7 +99,7 @@ STATE_STYLE = {
 
 SEARCH_HELP = (
     'Search like Anki: words and "phrases" · deck:exam-b · chapter:B3 · tag:attention · '
-    "is:new/due/suspended/leech/buried/edited · type:essay/cloze/choice/tf · -negate · a or b"
+    "is:new/due/learn/suspended/leech/buried/edited · type:essay/cloze/choice/tf · -negate · a or b"
 )
 
 
@@ -147,8 +149,22 @@ def find_rows(store: Store, search: Search, today: date, total: int | None = Non
     """The page of rows for ``search`` (runs in a thread worker); ``total``, the live cards,
     when known from the page before."""
     return browse_page(
-        store, search.node, today, sort=search.sort, descending=search.descending, total=total
+        store,
+        search.node,
+        today,
+        sort=search.sort,
+        descending=search.descending,
+        total=total,
+        learning=learning_today(store, today),
     )
+
+
+def learning_today(store: Store, today: date) -> frozenset[int]:
+    """Today's re-drills, as Home counts them under "learn" (``is:learn``, the state column)."""
+    from labdeck.srs.queue import redrill_ids
+
+    with store.engine.connect() as conn:
+        return redrill_ids(conn, today)
 
 
 def opening_search() -> Search:
@@ -667,7 +683,7 @@ class BrowseScreen(LabdeckScreen):
 
     def _cells(self, row: BrowseRow, today: date) -> list[Any]:
         sched = row.schedule
-        state = sched.state(today)
+        state = row.state(today)
         prompt = math_as_text(row.prompt)
         return [
             Text("●", style="bold magenta") if row.id in self.marked else "",
@@ -898,7 +914,8 @@ class BrowseScreen(LabdeckScreen):
 
     @work(thread=True, exclusive=True, group="browse-mark")
     def _mark_all(self, search: Search, today: date) -> None:
-        found = set(browse_ids(self.services.store, search.node, today))
+        store = self.services.store
+        found = set(browse_ids(store, search.node, today, learning_today(store, today)))
         self.to_ui(self._marked_all, search, found)
 
     def _marked_all(self, search: Search, found: set[int]) -> None:

@@ -61,7 +61,7 @@ Terms side by side must all match; `or` between terms matches either (`and` bind
 | `deck:exam-b` | the deck's key, alias or name (`*` wildcard: `deck:exam*`, `deck:"Exam B*"`) |
 | `chapter:B3` | the chapter code (`chapter:B*`) |
 | `tag:attention` | a tag (`tag:atten*`) |
-| `is:new` `is:due` `is:suspended` `is:leech` `is:buried` `is:edited` | the card's state |
+| `is:new` `is:due` `is:learn` `is:suspended` `is:leech` `is:buried` `is:edited` | the card's state (`is:learn`: re-drilled today, Home's "learn") |
 | `type:essay` `type:cloze` `type:choice` `type:tf` | the card's kind |
 
 `deck:exam-b tag:attention is:due`, `-is:suspended (beam or greedy)`. A query that cannot be

@@ -32,7 +32,8 @@ from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
 REPORT_KEYS = (
-    "↑↓ question · pgup/pgdn detail · 1–9 tick · enter record ticks · = 0–5 grade · x clear · "
+    "↑↓ question · pgup/pgdn detail · 1–9 tick (saved) · enter record ticks · = 0–5 grade · "
+    "x clear · "
     "a apply · m export · h history · esc back"
 )
 
@@ -173,6 +174,24 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
                 self.to_ui(self._set_busy, True, f"Grading {report.answered} answers…")
                 grader = self.ctx.grader()
                 report = grade_exam(self.ctx.store, self.exam_id, grader, now=self.ctx.clock)
+        except Exception as exc:
+            self.to_ui(self._failed, f"{exc}")
+            return
+        self.to_ui(self._show, report)
+
+    def on_screen_resume(self) -> None:
+        """Back on top (from the history, or a second report of this exam opened there): the
+        exam may have been applied or re-graded meanwhile, so the report is read again. It
+        said "not applied (a)" after the other report applied it, and offered to apply it."""
+        if self.report is not None and not self.busy:
+            self.reload()
+
+    @work(thread=True, exclusive=True, group="exam-report")
+    def reload(self) -> None:
+        from labdeck.exam.report import build_report
+
+        try:
+            report = build_report(self.ctx.store, self.exam_id)
         except Exception as exc:
             self.to_ui(self._failed, f"{exc}")
             return
@@ -341,10 +360,11 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         points = Text()
         implied = ticks.quality_from(q.auto_quality)
         if q.checklist:
-            points.append(f"your ticks imply {implied}: your grade\n", style="bold")
+            points.append(f"your ticks imply {implied}: your grade, saved\n", style="bold")
         else:
             points.append(
-                f"enter records these ticks as quality {implied} · {tick_with(ticks)} to correct\n",
+                f"enter records these ticks as quality {implied} · {tick_with(ticks)} to correct: "
+                "each tick is saved as your grade\n",
                 style="dim",
             )
         # the scroll bar's room kept whether it shows or not: the same wrap every time
