@@ -99,7 +99,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 for key in dict.fromkeys(report.attached):
                     print(f"  ✎ {_preview_line(report.label(key))}")
             for line in report.mismatches:
-                print(f"  ? no card in the deck for {line}")
+                print(f"  ? no card in the deck for {line}: a new card of its own")
             for key in report.notes_kept:
                 print(f"  = kept: {_preview_line(report.label(f'kept {key}'))}")
             for key in report.removed:

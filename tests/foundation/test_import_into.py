@@ -259,6 +259,16 @@ def test_a_reordered_list_attaches_each_note_to_its_own_question(
     assert "interview:i1.2" not in notes
 
 
+def test_an_item_matching_no_card_is_reported_as_a_new_card(tmp_path: Path, home: Path, capsys):
+    """QA: "4 items matched no card of the deck" and "? no card in the deck for …" read as a
+    failure, while each had become a new card of the deck."""
+    doc = write(tmp_path, "interview-en.md", REORDERED)
+    assert main(["import", str(doc), "--into", "interview"]) == 0
+    out = capsys.readouterr().out
+    assert "1 item matched no card of the deck and is a new card of its own" in out
+    assert "? no card in the deck for S1.3 How do you bake sourdough bread?: a new card" in out
+
+
 def test_notes_from_another_document_are_kept_unless_replaced(
     tmp_path: Path, home: Path, capsys
 ) -> None:

@@ -89,7 +89,10 @@ class ImportReport:
         if self.attached:
             parts[-1] += f"; notes attached to {len(self.attached)} cards of the deck"
         if self.mismatches:
-            parts[-1] += f"; {counted(len(self.mismatches), 'item')} matched no card of the deck"
+            n = len(self.mismatches)
+            verb = "would be" if self.dry_run else ("is" if n == 1 else "are")
+            what = "a new card of its own" if n == 1 else "new cards of their own"
+            parts[-1] += f"; {counted(n, 'item')} matched no card of the deck and {verb} {what}"
         if self.notes_kept:
             parts[-1] += (
                 f"; {counted(len(self.notes_kept), 'card')} kept the notes of another document"

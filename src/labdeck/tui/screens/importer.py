@@ -107,7 +107,12 @@ def _append_report(text: Text, report: ImportReport) -> None:
     listing("New cards", labels(report.created), "+", "green")
     listing("Updated cards", labels(report.updated), "~", "yellow")
     listing(f"Notes attached to deck {report.deck}", labels(report.attached), "✎", "blue")
-    listing("Items that matched no card of the deck", report.mismatches, "?", "yellow")
+    listing(
+        "Items that matched no card of the deck (new cards of their own)",
+        report.mismatches,
+        "?",
+        "yellow",
+    )
     listing(
         "Cards that keep the notes of another document (labdeck import --replace-notes)",
         [report.label(f"kept {key}") for key in report.notes_kept],
