@@ -8,7 +8,7 @@ from rich.text import Text
 from sqlalchemy import text
 from textual.widgets import DataTable, Input, Static, TextArea
 from textual.widgets.data_table import ColumnKey
-from tuihelpers import card_state, settle, wait_for
+from tuihelpers import card_state, screen_text, settle, wait_for
 
 from labdeck.ingest.load import sync_content
 from labdeck.store.browse_query import parse
@@ -140,6 +140,10 @@ async def test_bulk_suspend_and_reset_are_one_undo_step(make_app, services):
         assert answered["due"] is not None
         await pilot.press("N")
         await settle(pilot)
+        from labdeck.tui.screens.confirm import ConfirmScreen
+
+        assert isinstance(pilot.app.screen, ConfirmScreen)  # one card: "Its schedule" (QA)
+        assert "Its schedule starts over" in screen_text(pilot.app)
         await pilot.press("n")  # no: nothing happens
         await settle(pilot)
         assert card_state(services.store, first.id) == answered

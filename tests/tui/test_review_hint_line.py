@@ -40,3 +40,23 @@ async def test_the_key_line_follows_the_focus_out_of_the_box_and_back(make_app) 
         await pilot.pause()
         assert screen._typing()
         assert "esc leave box" in key_line(screen)
+
+
+async def test_a_revealed_card_offers_no_enter_in_the_footer(make_app) -> None:
+    """QA: after space (reveal) the footer showed "⏎ Accept / record", and enter only said
+    "Pick a quality 0–5": there is nothing to accept until a quality is picked."""
+    from textual.widgets._footer import FooterKey
+
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        await wait_for(pilot, lambda: screen.phase == "answering")
+        await pilot.press("escape", "space")
+        await wait_for(pilot, lambda: screen.phase == "rating")
+        await settle(pilot)
+        shown = [k.description for k in screen.query(FooterKey) if k.display]
+        assert "Accept / record" not in shown, shown
+        assert "enter" not in app.active_bindings or not app.active_bindings["enter"].enabled

@@ -249,7 +249,7 @@ async def test_undoing_a_suspend_or_bury_brings_the_graded_answer_back(make_app,
     """Suspend (or bury) a graded card, then undo: the card came back with an empty box,
     where undoing an answer brings its text back (QA)."""
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_review(pilot)
         first = screen.card
         screen.query_one("#answer", AnswerBox).insert(ANSWER)
@@ -259,6 +259,9 @@ async def test_undoing_a_suspend_or_bury_brings_the_graded_answer_back(make_app,
         await pilot.press(key)
         await wait_for(pilot, lambda: screen.card is not None and screen.card.key != first.key)
         await settle(pilot)
+        # the toast says the graded answer was not rated, and how to get it back (QA)
+        notes = [n.message for n in app._notifications]
+        assert any("not rated; u brings it back with your answer" in n for n in notes), notes
         await pilot.press("escape", "u")  # out of the next card's box, then undo
         await wait_for(pilot, lambda: screen.card is not None and screen.card.key == first.key)
         await settle(pilot)

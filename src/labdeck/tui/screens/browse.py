@@ -957,8 +957,8 @@ class BrowseScreen(LabdeckScreen):
         self.app.push_screen(
             ConfirmScreen(
                 f"Reset {what} to new?",
-                "Their schedule starts over (n, EF, interval, due, lapses, leech); the review "
-                "history stays. u undoes it.",
+                f"{'Its' if len(ids) == 1 else 'Their'} schedule starts over (n, EF, "
+                "interval, due, lapses, leech); the review history stays. u undoes it.",
             ),
             confirmed,
         )

@@ -1349,24 +1349,25 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
 
     def action_suspend(self) -> None:
         if self.card is not None and self.phase in ("answering", "rating"):
-            self._keep_draft()  # an undo brings the card back with its answer (QA: it was lost)
-            self._card_op("suspend", self.card)
+            # an undo brings the card back with its answer (QA: it was lost)
+            self._card_op("suspend", self.card, self._keep_draft())
 
     def action_bury(self) -> None:
         if self.card is not None and self.phase in ("answering", "rating"):
-            self._keep_draft()
-            self._card_op("bury", self.card)
+            self._card_op("bury", self.card, self._keep_draft())
 
     @work(thread=True, group="review-save")
-    def _card_op(self, op: str, card: CardView) -> None:
+    def _card_op(self, op: str, card: CardView, kept: bool) -> None:
+        """Suspend or bury ``card``; ``kept``: its unrated answer was kept for an undo."""
         scheduler = self.services.scheduler()
         if op == "suspend":
             scheduler.suspend(card.card_id, True)
-            message = f"Suspended {card.key} (unsuspend it in Browse)."
+            message = f"Suspended {card.key} (unsuspend it in Browse)"
         else:
             scheduler.bury(card.card_id)
-            message = f"Buried {card.key} until tomorrow."
-        self.notify_from_worker(message, timeout=3)
+            message = f"Buried {card.key} until tomorrow"
+        message += ": not rated; u brings it back with your answer." if kept else "."
+        self.notify_from_worker(message, timeout=4)
         self._load(scheduler)
 
     def action_run_demo(self) -> None:
@@ -1387,6 +1388,13 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             return False  # not in the footer either (kept while saving: no footer change)
         if action in ("submit", "reveal") and self.phase not in ("answering", "saving"):
             return False  # nothing to grade or reveal once the answer is in
+        if (
+            action == "accept"
+            and self.phase == "rating"
+            and self.ticks is None
+            and self.offered_quality() is None
+        ):
+            return False  # revealed, rated by hand: nothing to accept (the footer said so)
         # keys for what this card has: no "r Demo" without a demo, no "中/EN" without a
         # Chinese prompt (at 80 columns the footer had no room for them and cut its last keys)
         card = self.card
