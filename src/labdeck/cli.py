@@ -172,15 +172,18 @@ def _kinds_text(by_kind: dict[str, int], *, brackets: bool = True) -> str:
     """' (81 essay, 120 cloze, …)' when a deck has drill cards; '' for essays only."""
     if set(by_kind) <= {"essay"}:
         return ""
-    order = ("essay", "cloze", "choice", "truefalse")
-    body = ", ".join(f"{by_kind[k]} {k}" for k in order if by_kind.get(k))
+    from labdeck.store.queries import KIND_LABELS
+
+    body = ", ".join(f"{by_kind[k]} {label}" for k, label in KIND_LABELS.items() if by_kind.get(k))
     return f" ({body})" if brackets else f": {body}"
 
 
 def cmd_cards(args: argparse.Namespace) -> int:
+    from labdeck.store.browse_query import TYPES
     from labdeck.store.queries import list_cards, search_cards
 
-    cards = list_cards(_store(args), args.deck, args.chapter, kind=args.type)
+    kind = TYPES[args.type] if args.type else None
+    cards = list_cards(_store(args), args.deck, args.chapter, kind=kind)
     if args.search:
         cards = search_cards(cards, args.search, limit=args.limit)
     if args.json:
@@ -314,7 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chapter")
     p.add_argument("--search", metavar="TEXT")
     p.add_argument(
-        "--type", choices=("essay", "cloze", "choice", "truefalse"), help="only cards of one type"
+        "--type",
+        choices=("essay", "cloze", "choice", "tf", "truefalse"),
+        help="only cards of one type (tf: true/false)",
     )
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")

@@ -29,12 +29,15 @@ def test_cards_by_type_and_counts_per_chapter(cli: Store, capsys) -> None:
         "t:a1.1.scale.c1",
         "t:a1.1.scale.c2",
     ]
+    code, out, _ = run(capsys, "cards", "--type", "tf")  # the word decks and Browse show
+    assert code == 0 and len(out.splitlines()) == 1
+    assert out == run(capsys, "cards", "--type", "truefalse")[1]
     code, out, _ = run(capsys, "decks", "--json")
     deck = json.loads(out)[0]
     assert deck["by_kind"] == {"essay": 2, "cloze": 2, "choice": 1, "truefalse": 1}
     assert deck["chapters"][0]["by_kind"]["cloze"] == 2
     code, out, _ = run(capsys, "decks", "--chapters")
-    assert "(2 essay, 2 cloze, 1 choice, 1 truefalse)" in out
+    assert "(2 essay, 2 cloze, 1 choice, 1 tf)" in out  # Browse's and type:'s words
 
 
 def test_next_shows_a_choice_card_with_lettered_options(cli: Store, capsys) -> None:

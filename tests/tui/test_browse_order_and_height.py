@@ -111,7 +111,7 @@ def _pane(screen: BrowseScreen) -> str:
 
 async def test_every_column_sorts_both_ways_with_its_arrow_in_sight(make_app):
     """QA: no arrow on type and ivl (cut by the column's width); type sorted by its kind
-    (choice, cloze, essay, truefalse) where the column says mc, cloze, essay, tf."""
+    (choice, cloze, essay, truefalse) where the column says choice, cloze, essay, tf."""
     async with make_app().run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
         await _search(pilot, screen, "deck:exam-c")
@@ -125,7 +125,7 @@ async def test_every_column_sorts_both_ways_with_its_arrow_in_sight(make_app):
                 width = table.columns[ColumnKey(column)].width
                 assert width >= cell_len(label), (column, label, width)  # the arrow is seen
                 assert table.row_count and screen.shown
-        # the type column in the order of its words: cloze < essay < mc < tf
+        # the type column in the order of its words: choice < cloze < essay < tf
         for descending in (False, True):
             screen._sort_by("type", descending)
             await settle(pilot)

@@ -349,8 +349,9 @@ _STATE_RANK = (
     "WHEN cs.buried_until > :today THEN 3 WHEN cs.due IS NULL THEN 1 "
     "WHEN cs.due <= :today THEN 0 {learn}ELSE 2 END"
 )
-# a card kind as Browse's type column names it (the column sorts by this label, not the kind)
-KIND_LABELS = {"essay": "essay", "cloze": "cloze", "choice": "mc", "truefalse": "tf"}
+# a card kind as Browse's type column, ``type:`` and ``labdeck decks`` name it (the column
+# sorts by this label, not the kind); Browse said "mc" where ``type:`` says "choice"
+KIND_LABELS = {"essay": "essay", "cloze": "cloze", "choice": "choice", "truefalse": "tf"}
 _KIND_LABEL = (
     "CASE coalesce(c.kind, 'essay') "
     + " ".join(f"WHEN '{kind}' THEN '{label}'" for kind, label in KIND_LABELS.items())
