@@ -121,9 +121,12 @@ async def test_every_charts_title_is_drawn_whole(make_app, services, size, seede
             retention = app.screen.query_one("#chart-retention", Chart).render().plain
             ticks = retention.splitlines()[-2]
             for _, days in RETENTION_WINDOWS:
-                assert f"n{stats.retention(days).reviews}" in ticks, ticks
+                assert f"({stats.retention(days).reviews})" in ticks, ticks
             bands = app.screen.query_one("#chart-bands", Chart).render().plain
             assert "young 7" in bands.splitlines()[-1] and "mature -" in bands, bands
+            # what the (n) on each label counts
+            retention = app.screen.query_one("#chart-retention", Chart).render().plain
+            assert "(reviews)" in retention.splitlines()[-1], retention
 
 
 async def test_every_interval_band_is_labelled_at_80x24_and_160x45(make_app, services):
@@ -144,4 +147,4 @@ async def test_every_interval_band_is_labelled_at_80x24_and_160x45(make_app, ser
                 assert label.replace(" ", "") in ticks, (size, drawn)
             if size != (50, 24):
                 for band in app.services.scheduler().stats.retention_by_interval():
-                    assert f"n{band.reviews}" in ticks, (size, drawn)
+                    assert f"({band.reviews})" in ticks, (size, drawn)  # it said "n97"

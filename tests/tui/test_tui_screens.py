@@ -223,7 +223,7 @@ async def test_browse_search_filter_and_suspend(make_app, services):
         await pilot.press("s")
         await settle(pilot)
         assert card_state(services.store, first.id)["suspended"]
-        await pilot.press("f", "f", "f")  # any -> due -> new -> suspended
+        await pilot.press("f", "f", "f", "f")  # any -> due -> learn -> new -> suspended
         await settle(pilot)
         assert [r.id for r in screen.shown] == [first.id]
         await pilot.press("s")  # unsuspend

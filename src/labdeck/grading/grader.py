@@ -502,7 +502,7 @@ class Grader:
         kp_mat = np.stack([vectors[k] for k in p.key_points])
         mine = p.key_points.index(kp)
         for j in order:
-            piece = p.segments[j]
+            piece = p.segments[int(j)]
             if float(sims[j]) < self.params.cover_threshold:
                 return None
             if piece not in sentences or int(np.argmax(kp_mat @ vectors[piece])) != mine:

@@ -373,7 +373,10 @@ class HomeScreen(LabdeckScreen):
         return NARROW_WEEKS if self.has_class("-narrow") else WEEKS
 
     def _heatmap_title(self) -> str:
-        return f"Reviews, last {self._heatmap_weeks()} weeks"
+        view = getattr(self, "_view", None)
+        none = view is not None and not any(view.per_day.values())
+        weeks = self._heatmap_weeks()  # (one line in the narrow pane: 22 cells)
+        return f"No reviews in {weeks} weeks" if none else f"Reviews, last {weeks} weeks"
 
     def _show_heatmap(self) -> None:
         view = getattr(self, "_view", None)

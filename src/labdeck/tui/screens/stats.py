@@ -190,7 +190,7 @@ class StatsScreen(LabdeckScreen):
         pooled = f"young {_share(young)} · mature {_share(mature)}" if reviewed else ""
         compact = [b.band.replace(" ", "") for b in data.bands]  # "21-89d"
         bands.bars(
-            [f"{b.band} n{b.reviews}" for b in data.bands],
+            [f"{b.band} ({b.reviews})" for b in data.bands],
             [round(100 * b.rate, 1) if b.rate is not None else 0 for b in data.bands],
             xlabel=pooled,
             ylabel="% with q ≥ 3",
@@ -199,20 +199,21 @@ class StatsScreen(LabdeckScreen):
             empty="no scheduled reviews yet",
             # every band keeps a label: shorter ones where the full ones do not fit
             shorter=[
-                [f"{c} n{b.reviews}" for c, b in zip(compact, data.bands, strict=True)],
+                [f"{c} ({b.reviews})" for c, b in zip(compact, data.bands, strict=True)],
                 compact,
             ],
         )
         retention = self.query_one("#chart-retention", Chart)
         retention.bars(  # each window's review count on its label, as the bands have theirs
-            [f"{label} n{n}" for label, n, _ in data.retention],
+            [f"{label} ({n})" for label, n, _ in data.retention],
             [round(100 * p / n, 1) if n else 0 for _, n, p in data.retention],
+            xlabel="(reviews)" if any(n for _, n, _ in data.retention) else "",
             ylabel="% with q ≥ 3",
             color="orange",
             ylim=(0, 100),
             empty="no scheduled reviews yet",
             shorter=[
-                [f"{label.replace(' ', '')} n{n}" for label, n, _ in data.retention],
+                [f"{label.replace(' ', '')} ({n})" for label, n, _ in data.retention],
                 [label for label, _, _ in data.retention],
             ],
         )
