@@ -310,3 +310,34 @@ async def test_a_deck_folder_imports_and_a_reimport_says_which_edits_stay(
         assert "0 new, 1 updated, 0 unchanged" in report
         assert "1 updated card keeps your edit (mini:m1.1): Browse is:edited" in report
         assert _deck_cards(services.store, "mini") == [("mini:m1.1", "My reason.")]
+
+
+async def test_a_typed_folder_puts_the_cursor_on_its_first_file(
+    make_app, services, learner_home: Path, tmp_path: Path
+) -> None:
+    """QA: after a typed folder opened, the cursor stayed on the folder itself, so enter
+    folded it instead of picking the file under it; a folder with nothing to import looked
+    like a blank picker."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "notes.md").write_text("# My notes\n\n## What is attention?\n\nWeights.\n")
+    (tmp_path / "nothing").mkdir()
+    (tmp_path / "nothing" / ".hidden").mkdir()
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot)
+        tree = screen.query_one("#import-tree")
+        await wait_for(pilot, lambda: tree.cursor_node is not None and tree.cursor_node.parent)
+        assert str(tree.cursor_node.label) == "linguistics.md" or tree.cursor_node.allow_expand
+        await pilot.press("ctrl+l")
+        screen.query_one("#import-path", Input).value = str(folder)
+        await pilot.press("enter")
+        tree = screen.query_one("#import-tree")
+        await wait_for(pilot, lambda: tree.cursor_node is not None and tree.cursor_node.parent)
+        await pilot.press("enter")  # the file under the cursor: its preview
+        await wait_for(pilot, lambda: screen.picked is not None and not screen.busy)
+        assert screen.picked == folder / "notes.md"
+        await pilot.press("ctrl+l")
+        screen.query_one("#import-path", Input).value = str(tmp_path / "nothing")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "holds no document" in screen_text(app))

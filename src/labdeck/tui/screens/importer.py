@@ -9,7 +9,7 @@ traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,7 +47,28 @@ def start_folder() -> Path:
 
 
 class DocumentTree(DirectoryTree):
-    """A directory tree that shows folders and importable files, no hidden files."""
+    """A directory tree that shows folders and importable files, no hidden files. A folder
+    opened from the path box (``open``) comes with the cursor on its first entry, so enter
+    picks it, and ``on_empty`` is told when it shows nothing to import."""
+
+    on_empty: Callable[[Path], None] | None = None
+    _cursor_to_first = False
+
+    def open(self, folder: Path) -> None:
+        self._cursor_to_first = True
+        self.path = folder
+
+    async def watch_path(self) -> None:
+        await super().watch_path()  # (its root label: the path's name)
+        folder = Path(self.path)
+        self.root.set_label(literal(f"{folder.name or folder}/"))
+        if not self._cursor_to_first:
+            return
+        self._cursor_to_first = False
+        if self.root.children:
+            self.move_cursor(self.root.children[0])
+        elif self.on_empty is not None:
+            self.on_empty(folder)
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         out = []
@@ -159,7 +180,8 @@ class ImportScreen(LabdeckScreen):
         self.title = "Import"
         self.sub_title = "document, deck folder, Anki or CSV file"
         tree = self.query_one("#import-tree", DocumentTree)
-        tree.root.set_label(literal(f"{self.root.name or self.root}/"))
+        tree.on_empty = self._folder_empty
+        tree.open(self.root)  # (the cursor on its first entry, as for a folder typed later)
         tree.focus()
         self.query_one("#import-progress").display = False
         self._status(
@@ -207,14 +229,21 @@ class ImportScreen(LabdeckScreen):
         folder is how to reach documents outside the home directory)."""
         self.root = folder.resolve()
         tree = self.query_one("#import-tree", DocumentTree)
-        tree.path = self.root
-        tree.root.set_label(literal(f"{self.root.name or self.root}/"))
+        tree.on_empty = self._folder_empty
+        tree.open(self.root)
         tree.focus()
         self.picked = None
         self.query_one("#import-path", Input).value = ""
         self.query_one("#import-report", Static).update("")  # the last file's, not this folder's
         self.query_one("#import-progress", ProgressBar).display = False
         self._status(f"Showing {self.root}: pick a file (enter), or type another path.")
+
+    def _folder_empty(self, folder: Path) -> None:
+        if folder == self.root:
+            self._status(
+                f"{folder} holds no document, deck folder or Anki file (hidden files are not "
+                "shown): type another path."
+            )
 
     def action_focus_path(self) -> None:
         self.query_one("#import-path", Input).focus()
