@@ -1,5 +1,5 @@
 """Issue 15.9: each rating shows when the card is seen next, as Anki's buttons do, from the
-transitions the answer applies (``Scheduler.preview``): ``today, 1d`` for q < 4 (a re-drill
+transitions the answer applies (``Scheduler.preview``): ``again today, then 1d`` for q < 4 (a re-drill
 later today, then due in a day), ``again today`` for a re-drill answer that brings it back,
 ``6d`` when it is next seen in six days. New, re-drill, review, FSRS deck, drill card; and the
 rating applies the very transition shown. Real app, real store; no grader needed (reveal)."""
@@ -26,8 +26,10 @@ def entries(screen) -> dict[int, str]:
     out = {}
     for part in line.plain.removeprefix("Next:").replace("\n", "  ").split("  "):
         if " → " in part:
-            q, label = part.strip().split(" → ", 1)
-            out[int(q)] = label
+            qs, label = part.strip().split(" → ", 1)
+            first, _, last = qs.partition("–")  # "0–3": qualities that do the same
+            for q in range(int(first), int(last or first) + 1):
+                out[q] = label
     return out
 
 
@@ -65,17 +67,18 @@ async def test_a_new_card_then_its_redrill_at_80x24(make_services, make_app) -> 
         assert card is not None and card.kind == "new"
         await reveal(pilot, screen)
         assert entries(screen) == {
-            0: "today, 1d",
-            1: "today, 1d",
-            2: "today, 1d",
-            3: "today, 1d",
+            0: "again today, then 1d",
+            1: "again today, then 1d",
+            2: "again today, then 1d",
+            3: "again today, then 1d",
             4: "1d",
             5: "1d",
         }
         fits(screen, SMALL[0])
         await settle(pilot)
         shown = screen_text(app)
-        assert "0 → today, 1d" in shown and "5 → 1d" in shown  # on screen, whole
+        # on screen, whole; the four same outcomes as one entry, on one line at 80 columns
+        assert "Next: 0–3 → again today, then 1d  4–5 → 1d" in shown, shown
         await pilot.press("2")  # wrong: it comes back today
         await wait_for(pilot, lambda: screen.phase == "answering" and screen.card is not None)
         await settle(pilot)
@@ -119,10 +122,10 @@ async def test_a_review_card_shows_its_sm2_intervals(make_services, make_app) ->
         await reveal(pilot, screen)
         # q < 3: a lapse (I = 1); q = 3: passes (I = 6) and is re-drilled today; q ≥ 4: 6 days
         assert entries(screen) == {
-            0: "today, 1d",
-            1: "today, 1d",
-            2: "today, 1d",
-            3: "today, 6d",
+            0: "again today, then 1d",
+            1: "again today, then 1d",
+            2: "again today, then 1d",
+            3: "again today, then 6d",
             4: "6d",
             5: "6d",
         }
@@ -146,7 +149,7 @@ async def test_an_fsrs_deck_shows_its_own_intervals(make_services, make_app) -> 
         shown = entries(screen)
         previews = services.scheduler().preview(card.card_id)
         assert shown == {q: step.preview_label(t) for q, t in previews.items()}
-        assert all(shown[q].startswith("today, ") for q in (0, 1, 2, 3))
+        assert all(shown[q].startswith("again today, then ") for q in (0, 1, 2, 3))
         days = {q: previews[q].days for q in (4, 5)}
         assert days[5] > days[4] > 1  # FSRS's first intervals, not SM-2's 1 day
         await pilot.press("5")
@@ -174,7 +177,7 @@ async def test_a_drill_card_shows_intervals_too(make_services, make_app) -> None
         await wait_for(pilot, lambda: screen.phase == "rating")
         await settle(pilot)
         shown = entries(screen)
-        assert shown[0] == "today, 1d" and shown[4] == "1d" and shown[5] == "1d"
+        assert shown[0] == "again today, then 1d" and shown[4] == "1d" and shown[5] == "1d"
 
 
 async def test_the_rating_applies_what_was_shown_or_shows_it_again(make_app, services) -> None:
@@ -209,17 +212,17 @@ def test_preview_labels_of_real_transitions() -> None:
     rules = step.Rules(sm2.next_state, leech_threshold=2, leech_every=0)
     new = step.Snapshot()
     assert [step.preview_label(step.answer(new, q, day, "review", rules)) for q in range(6)] == [
-        "today, 1d",
-        "today, 1d",
-        "today, 1d",
-        "today, 1d",
+        "again today, then 1d",
+        "again today, then 1d",
+        "again today, then 1d",
+        "again today, then 1d",
         "1d",
         "1d",
     ]
     mature = step.Snapshot(sm2.State(5, "2.50", 40), due=day, lapses=1)
     labels = [step.preview_label(step.answer(mature, q, day, "review", rules)) for q in range(6)]
     # q < 3 lapses the card a second time: the leech point suspends it instead
-    assert labels == ["leech: suspended"] * 3 + ["today, 3.2mo", "3.3mo", "3.5mo"]
+    assert labels == ["leech: suspended"] * 3 + ["again today, then 3.2mo", "3.3mo", "3.5mo"]
     redrill = step.Snapshot(sm2.State(1, "2.50", 1), due=day + timedelta(days=1))
     assert [step.preview_label(step.answer(redrill, q, day, "redrill", rules)) for q in (3, 4)] == [
         "again today",

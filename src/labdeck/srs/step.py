@@ -148,8 +148,8 @@ def span_text(days: int) -> str:
 
 def preview_label(transition: Transition) -> str:
     """What answering with this transition's quality does, in a few cells (the review screen's
-    interval on each rating, after Anki's buttons): ``today, 1d`` when the card comes back as a
-    re-drill later today and its schedule makes it due in a day; ``again today`` for an answer
+    interval on each rating, after Anki's buttons): ``again today, then 1d`` when the card comes
+    back as a re-drill later today and its schedule makes it due in a day; ``again today`` for an answer
     to a re-drill that brings it back once more (a re-drill never moves the schedule); ``6d``
     when it is next seen in six days; ``leech: suspended`` when the answer suspends it."""
     if transition.became_leech:
@@ -157,5 +157,5 @@ def preview_label(transition: Transition) -> str:
     if transition.again_today:
         if not transition.scheduled:
             return "again today"
-        return f"today, {span_text(transition.days)}"
+        return f"again today, then {span_text(transition.days)}"
     return span_text(transition.days)

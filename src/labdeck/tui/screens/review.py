@@ -18,7 +18,8 @@ review.
 Leaving with an unrated answer (``esc``/``q`` after grading, ``u`` undo) keeps it as a draft
 (``Services.drafts``): it comes back, graded and ticked as it was, when the card is shown again.
 
-Each rating shows what it does next (``Next: 0 → today, 1d … 5 → 6d``): the wording of the very
+Each rating shows what it does next (``Next: 0–3 → again today, then 1d  4 → 1d  5 → 6d``,
+qualities that do the same thing as one entry): the wording of the very
 transitions ``Scheduler.preview`` computes, and the one picked is the one ``answer`` applies
 (``previewed=``; if the card changed meanwhile the intervals are shown again).
 
@@ -1426,12 +1427,24 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
 def intervals_text(
     previews: dict[int, Transition], offer: int | None, redrill: bool, width: int
 ) -> Text:
-    """``Next: 0 → today, 1d  1 → …`` with the quality on offer lit; an entry is never split
+    """``Next: 0–3 → again today, then 1d  4–5 → 1d`` with the entry of the quality on
+    offer lit. Consecutive qualities that do the same thing are one entry (four "today, 1d"
+    in a row read as noise, and took a second line at 80 columns). An entry is never split
     across lines (they wrap as wholes to ``width``, under the first)."""
     head = "Next: "
+    groups: list[tuple[list[int], str]] = []
+    for q in sorted(previews):
+        label = preview_label(previews[q])
+        if groups and groups[-1][1] == label and groups[-1][0][-1] == q - 1:
+            groups[-1][0].append(q)
+        else:
+            groups.append(([q], label))
     entries = [
-        Text(f"{q} → {preview_label(previews[q])}", style="reverse" if q == offer else "")
-        for q in sorted(previews)
+        Text(
+            f"{qs[0]}–{qs[-1]} → {label}" if len(qs) > 1 else f"{qs[0]} → {label}",
+            style="reverse" if offer in qs else "",
+        )
+        for qs, label in groups
     ]
     if redrill:
         entries.append(Text("(re-drill: schedule unchanged)", style="dim"))
