@@ -253,6 +253,15 @@ def test_a_point_stated_right_about_its_own_entity_is_not_contradicted(grader: G
     assert not any(kp.contradicted for kp in result.key_points)
     assert result.key_points[decoder].covered
     assert (result.key_points[decoder].span or "").startswith("The decoder RNN")
+    # a point covered anyway is shown with the sentence about its own role: the encoder
+    # sentence ("… a fixed-length context vector") matched the decoder point best (README)
+    readme = (
+        "The encoder RNN reads the source tokens and compresses them into a fixed-length "
+        "context vector, its final hidden state. The decoder RNN starts from it and generates "
+        "the output one token at a time."
+    )
+    shown = grader.grade(card["answer"], readme, key_points=points).key_points[decoder]
+    assert shown.covered and (shown.span or "").startswith("The decoder RNN"), shown.span
     swapped = (
         "The decoder RNN reads the source tokens and compresses them into a fixed context "
         "vector. The encoder RNN then generates the output tokens one at a time, conditioned "

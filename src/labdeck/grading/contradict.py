@@ -297,13 +297,24 @@ def _substituted(answer: tuple[Clause, ...], reference: tuple[Clause, ...]) -> s
     }
 
 
+def _roles_named(text: str) -> dict[int, set[int]]:
+    return {i: sides for i, sides in _sides_named(clauses(text)).items() if PAIRS[i].role}
+
+
+def names_one_role(claim: str) -> bool:
+    """Whether ``claim`` names one side (not both) of each role pair it names, and names one:
+    it is a claim about one entity (the encoder, the generator …). Simplified script."""
+    named = _roles_named(claim)
+    return bool(named) and all(len(sides) == 1 for sides in named.values())
+
+
 def speaks_of_the_same_roles(piece: str, claim: str) -> bool:
     """Whether ``piece`` names, of every role pair (encoder/decoder, generator/discriminator …)
     the claim names one side of, that same side and only it: it is about the claim's entity.
     Both texts in simplified script."""
-    claim_named = {i: sides for i, sides in _sides_named(clauses(claim)).items() if PAIRS[i].role}
-    if not claim_named or any(len(sides) != 1 for sides in claim_named.values()):
+    if not names_one_role(claim):
         return False
+    claim_named = _roles_named(claim)
     piece_named = _sides_named(clauses(piece))
     return all(piece_named.get(i) == sides for i, sides in claim_named.items())
 

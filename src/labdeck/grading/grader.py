@@ -44,7 +44,7 @@ from labdeck.grading import calibration, keypoints, language, segment, spans, te
 from labdeck.grading.bounds import InputCap, bound_key_points, bound_text
 from labdeck.grading.cache import EmbeddingCache, MemoryCache
 from labdeck.grading.checklist import checklist_rows, verdict_of
-from labdeck.grading.contradict import compare, speaks_of_the_same_roles
+from labdeck.grading.contradict import compare, names_one_role, speaks_of_the_same_roles
 from labdeck.grading.e5probe import PairReader, pair_text
 from labdeck.grading.embedder import Embedder
 from labdeck.grading.language import to_simplified
@@ -518,14 +518,25 @@ class Grader:
     def _display_spans(self, p: _Prepared, vectors: Mapping[str, np.ndarray]) -> list[str]:
         """The part of the answer to show next to each key point: the shortest piece (clause,
         sentence, chunk) that matches nearly as well as the best one, so a whole-answer match
-        does not hide which sentence made the point."""
+        does not hide which sentence made the point. A point about one role (the decoder …)
+        shown with a piece about the other (the encoder sentence, which shares "context vector")
+        is shown with the sentence that states it about its own role, where there is one
+        (``_stated_right``)."""
         seg_mat = np.stack([vectors[s] for s in p.segments])
+        sentences = {
+            piece for sent in segment.sentences(p.answer) for piece in segment.chunks(sent)
+        }
         spans = []
         for kp in p.key_points:
             sims = seg_mat @ vectors[kp]
             top = float(sims.max())
             close = [s for s, v in zip(p.segments, sims, strict=True) if v >= top - SPAN_MARGIN]
-            spans.append(min(close, key=len))
+            span = min(close, key=len)
+            kp_s = to_simplified(kp)
+            if names_one_role(kp_s) and not speaks_of_the_same_roles(to_simplified(span), kp_s):
+                order = np.argsort(-sims)
+                span = self._stated_right(p, vectors, sentences, order, sims, kp) or span
+            spans.append(span)
         return spans
 
     def _signals(
