@@ -727,3 +727,8 @@ async def test_a_report_left_below_reads_the_exam_again_when_it_comes_back(
         assert "not applied" not in summary and "applied" in summary
         enabled = {key: active.enabled for key, active in app.active_bindings.items()}
         assert enabled["a"] is False  # the grades are final here too
+        # …and the key line and the detail say so, offering no grading key (QA)
+        keys = str(first.query_one("#report-keys", Static).render())
+        assert "grades are final" in keys and "a apply" not in keys and "tick" not in keys
+        detail = str(first.query_one("#detail-points", Static).render())
+        assert "grades are final" in detail and "enter records" not in detail

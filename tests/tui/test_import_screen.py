@@ -341,3 +341,21 @@ async def test_a_typed_folder_puts_the_cursor_on_its_first_file(
         screen.query_one("#import-path", Input).value = str(tmp_path / "nothing")
         await pilot.press("enter")
         await wait_for(pilot, lambda: "holds no document" in screen_text(app))
+
+
+async def test_ctrl_l_selects_the_path_so_typing_replaces_it(
+    make_app, services, learner_home: Path
+) -> None:
+    """QA: after a file was previewed, ctrl+l then a new path typed it in front of the old one
+    ("/tmp/qa2/empty/tmp/qa2/docs/notes.md")."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot)
+        box = screen.query_one("#import-path", Input)
+        box.value = str(learner_home / "linguistics.md")
+        screen.action_preview()
+        await wait_for(pilot, lambda: not screen.busy)
+        await pilot.press("ctrl+l")
+        await pilot.press(*"/tmp")
+        await settle(pilot)
+        assert box.value == "/tmp"

@@ -431,7 +431,7 @@ async def test_exam_report_enter_on_the_graders_ticks_records_the_graders_grade(
         assert ticks is not None and q.auto_quality is not None
         assert ticks.quality() != q.auto_quality  # the case: score and share ticked differ
         detail = str(screen.query_one("#detail-points", Static).render())
-        assert f"enter records these ticks as quality {q.auto_quality}" in detail
+        assert f"enter records the grader's {q.auto_quality} with these ticks" in detail
         # a tick is saved at once (QA read "enter record ticks" as needed for it): said so
         assert "each tick is saved as your grade" in " ".join(detail.split())
         assert "1–9 tick (saved)" in str(screen.query_one("#report-keys", Static).render())

@@ -261,10 +261,42 @@ async def test_undoing_a_suspend_or_bury_brings_the_graded_answer_back(make_app,
         await settle(pilot)
         # the toast says the graded answer was not rated, and how to get it back (QA)
         notes = [n.message for n in app._notifications]
-        assert any("not rated; u brings it back with your answer" in n for n in notes), notes
+        assert any("not rated; esc, then u brings it back with your answer" in n for n in notes), (
+            notes
+        )
         await pilot.press("escape", "u")  # out of the next card's box, then undo
         await wait_for(pilot, lambda: screen.card is not None and screen.card.key == first.key)
         await settle(pilot)
         await wait_for(pilot, lambda: screen.phase == "rating")
         assert screen.result is result
         assert screen.query_one("#answer", AnswerBox).text == ANSWER
+
+
+async def test_a_rated_card_comes_back_as_a_re_drill_with_an_empty_box(make_services, grader):
+    """QA: grade, press u ("Nothing to undo": the answer was kept for an undo that never
+    came), rate 2: the re-drill opened with the old answer and ticks, "Your graded answer is
+    back: rate it". A recorded answer drops what was kept of it."""
+    from labdeck.config import Settings
+    from labdeck.tui.app import LabdeckApp
+
+    services = make_services(settings=Settings(new_per_day=1))
+    services.reset_grader()
+    services.grader_factory = lambda _settings: SureGrader(grader)
+    services.load_grader()
+    app = LabdeckApp(services, load_grader=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        first = screen.card
+        screen.query_one("#answer", AnswerBox).insert(ANSWER)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+        await pilot.press("u")  # nothing recorded yet today: nothing to undo
+        await settle(pilot)
+        assert screen.card is not None and screen.card.key == first.key
+        await pilot.press("equals_sign", "2")  # wrong: re-drilled today, the only card
+        await wait_for(pilot, lambda: review_rows(services.store))
+        await wait_for(pilot, lambda: screen.phase == "answering", timeout=30)
+        await settle(pilot)
+        assert screen.card is not None and screen.card.key == first.key  # the re-drill
+        assert screen.query_one("#answer", AnswerBox).text == ""
+        assert screen.result is None

@@ -246,7 +246,11 @@ class ImportScreen(LabdeckScreen):
             )
 
     def action_focus_path(self) -> None:
-        self.query_one("#import-path", Input).focus()
+        """The path box, its text selected (as a browser's ctrl+l): what is typed replaces
+        it (QA: typing went in front of the last file's path)."""
+        box = self.query_one("#import-path", Input)
+        box.focus()
+        box.select_all()
 
     def route_key(self, event: events.Key) -> bool:
         """Called by the app as each key arrives, before the bindings and the focused widget

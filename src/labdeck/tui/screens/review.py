@@ -1291,6 +1291,10 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         except Exception as exc:
             self.to_ui(self._save_failed, str(exc))
             return
+        # a draft kept of this answer (for an undo that never came, "Nothing to undo") is
+        # spent: the card's next showing today, a re-drill, starts empty (QA: it opened with
+        # the old answer, "Your graded answer is back")
+        self._drafts().pop(card.card_id, None)
         if getattr(outcome, "became_leech", False):
             self.notify_from_worker(
                 f"{card.key} is a leech (lapsed too often) and has been suspended. "
@@ -1367,7 +1371,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         else:
             scheduler.bury(card.card_id)
             message = f"Buried {card.key} until tomorrow"
-        message += ": not rated; u brings it back with your answer." if kept else "."
+        message += ": not rated; esc, then u brings it back with your answer." if kept else "."
         self.notify_from_worker(message, timeout=4)
         self._load(scheduler)
 

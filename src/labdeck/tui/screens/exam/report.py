@@ -31,6 +31,10 @@ from labdeck.tui.widgets.checklist import checklist_text, tick_keys_note, tick_w
 from labdeck.tui.widgets.literal import CardMarkdown, LiteralTable
 from labdeck.tui.widgets.steadyfooter import SteadyFooter
 
+# once applied the grades are final: the key line offers only what still acts
+APPLIED_KEYS = (
+    "↑↓ question · pgup/pgdn detail · m export · h history · esc back · applied: grades are final"
+)
 REPORT_KEYS = (
     "↑↓ question · pgup/pgdn detail · 1–9 tick (saved) · enter record ticks · = 0–5 grade · "
     "x clear · "
@@ -208,6 +212,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
         if self._typing_since is not None:  # the pause counts from when keys could act
             self._typing_since = time.monotonic()
         self.refresh_bindings()  # applied or not: which keys the footer offers
+        self._update_keys()  # and the key line
         self._set_busy(False)
         summary = Text()
         summary.append(f"Score {fmt_score(report.score)}", style="bold")
@@ -310,7 +315,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
             if q.auto_score is not None and q.drill is None:  # a drill is graded exactly
                 head.append(f" · similarity score {q.auto_score:.2f}", style="dim")
         head.append(f" · {fmt_duration(q.time_s)}", style="dim")
-        if q.unsure and q.override_quality is None:
+        if q.unsure and q.override_quality is None and not self.report_applied():
             head.append(
                 "\nthe grader is unsure of this one: check the ticks or grade it 0–5",
                 style="yellow",
@@ -359,12 +364,14 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
             return points or Text("–", style="dim")
         points = Text()
         implied = ticks.quality_from(q.auto_quality)
-        if q.checklist:
+        if self.report_applied():
+            points.append("applied to the schedule: the grades are final\n", style="dim")
+        elif q.checklist:
             points.append(f"your ticks imply {implied}: your grade, saved\n", style="bold")
         else:
             points.append(
-                f"enter records these ticks as quality {implied} · {tick_with(ticks)} to correct: "
-                "each tick is saved as your grade\n",
+                f"enter records the grader's {implied} with these ticks · {tick_with(ticks)} to "
+                "correct: each tick is saved as your grade\n",
                 style="dim",
             )
         # the scroll bar's room kept whether it shows or not: the same wrap every time
@@ -453,6 +460,9 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
             event.stop()
             event.prevent_default()
 
+    def report_applied(self) -> bool:
+        return self.report is not None and self.report.applied
+
     def _update_keys(self) -> None:
         keys = self.query_one("#report-keys", Static)
         if self._typing_since is not None:
@@ -461,6 +471,8 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
             )
         elif self.rate_prefix_armed:
             keys.update(Text("= … now 0–5 is your grade · any other key cancels", style="bold"))
+        elif self.report is not None and self.report.applied:
+            keys.update(Text(APPLIED_KEYS))
         else:
             keys.update(Text(REPORT_KEYS))
 
