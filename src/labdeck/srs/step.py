@@ -148,10 +148,11 @@ def span_text(days: int) -> str:
 
 def preview_label(transition: Transition) -> str:
     """What answering with this transition's quality does, in a few cells (the review screen's
-    interval on each rating, after Anki's buttons): ``again today, then 1d`` when the card comes
-    back as a re-drill later today and its schedule makes it due in a day; ``again today`` for an answer
-    to a re-drill that brings it back once more (a re-drill never moves the schedule); ``6d``
-    when it is next seen in six days; ``leech: suspended`` when the answer suspends it."""
+    interval on each rating, after Anki's buttons): ``again today, then 1d`` when the card
+    comes back as a re-drill later today and its schedule makes it due in a day; ``again
+    today`` for an answer to a re-drill that brings it back once more (a re-drill never moves
+    the schedule); ``6d`` when it is next seen in six days; ``leech: suspended`` when the answer
+    suspends it."""
     if transition.became_leech:
         return "leech: suspended"
     if transition.again_today:

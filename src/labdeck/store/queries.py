@@ -347,7 +347,7 @@ _DEFAULT_ORDER = ("d.position", "d.key", "ch.position", "c.position", "c.id")
 _STATE_RANK = (
     "CASE WHEN coalesce(cs.suspended, 0) = 1 THEN 5 WHEN coalesce(cs.leech, 0) = 1 THEN 4 "
     "WHEN cs.buried_until > :today THEN 3 WHEN cs.due IS NULL THEN 1 "
-    "WHEN cs.due <= :today THEN 0 {learn}ELSE 2 END"
+    "{learn}WHEN cs.due <= :today THEN 0 ELSE 2 END"  # {learn}: as BrowseRow.state reads it
 )
 # a card kind as Browse's type column, ``type:`` and ``labdeck decks`` name it (the column
 # sorts by this label, not the kind); Browse said "mc" where ``type:`` says "choice"

@@ -229,7 +229,6 @@ class ImportScreen(LabdeckScreen):
         folder is how to reach documents outside the home directory)."""
         self.root = folder.resolve()
         tree = self.query_one("#import-tree", DocumentTree)
-        tree.on_empty = self._folder_empty
         tree.open(self.root)
         tree.focus()
         self.picked = None
