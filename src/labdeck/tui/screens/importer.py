@@ -60,6 +60,8 @@ class DocumentTree(DirectoryTree):
 
     async def watch_path(self) -> None:
         await super().watch_path()  # (its root label: the path's name)
+        if not self.is_attached:  # the screen went while the folder loaded
+            return
         folder = Path(self.path)
         self.root.set_label(literal(f"{folder.name or folder}/"))
         if not self._cursor_to_first:
@@ -238,7 +240,9 @@ class ImportScreen(LabdeckScreen):
         self._status(f"Showing {self.root}: pick a file (enter), or type another path.")
 
     def _folder_empty(self, folder: Path) -> None:
-        if folder == self.root:
+        # the tree's load can end while the screen is being taken down (i, esc in one
+        # burst): its widgets are gone then
+        if folder == self.root and self.query("#import-status"):
             self._status(
                 f"{folder} holds no document, deck folder or Anki file (hidden files are not "
                 "shown): type another path."
