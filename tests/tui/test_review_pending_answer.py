@@ -34,15 +34,19 @@ class Gated:
         return SureGrader(self.grader).grade(*args, **kwargs)
 
 
-@pytest.fixture
-def services(make_services, grader):
+def sure_services(make_services, grader, **kwargs):
     """The app's services with a grader that is sure of every grade: these tests are about
     keeping and rating a graded answer, whatever the grader's verdict."""
-    services = make_services()
+    services = make_services(**kwargs)
     services.reset_grader()
     services.grader_factory = lambda _settings: SureGrader(grader)
     services.load_grader()
     return services
+
+
+@pytest.fixture
+def services(make_services, grader):
+    return sure_services(make_services, grader)
 
 
 def gated_services(make_services, grader):
@@ -279,10 +283,7 @@ async def test_a_rated_card_comes_back_as_a_re_drill_with_an_empty_box(make_serv
     from labdeck.config import Settings
     from labdeck.tui.app import LabdeckApp
 
-    services = make_services(settings=Settings(new_per_day=1))
-    services.reset_grader()
-    services.grader_factory = lambda _settings: SureGrader(grader)
-    services.load_grader()
+    services = sure_services(make_services, grader, settings=Settings(new_per_day=1))
     app = LabdeckApp(services, load_grader=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_review(pilot)

@@ -419,7 +419,8 @@ class HomeScreen(LabdeckScreen):
         self.call_after_refresh(self._recut_labels)
 
     def _recut_labels(self) -> None:
-        """Labels are cut to the tree's width: a new width re-cuts them."""
+        """Labels are cut to the tree's width: a new width re-cuts them (and a width across
+        the narrow breakpoint re-draws the heatmap with its weeks)."""
         view = getattr(self, "_view", None)
         if view is not None and self._weeks != self._heatmap_weeks():
             self._show_heatmap()  # the screen crossed the narrow breakpoint

@@ -10,6 +10,7 @@ one changes size (a key line that wraps at 80 columns, intervals that appear aft
 from __future__ import annotations
 
 from textual import events
+from textual.screen import Screen
 from textual.widgets import Static
 from textual.widgets._toast import ToastRack
 
@@ -26,11 +27,9 @@ class BottomLine(Static):
         self.call_after_refresh(lift_toasts, self.screen)
 
 
-def lift_toasts(screen: object) -> None:
+def lift_toasts(screen: Screen[object]) -> None:
     """Dock ``screen``'s toasts above its bottom lines (and the footer under them)."""
-    from textual.screen import Screen
-
-    if not isinstance(screen, Screen) or not screen.is_attached:
+    if not screen.is_attached:
         return
     lines = [w for w in screen.query(BottomLine) if w.display and w.region.height]
     if not lines:

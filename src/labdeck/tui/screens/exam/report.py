@@ -144,7 +144,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.typing_guarded():
             return None
-        if action in self.FINAL_ACTIONS and self.report is not None and self.report.applied:
+        if action in self.FINAL_ACTIONS and self.report_applied():
             return None
         return True
 
@@ -461,6 +461,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
             event.prevent_default()
 
     def report_applied(self) -> bool:
+        """Applied to the schedule: the grades are final (keys, key line and detail say so)."""
         return self.report is not None and self.report.applied
 
     def _update_keys(self) -> None:
@@ -471,7 +472,7 @@ class ExamReportScreen(RatingKeys, OneExamScreen):
             )
         elif self.rate_prefix_armed:
             keys.update(Text("= … now 0–5 is your grade · any other key cancels", style="bold"))
-        elif self.report is not None and self.report.applied:
+        elif self.report_applied():
             keys.update(Text(APPLIED_KEYS))
         else:
             keys.update(Text(REPORT_KEYS))
