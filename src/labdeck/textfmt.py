@@ -46,7 +46,15 @@ def one_line(text: str) -> str:
     return re.sub(r"[ \t\n]+", " ", clean_text(text)).strip()
 
 
-_MATH = re.compile(r"\$\$(.+?)\$\$|\$(?!\s)([^$\n]+?)(?<!\s)\$", re.S)
+# $$…$$, $…$, and LaTeX's own \[…\] and \(…\) (as notes pasted from a chat assistant write
+# them): read as Markdown, "\[" was an escaped bracket and the formula showed as "[ … ]".
+_MATH = re.compile(
+    r"\$\$(.+?)\$\$|\$(?!\s)([^$\n]+?)(?<!\s)\$|\\\[(.+?)\\\]|\\\(([^\n]+?)\\\)", re.S
+)
+
+
+def _formula(match: re.Match[str]) -> str:
+    return next(group for group in match.groups() if group is not None)
 
 
 # Macros pylatexenc does not know that only format or size what follows: dropped. Any other
@@ -116,11 +124,11 @@ def latex_to_text(expr: str) -> str:
 
 
 def readable_math(text: str) -> str:
-    """Replace ``$…$`` / ``$$…$$`` spans by a Unicode rendering, shown as inline code."""
+    """Replace ``$…$`` / ``$$…$$`` / ``\\(…\\)`` / ``\\[…\\]`` spans by a Unicode rendering,
+    shown as inline code."""
 
     def repl(match: re.Match[str]) -> str:
-        expr = match.group(1) or match.group(2)
-        return f"`{latex_to_text(expr)}`"
+        return f"`{latex_to_text(_formula(match))}`"
 
     return _MATH.sub(repl, text)
 
@@ -128,7 +136,7 @@ def readable_math(text: str) -> str:
 @lru_cache(maxsize=4096)
 def math_as_text(text: str) -> str:
     """``$…$`` spans replaced by their Unicode rendering, without markers (for one-line cells)."""
-    return _MATH.sub(lambda m: latex_to_text(m.group(1) or m.group(2)), text)
+    return _MATH.sub(lambda m: latex_to_text(_formula(m)), text)
 
 
 def has_cjk(text: str) -> bool:

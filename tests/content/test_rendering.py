@@ -44,6 +44,21 @@ def test_inline_and_display_math_are_replaced_and_prices_are_not() -> None:
     assert out.endswith("cost $5 or $6.")
 
 
+def test_latex_bracket_and_parenthesis_math_are_formulas_not_markdown_escapes() -> None:
+    """QA: a note pasted from a chat assistant wrote \\[ … \\] and \\( … \\); Markdown read
+    "\\[" as an escaped bracket and the reference showed "[ \\mathrm{softmax}… ]"."""
+    from labdeck.textfmt import math_as_text
+    from labdeck.tui.widgets.cardtext import render_card_text
+
+    text = "Scores:\n\\[ \\mathrm{softmax}(QK^\\top/\\sqrt{d_k})V \\]\nwith \\(d_k\\) the key size."
+    shown = render_card_text(text).plain
+    assert "softmax(QK^⊤/√(d_k))V" in shown.replace(" ", ""), shown
+    assert "\\" not in shown and "[" not in shown, shown
+    assert "with d_k the key size" in shown, shown
+    assert math_as_text(r"a \(\alpha\) b") == "a α b"
+    assert math_as_text(r"a \[ \beta \] b") == "a β b"
+
+
 def test_every_card_renders_without_raw_latex() -> None:
     md = MarkdownIt("commonmark").enable("table")
     with_math = 0

@@ -374,6 +374,21 @@ def test_forecast_and_stats(store, two_decks, clock):
     assert known == {"A1": 1, "A2": 0}
 
 
+def test_forecast_counts_only_the_deck_or_chapter_asked_for(store, two_decks, clock):
+    """QA: "Nothing left for today" in one deck listed tomorrow's cards of every deck."""
+    a, b = two_decks
+    sched = make(store, clock, new_per_day=20)
+    for k in (key(a, "A1", 1), key(a, "A2", 1), key(b, "B1", 1)):
+        sched.answer(k, 5)
+    tomorrow = D0 + timedelta(days=1)
+    assert sched.forecast(2)[1] == (tomorrow, 3)
+    assert sched.forecast(2, deck=a)[1] == (tomorrow, 2)
+    assert sched.forecast(2, deck=b)[1] == (tomorrow, 1)
+    assert sched.forecast(2, deck=a, chapter="A2")[1] == (tomorrow, 1)
+    with pytest.raises(SrsError):
+        sched.forecast(2, deck="no-such-deck")
+
+
 def test_answer_validation_and_exam_mode(store, two_decks, clock):
     a, _ = two_decks
     sched = make(store, clock)

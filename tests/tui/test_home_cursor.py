@@ -49,10 +49,14 @@ async def test_the_highlighted_deck_and_chapter_are_kept_across_a_review(make_ap
 
 
 async def test_arrows_open_and_close_a_deck_as_in_a_file_tree(make_app) -> None:
-    """The README's `→` expands a deck: it did nothing (the tree binds only space)."""
+    """The README's `→` expands a deck: it did nothing (the tree binds only space). Enter and
+    → are said above the tree (QA: the footer has no room for "⏎ Study" at 80 columns)."""
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         home, tree = await _home_with_counts(pilot)
+        keys = home.query_one("#decks-keys")
+        assert str(keys.render()) == "⏎ study · → chapters"
+        assert keys.region.right <= tree.region.right and keys.region.y == tree.region.y - 1
         await pilot.press("down", "down")
         deck = tree.cursor_node
         assert deck is not None and deck.data == Scope("exam-c") and not deck.is_expanded

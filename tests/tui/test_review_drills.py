@@ -198,13 +198,71 @@ async def test_a_truefalse_reply_in_words_is_read_or_said_unreadable(make_servic
             await next_card(pilot, screen, done)
         card = screen.card
         assert card is not None and card.card_type == "truefalse"
-        screen.query_one("#answer", AnswerBox).insert("no idea")
-        await pilot.press("enter")
+        box = screen.query_one("#answer", AnswerBox)
+        box.insert("no idea")
+        await pilot.press("enter")  # asked again once, with what the drill takes
+        await settle(pilot)
+        assert screen.phase == "answering" and box.has_focus and not box.read_only
+        grade = str(screen.query_one("#grade", Static).render())
+        assert "Not read as an answer" in grade and "t or f" in grade, grade
+        await pilot.press("enter")  # the same reply again: graded wrong
         await wait_for(pilot, lambda: screen.phase == "rating")
         grade = str(screen.query_one("#grade", Static).render())
         assert "not read as an answer" in grade and "t or f" in grade
         assert "no answer" not in grade
         assert screen.offered_quality() == 1
+
+
+async def _to_a_drill(pilot, screen: ReviewScreen, kind: str) -> None:
+    done = 0
+    while not (screen.card and screen.card.card_type == kind) and done < 40:
+        await pilot.press("escape", "space")
+        await wait_for(pilot, lambda: screen.phase == "rating")
+        await pilot.press("4")
+        done += 1
+        await next_card(pilot, screen, done)
+    assert screen.card is not None and screen.card.card_type == kind
+
+
+async def test_a_stray_key_as_a_choice_reply_is_asked_again_not_graded(make_services, make_app):
+    """QA: "u" typed into a choice card's box (meant as undo) was graded wrong at once. An
+    unreadable reply is asked again, naming the letters; a readable one is then graded."""
+    app = make_app(make_services())
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await open_review(pilot)
+        await _to_a_drill(pilot, screen, "choice")
+        card = screen.card
+        done = len(review_rows(app.services.store))
+        box = screen.query_one("#answer", AnswerBox)
+        await pilot.press("u", "enter")
+        await settle(pilot)
+        assert screen.phase == "answering" and box.has_focus and box.text == "u"
+        grade = str(screen.query_one("#grade", Static).render())
+        last = "abcdef"[len(card.showing.options) - 1]
+        assert f"the option letters (a–{last})" in grade, grade
+        assert len(review_rows(app.services.store)) == done  # nothing recorded
+        await pilot.press("backspace", *right_reply(card).replace(" ", ""), "enter")
+        await wait_for(pilot, lambda: screen.phase == "rating")
+        grade = str(screen.query_one("#grade", Static).render())
+        assert "✓ right" in grade and screen.offered_quality() == 5, grade
+
+
+async def test_a_revealed_truefalse_card_shows_its_verdict_and_the_why_once(
+    make_services, make_app
+):
+    """QA: a t/f card revealed read "Answer: True — <why>" and then "Why: <why>"."""
+    app = make_app(make_services())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        await _to_a_drill(pilot, screen, "truefalse")
+        card = screen.card
+        why = card.drill["why"]
+        await pilot.press("escape", "space")
+        await wait_for(pilot, lambda: screen.phase == "rating")
+        grade = str(screen.query_one("#grade", Static).render())
+        verdict = "true" if card.drill["verdict"] else "false"
+        assert f"Answer: {verdict}\n" in grade, grade
+        assert grade.count(why[:30]) == 1, grade
 
 
 async def test_drill_feedback_shows_latex_as_the_reference_does(make_services, make_app) -> None:

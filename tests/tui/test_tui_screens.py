@@ -229,6 +229,16 @@ async def test_browse_search_filter_and_suspend(make_app, services):
         await pilot.press("s")  # unsuspend
         await settle(pilot)
         assert not card_state(services.store, first.id)["suspended"]
+        # QA: the state menu had no "buried" (is:buried worked); then leech, edited
+        screen.services.scheduler().bury(first.id)
+        await pilot.press("f")
+        await settle(pilot)
+        assert screen.query_one("#browse-state", Select).value == "buried"
+        assert [r.id for r in screen.shown] == [first.id]
+        await pilot.press("f", "f")
+        await settle(pilot)
+        assert screen.query_one("#browse-state", Select).value == "edited"
+        assert screen.shown == []
 
 
 # ---------------------------------------------------------------- stats and help

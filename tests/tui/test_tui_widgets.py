@@ -69,3 +69,24 @@ def test_a_long_key_point_wraps_under_its_own_text() -> None:
     assert lines[1].startswith("     ") and lines[1].strip()  # the English point goes on
     assert lines[first_zh + 1].startswith("     ") and lines[first_zh + 1].strip()[0] in long_zh
     assert lines[-1].startswith(" 3 ✗ short")
+
+
+def test_the_review_heatmap_has_a_legend_from_none_to_the_busiest_day() -> None:
+    """QA: the heatmap's shades said nothing of how many reviews they hold."""
+    from datetime import date, timedelta
+
+    from labdeck.tui.widgets.heatmap import COLOURS, heatmap_text
+
+    today = date(2026, 12, 3)
+    counts = {today: 12, today - timedelta(days=1): 3}
+    for color in (True, False):
+        lines = heatmap_text(counts, today, weeks=8, color=color).plain.splitlines()
+        assert len(lines) == 8 and lines[0].startswith("Mon"), lines
+        legend = lines[-1]
+        assert legend.startswith("0 ") and legend.endswith("12/day"), legend
+        assert len(legend) <= 20  # the narrow pane's room (8 weeks: "Mon " and 16 cells)
+    styled = heatmap_text(counts, today, weeks=8)
+    legend_styles = {str(span.style) for span in styled.spans if span.start >= len(styled) - 30}
+    assert set(COLOURS) <= legend_styles  # every shade, none to the most
+    # no reviews: no legend (the title says "No reviews in 8 weeks")
+    assert heatmap_text({}, today, weeks=8, color=False).plain.count("/day") == 0

@@ -93,6 +93,12 @@ def grade_reply(showing: Showing, drill: dict[str, Any], reply: str) -> DrillRes
     raise ValueError(f"not a drill card type: {showing.kind!r}")
 
 
+def expected_answer(showing: Showing, drill: dict[str, Any]) -> str:
+    """The answer as a checked reply shows it ("b) softmax", "true", the cloze's text): a
+    revealed drill shows this, not the card's answer line, which repeats the why."""
+    return grade_reply(showing, drill, "").expected
+
+
 def explanation(kind: str, drill: dict[str, Any]) -> str | None:
     """The one line shown after answering (a choice's or a claim's ``why``)."""
     return drill.get("why") if kind in ("choice", "truefalse") else None

@@ -159,6 +159,17 @@ def _scope(
     return _Scope(decks, chapter_ids, deck is None, chapters)
 
 
+def scope_filter(conn: Conn, deck: str | None, chapter: str | None) -> str:
+    """SQL terms (on ``card c``) that keep the cards of ``deck`` / ``chapter``: "" for every
+    deck; SrsError for an unknown deck or chapter, as the queue says it."""
+    if deck is None and chapter is None:
+        return ""
+    scope = _scope(conn, deck, chapter)
+    if scope.chapter_ids is not None:
+        return f" AND c.chapter_id IN ({ids(scope.chapter_ids)})"
+    return f" AND c.deck_id IN ({ids([d.id for d in scope.decks])})"
+
+
 def _today_log(conn: Conn, day: date) -> _TodayLog:
     log = _TodayLog()
     latest: dict[int, tuple[int, int]] = {}

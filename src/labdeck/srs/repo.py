@@ -330,12 +330,14 @@ class Repo:
     # ------------------------------------------------------------ reads for stats
 
     @staticmethod
-    def due_by_day(conn: Connection, end: date) -> list[tuple[date, int]]:
-        """(due day, cards) of the studiable cards due before ``end`` (overdue ones too)."""
+    def due_by_day(conn: Connection, end: date, scope: str = "") -> list[tuple[date, int]]:
+        """(due day, cards) of the studiable cards due before ``end`` (overdue ones too);
+        ``scope``: SQL terms on ``card c`` that narrow it (``queue.scope_filter``)."""
         rows = conn.execute(
             text(
                 "SELECT cs.due, count(*) FROM card_state cs JOIN card c ON c.id = cs.card_id "
-                "WHERE cs.suspended = 0 AND cs.due < :end AND c.retired = 0 GROUP BY cs.due"
+                f"WHERE cs.suspended = 0 AND cs.due < :end AND c.retired = 0{scope} "
+                "GROUP BY cs.due"
             ),
             {"end": end.isoformat()},
         )

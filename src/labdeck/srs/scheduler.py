@@ -433,13 +433,17 @@ class Scheduler:
 
     # ------------------------------------------------------------ forecast / stats
 
-    def forecast(self, days: int = 30) -> list[tuple[date, int]]:
-        """Cards due on each of the next ``days`` study days (overdue ones count today)."""
+    def forecast(
+        self, days: int = 30, deck: str | None = None, chapter: str | None = None
+    ) -> list[tuple[date, int]]:
+        """Cards due on each of the next ``days`` study days (overdue ones count today), in
+        every deck or the one ``deck`` (and ``chapter``) names."""
         day = self.today()
         end = day + timedelta(days=max(days, 0))
         counts: dict[date, int] = {}
         with self.repo.read() as conn:
-            for when, n in self.repo.due_by_day(conn, end):
+            scope = queue.scope_filter(conn, deck, chapter)
+            for when, n in self.repo.due_by_day(conn, end, scope):
                 counts[max(when, day)] = counts.get(max(when, day), 0) + n
         return [
             (day + timedelta(days=i), counts.get(day + timedelta(days=i), 0)) for i in range(days)

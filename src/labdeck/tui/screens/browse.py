@@ -59,7 +59,9 @@ STATES: tuple[tuple[str, str], ...] = (
     ("learning today", "learn"),
     ("new", "new"),
     ("suspended", "suspended"),
+    ("buried", "buried"),
     ("leech", "leech"),
+    ("edited", "edited"),
 )
 STATE_ORDER = [value for _, value in STATES]
 
@@ -93,6 +95,7 @@ STATE_STYLE = {
     "learn": "red",  # Home's colours: new blue, learn red, due green
     "new": "blue",
     "suspended": "yellow",
+    "buried": "yellow",
     "leech": "red",
     "leech·susp": "red",
 }

@@ -146,7 +146,12 @@ class HomeScreen(LabdeckScreen):
         yield Header(show_clock=False)
         with Horizontal(id="home"):
             with Vertical(id="decks-pane"):
-                yield Static("Decks   [blue]new[/] [red]learn[/] [green]due[/]", id="decks-title")
+                with Horizontal(id="decks-head"):
+                    yield Static(
+                        "Decks   [blue]new[/] [red]learn[/] [green]due[/]", id="decks-title"
+                    )
+                    # the footer has no room for enter at 80 columns: the keys of the tree
+                    yield Static("⏎ study · → chapters", id="decks-keys")
                 # a Text, not a str: Tree reads a str as Rich markup, whose first use imports
                 # Rich's emoji table (~4 ms before the first frame)
                 yield Tree(Text("All decks"), id="decks")

@@ -505,6 +505,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.previews: dict[int, Transition] = {}  # quality -> what rating with it applies
         self.ticks: Ticks | None = None  # the checklist of the graded answer
         self.drill_result: DrillResult | None = None  # a drill card's exact verdict
+        self._unread_asked: str | None = None  # the drill reply asked again (``_check_drill``)
         self.armed = False  # unsure: the learner confirmed the grader's ticks with enter once
         self.queued: list[tuple[str, int]] = []  # rating keys pressed while grading
         # ctrl+s arrived and its grading has not started yet: the keys that follow in the same
@@ -556,7 +557,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         """Show the queue's first card (in a worker thread), then render the next ones."""
         queue = scheduler.queue_and_counts(self.scope.deck, self.scope.chapter)
         if not queue.entries:
-            forecast = scheduler.forecast(days=8)  # today, then a week
+            # today, then a week, of what this screen studies
+            forecast = scheduler.forecast(8, self.scope.deck, self.scope.chapter)
             self.to_ui(self._show_empty, forecast, queue.counts)
             return
         entry = queue.entries[0]
@@ -605,6 +607,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.prepared, self.previews = prepared, previews
         self.card, self.result = view, None
         self.drill_result = None
+        self._unread_asked = None
         self.ticks, self.armed, self.queued = None, False, []
         self.rate_prefix_armed = False
         self.show_zh = False
@@ -690,7 +693,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.phase = "empty"
         lines = ["# Nothing left for today", ""]
         today = forecast[0][1] if forecast else 0
-        if today:  # due today beyond the day's limits (or in another deck than this one)
+        if today:  # due today beyond the day's limits
             lines += [f"{counted(today, 'more card')} due today, beyond today's limits.", ""]
         lines += ["Tomorrow and the days after:", ""]
         for day, n in forecast[1:]:
@@ -949,12 +952,33 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
     # ------------------------------------------------------------ drill cards
 
     def _check_drill(self, text: str) -> None:
-        """Grade a drill reply exactly (never the embedding grader) and show the verdict."""
+        """Grade a drill reply exactly (never the embedding grader) and show the verdict.
+
+        A reply that reads as no option or verdict ("u", a stray key) is asked again once,
+        with the form the drill takes; the same reply sent again is graded wrong."""
         from labdeck.drills.present import grade_reply
 
         card = self.card
         assert card is not None and card.showing is not None and card.drill is not None
-        self._show_drill_result(grade_reply(card.showing, card.drill, text))
+        result = grade_reply(card.showing, card.drill, text)
+        if result.verdict == "unread" and text.strip() != self._unread_asked:
+            self._unread_asked = text.strip()
+            self._ask_again(str(result.detail.get("expected_form", "a short reply")))
+            return
+        self._show_drill_result(result)
+
+    def _ask_again(self, form: str) -> None:
+        """The reply was not read: say what the drill takes; the box keeps it, to edit."""
+        self.queued = []  # keys after enter were not ratings: nothing was graded
+        text = Text("Not read as an answer: ", style="bold yellow")
+        text.append(f"type {form}. ")
+        text.append("Enter again records this reply as wrong.", style="dim")
+        grade = self.query_one("#grade", Static)
+        grade.update(text)
+        grade.display = True
+        box = self.query_one("#answer", AnswerBox)
+        self.set_focus(box, scroll_visible=False)
+        self._draw()
 
     def _show_drill_result(self, result: Any) -> None:
         from labdeck.drills import cloze
@@ -969,9 +993,12 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         box.display = bool(box.text.strip())
         text = Text()
         if result is None:
+            from labdeck.drills.present import expected_answer
+
             text.append("Rate yourself 0–5", style="bold")
             text.append("\n")
-            expected = card.answer or ""
+            assert card.showing is not None
+            expected = expected_answer(card.showing, card.drill)
         else:
             expected = result.expected
         if result is None:

@@ -1,4 +1,5 @@
-"""A GitHub-style review heatmap of the last weeks, with shade characters as a fallback."""
+"""A GitHub-style review heatmap of the last weeks, with shade characters as a fallback, and
+a legend from none to the busiest day's reviews."""
 
 from __future__ import annotations
 
@@ -23,13 +24,21 @@ def heatmap_text(counts: dict[date, int], today: date, weeks: int = 12, color: b
                 text.append("  ")
                 continue
             n = counts.get(day, 0)
-            level = 0 if n == 0 else 1 + min(3, int(3 * n / peak))
-            if color:
-                text.append("■ ", style=COLOURS[level])
-            else:
-                text.append(SHADES[level] * 2 if level else "· ")
+            _cell(text, 0 if n == 0 else 1 + min(3, int(3 * n / peak)), color)
         text.append("\n")
+    if max(counts.values(), default=0):  # the legend, in the line under Sun: what a shade holds
+        text.append("0 ", style="dim")
+        for level in range(len(COLOURS)):
+            _cell(text, level, color)
+        text.append(f"{'' if color else ' '}{peak}/day", style="dim")
     return text
+
+
+def _cell(text: Text, level: int, color: bool) -> None:
+    if color:
+        text.append("■ ", style=COLOURS[level])
+    else:
+        text.append(SHADES[level] * 2 if level else "· ")
 
 
 class Heatmap(Static):
