@@ -260,6 +260,38 @@ async def test_chinese_answer_at_80x24_checklist_in_view(make_services, grader):
         assert row["checklist"][0]["ticked"] != (row["checklist"][0]["grader"] == "covered")
 
 
+async def test_the_question_stays_in_sight_while_the_feedback_is_read_at_80x24(
+    make_services, grader
+):
+    """QA at 80×24: after grading, the checklist scrolled the question out of view. The
+    status line says the question's start while the prompt is scrolled off, and the card's
+    chapter and key again once it is back."""
+    from labdeck.tui.app import LabdeckApp
+
+    services = services_with(make_services, grader, sure=True, confidence=0.9)
+    app = LabdeckApp(services, load_grader=False)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await graded(pilot)
+        card = screen.card
+        status = screen.query_one("#review-status", Static)
+        prompt = screen.query_one("#prompt")
+        body = screen.query_one("#review-body")
+        assert body.scroll_y >= prompt.virtual_region.bottom  # the checklist is in view
+        line = str(status.render())
+        assert line.split("0   Q ", 1)[1].startswith("Describe the basic RNN encoder"), line
+        assert len(line) <= 80 and line.endswith("…"), line
+        body.scroll_home(animate=False, immediate=True)
+        await settle(pilot)
+        assert "Describe the basic RNN" in screen_text(app).split("\n", 3)[2]
+        line = str(status.render())
+        assert card.key in line and "Q " not in line, line
+        body.scroll_end(animate=False, immediate=True)
+        await pilot.press("enter")  # the next card starts with its own key in the status line
+        await wait_for(pilot, lambda: screen.phase == "answering" and screen.card is not card)
+        await settle(pilot)
+        assert screen.card.key in str(status.render())
+
+
 # ---------------------------------------------------------------- exam report
 
 

@@ -66,7 +66,7 @@ from textual.widgets import Header, Static, TextArea
 
 from labdeck.grading.checklist import Ticks, verdict_of
 from labdeck.srs.step import Stale, Transition, preview_label
-from labdeck.textfmt import counted, math_as_text
+from labdeck.textfmt import counted, math_as_text, one_line
 from labdeck.tui.bindings import RATE_BINDINGS, RatingKeys
 from labdeck.tui.cells import fit
 from labdeck.tui.drafts import Draft
@@ -516,6 +516,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self._early: Callable[[], None] | None = None  # the first card, loaded before that
         self._arrived = asyncio.Event()  # ... and set when it is
         self._asked_grader = False  # the app asked to load the model (after the first card)
+        self._counts: Counts | None = None  # the status line's counts, as last shown
+        self._prompt_peeked = False  # the status line shows the prompt (scrolled out of view)
 
     def compose(self) -> ComposeResult:
         self.load_next()  # the first card loads while the widgets are built
@@ -534,6 +536,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         yield SteadyFooter()
 
     async def on_mount(self) -> None:
+        self.watch(self.query_one("#review-body"), "scroll_y", self._body_scrolled, init=False)
         self.title = "Review"
         self.sub_title = self.scope.label()
         # The first frame waits (briefly: the app runs on meanwhile, only this screen's
@@ -578,15 +581,36 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         return prepare(scheduler, entry, self.services.rendered)
 
     def _status(self, counts: Counts) -> None:
+        self._counts = counts
         text = Text.assemble(counts_text(counts.new, counts.redrill, counts.due), "   ")
-        if self.card is not None:
+        room = max(self.app.size.width - 2 - text.cell_len, 8)
+        # one line: a long key or prompt is cut with "…", not wrapped out of sight (QA, 80×24)
+        if self.card is not None and self._prompt_peeked:
+            # the prompt has scrolled out of view (the feedback below it is read): its start
+            # stands in for the card's key here, so the question stays in sight (QA, 80×24)
+            shown = self.query_one("#prompt", CardText).rendered
+            prompt = one_line(shown.blocks.plain) if shown is not None else self.card.prompt
+            text.append("Q ", style="bold")
+            text.append(fit(prompt, max(room - 2, 6)))
+        elif self.card is not None:
             kind = {"new": "new card", "review": "review", "redrill": "re-drill"}[self.card.kind]
             kind = f"{DRILL_LABELS[self.card.card_type]} · {kind}" if self.card.is_drill else kind
             line = f"{self.card.chapter} · {kind} · {self.card.key}"
-            # one line: a long key is cut with "…", not wrapped out of sight (QA, 80×24)
-            room = self.app.size.width - 2 - text.cell_len
-            text.append(fit(line, max(room, 8)), style="dim")
+            text.append(fit(line, room), style="dim")
         self.query_one("#review-status", Static).update(text, layout=False)
+
+    def _body_scrolled(self, _scroll_y: float) -> None:
+        """The status line says the prompt while the prompt is scrolled out of view."""
+        prompt = self.query_one("#prompt", CardText)
+        body = self.query_one("#review-body", ReviewBody)
+        hidden = (
+            self.card is not None
+            and self.phase in ("grading", "rating")
+            and body.scroll_y >= prompt.virtual_region_with_margin.bottom
+        )
+        if hidden != self._prompt_peeked and self._counts is not None:
+            self._prompt_peeked = hidden
+            self._status(self._counts)
 
     def _show_card(
         self,
@@ -611,6 +635,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         self.ticks, self.armed, self.queued = None, False, []
         self.rate_prefix_armed = False
         self.show_zh = False
+        self._prompt_peeked = False
         self._render_prompt()
         box = self.query_one("#answer", AnswerBox)
         box.restate(False, drill=view.is_drill, graded=False)
@@ -690,6 +715,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             self._arrived.set()
             return
         self.card, self.prepared = None, None
+        self._prompt_peeked = False
         self.phase = "empty"
         lines = ["# Nothing left for today", ""]
         today = forecast[0][1] if forecast else 0
