@@ -292,6 +292,35 @@ async def test_the_question_stays_in_sight_while_the_feedback_is_read_at_80x24(
         assert screen.card.key in str(status.render())
 
 
+async def test_w_after_grading_edits_the_answer_and_grades_it_again(make_services, grader):
+    """QA: after grading, `u` undid the previous card's review; nothing took the learner back
+    to fix a slip in the answer just graded. `w` does: the box opens with the answer, the
+    grade is dropped, nothing is recorded, and ctrl+s grades the edited answer."""
+    from labdeck.tui.app import LabdeckApp
+
+    services = services_with(make_services, grader, sure=True, confidence=0.9)
+    app = LabdeckApp(services, load_grader=False)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await graded(pilot, "The encoder RNN compresses the source.")
+        card, first = screen.card, screen.result
+        keys = str(screen.query_one("#review-keys", Static).render())
+        assert "w edit · u undo · esc back" in keys and len(keys) <= 78, keys
+        await pilot.press("w")
+        await settle(pilot)
+        box = screen.query_one("#answer", AnswerBox)
+        assert screen.phase == "answering" and box.has_focus and not box.read_only
+        assert box.text == "The encoder RNN compresses the source."
+        assert not screen.query_one("#grade").display and screen.result is None
+        assert screen.card is card and review_rows(services.store) == []
+        await pilot.press("end", *" The decoder RNN generates the output one token at a time.")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen.phase == "rating", timeout=60)
+        assert screen.result is not None and screen.result.score > first.score
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(review_rows(services.store)) == 1)
+        assert review_log(services.store)["answer"].endswith("one token at a time.")
+
+
 # ---------------------------------------------------------------- exam report
 
 

@@ -141,7 +141,8 @@ the repetitions at a 1-day interval and keeps EF. Only the day's scheduled revie
 schedule: a card answered below 4 comes back the same day as a **re-drill** until it scores 4,
 and re-drills never change n, EF or the interval. A graduated card that fails counts a **lapse**;
 after too many it becomes a **leech** and is suspended — rewrite it, then unsuspend it in Browse.
-`u` undoes the last answer (the review log keeps the row, marked undone).
+`u` undoes the last recorded answer (the review log keeps the row, marked undone), as Anki's
+undo does; after grading, before rating, `w` edits the answer just graded instead.
 """
 
 

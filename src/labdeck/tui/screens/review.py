@@ -483,7 +483,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         # f2 switches the prompt's language while typing too; z only outside the answer box
         Binding("f2", "toggle_zh", "中/EN"),
         Binding("z", "toggle_zh_letter", "中/EN", show=False),
-        Binding("w", "focus_answer", "Write answer", show=False),
+        Binding("w", "focus_answer", "Write / edit answer", show=False),
         Binding("q", "back", "Home", show=False),
     ]
 
@@ -793,12 +793,13 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                 hint.append("0–5 rate · ")
                 if offer is not None:
                     hint.append(f"enter accept {offer} · ")
-            demo = " · r demo" if self.card is not None and self.card.demos else ""
-            hint.append(
-                "u undo · esc back"
-                if self.ticks is not None
-                else f"u undo{demo} · s suspend · - bury · esc back"
-            )
+            keys = ["w edit"] if self.query_one("#answer", AnswerBox).text.strip() else []
+            keys.append("u undo")
+            if self.ticks is None:
+                if self.card is not None and self.card.demos:
+                    keys.append("r demo")
+                keys += ["s suspend", "- bury"]
+            hint.append(self._fitted(hint.plain, keys))
         self.query_one("#review-keys", Static).update(hint, layout=False)
 
     def _outside_box_hint(self) -> str:
@@ -813,13 +814,18 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             more.append("r demo")
         if card is not None and card.prompt_zh:
             more.insert(0, "z 中/EN")
-        room = self.query_one("#review-keys", Static).content_region.width or 78
-        keys = main
-        for key in more:
-            if cell_len(" · ".join([*keys, key, "esc back"])) > room:
+        return self._fitted("", main + more)
+
+    def _fitted(self, head: str, keys: list[str]) -> str:
+        """``keys`` then "esc back", as many as fit the key line after ``head`` (the footer
+        lists them all): the first ones are the main ones."""
+        room = (self.query_one("#review-keys", Static).content_region.width or 78) - len(head)
+        shown: list[str] = []
+        for key in keys:
+            if cell_len(" · ".join([*shown, key, "esc back"])) > room:
                 break
-            keys = [*keys, key]
-        return " · ".join([*keys, "esc back"])
+            shown.append(key)
+        return " · ".join([*shown, "esc back"])
 
     def watch_focused(self) -> None:
         # the key line follows the focus (in the box or out of it) while answering
@@ -831,6 +837,29 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
     def action_focus_answer(self) -> None:
         if self.phase == "answering":
             self.query_one("#answer").focus()
+        elif self.phase == "rating" and self.card is not None:
+            self._write_again()
+
+    def _write_again(self) -> None:
+        """Back to the answer box with the answer in it, the grade dropped (nothing was
+        recorded): fix a slip and grade again, or reveal."""
+        card = self.card
+        assert card is not None
+        self.result, self.drill_result, self.ticks, self.armed = None, None, None, False
+        self.queued, self.rate_prefix_armed, self._unread_asked = [], False, None
+        box = self.query_one("#answer", AnswerBox)
+        box.restate(False, drill=card.is_drill, graded=False)
+        box.display = True
+        for widget_id in ("#grade", "#reference", "#notes", "#intervals"):
+            self.query_one(widget_id).display = False
+        self._prompt_peeked = False
+        self.phase = "answering"
+        if self._counts is not None:
+            self._status(self._counts)
+        self.set_focus(box, scroll_visible=False)
+        box.move_cursor(box.document.end)
+        self.query_one("#review-body").scroll_home(animate=False, immediate=True)
+        self._draw()
 
     def action_leave_box(self) -> None:
         box = self.query_one("#answer", AnswerBox)
