@@ -245,6 +245,11 @@ async def test_a_stray_key_as_a_choice_reply_is_asked_again_not_graded(make_serv
         await wait_for(pilot, lambda: screen.phase == "rating")
         grade = str(screen.query_one("#grade", Static).render())
         assert "✓ right" in grade and screen.offered_quality() == 5, grade
+        # the answer is on screen now: no editing the reply after it (w edits essays only)
+        assert "w edit" not in str(screen.query_one("#review-keys", Static).render())
+        await pilot.press("w")
+        await settle(pilot)
+        assert screen.phase == "rating" and screen.query_one("#answer", AnswerBox).read_only
 
 
 async def test_a_revealed_truefalse_card_shows_its_verdict_and_the_why_once(

@@ -793,7 +793,9 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
                 hint.append("0–5 rate · ")
                 if offer is not None:
                     hint.append(f"enter accept {offer} · ")
-            keys = ["w edit"] if self.query_one("#answer", AnswerBox).text.strip() else []
+            box = self.query_one("#answer", AnswerBox)
+            drill = self.card is not None and self.card.is_drill
+            keys = ["w edit"] if box.text.strip() and not drill else []
             keys.append("u undo")
             if self.ticks is None:
                 if self.card is not None and self.card.demos:
@@ -837,18 +839,18 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
     def action_focus_answer(self) -> None:
         if self.phase == "answering":
             self.query_one("#answer").focus()
-        elif self.phase == "rating" and self.card is not None:
-            self._write_again()
+        elif self.phase == "rating" and self.card is not None and not self.card.is_drill:
+            self._write_again()  # (a drill's answer is on screen now: nothing to fix)
 
     def _write_again(self) -> None:
-        """Back to the answer box with the answer in it, the grade dropped (nothing was
-        recorded): fix a slip and grade again, or reveal."""
+        """Back to the answer box with the essay's answer in it, the grade dropped (nothing
+        was recorded): fix a slip and grade again."""
         card = self.card
         assert card is not None
-        self.result, self.drill_result, self.ticks, self.armed = None, None, None, False
-        self.queued, self.rate_prefix_armed, self._unread_asked = [], False, None
+        self.result, self.ticks, self.armed = None, None, False
+        self.queued, self.rate_prefix_armed = [], False
         box = self.query_one("#answer", AnswerBox)
-        box.restate(False, drill=card.is_drill, graded=False)
+        box.restate(False, graded=False)
         box.display = True
         for widget_id in ("#grade", "#reference", "#notes", "#intervals"):
             self.query_one(widget_id).display = False
