@@ -142,6 +142,15 @@ def _hint_kind(card) -> str:
     return card.card_type if card.is_drill else "essay"
 
 
+def _footer_submit(screen: ReviewScreen) -> list[str]:
+    """What the footer says ctrl+s does."""
+    return [k.description for k in screen.query(FooterKey) if k.display and k.key == "ctrl+s"]
+
+
+def _submit_words(card) -> list[str]:
+    return ["Check answer"] if card.is_drill else ["Grade answer"]
+
+
 async def test_the_key_line_follows_the_card_that_undo_brings_back(make_services, make_app):
     """Undo from the next card's answer box brings the card before back in the same phase
     (answering): the key line must be that card's, not the one left (a cloze card read
@@ -159,6 +168,7 @@ async def test_the_key_line_follows_the_card_that_undo_brings_back(make_services
         while True:
             first = screen.card
             assert first is not None and done < 40
+            assert _footer_submit(screen) == _submit_words(first), first.key
             await pilot.press("escape", "space")  # leave the box, reveal
             await wait_for(pilot, lambda: screen.phase == "rating")
             await settle(pilot)
@@ -171,6 +181,7 @@ async def test_the_key_line_follows_the_card_that_undo_brings_back(make_services
             await pilot.press("5")
             done += 1
             await next_card(pilot, screen, done)
+            assert _footer_submit(screen) == _submit_words(screen.card), screen.card.key
             if _hint_kind(screen.card) != _hint_kind(first):
                 break
         await pilot.press("escape", "u")  # from the next card's (empty) box
@@ -179,6 +190,9 @@ async def test_the_key_line_follows_the_card_that_undo_brings_back(make_services
         hint = str(screen.query_one("#review-keys", Static).render())
         wanted = DRILL_HINTS[first.card_type] if first.is_drill else "ctrl+s grade"
         assert wanted in hint, (first.card_type, hint)
+        # the footer follows it too: a drill's ctrl+s checks, an essay's grades (it read
+        # "Grade answer" on every card; a card back in the same phase kept the last footer)
+        assert _footer_submit(screen) == _submit_words(first), first.key
         assert "b bury" not in hint
 
 

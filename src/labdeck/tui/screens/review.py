@@ -54,7 +54,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import VerticalScroll
 from textual.geometry import Region
 from textual.message import Message
@@ -471,7 +471,7 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
     BINDINGS = [
         # Not priority bindings: the key travels through the answer box first, so every
         # character typed before it (a fast paste, tmux send-keys) is in the box when it lands.
-        Binding("ctrl+s", "submit", "Grade answer"),
+        Binding("ctrl+s", "submit", "Grade answer"),  # "Check answer" on a drill card
         Binding("escape", "leave_box", "Back", tooltip="Leave box / back"),
         Binding("space", "reveal", "Reveal"),
         Binding("enter", "accept", "Accept / record"),
@@ -645,7 +645,8 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         for widget_id in ("#grade", "#reference", "#notes", "#intervals"):
             self.query_one(widget_id).display = False
         if self.phase == "answering":  # another card in the same phase (after an undo): the
-            self._update_hint()  # watcher does not run, and the key line is per card type
+            self._update_hint()  # watcher does not run, and the key line is per card type,
+            self.refresh_bindings()  # the footer too (ctrl+s grades or checks, r, 中/EN)
         self.phase = "answering"
         self._status(counts)
         self.shown_at = time.monotonic()
@@ -1466,6 +1467,17 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
             self.notify("This card has no linked demo.", timeout=2)
             return
         self.app.action_demos(self.card.demos[0], self.card.key)
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The footer's keys, with ctrl+s named for the card: a drill's reply is checked
+        exactly ("Check answer"), an essay graded (one binding, so one meaning per key)."""
+        active = super().active_bindings
+        shown = active.get("ctrl+s")
+        if shown is not None and self.card is not None and self.card.is_drill:
+            checked = replace(shown.binding, description="Check answer")
+            active["ctrl+s"] = shown._replace(binding=checked)
+        return active
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Single-letter keys belong to the answer box while the learner is typing.

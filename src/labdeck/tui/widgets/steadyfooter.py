@@ -225,5 +225,8 @@ class SteadyFooter(Footer):
             if state is not None and key._disabled == state.enabled:  # enabled state flipped
                 key._disabled = not state.enabled
                 key.set_class(not state.enabled, "-disabled")
+            if state is not None and key.description != state.binding.description:
+                key.description = state.binding.description  # a key named for what it does
+                key.refresh(layout=True)  # now (Review's ctrl+s: grade, or check a drill)
         self._fit_palette(mounted.values())
         return True
