@@ -183,7 +183,10 @@ def test_malformed_file_leaves_database_unchanged(
     assert sha(db_file) == before
 
 
-def test_busy_database_is_reported(empty_home: Path, seeds: Path, capsys) -> None:
+def test_busy_database_is_reported(
+    empty_home: Path, seeds: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 0.2)  # the wait is not what is tested
     open_store(empty_home).close()
     holder = sqlite3.connect(empty_home / "labdeck.db")
     holder.execute("BEGIN EXCLUSIVE")

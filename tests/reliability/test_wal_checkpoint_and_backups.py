@@ -157,9 +157,12 @@ def test_bad_keep_setting_is_one_line(synced_home: Path, capsys, keep: str) -> N
     assert "backups_keep" in capsys.readouterr().err
 
 
-def test_retried_migration_reuses_its_backup(home: Path, capsys) -> None:
+def test_retried_migration_reuses_its_backup(
+    home: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A migration that keeps failing (here: another process holds the write lock) must not
     write a new full copy on every start."""
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 0.2)  # the wait is not what is tested
     store = open_store(home)
     db.downgrade(store.path, store.engine, "0004")
     store.close()

@@ -54,6 +54,8 @@ __all__ = [
     "open_store",
 ]
 
+BUSY_TIMEOUT_S = 2.0  # how long a connection waits on another process's write lock
+
 # A check result is trusted only for a file last changed this long before the check: a change
 # within the same file-system timestamp tick would otherwise look like no change ("racy git").
 RACY_NS = 1_000_000_000
@@ -113,7 +115,7 @@ def _make_engine(db_file: Path) -> Engine:
 
     engine = create_engine(
         f"sqlite:///{db_file}",
-        connect_args={"timeout": 2.0, "check_same_thread": False},
+        connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
     )
 
     @event.listens_for(engine, "connect")
@@ -445,7 +447,7 @@ def peek(db_file: Path) -> Iterator[sqlite3.Connection | None]:
             conn = sqlite3.connect(
                 f"{db_file.resolve().as_uri()}?mode=ro",
                 uri=True,
-                timeout=2.0,
+                timeout=BUSY_TIMEOUT_S,
                 isolation_level=None,
             )
             conn.execute("BEGIN")
