@@ -4,6 +4,7 @@ language detection (no UI imports, nothing from labdeck: every layer may use it)
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -210,3 +211,30 @@ def without_media(text: str) -> str:
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """``"1 chapter"``, ``"2 chapters"``: a count with its noun in the right number."""
     return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def cell_width(text: str) -> int:
+    """Terminal cells ``text`` takes: wide (CJK) characters two, combining marks none."""
+    return sum(_cells(ch) for ch in text)
+
+
+def _cells(ch: str) -> int:
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def padded(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal cells (an ellipsis where cut) and padded to exactly
+    that many: columns of a plain-text table stay aligned whatever the script."""
+    used = cell_width(text)
+    if used > width:
+        kept, used = [], 0
+        for ch in text:
+            if used + _cells(ch) > width - 1:
+                break
+            kept.append(ch)
+            used += _cells(ch)
+        text = "".join(kept) + "…"
+        used += 1
+    return text + " " * (width - used)

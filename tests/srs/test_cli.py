@@ -42,6 +42,29 @@ def js(capsys, *args: str):
     return json.loads(out)
 
 
+def test_due_columns_line_up_under_wide_characters(cli_home: Path, capsys) -> None:
+    """A deck or chapter title in Chinese takes two terminal cells a character: the counts
+    stay under their headings (they were pushed right by one cell per character)."""
+    from labdeck.textfmt import cell_width
+
+    doc = cli_home / "cjk.md"
+    long = "很长的章节标题" * 6  # wider than the label column: cut, still aligned
+    doc.write_text(
+        outline("检索增强 RAG 笔记", {"R1": 1}).replace("Chapter R1", long), encoding="utf-8"
+    )
+    assert main(["import", str(doc)]) == 0
+    capsys.readouterr()
+    code, out, _err = run(capsys, "due")
+    assert code == 0
+    lines = out.splitlines()[1:]
+    header = lines[0]
+    ends = {cell_width(line) for line in lines}
+    assert ends == {cell_width(header)}, out
+    wide = [line for line in lines if "检索增强" in line or "很长" in line]
+    assert len(wide) == 2 and all(line.endswith("1     0     0") for line in wide), out
+    assert "…" in wide[1]
+
+
 K1, K2, K3 = "notes:N1:n1-item-1", "notes:N1:n1-item-2", "notes:N1:n1-item-3"
 
 

@@ -13,6 +13,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any, Protocol
 
+from labdeck.textfmt import padded
+
 if TYPE_CHECKING:
     from labdeck.srs.scheduler import Counts, Scheduler
 
@@ -103,11 +105,9 @@ def cmd_due(args: argparse.Namespace) -> int:
             label = f"{row.title} [{row.deck}]"
         else:
             label = f"  {row.chapter:<6} {row.title}"
-        if len(label) > width:
-            label = label[: width - 1] + "…"
-        print(f"{label:<{width}} {row.new:>5} {row.learning:>5} {row.due:>5}")
+        print(f"{padded(label, width)} {row.new:>5} {row.learning:>5} {row.due:>5}")
     if args.deck is None:
-        print(f"{total.title:<{width}} {total.new:>5} {total.learning:>5} {total.due:>5}")
+        print(f"{padded(total.title, width)} {total.new:>5} {total.learning:>5} {total.due:>5}")
     for projection in sched.exam_projections(args.deck):
         print(projection.line())
     return 0
