@@ -312,6 +312,40 @@ async def test_home_cuts_long_deck_names_and_names_the_highlighted_one_in_full(
         assert all(any(name in label for label in labels) for name in names)
 
 
+async def test_review_names_the_deck_and_chapter_it_studies(make_app, services) -> None:
+    """QA: Review opened from a deck said "Review — rag-interview-notes-检索增强" (the deck's
+    key); it names the deck as Home does, and a chapter by its code and title."""
+    from textual.widgets import Tree
+
+    from labdeck.tui.screens.review import ReviewScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await _home_labels(app, pilot)
+        tree = app.screen.query_one("#decks", Tree)
+        deck = tree.root.children[0]
+        name = app.screen._names[deck.data]
+        assert name and name != deck.data.deck
+        tree.move_cursor(deck)
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        assert app.screen.sub_title == name
+        app.pop_screen()
+        await settle(pilot)
+        deck.expand()
+        await settle(pilot)
+        chapter = deck.children[1]
+        tree.move_cursor(chapter)
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        title = app.screen.sub_title
+        assert title.startswith(f"{chapter.data.deck} · {chapter.data.chapter} ") and len(
+            title
+        ) > len(f"{chapter.data.deck} · {chapter.data.chapter} ")
+
+
 async def test_reviews_footer_is_not_cut_out_of_the_box_or_rating(make_services, grader) -> None:
     """QA (80×24): out of the answer box Review's footer ended "- Bury r Dem" (it needed 108
     columns), and while rating 90: the keys for what the card lacks (a demo, a Chinese prompt)

@@ -6,7 +6,7 @@ import contextlib
 import gc
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from rich.cells import cell_len
@@ -34,8 +34,13 @@ from labdeck.tui.widgets.steadyfooter import SteadyFooter
 class Scope:
     deck: str | None = None
     chapter: str | None = None
+    # What the learner calls it (the deck's title), for the screens it opens; not part of
+    # what the scope is.
+    name: str | None = field(default=None, compare=False)
 
     def label(self) -> str:
+        if self.name:
+            return f"{self.deck} · {self.name}" if self.chapter else self.name
         if self.chapter:
             return f"{self.deck} · {self.chapter}"
         return self.deck or "all decks"
@@ -336,12 +341,14 @@ class HomeScreen(LabdeckScreen):
         room = self._label_room()
         self._room = room
         for deck in (r for r in view.rows if r.chapter is None):
-            scope = Scope(deck.deck)
-            self._names[scope] = plain(deck.name)
+            scope = Scope(deck.deck, name=plain(deck.name))
+            self._names[scope] = scope.name or ""
             node = tree.root.add(self._label(deck, 1, room), data=scope, expand=scope in expanded)
             for chapter in (r for r in view.rows if r.deck == deck.deck and r.chapter is not None):
-                where = Scope(deck.deck, chapter.chapter)
-                self._names[where] = f"{plain(chapter.chapter)} {plain(chapter.name)}"
+                where = Scope(
+                    deck.deck, chapter.chapter, f"{plain(chapter.chapter)} {plain(chapter.name)}"
+                )
+                self._names[where] = where.name or ""
                 node.add_leaf(self._label(chapter, 2, room), data=where)
         tree.root.set_label(Text.assemble(counts_text(*view.total), "  All decks"))
         tree.root.data = Scope()
