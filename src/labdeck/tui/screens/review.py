@@ -876,8 +876,9 @@ class ReviewScreen(RatingKeys, LabdeckScreen):
         Left while the answer is being graded, the draft takes the grade when it comes
         (``_grade_arrived``)."""
         if self._keep_draft() and self.card is not None:
+            question = fit(plain(math_as_text(self.card.prompt)), 48)
             self.notify(
-                f"Your answer to {self.card.key} is kept: it is back when the card comes up.",
+                f"Your answer to “{question}” is kept: it is back when the card comes up.",
                 timeout=4,
                 markup=False,
             )
