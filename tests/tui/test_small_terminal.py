@@ -324,7 +324,7 @@ async def test_review_names_the_deck_and_chapter_it_studies(make_app, services) 
         await _home_labels(app, pilot)
         tree = app.screen.query_one("#decks", Tree)
         deck = tree.root.children[0]
-        name = app.screen._names[deck.data]
+        name = deck.data.name
         assert name and name != deck.data.deck
         tree.move_cursor(deck)
         await settle(pilot)

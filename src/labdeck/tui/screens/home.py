@@ -337,18 +337,15 @@ class HomeScreen(LabdeckScreen):
             cursor, self._cursor_wanted = self._cursor_wanted, None
         tree.clear()
         self._view = view
-        self._names = {Scope(): "study"}
         room = self._label_room()
         self._room = room
         for deck in (r for r in view.rows if r.chapter is None):
             scope = Scope(deck.deck, name=plain(deck.name))
-            self._names[scope] = scope.name or ""
             node = tree.root.add(self._label(deck, 1, room), data=scope, expand=scope in expanded)
             for chapter in (r for r in view.rows if r.deck == deck.deck and r.chapter is not None):
                 where = Scope(
                     deck.deck, chapter.chapter, f"{plain(chapter.chapter)} {plain(chapter.name)}"
                 )
-                self._names[where] = where.name or ""
                 node.add_leaf(self._label(chapter, 2, room), data=where)
         tree.root.set_label(Text.assemble(counts_text(*view.total), "  All decks"))
         tree.root.data = Scope()
@@ -451,9 +448,8 @@ class HomeScreen(LabdeckScreen):
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Scope]) -> None:
         """The highlighted deck or chapter, named in full in the header."""
-        names = getattr(self, "_names", {})
         data = event.node.data
-        self.sub_title = names.get(data, "study") if data is not None else "study"
+        self.sub_title = data.name if data is not None and data.name else "study"
         self._prefetch_soon()
 
     def _show_exams(self, lines: list[str]) -> None:
